@@ -1,0 +1,131 @@
+//! The language-model side of detprob: a [`LanguageModel`] trait that hides
+//! the architecture, and [`LoadedModel`], which bundles a model with its
+//! tokenizer and prompt format, all read from one GGUF file.
+
+mod gemma3;
+mod llama;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use candle_core::Device;
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::gguf::{Architecture, GgufFile};
+use crate::prompt::PromptFormat;
+use crate::store::ModelChoice;
+use crate::tokenizer::TextTokenizer;
+
+/// A causal language model that turns token ids into next-token logits.
+///
+/// Implementations keep a KV cache: `forward` appends `tokens` at positions
+/// `start..start + tokens.len()` and must be called with `start` equal to the
+/// number of tokens already seen; `start == 0` begins a new sequence.
+pub trait LanguageModel {
+    /// Runs `tokens` and returns the logits (one per vocabulary entry) for the
+    /// position after the last of them.
+    fn forward(&mut self, tokens: &[u32], start: usize) -> candle_core::Result<Vec<f32>>;
+
+    /// The longest sequence (prompt plus completion) this model will run.
+    fn context_length(&self) -> usize;
+}
+
+/// Facts about a loaded model, read from its GGUF metadata.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    /// Catalogue alias, or `null` for a file given with `--model-file`.
+    pub alias: Option<String>,
+    /// `general.name` from the file.
+    pub name: String,
+    /// Model architecture.
+    pub architecture: Architecture,
+    /// The file the weights came from.
+    pub path: PathBuf,
+    /// Number of parameters (sum of all tensor sizes).
+    pub parameters: u64,
+    /// Transformer blocks.
+    pub layers: usize,
+    /// Width of the residual stream.
+    pub embedding_length: usize,
+    /// Tokens in the vocabulary.
+    pub vocab_size: usize,
+    /// Longest sequence detprob will run with this model.
+    pub context_length: usize,
+    /// SHA-256 fingerprint of the tokenizer's vocabulary.
+    pub tokenizer_fingerprint: String,
+    /// Seconds spent loading (reading weights, building the tokenizer).
+    pub load_seconds: f64,
+}
+
+/// A model ready to run: weights, tokenizer and prompt format.
+pub struct LoadedModel {
+    /// The network.
+    pub model: Box<dyn LanguageModel>,
+    /// Its tokenizer.
+    pub tokenizer: TextTokenizer,
+    /// How a user's prompt is wrapped before tokenizing.
+    pub prompt_format: PromptFormat,
+    /// Facts about it.
+    pub info: ModelInfo,
+}
+
+/// Loads the tokenizer only (no weights): enough for `tokenize`.
+pub fn load_tokenizer(choice: &ModelChoice) -> Result<(TextTokenizer, PromptFormat), InputError> {
+    let path = choice.local_path()?;
+    let gguf = GgufFile::open(&path)?;
+    Ok((
+        TextTokenizer::from_gguf(&gguf)?,
+        PromptFormat::from_gguf(&gguf),
+    ))
+}
+
+/// Fetches (if needed) and loads the chosen model onto the CPU.
+pub fn load(choice: &ModelChoice) -> Result<LoadedModel, InputError> {
+    let path = choice.local_path()?;
+    let started = Instant::now();
+    let mut gguf = GgufFile::open(&path)?;
+    let tokenizer = TextTokenizer::from_gguf(&gguf)?;
+    let prompt_format = PromptFormat::from_gguf(&gguf);
+    let name = gguf
+        .optional_str("general.name")
+        .unwrap_or("unnamed model")
+        .to_string();
+    let layers = gguf.require_u32(&gguf.arch_key("block_count"))? as usize;
+    let embedding_length = gguf.require_u32(&gguf.arch_key("embedding_length"))? as usize;
+    let parameters = gguf
+        .content
+        .tensor_infos
+        .values()
+        .map(|t| t.shape.elem_count() as u64)
+        .sum();
+    let device = Device::Cpu;
+    let model: Box<dyn LanguageModel> = match gguf.architecture {
+        Architecture::Llama => Box::new(llama::Llama::load(&mut gguf, &device)?),
+        Architecture::Gemma3 => Box::new(gemma3::Gemma3::load(&mut gguf, &device)?),
+    };
+    let info = ModelInfo {
+        alias: choice.spec().map(|s| s.alias.to_string()),
+        name,
+        architecture: gguf.architecture,
+        path,
+        parameters,
+        layers,
+        embedding_length,
+        vocab_size: tokenizer.vocab_size(),
+        context_length: model.context_length(),
+        tokenizer_fingerprint: tokenizer.fingerprint.clone(),
+        load_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(LoadedModel {
+        model,
+        tokenizer,
+        prompt_format,
+        info,
+    })
+}
+
+/// Turns a candle error while reading weights into a corrupt-file error.
+fn weights_error(gguf: &GgufFile, e: candle_core::Error) -> InputError {
+    gguf.corrupt(crate::gguf::first_line(&e.to_string()))
+}

@@ -1,0 +1,78 @@
+//! How a user's prompt is wrapped before tokenizing: the chat template of an
+//! instruct model (read from the GGUF's `tokenizer.chat_template`), plain
+//! completion for a base model, or the text exactly as given (`--raw`).
+
+use serde::Serialize;
+
+use crate::gguf::GgufFile;
+
+/// A model's prompt format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PromptFormat {
+    /// ChatML (`<|im_start|>role\n…<|im_end|>`), with the template's default
+    /// system message if it has one.
+    ChatMl { default_system: Option<String> },
+    /// Gemma's `<start_of_turn>user\n…<end_of_turn>` turns.
+    GemmaTurns,
+    /// A base model: the prompt is continued as plain text.
+    Completion,
+}
+
+impl PromptFormat {
+    /// Reads the format from the file's chat template (none ⇒ completion).
+    pub fn from_gguf(gguf: &GgufFile) -> Self {
+        match gguf.optional_str("tokenizer.chat_template") {
+            Some(t) if t.contains("<|im_start|>") => Self::ChatMl {
+                default_system: t
+                    .split_once("<|im_start|>system\n")
+                    .and_then(|(_, rest)| rest.split_once("<|im_end|>"))
+                    .map(|(system, _)| system.to_string())
+                    .filter(|s| !s.contains("{{") && !s.contains("{%")),
+            },
+            Some(t) if t.contains("<start_of_turn>") => Self::GemmaTurns,
+            _ => Self::Completion,
+        }
+    }
+
+    /// The text sent to the tokenizer for a single user message.
+    pub fn render(&self, user: &str) -> String {
+        match self {
+            Self::ChatMl { default_system } => {
+                let mut text = String::new();
+                if let Some(system) = default_system {
+                    text.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+                }
+                text.push_str(&format!(
+                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+                ));
+                text
+            }
+            Self::GemmaTurns => {
+                format!("<start_of_turn>user\n{user}<end_of_turn>\n<start_of_turn>model\n")
+            }
+            Self::Completion => user.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chatml_wraps_the_user_turn_and_opens_the_assistant_turn() {
+        let format = PromptFormat::ChatMl {
+            default_system: Some("Be brief.".into()),
+        };
+        assert_eq!(
+            format.render("Hi"),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+        );
+    }
+
+    #[test]
+    fn completion_passes_text_through() {
+        assert_eq!(PromptFormat::Completion.render("Once upon"), "Once upon");
+    }
+}
