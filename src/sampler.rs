@@ -1,0 +1,451 @@
+//! The sampler: the only place detprob uses randomness.
+//!
+//! Each step it reads the model's logits, computes the model's own
+//! distribution (softmax at temperature 1), and picks the next token:
+//!
+//! - temperature 0 is greedy: the highest logit wins (ties: the lower id) and
+//!   no random number is drawn;
+//! - otherwise the filters run in llama.cpp's order — **top-k → top-p → min-p →
+//!   temperature** — each on the untempered distribution, then one uniform
+//!   number from a seeded ChaCha20 stream picks a token by walking the
+//!   surviving candidates' tempered probabilities in ascending id order.
+//!   (Hugging Face `transformers` applies the temperature first; llama.cpp,
+//!   the reference GGUF runtime, applies it last, and so does detprob.)
+//!
+//! ChaCha20 (`rand_chacha`) is specified bit for bit, unlike `rand`'s `StdRng`,
+//! so a seed gives the same draws on every platform and release. A uniform
+//! number is the top 53 bits of one `next_u64`, divided by 2⁵³.
+//!
+//! All log-probabilities are natural logarithms; entropies are in nats.
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+
+use crate::error::{invalid, InputError};
+
+/// How the next token is chosen; cannot hold an invalid setting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Sampling {
+    /// Always the most likely token (temperature 0).
+    Greedy,
+    /// A random draw from the filtered, tempered distribution.
+    Random {
+        /// Divides the logits; > 0.
+        temperature: f64,
+        /// Keep only the k most likely tokens.
+        top_k: Option<usize>,
+        /// Keep the smallest set of most likely tokens whose mass reaches p, in (0, 1].
+        top_p: Option<f64>,
+        /// Keep tokens at least this fraction as likely as the most likely, in [0, 1].
+        min_p: Option<f64>,
+    },
+}
+
+impl Sampling {
+    /// Validates raw settings: a negative or non-finite temperature, top-k of
+    /// 0, top-p outside (0, 1] or min-p outside [0, 1] is an error.
+    pub fn from_settings(
+        temperature: f64,
+        top_k: Option<usize>,
+        top_p: Option<f64>,
+        min_p: Option<f64>,
+    ) -> Result<Self, InputError> {
+        if !temperature.is_finite() || temperature < 0.0 {
+            return Err(invalid(format!(
+                "temperature must be a finite number ≥ 0, got {temperature}"
+            )));
+        }
+        if top_k == Some(0) {
+            return Err(invalid("top-k must be at least 1"));
+        }
+        if let Some(p) = top_p {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(invalid(format!("top-p must be in (0, 1], got {p}")));
+            }
+        }
+        if let Some(p) = min_p {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(invalid(format!("min-p must be in [0, 1], got {p}")));
+            }
+        }
+        Ok(if temperature == 0.0 {
+            Self::Greedy
+        } else {
+            Self::Random {
+                temperature,
+                top_k,
+                top_p,
+                min_p,
+            }
+        })
+    }
+
+    /// The temperature (0 for greedy).
+    pub fn temperature(&self) -> f64 {
+        match self {
+            Self::Greedy => 0.0,
+            Self::Random { temperature, .. } => *temperature,
+        }
+    }
+}
+
+/// One of the most likely next tokens under the model's own distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alternative {
+    /// Token id.
+    pub token: u32,
+    /// Natural-log probability under the model (temperature 1, no filters).
+    pub logprob: f64,
+}
+
+/// What the sampler decided at one step, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampledToken {
+    /// The chosen token.
+    pub token: u32,
+    /// Its probability in the distribution actually sampled from (after
+    /// filters and temperature; 1 for greedy).
+    pub probability: f64,
+    /// Its natural-log probability under the model (temperature 1, no filters).
+    pub logprob: f64,
+    /// Entropy of the model's distribution, in nats.
+    pub entropy: f64,
+    /// The most likely tokens under the model, most likely first.
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A seeded sampler; owns the random stream for one completion.
+pub struct Sampler {
+    sampling: Sampling,
+    rng: ChaCha20Rng,
+    alternatives: usize,
+}
+
+impl Sampler {
+    /// A sampler whose random stream starts from `seed`, recording the top
+    /// `alternatives` tokens at each step.
+    pub fn new(sampling: Sampling, seed: u64, alternatives: usize) -> Self {
+        Self {
+            sampling,
+            rng: ChaCha20Rng::seed_from_u64(seed),
+            alternatives,
+        }
+    }
+
+    /// The sampling settings.
+    pub fn sampling(&self) -> &Sampling {
+        &self.sampling
+    }
+
+    /// Picks the next token from `logits`.
+    pub fn sample(&mut self, logits: &[f32]) -> SampledToken {
+        let model = ModelDistribution::new(logits);
+        let alternatives = model.top(self.alternatives);
+        let (token, probability) = match &self.sampling {
+            Sampling::Greedy => (model.argmax, 1.0),
+            Sampling::Random {
+                temperature,
+                top_k,
+                top_p,
+                min_p,
+            } => {
+                let candidates = filter(&model, *top_k, *top_p, *min_p);
+                let weights = tempered_weights(logits, &candidates, *temperature);
+                let total: f64 = weights.iter().sum();
+                let u = uniform(&mut self.rng);
+                let pick = pick_index(&weights, u * total);
+                (candidates[pick], weights[pick] / total)
+            }
+        };
+        SampledToken {
+            token,
+            probability,
+            logprob: model.logprob(token),
+            entropy: model.entropy(),
+            alternatives,
+        }
+    }
+}
+
+/// The model's next-token distribution at temperature 1.
+pub struct ModelDistribution<'a> {
+    logits: &'a [f32],
+    log_normalizer: f64,
+    /// Most likely token (lowest id among ties).
+    pub argmax: u32,
+}
+
+impl<'a> ModelDistribution<'a> {
+    /// Softmax bookkeeping over `logits` (computed in f64).
+    pub fn new(logits: &'a [f32]) -> Self {
+        let mut argmax = 0usize;
+        for (i, &l) in logits.iter().enumerate() {
+            if l > logits[argmax] {
+                argmax = i;
+            }
+        }
+        let max = logits[argmax] as f64;
+        let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+        Self {
+            logits,
+            log_normalizer: max + sum.ln(),
+            argmax: argmax as u32,
+        }
+    }
+
+    /// Natural-log probability of `token`.
+    pub fn logprob(&self, token: u32) -> f64 {
+        self.logits[token as usize] as f64 - self.log_normalizer
+    }
+
+    /// Probability of `token`.
+    pub fn probability(&self, token: u32) -> f64 {
+        self.logprob(token).exp()
+    }
+
+    /// Entropy in nats.
+    pub fn entropy(&self) -> f64 {
+        self.logits
+            .iter()
+            .map(|&l| {
+                let lp = l as f64 - self.log_normalizer;
+                let p = lp.exp();
+                if p > 0.0 {
+                    -p * lp
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    }
+
+    /// The `n` most likely tokens, most likely first (ties: lower id first).
+    pub fn top(&self, n: usize) -> Vec<Alternative> {
+        self.ranked(n)
+            .into_iter()
+            .map(|token| Alternative {
+                token,
+                logprob: self.logprob(token),
+            })
+            .collect()
+    }
+
+    /// Ids of the `n` highest logits, highest first, ties by lower id.
+    fn ranked(&self, n: usize) -> Vec<u32> {
+        let n = n.min(self.logits.len());
+        if n == 0 {
+            return Vec::new();
+        }
+        let order = |a: &u32, b: &u32| {
+            self.logits[*b as usize]
+                .total_cmp(&self.logits[*a as usize])
+                .then(a.cmp(b))
+        };
+        let mut ids: Vec<u32> = (0..self.logits.len() as u32).collect();
+        if n < ids.len() {
+            ids.select_nth_unstable_by(n - 1, order);
+            ids.truncate(n);
+        }
+        ids.sort_unstable_by(order);
+        ids
+    }
+}
+
+/// Applies top-k, top-p and min-p (in that order) to the model's distribution
+/// and returns the surviving token ids in ascending order.
+fn filter(
+    model: &ModelDistribution,
+    top_k: Option<usize>,
+    top_p: Option<f64>,
+    min_p: Option<f64>,
+) -> Vec<u32> {
+    let vocab = model.logits.len();
+    let mut kept: Vec<u32> = match top_k {
+        Some(k) if k < vocab => model.ranked(k),
+        _ => (0..vocab as u32).collect(),
+    };
+    if let Some(p) = top_p.filter(|&p| p < 1.0) {
+        let mut by_probability = kept.clone();
+        by_probability.sort_unstable_by(|a, b| {
+            model.logits[*b as usize]
+                .total_cmp(&model.logits[*a as usize])
+                .then(a.cmp(b))
+        });
+        let kept_mass: f64 = kept.iter().map(|&t| model.probability(t)).sum();
+        let mut mass = 0.0;
+        let mut cut = by_probability.len();
+        for (i, &t) in by_probability.iter().enumerate() {
+            mass += model.probability(t) / kept_mass;
+            if mass >= p {
+                cut = i + 1;
+                break;
+            }
+        }
+        by_probability.truncate(cut);
+        kept = by_probability;
+    }
+    if let Some(p) = min_p.filter(|&p| p > 0.0) {
+        let best = kept
+            .iter()
+            .map(|&t| model.logits[t as usize])
+            .fold(f32::NEG_INFINITY, f32::max) as f64;
+        // p_t ≥ p · p_max  ⇔  logit_t ≥ logit_max + ln p
+        let threshold = best + p.ln();
+        kept.retain(|&t| model.logits[t as usize] as f64 >= threshold);
+    }
+    kept.sort_unstable();
+    kept
+}
+
+/// Unnormalized tempered weights `exp((logit − max) / T)` of the candidates.
+fn tempered_weights(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec<f64> {
+    let max = candidates
+        .iter()
+        .map(|&t| logits[t as usize])
+        .fold(f32::NEG_INFINITY, f32::max) as f64;
+    candidates
+        .iter()
+        .map(|&t| ((logits[t as usize] as f64 - max) / temperature).exp())
+        .collect()
+}
+
+/// The index where the running sum of `weights` first exceeds `target`.
+fn pick_index(weights: &[f64], target: f64) -> usize {
+    let mut running = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        running += w;
+        if target < running {
+            return i;
+        }
+    }
+    // Rounding can leave `target` a hair above the total: take the last
+    // candidate with any weight.
+    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+}
+
+/// A uniform number in [0, 1) from the top 53 bits of one 64-bit draw.
+fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(t: f64) -> Sampling {
+        Sampling::from_settings(t, None, None, None).unwrap()
+    }
+
+    #[test]
+    fn temperature_zero_is_greedy_and_picks_the_lowest_id_among_ties() {
+        let mut sampler = Sampler::new(random(0.0), 7, 3);
+        let step = sampler.sample(&[1.0, 5.0, 5.0, -2.0]);
+        assert_eq!(step.token, 1);
+        assert_eq!(step.probability, 1.0);
+        assert_eq!(
+            step.alternatives
+                .iter()
+                .map(|a| a.token)
+                .collect::<Vec<_>>(),
+            vec![1, 2, 0]
+        );
+    }
+
+    #[test]
+    fn greedy_draws_no_random_number() {
+        let mut greedy = Sampler::new(random(0.0), 3, 0);
+        greedy.sample(&[0.0, 1.0]);
+        let mut fresh = ChaCha20Rng::seed_from_u64(3);
+        assert_eq!(greedy.rng.next_u64(), fresh.next_u64());
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_tokens_and_another_seed_can_differ() {
+        let logits: Vec<f32> = (0..50).map(|i| (i % 7) as f32 * 0.3).collect();
+        let run = |seed| {
+            let mut s = Sampler::new(random(1.0), seed, 0);
+            (0..40).map(|_| s.sample(&logits).token).collect::<Vec<_>>()
+        };
+        assert_eq!(run(1), run(1));
+        assert_ne!(run(1), run(2));
+    }
+
+    #[test]
+    fn chacha_stream_is_pinned() {
+        // Guards against a silent change of RNG or of the uniform conversion.
+        let mut rng = ChaCha20Rng::seed_from_u64(42);
+        let u = uniform(&mut rng);
+        assert!((0.0..1.0).contains(&u));
+        let mut again = ChaCha20Rng::seed_from_u64(42);
+        assert_eq!(u, (again.next_u64() >> 11) as f64 / (1u64 << 53) as f64);
+    }
+
+    #[test]
+    fn probabilities_sum_to_one_and_entropy_matches_uniform() {
+        let logits = [0.0f32; 8];
+        let model = ModelDistribution::new(&logits);
+        let total: f64 = (0..8).map(|t| model.probability(t)).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+        assert!((model.entropy() - 8f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn top_k_keeps_only_the_k_best() {
+        let logits = [0.0f32, 3.0, 1.0, 2.0];
+        let model = ModelDistribution::new(&logits);
+        assert_eq!(filter(&model, Some(2), None, None), vec![1, 3]);
+    }
+
+    #[test]
+    fn top_p_keeps_the_smallest_set_reaching_the_mass() {
+        // probabilities ≈ 0.64, 0.24, 0.09, 0.03
+        let logits = [3.0f32, 2.0, 1.0, 0.0];
+        let model = ModelDistribution::new(&logits);
+        assert_eq!(filter(&model, None, Some(0.5), None), vec![0]);
+        assert_eq!(filter(&model, None, Some(0.8), None), vec![0, 1]);
+        assert_eq!(filter(&model, None, Some(1.0), None), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn min_p_drops_tokens_far_below_the_best() {
+        let logits = [3.0f32, 2.0, 0.0];
+        let model = ModelDistribution::new(&logits);
+        // e^-1 ≈ 0.37 of the best survives a 0.3 threshold, e^-3 does not.
+        assert_eq!(filter(&model, None, None, Some(0.3)), vec![0, 1]);
+    }
+
+    #[test]
+    fn filtered_sampling_never_picks_a_removed_token() {
+        let logits = [5.0f32, 4.9, 0.0, 0.0, 0.0];
+        let sampling = Sampling::from_settings(2.0, Some(2), None, None).unwrap();
+        let mut sampler = Sampler::new(sampling, 9, 0);
+        for _ in 0..200 {
+            assert!(sampler.sample(&logits).token < 2);
+        }
+    }
+
+    #[test]
+    fn high_temperature_flattens_low_temperature_sharpens() {
+        let logits = [2.0f32, 0.0];
+        let frequency = |t: f64| {
+            let mut s = Sampler::new(random(t), 5, 0);
+            (0..4000).filter(|_| s.sample(&logits).token == 0).count() as f64 / 4000.0
+        };
+        let (cold, warm, hot) = (frequency(0.25), frequency(1.0), frequency(8.0));
+        assert!(cold > 0.99, "cold {cold}");
+        assert!((warm - 0.881).abs() < 0.03, "warm {warm}");
+        assert!(hot < 0.6, "hot {hot}");
+    }
+
+    #[test]
+    fn invalid_settings_are_rejected() {
+        assert!(Sampling::from_settings(-0.1, None, None, None).is_err());
+        assert!(Sampling::from_settings(f64::NAN, None, None, None).is_err());
+        assert!(Sampling::from_settings(1.0, None, Some(0.0), None).is_err());
+        assert!(Sampling::from_settings(1.0, None, Some(1.5), None).is_err());
+        assert!(Sampling::from_settings(1.0, Some(0), None, None).is_err());
+        assert!(Sampling::from_settings(1.0, None, None, Some(-0.5)).is_err());
+    }
+}
