@@ -1,0 +1,73 @@
+//! `detprob generate`: one completion with full sampling records.
+
+use serde::Serialize;
+
+use super::model_choice;
+use crate::cli::GenerateArgs;
+use crate::error::InputError;
+use crate::generation::{complete, Completion, GenerationSettings};
+use crate::lm::{self, ModelInfo};
+use crate::render;
+use crate::sampler::Sampling;
+
+/// Everything one `generate` run did.
+#[derive(Debug, Serialize)]
+pub struct GenerateReport {
+    /// The model that ran.
+    pub model: ModelInfo,
+    /// The user's prompt, as given.
+    pub prompt: String,
+    /// The text actually tokenized (after the chat template, unless `--raw`).
+    pub formatted_prompt: String,
+    /// Token ids of the formatted prompt.
+    pub prompt_ids: Vec<u32>,
+    /// Sampling settings, seed and limits.
+    pub settings: GenerationSettings,
+    /// Order in which the sampler applies its settings.
+    pub sampler_order: &'static str,
+    /// What came out.
+    pub completion: Completion,
+}
+
+/// The sampler's order of operations, as reported.
+pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
+
+pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
+    let sampling = Sampling::from_settings(args.temperature, args.top_k, args.top_p, args.min_p)?;
+    if args.prompt.trim().is_empty() {
+        return Err(InputError::EmptyPrompt.into());
+    }
+    let choice = model_choice(&args.model)?;
+    let mut loaded = lm::load(&choice)?;
+    let formatted_prompt = if args.raw {
+        args.prompt.clone()
+    } else {
+        loaded.prompt_format.render(&args.prompt)
+    };
+    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
+    let settings = GenerationSettings {
+        sampling,
+        seed: args.seed.unwrap_or_else(random_seed),
+        max_tokens: args.max_tokens,
+        ignore_eos: args.ignore_eos,
+        alternatives: args.alternatives,
+    };
+    let completion = complete(&mut loaded, &prompt_ids, &settings)?;
+    let report = GenerateReport {
+        model: loaded.info,
+        prompt: args.prompt,
+        formatted_prompt,
+        prompt_ids,
+        settings,
+        sampler_order: SAMPLER_ORDER,
+        completion,
+    };
+    Ok(render::render(&report, args.format))
+}
+
+/// A fresh seed for runs that did not ask for one (it is reported, so the
+/// run can be repeated).
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) >> 1
+}

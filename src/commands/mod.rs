@@ -1,0 +1,28 @@
+//! Commands: each turns validated flags into a report (plain, serializable
+//! data) and hands it to a renderer. Nothing here prints.
+
+mod generate;
+mod model;
+mod tokenize;
+
+pub use generate::GenerateReport;
+pub use model::{ModelEntry, ModelListReport};
+pub use tokenize::{TokenPiece, TokenizeReport};
+
+use crate::cli::{Cli, Command, ModelArgs};
+use crate::error::InputError;
+use crate::store::ModelChoice;
+
+/// Runs the command and returns what to print on stdout.
+pub fn run(cli: Cli) -> anyhow::Result<String> {
+    match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Tokenize(args) => tokenize::run(args),
+        Command::Model(command) => model::run(command),
+    }
+}
+
+/// The model the `--model` / `--model-file` flags select.
+fn model_choice(args: &ModelArgs) -> Result<ModelChoice, InputError> {
+    ModelChoice::resolve(args.model.as_deref(), args.model_file.as_deref())
+}

@@ -1,0 +1,20 @@
+//! detprob shows, live and reproducibly, how a conventional program differs
+//! from a language model.
+//!
+//! The crate is split along the ideas it teaches: [`lm`] (the language model:
+//! weights, KV cache) with its [`tokenizer`] and [`prompt`] format, the
+//! [`sampler`] (the only owner of randomness), [`generation`] (the loop that
+//! joins them), [`store`] (where model files come from), [`commands`] (which
+//! compute plain report data) and [`render`] (which formats reports).
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod generation;
+pub mod gguf;
+pub mod lm;
+pub mod prompt;
+pub mod render;
+pub mod sampler;
+pub mod store;
+pub mod tokenizer;
