@@ -9,7 +9,15 @@ use detprob::cli::Cli;
 use detprob::error::InputError;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version are not errors: clap prints them as usual.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprintln!("{}", one_line_usage_error(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match detprob::commands::run(cli) {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
@@ -34,4 +42,16 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// clap's usage error folded onto one line: the message and any details,
+/// without the usage block and the pointer to `--help`.
+fn one_line_usage_error(rendered: &str) -> String {
+    rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

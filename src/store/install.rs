@@ -51,8 +51,43 @@ impl StagedFile {
             std::fs::set_permissions(self.temp.path(), readable).map_err(io_error)?;
         }
         self.temp.persist(target).map_err(|e| io_error(e.error))?;
+        write_stamp(target, self.spec);
         Ok(())
     }
+}
+
+/// Where the verification stamp of `target` lives.
+fn stamp_path(target: &Path) -> std::path::PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".verified");
+    target.with_file_name(name)
+}
+
+/// What the stamp records: checksum, size and modification time of the file
+/// as it was when hashed.
+fn stamp_text(target: &Path, spec: &ModelSpec) -> Option<String> {
+    let meta = std::fs::metadata(target).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some(format!("{} {} {}\n", spec.sha256, meta.len(), modified))
+}
+
+/// Records that `target` was just hashed and matched `spec`.
+pub fn write_stamp(target: &Path, spec: &ModelSpec) {
+    if let Some(text) = stamp_text(target, spec) {
+        // A missing stamp only costs a re-hash next time.
+        let _ = std::fs::write(stamp_path(target), text);
+    }
+}
+
+/// Whether `target` is unchanged since it was last hashed and matched `spec`.
+pub fn stamp_matches(target: &Path, spec: &ModelSpec) -> bool {
+    let recorded = std::fs::read_to_string(stamp_path(target)).ok();
+    recorded.is_some() && recorded == stamp_text(target, spec)
 }
 
 /// Builds a [`StagedFile`] from one or more byte streams, hashing as it goes.
@@ -183,4 +218,80 @@ fn hex(bytes: &[u8]) -> String {
 
 fn io_error(e: std::io::Error) -> InputError {
     InputError::InvalidSetting(format!("cache i/o error: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static TINY: ModelSpec = ModelSpec {
+        alias: "tiny",
+        display_name: "tiny",
+        file_name: "tiny.gguf",
+        size: 5,
+        // sha256("hello")
+        sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        licence: "none",
+        hub_repo: "none/none",
+        hub_revision: "main",
+        wheels: &[],
+    };
+
+    fn stage(dir: &Path, bytes: &[u8]) -> StagedFile {
+        let mut writer = StagingWriter::new(dir, &TINY, "test").unwrap();
+        writer.append(&mut &bytes[..]).unwrap();
+        writer.finish().unwrap()
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn matching_bytes_are_installed_with_a_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tiny.gguf");
+        stage(dir.path(), b"hello").install(&target).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"hello");
+        assert!(stamp_matches(&target, &TINY));
+        assert_eq!(entries(dir.path()), vec!["tiny.gguf", "tiny.gguf.verified"]);
+    }
+
+    #[test]
+    fn corrupt_bytes_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tiny.gguf");
+        let error = stage(dir.path(), b"hellO").install(&target).unwrap_err();
+        assert!(
+            matches!(error, InputError::ChecksumMismatch { .. }),
+            "{error}"
+        );
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    }
+
+    #[test]
+    fn a_short_download_is_rejected_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = stage(dir.path(), b"hell")
+            .install(&dir.path().join("t"))
+            .unwrap_err();
+        assert!(error.to_string().contains("size 4 bytes"), "{error}");
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn an_edited_file_no_longer_matches_its_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tiny.gguf");
+        stage(dir.path(), b"hello").install(&target).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&target, b"jello").unwrap();
+        assert!(!stamp_matches(&target, &TINY));
+        assert!(verify_file(&target, &TINY).is_err());
+    }
 }

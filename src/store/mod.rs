@@ -75,16 +75,19 @@ pub fn cached_path(spec: &ModelSpec) -> PathBuf {
     cache_dir().join("models").join(spec.file_name)
 }
 
-/// Whether `spec` is in the cache with the right size (its checksum was
-/// verified before it was moved there).
+/// Whether `spec` is in the cache with the right size.
 pub fn is_cached(spec: &ModelSpec) -> bool {
     std::fs::metadata(cached_path(spec)).is_ok_and(|m| m.len() == spec.size)
 }
 
 /// Returns the cached file for `spec`, fetching it first when absent.
+///
+/// A cached file is trusted without re-hashing while its verification stamp
+/// (written when it was last hashed) still matches its size and modification
+/// time; otherwise it is hashed again, and replaced if it does not match.
 pub fn ensure_model(spec: &'static ModelSpec) -> Result<PathBuf, InputError> {
     let target = cached_path(spec);
-    if is_cached(spec) {
+    if is_cached(spec) && install::stamp_matches(&target, spec) {
         return Ok(target);
     }
     fetch(spec, false)
@@ -104,11 +107,14 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
     // One fetcher at a time per model: concurrent runs wait, then find it cached.
     let _lock = install::FetchLock::acquire(models_dir, spec.alias);
     if target.exists() {
-        if !force_verify && is_cached(spec) {
+        if !force_verify && is_cached(spec) && install::stamp_matches(&target, spec) {
             return Ok(target);
         }
         match install::verify_file(&target, spec) {
-            Ok(()) => return Ok(target),
+            Ok(()) => {
+                install::write_stamp(&target, spec);
+                return Ok(target);
+            }
             Err(e) => {
                 eprintln!("detprob: removing bad cached file: {e}");
                 let _ = std::fs::remove_file(&target);

