@@ -15,6 +15,8 @@ pub mod gguf;
 pub mod lm;
 pub mod prompt;
 pub mod render;
+pub mod rules;
 pub mod sampler;
 pub mod store;
+pub mod tasks;
 pub mod tokenizer;

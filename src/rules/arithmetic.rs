@@ -1,0 +1,390 @@
+//! `arithmetic`: + − × ÷ and parentheses over integers and decimals, exact at
+//! any size (rational arithmetic on big integers). The grammar is digits and
+//! operators; a phrasing outside it ("seventeen plus twenty-five") is an
+//! explicit "cannot parse" error, never a guess.
+//!
+//! Grammar (after dropping a leading "what is"/"calculate"/"compute" and a
+//! trailing `?`, `=` or `.`):
+//! ```text
+//! expression = term { ("+" | "-") term }
+//! term       = factor { ("*" | "×" | "x" | "/" | "÷") factor }
+//! factor     = "-" factor | number | "(" expression ")"
+//! ```
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, Zero};
+
+use super::{words, Rule, RuleError, RuleOutcome, RuleRun, TraceStep};
+use crate::here;
+use crate::tasks::Task;
+
+/// Exact arithmetic on the digits-and-operators grammar.
+pub struct Arithmetic;
+
+/// Words that announce arithmetic even when the numbers are spelled out.
+const OPERATION_WORDS: &[&str] = &["plus", "minus", "times", "divided", "multiplied", "sum", "product"];
+
+impl Rule for Arithmetic {
+    fn name(&self) -> &'static str {
+        "arithmetic"
+    }
+
+    fn summary(&self) -> &'static str {
+        "exact + − × ÷ with parentheses on integers and decimals of any size"
+    }
+
+    fn task(&self) -> Task {
+        Task::Arithmetic
+    }
+
+    fn affinity(&self, input: &str) -> u8 {
+        let has_digit = input.chars().any(|c| c.is_ascii_digit());
+        let has_operator = input.chars().any(|c| "+*/×÷".contains(c))
+            || input.split_whitespace().any(|w| w == "-" || w == "x");
+        let has_word = words(input).iter().any(|w| OPERATION_WORDS.contains(&w.as_str()));
+        match (has_digit && has_operator, has_word) {
+            (true, _) => 3,
+            (false, true) => 2,
+            _ => 0,
+        }
+    }
+
+    fn apply(&self, input: &str) -> RuleRun {
+        let mut trace = Vec::new();
+        let expression = strip_question(input);
+        trace.push(TraceStep::new(
+            "extract expression",
+            format!("{expression:?}"),
+            here!(),
+        ));
+        let outcome = match tokenize(&expression) {
+            Err(e) => RuleOutcome::Error { error: e },
+            Ok(tokens) => {
+                let mut parser = Parser {
+                    tokens,
+                    position: 0,
+                    trace: &mut trace,
+                };
+                match parser.expression().and_then(|value| {
+                    if parser.position < parser.tokens.len() {
+                        Err(RuleError::CannotParse(format!(
+                            "unexpected {} after a complete expression",
+                            parser.tokens[parser.position].describe()
+                        )))
+                    } else {
+                        Ok(value)
+                    }
+                }) {
+                    Ok(value) => RuleOutcome::Answer {
+                        value: format_exact(&value),
+                    },
+                    Err(error) => RuleOutcome::Error { error },
+                }
+            }
+        };
+        RuleRun { outcome, trace }
+    }
+}
+
+/// Drops a leading question phrase and trailing punctuation.
+fn strip_question(input: &str) -> String {
+    let mut text = input.trim().to_string();
+    let lower = text.to_lowercase();
+    for prefix in ["what is", "what's", "calculate", "compute", "evaluate"] {
+        if lower.starts_with(prefix) {
+            text = text[prefix.len()..].trim_start_matches([':', ' ']).to_string();
+            break;
+        }
+    }
+    text.trim_end_matches(['?', '=', '.', ' ']).trim().to_string()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Number(BigRational, String),
+    Operator(char),
+    Open,
+    Close,
+}
+
+impl Token {
+    fn describe(&self) -> String {
+        match self {
+            Token::Number(_, text) => format!("number {text}"),
+            Token::Operator(op) => format!("'{op}'"),
+            Token::Open => "'('".into(),
+            Token::Close => "')'".into(),
+        }
+    }
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' => i += 1,
+            '0'..='9' | '.' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
+                    i += 1;
+                }
+                let literal: String = chars[start..i].iter().filter(|&&c| c != ',').collect();
+                let value = parse_decimal(&literal).ok_or_else(|| {
+                    RuleError::CannotParse(format!("'{literal}' is not a number"))
+                })?;
+                tokens.push(Token::Number(value, literal));
+            }
+            '+' | '-' | '*' | '/' => {
+                tokens.push(Token::Operator(c));
+                i += 1;
+            }
+            '×' | 'x' | 'X' => {
+                tokens.push(Token::Operator('*'));
+                i += 1;
+            }
+            '÷' => {
+                tokens.push(Token::Operator('/'));
+                i += 1;
+            }
+            '(' => {
+                tokens.push(Token::Open);
+                i += 1;
+            }
+            ')' => {
+                tokens.push(Token::Close);
+                i += 1;
+            }
+            _ => {
+                let rest: String = chars[i..].iter().take(20).collect();
+                let word = rest.split_whitespace().next().unwrap_or("");
+                return Err(RuleError::CannotParse(format!(
+                    "'{word}' is not a number or an operator (+ - × ÷ ( ))"
+                )));
+            }
+        }
+    }
+    if tokens.is_empty() {
+        return Err(RuleError::CannotParse("no expression".into()));
+    }
+    Ok(tokens)
+}
+
+/// Parses `123`, `-4.50`, `.5` exactly.
+fn parse_decimal(text: &str) -> Option<BigRational> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+        return None;
+    }
+    let digits = format!("{whole}{fraction}");
+    let numerator: BigInt = digits.parse().ok()?;
+    let denominator = BigInt::from(10u32).pow(fraction.len() as u32);
+    Some(BigRational::new(numerator, denominator))
+}
+
+struct Parser<'t> {
+    tokens: Vec<Token>,
+    position: usize,
+    trace: &'t mut Vec<TraceStep>,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position)
+    }
+
+    fn expression(&mut self) -> Result<BigRational, RuleError> {
+        let mut value = self.term()?;
+        while let Some(Token::Operator(op @ ('+' | '-'))) = self.peek().cloned() {
+            self.position += 1;
+            let right = self.term()?;
+            let result = if op == '+' { &value + &right } else { &value - &right };
+            self.record(op, &value, &right, &result, here!());
+            value = result;
+        }
+        Ok(value)
+    }
+
+    fn term(&mut self) -> Result<BigRational, RuleError> {
+        let mut value = self.factor()?;
+        while let Some(Token::Operator(op @ ('*' | '/'))) = self.peek().cloned() {
+            self.position += 1;
+            let right = self.factor()?;
+            let result = if op == '*' {
+                &value * &right
+            } else if right.is_zero() {
+                self.trace.push(TraceStep::new("÷", "division by zero", here!()));
+                return Err(RuleError::Undefined("division by zero".into()));
+            } else {
+                &value / &right
+            };
+            self.record(op, &value, &right, &result, here!());
+            value = result;
+        }
+        Ok(value)
+    }
+
+    fn factor(&mut self) -> Result<BigRational, RuleError> {
+        match self.peek().cloned() {
+            Some(Token::Operator('-')) => {
+                self.position += 1;
+                Ok(-self.factor()?)
+            }
+            Some(Token::Number(value, _)) => {
+                self.position += 1;
+                Ok(value)
+            }
+            Some(Token::Open) => {
+                self.position += 1;
+                let value = self.expression()?;
+                match self.peek() {
+                    Some(Token::Close) => {
+                        self.position += 1;
+                        Ok(value)
+                    }
+                    _ => Err(RuleError::CannotParse("missing ')'".into())),
+                }
+            }
+            Some(other) => Err(RuleError::CannotParse(format!(
+                "expected a number, found {}",
+                other.describe()
+            ))),
+            None => Err(RuleError::CannotParse("expression ends too early".into())),
+        }
+    }
+
+    fn record(&mut self, op: char, left: &BigRational, right: &BigRational, result: &BigRational, source: String) {
+        let symbol = match op {
+            '*' => '×',
+            '/' => '÷',
+            other => other,
+        };
+        self.trace.push(TraceStep::new(
+            format!("apply {symbol}"),
+            format!(
+                "{} {symbol} {} = {}",
+                format_exact(left),
+                format_exact(right),
+                format_exact(result)
+            ),
+            source,
+        ));
+    }
+}
+
+/// An exact value as text: a terminating decimal in full, otherwise the
+/// fraction with a 12-significant-digit approximation.
+pub fn format_exact(value: &BigRational) -> String {
+    match terminating_decimal(value) {
+        Some(text) => text,
+        None => format!("{}/{} ≈ {}", value.numer(), value.denom(), approximate(value, 12)),
+    }
+}
+
+/// The decimal expansion if it terminates (denominator of only 2s and 5s).
+pub fn terminating_decimal(value: &BigRational) -> Option<String> {
+    let mut denominator = value.denom().clone();
+    let (two, five) = (BigInt::from(2), BigInt::from(5));
+    let mut scale = 0u32;
+    let (mut twos, mut fives) = (0u32, 0u32);
+    while (&denominator % &two).is_zero() {
+        denominator /= &two;
+        twos += 1;
+    }
+    while (&denominator % &five).is_zero() {
+        denominator /= &five;
+        fives += 1;
+    }
+    if !denominator.is_one() {
+        return None;
+    }
+    scale = scale.max(twos).max(fives);
+    let scaled = value * BigRational::from_integer(BigInt::from(10).pow(scale));
+    let digits = scaled.to_integer().abs().to_string();
+    let sign = if value.is_negative() { "-" } else { "" };
+    if scale == 0 {
+        return Some(format!("{sign}{digits}"));
+    }
+    let padded = format!("{digits:0>width$}", width = scale as usize + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale as usize);
+    Some(format!("{sign}{whole}.{fraction}"))
+}
+
+/// `value` rounded to `digits` significant digits, as a decimal string.
+pub fn approximate(value: &BigRational, digits: usize) -> String {
+    let float = value.numer().to_string().parse::<f64>().unwrap_or(f64::NAN)
+        / value.denom().to_string().parse::<f64>().unwrap_or(f64::NAN);
+    let text = format!("{:.*e}", digits.saturating_sub(1), float);
+    let parsed: f64 = text.parse().unwrap_or(float);
+    let mut out = format!("{parsed}");
+    if out.contains('e') {
+        out = text;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(input: &str) -> String {
+        Arithmetic.apply(input).outcome.display()
+    }
+
+    #[test]
+    fn big_products_are_exact() {
+        assert_eq!(answer("123456789 × 987654321"), "121932631112635269");
+        assert_eq!(answer("What is 99999999999999999999 * 99999999999999999999?"), "9999999999999999999800000000000000000001");
+    }
+
+    #[test]
+    fn precedence_parentheses_and_unary_minus() {
+        assert_eq!(answer("2 + 3 * 4"), "14");
+        assert_eq!(answer("(2 + 3) * 4"), "20");
+        assert_eq!(answer("-3 - -2"), "-1");
+        assert_eq!(answer("What is 17 + 25?"), "42");
+        assert_eq!(answer("(12 + 7) × 3 ÷ 2"), "28.5");
+    }
+
+    #[test]
+    fn decimals_are_exact_and_repeating_ones_are_fractions() {
+        assert_eq!(answer("0.1 + 0.2"), "0.3");
+        assert_eq!(answer("1.50 * 2"), "3");
+        assert_eq!(answer("1 / 3"), "1/3 ≈ 0.333333333333");
+        assert_eq!(answer("1,000,000 / 8"), "125000");
+    }
+
+    #[test]
+    fn words_are_an_explicit_cannot_parse_error() {
+        let run = Arithmetic.apply("seventeen plus twenty-five");
+        assert_eq!(
+            run.outcome,
+            RuleOutcome::Error {
+                error: RuleError::CannotParse("'seventeen' is not a number or an operator (+ - × ÷ ( ))".into())
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_expressions_and_division_by_zero_are_errors() {
+        assert!(answer("2 +").starts_with("error: cannot parse"));
+        assert!(answer("(2 + 3").contains("missing ')'"));
+        assert!(answer("2 3").contains("unexpected number 3"));
+        assert_eq!(answer("1 / (2 - 2)"), "error: undefined: division by zero");
+        assert!(answer("").starts_with("error: cannot parse"));
+    }
+
+    #[test]
+    fn the_trace_names_every_operation_in_order() {
+        let run = Arithmetic.apply("2 + 3 * 4");
+        let details: Vec<&str> = run.trace.iter().map(|s| s.detail.as_str()).collect();
+        assert_eq!(details, vec!["\"2 + 3 * 4\"", "3 × 4 = 12", "2 + 12 = 14"]);
+        assert!(run.trace[1].source.starts_with("src/rules/arithmetic.rs:"));
+    }
+}

@@ -1,0 +1,104 @@
+//! `leap-year`: the Gregorian rule — divisible by 4, except centuries, except
+//! centuries divisible by 400.
+
+use super::{Rule, RuleError, RuleOutcome, RuleRun, TraceStep};
+use crate::here;
+use crate::tasks::Task;
+
+/// The Gregorian leap-year rule.
+pub struct LeapYear;
+
+/// The first whole number in `input`, read as a year.
+pub fn year_in(input: &str) -> Result<u64, RuleError> {
+    input
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| !w.is_empty())
+        .ok_or_else(|| RuleError::CannotParse("no year (digits) in the input".into()))?
+        .parse()
+        .map_err(|_| RuleError::CannotParse("the year is too large".into()))
+}
+
+/// Affinity shared by both leap-year rules.
+pub fn leap_affinity(input: &str) -> u8 {
+    if input.to_lowercase().contains("leap") {
+        3
+    } else {
+        0
+    }
+}
+
+/// "yes" or "no".
+pub fn yes_no(leap: bool) -> String {
+    if leap { "yes" } else { "no" }.to_string()
+}
+
+impl Rule for LeapYear {
+    fn name(&self) -> &'static str {
+        "leap-year"
+    }
+
+    fn summary(&self) -> &'static str {
+        "divisible by 4, except centuries, except centuries divisible by 400"
+    }
+
+    fn task(&self) -> Task {
+        Task::LeapYear
+    }
+
+    fn affinity(&self, input: &str) -> u8 {
+        leap_affinity(input)
+    }
+
+    fn apply(&self, input: &str) -> RuleRun {
+        let year = match year_in(input) {
+            Ok(year) => year,
+            Err(error) => {
+                return RuleRun {
+                    outcome: RuleOutcome::Error { error },
+                    trace: Vec::new(),
+                }
+            }
+        };
+        let mut trace = vec![TraceStep::new("extract year", year.to_string(), here!())];
+        let leap = if year % 4 != 0 {
+            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = {} → no", year % 4), here!()));
+            false
+        } else if year % 100 != 0 {
+            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = 0 → yes"), here!()));
+            trace.push(TraceStep::new("century?", format!("{year} mod 100 = {} → not a century", year % 100), here!()));
+            true
+        } else {
+            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = 0 → yes"), here!()));
+            trace.push(TraceStep::new("century?", format!("{year} mod 100 = 0 → century"), here!()));
+            let by_400 = year % 400 == 0;
+            trace.push(TraceStep::new(
+                "divisible by 400?",
+                format!("{year} mod 400 = {} → {}", year % 400, if by_400 { "yes" } else { "no" }),
+                here!(),
+            ));
+            by_400
+        };
+        RuleRun {
+            outcome: RuleOutcome::Answer { value: yes_no(leap) },
+            trace,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gregorian_rule_handles_every_branch() {
+        for (year, leap) in [(2024, "yes"), (2023, "no"), (1900, "no"), (2000, "yes"), (2100, "no"), (4, "yes")] {
+            let run = LeapYear.apply(&format!("Is {year} a leap year?"));
+            assert_eq!(run.outcome.answer(), Some(leap), "{year}");
+        }
+    }
+
+    #[test]
+    fn a_question_without_a_year_is_an_error() {
+        assert!(LeapYear.apply("Is this a leap year?").outcome.display().starts_with("error: cannot parse"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The conventional side of detprob: rule-based functions. Each rule is pure
+//! (the same input always gives the same output), says whether an input is in
+//! its domain, returns an answer or an explicit error, and records a trace of
+//! every step it took — the "every step traceable" side of the comparison.
+
+mod arithmetic;
+mod capitals;
+mod leap_year;
+mod leap_year_buggy;
+mod sentiment;
+mod units;
+
+use serde::Serialize;
+
+use crate::tasks::Task;
+
+pub use arithmetic::Arithmetic;
+pub use capitals::{country_in, Capitals};
+pub use leap_year::LeapYear;
+pub use leap_year_buggy::LeapYearBuggy;
+pub use sentiment::Sentiment;
+pub use units::Units;
+
+/// A conventional, rule-based function.
+pub trait Rule: Sync {
+    /// Name used with `--rule`.
+    fn name(&self) -> &'static str;
+    /// One line on what the rule does.
+    fn summary(&self) -> &'static str;
+    /// The task whose prompt template and answer extractor the model side uses.
+    fn task(&self) -> Task;
+    /// How clearly `input` belongs to this rule's domain: 0 not at all, higher
+    /// is clearer. `compare` picks the rule with the highest affinity.
+    fn affinity(&self, input: &str) -> u8;
+    /// Applies the rule.
+    fn apply(&self, input: &str) -> RuleRun;
+    /// Whether the rule's answers are correct by construction, so they can
+    /// serve as the truth (false for rules with known blind spots or bugs).
+    fn trusted(&self) -> bool {
+        true
+    }
+}
+
+/// What a rule did with one input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleRun {
+    /// The answer, or why there is none.
+    pub outcome: RuleOutcome,
+    /// Every step the rule took, in order.
+    pub trace: Vec<TraceStep>,
+}
+
+/// A rule's answer or explicit error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleOutcome {
+    /// The rule answered.
+    Answer {
+        /// The answer, in canonical form (a number, a city, `yes`/`no`, …).
+        value: String,
+    },
+    /// The rule refused, and says why.
+    Error {
+        /// The explicit error.
+        error: RuleError,
+    },
+}
+
+impl RuleOutcome {
+    /// The answer, if there is one.
+    pub fn answer(&self) -> Option<&str> {
+        match self {
+            Self::Answer { value } => Some(value),
+            Self::Error { .. } => None,
+        }
+    }
+
+    /// The outcome as one line of text.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Answer { value } => value.clone(),
+            Self::Error { error } => format!("error: {error}"),
+        }
+    }
+}
+
+/// Why a rule gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum RuleError {
+    /// The input is outside the rule's grammar.
+    #[error("cannot parse: {0}")]
+    CannotParse(String),
+    /// The key is not in the rule's table.
+    #[error("not in table: {0}")]
+    NotInTable(String),
+    /// The operation is undefined (e.g. division by zero).
+    #[error("undefined: {0}")]
+    Undefined(String),
+}
+
+/// One step of a rule's trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceStep {
+    /// Which rule or operation fired.
+    pub rule: String,
+    /// What it did.
+    pub detail: String,
+    /// Where in detprob's source the step is implemented (`file:line`).
+    pub source: String,
+}
+
+impl TraceStep {
+    /// A step implemented at `source`.
+    pub fn new(rule: impl Into<String>, detail: impl Into<String>, source: String) -> Self {
+        Self {
+            rule: rule.into(),
+            detail: detail.into(),
+            source,
+        }
+    }
+}
+
+/// `file:line` of the caller, for trace steps.
+#[macro_export]
+macro_rules! here {
+    () => {
+        format!("{}:{}", file!(), line!())
+    };
+}
+
+/// Every rule, in the order `compare` considers them.
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![
+        &Arithmetic,
+        &Capitals,
+        &Sentiment,
+        &Units,
+        &LeapYear,
+        &LeapYearBuggy,
+    ]
+}
+
+/// The rule called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Rule> {
+    all().into_iter().find(|r| r.name() == name)
+}
+
+/// The rule whose domain fits `input` best (ties: the earlier rule), or
+/// `None` when no rule claims it.
+pub fn pick(input: &str) -> Option<&'static dyn Rule> {
+    let mut best: Option<(&'static dyn Rule, u8)> = None;
+    for rule in all() {
+        let affinity = rule.affinity(input);
+        if affinity > 0 && best.is_none_or(|(_, b)| affinity > b) {
+            best = Some((rule, affinity));
+        }
+    }
+    best.map(|(rule, _)| rule)
+}
+
+/// The exact value of a decimal number written as text (`"-1234.5"`).
+pub fn arithmetic_value(text: &str) -> Option<num_rational::BigRational> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let numerator: num_bigint::BigInt = format!("{whole}{fraction}").parse().ok()?;
+    let denominator = num_bigint::BigInt::from(10).pow(fraction.len() as u32);
+    let value = num_rational::BigRational::new(numerator, denominator);
+    Some(if negative { -value } else { value })
+}
+
+/// Every capital city in the `capitals` rule's table.
+pub fn capital_cities() -> Vec<&'static str> {
+    capitals::entries().iter().map(|e| e.capital.as_str()).collect()
+}
+
+/// The names of all rules, comma-separated.
+pub fn names() -> String {
+    all().iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Lower-cased words of `input` (letters, digits and apostrophes).
+pub(crate) fn words(input: &str) -> Vec<String> {
+    input
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().replace('’', "'"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_go_to_the_rule_of_their_domain() {
+        let cases = [
+            ("What is 17 + 25?", "arithmetic"),
+            ("seventeen plus twenty-five", "arithmetic"),
+            ("What is the capital of France?", "capitals"),
+            ("It's not bad at all.", "sentiment"),
+            ("Convert 100 °C to °F", "units"),
+            ("Is 1900 a leap year?", "leap-year"),
+        ];
+        for (input, rule) in cases {
+            assert_eq!(pick(input).map(|r| r.name()), Some(rule), "{input}");
+        }
+    }
+
+    #[test]
+    fn every_rule_is_found_by_name() {
+        for rule in all() {
+            assert_eq!(by_name(rule.name()).unwrap().name(), rule.name());
+        }
+        assert!(by_name("astrology").is_none());
+    }
+
+    #[test]
+    fn rules_are_deterministic() {
+        for rule in all() {
+            for input in ["What is 2 + 2?", "capital of Peru", "great", "5 km to miles", "Is 2000 a leap year?"] {
+                assert_eq!(rule.apply(input), rule.apply(input));
+            }
+        }
+    }
+}

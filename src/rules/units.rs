@@ -1,0 +1,228 @@
+//! `units`: °C↔°F, km↔mi and kg↔lb with the exact defining formulas
+//! (1 mi = 1.609344 km, 1 lb = 0.45359237 kg, °F = °C × 9/5 + 32), computed
+//! in exact rational arithmetic.
+//!
+//! Grammar: `[convert] NUMBER UNIT (to|in|into) UNIT`, units written as
+//! `°C`/`C`/`celsius`, `°F`/`F`/`fahrenheit`, `km`/`kilometres`,
+//! `mi`/`miles`, `kg`/`kilograms`, `lb`/`lbs`/`pounds`.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use super::arithmetic::{approximate, terminating_decimal};
+use super::{Rule, RuleError, RuleOutcome, RuleRun, TraceStep};
+use crate::here;
+use crate::tasks::Task;
+
+/// Exact unit conversion.
+pub struct Units;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Celsius,
+    Fahrenheit,
+    Kilometre,
+    Mile,
+    Kilogram,
+    Pound,
+}
+
+impl Unit {
+    fn parse(word: &str) -> Option<Self> {
+        let w = word.trim_matches(|c: char| c == '.' || c == '?' || c == ',').to_lowercase();
+        Some(match w.trim_start_matches('°') {
+            "c" | "celsius" | "degc" => Self::Celsius,
+            "f" | "fahrenheit" | "degf" => Self::Fahrenheit,
+            "km" | "kilometre" | "kilometres" | "kilometer" | "kilometers" => Self::Kilometre,
+            "mi" | "mile" | "miles" => Self::Mile,
+            "kg" | "kilogram" | "kilograms" | "kilo" | "kilos" => Self::Kilogram,
+            "lb" | "lbs" | "pound" | "pounds" => Self::Pound,
+            _ => return None,
+        })
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Self::Celsius => "°C",
+            Self::Fahrenheit => "°F",
+            Self::Kilometre => "km",
+            Self::Mile => "mi",
+            Self::Kilogram => "kg",
+            Self::Pound => "lb",
+        }
+    }
+}
+
+fn ratio(numerator: i64, denominator: i64) -> BigRational {
+    BigRational::new(BigInt::from(numerator), BigInt::from(denominator))
+}
+
+/// Converts exactly, returning the result and the formula used.
+fn convert(value: &BigRational, from: Unit, to: Unit) -> Option<(BigRational, &'static str)> {
+    use Unit::*;
+    let km_per_mile = ratio(1_609_344, 1_000_000);
+    let kg_per_pound = ratio(45_359_237, 100_000_000);
+    Some(match (from, to) {
+        (a, b) if a == b => (value.clone(), "same unit"),
+        (Celsius, Fahrenheit) => (value * ratio(9, 5) + ratio(32, 1), "°F = °C × 9/5 + 32"),
+        (Fahrenheit, Celsius) => ((value - ratio(32, 1)) * ratio(5, 9), "°C = (°F − 32) × 5/9"),
+        (Kilometre, Mile) => (value / km_per_mile, "mi = km ÷ 1.609344"),
+        (Mile, Kilometre) => (value * km_per_mile, "km = mi × 1.609344"),
+        (Kilogram, Pound) => (value / kg_per_pound, "lb = kg ÷ 0.45359237"),
+        (Pound, Kilogram) => (value * kg_per_pound, "kg = lb × 0.45359237"),
+        _ => return None,
+    })
+}
+
+/// A conversion result as the rule reports it: exact when it terminates within
+/// 10 decimals, else rounded to 6 significant digits (marked `≈`).
+fn display(value: &BigRational) -> String {
+    match terminating_decimal(value) {
+        Some(text) if text.split_once('.').is_none_or(|(_, f)| f.len() <= 10) => text,
+        _ => format!("≈{}", approximate(value, 6)),
+    }
+}
+
+impl Rule for Units {
+    fn name(&self) -> &'static str {
+        "units"
+    }
+
+    fn summary(&self) -> &'static str {
+        "°C↔°F, km↔mi, kg↔lb with the exact defining formulas"
+    }
+
+    fn task(&self) -> Task {
+        Task::UnitConversion
+    }
+
+    fn affinity(&self, input: &str) -> u8 {
+        let units = input.split_whitespace().filter(|w| Unit::parse(w).is_some()).count();
+        let has_number = input.chars().any(|c| c.is_ascii_digit());
+        if units >= 2 && has_number {
+            4
+        } else {
+            0
+        }
+    }
+
+    fn apply(&self, input: &str) -> RuleRun {
+        let mut trace = Vec::new();
+        let parsed = parse(input);
+        let outcome = match parsed {
+            Err(error) => RuleOutcome::Error { error },
+            Ok((value, text, from, to)) => {
+                trace.push(TraceStep::new(
+                    "parse",
+                    format!("{text} {} → {}", from.symbol(), to.symbol()),
+                    here!(),
+                ));
+                match convert(&value, from, to) {
+                    None => RuleOutcome::Error {
+                        error: RuleError::Undefined(format!(
+                            "cannot convert {} to {}",
+                            from.symbol(),
+                            to.symbol()
+                        )),
+                    },
+                    Some((result, formula)) => {
+                        let shown = display(&result);
+                        trace.push(TraceStep::new(
+                            "formula",
+                            format!("{formula}: {text} {} = {shown} {}", from.symbol(), to.symbol()),
+                            here!(),
+                        ));
+                        RuleOutcome::Answer { value: shown.trim_start_matches('≈').to_string() }
+                    }
+                }
+            }
+        };
+        RuleRun { outcome, trace }
+    }
+}
+
+/// Finds `NUMBER UNIT … (to|in|into) UNIT` in the input.
+fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
+    let spaced = input.replace('°', " °").replace("° ", "°");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let number_at = tokens
+        .iter()
+        .position(|t| t.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit()))
+        .ok_or_else(|| RuleError::CannotParse("no number to convert".into()))?;
+    let number_text = tokens[number_at].trim_end_matches(|c: char| !c.is_ascii_digit());
+    let (number_text, attached_unit) = split_number(number_text, tokens[number_at]);
+    let value = parse_signed(&number_text)
+        .ok_or_else(|| RuleError::CannotParse(format!("'{number_text}' is not a number")))?;
+    let rest = &tokens[number_at + 1..];
+    let (from, after_from) = match attached_unit.and_then(Unit::parse) {
+        Some(unit) => (unit, rest),
+        None => {
+            let unit = rest
+                .first()
+                .and_then(|w| Unit::parse(w))
+                .ok_or_else(|| RuleError::CannotParse(format!("no unit after {number_text}")))?;
+            (unit, &rest[1..])
+        }
+    };
+    let to = after_from
+        .iter()
+        .skip_while(|w| !matches!(w.to_lowercase().as_str(), "to" | "in" | "into"))
+        .skip(1)
+        .find_map(|w| Unit::parse(w))
+        .ok_or_else(|| RuleError::CannotParse("no target unit (write '… to UNIT')".into()))?;
+    Ok((value, number_text, from, to))
+}
+
+/// Splits `100km` into `100` and `km`.
+fn split_number<'a>(number: &str, token: &'a str) -> (String, Option<&'a str>) {
+    let digits_end = token
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0)))
+        .map_or(token.len(), |(i, _)| i);
+    let unit = &token[digits_end..];
+    let number = if number.len() > digits_end { &number[..digits_end] } else { number };
+    (number.to_string(), (!unit.is_empty()).then_some(unit))
+}
+
+fn parse_signed(text: &str) -> Option<BigRational> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.trim_start_matches('+')),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let numerator: BigInt = format!("{whole}{fraction}").parse().ok()?;
+    let value = BigRational::new(numerator, BigInt::from(10).pow(fraction.len() as u32));
+    Some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(input: &str) -> String {
+        Units.apply(input).outcome.display()
+    }
+
+    #[test]
+    fn temperatures_use_the_exact_formula() {
+        assert_eq!(answer("Convert 100 °C to °F"), "212");
+        assert_eq!(answer("-40 F in C"), "-40");
+        assert_eq!(answer("98.6 fahrenheit to celsius"), "37");
+        assert_eq!(answer("0 °F to °C"), "-17.7778");
+    }
+
+    #[test]
+    fn distances_and_masses_use_the_defining_constants() {
+        assert_eq!(answer("1 mi to km"), "1.609344");
+        assert_eq!(answer("5 km in miles"), "3.10686");
+        assert_eq!(answer("10kg to lb"), "22.0462");
+        assert_eq!(answer("1 lb to kg"), "0.45359237");
+    }
+
+    #[test]
+    fn unsupported_or_incomplete_requests_are_explicit_errors() {
+        assert_eq!(answer("5 km to kg"), "error: undefined: cannot convert km to kg");
+        assert!(answer("convert five km to miles").starts_with("error: cannot parse"));
+        assert!(answer("5 km").starts_with("error: cannot parse: no target unit"));
+    }
+}

@@ -1,0 +1,161 @@
+//! Answer extractors: read the answer a task expects out of a model's free
+//! text. Documented in the parent module.
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{Signed, ToPrimitive};
+
+use super::{extra_capitals, fictional_countries, NO_SUCH_COUNTRY};
+use crate::rules::arithmetic_value;
+
+/// The first number in `text`, as written (commas removed).
+pub fn number(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_number = chars[i].is_ascii_digit()
+            || (chars[i] == '-' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
+                && (i == 0 || !chars[i - 1].is_alphanumeric()));
+        if starts_number {
+            let start = i;
+            i += 1;
+            while i < chars.len() {
+                let c = chars[i];
+                let next_is_digit = chars.get(i + 1).is_some_and(|c| c.is_ascii_digit());
+                if c.is_ascii_digit() || ((c == ',' || c == '.') && next_is_digit) {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let literal: String = chars[start..i].iter().filter(|&&c| c != ',').collect();
+            return Some(literal);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether two decimal strings are equal within `relative` tolerance.
+pub fn numbers_match(answer: &str, truth: &str, relative: f64) -> bool {
+    match (arithmetic_value(answer), arithmetic_value(truth)) {
+        (Some(a), Some(b)) => {
+            if a == b {
+                return true;
+            }
+            let difference = (&a - &b).abs();
+            let scale = b.abs().max(BigRational::from_integer(BigInt::from(1)));
+            (difference / scale).to_f64().is_some_and(|r| r <= relative)
+        }
+        _ => false,
+    }
+}
+
+/// The first known capital mentioned, else "no such country" when the text
+/// denies the country exists, else the first capitalised word run.
+pub fn city(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let known = crate::rules::capital_cities()
+        .into_iter()
+        .chain(extra_capitals().into_iter().map(|(_, city)| city));
+    let first_known = known
+        .filter_map(|city| lower.find(&city.to_lowercase()).map(|at| (at, city)))
+        .min_by_key(|(at, _)| *at);
+    if let Some((_, city)) = first_known {
+        return Some(city.to_string());
+    }
+    const DENIALS: &[&str] = &[
+        "fictional", "not a real", "isn't a real", "does not exist", "doesn't exist",
+        "no capital", "not exist", "imaginary", "no such",
+    ];
+    if DENIALS.iter().any(|d| lower.contains(d)) {
+        return Some(NO_SUCH_COUNTRY.to_string());
+    }
+    let skip = ["The", "A", "An", "It", "Its", "I", "Capital", "City", "Answer", "Yes", "No"];
+    let fictional = fictional_countries();
+    let mut run: Vec<&str> = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || ",.;:!?\"()".contains(c)) {
+        let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+        if capitalised && !skip.contains(&word) && !fictional.contains(&word) {
+            run.push(word);
+        } else if !run.is_empty() {
+            break;
+        }
+    }
+    (!run.is_empty()).then(|| run.join(" "))
+}
+
+/// The first sentiment label mentioned.
+pub fn label(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    ["positive", "negative", "neutral"]
+        .into_iter()
+        .filter_map(|l| lower.find(l).map(|at| (at, l)))
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, l)| l.to_string())
+}
+
+/// "yes" or "no" from a leading word or a leap-year statement.
+pub fn yes_no(text: &str) -> Option<String> {
+    let lower = text.trim().to_lowercase();
+    let first = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    match first {
+        "yes" => return Some("yes".into()),
+        "no" => return Some("no".into()),
+        _ => {}
+    }
+    if ["is not a leap", "isn't a leap", "not a leap year", "was not a leap"].iter().any(|p| lower.contains(p)) {
+        Some("no".into())
+    } else if lower.contains("is a leap year") || lower.contains("was a leap year") {
+        Some("yes".into())
+    } else {
+        None
+    }
+}
+
+/// Case- and space-insensitive form for comparing non-numeric answers.
+pub fn normalize(answer: &str) -> String {
+    answer
+        .trim()
+        .trim_end_matches('.')
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_with_commas_signs_and_decimals() {
+        assert_eq!(number("17 + 25 = 42"), Some("17".into()));
+        assert_eq!(number("The answer is 1,234,567.5."), Some("1234567.5".into()));
+        assert_eq!(number("It is -40 degrees"), Some("-40".into()));
+        assert_eq!(number("well-known 7"), Some("7".into()));
+        assert_eq!(number("no digits here"), None);
+    }
+
+    #[test]
+    fn cities_are_found_or_denied() {
+        assert_eq!(city("The capital of France is Paris."), Some("Paris".into()));
+        assert_eq!(city("Wakanda is a fictional country."), Some(NO_SUCH_COUNTRY.into()));
+        assert_eq!(city("Birnin Zana"), Some("Birnin Zana".into()));
+        assert_eq!(city("It is Thimphu, of course"), Some("Thimphu".into()));
+        assert_eq!(city("i don't know"), None);
+    }
+
+    #[test]
+    fn labels_and_yes_no_are_read() {
+        assert_eq!(label("This review is Negative overall"), Some("negative".into()));
+        assert_eq!(label("Positive, not negative"), Some("positive".into()));
+        assert_eq!(yes_no("Yes, it is."), Some("yes".into()));
+        assert_eq!(yes_no("1900 is not a leap year"), Some("no".into()));
+        assert_eq!(yes_no("The year 1900 is a leap year."), Some("yes".into()));
+        assert_eq!(yes_no("Maybe"), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Tasks: what the model is asked, how its answer is read, and how it is
+//! scored. Each rule belongs to one task; the prompt templates are data
+//! (`prompts.toml`), and the answer extractors are documented here.
+//!
+//! Answer extractors (applied to the model's text):
+//! - **number** (arithmetic, unit conversion): the first number in the text —
+//!   optional sign, digits with optional thousands commas, optional decimals.
+//! - **city** (capital): the first capital city from detprob's tables that the
+//!   text mentions; failing that, "no such country" if the text says the
+//!   country does not exist or is fictional; failing that, the first
+//!   capitalised word run.
+//! - **label** (sentiment): the first of "positive", "negative", "neutral".
+//! - **yes/no** (leap year): a leading "yes"/"no", else "is not/isn't a leap
+//!   year" → no, "is a leap year" → yes.
+//!
+//! Scoring: numbers are equal when they differ by at most 1e-9 relative
+//! (arithmetic) or 0.5 % relative (unit conversion, where rounding is
+//! expected); other answers compare case-insensitively.
+
+pub mod extract;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{invalid, InputError};
+use crate::prompt::PromptFormat;
+
+/// A kind of question, shared by a rule and the model prompt that asks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Evaluate an arithmetic expression.
+    Arithmetic,
+    /// Name a country's capital.
+    Capital,
+    /// Say whether a text is positive or negative.
+    Sentiment,
+    /// Convert a quantity between units.
+    UnitConversion,
+    /// Say whether a year is a leap year.
+    LeapYear,
+}
+
+impl Task {
+    /// The key of this task in `prompts.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Arithmetic => "arithmetic",
+            Self::Capital => "capital",
+            Self::Sentiment => "sentiment",
+            Self::UnitConversion => "unit_conversion",
+            Self::LeapYear => "leap_year",
+        }
+    }
+
+    /// Reads the answer out of the model's text (see the module docs).
+    pub fn extract(self, text: &str) -> Option<String> {
+        match self {
+            Self::Arithmetic | Self::UnitConversion => extract::number(text),
+            Self::Capital => extract::city(text),
+            Self::Sentiment => extract::label(text),
+            Self::LeapYear => extract::yes_no(text),
+        }
+    }
+
+    /// Whether `answer` counts as `truth` for this task.
+    pub fn matches(self, answer: &str, truth: &str) -> bool {
+        match self {
+            Self::Arithmetic => extract::numbers_match(answer, truth, 1e-9),
+            Self::UnitConversion => extract::numbers_match(answer, truth, 5e-3),
+            _ => extract::normalize(answer) == extract::normalize(truth),
+        }
+    }
+}
+
+/// A prompt template pair from `prompts.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PromptTemplate {
+    /// For instruct models (goes through the chat template).
+    pub chat: String,
+    /// For base models.
+    pub completion: String,
+}
+
+impl PromptTemplate {
+    /// The template that suits `format`.
+    pub fn for_format(&self, format: &PromptFormat) -> &str {
+        match format {
+            PromptFormat::Completion => &self.completion,
+            _ => &self.chat,
+        }
+    }
+
+    /// `template` with `{input}` replaced.
+    pub fn fill(template: &str, input: &str) -> String {
+        template.replace("{input}", input)
+    }
+}
+
+/// The built-in prompt templates.
+pub fn builtin_templates() -> &'static HashMap<String, PromptTemplate> {
+    static TEMPLATES: OnceLock<HashMap<String, PromptTemplate>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| toml::from_str(include_str!("prompts.toml")).expect("prompts.toml parses"))
+}
+
+/// The built-in template for `task`.
+pub fn template(task: Task) -> Result<&'static PromptTemplate, InputError> {
+    builtin_templates()
+        .get(task.key())
+        .ok_or_else(|| invalid(format!("no prompt template for task {}", task.key())))
+}
+
+/// Countries that do not exist (the truth for them is "no such country").
+pub fn fictional_countries() -> Vec<&'static str> {
+    data_lines(include_str!("fictional_countries.txt")).collect()
+}
+
+/// Capitals of real countries the rule's table leaves out.
+pub fn extra_capitals() -> Vec<(&'static str, &'static str)> {
+    data_lines(include_str!("extra_capitals.tsv"))
+        .filter_map(|l| l.split_once('\t'))
+        .collect()
+}
+
+fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+}
+
+/// The answer a fictional country's capital question should get.
+pub const NO_SUCH_COUNTRY: &str = "no such country";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_task_has_both_templates_with_the_input_slot() {
+        for task in [Task::Arithmetic, Task::Capital, Task::Sentiment, Task::UnitConversion, Task::LeapYear] {
+            let t = template(task).unwrap();
+            assert!(t.chat.contains("{input}") && t.completion.contains("{input}"), "{task:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_scored_with_the_task_tolerance() {
+        assert!(Task::Arithmetic.matches("42", "42"));
+        assert!(!Task::Arithmetic.matches("42.0001", "42"));
+        assert!(Task::UnitConversion.matches("3.11", "3.10686"));
+        assert!(!Task::UnitConversion.matches("3.2", "3.10686"));
+        assert!(Task::Capital.matches("paris", "Paris"));
+    }
+}
