@@ -10,14 +10,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "detprob", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: the showcase).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// detprob's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Give the same input to a rule-based function and to the model, side by side.
+    Compare(CompareArgs),
+    /// Run the built-in showcase: a few inputs that show all three verdicts.
+    Showcase(ShowcaseArgs),
     /// Generate a completion of PROMPT with a seeded, documented sampler.
     Generate(GenerateArgs),
     /// Show how the model splits TEXT into tokens.
@@ -45,6 +49,69 @@ pub enum OutputFormat {
     Text,
     /// JSON (plain data, every field).
     Json,
+}
+
+/// Output format of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Side-by-side panels fitted to the terminal, coloured unless NO_COLOR.
+    Terminal,
+    /// Markdown, for slides and handouts.
+    Markdown,
+    /// JSON (plain data, every field).
+    Json,
+    /// CSV, one row per sample.
+    Csv,
+}
+
+/// The sample grid and model flags shared by `compare` and `showcase`.
+#[derive(Debug, Args)]
+pub struct GridArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Comma-separated sampling temperatures (0 = greedy).
+    #[arg(
+        long,
+        default_value = "0,0.7,1.2",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
+    pub temperatures: String,
+    /// Seeds: an inclusive range like 1..5, or a list like 1,2,9.
+    #[arg(long, default_value = "1..5", value_name = "SEEDS")]
+    pub seeds: String,
+    /// At most this many tokens per model answer (answers also stop at a newline).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_tokens: usize,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Terminal)]
+    pub format: ReportFormat,
+}
+
+/// Flags of `detprob compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Use this rule instead of the one whose domain fits the input best.
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// The correct answer, to score both sides against.
+    #[arg(long, value_name = "ANSWER")]
+    pub truth: Option<String>,
+    /// A file with one input per line (optionally `INPUT<TAB>TRUTH`): prints a summary table.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "truth"])]
+    pub inputs: Option<PathBuf>,
+    /// The input.
+    #[arg(required_unless_present = "inputs")]
+    pub input: Option<String>,
+}
+
+/// Flags of `detprob showcase`.
+#[derive(Debug, Args)]
+pub struct ShowcaseArgs {
+    #[command(flatten)]
+    pub grid: GridArgs,
 }
 
 /// Flags of `detprob generate`.

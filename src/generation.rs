@@ -7,8 +7,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::InputError;
-use crate::lm::LoadedModel;
+use crate::lm::{LanguageModel, LoadedModel};
 use crate::sampler::{Sampler, Sampling};
+use crate::tokenizer::TextTokenizer;
 
 /// How to generate one completion.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +26,9 @@ pub struct GenerationSettings {
     pub ignore_eos: bool,
     /// How many of the model's most likely tokens to record at each step.
     pub alternatives: usize,
+    /// Stop after the first newline that follows some non-blank text (for
+    /// short answers).
+    pub stop_at_newline: bool,
 }
 
 /// One of the model's most likely tokens at a step.
@@ -65,6 +69,8 @@ pub enum StopReason {
     MaxTokens,
     /// The context window is full.
     ContextFull,
+    /// A newline ended a one-line answer (`stop_at_newline`).
+    Newline,
 }
 
 /// The result of one generation.
@@ -78,7 +84,8 @@ pub struct Completion {
     pub steps: Vec<Step>,
     /// Why it stopped.
     pub stop_reason: StopReason,
-    /// Wall time of the prompt's forward pass, in seconds.
+    /// Wall time of the prompt's forward pass, in seconds (shared by every
+    /// completion of a grid, which prefills the prompt once).
     pub prefill_seconds: f64,
     /// Wall time of the remaining forward passes, in seconds.
     pub decode_seconds: f64,
@@ -92,6 +99,46 @@ pub fn complete(
     prompt_ids: &[u32],
     settings: &GenerationSettings,
 ) -> anyhow::Result<Completion> {
+    let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
+    let model = loaded.model.as_mut();
+    decode(
+        model,
+        &loaded.tokenizer,
+        logits,
+        prompt_ids.len(),
+        settings,
+        prefill_seconds,
+    )
+}
+
+/// Generates one completion of `prompt_ids` per entry of `settings`. The
+/// prompt is prefilled once and every completion decodes from a fork of that
+/// state, so each equals what [`complete`] gives with the same settings.
+pub fn complete_each(
+    loaded: &mut LoadedModel,
+    prompt_ids: &[u32],
+    settings: &[GenerationSettings],
+) -> anyhow::Result<Vec<Completion>> {
+    let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
+    settings
+        .iter()
+        .map(|s| {
+            let mut fork = loaded.model.fork();
+            let logits = logits.clone();
+            decode(
+                fork.as_mut(),
+                &loaded.tokenizer,
+                logits,
+                prompt_ids.len(),
+                s,
+                prefill_seconds,
+            )
+        })
+        .collect()
+}
+
+/// Checks the prompt fits and runs it through the model from position 0.
+fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(Vec<f32>, f64)> {
     let context = loaded.model.context_length();
     if prompt_ids.is_empty() {
         return Err(InputError::EmptyPrompt.into());
@@ -103,22 +150,33 @@ pub fn complete(
         }
         .into());
     }
-    let tokenizer = &loaded.tokenizer;
+    let started = Instant::now();
+    let logits = loaded.model.forward(prompt_ids, 0)?;
+    Ok((logits, started.elapsed().as_secs_f64()))
+}
+
+/// Samples tokens after a prefilled prompt of `prompt_len` tokens whose
+/// next-token logits are `logits`.
+fn decode(
+    model: &mut dyn LanguageModel,
+    tokenizer: &TextTokenizer,
+    mut logits: Vec<f32>,
+    prompt_len: usize,
+    settings: &GenerationSettings,
+    prefill_seconds: f64,
+) -> anyhow::Result<Completion> {
+    let context = model.context_length();
     let mut sampler = Sampler::new(
         settings.sampling.clone(),
         settings.seed,
         settings.alternatives,
     );
-
-    let started = Instant::now();
-    let mut logits = loaded.model.forward(prompt_ids, 0)?;
-    let prefill_seconds = started.elapsed().as_secs_f64();
-
     let decode_started = Instant::now();
-    let mut position = prompt_ids.len();
+    let mut position = prompt_len;
     let mut steps = Vec::new();
     let mut tokens = Vec::new();
     let mut decoded_tokens = 0;
+    let mut seen_text = false;
     let stop_reason = loop {
         if tokens.len() == settings.max_tokens {
             break StopReason::MaxTokens;
@@ -152,13 +210,22 @@ pub fn complete(
         if tokenizer.stop_ids.contains(&sampled.token) {
             break StopReason::EndOfText;
         }
+        if settings.stop_at_newline && !tokenizer.is_control(sampled.token) {
+            let bytes = tokenizer.bytes_of(sampled.token);
+            let before_newline = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+            seen_text |= before_newline.iter().any(|b| !b.is_ascii_whitespace());
+            if seen_text && bytes.contains(&b'\n') {
+                break StopReason::Newline;
+            }
+            seen_text |= bytes.iter().any(|b| !b.is_ascii_whitespace());
+        }
         if tokens.len() == settings.max_tokens {
             break StopReason::MaxTokens;
         }
         if position + 1 >= context {
             break StopReason::ContextFull;
         }
-        logits = loaded.model.forward(&[sampled.token], position)?;
+        logits = model.forward(&[sampled.token], position)?;
         position += 1;
         decoded_tokens += 1;
     };

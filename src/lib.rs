@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod comparison;
 pub mod error;
 pub mod generation;
 pub mod gguf;

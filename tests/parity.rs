@@ -115,6 +115,7 @@ fn greedy_matches_llama_cpp(alias: &str) {
             max_tokens: expected.len(),
             ignore_eos: false,
             alternatives: 0,
+            stop_at_newline: false,
         };
         let completion = complete(&mut model, &prompt_ids, &settings).unwrap();
         let clear = gaps.iter().position(|&g| g < MIN_GAP).unwrap_or(gaps.len());

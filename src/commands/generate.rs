@@ -51,6 +51,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         max_tokens: args.max_tokens,
         ignore_eos: args.ignore_eos,
         alternatives: args.alternatives,
+        stop_at_newline: false,
     };
     let completion = complete(&mut loaded, &prompt_ids, &settings)?;
     let report = GenerateReport {

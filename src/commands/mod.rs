@@ -1,10 +1,12 @@
 //! Commands: each turns validated flags into a report (plain, serializable
 //! data) and hands it to a renderer. Nothing here prints.
 
+mod compare;
 mod generate;
 mod model;
 mod tokenize;
 
+pub use compare::{ShowcaseItem, ShowcaseReport};
 pub use generate::GenerateReport;
 pub use model::{ModelEntry, ModelListReport};
 pub use tokenize::{TokenPiece, TokenizeReport};
@@ -16,9 +18,12 @@ use crate::store::ModelChoice;
 /// Runs the command and returns what to print on stdout.
 pub fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
-        Command::Generate(args) => generate::run(args),
-        Command::Tokenize(args) => tokenize::run(args),
-        Command::Model(command) => model::run(command),
+        None => compare::showcase(None),
+        Some(Command::Showcase(args)) => compare::showcase(Some(args)),
+        Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Generate(args)) => generate::run(args),
+        Some(Command::Tokenize(args)) => tokenize::run(args),
+        Some(Command::Model(command)) => model::run(command),
     }
 }
 

@@ -66,6 +66,7 @@ impl RotaryTables {
     }
 }
 
+#[derive(Clone)]
 struct Attention {
     q: QMatMul,
     k: QMatMul,
@@ -149,6 +150,7 @@ fn attention_mask(
     Tensor::from_vec(mask, (seq_len, total), device).map(Some)
 }
 
+#[derive(Clone)]
 struct FeedForward {
     gate: QMatMul,
     up: QMatMul,
@@ -162,6 +164,7 @@ impl FeedForward {
     }
 }
 
+#[derive(Clone)]
 struct Block {
     attention_norm: RmsNorm,
     attention: Attention,
@@ -183,6 +186,7 @@ impl Block {
 }
 
 /// A Gemma 3 decoder on the CPU.
+#[derive(Clone)]
 pub struct Gemma3 {
     embedding: Arc<QTensor>,
     embedding_scale: f64,
@@ -293,6 +297,10 @@ impl LanguageModel for Gemma3 {
 
     fn context_length(&self) -> usize {
         self.context_length
+    }
+
+    fn fork(&self) -> Box<dyn LanguageModel> {
+        Box::new(self.clone())
     }
 }
 

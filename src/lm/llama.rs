@@ -9,6 +9,7 @@ use crate::error::InputError;
 use crate::gguf::GgufFile;
 
 /// A llama-architecture decoder on the CPU.
+#[derive(Clone)]
 pub struct Llama {
     weights: ModelWeights,
     context_length: usize,
@@ -41,6 +42,10 @@ impl LanguageModel for Llama {
 
     fn context_length(&self) -> usize {
         self.context_length
+    }
+
+    fn fork(&self) -> Box<dyn LanguageModel> {
+        Box::new(self.clone())
     }
 }
 

@@ -29,6 +29,11 @@ pub trait LanguageModel {
 
     /// The longest sequence (prompt plus completion) this model will run.
     fn context_length(&self) -> usize;
+
+    /// An independent copy of the model in its current state (KV cache
+    /// included). Weights and cached tensors are reference-counted, so this
+    /// is cheap: a prompt is prefilled once and each sample decodes from a fork.
+    fn fork(&self) -> Box<dyn LanguageModel>;
 }
 
 /// Facts about a loaded model, read from its GGUF metadata.

@@ -1,7 +1,11 @@
 //! Renderers: turn a report (plain data) into text or JSON. Renderers never do
 //! I/O; they return the string to print.
 
+pub mod csv;
 mod json;
+pub mod markdown;
+pub mod style;
+pub mod terminal;
 mod text;
 
 use serde::Serialize;
@@ -13,6 +17,8 @@ pub trait TextReport: Serialize {
     /// Human-readable rendering, ending with a newline.
     fn to_text(&self) -> String;
 }
+
+pub use json::to_json;
 
 /// Renders `report` in `format`.
 pub fn render<R: TextReport>(report: &R, format: OutputFormat) -> String {

@@ -25,6 +25,7 @@ impl TextReport for GenerateReport {
             StopReason::EndOfText => "end of text",
             StopReason::MaxTokens => "token limit",
             StopReason::ContextFull => "context full",
+            StopReason::Newline => "end of line",
         };
         let _ = writeln!(
             out,

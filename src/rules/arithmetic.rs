@@ -23,7 +23,15 @@ use crate::tasks::Task;
 pub struct Arithmetic;
 
 /// Words that announce arithmetic even when the numbers are spelled out.
-const OPERATION_WORDS: &[&str] = &["plus", "minus", "times", "divided", "multiplied", "sum", "product"];
+const OPERATION_WORDS: &[&str] = &[
+    "plus",
+    "minus",
+    "times",
+    "divided",
+    "multiplied",
+    "sum",
+    "product",
+];
 
 impl Rule for Arithmetic {
     fn name(&self) -> &'static str {
@@ -42,7 +50,9 @@ impl Rule for Arithmetic {
         let has_digit = input.chars().any(|c| c.is_ascii_digit());
         let has_operator = input.chars().any(|c| "+*/×÷".contains(c))
             || input.split_whitespace().any(|w| w == "-" || w == "x");
-        let has_word = words(input).iter().any(|w| OPERATION_WORDS.contains(&w.as_str()));
+        let has_word = words(input)
+            .iter()
+            .any(|w| OPERATION_WORDS.contains(&w.as_str()));
         match (has_digit && has_operator, has_word) {
             (true, _) => 3,
             (false, true) => 2,
@@ -93,11 +103,15 @@ fn strip_question(input: &str) -> String {
     let lower = text.to_lowercase();
     for prefix in ["what is", "what's", "calculate", "compute", "evaluate"] {
         if lower.starts_with(prefix) {
-            text = text[prefix.len()..].trim_start_matches([':', ' ']).to_string();
+            text = text[prefix.len()..]
+                .trim_start_matches([':', ' '])
+                .to_string();
             break;
         }
     }
-    text.trim_end_matches(['?', '=', '.', ' ']).trim().to_string()
+    text.trim_end_matches(['?', '=', '.', ' '])
+        .trim()
+        .to_string()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +143,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
             ' ' | '\t' => i += 1,
             '0'..='9' | '.' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
+                while i < chars.len()
+                    && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',')
+                {
                     i += 1;
                 }
                 let literal: String = chars[start..i].iter().filter(|&&c| c != ',').collect();
@@ -204,7 +220,11 @@ impl Parser<'_> {
         while let Some(Token::Operator(op @ ('+' | '-'))) = self.peek().cloned() {
             self.position += 1;
             let right = self.term()?;
-            let result = if op == '+' { &value + &right } else { &value - &right };
+            let result = if op == '+' {
+                &value + &right
+            } else {
+                &value - &right
+            };
             self.record(op, &value, &right, &result, here!());
             value = result;
         }
@@ -219,7 +239,8 @@ impl Parser<'_> {
             let result = if op == '*' {
                 &value * &right
             } else if right.is_zero() {
-                self.trace.push(TraceStep::new("÷", "division by zero", here!()));
+                self.trace
+                    .push(TraceStep::new("÷", "division by zero", here!()));
                 return Err(RuleError::Undefined("division by zero".into()));
             } else {
                 &value / &right
@@ -259,7 +280,14 @@ impl Parser<'_> {
         }
     }
 
-    fn record(&mut self, op: char, left: &BigRational, right: &BigRational, result: &BigRational, source: String) {
+    fn record(
+        &mut self,
+        op: char,
+        left: &BigRational,
+        right: &BigRational,
+        result: &BigRational,
+        source: String,
+    ) {
         let symbol = match op {
             '*' => '×',
             '/' => '÷',
@@ -283,7 +311,12 @@ impl Parser<'_> {
 pub fn format_exact(value: &BigRational) -> String {
     match terminating_decimal(value) {
         Some(text) => text,
-        None => format!("{}/{} ≈ {}", value.numer(), value.denom(), approximate(value, 12)),
+        None => format!(
+            "{}/{} ≈ {}",
+            value.numer(),
+            value.denom(),
+            approximate(value, 12)
+        ),
     }
 }
 
@@ -340,7 +373,10 @@ mod tests {
     #[test]
     fn big_products_are_exact() {
         assert_eq!(answer("123456789 × 987654321"), "121932631112635269");
-        assert_eq!(answer("What is 99999999999999999999 * 99999999999999999999?"), "9999999999999999999800000000000000000001");
+        assert_eq!(
+            answer("What is 99999999999999999999 * 99999999999999999999?"),
+            "9999999999999999999800000000000000000001"
+        );
     }
 
     #[test]
@@ -366,7 +402,9 @@ mod tests {
         assert_eq!(
             run.outcome,
             RuleOutcome::Error {
-                error: RuleError::CannotParse("'seventeen' is not a number or an operator (+ - × ÷ ( ))".into())
+                error: RuleError::CannotParse(
+                    "'seventeen' is not a number or an operator (+ - × ÷ ( ))".into()
+                )
             }
         );
     }

@@ -41,7 +41,12 @@ fn table() -> &'static Table {
             let country = fields.next().expect("country").to_string();
             let capital = fields.next().expect("capital").to_string();
             index.insert(normalize(&country), rows.len());
-            for alias in fields.next().unwrap_or("").split(',').filter(|a| !a.is_empty()) {
+            for alias in fields
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter(|a| !a.is_empty())
+            {
                 index.insert(normalize(alias), rows.len());
             }
             rows.push(CapitalEntry { country, capital });
@@ -79,7 +84,9 @@ pub fn country_in(input: &str) -> String {
     }
     if let Some(at) = lower.find("'s capital") {
         let before = &input[..at];
-        let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == ' ')).map_or(0, |i| i + 1);
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == ' '))
+            .map_or(0, |i| i + 1);
         return before[start..].trim().to_string();
     }
     trimmed.to_string()
@@ -122,7 +129,13 @@ impl Rule for Capitals {
                 let entry = &table.rows[row];
                 trace.push(TraceStep::new(
                     "table lookup",
-                    format!("{} → {} (row {} of {})", entry.country, entry.capital, row + 1, table.rows.len()),
+                    format!(
+                        "{} → {} (row {} of {})",
+                        entry.country,
+                        entry.capital,
+                        row + 1,
+                        table.rows.len()
+                    ),
                     here!(),
                 ));
                 RuleOutcome::Answer {
@@ -132,11 +145,18 @@ impl Rule for Capitals {
             None => {
                 trace.push(TraceStep::new(
                     "table lookup",
-                    format!("{key:?} is not among the {} countries in the table", table.rows.len()),
+                    format!(
+                        "{key:?} is not among the {} countries in the table",
+                        table.rows.len()
+                    ),
                     here!(),
                 ));
                 RuleOutcome::Error {
-                    error: RuleError::NotInTable(if country.is_empty() { "(no country)".into() } else { country }),
+                    error: RuleError::NotInTable(if country.is_empty() {
+                        "(no country)".into()
+                    } else {
+                        country
+                    }),
                 }
             }
         };
@@ -163,13 +183,20 @@ mod tests {
             ("Peru's capital?", "Lima"),
         ] {
             let expected = if capital == "Japan" { "Tokyo" } else { capital };
-            assert_eq!(Capitals.apply(input).outcome.answer(), Some(expected), "{input}");
+            assert_eq!(
+                Capitals.apply(input).outcome.answer(),
+                Some(expected),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn unknown_and_fictional_countries_are_not_in_the_table() {
-        for (input, country) in [("What is the capital of Wakanda?", "Wakanda"), ("capital of Bhutan", "Bhutan")] {
+        for (input, country) in [
+            ("What is the capital of Wakanda?", "Wakanda"),
+            ("capital of Bhutan", "Bhutan"),
+        ] {
             assert_eq!(
                 Capitals.apply(input).outcome,
                 RuleOutcome::Error {

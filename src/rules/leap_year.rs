@@ -61,25 +61,51 @@ impl Rule for LeapYear {
         };
         let mut trace = vec![TraceStep::new("extract year", year.to_string(), here!())];
         let leap = if year % 4 != 0 {
-            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = {} → no", year % 4), here!()));
+            trace.push(TraceStep::new(
+                "divisible by 4?",
+                format!("{year} mod 4 = {} → no", year % 4),
+                here!(),
+            ));
             false
         } else if year % 100 != 0 {
-            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = 0 → yes"), here!()));
-            trace.push(TraceStep::new("century?", format!("{year} mod 100 = {} → not a century", year % 100), here!()));
+            trace.push(TraceStep::new(
+                "divisible by 4?",
+                format!("{year} mod 4 = 0 → yes"),
+                here!(),
+            ));
+            trace.push(TraceStep::new(
+                "century?",
+                format!("{year} mod 100 = {} → not a century", year % 100),
+                here!(),
+            ));
             true
         } else {
-            trace.push(TraceStep::new("divisible by 4?", format!("{year} mod 4 = 0 → yes"), here!()));
-            trace.push(TraceStep::new("century?", format!("{year} mod 100 = 0 → century"), here!()));
+            trace.push(TraceStep::new(
+                "divisible by 4?",
+                format!("{year} mod 4 = 0 → yes"),
+                here!(),
+            ));
+            trace.push(TraceStep::new(
+                "century?",
+                format!("{year} mod 100 = 0 → century"),
+                here!(),
+            ));
             let by_400 = year % 400 == 0;
             trace.push(TraceStep::new(
                 "divisible by 400?",
-                format!("{year} mod 400 = {} → {}", year % 400, if by_400 { "yes" } else { "no" }),
+                format!(
+                    "{year} mod 400 = {} → {}",
+                    year % 400,
+                    if by_400 { "yes" } else { "no" }
+                ),
                 here!(),
             ));
             by_400
         };
         RuleRun {
-            outcome: RuleOutcome::Answer { value: yes_no(leap) },
+            outcome: RuleOutcome::Answer {
+                value: yes_no(leap),
+            },
             trace,
         }
     }
@@ -91,7 +117,14 @@ mod tests {
 
     #[test]
     fn the_gregorian_rule_handles_every_branch() {
-        for (year, leap) in [(2024, "yes"), (2023, "no"), (1900, "no"), (2000, "yes"), (2100, "no"), (4, "yes")] {
+        for (year, leap) in [
+            (2024, "yes"),
+            (2023, "no"),
+            (1900, "no"),
+            (2000, "yes"),
+            (2100, "no"),
+            (4, "yes"),
+        ] {
             let run = LeapYear.apply(&format!("Is {year} a leap year?"));
             assert_eq!(run.outcome.answer(), Some(leap), "{year}");
         }
@@ -99,6 +132,10 @@ mod tests {
 
     #[test]
     fn a_question_without_a_year_is_an_error() {
-        assert!(LeapYear.apply("Is this a leap year?").outcome.display().starts_with("error: cannot parse"));
+        assert!(LeapYear
+            .apply("Is this a leap year?")
+            .outcome
+            .display()
+            .starts_with("error: cannot parse"));
     }
 }

@@ -51,12 +51,19 @@ impl Rule for LeapYearBuggy {
             TraceStep::new("extract year", year.to_string(), here!()),
             TraceStep::new(
                 "divisible by 4?",
-                format!("{year} mod 4 = {} → {} (century rule missing)", year % 4, yes_no(leap)),
+                format!(
+                    "{year} mod 4 = {} → {} (century rule missing)",
+                    year % 4,
+                    yes_no(leap)
+                ),
                 bug_at,
-            ),
+            )
+            .decisive(),
         ];
         RuleRun {
-            outcome: RuleOutcome::Answer { value: yes_no(leap) },
+            outcome: RuleOutcome::Answer {
+                value: yes_no(leap),
+            },
             trace,
         }
     }
@@ -80,13 +87,24 @@ mod tests {
 
     #[test]
     fn the_bug_is_the_same_every_run_and_named_in_the_trace() {
-        let runs: Vec<_> = (0..5).map(|_| LeapYearBuggy.apply("Is 1900 a leap year?")).collect();
+        let runs: Vec<_> = (0..5)
+            .map(|_| LeapYearBuggy.apply("Is 1900 a leap year?"))
+            .collect();
         assert!(runs.windows(2).all(|w| w[0] == w[1]));
         assert_eq!(runs[0].outcome.answer(), Some("yes"));
         assert!(runs[0].trace[1].detail.contains("century rule missing"));
         let source = include_str!("leap_year_buggy.rs");
-        let line: usize = runs[0].trace[1].source.rsplit(':').next().unwrap().parse().unwrap();
+        let line: usize = runs[0].trace[1]
+            .source
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         let marker = "PLANTED BUG";
-        assert!(source.lines().nth(line - 1).unwrap().contains(marker), "trace points at line {line}");
+        assert!(
+            source.lines().nth(line - 1).unwrap().contains(marker),
+            "trace points at line {line}"
+        );
     }
 }

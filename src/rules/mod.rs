@@ -108,6 +108,9 @@ pub struct TraceStep {
     pub detail: String,
     /// Where in detprob's source the step is implemented (`file:line`).
     pub source: String,
+    /// Whether this step decided the answer (a wrong answer is blamed on the
+    /// first decisive step; when none is marked, on the last step).
+    pub decisive: bool,
 }
 
 impl TraceStep {
@@ -117,8 +120,20 @@ impl TraceStep {
             rule: rule.into(),
             detail: detail.into(),
             source,
+            decisive: false,
         }
     }
+
+    /// Marks the step as one that decided the answer.
+    pub fn decisive(mut self) -> Self {
+        self.decisive = true;
+        self
+    }
+}
+
+/// The step a wrong answer is blamed on: the first decisive step, else the last.
+pub fn decisive_step(trace: &[TraceStep]) -> Option<&TraceStep> {
+    trace.iter().find(|s| s.decisive).or(trace.last())
 }
 
 /// `file:line` of the caller, for trace steps.
@@ -178,12 +193,19 @@ pub fn arithmetic_value(text: &str) -> Option<num_rational::BigRational> {
 
 /// Every capital city in the `capitals` rule's table.
 pub fn capital_cities() -> Vec<&'static str> {
-    capitals::entries().iter().map(|e| e.capital.as_str()).collect()
+    capitals::entries()
+        .iter()
+        .map(|e| e.capital.as_str())
+        .collect()
 }
 
 /// The names of all rules, comma-separated.
 pub fn names() -> String {
-    all().iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
+    all()
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Lower-cased words of `input` (letters, digits and apostrophes).
@@ -225,7 +247,13 @@ mod tests {
     #[test]
     fn rules_are_deterministic() {
         for rule in all() {
-            for input in ["What is 2 + 2?", "capital of Peru", "great", "5 km to miles", "Is 2000 a leap year?"] {
+            for input in [
+                "What is 2 + 2?",
+                "capital of Peru",
+                "great",
+                "5 km to miles",
+                "Is 2000 a leap year?",
+            ] {
                 assert_eq!(rule.apply(input), rule.apply(input));
             }
         }

@@ -66,11 +66,14 @@ impl Rule for Sentiment {
         for word in words(input) {
             if let Some(&polarity) = lexicon().get(&word) {
                 score += polarity;
-                trace.push(TraceStep::new(
-                    "lexicon word",
-                    format!("{word:?} {polarity:+} → sum {score:+}"),
-                    here!(),
-                ));
+                trace.push(
+                    TraceStep::new(
+                        "lexicon word",
+                        format!("{word:?} {polarity:+} → sum {score:+}"),
+                        here!(),
+                    )
+                    .decisive(),
+                );
             }
         }
         let label = match score.signum() {
@@ -78,9 +81,15 @@ impl Rule for Sentiment {
             -1 => "negative",
             _ => "neutral",
         };
-        trace.push(TraceStep::new("sign of sum", format!("{score:+} → {label}"), here!()));
+        trace.push(TraceStep::new(
+            "sign of sum",
+            format!("{score:+} → {label}"),
+            here!(),
+        ));
         RuleRun {
-            outcome: RuleOutcome::Answer { value: label.into() },
+            outcome: RuleOutcome::Answer {
+                value: label.into(),
+            },
             trace,
         }
     }
@@ -99,7 +108,10 @@ mod tests {
         assert_eq!(label("A wonderful, brilliant film."), "positive");
         assert_eq!(label("Boring and far too slow."), "negative");
         assert_eq!(label("The film is two hours long."), "neutral");
-        assert_eq!(label("Good acting, terrible plot, awful ending."), "negative");
+        assert_eq!(
+            label("Good acting, terrible plot, awful ending."),
+            "negative"
+        );
     }
 
     #[test]

@@ -29,7 +29,9 @@ enum Unit {
 
 impl Unit {
     fn parse(word: &str) -> Option<Self> {
-        let w = word.trim_matches(|c: char| c == '.' || c == '?' || c == ',').to_lowercase();
+        let w = word
+            .trim_matches(|c: char| c == '.' || c == '?' || c == ',')
+            .to_lowercase();
         Some(match w.trim_start_matches('°') {
             "c" | "celsius" | "degc" => Self::Celsius,
             "f" | "fahrenheit" | "degf" => Self::Fahrenheit,
@@ -97,7 +99,10 @@ impl Rule for Units {
     }
 
     fn affinity(&self, input: &str) -> u8 {
-        let units = input.split_whitespace().filter(|w| Unit::parse(w).is_some()).count();
+        let units = input
+            .split_whitespace()
+            .filter(|w| Unit::parse(w).is_some())
+            .count();
         let has_number = input.chars().any(|c| c.is_ascii_digit());
         if units >= 2 && has_number {
             4
@@ -129,10 +134,16 @@ impl Rule for Units {
                         let shown = display(&result);
                         trace.push(TraceStep::new(
                             "formula",
-                            format!("{formula}: {text} {} = {shown} {}", from.symbol(), to.symbol()),
+                            format!(
+                                "{formula}: {text} {} = {shown} {}",
+                                from.symbol(),
+                                to.symbol()
+                            ),
                             here!(),
                         ));
-                        RuleOutcome::Answer { value: shown.trim_start_matches('≈').to_string() }
+                        RuleOutcome::Answer {
+                            value: shown.trim_start_matches('≈').to_string(),
+                        }
                     }
                 }
             }
@@ -147,7 +158,10 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
     let tokens: Vec<&str> = spaced.split_whitespace().collect();
     let number_at = tokens
         .iter()
-        .position(|t| t.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit()))
+        .position(|t| {
+            t.trim_start_matches(['-', '+'])
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
         .ok_or_else(|| RuleError::CannotParse("no number to convert".into()))?;
     let number_text = tokens[number_at].trim_end_matches(|c: char| !c.is_ascii_digit());
     let (number_text, attached_unit) = split_number(number_text, tokens[number_at]);
@@ -180,7 +194,11 @@ fn split_number<'a>(number: &str, token: &'a str) -> (String, Option<&'a str>) {
         .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0)))
         .map_or(token.len(), |(i, _)| i);
     let unit = &token[digits_end..];
-    let number = if number.len() > digits_end { &number[..digits_end] } else { number };
+    let number = if number.len() > digits_end {
+        &number[..digits_end]
+    } else {
+        number
+    };
     (number.to_string(), (!unit.is_empty()).then_some(unit))
 }
 
@@ -221,7 +239,10 @@ mod tests {
 
     #[test]
     fn unsupported_or_incomplete_requests_are_explicit_errors() {
-        assert_eq!(answer("5 km to kg"), "error: undefined: cannot convert km to kg");
+        assert_eq!(
+            answer("5 km to kg"),
+            "error: undefined: cannot convert km to kg"
+        );
         assert!(answer("convert five km to miles").starts_with("error: cannot parse"));
         assert!(answer("5 km").starts_with("error: cannot parse: no target unit"));
     }

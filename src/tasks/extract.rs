@@ -8,13 +8,30 @@ use num_traits::{Signed, ToPrimitive};
 use super::{extra_capitals, fictional_countries, NO_SUCH_COUNTRY};
 use crate::rules::arithmetic_value;
 
-/// The first number in `text`, as written (commas removed).
+/// The number `text` gives as its answer (commas removed): the first number
+/// after the last `=`, else the first after " is ", else the first number.
 pub fn number(text: &str) -> Option<String> {
+    if let Some(at) = text.rfind('=') {
+        if let Some(n) = first_number(&text[at + 1..]) {
+            return Some(n);
+        }
+    }
+    if let Some(at) = text.find(" is ") {
+        if let Some(n) = first_number(&text[at + 4..]) {
+            return Some(n);
+        }
+    }
+    first_number(text)
+}
+
+/// The first number in `text`, as written (commas removed).
+fn first_number(text: &str) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let starts_number = chars[i].is_ascii_digit()
-            || (chars[i] == '-' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
+            || (chars[i] == '-'
+                && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
                 && (i == 0 || !chars[i - 1].is_alphanumeric()));
         if starts_number {
             let start = i;
@@ -65,16 +82,34 @@ pub fn city(text: &str) -> Option<String> {
         return Some(city.to_string());
     }
     const DENIALS: &[&str] = &[
-        "fictional", "not a real", "isn't a real", "does not exist", "doesn't exist",
-        "no capital", "not exist", "imaginary", "no such",
+        "fictional",
+        "not a real",
+        "isn't a real",
+        "does not exist",
+        "doesn't exist",
+        "no capital",
+        "not exist",
+        "imaginary",
+        "no such",
     ];
     if DENIALS.iter().any(|d| lower.contains(d)) {
         return Some(NO_SUCH_COUNTRY.to_string());
     }
-    let skip = ["The", "A", "An", "It", "Its", "I", "Capital", "City", "Answer", "Yes", "No"];
+    let skip = [
+        "The", "A", "An", "It", "Its", "I", "This", "That", "Capital", "City", "Answer", "Yes",
+        "No",
+    ];
     let fictional = fictional_countries();
+    // Prefer the name after "… is" / "known as" / "called".
+    let after = ["known as ", "called ", " is "]
+        .iter()
+        .filter_map(|marker| text.find(marker).map(|at| &text[at + marker.len()..]))
+        .find(|rest| rest.trim_start().starts_with(char::is_uppercase));
     let mut run: Vec<&str> = Vec::new();
-    for word in text.split(|c: char| c.is_whitespace() || ",.;:!?\"()".contains(c)) {
+    for word in after
+        .unwrap_or(text)
+        .split(|c: char| c.is_whitespace() || ",.;:!?\"()".contains(c))
+    {
         let capitalised = word.chars().next().is_some_and(char::is_uppercase);
         if capitalised && !skip.contains(&word) && !fictional.contains(&word) {
             run.push(word);
@@ -107,7 +142,15 @@ pub fn yes_no(text: &str) -> Option<String> {
         "no" => return Some("no".into()),
         _ => {}
     }
-    if ["is not a leap", "isn't a leap", "not a leap year", "was not a leap"].iter().any(|p| lower.contains(p)) {
+    if [
+        "is not a leap",
+        "isn't a leap",
+        "not a leap year",
+        "was not a leap",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+    {
         Some("no".into())
     } else if lower.contains("is a leap year") || lower.contains("was a leap year") {
         Some("yes".into())
@@ -133,8 +176,14 @@ mod tests {
 
     #[test]
     fn numbers_are_read_with_commas_signs_and_decimals() {
-        assert_eq!(number("17 + 25 = 42"), Some("17".into()));
-        assert_eq!(number("The answer is 1,234,567.5."), Some("1234567.5".into()));
+        assert_eq!(number("17 + 25 = 42"), Some("42".into()));
+        assert_eq!(number("2 + 2 = 4"), Some("4".into()));
+        assert_eq!(number("In 2024 the answer is 7."), Some("7".into()));
+        assert_eq!(number("42"), Some("42".into()));
+        assert_eq!(
+            number("The answer is 1,234,567.5."),
+            Some("1234567.5".into())
+        );
         assert_eq!(number("It is -40 degrees"), Some("-40".into()));
         assert_eq!(number("well-known 7"), Some("7".into()));
         assert_eq!(number("no digits here"), None);
@@ -142,16 +191,33 @@ mod tests {
 
     #[test]
     fn cities_are_found_or_denied() {
-        assert_eq!(city("The capital of France is Paris."), Some("Paris".into()));
-        assert_eq!(city("Wakanda is a fictional country."), Some(NO_SUCH_COUNTRY.into()));
+        assert_eq!(
+            city("The capital of France is Paris."),
+            Some("Paris".into())
+        );
+        assert_eq!(
+            city("Wakanda is a fictional country."),
+            Some(NO_SUCH_COUNTRY.into())
+        );
         assert_eq!(city("Birnin Zana"), Some("Birnin Zana".into()));
+        assert_eq!(
+            city("This city is Zaradon, in the east"),
+            Some("Zaradon".into())
+        );
+        assert_eq!(
+            city("The capital of Wakanda is known as Zana."),
+            Some("Zana".into())
+        );
         assert_eq!(city("It is Thimphu, of course"), Some("Thimphu".into()));
         assert_eq!(city("i don't know"), None);
     }
 
     #[test]
     fn labels_and_yes_no_are_read() {
-        assert_eq!(label("This review is Negative overall"), Some("negative".into()));
+        assert_eq!(
+            label("This review is Negative overall"),
+            Some("negative".into())
+        );
         assert_eq!(label("Positive, not negative"), Some("positive".into()));
         assert_eq!(yes_no("Yes, it is."), Some("yes".into()));
         assert_eq!(yes_no("1900 is not a leap year"), Some("no".into()));

@@ -3,8 +3,9 @@
 //! (`prompts.toml`), and the answer extractors are documented here.
 //!
 //! Answer extractors (applied to the model's text):
-//! - **number** (arithmetic, unit conversion): the first number in the text —
-//!   optional sign, digits with optional thousands commas, optional decimals.
+//! - **number** (arithmetic, unit conversion): the first number after the
+//!   last `=`, else the first after " is ", else the first number in the text
+//!   — optional sign, digits with optional thousands commas, optional decimals.
 //! - **city** (capital): the first capital city from detprob's tables that the
 //!   text mentions; failing that, "no such country" if the text says the
 //!   country does not exist or is fictional; failing that, the first
@@ -102,7 +103,8 @@ impl PromptTemplate {
 /// The built-in prompt templates.
 pub fn builtin_templates() -> &'static HashMap<String, PromptTemplate> {
     static TEMPLATES: OnceLock<HashMap<String, PromptTemplate>> = OnceLock::new();
-    TEMPLATES.get_or_init(|| toml::from_str(include_str!("prompts.toml")).expect("prompts.toml parses"))
+    TEMPLATES
+        .get_or_init(|| toml::from_str(include_str!("prompts.toml")).expect("prompts.toml parses"))
 }
 
 /// The built-in template for `task`.
@@ -125,11 +127,23 @@ pub fn extra_capitals() -> Vec<(&'static str, &'static str)> {
 }
 
 fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
-    text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
 }
 
 /// The answer a fictional country's capital question should get.
 pub const NO_SUCH_COUNTRY: &str = "no such country";
+
+/// The truth for `input` from `labelled_inputs.tsv`, if it is listed
+/// (matched ignoring case, surrounding space and final punctuation).
+pub fn labelled_truth(input: &str) -> Option<&'static str> {
+    let key = |s: &str| extract::normalize(s.trim_end_matches(['.', '?', '!']));
+    let wanted = key(input);
+    data_lines(include_str!("labelled_inputs.tsv"))
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(text, _)| key(text) == wanted)
+        .map(|(_, truth)| truth)
+}
 
 #[cfg(test)]
 mod tests {
@@ -137,9 +151,18 @@ mod tests {
 
     #[test]
     fn every_task_has_both_templates_with_the_input_slot() {
-        for task in [Task::Arithmetic, Task::Capital, Task::Sentiment, Task::UnitConversion, Task::LeapYear] {
+        for task in [
+            Task::Arithmetic,
+            Task::Capital,
+            Task::Sentiment,
+            Task::UnitConversion,
+            Task::LeapYear,
+        ] {
             let t = template(task).unwrap();
-            assert!(t.chat.contains("{input}") && t.completion.contains("{input}"), "{task:?}");
+            assert!(
+                t.chat.contains("{input}") && t.completion.contains("{input}"),
+                "{task:?}"
+            );
         }
     }
 

@@ -1,0 +1,196 @@
+//! Terminal rendering of comparisons: the side-by-side panel (rule left, model
+//! right) with the verdicts under it, and the summary table. Fitted to the
+//! given width; coloured only when the style allows.
+
+use std::fmt::Write;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+
+use super::style::{mark, TerminalStyle};
+use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport};
+use crate::rules::RuleOutcome;
+
+/// The side-by-side panel and verdicts for one comparison.
+pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
+    let mut out = String::new();
+    let truth = match &report.truth {
+        Some(t) => format!("truth: {} ({})", t.answer, t.source),
+        None => "truth: unknown".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {}   {}",
+        style.bold("Input:"),
+        report.input,
+        style.dim(&truth)
+    );
+
+    let mut left = String::new();
+    let rule = &report.rule;
+    let _ = writeln!(left, "{}", style.dim(rule.summary));
+    let outcome = match &rule.outcome {
+        RuleOutcome::Answer { value } => match rule.correct {
+            Some(true) => style.good(&format!("✓ {value}")),
+            Some(false) => style.bad(&format!("✗ {value}")),
+            None => format!("? {value}"),
+        },
+        RuleOutcome::Error { error } => style.bad(&format!("error: {error}")),
+    };
+    let _ = writeln!(left, "\n{outcome}\n");
+    let _ = writeln!(left, "{}", style.bold("trace"));
+    for (i, step) in rule.trace.iter().enumerate() {
+        let _ = writeln!(left, "{}. {}: {}", i + 1, step.rule, step.detail);
+    }
+    let _ = write!(
+        left,
+        "\nsame output in {}/{} runs",
+        rule.runs - rule.distinct_outputs + 1,
+        rule.runs
+    );
+
+    let mut right = String::new();
+    let model = &report.model;
+    let _ = writeln!(
+        right,
+        "{}",
+        style.dim(&format!(
+            "{} samples, prompt {} tokens",
+            model.samples.len(),
+            model.prompt_tokens
+        ))
+    );
+    for t in &model.temperatures {
+        let score = t
+            .correct
+            .map(|c| format!(", {c} right"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            right,
+            "\n{}  {} distinct text{} in {}{score}",
+            style.bold(&temperature_label(t.temperature)),
+            t.distinct_texts,
+            if t.distinct_texts == 1 { "" } else { "s" },
+            t.samples,
+        );
+        for a in &t.answers {
+            let answer = a.answer.as_deref().unwrap_or("(no answer)");
+            let line = format!("{} {answer} ×{}", mark(a.correct), a.count);
+            let line = match a.correct {
+                Some(true) => style.good(&line),
+                Some(false) => style.bad(&line),
+                None => line,
+            };
+            let _ = writeln!(
+                right,
+                "{line}  {}",
+                style.dim(&format!("p(answer)={:.3}", a.probability))
+            );
+            let _ = writeln!(
+                right,
+                "{}",
+                style.dim(&format!("↳ \"{}\"", shorten(&a.example, 48)))
+            );
+        }
+    }
+
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width)
+        .set_header(vec![
+            style.bold(&format!("RULE  {}", rule.name)),
+            style.bold(&format!("MODEL  {}", model.model)),
+        ])
+        .add_row(vec![left, right.trim_end().to_string()]);
+    if !style.color {
+        table.force_no_tty();
+    }
+    let _ = writeln!(out, "{table}");
+    for (name, verdict) in [
+        ("Reproducibility", &report.verdicts.reproducibility),
+        ("Generalization", &report.verdicts.generalization),
+        ("Error type", &report.verdicts.error_type),
+    ] {
+        let wrap = |text: &str, indent: &str| {
+            let options = textwrap::Options::new(style.width as usize)
+                .initial_indent(indent)
+                .subsequent_indent("  ");
+            textwrap::fill(text, options)
+        };
+        let heading = format!("{name}: ");
+        let body = wrap(&format!("{heading}{}", verdict.text), "");
+        let body = body.replacen(&heading, &style.bold(&heading), 1);
+        let _ = writeln!(out, "{body}");
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&wrap(&format!("↳ table row: {}", verdict.row), "  "))
+        );
+    }
+    out
+}
+
+/// The summary table over many inputs.
+pub fn summary_table(report: &SummaryReport, style: &TerminalStyle) -> String {
+    let mut table = Table::new();
+    let mut header = vec![
+        "input".to_string(),
+        "rule".into(),
+        "rule output".into(),
+        "truth".into(),
+    ];
+    header.extend(
+        report
+            .grid
+            .temperatures
+            .iter()
+            .map(|&t| temperature_label(t)),
+    );
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width)
+        .set_header(header);
+    if !style.color {
+        table.force_no_tty();
+    }
+    for row in &report.rows {
+        let mut cells = vec![
+            shorten(&row.input, 40),
+            row.rule.clone(),
+            format!(
+                "{} {}",
+                mark(row.rule_correct),
+                shorten(&row.rule_output, 40)
+            ),
+            row.truth.clone().unwrap_or_else(|| "?".into()),
+        ];
+        cells.extend(row.temperatures.iter().map(|c| {
+            let right = c.correct.map_or("?".to_string(), |n| n.to_string());
+            format!(
+                "{right}/{} right, {} answers",
+                c.samples, c.distinct_answers
+            )
+        }));
+        table.add_row(cells);
+    }
+    let mut out = format!("{table}\n");
+    let n = report.rows.len();
+    let _ = writeln!(
+        out,
+        "Rule: answered {}/{n} inputs (explicit errors on the rest); right on {}/{} scored.",
+        report.rule_answered, report.rule_correct, report.rule_scored
+    );
+    for t in &report.model_totals {
+        let _ = writeln!(
+            out,
+            "Model {}: right in {}/{} scored samples; {:.1} distinct answers per input.",
+            temperature_label(t.temperature),
+            t.correct,
+            t.scored,
+            t.mean_distinct_answers
+        );
+    }
+    out
+}
