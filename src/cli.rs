@@ -51,6 +51,13 @@ pub enum OutputFormat {
     Json,
 }
 
+impl GridArgs {
+    /// The seeds flag, or `default` when it was not given.
+    pub fn seeds_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.seeds.as_deref().unwrap_or(default)
+    }
+}
+
 /// Output format of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -77,9 +84,9 @@ pub struct GridArgs {
         allow_hyphen_values = true
     )]
     pub temperatures: String,
-    /// Seeds: an inclusive range like 1..5, or a list like 1,2,9.
-    #[arg(long, default_value = "1..5", value_name = "SEEDS")]
-    pub seeds: String,
+    /// Seeds: an inclusive range like 1..5, or a list like 1,2,9 [default: 1..5; showcase: 1..3].
+    #[arg(long, value_name = "SEEDS")]
+    pub seeds: Option<String>,
     /// At most this many tokens per model answer (answers also stop at a newline).
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_tokens: usize,

@@ -121,33 +121,34 @@ fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError>
     Ok(inputs)
 }
 
+/// Seeds `compare` samples when `--seeds` is not given.
+const COMPARE_SEEDS: &str = "1..5";
+/// Seeds the showcase samples when `--seeds` is not given (fewer: a class is waiting).
+const SHOWCASE_SEEDS: &str = "1..3";
+
 fn run_all(
+    grid: &SampleGrid,
     grid_args: &GridArgs,
     plans: &[Planned],
-) -> anyhow::Result<(Vec<CompareReport>, SampleGrid, String)> {
-    let grid = SampleGrid::parse(
-        &grid_args.temperatures,
-        &grid_args.seeds,
-        grid_args.max_tokens,
-    )?;
+) -> anyhow::Result<(Vec<CompareReport>, String)> {
     let mut loaded = lm::load(&model_choice(&grid_args.model)?)?;
     let reports = plans
         .iter()
-        .map(|p| compare(&mut loaded, p.rule, &p.input, &grid))
+        .map(|p| compare(&mut loaded, p.rule, &p.input, grid))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let model = loaded
         .info
         .alias
         .clone()
         .unwrap_or(loaded.info.name.clone());
-    Ok((reports, grid, model))
+    Ok((reports, model))
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<String> {
     // Everything the user typed is checked before the model is loaded.
-    SampleGrid::parse(
+    let grid = SampleGrid::parse(
         &args.grid.temperatures,
-        &args.grid.seeds,
+        args.grid.seeds_or(COMPARE_SEEDS),
         args.grid.max_tokens,
     )?;
     let forced = forced_rule(args.rule.as_deref())?;
@@ -158,7 +159,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
                 .into_iter()
                 .map(|(text, truth)| plan(&text, truth, forced))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (reports, grid, model) = run_all(&args.grid, &plans)?;
+            let (reports, model) = run_all(&grid, &args.grid, &plans)?;
             let summary = SummaryReport::new(model, grid, reports);
             Ok(match args.grid.format {
                 ReportFormat::Terminal => render::terminal::summary_table(&summary, &style),
@@ -169,7 +170,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
         }
         (None, Some(text)) => {
             let plans = [plan(text, args.truth.clone(), forced)?];
-            let (reports, _, _) = run_all(&args.grid, &plans)?;
+            let (reports, _) = run_all(&grid, &args.grid, &plans)?;
             let report = &reports[0];
             Ok(match args.grid.format {
                 ReportFormat::Terminal => render::terminal::compare_panel(report, &style),
@@ -195,9 +196,9 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
             ShowcaseArgs::from_arg_matches(&matches)?.grid
         }
     };
-    SampleGrid::parse(
+    let grid = SampleGrid::parse(
         &grid_args.temperatures,
-        &grid_args.seeds,
+        grid_args.seeds_or(SHOWCASE_SEEDS),
         grid_args.max_tokens,
     )?;
     let file: ShowcaseFile =
@@ -207,7 +208,7 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
         .iter()
         .map(|e| plan(&e.text, None, None))
         .collect::<Result<Vec<_>, _>>()?;
-    let (reports, _, _) = run_all(&grid_args, &plans)?;
+    let (reports, _) = run_all(&grid, &grid_args, &plans)?;
     let report = ShowcaseReport {
         items: file
             .inputs
