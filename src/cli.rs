@@ -24,6 +24,10 @@ pub enum Command {
     Showcase(ShowcaseArgs),
     /// Generate a completion of PROMPT with a seeded, documented sampler.
     Generate(GenerateArgs),
+    /// Show the next-token distribution after PROMPT, per temperature and filter.
+    Probs(ProbsArgs),
+    /// Show generation step by step, or where several seeds branch apart.
+    Trace(TraceArgs),
     /// Show how the model splits TEXT into tokens.
     Tokenize(TokenizeArgs),
     /// List, fetch or locate the models detprob knows.
@@ -119,6 +123,105 @@ pub struct CompareArgs {
 pub struct ShowcaseArgs {
     #[command(flatten)]
     pub grid: GridArgs,
+}
+
+/// Output format of `probs` and `trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewFormat {
+    /// Text for a terminal (readable at 80 columns).
+    Terminal,
+    /// Markdown, for slides.
+    Markdown,
+    /// JSON (plain data).
+    Json,
+}
+
+/// Flags of `detprob probs`.
+#[derive(Debug, Args)]
+pub struct ProbsArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Comma-separated temperatures, one column each (0 = the argmax at probability 1).
+    #[arg(
+        long,
+        default_value = "0,0.5,1.0,1.5",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
+    pub temperatures: String,
+    /// How many of the most likely tokens to show per column.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Also show the distribution after keeping the K most likely tokens.
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
+    /// Also show the distribution after top-p (nucleus) filtering, P in (0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub top_p: Option<f64>,
+    /// Also show the distribution after min-p filtering, P in [0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub min_p: Option<f64>,
+    /// Send PROMPT exactly as given, without the model's chat template.
+    #[arg(long)]
+    pub raw: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+    /// The prompt.
+    pub prompt: String,
+}
+
+/// Flags of `detprob trace`.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Sampling temperature; 0 means greedy.
+    #[arg(
+        long,
+        short = 't',
+        default_value_t = 0.8,
+        allow_negative_numbers = true
+    )]
+    pub temperature: f64,
+    /// Seed, or several (1..4 or 1,2,9) to see where samples branch.
+    #[arg(long, short = 's', default_value = "1", value_name = "SEEDS")]
+    pub seeds: String,
+    /// Keep only the K most likely tokens before sampling.
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
+    /// Top-p (nucleus) filtering, P in (0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub top_p: Option<f64>,
+    /// Min-p filtering, P in [0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub min_p: Option<f64>,
+    /// At most this many new tokens.
+    #[arg(long, short = 'n', default_value_t = 24)]
+    pub max_tokens: usize,
+    /// Alternatives shown per step.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub alternatives: usize,
+    /// Highlight steps whose chosen token had probability below this.
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        value_name = "P",
+        allow_negative_numbers = true
+    )]
+    pub low: f64,
+    /// Send PROMPT exactly as given, without the chat template.
+    #[arg(long)]
+    pub raw: bool,
+    /// Also show this rule's explicit steps on PROMPT, and ask the model
+    /// through the rule's task template.
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+    /// The prompt (or, with --rule, the input).
+    pub prompt: String,
 }
 
 /// Flags of `detprob generate`.

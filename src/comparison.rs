@@ -29,41 +29,8 @@ pub struct SampleGrid {
 impl SampleGrid {
     /// Parses `"0,0.7,1.2"` and `"1..5"` (inclusive) or `"1,2,9"`.
     pub fn parse(temperatures: &str, seeds: &str, max_tokens: usize) -> Result<Self, InputError> {
-        let temperatures: Vec<f64> = list(temperatures)
-            .map(|t| {
-                let value: f64 = t
-                    .parse()
-                    .map_err(|_| invalid(format!("temperature list: '{t}' is not a number")))?;
-                Sampling::from_settings(value, None, None, None)?;
-                Ok(value)
-            })
-            .collect::<Result<_, InputError>>()?;
-        if temperatures.is_empty() {
-            return Err(invalid("no temperatures given"));
-        }
-        let mut parsed_seeds = Vec::new();
-        for part in list(seeds) {
-            let number = |s: &str| {
-                s.trim()
-                    .parse::<u64>()
-                    .map_err(|_| invalid(format!("seed list: '{s}' is not a whole number ≥ 0")))
-            };
-            match part.split_once("..") {
-                Some((a, b)) => {
-                    let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
-                    if a > b || b - a >= 10_000 {
-                        return Err(invalid(format!(
-                            "seed range '{part}' must be ascending and under 10,000 seeds"
-                        )));
-                    }
-                    parsed_seeds.extend(a..=b);
-                }
-                None => parsed_seeds.push(number(part)?),
-            }
-        }
-        if parsed_seeds.is_empty() {
-            return Err(invalid("no seeds given"));
-        }
+        let temperatures = parse_temperatures(temperatures)?;
+        let parsed_seeds = parse_seeds(seeds)?;
         if max_tokens == 0 {
             return Err(invalid("max tokens must be at least 1"));
         }
@@ -83,6 +50,51 @@ impl SampleGrid {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Parses seeds: an inclusive range `1..5`, a list `1,2,9`, or a mix.
+pub fn parse_seeds(seeds: &str) -> Result<Vec<u64>, InputError> {
+    let mut parsed_seeds = Vec::new();
+    for part in list(seeds) {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| invalid(format!("seed list: '{s}' is not a whole number ≥ 0")))
+        };
+        match part.split_once("..") {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+                if a > b || b - a >= 10_000 {
+                    return Err(invalid(format!(
+                        "seed range '{part}' must be ascending and under 10,000 seeds"
+                    )));
+                }
+                parsed_seeds.extend(a..=b);
+            }
+            None => parsed_seeds.push(number(part)?),
+        }
+    }
+    if parsed_seeds.is_empty() {
+        return Err(invalid("no seeds given"));
+    }
+    Ok(parsed_seeds)
+}
+
+/// Parses a comma-separated list of temperatures, each finite and ≥ 0.
+pub fn parse_temperatures(text: &str) -> Result<Vec<f64>, InputError> {
+    let temperatures: Vec<f64> = list(text)
+        .map(|t| {
+            let value: f64 = t
+                .parse()
+                .map_err(|_| invalid(format!("temperature list: '{t}' is not a number")))?;
+            Sampling::from_settings(value, None, None, None)?;
+            Ok(value)
+        })
+        .collect::<Result<_, InputError>>()?;
+    if temperatures.is_empty() {
+        return Err(invalid("no temperatures given"));
+    }
+    Ok(temperatures)
 }
 
 fn list(text: &str) -> impl Iterator<Item = &str> {

@@ -137,8 +137,9 @@ pub fn complete_each(
         .collect()
 }
 
-/// Checks the prompt fits and runs it through the model from position 0.
-fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(Vec<f32>, f64)> {
+/// Checks the prompt fits, runs it through the model from position 0, and
+/// returns the next-token logits and the seconds it took.
+pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(Vec<f32>, f64)> {
     let context = loaded.model.context_length();
     if prompt_ids.is_empty() {
         return Err(InputError::EmptyPrompt.into());

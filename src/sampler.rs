@@ -253,50 +253,112 @@ impl<'a> ModelDistribution<'a> {
     }
 }
 
-/// Applies top-k, top-p and min-p (in that order) to the model's distribution
-/// and returns the surviving token ids in ascending order.
+/// The candidate set after one filter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilterStage {
+    /// The filter and its setting, e.g. `top-k 40`.
+    pub filter: String,
+    /// Token ids that survive it (and every filter before it), ascending.
+    pub candidates: Vec<u32>,
+}
+
+/// Applies top-k, top-p and min-p, in that order, to the model's
+/// distribution, and returns the candidates after each filter that is set.
+pub fn filter_stages(
+    model: &ModelDistribution,
+    top_k: Option<usize>,
+    top_p: Option<f64>,
+    min_p: Option<f64>,
+) -> Vec<FilterStage> {
+    let vocab = model.logits.len();
+    let mut stages = Vec::new();
+    let mut kept: Vec<u32> = (0..vocab as u32).collect();
+    let mut record = |name: String, kept: &[u32]| {
+        let mut candidates = kept.to_vec();
+        candidates.sort_unstable();
+        stages.push(FilterStage {
+            filter: name,
+            candidates,
+        });
+    };
+    if let Some(k) = top_k {
+        if k < vocab {
+            kept = model.ranked(k);
+        }
+        record(format!("top-k {k}"), &kept);
+    }
+    if let Some(p) = top_p {
+        if p < 1.0 {
+            let mut by_probability = kept.clone();
+            by_probability.sort_unstable_by(|a, b| {
+                model.logits[*b as usize]
+                    .total_cmp(&model.logits[*a as usize])
+                    .then(a.cmp(b))
+            });
+            let kept_mass: f64 = kept.iter().map(|&t| model.probability(t)).sum();
+            let mut mass = 0.0;
+            let mut cut = by_probability.len();
+            for (i, &t) in by_probability.iter().enumerate() {
+                mass += model.probability(t) / kept_mass;
+                if mass >= p {
+                    cut = i + 1;
+                    break;
+                }
+            }
+            by_probability.truncate(cut);
+            kept = by_probability;
+        }
+        record(format!("top-p {p}"), &kept);
+    }
+    if let Some(p) = min_p {
+        if p > 0.0 {
+            let best = kept
+                .iter()
+                .map(|&t| model.logits[t as usize])
+                .fold(f32::NEG_INFINITY, f32::max) as f64;
+            // p_t ≥ p · p_max  ⇔  logit_t ≥ logit_max + ln p
+            let threshold = best + p.ln();
+            kept.retain(|&t| model.logits[t as usize] as f64 >= threshold);
+        }
+        record(format!("min-p {p}"), &kept);
+    }
+    stages
+}
+
+/// The surviving token ids after all filters, ascending.
 fn filter(
     model: &ModelDistribution,
     top_k: Option<usize>,
     top_p: Option<f64>,
     min_p: Option<f64>,
 ) -> Vec<u32> {
-    let vocab = model.logits.len();
-    let mut kept: Vec<u32> = match top_k {
-        Some(k) if k < vocab => model.ranked(k),
-        _ => (0..vocab as u32).collect(),
-    };
-    if let Some(p) = top_p.filter(|&p| p < 1.0) {
-        let mut by_probability = kept.clone();
-        by_probability.sort_unstable_by(|a, b| {
-            model.logits[*b as usize]
-                .total_cmp(&model.logits[*a as usize])
-                .then(a.cmp(b))
-        });
-        let kept_mass: f64 = kept.iter().map(|&t| model.probability(t)).sum();
-        let mut mass = 0.0;
-        let mut cut = by_probability.len();
-        for (i, &t) in by_probability.iter().enumerate() {
-            mass += model.probability(t) / kept_mass;
-            if mass >= p {
-                cut = i + 1;
-                break;
-            }
-        }
-        by_probability.truncate(cut);
-        kept = by_probability;
+    match filter_stages(model, top_k, top_p, min_p).pop() {
+        Some(last) => last.candidates,
+        None => (0..model.logits.len() as u32).collect(),
     }
-    if let Some(p) = min_p.filter(|&p| p > 0.0) {
-        let best = kept
+}
+
+/// The distribution the sampler draws from, over `candidates` (ascending ids)
+/// at `temperature`: softmax of `logit / T`, or all mass on the highest logit
+/// (lowest id among ties) when `temperature` is 0.
+pub fn candidate_distribution(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec<f64> {
+    if temperature == 0.0 {
+        let best = candidates
             .iter()
-            .map(|&t| model.logits[t as usize])
-            .fold(f32::NEG_INFINITY, f32::max) as f64;
-        // p_t ≥ p · p_max  ⇔  logit_t ≥ logit_max + ln p
-        let threshold = best + p.ln();
-        kept.retain(|&t| model.logits[t as usize] as f64 >= threshold);
+            .enumerate()
+            .fold(None::<(usize, f32)>, |best, (i, &t)| match best {
+                Some((_, l)) if l >= logits[t as usize] => best,
+                _ => Some((i, logits[t as usize])),
+            });
+        let mut out = vec![0.0; candidates.len()];
+        if let Some((i, _)) = best {
+            out[i] = 1.0;
+        }
+        return out;
     }
-    kept.sort_unstable();
-    kept
+    let weights = tempered_weights(logits, candidates, temperature);
+    let total: f64 = weights.iter().sum();
+    weights.into_iter().map(|w| w / total).collect()
 }
 
 /// Unnormalized tempered weights `exp((logit − max) / T)` of the candidates.
@@ -437,6 +499,33 @@ mod tests {
         assert!(cold > 0.99, "cold {cold}");
         assert!((warm - 0.881).abs() < 0.03, "warm {warm}");
         assert!(hot < 0.6, "hot {hot}");
+    }
+
+    #[test]
+    fn filter_stages_narrow_in_order_and_the_last_is_what_is_sampled() {
+        let logits = [3.0f32, 2.0, 1.0, 0.0, -1.0];
+        let model = ModelDistribution::new(&logits);
+        let stages = filter_stages(&model, Some(4), Some(0.9), Some(0.3));
+        let names: Vec<&str> = stages.iter().map(|s| s.filter.as_str()).collect();
+        assert_eq!(names, vec!["top-k 4", "top-p 0.9", "min-p 0.3"]);
+        assert_eq!(stages[0].candidates, vec![0, 1, 2, 3]);
+        assert_eq!(stages[1].candidates, vec![0, 1, 2]);
+        assert_eq!(stages[2].candidates, vec![0, 1]);
+        assert_eq!(filter(&model, Some(4), Some(0.9), Some(0.3)), vec![0, 1]);
+    }
+
+    #[test]
+    fn candidate_distribution_sums_to_one_and_t0_is_the_argmax() {
+        let logits = [0.5f32, 2.0, 2.0, -1.0];
+        let all = [0, 1, 2, 3];
+        for t in [0.5, 1.0, 2.0] {
+            let d = candidate_distribution(&logits, &all, t);
+            assert!((d.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+        assert_eq!(
+            candidate_distribution(&logits, &all, 0.0),
+            vec![0.0, 1.0, 0.0, 0.0]
+        );
     }
 
     #[test]

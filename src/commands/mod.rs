@@ -4,12 +4,16 @@
 mod compare;
 mod generate;
 mod model;
+mod probs;
 mod tokenize;
+mod trace;
 
 pub use compare::{ShowcaseItem, ShowcaseReport};
 pub use generate::GenerateReport;
 pub use model::{ModelEntry, ModelListReport};
+pub use probs::{DistributionColumn, ProbsReport, TokenProbability};
 pub use tokenize::{TokenPiece, TokenizeReport};
+pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, TracedStep};
 
 use crate::cli::{Cli, Command, ModelArgs};
 use crate::error::InputError;
@@ -22,6 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Showcase(args)) => compare::showcase(Some(args)),
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Generate(args)) => generate::run(args),
+        Some(Command::Probs(args)) => probs::run(args),
+        Some(Command::Trace(args)) => trace::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::Model(command)) => model::run(command),
     }

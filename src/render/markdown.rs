@@ -141,3 +141,114 @@ pub fn summary(report: &SummaryReport) -> String {
     }
     out
 }
+
+/// `probs` as a Markdown table: one row per rank, one column per distribution.
+pub fn probs(report: &crate::commands::ProbsReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### Next token after: {}\n", cell(&report.prompt));
+    let columns: Vec<&crate::commands::DistributionColumn> =
+        report.filters.iter().chain(&report.temperatures).collect();
+    let labels: Vec<String> = columns.iter().map(|c| c.label.clone()).collect();
+    let _ = writeln!(out, "| rank | {} |", labels.join(" | "));
+    let _ = writeln!(out, "|{}", " --- |".repeat(1 + columns.len()));
+    let rows = columns.iter().map(|c| c.top.len()).max().unwrap_or(0);
+    for rank in 0..rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                c.top.get(rank).map_or(String::new(), |e| {
+                    format!("`{}` {:.1}%", cell(&e.piece), e.probability * 100.0)
+                })
+            })
+            .collect();
+        let _ = writeln!(out, "| {} | {} |", rank + 1, cells.join(" | "));
+    }
+    let tails: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{:.1}%", c.tail * 100.0))
+        .collect();
+    let _ = writeln!(out, "| tail | {} |", tails.join(" | "));
+    let entropies: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{:.2} bits", c.entropy_bits))
+        .collect();
+    let _ = writeln!(out, "| entropy | {} |", entropies.join(" | "));
+    out
+}
+
+/// `trace` as Markdown.
+pub fn trace(report: &crate::commands::TraceReport) -> String {
+    let mut out = String::new();
+    if let Some(rule) = &report.rule {
+        let _ = writeln!(
+            out,
+            "**Rule `{}`** on “{}” → {}\n",
+            rule.rule,
+            cell(&report.input),
+            cell(&rule.output)
+        );
+        for (i, step) in rule.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. {}: {} (`{}`)",
+                i + 1,
+                step.rule,
+                cell(&step.detail),
+                step.source
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let model = &report.model;
+    let _ = writeln!(out, "**Model `{}`**\n", model.model);
+    for sample in &model.samples {
+        let _ = writeln!(out, "Seed {}: “{}”\n", sample.seed, cell(&sample.text));
+        if model.samples.len() == 1 {
+            let _ = writeln!(out, "| # | token | p | model p | path p | alternatives |");
+            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+            for s in &sample.steps {
+                let alternatives: Vec<String> = s
+                    .alternatives
+                    .iter()
+                    .map(|a| format!("`{}` {:.1}%", cell(&a.piece), a.probability * 100.0))
+                    .collect();
+                let token = if s.low {
+                    format!("**`{}`** ⚑", cell(&s.piece))
+                } else {
+                    format!("`{}`", cell(&s.piece))
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {token} | {:.1}% | {:.1}% | {:.2e} | {} |",
+                    s.step,
+                    s.probability * 100.0,
+                    s.model_probability * 100.0,
+                    s.running_probability,
+                    alternatives.join(" ")
+                );
+            }
+        }
+    }
+    if let Some(d) = &model.divergence {
+        let _ = writeln!(
+            out,
+            "Shared by all: {} step(s), “{}”\n",
+            d.shared_steps,
+            cell(&d.shared_text)
+        );
+        for b in &d.branches {
+            let _ = writeln!(
+                out,
+                "- seed {} leaves seed {} at step {}: `{}` ({:.1}%) instead of `{}` ({:.1}%)",
+                b.seed,
+                b.from_seed,
+                b.step,
+                cell(&b.piece),
+                b.probability * 100.0,
+                cell(&b.other_piece),
+                b.other_probability * 100.0
+            );
+        }
+    }
+    out
+}

@@ -194,3 +194,227 @@ pub fn summary_table(report: &SummaryReport, style: &TerminalStyle) -> String {
     }
     out
 }
+
+/// A horizontal bar of `width` cells for probability `p`, in eighths.
+fn bar(p: f64, width: usize) -> String {
+    const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let eighths = (p.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut out = "█".repeat(eighths / 8);
+    out.push_str(EIGHTHS[eighths % 8]);
+    let used = out.chars().count();
+    out.push_str(&" ".repeat(width.saturating_sub(used)));
+    out
+}
+
+/// Percent with one decimal, or `<0.1%`.
+fn percent(p: f64) -> String {
+    if p > 0.0 && p < 0.0005 {
+        "<0.1%".into()
+    } else {
+        format!("{:.1}%", p * 100.0)
+    }
+}
+
+fn distribution_cell(
+    column: &crate::commands::DistributionColumn,
+    style: &TerminalStyle,
+) -> String {
+    let mut cell = String::new();
+    for entry in &column.top {
+        let _ = writeln!(
+            cell,
+            "{:<8} {} {:>6}",
+            shorten(&entry.piece, 8),
+            bar(entry.probability, 4),
+            percent(entry.probability)
+        );
+    }
+    let _ = writeln!(
+        cell,
+        "{}",
+        style.dim(&format!("tail {:>13}", percent(column.tail)))
+    );
+    let _ = write!(
+        cell,
+        "{}",
+        style.dim(&format!(
+            "H {:.2} bits, {} tok",
+            column.entropy_bits, column.candidates
+        ))
+    );
+    cell
+}
+
+/// `probs`: columns of next-token distributions, as many per row as fit.
+pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> String {
+    let mut out = String::new();
+    let room = (style.width as usize).saturating_sub(18);
+    let _ = writeln!(
+        out,
+        "{} {}",
+        style.bold("Next token after:"),
+        shorten(&report.prompt, room)
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "{}, {} prompt tokens",
+            report.model, report.prompt_tokens
+        ))
+    );
+    let per_row = ((style.width as usize).saturating_sub(1) / 24).max(1);
+    let mut sections = Vec::new();
+    if !report.filters.is_empty() {
+        sections.push((
+            "filters, in the order applied (temperature 1)",
+            &report.filters,
+        ));
+    }
+    sections.push(("temperatures (after the filters)", &report.temperatures));
+    for (title, columns) in sections {
+        let _ = writeln!(out, "{}", style.bold(title));
+        for chunk in columns.chunks(per_row) {
+            let mut table = Table::new();
+            table
+                .load_style(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(style.width)
+                .set_header(
+                    chunk
+                        .iter()
+                        .map(|c| style.bold(&c.label))
+                        .collect::<Vec<_>>(),
+                )
+                .add_row(
+                    chunk
+                        .iter()
+                        .map(|c| distribution_cell(c, style))
+                        .collect::<Vec<_>>(),
+                );
+            if !style.color {
+                table.force_no_tty();
+            }
+            let _ = writeln!(out, "{table}");
+        }
+    }
+    out
+}
+
+/// `trace`: the rule's steps, then the model's steps or branch points.
+pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> String {
+    let mut out = String::new();
+    if let Some(rule) = &report.rule {
+        let _ = writeln!(
+            out,
+            "{} {} on {:?} → {}",
+            style.bold("RULE"),
+            rule.rule,
+            report.input,
+            rule.output
+        );
+        for (i, step) in rule.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {}. {}: {}  {}",
+                i + 1,
+                step.rule,
+                step.detail,
+                style.dim(&step.source)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let model = &report.model;
+    let settings = match &model.sampling {
+        crate::sampler::Sampling::Greedy => "greedy (T=0)".to_string(),
+        crate::sampler::Sampling::Random { temperature, .. } => format!("T={temperature}"),
+    };
+    let _ = writeln!(out, "{} {}, {settings}", style.bold("MODEL"), model.model);
+    if let [sample] = model.samples.as_slice() {
+        let _ = writeln!(
+            out,
+            "seed {}: {:?}",
+            sample.seed,
+            shorten(&sample.text, 200)
+        );
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(style.width)
+            .set_header(vec![
+                "#",
+                "token",
+                "p",
+                "model p",
+                "path p",
+                "alternatives (model p)",
+            ]);
+        if !style.color {
+            table.force_no_tty();
+        }
+        for step in &sample.steps {
+            let flag = if step.low {
+                style.bad(&format!("⚑ {}", step.piece))
+            } else {
+                step.piece.clone()
+            };
+            let alternatives = step
+                .alternatives
+                .iter()
+                .map(|a| format!("{} {}", a.piece, percent(a.probability)))
+                .collect::<Vec<_>>()
+                .join("  ");
+            table.add_row(vec![
+                step.step.to_string(),
+                flag,
+                percent(step.probability),
+                percent(step.model_probability),
+                format!("{:.2e}", step.running_probability),
+                alternatives,
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+        let low = sample.steps.iter().filter(|s| s.low).count();
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&format!(
+                "⚑ {low} low-probability step(s): another seed likely branches there"
+            ))
+        );
+    } else {
+        for sample in &model.samples {
+            let _ = writeln!(
+                out,
+                "  seed {:>3}: {:?}",
+                sample.seed,
+                shorten(&sample.text, style.width as usize - 16)
+            );
+        }
+        if let Some(d) = &model.divergence {
+            let _ = writeln!(
+                out,
+                "\n{} {} step(s): {:?}",
+                style.bold("shared by all:"),
+                d.shared_steps,
+                d.shared_text
+            );
+            for b in &d.branches {
+                let _ = writeln!(
+                    out,
+                    "  └ seed {} leaves seed {} at step {}: {} ({}) instead of {} ({})",
+                    b.seed,
+                    b.from_seed,
+                    b.step,
+                    style.bold(&b.piece),
+                    percent(b.probability),
+                    b.other_piece,
+                    percent(b.other_probability)
+                );
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,187 @@
+//! `detprob probs`: the model's distribution over the next token — one column
+//! per temperature, and, when filters are set, one per filter stage — so a
+//! class sees the "sampling from a probability distribution" row happen.
+
+use serde::Serialize;
+
+use super::model_choice;
+use crate::cli::{ProbsArgs, ViewFormat};
+use crate::comparison::parse_temperatures;
+use crate::error::{invalid, InputError};
+use crate::generation::prefill;
+use crate::lm;
+use crate::render::{self, style::TerminalStyle};
+use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution, Sampling};
+use crate::tokenizer::TextTokenizer;
+
+/// One token's probability in a column.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenProbability {
+    /// Token id.
+    pub token: u32,
+    /// The token shown visibly (`␣` space, `↵` newline, `<0xNN>` bytes).
+    pub piece: String,
+    /// Its probability in this column.
+    pub probability: f64,
+}
+
+/// A next-token distribution: at one temperature, or after one filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionColumn {
+    /// `T=0.5`, or the filter stage (`model`, `top-k 40`, …).
+    pub label: String,
+    /// The temperature of this column (filter stages are at 1).
+    pub temperature: f64,
+    /// Tokens that can be drawn.
+    pub candidates: usize,
+    /// The most likely tokens, most likely first (ties: lower id first).
+    pub top: Vec<TokenProbability>,
+    /// Probability mass of every other candidate (summed, not 1 − top).
+    pub tail: f64,
+    /// Entropy of the column, in bits.
+    pub entropy_bits: f64,
+    /// Sum of every candidate's probability (1 up to rounding).
+    pub total: f64,
+}
+
+/// Everything `probs` computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbsReport {
+    /// Model alias.
+    pub model: String,
+    /// The prompt as given.
+    pub prompt: String,
+    /// The text tokenized (after the chat template unless `--raw`).
+    pub formatted_prompt: String,
+    /// Prompt length in tokens.
+    pub prompt_tokens: usize,
+    /// The model's own distribution and each filter stage (at temperature 1);
+    /// empty when no filter is set.
+    pub filters: Vec<DistributionColumn>,
+    /// The distribution sampled from at each temperature (after the filters).
+    pub temperatures: Vec<DistributionColumn>,
+}
+
+/// Builds a column over `candidates` (ascending ids).
+pub fn column(
+    label: String,
+    logits: &[f32],
+    candidates: &[u32],
+    temperature: f64,
+    top: usize,
+    tokenizer: &TextTokenizer,
+) -> DistributionColumn {
+    let probabilities = candidate_distribution(logits, candidates, temperature);
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| {
+        probabilities[b]
+            .total_cmp(&probabilities[a])
+            .then(a.cmp(&b))
+    });
+    // Tokens with no probability at all (everything but the argmax at T=0)
+    // are not listed.
+    let shown = top.min(
+        order
+            .iter()
+            .take_while(|&&i| probabilities[i] > 0.0)
+            .count(),
+    );
+    let total: f64 = probabilities.iter().sum();
+    DistributionColumn {
+        label,
+        temperature,
+        candidates: candidates.len(),
+        top: order[..shown]
+            .iter()
+            .map(|&i| TokenProbability {
+                token: candidates[i],
+                piece: tokenizer.visible_piece(candidates[i]),
+                probability: probabilities[i],
+            })
+            .collect(),
+        tail: order[shown..].iter().map(|&i| probabilities[i]).sum(),
+        entropy_bits: probabilities
+            .iter()
+            .filter(|&&p| p > 0.0)
+            .map(|&p| -p * p.log2())
+            .sum::<f64>()
+            .max(0.0),
+        total,
+    }
+}
+
+pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
+    let temperatures = parse_temperatures(&args.temperatures)?;
+    Sampling::from_settings(1.0, args.top_k, args.top_p, args.min_p)?;
+    if args.top == 0 {
+        return Err(invalid("--top must be at least 1").into());
+    }
+    if args.prompt.trim().is_empty() {
+        return Err(InputError::EmptyPrompt.into());
+    }
+    let mut loaded = lm::load(&model_choice(&args.model)?)?;
+    let formatted_prompt = if args.raw {
+        args.prompt.clone()
+    } else {
+        loaded.prompt_format.render(&args.prompt)
+    };
+    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
+    let (logits, _) = prefill(&mut loaded, &prompt_ids)?;
+    let tokenizer = &loaded.tokenizer;
+    let model = ModelDistribution::new(&logits);
+    let stages = filter_stages(&model, args.top_k, args.top_p, args.min_p);
+    let all: Vec<u32> = (0..logits.len() as u32).collect();
+    let sampled_from = stages.last().map_or(&all, |s| &s.candidates);
+    let mut filters = Vec::new();
+    if !stages.is_empty() {
+        filters.push(column(
+            "model".into(),
+            &logits,
+            &all,
+            1.0,
+            args.top,
+            tokenizer,
+        ));
+        for stage in &stages {
+            filters.push(column(
+                stage.filter.clone(),
+                &logits,
+                &stage.candidates,
+                1.0,
+                args.top,
+                tokenizer,
+            ));
+        }
+    }
+    let temperatures = temperatures
+        .iter()
+        .map(|&t| {
+            column(
+                format!("T={t}"),
+                &logits,
+                sampled_from,
+                t,
+                args.top,
+                tokenizer,
+            )
+        })
+        .collect();
+    let report = ProbsReport {
+        model: loaded
+            .info
+            .alias
+            .clone()
+            .unwrap_or(loaded.info.name.clone()),
+        prompt: args.prompt,
+        formatted_prompt,
+        prompt_tokens: prompt_ids.len(),
+        filters,
+        temperatures,
+    };
+    let style = TerminalStyle::detect();
+    Ok(match args.format {
+        ViewFormat::Terminal => render::terminal::probs(&report, &style),
+        ViewFormat::Markdown => render::markdown::probs(&report),
+        ViewFormat::Json => render::to_json(&report),
+    })
+}
