@@ -9,8 +9,24 @@ use super::{extra_capitals, fictional_countries, NO_SUCH_COUNTRY};
 use crate::rules::arithmetic_value;
 
 /// The number `text` gives as its answer (commas removed): the first number
-/// after the last `=`, else the first after " is ", else the first number.
+/// after the last `=`, else the first after " is ", else the first number;
+/// a text with no digits is read as English number words ("sixty-five").
 pub fn number(text: &str) -> Option<String> {
+    if !text.chars().any(|c| c.is_ascii_digit()) {
+        // An echo of the question ("seventeen plus twenty-five") is no
+        // answer: with an operator word present, only words after "equals"
+        // or "is" count.
+        let lower = text.to_lowercase();
+        let operators = ["plus", "minus", "times", "divided", "multiplied"];
+        let answer_part = if operators.iter().any(|o| lower.contains(o)) {
+            ["equals ", " is "]
+                .iter()
+                .find_map(|m| lower.rfind(m).map(|at| &lower[at + m.len()..]))?
+        } else {
+            &lower
+        };
+        return number_words(answer_part).map(|n| n.to_string());
+    }
     if let Some(at) = text.rfind('=') {
         if let Some(n) = first_number(&text[at + 1..]) {
             return Some(n);
@@ -51,6 +67,64 @@ fn first_number(text: &str) -> Option<String> {
         i += 1;
     }
     None
+}
+
+/// The first run of English number words in `text` as a value, e.g.
+/// "Sixty-five." → 65, "one hundred and twelve" → 112.
+pub fn number_words(text: &str) -> Option<u64> {
+    const UNITS: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 10] = [
+        "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    let words = text
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let (mut total, mut current, mut seen) = (0u64, 0u64, false);
+    for word in &words {
+        let w = word.as_str();
+        if let Some(n) = UNITS.iter().position(|u| *u == w) {
+            current += n as u64;
+        } else if let Some(n) = TENS.iter().position(|t| !t.is_empty() && *t == w) {
+            current += 10 * n as u64;
+        } else if w == "hundred" && seen {
+            current = current.max(1) * 100;
+        } else if (w == "thousand" || w == "million") && seen {
+            total += current.max(1) * if w == "thousand" { 1_000 } else { 1_000_000 };
+            current = 0;
+        } else if w == "and" && seen {
+            continue;
+        } else if seen {
+            break;
+        } else {
+            continue;
+        }
+        seen = true;
+    }
+    seen.then_some(total + current)
 }
 
 /// Whether two decimal strings are equal within `relative` tolerance.
@@ -187,6 +261,19 @@ mod tests {
         assert_eq!(number("It is -40 degrees"), Some("-40".into()));
         assert_eq!(number("well-known 7"), Some("7".into()));
         assert_eq!(number("no digits here"), None);
+        assert_eq!(number("Sixty-five."), Some("65".into()));
+        assert_eq!(number("The answer is forty two"), Some("42".into()));
+        assert_eq!(number_words("one hundred and twelve apples"), Some(112));
+        assert_eq!(number_words("two thousand and one"), Some(2001));
+        assert_eq!(
+            number("Seventeen plus Twenty-Five."),
+            None,
+            "an echo of the question is no answer"
+        );
+        assert_eq!(
+            number("Seventeen plus twenty-five is forty-two."),
+            Some("42".into())
+        );
     }
 
     #[test]

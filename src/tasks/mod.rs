@@ -5,7 +5,8 @@
 //! Answer extractors (applied to the model's text):
 //! - **number** (arithmetic, unit conversion): the first number after the
 //!   last `=`, else the first after " is ", else the first number in the text
-//!   — optional sign, digits with optional thousands commas, optional decimals.
+//!   — optional sign, digits with optional thousands commas, optional decimals;
+//!   a text with no digits is read as English number words ("sixty-five").
 //! - **city** (capital): the first capital city from detprob's tables that the
 //!   text mentions; failing that, "no such country" if the text says the
 //!   country does not exist or is fictional; failing that, the first
