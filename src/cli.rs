@@ -46,6 +46,30 @@ pub struct ModelArgs {
     pub model_file: Option<PathBuf>,
 }
 
+/// The sampler's filters, applied in this order before the temperature.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Keep only the K most likely tokens.
+    #[arg(long, value_name = "K")]
+    pub top_k: Option<usize>,
+    /// Keep the most likely tokens whose probabilities add up to P, in (0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub top_p: Option<f64>,
+    /// Drop tokens less than P times as likely as the most likely, in [0, 1].
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    pub min_p: Option<f64>,
+}
+
+impl FilterArgs {
+    /// The validated sampling mode at `temperature` with these filters.
+    pub fn sampling(
+        &self,
+        temperature: f64,
+    ) -> Result<crate::sampler::Sampling, crate::error::InputError> {
+        crate::sampler::Sampling::from_settings(temperature, self.top_k, self.top_p, self.min_p)
+    }
+}
+
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -152,15 +176,8 @@ pub struct ProbsArgs {
     /// How many of the most likely tokens to show per column.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
-    /// Also show the distribution after keeping the K most likely tokens.
-    #[arg(long, value_name = "K")]
-    pub top_k: Option<usize>,
-    /// Also show the distribution after top-p (nucleus) filtering, P in (0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub top_p: Option<f64>,
-    /// Also show the distribution after min-p filtering, P in [0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub min_p: Option<f64>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Send PROMPT exactly as given, without the model's chat template.
     #[arg(long)]
     pub raw: bool,
@@ -187,15 +204,8 @@ pub struct TraceArgs {
     /// Seed, or several (1..4 or 1,2,9) to see where samples branch.
     #[arg(long, short = 's', default_value = "1", value_name = "SEEDS")]
     pub seeds: String,
-    /// Keep only the K most likely tokens before sampling.
-    #[arg(long, value_name = "K")]
-    pub top_k: Option<usize>,
-    /// Top-p (nucleus) filtering, P in (0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub top_p: Option<f64>,
-    /// Min-p filtering, P in [0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub min_p: Option<f64>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// At most this many new tokens.
     #[arg(long, short = 'n', default_value_t = 24)]
     pub max_tokens: usize,
@@ -240,15 +250,8 @@ pub struct GenerateArgs {
     /// Seed of the random stream; the same seed gives the same text. Random if omitted.
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
-    /// Keep only the K most likely tokens before sampling.
-    #[arg(long, value_name = "K")]
-    pub top_k: Option<usize>,
-    /// Keep the most likely tokens whose probabilities add up to P, in (0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub top_p: Option<f64>,
-    /// Drop tokens less than P times as likely as the most likely, in [0, 1].
-    #[arg(long, value_name = "P", allow_negative_numbers = true)]
-    pub min_p: Option<f64>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// At most this many new tokens.
     #[arg(long, short = 'n', default_value_t = 64)]
     pub max_tokens: usize,

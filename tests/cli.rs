@@ -1,38 +1,22 @@
 //! The `detprob` binary end to end on the real SmolLM2 model: determinism,
 //! report shape, and one-line errors with exit code 2 for bad input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{assert_input_error, assert_input_error_env, detprob, ids, json_with_env};
 use serde_json::Value;
-
-fn detprob() -> Command {
-    Command::cargo_bin("detprob").unwrap()
-}
 
 /// Runs `generate` with JSON output and returns the report.
 fn generate_json(args: &[&str], envs: &[(&str, &str)]) -> Value {
-    let mut cmd = detprob();
-    cmd.args(["generate", "--format", "json"]).args(args);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let mut all = vec!["generate", "--format", "json"];
+    all.extend_from_slice(args);
+    json_with_env(&all, envs)
 }
 
 fn tokens(report: &Value) -> Vec<u64> {
-    report["completion"]["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_u64().unwrap())
-        .collect()
+    ids(&report["completion"]["tokens"])
 }
 
 const PROMPT: &str = "Is 1900 a leap year?";
@@ -174,28 +158,6 @@ fn model_list_names_both_models_and_their_licences() {
     assert!(text.contains("gemma3-270m") && text.contains("Gemma Terms of Use"));
 }
 
-/// Asserts a run failed with exit code 2 and a single `error:` line that
-/// contains `needle`, and no panic.
-fn assert_input_error(args: &[&str], needle: &str) {
-    assert_input_error_env(args, &[], needle);
-}
-
-fn assert_input_error_env(args: &[&str], envs: &[(&str, &Path)], needle: &str) {
-    let mut cmd = detprob();
-    cmd.args(args);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "args {args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    let error_lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(error_lines.len(), 1, "not one line: {stderr}");
-    assert!(error_lines[0].starts_with("error: "), "{stderr}");
-}
-
 #[test]
 fn bad_sampling_values_are_one_line_errors() {
     assert_input_error(&["generate", "-t", "-1", "hi"], "temperature must be");
@@ -310,10 +272,10 @@ fn when_every_source_fails_the_error_lists_each_and_how_to_place_the_file() {
     assert_input_error_env(
         &["generate", "hi"],
         &[
-            ("DETPROB_CACHE", cache.path()),
-            ("HF_HOME", hub.path()),
-            ("HF_HUB_OFFLINE", Path::new("1")),
-            ("DETPROB_PYTHON", Path::new("/nonexistent/python3")),
+            ("DETPROB_CACHE", cache.path().as_os_str()),
+            ("HF_HOME", hub.path().as_os_str()),
+            ("HF_HUB_OFFLINE", "1".as_ref()),
+            ("DETPROB_PYTHON", "/nonexistent/python3".as_ref()),
         ],
         "could not obtain model 'smollm2-135m': hugging face hub: HF_HUB_OFFLINE is set",
     );

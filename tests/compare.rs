@@ -2,36 +2,17 @@
 //! deterministic facts (the rule's output, the model at T=0, the same seed),
 //! the report's shape in every format, and one-line errors for bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{assert_input_error, detprob, ids, json};
 use serde_json::Value;
-
-fn detprob() -> Command {
-    Command::cargo_bin("detprob").unwrap()
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = detprob().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn sample_tokens(report: &Value) -> Vec<Vec<u64>> {
     report["model"]["samples"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| {
-            s["tokens"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_u64().unwrap())
-                .collect()
-        })
+        .map(|s| ids(&s["tokens"]))
         .collect()
 }
 
@@ -339,15 +320,6 @@ fn the_showcase_runs_every_input_and_shows_all_three_rows() {
     // Error type: the keyword rule's systematic bug.
     assert_eq!(items[3]["comparison"]["rule"]["correct"], false);
     assert!(report["seconds"].as_f64().unwrap() > 0.0);
-}
-
-fn assert_input_error(args: &[&str], needle: &str) {
-    let out = detprob().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(!stderr.contains("panicked"));
 }
 
 #[test]

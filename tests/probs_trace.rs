@@ -2,31 +2,9 @@
 //! distributions, T=0 is the argmax, a trace is exactly what `generate` does,
 //! and reported divergence steps are where token ids first differ.
 
-use assert_cmd::Command;
-use serde_json::Value;
+mod common;
 
-fn json(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("detprob")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn ids(value: &Value) -> Vec<u64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
+use common::{assert_input_error, detprob, ids, json};
 
 const PROMPT: &str = "What is the capital of France?";
 
@@ -208,12 +186,7 @@ fn terminal_views_fit_80_columns() {
         vec!["trace", "-n", "6", PROMPT],
         vec!["trace", "-n", "6", "--seeds", "1..3", PROMPT],
     ] {
-        let out = Command::cargo_bin("detprob")
-            .unwrap()
-            .args(&args)
-            .env("COLUMNS", "80")
-            .output()
-            .unwrap();
+        let out = detprob().args(&args).env("COLUMNS", "80").output().unwrap();
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
@@ -223,8 +196,7 @@ fn terminal_views_fit_80_columns() {
 
 #[test]
 fn markdown_views_are_tables() {
-    let out = Command::cargo_bin("detprob")
-        .unwrap()
+    let out = detprob()
         .args(["probs", "-f", "markdown", "--top", "3", PROMPT])
         .output()
         .unwrap();
@@ -265,16 +237,6 @@ fn bad_probs_and_trace_flags_are_one_line_errors() {
             "unknown rule 'magic'",
         ),
     ] {
-        let out = Command::cargo_bin("detprob")
-            .unwrap()
-            .args(&args)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(needle) && stderr.trim().lines().count() == 1,
-            "{args:?}: {stderr}"
-        );
+        assert_input_error(&args, needle);
     }
 }

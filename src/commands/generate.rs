@@ -8,7 +8,6 @@ use crate::error::InputError;
 use crate::generation::{complete, Completion, GenerationSettings};
 use crate::lm::{self, ModelInfo};
 use crate::render;
-use crate::sampler::Sampling;
 
 /// Everything one `generate` run did.
 #[derive(Debug, Serialize)]
@@ -33,7 +32,7 @@ pub struct GenerateReport {
 pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
-    let sampling = Sampling::from_settings(args.temperature, args.top_k, args.top_p, args.min_p)?;
+    let sampling = args.filters.sampling(args.temperature)?;
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }

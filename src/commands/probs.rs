@@ -11,7 +11,7 @@ use crate::error::{invalid, InputError};
 use crate::generation::prefill;
 use crate::lm;
 use crate::render::{self, style::TerminalStyle};
-use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution, Sampling};
+use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution};
 use crate::tokenizer::TextTokenizer;
 
 /// One token's probability in a column.
@@ -112,7 +112,7 @@ pub fn column(
 
 pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
     let temperatures = parse_temperatures(&args.temperatures)?;
-    Sampling::from_settings(1.0, args.top_k, args.top_p, args.min_p)?;
+    args.filters.sampling(1.0)?;
     if args.top == 0 {
         return Err(invalid("--top must be at least 1").into());
     }
@@ -129,7 +129,12 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
     let (logits, _) = prefill(&mut loaded, &prompt_ids)?;
     let tokenizer = &loaded.tokenizer;
     let model = ModelDistribution::new(&logits);
-    let stages = filter_stages(&model, args.top_k, args.top_p, args.min_p);
+    let stages = filter_stages(
+        &model,
+        args.filters.top_k,
+        args.filters.top_p,
+        args.filters.min_p,
+    );
     let all: Vec<u32> = (0..logits.len() as u32).collect();
     let sampled_from = stages.last().map_or(&all, |s| &s.candidates);
     let mut filters = Vec::new();

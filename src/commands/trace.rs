@@ -257,7 +257,7 @@ fn divergence(samples: &[TracedSample], tokenizer: &TextTokenizer) -> Divergence
 }
 
 pub fn run(args: TraceArgs) -> anyhow::Result<String> {
-    let sampling = Sampling::from_settings(args.temperature, args.top_k, args.top_p, args.min_p)?;
+    let sampling = args.filters.sampling(args.temperature)?;
     let seeds = parse_seeds(&args.seeds)?;
     if seeds.len() > 64 {
         return Err(invalid("trace shows at most 64 seeds").into());

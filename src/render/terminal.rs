@@ -10,6 +10,20 @@ use super::style::{mark, TerminalStyle};
 use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport};
 use crate::rules::RuleOutcome;
 
+/// An empty table in detprob's style, fitted to the width, plain unless the
+/// style allows colour.
+fn new_table(style: &TerminalStyle) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width);
+    if !style.color {
+        table.force_no_tty();
+    }
+    table
+}
+
 /// The side-by-side panel and verdicts for one comparison.
 pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
     let mut out = String::new();
@@ -93,19 +107,13 @@ pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
         }
     }
 
-    let mut table = Table::new();
+    let mut table = new_table(style);
     table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
         .set_header(vec![
             style.bold(&format!("RULE  {}", rule.name)),
             style.bold(&format!("MODEL  {}", model.model)),
         ])
         .add_row(vec![left, right.trim_end().to_string()]);
-    if !style.color {
-        table.force_no_tty();
-    }
     let _ = writeln!(out, "{table}");
     for (name, verdict) in [
         ("Reproducibility", &report.verdicts.reproducibility),
@@ -133,7 +141,7 @@ pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
 
 /// The summary table over many inputs.
 pub fn summary_table(report: &SummaryReport, style: &TerminalStyle) -> String {
-    let mut table = Table::new();
+    let mut table = new_table(style);
     let mut header = vec![
         "input".to_string(),
         "rule".into(),
@@ -147,14 +155,7 @@ pub fn summary_table(report: &SummaryReport, style: &TerminalStyle) -> String {
             .iter()
             .map(|&t| temperature_label(t)),
     );
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
-        .set_header(header);
-    if !style.color {
-        table.force_no_tty();
-    }
+    table.set_header(header);
     for row in &report.rows {
         let mut cells = vec![
             shorten(&row.input, 40),
@@ -275,11 +276,8 @@ pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> St
     for (title, columns) in sections {
         let _ = writeln!(out, "{}", style.bold(title));
         for chunk in columns.chunks(per_row) {
-            let mut table = Table::new();
+            let mut table = new_table(style);
             table
-                .load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(style.width)
                 .set_header(
                     chunk
                         .iter()
@@ -292,9 +290,6 @@ pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> St
                         .map(|c| distribution_cell(c, style))
                         .collect::<Vec<_>>(),
                 );
-            if !style.color {
-                table.force_no_tty();
-            }
             let _ = writeln!(out, "{table}");
         }
     }
@@ -338,22 +333,15 @@ pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> St
             sample.seed,
             shorten(&sample.text, 200)
         );
-        let mut table = Table::new();
-        table
-            .load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(style.width)
-            .set_header(vec![
-                "#",
-                "token",
-                "p",
-                "model p",
-                "path p",
-                "alternatives (model p)",
-            ]);
-        if !style.color {
-            table.force_no_tty();
-        }
+        let mut table = new_table(style);
+        table.set_header(vec![
+            "#",
+            "token",
+            "p",
+            "model p",
+            "path p",
+            "alternatives (model p)",
+        ]);
         for step in &sample.steps {
             let flag = if step.low {
                 style.bad(&format!("⚑ {}", step.piece))

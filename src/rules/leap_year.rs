@@ -18,6 +18,14 @@ pub fn year_in(input: &str) -> Result<u64, RuleError> {
         .map_err(|_| RuleError::CannotParse("the year is too large".into()))
 }
 
+/// The year in `input`, or the finished run that reports why there is none.
+pub fn year_or_error(input: &str) -> Result<u64, RuleRun> {
+    year_in(input).map_err(|error| RuleRun {
+        outcome: RuleOutcome::Error { error },
+        trace: Vec::new(),
+    })
+}
+
 /// Affinity shared by both leap-year rules.
 pub fn leap_affinity(input: &str) -> u8 {
     if input.to_lowercase().contains("leap") {
@@ -50,14 +58,9 @@ impl Rule for LeapYear {
     }
 
     fn apply(&self, input: &str) -> RuleRun {
-        let year = match year_in(input) {
+        let year = match year_or_error(input) {
             Ok(year) => year,
-            Err(error) => {
-                return RuleRun {
-                    outcome: RuleOutcome::Error { error },
-                    trace: Vec::new(),
-                }
-            }
+            Err(run) => return run,
         };
         let mut trace = vec![TraceStep::new("extract year", year.to_string(), here!())];
         let leap = if year % 4 != 0 {

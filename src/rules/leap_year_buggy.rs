@@ -5,7 +5,7 @@
 //! that line, so a class sees that a program's bug is deterministic,
 //! reproducible, and fixable at one known place.
 
-use super::leap_year::{leap_affinity, year_in, yes_no};
+use super::leap_year::{leap_affinity, year_or_error, yes_no};
 use super::{Rule, RuleOutcome, RuleRun, TraceStep};
 use crate::here;
 use crate::tasks::Task;
@@ -36,14 +36,9 @@ impl Rule for LeapYearBuggy {
     }
 
     fn apply(&self, input: &str) -> RuleRun {
-        let year = match year_in(input) {
+        let year = match year_or_error(input) {
             Ok(year) => year,
-            Err(error) => {
-                return RuleRun {
-                    outcome: RuleOutcome::Error { error },
-                    trace: Vec::new(),
-                }
-            }
+            Err(run) => return run,
         };
         #[rustfmt::skip]
         let (leap, bug_at) = (year % 4 == 0, here!()); // PLANTED BUG: the century exceptions (÷100, ÷400) are missing.

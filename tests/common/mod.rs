@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests: run the real binary, read its
+//! JSON, and check that bad input is a one-line error with exit code 2.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::ffi::OsStr;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The `detprob` binary under test.
+pub fn detprob() -> Command {
+    Command::cargo_bin("detprob").unwrap()
+}
+
+/// Runs detprob with `args` and `envs`, asserts success, and parses stdout as JSON.
+pub fn json_with_env(args: &[&str], envs: &[(&str, &str)]) -> Value {
+    let mut cmd = detprob();
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs detprob with `args`, asserts success, and parses stdout as JSON.
+pub fn json(args: &[&str]) -> Value {
+    json_with_env(args, &[])
+}
+
+/// A JSON array of whole numbers.
+pub fn ids(value: &Value) -> Vec<u64> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
+/// Asserts the run failed with exit code 2 and exactly one `error: …` line
+/// on stderr that contains `needle`, without a panic.
+pub fn assert_input_error_env(args: &[&str], envs: &[(&str, &OsStr)], needle: &str) {
+    let mut cmd = detprob();
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "not one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+}
+
+/// [`assert_input_error_env`] with the inherited environment.
+pub fn assert_input_error(args: &[&str], needle: &str) {
+    assert_input_error_env(args, &[], needle);
+}
