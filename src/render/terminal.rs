@@ -365,13 +365,18 @@ pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> St
         }
         let _ = writeln!(out, "{table}");
         let low = sample.steps.iter().filter(|s| s.low).count();
-        let _ = writeln!(
-            out,
-            "{}",
-            style.dim(&format!(
-                "⚑ {low} low-probability step(s): another seed likely branches there"
-            ))
-        );
+        let why = match model.sampling {
+            crate::sampler::Sampling::Greedy => {
+                "the model's own probability of its choice was low: with T>0, samples likely branch there"
+            }
+            crate::sampler::Sampling::Random { .. } => "another seed likely branches there",
+        };
+        let note = if low == 0 {
+            "no low-probability steps".to_string()
+        } else {
+            format!("⚑ {low} low-probability step(s): {why}")
+        };
+        let _ = writeln!(out, "{}", style.dim(&note));
     } else {
         for sample in &model.samples {
             let _ = writeln!(
