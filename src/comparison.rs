@@ -575,7 +575,6 @@ fn verdicts(rule: &RuleSide, model: &ModelSide, truth: Option<&Truth>) -> Verdic
         .filter(|s| s.correct == Some(true))
         .count();
     let first = &model.samples[0];
-    let first_answer = first.answer.as_deref().unwrap_or("(no answer)");
     let first_mark = match first.correct {
         Some(true) => "right",
         Some(false) => "wrong",
@@ -584,13 +583,25 @@ fn verdicts(rule: &RuleSide, model: &ModelSide, truth: Option<&Truth>) -> Verdic
     let model_record = if truth.is_some() {
         format!("right in {right} of {total} samples")
     } else {
-        "with no known truth to score it".to_string()
+        "not scorable (no known truth)".to_string()
     };
     let generalization = match &rule.outcome {
-        RuleOutcome::Error { error } => format!(
-            "the input is outside the rule's grammar or table, and the rule says so ({error}); the model answered anyway: '{first_answer}' at {} ({first_mark}), {model_record}.",
-            temperature_label(first.temperature)
-        ),
+        RuleOutcome::Error { error } => {
+            let attempt = match &first.answer {
+                Some(answer) => format!(
+                    "the model answered anyway: '{answer}' at {} ({first_mark})",
+                    temperature_label(first.temperature)
+                ),
+                None => format!(
+                    "the model replied \"{}\" at {}, with no answer that could be read",
+                    shorten(&first.text, 40),
+                    temperature_label(first.temperature)
+                ),
+            };
+            format!(
+                "the input is outside the rule's grammar or table, and the rule says so ({error}); {attempt}; it was {model_record}."
+            )
+        }
         RuleOutcome::Answer { value } => format!(
             "the input is inside the rule's domain: the rule answers '{value}'{}; the model was {model_record}.",
             match rule.correct {
