@@ -202,7 +202,7 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
         grid_args.max_tokens,
     )?;
     let file: ShowcaseFile =
-        toml::from_str(include_str!("showcase.toml")).expect("showcase.toml parses");
+        toml::from_str(include_str!("../../demos/showcase.toml")).expect("showcase.toml parses");
     let plans = file
         .inputs
         .iter()
