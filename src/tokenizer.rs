@@ -53,7 +53,6 @@ pub enum VocabularyKind {
 /// A model's tokenizer plus the facts about its vocabulary that generation needs.
 pub struct TextTokenizer {
     inner: Tokenizer,
-    kind: VocabularyKind,
     /// Each token's raw bytes, indexed by id.
     token_bytes: Vec<Vec<u8>>,
     /// Each token's GGUF type, indexed by id.
@@ -211,7 +210,6 @@ impl TextTokenizer {
         }
         Ok(Self {
             inner: tokenizer,
-            kind,
             token_bytes,
             token_types,
             bos,
@@ -280,16 +278,6 @@ impl TextTokenizer {
     /// How many tokens the vocabulary holds.
     pub fn vocab_size(&self) -> usize {
         self.token_bytes.len()
-    }
-
-    /// The vocabulary family.
-    pub fn kind(&self) -> VocabularyKind {
-        self.kind
-    }
-
-    /// The id of a token given by its exact text, if there is one.
-    pub fn token_id(&self, text: &str) -> Option<u32> {
-        self.inner.token_to_id(text)
     }
 }
 
