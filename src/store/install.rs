@@ -104,7 +104,7 @@ impl StagingWriter {
     /// final rename stays on one file system).
     pub fn new(dir: &Path, spec: &'static ModelSpec, label: &str) -> Result<Self, InputError> {
         let temp = tempfile::Builder::new()
-            .prefix(".partial-")
+            .prefix(&leftover_prefixes(spec)[0])
             .tempfile_in(dir)
             .map_err(io_error)?;
         Ok(Self {
@@ -170,6 +170,36 @@ pub fn verify_file(path: &Path, spec: &ModelSpec) -> Result<(), InputError> {
         });
     }
     Ok(())
+}
+
+/// Name prefixes of `spec`'s temporary files and folders: a staged download
+/// and a folder of wheels.
+pub fn leftover_prefixes(spec: &ModelSpec) -> [String; 2] {
+    [
+        format!(".partial-{}-", spec.alias),
+        format!(".wheels-{}-", spec.alias),
+    ]
+}
+
+/// Removes what an interrupted fetch of `spec` left in `dir`. Call it only
+/// while holding `spec`'s [`FetchLock`], so no live fetch is touched.
+pub fn remove_leftovers(dir: &Path, spec: &ModelSpec) {
+    let prefixes = leftover_prefixes(spec);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
 }
 
 /// An exclusive lock held while one process fetches a model; released on drop.

@@ -106,6 +106,8 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
     })?;
     // One fetcher at a time per model: concurrent runs wait, then find it cached.
     let _lock = install::FetchLock::acquire(models_dir, spec.alias);
+    // A fetch that was killed (Ctrl-C) may have left a partial file behind.
+    install::remove_leftovers(models_dir, spec);
     if target.exists() {
         if !force_verify && is_cached(spec) && install::stamp_matches(&target, spec) {
             return Ok(target);

