@@ -189,19 +189,23 @@ fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
     Ok(tokens)
 }
 
-/// Parses `123`, `-4.50`, `.5` exactly.
-fn parse_decimal(text: &str) -> Option<BigRational> {
-    let (whole, fraction) = match text.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (text, ""),
+/// Parses a decimal number exactly: optional sign, digits, at most one
+/// point (`123`, `-4.50`, `+.5`). Anything else is `None`.
+pub fn parse_decimal(text: &str) -> Option<BigRational> {
+    let text = text.trim();
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
     };
-    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    let digits = format!("{whole}{fraction}");
-    let numerator: BigInt = digits.parse().ok()?;
-    let denominator = BigInt::from(10u32).pow(fraction.len() as u32);
-    Some(BigRational::new(numerator, denominator))
+    let numerator: BigInt = format!("{whole}{fraction}").parse().ok()?;
+    let value = BigRational::new(numerator, BigInt::from(10u32).pow(fraction.len() as u32));
+    Some(if negative { -value } else { value })
 }
 
 struct Parser<'t> {
@@ -394,6 +398,17 @@ mod tests {
         assert_eq!(answer("1.50 * 2"), "3");
         assert_eq!(answer("1 / 3"), "1/3 ≈ 0.333333333333");
         assert_eq!(answer("1,000,000 / 8"), "125000");
+    }
+
+    #[test]
+    fn decimals_parse_exactly_with_sign_and_point() {
+        let value = |t: &str| parse_decimal(t).map(|v| format_exact(&v));
+        assert_eq!(value("-4.50"), Some("-4.5".into()));
+        assert_eq!(value("+.5"), Some("0.5".into()));
+        assert_eq!(value("12"), Some("12".into()));
+        for bad in ["", "-", ".", "1.2.3", "1_000", "1e5", "4-2"] {
+            assert_eq!(value(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::tasks::Task;
 
-pub use arithmetic::Arithmetic;
+pub use arithmetic::{parse_decimal, Arithmetic};
 pub use capitals::{country_in, Capitals};
 pub use leap_year::LeapYear;
 pub use leap_year_buggy::LeapYearBuggy;
@@ -172,23 +172,6 @@ pub fn pick(input: &str) -> Option<&'static dyn Rule> {
         }
     }
     best.map(|(rule, _)| rule)
-}
-
-/// The exact value of a decimal number written as text (`"-1234.5"`).
-pub fn arithmetic_value(text: &str) -> Option<num_rational::BigRational> {
-    let text = text.trim();
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return None;
-    }
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let numerator: num_bigint::BigInt = format!("{whole}{fraction}").parse().ok()?;
-    let denominator = num_bigint::BigInt::from(10).pow(fraction.len() as u32);
-    let value = num_rational::BigRational::new(numerator, denominator);
-    Some(if negative { -value } else { value })
 }
 
 /// Every capital city in the `capitals` rule's table.

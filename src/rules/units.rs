@@ -9,7 +9,7 @@
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
-use super::arithmetic::{approximate, terminating_decimal};
+use super::arithmetic::{approximate, parse_decimal, terminating_decimal};
 use super::{Rule, RuleError, RuleOutcome, RuleRun, TraceStep};
 use crate::here;
 use crate::tasks::Task;
@@ -165,7 +165,7 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
         .ok_or_else(|| RuleError::CannotParse("no number to convert".into()))?;
     let number_text = tokens[number_at].trim_end_matches(|c: char| !c.is_ascii_digit());
     let (number_text, attached_unit) = split_number(number_text, tokens[number_at]);
-    let value = parse_signed(&number_text)
+    let value = parse_decimal(&number_text)
         .ok_or_else(|| RuleError::CannotParse(format!("'{number_text}' is not a number")))?;
     let rest = &tokens[number_at + 1..];
     let (from, after_from) = match attached_unit.and_then(Unit::parse) {
@@ -200,17 +200,6 @@ fn split_number<'a>(number: &str, token: &'a str) -> (String, Option<&'a str>) {
         number
     };
     (number.to_string(), (!unit.is_empty()).then_some(unit))
-}
-
-fn parse_signed(text: &str) -> Option<BigRational> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.trim_start_matches('+')),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let numerator: BigInt = format!("{whole}{fraction}").parse().ok()?;
-    let value = BigRational::new(numerator, BigInt::from(10).pow(fraction.len() as u32));
-    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive};
 
 use super::{extra_capitals, fictional_countries, NO_SUCH_COUNTRY};
-use crate::rules::arithmetic_value;
+use crate::rules::parse_decimal;
 
 /// The number `text` gives as its answer (commas removed): the first number
 /// after the last `=`, else the first after " is ", else the first number;
@@ -129,7 +129,7 @@ pub fn number_words(text: &str) -> Option<u64> {
 
 /// Whether two decimal strings are equal within `relative` tolerance.
 pub fn numbers_match(answer: &str, truth: &str, relative: f64) -> bool {
-    match (arithmetic_value(answer), arithmetic_value(truth)) {
+    match (parse_decimal(answer), parse_decimal(truth)) {
         (Some(a), Some(b)) => {
             if a == b {
                 return true;
