@@ -63,47 +63,30 @@ impl Rule for LeapYear {
             Err(run) => return run,
         };
         let mut trace = vec![TraceStep::new("extract year", year.to_string(), here!())];
-        let leap = if year % 4 != 0 {
-            trace.push(TraceStep::new(
-                "divisible by 4?",
-                format!("{year} mod 4 = {} → no", year % 4),
-                here!(),
-            ));
-            false
-        } else if year % 100 != 0 {
-            trace.push(TraceStep::new(
-                "divisible by 4?",
-                format!("{year} mod 4 = 0 → yes"),
-                here!(),
-            ));
+        // Each test runs only if the one before it did not settle the answer.
+        let by_4 = year % 4 == 0;
+        trace.push(TraceStep::new(
+            "divisible by 4?",
+            format!("{year} mod 4 = {} → {}", year % 4, yes_no(by_4)),
+            here!(),
+        ));
+        let leap = by_4 && {
+            let century = year % 100 == 0;
+            let kind = if century { "century" } else { "not a century" };
             trace.push(TraceStep::new(
                 "century?",
-                format!("{year} mod 100 = {} → not a century", year % 100),
+                format!("{year} mod 100 = {} → {kind}", year % 100),
                 here!(),
             ));
-            true
-        } else {
-            trace.push(TraceStep::new(
-                "divisible by 4?",
-                format!("{year} mod 4 = 0 → yes"),
-                here!(),
-            ));
-            trace.push(TraceStep::new(
-                "century?",
-                format!("{year} mod 100 = 0 → century"),
-                here!(),
-            ));
-            let by_400 = year % 400 == 0;
-            trace.push(TraceStep::new(
-                "divisible by 400?",
-                format!(
-                    "{year} mod 400 = {} → {}",
-                    year % 400,
-                    if by_400 { "yes" } else { "no" }
-                ),
-                here!(),
-            ));
-            by_400
+            !century || {
+                let by_400 = year % 400 == 0;
+                trace.push(TraceStep::new(
+                    "divisible by 400?",
+                    format!("{year} mod 400 = {} → {}", year % 400, yes_no(by_400)),
+                    here!(),
+                ));
+                by_400
+            }
         };
         RuleRun {
             outcome: RuleOutcome::Answer {
@@ -131,6 +114,29 @@ mod tests {
             let run = LeapYear.apply(&format!("Is {year} a leap year?"));
             assert_eq!(run.outcome.answer(), Some(leap), "{year}");
         }
+    }
+
+    #[test]
+    fn the_trace_shows_only_the_tests_that_ran() {
+        let details = |year: u64| -> Vec<String> {
+            LeapYear.apply(&format!("Is {year} a leap year?")).trace[1..]
+                .iter()
+                .map(|s| s.detail.clone())
+                .collect()
+        };
+        assert_eq!(details(2023), vec!["2023 mod 4 = 3 → no"]);
+        assert_eq!(
+            details(2024),
+            vec!["2024 mod 4 = 0 → yes", "2024 mod 100 = 24 → not a century"]
+        );
+        assert_eq!(
+            details(1900),
+            vec![
+                "1900 mod 4 = 0 → yes",
+                "1900 mod 100 = 0 → century",
+                "1900 mod 400 = 300 → no"
+            ]
+        );
     }
 
     #[test]
