@@ -422,11 +422,7 @@ pub fn compare(
         .map(|&t| summarize(t, &samples, truth.is_some()))
         .collect();
     let model_side = ModelSide {
-        model: loaded
-            .info
-            .alias
-            .clone()
-            .unwrap_or_else(|| loaded.info.name.clone()),
+        model: loaded.info.label(),
         prompt_template: template,
         formatted_prompt,
         prompt_tokens: prompt_ids.len(),

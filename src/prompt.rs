@@ -35,6 +35,15 @@ impl PromptFormat {
         }
     }
 
+    /// The text to tokenize: `user` as given with `raw`, else [`Self::render`]ed.
+    pub fn prepare(&self, user: &str, raw: bool) -> String {
+        if raw {
+            user.to_string()
+        } else {
+            self.render(user)
+        }
+    }
+
     /// The text sent to the tokenizer for a single user message.
     pub fn render(&self, user: &str) -> String {
         match self {

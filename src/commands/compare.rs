@@ -75,14 +75,6 @@ fn plan(
     })
 }
 
-fn forced_rule(name: Option<&str>) -> Result<Option<&'static dyn Rule>, InputError> {
-    name.map(|n| {
-        rules::by_name(n)
-            .ok_or_else(|| invalid(format!("unknown rule '{n}' (rules: {})", rules::names())))
-    })
-    .transpose()
-}
-
 /// Reads an inputs file: UTF-8, one input per line, `INPUT<TAB>TRUTH`
 /// optional, blank lines and `#` comments skipped.
 fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError> {
@@ -136,11 +128,7 @@ fn run_all(
         .iter()
         .map(|p| compare(&mut loaded, p.rule, &p.input, grid))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let model = loaded
-        .info
-        .alias
-        .clone()
-        .unwrap_or(loaded.info.name.clone());
+    let model = loaded.info.label();
     Ok((reports, model))
 }
 
@@ -151,7 +139,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
         args.grid.seeds_or(COMPARE_SEEDS),
         args.grid.max_tokens,
     )?;
-    let forced = forced_rule(args.rule.as_deref())?;
+    let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let style = TerminalStyle::detect();
     match (&args.inputs, &args.input) {
         (Some(path), _) => {

@@ -38,11 +38,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
     }
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice)?;
-    let formatted_prompt = if args.raw {
-        args.prompt.clone()
-    } else {
-        loaded.prompt_format.render(&args.prompt)
-    };
+    let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let settings = GenerationSettings {
         sampling,

@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::cli::ModelCommand;
-use crate::error::InputError;
 use crate::render;
 use crate::store::{self, catalog, ModelSpec, MODELS};
 
@@ -60,7 +59,7 @@ pub fn run(command: ModelCommand) -> anyhow::Result<String> {
         }
         ModelCommand::Fetch { alias, verify } => {
             let specs: Vec<&ModelSpec> = match alias {
-                Some(alias) => vec![spec(&alias)?],
+                Some(alias) => vec![catalog::find(&alias)?],
                 None => MODELS.iter().collect(),
             };
             let mut out = String::new();
@@ -71,15 +70,8 @@ pub fn run(command: ModelCommand) -> anyhow::Result<String> {
             Ok(out)
         }
         ModelCommand::Path { alias } => {
-            let spec = spec(alias.as_deref().unwrap_or(store::DEFAULT_MODEL))?;
+            let spec = catalog::find(alias.as_deref().unwrap_or(store::DEFAULT_MODEL))?;
             Ok(format!("{}\n", store::ensure_model(spec)?.display()))
         }
     }
-}
-
-fn spec(alias: &str) -> Result<&'static ModelSpec, InputError> {
-    catalog::find(alias).ok_or_else(|| InputError::UnknownModel {
-        alias: alias.to_string(),
-        known: catalog::known_aliases(),
-    })
 }

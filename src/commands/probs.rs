@@ -120,11 +120,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
         return Err(InputError::EmptyPrompt.into());
     }
     let mut loaded = lm::load(&model_choice(&args.model)?)?;
-    let formatted_prompt = if args.raw {
-        args.prompt.clone()
-    } else {
-        loaded.prompt_format.render(&args.prompt)
-    };
+    let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let (logits, _) = prefill(&mut loaded, &prompt_ids)?;
     let tokenizer = &loaded.tokenizer;
@@ -172,11 +168,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
         })
         .collect();
     let report = ProbsReport {
-        model: loaded
-            .info
-            .alias
-            .clone()
-            .unwrap_or(loaded.info.name.clone()),
+        model: loaded.info.label(),
         prompt: args.prompt,
         formatted_prompt,
         prompt_tokens: prompt_ids.len(),

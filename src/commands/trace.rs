@@ -268,14 +268,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }
-    let rule = args
-        .rule
-        .as_deref()
-        .map(|n| {
-            rules::by_name(n)
-                .ok_or_else(|| invalid(format!("unknown rule '{n}' (rules: {})", rules::names())))
-        })
-        .transpose()?;
+    let rule = args.rule.as_deref().map(rules::by_name).transpose()?;
     let mut loaded = lm::load(&model_choice(&args.model)?)?;
     let user_text = match rule {
         Some(rule) => PromptTemplate::fill(
@@ -284,11 +277,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
         ),
         None => args.prompt.clone(),
     };
-    let formatted_prompt = if args.raw {
-        user_text
-    } else {
-        loaded.prompt_format.render(&user_text)
-    };
+    let formatted_prompt = loaded.prompt_format.prepare(&user_text, args.raw);
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let settings: Vec<GenerationSettings> = seeds
         .iter()
@@ -321,11 +310,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
             }
         }),
         model: ModelTrace {
-            model: loaded
-                .info
-                .alias
-                .clone()
-                .unwrap_or(loaded.info.name.clone()),
+            model: loaded.info.label(),
             formatted_prompt,
             sampling,
             samples,

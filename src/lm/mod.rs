@@ -63,6 +63,13 @@ pub struct ModelInfo {
     pub load_seconds: f64,
 }
 
+impl ModelInfo {
+    /// How reports name the model: its alias, else its `general.name`.
+    pub fn label(&self) -> String {
+        self.alias.clone().unwrap_or_else(|| self.name.clone())
+    }
+}
+
 /// A model ready to run: weights, tokenizer and prompt format.
 pub struct LoadedModel {
     /// The network.

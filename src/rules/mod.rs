@@ -156,9 +156,12 @@ pub fn all() -> Vec<&'static dyn Rule> {
     ]
 }
 
-/// The rule called `name`.
-pub fn by_name(name: &str) -> Option<&'static dyn Rule> {
-    all().into_iter().find(|r| r.name() == name)
+/// The rule called `name`; an unknown name is an input error that lists the rules.
+pub fn by_name(name: &str) -> Result<&'static dyn Rule, crate::error::InputError> {
+    all()
+        .into_iter()
+        .find(|r| r.name() == name)
+        .ok_or_else(|| crate::error::invalid(format!("unknown rule '{name}' (rules: {})", names())))
 }
 
 /// The rule whose domain fits `input` best (ties: the earlier rule), or
@@ -224,7 +227,10 @@ mod tests {
         for rule in all() {
             assert_eq!(by_name(rule.name()).unwrap().name(), rule.name());
         }
-        assert!(by_name("astrology").is_none());
+        let error = by_name("astrology").err().expect("no such rule");
+        assert!(error
+            .to_string()
+            .starts_with("unknown rule 'astrology' (rules: arithmetic,"));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! and checksum, and its licence. Kept as plain data so `model list` and the
 //! fetchers read the same facts.
 
+use crate::error::InputError;
+
 /// One chunk of a model file shipped inside a Python wheel.
 #[derive(Debug, Clone, Copy)]
 pub struct WheelPart {
@@ -90,13 +92,20 @@ pub const MODELS: &[ModelSpec] = &[
 /// The model used when `--model` is not given.
 pub const DEFAULT_MODEL: &str = "smollm2-135m";
 
-/// Looks up a model by alias.
-pub fn find(alias: &str) -> Option<&'static ModelSpec> {
-    MODELS.iter().find(|m| m.alias == alias)
+/// Looks up a model by alias; an unknown alias is an input error that lists
+/// the known ones.
+pub fn find(alias: &str) -> Result<&'static ModelSpec, InputError> {
+    MODELS
+        .iter()
+        .find(|m| m.alias == alias)
+        .ok_or_else(|| InputError::UnknownModel {
+            alias: alias.to_string(),
+            known: known_aliases(),
+        })
 }
 
 /// The known aliases, comma-separated, for error messages.
-pub fn known_aliases() -> String {
+fn known_aliases() -> String {
     MODELS
         .iter()
         .map(|m| m.alias)

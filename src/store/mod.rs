@@ -35,12 +35,7 @@ impl ModelChoice {
             return Ok(Self::File(path.to_path_buf()));
         }
         let alias = alias.unwrap_or(DEFAULT_MODEL);
-        catalog::find(alias)
-            .map(Self::Alias)
-            .ok_or_else(|| InputError::UnknownModel {
-                alias: alias.to_string(),
-                known: catalog::known_aliases(),
-            })
+        catalog::find(alias).map(Self::Alias)
     }
 
     /// The catalogue entry, when the model came from the catalogue.
