@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::lm::Engine;
+
 /// Watch, live and reproducibly, how a conventional program differs from a
 /// language model.
 #[derive(Debug, Parser)]
@@ -44,6 +46,9 @@ pub struct ModelArgs {
     /// Any GGUF file of a supported architecture (llama, gemma3); overrides --model.
     #[arg(long, value_name = "PATH")]
     pub model_file: Option<PathBuf>,
+    /// Code that runs the model: detprob's SIMD kernels, or candle's ops (slower reference).
+    #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
+    pub engine: Engine,
 }
 
 /// The sampler's filters, applied in this order before the temperature.

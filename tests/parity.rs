@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use detprob::generation::{complete, GenerationSettings};
-use detprob::lm::{self, LoadedModel};
+use detprob::lm::{self, Engine, LoadedModel};
 use detprob::sampler::{ModelDistribution, Sampling};
 use detprob::store::{catalog, ModelChoice};
 use serde_json::Value;
@@ -87,10 +87,10 @@ fn argmax(logits: &[f32]) -> u32 {
 /// Free-running greedy ids equal llama.cpp's up to its first near-tie, and,
 /// fed llama.cpp's own tokens, the model's argmax agrees at every step where
 /// llama.cpp's choice was clear.
-fn greedy_matches_llama_cpp(alias: &str) {
+fn greedy_matches_llama_cpp(alias: &str, engine: Engine) {
     let reference = data(&format!("greedy_{alias}.json"));
     assert_reference_is_for_catalogue_file(alias, &reference);
-    let mut model: LoadedModel = lm::load(&choice(alias)).unwrap();
+    let mut model: LoadedModel = lm::load(&choice(alias), engine).unwrap();
     let cases = reference["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
     let (mut free_steps, mut forced_steps) = (0, 0);
@@ -154,10 +154,20 @@ fn greedy_matches_llama_cpp(alias: &str) {
 
 #[test]
 fn smollm2_greedy_ids_match_llama_cpp() {
-    greedy_matches_llama_cpp("smollm2-135m");
+    greedy_matches_llama_cpp("smollm2-135m", Engine::Detprob);
 }
 
 #[test]
 fn gemma3_greedy_ids_match_llama_cpp() {
-    greedy_matches_llama_cpp("gemma3-270m");
+    greedy_matches_llama_cpp("gemma3-270m", Engine::Detprob);
+}
+
+#[test]
+fn smollm2_greedy_ids_match_llama_cpp_on_the_candle_engine() {
+    greedy_matches_llama_cpp("smollm2-135m", Engine::Candle);
+}
+
+#[test]
+fn gemma3_greedy_ids_match_llama_cpp_on_the_candle_engine() {
+    greedy_matches_llama_cpp("gemma3-270m", Engine::Candle);
 }

@@ -123,7 +123,7 @@ fn run_all(
     grid_args: &GridArgs,
     plans: &[Planned],
 ) -> anyhow::Result<(Vec<CompareReport>, String)> {
-    let mut loaded = lm::load(&model_choice(&grid_args.model)?)?;
+    let mut loaded = lm::load(&model_choice(&grid_args.model)?, grid_args.model.engine)?;
     let reports = plans
         .iter()
         .map(|p| compare(&mut loaded, p.rule, &p.input, grid))

@@ -37,7 +37,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         return Err(InputError::EmptyPrompt.into());
     }
     let choice = model_choice(&args.model)?;
-    let mut loaded = lm::load(&choice)?;
+    let mut loaded = lm::load(&choice, args.model.engine)?;
     let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let settings = GenerationSettings {

@@ -119,7 +119,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }
-    let mut loaded = lm::load(&model_choice(&args.model)?)?;
+    let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
     let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let (logits, _) = prefill(&mut loaded, &prompt_ids)?;

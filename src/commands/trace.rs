@@ -269,7 +269,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
         return Err(InputError::EmptyPrompt.into());
     }
     let rule = args.rule.as_deref().map(rules::by_name).transpose()?;
-    let mut loaded = lm::load(&model_choice(&args.model)?)?;
+    let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
     let user_text = match rule {
         Some(rule) => PromptTemplate::fill(
             tasks::template(rule.task())?.for_format(&loaded.prompt_format),

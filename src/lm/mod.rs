@@ -2,8 +2,10 @@
 //! the architecture, and [`LoadedModel`], which bundles a model with its
 //! tokenizer and prompt format, all read from one GGUF file.
 
+mod decoder;
 mod gemma3;
 mod llama;
+pub mod quant;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,6 +38,17 @@ pub trait LanguageModel {
     fn fork(&self) -> Box<dyn LanguageModel>;
 }
 
+/// Which code runs the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// detprob's own decoder on weights repacked for its SIMD kernels (fast).
+    #[default]
+    Detprob,
+    /// candle's tensor ops and quantized matmuls (the reference path).
+    Candle,
+}
+
 /// Facts about a loaded model, read from its GGUF metadata.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -59,6 +72,8 @@ pub struct ModelInfo {
     pub context_length: usize,
     /// SHA-256 fingerprint of the tokenizer's vocabulary.
     pub tokenizer_fingerprint: String,
+    /// The code that ran the forward pass.
+    pub engine: Engine,
     /// Seconds spent loading (reading weights, building the tokenizer).
     pub load_seconds: f64,
 }
@@ -93,7 +108,7 @@ pub fn load_tokenizer(choice: &ModelChoice) -> Result<(TextTokenizer, PromptForm
 }
 
 /// Fetches (if needed) and loads the chosen model onto the CPU.
-pub fn load(choice: &ModelChoice) -> Result<LoadedModel, InputError> {
+pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputError> {
     let path = choice.local_path()?;
     let started = Instant::now();
     let mut gguf = GgufFile::open(&path)?;
@@ -112,9 +127,12 @@ pub fn load(choice: &ModelChoice) -> Result<LoadedModel, InputError> {
         .map(|t| t.shape.elem_count() as u64)
         .sum();
     let device = Device::Cpu;
-    let model: Box<dyn LanguageModel> = match gguf.architecture {
-        Architecture::Llama => Box::new(llama::Llama::load(&mut gguf, &device)?),
-        Architecture::Gemma3 => Box::new(gemma3::Gemma3::load(&mut gguf, &device)?),
+    let model: Box<dyn LanguageModel> = match (engine, gguf.architecture) {
+        (Engine::Detprob, _) => Box::new(decoder::Decoder::load(&mut gguf)?),
+        (Engine::Candle, Architecture::Llama) => Box::new(llama::Llama::load(&mut gguf, &device)?),
+        (Engine::Candle, Architecture::Gemma3) => {
+            Box::new(gemma3::Gemma3::load(&mut gguf, &device)?)
+        }
     };
     let info = ModelInfo {
         alias: choice.spec().map(|s| s.alias.to_string()),
@@ -127,6 +145,7 @@ pub fn load(choice: &ModelChoice) -> Result<LoadedModel, InputError> {
         vocab_size: tokenizer.vocab_size(),
         context_length: model.context_length(),
         tokenizer_fingerprint: tokenizer.fingerprint.clone(),
+        engine,
         load_seconds: started.elapsed().as_secs_f64(),
     };
     Ok(LoadedModel {

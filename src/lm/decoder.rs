@@ -1,0 +1,521 @@
+//! detprob's own forward pass: one decoder for both supported architectures
+//! (llama for SmolLM2, Gemma 3), run on the [`QMatrix`] kernels with a KV
+//! cache that grows in place. It follows llama.cpp's graphs:
+//!
+//! - llama: per block `x += Attn(RMSNorm(x))`, `x += MLP(RMSNorm(x))` with a
+//!   SiLU-gated MLP and interleaved RoPE;
+//! - Gemma 3: embeddings scaled by √d; per block
+//!   `x += RMSNorm(Attn(RMSNorm(x)))`, `x += RMSNorm(MLP(RMSNorm(x)))` with
+//!   per-head RMSNorm on q and k, NEOX RoPE (base 10,000 in the sliding-window
+//!   layers, the file's base in every sixth, global, layer), a window of 512
+//!   positions (`query − key < 512`) and a tanh-GELU-gated MLP;
+//! - both: grouped-query attention scaled by 1/√head_dim, final RMSNorm and
+//!   an output projection (tied to the embedding when the file has none).
+//!
+//! Weights live behind an `Arc`, so [`LanguageModel::fork`] copies only the
+//! KV cache. Every value is computed in an order that depends neither on the
+//! thread count nor on how tokens were batched.
+
+use std::sync::Arc;
+
+use candle_core::quantized::QTensor;
+use candle_core::Device;
+use rayon::prelude::*;
+
+use super::quant::{dense_dot, QMatrix};
+use super::{weights_error, LanguageModel};
+use crate::error::InputError;
+use crate::gguf::{Architecture, GgufFile};
+
+/// Longest sequence detprob runs (rotary tables are built this far).
+const MAX_POSITIONS: usize = 8192;
+/// Gemma 3: one layer in this many attends globally.
+const GEMMA_GLOBAL_EVERY: usize = 6;
+/// Gemma 3: RoPE base of the sliding-window layers.
+const GEMMA_LOCAL_ROPE_BASE: f32 = 10_000.0;
+
+/// Which pairs of a head's values RoPE rotates together.
+#[derive(Clone, Copy)]
+enum RopePairs {
+    /// `(2i, 2i + 1)`: llama's layout in GGUF.
+    Interleaved,
+    /// `(i, i + d/2)`: Gemma's.
+    Halves,
+}
+
+/// The MLP's gate nonlinearity.
+#[derive(Clone, Copy)]
+enum Activation {
+    Silu,
+    GeluTanh,
+}
+
+/// Cosine and sine of `position · θ_i` for every position and pair.
+struct Rotary {
+    pairs: RopePairs,
+    half: usize,
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+}
+
+impl Rotary {
+    fn new(pairs: RopePairs, head_dim: usize, base: f32, positions: usize) -> Self {
+        let half = head_dim / 2;
+        let inverse: Vec<f32> = (0..half)
+            .map(|i| 1.0 / base.powf((2 * i) as f32 / head_dim as f32))
+            .collect();
+        let mut cos = Vec::with_capacity(positions * half);
+        let mut sin = Vec::with_capacity(positions * half);
+        for position in 0..positions {
+            for theta in &inverse {
+                let angle = position as f32 * theta;
+                cos.push(angle.cos());
+                sin.push(angle.sin());
+            }
+        }
+        Self {
+            pairs,
+            half,
+            cos,
+            sin,
+        }
+    }
+
+    /// Rotates one head's values for `position`.
+    fn apply(&self, head: &mut [f32], position: usize) {
+        let cos = &self.cos[position * self.half..(position + 1) * self.half];
+        let sin = &self.sin[position * self.half..(position + 1) * self.half];
+        for i in 0..self.half {
+            let (a, b) = match self.pairs {
+                RopePairs::Interleaved => (2 * i, 2 * i + 1),
+                RopePairs::Halves => (i, i + self.half),
+            };
+            let (x0, x1) = (head[a], head[b]);
+            head[a] = x0 * cos[i] - x1 * sin[i];
+            head[b] = x0 * sin[i] + x1 * cos[i];
+        }
+    }
+}
+
+/// One transformer block's weights.
+struct Layer {
+    attention_norm: Vec<f32>,
+    q: QMatrix,
+    k: QMatrix,
+    v: QMatrix,
+    attention_output: QMatrix,
+    /// Gemma: per-head RMSNorm weights for q and k.
+    qk_norms: Option<(Vec<f32>, Vec<f32>)>,
+    /// Gemma: RMSNorm on the attention output before the residual add.
+    post_attention_norm: Option<Vec<f32>>,
+    mlp_norm: Vec<f32>,
+    gate: QMatrix,
+    up: QMatrix,
+    down: QMatrix,
+    /// Gemma: RMSNorm on the MLP output before the residual add.
+    post_mlp_norm: Option<Vec<f32>>,
+    /// `Some(w)`: queries see only the last `w` positions.
+    window: Option<usize>,
+    rotary: Arc<Rotary>,
+}
+
+/// Shapes and constants read from the file's metadata.
+struct Shape {
+    hidden: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    eps: f32,
+    embedding_scale: Option<f32>,
+    activation: Activation,
+    context_length: usize,
+}
+
+/// All weights of a model; shared by every fork.
+struct Weights {
+    shape: Shape,
+    embedding: QMatrix,
+    /// `None`: the output projection is the embedding matrix.
+    output: Option<QMatrix>,
+    final_norm: Vec<f32>,
+    layers: Vec<Layer>,
+}
+
+/// Keys and values of one layer, position after position
+/// (`kv_heads · head_dim` values per position).
+#[derive(Clone, Default)]
+struct LayerCache {
+    keys: Vec<f32>,
+    values: Vec<f32>,
+}
+
+/// A loaded decoder with its KV cache.
+#[derive(Clone)]
+pub struct Decoder {
+    weights: Arc<Weights>,
+    cache: Vec<LayerCache>,
+}
+
+impl Decoder {
+    /// Reads and repacks the weights of a llama or Gemma 3 GGUF.
+    pub fn load(gguf: &mut GgufFile) -> Result<Self, InputError> {
+        let architecture = gguf.architecture;
+        let prefix = match architecture {
+            Architecture::Llama => "llama",
+            Architecture::Gemma3 => "gemma3",
+        };
+        let key = |s: &str| format!("{prefix}.{s}");
+        let heads = gguf.require_u32(&key("attention.head_count"))? as usize;
+        let kv_heads = gguf.require_u32(&key("attention.head_count_kv"))? as usize;
+        let layers = gguf.require_u32(&key("block_count"))? as usize;
+        let hidden = gguf.require_u32(&key("embedding_length"))? as usize;
+        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
+            return Err(gguf.corrupt("head counts do not divide"));
+        }
+        let head_dim = gguf
+            .optional_u32(&key("attention.key_length"))
+            .map(|d| d as usize)
+            .unwrap_or(hidden / heads);
+        let eps = gguf
+            .optional_f32(&key("attention.layer_norm_rms_epsilon"))
+            .unwrap_or(1e-6);
+        let trained = gguf.optional_u32(&key("context_length")).unwrap_or(2048) as usize;
+        let context_length = trained.min(MAX_POSITIONS);
+        let base = gguf
+            .optional_f32(&key("rope.freq_base"))
+            .unwrap_or(match architecture {
+                Architecture::Llama => 10_000.0,
+                Architecture::Gemma3 => 1_000_000.0,
+            });
+        let gemma = architecture == Architecture::Gemma3;
+        let pairs = if gemma {
+            RopePairs::Halves
+        } else {
+            RopePairs::Interleaved
+        };
+        let global_rotary = Arc::new(Rotary::new(pairs, head_dim, base, context_length));
+        let local_rotary = gemma.then(|| {
+            Arc::new(Rotary::new(
+                pairs,
+                head_dim,
+                GEMMA_LOCAL_ROPE_BASE,
+                context_length,
+            ))
+        });
+        let window = gguf
+            .optional_u32(&key("attention.sliding_window"))
+            .unwrap_or(512) as usize;
+        let shape = Shape {
+            hidden,
+            heads,
+            kv_heads,
+            head_dim,
+            eps,
+            embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
+            activation: if gemma {
+                Activation::GeluTanh
+            } else {
+                Activation::Silu
+            },
+            context_length,
+        };
+
+        let read = |gguf: &mut GgufFile| -> candle_core::Result<Weights> {
+            let mut tensor = |name: &str| -> candle_core::Result<QTensor> {
+                gguf.content.tensor(&mut gguf.reader, name, &Device::Cpu)
+            };
+            let embedding = QMatrix::from_qtensor(&tensor("token_embd.weight")?)?;
+            let output = match tensor("output.weight") {
+                Ok(separate) => Some(QMatrix::from_qtensor(&separate)?),
+                Err(_) => None,
+            };
+            let final_norm = vector(&tensor("output_norm.weight")?)?;
+            let mut blocks = Vec::with_capacity(layers);
+            for layer in 0..layers {
+                let mut weight = |name: &str| tensor(&format!("blk.{layer}.{name}.weight"));
+                let mut matrix = |name: &str| QMatrix::from_qtensor(&weight(name)?);
+                let q = matrix("attn_q")?;
+                let k = matrix("attn_k")?;
+                let v = matrix("attn_v")?;
+                let attention_output = matrix("attn_output")?;
+                let gate = matrix("ffn_gate")?;
+                let up = matrix("ffn_up")?;
+                let down = matrix("ffn_down")?;
+                let mut norm = |name: &str| vector(&weight(name)?);
+                let is_global = !gemma || (layer + 1) % GEMMA_GLOBAL_EVERY == 0;
+                blocks.push(Layer {
+                    attention_norm: norm("attn_norm")?,
+                    q,
+                    k,
+                    v,
+                    attention_output,
+                    qk_norms: if gemma {
+                        Some((norm("attn_q_norm")?, norm("attn_k_norm")?))
+                    } else {
+                        None
+                    },
+                    post_attention_norm: gemma.then(|| norm("post_attention_norm")).transpose()?,
+                    mlp_norm: norm("ffn_norm")?,
+                    gate,
+                    up,
+                    down,
+                    post_mlp_norm: gemma.then(|| norm("post_ffw_norm")).transpose()?,
+                    window: (!is_global).then_some(window),
+                    rotary: match (&local_rotary, is_global) {
+                        (Some(local), false) => local.clone(),
+                        _ => global_rotary.clone(),
+                    },
+                });
+            }
+            Ok(Weights {
+                shape,
+                embedding,
+                output,
+                final_norm,
+                layers: blocks,
+            })
+        };
+        let weights = read(gguf).map_err(|e| weights_error(gguf, e))?;
+        if weights.embedding.rows() == 0 || weights.q_rows() != heads * head_dim {
+            return Err(gguf.corrupt("attention weights do not match the head counts"));
+        }
+        Ok(Self {
+            cache: vec![LayerCache::default(); weights.layers.len()],
+            weights: Arc::new(weights),
+        })
+    }
+}
+
+impl Weights {
+    fn q_rows(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.q.rows())
+    }
+}
+
+fn vector(tensor: &QTensor) -> candle_core::Result<Vec<f32>> {
+    tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()
+}
+
+/// RMSNorm of each `weight.len()`-long row of `x`, in place, as llama.cpp
+/// computes it (sum of squares in f64, then `x · (1/√(mean + ε)) · weight`).
+fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
+    for row in x.chunks_exact_mut(weight.len()) {
+        let sum: f64 = row.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        let mean = (sum / row.len() as f64) as f32;
+        let scale = 1.0 / (mean + eps).sqrt();
+        for (v, w) in row.iter_mut().zip(weight) {
+            *v = *v * scale * w;
+        }
+    }
+}
+
+fn add_in_place(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+impl Decoder {
+    /// Runs one block over `tokens` positions starting at `start`.
+    fn block(&mut self, index: usize, x: &mut [f32], tokens: usize, start: usize) {
+        let weights = self.weights.clone();
+        let shape = &weights.shape;
+        let layer = &weights.layers[index];
+        let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
+
+        let mut h = x.to_vec();
+        rms_norm(&mut h, &layer.attention_norm, shape.eps);
+        let [mut q, mut k, v]: [Vec<f32>; 3] =
+            QMatrix::matmul_each(&[&layer.q, &layer.k, &layer.v], &h, tokens)
+                .try_into()
+                .expect("three results");
+        if let Some((q_norm, k_norm)) = &layer.qk_norms {
+            rms_norm(&mut q, q_norm, shape.eps);
+            rms_norm(&mut k, k_norm, shape.eps);
+        }
+        for (t, (q_row, k_row)) in q
+            .chunks_exact_mut(heads * head_dim)
+            .zip(k.chunks_exact_mut(kv_heads * head_dim))
+            .enumerate()
+        {
+            for head in q_row.chunks_exact_mut(head_dim) {
+                layer.rotary.apply(head, start + t);
+            }
+            for head in k_row.chunks_exact_mut(head_dim) {
+                layer.rotary.apply(head, start + t);
+            }
+        }
+        let cache = &mut self.cache[index];
+        let kept = start * kv_heads * head_dim;
+        cache.keys.truncate(kept);
+        cache.values.truncate(kept);
+        cache.keys.extend_from_slice(&k);
+        cache.values.extend_from_slice(&v);
+
+        let attended = attend(&q, cache, shape, layer.window, tokens, start);
+        let mut h = layer.attention_output.matmul(&attended, tokens);
+        if let Some(norm) = &layer.post_attention_norm {
+            rms_norm(&mut h, norm, shape.eps);
+        }
+        add_in_place(x, &h);
+
+        let mut h = x.to_vec();
+        rms_norm(&mut h, &layer.mlp_norm, shape.eps);
+        let [mut gate, up]: [Vec<f32>; 2] =
+            QMatrix::matmul_each(&[&layer.gate, &layer.up], &h, tokens)
+                .try_into()
+                .expect("two results");
+        for (g, u) in gate.iter_mut().zip(&up) {
+            *g = activate(shape.activation, *g) * u;
+        }
+        let mut h = layer.down.matmul(&gate, tokens);
+        if let Some(norm) = &layer.post_mlp_norm {
+            rms_norm(&mut h, norm, shape.eps);
+        }
+        add_in_place(x, &h);
+    }
+}
+
+fn activate(activation: Activation, x: f32) -> f32 {
+    match activation {
+        Activation::Silu => x / (1.0 + (-x).exp()),
+        Activation::GeluTanh => {
+            const SQRT_TWO_OVER_PI: f32 = 0.797_884_6;
+            0.5 * x * (1.0 + (SQRT_TWO_OVER_PI * x * (1.0 + 0.044_715 * x * x)).tanh())
+        }
+    }
+}
+
+/// Causal (and, with `window`, sliding-window) attention of `tokens` queries
+/// at positions `start..` over the cached keys and values. Returns
+/// `tokens × heads·head_dim` values.
+fn attend(
+    q: &[f32],
+    cache: &LayerCache,
+    shape: &Shape,
+    window: Option<usize>,
+    tokens: usize,
+    start: usize,
+) -> Vec<f32> {
+    let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
+    let groups = heads / kv_heads;
+    let kv_width = kv_heads * head_dim;
+    let scale = 1.0 / (head_dim as f32).sqrt();
+    let mut out = vec![0f32; tokens * heads * head_dim];
+    let attend_head = |(index, out): (usize, &mut [f32])| {
+        let (t, head) = (index / heads, index % heads);
+        let query = &q[index * head_dim..(index + 1) * head_dim];
+        let position = start + t;
+        let first = window.map_or(0, |w| (position + 1).saturating_sub(w));
+        let kv_offset = (head / groups) * head_dim;
+        let key_at = |j: usize| &cache.keys[j * kv_width + kv_offset..][..head_dim];
+        let value_at = |j: usize| &cache.values[j * kv_width + kv_offset..][..head_dim];
+        let scores: Vec<f32> = (first..=position)
+            .map(|j| dense_dot(query, key_at(j)) * scale)
+            .collect();
+        let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+        let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+        let total: f64 = exps.iter().map(|&e| e as f64).sum();
+        let norm = (1.0 / total) as f32;
+        for (j, e) in (first..=position).zip(&exps) {
+            let weight = e * norm;
+            for (o, v) in out.iter_mut().zip(value_at(j)) {
+                *o += weight * v;
+            }
+        }
+    };
+    // One query's heads are too little work to share out between threads.
+    if tokens == 1 {
+        out.chunks_mut(head_dim).enumerate().for_each(attend_head);
+    } else {
+        out.par_chunks_mut(head_dim)
+            .enumerate()
+            .for_each(attend_head);
+    }
+    out
+}
+
+impl LanguageModel for Decoder {
+    fn forward(&mut self, tokens: &[u32], start: usize) -> candle_core::Result<Vec<f32>> {
+        let weights = self.weights.clone();
+        let shape = &weights.shape;
+        let vocab = weights.embedding.rows();
+        if tokens.is_empty() || start + tokens.len() > shape.context_length {
+            candle_core::bail!(
+                "{} tokens at position {start} do not fit the context of {}",
+                tokens.len(),
+                shape.context_length
+            );
+        }
+        let mut x = Vec::with_capacity(tokens.len() * shape.hidden);
+        for &token in tokens {
+            if token as usize >= vocab {
+                candle_core::bail!("token id {token} is outside the vocabulary of {vocab}");
+            }
+            let mut row = weights.embedding.row(token as usize);
+            if let Some(scale) = shape.embedding_scale {
+                row.iter_mut().for_each(|v| *v *= scale);
+            }
+            x.extend_from_slice(&row);
+        }
+        for index in 0..weights.layers.len() {
+            self.block(index, &mut x, tokens.len(), start);
+        }
+        let mut last = x[(tokens.len() - 1) * shape.hidden..].to_vec();
+        rms_norm(&mut last, &weights.final_norm, shape.eps);
+        let head = weights.output.as_ref().unwrap_or(&weights.embedding);
+        Ok(head.matmul(&last, 1))
+    }
+
+    fn context_length(&self) -> usize {
+        self.weights.shape.context_length
+    }
+
+    fn fork(&self) -> Box<dyn LanguageModel> {
+        Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotary_pairs_rotate_the_right_values() {
+        let rotary = Rotary::new(RopePairs::Halves, 4, 10_000.0, 4);
+        let mut head = [1.0, 0.0, 0.0, 0.0];
+        rotary.apply(&mut head, 1);
+        // Pair (0, 2) turned by 1 radian; pair (1, 3) untouched (zeros).
+        assert!((head[0] - 1f32.cos()).abs() < 1e-6 && (head[2] - 1f32.sin()).abs() < 1e-6);
+        let rotary = Rotary::new(RopePairs::Interleaved, 4, 10_000.0, 4);
+        let mut head = [1.0, 0.0, 0.0, 0.0];
+        rotary.apply(&mut head, 1);
+        assert!((head[1] - 1f32.sin()).abs() < 1e-6 && head[2] == 0.0);
+    }
+
+    #[test]
+    fn position_zero_is_not_rotated() {
+        let rotary = Rotary::new(RopePairs::Halves, 8, 10_000.0, 2);
+        let mut head = [0.5, -1.0, 2.0, 3.0, 4.0, -5.0, 6.0, 7.0];
+        let before = head;
+        rotary.apply(&mut head, 0);
+        assert_eq!(head, before);
+    }
+
+    #[test]
+    fn rms_norm_gives_unit_root_mean_square() {
+        let mut x = vec![3.0, 4.0, 0.0, 0.0];
+        rms_norm(&mut x, &[1.0; 4], 0.0);
+        let rms = (x.iter().map(|v| v * v).sum::<f32>() / 4.0).sqrt();
+        assert!((rms - 1.0).abs() < 1e-6);
+        assert!((x[0] / x[1] - 0.75).abs() < 1e-6);
+    }
+
+    #[test]
+    fn gelu_and_silu_match_their_definitions() {
+        assert_eq!(activate(Activation::Silu, 0.0), 0.0);
+        assert!((activate(Activation::Silu, 2.0) - 2.0 / (1.0 + (-2f32).exp())).abs() < 1e-6);
+        // tanh-GELU(1) = 0.841192 (to six places).
+        assert!((activate(Activation::GeluTanh, 1.0) - 0.841_192).abs() < 1e-5);
+    }
+}

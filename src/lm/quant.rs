@@ -1,0 +1,786 @@
+//! Quantized weight matrices and the kernels that multiply them by
+//! activations: the hot loop of every forward pass.
+//!
+//! GGUF files store weights in many block formats (Q4_0, Q4_1, Q5_0, Q8_0,
+//! Q4_K, Q6_K, …). At load each matrix is repacked, without changing a single
+//! weight's value, into one of three layouts that one kernel each runs fast:
+//!
+//! - [`Codes::Nibbles`]: per 32 weights, 4-bit codes `q ∈ 0..=15`, a scale and
+//!   an offset, `w = scale·q + offset` (Q4_0, Q4_1, Q4_K);
+//! - [`Codes::Bytes`]: per 32 weights, signed 8-bit codes and one scale per 16,
+//!   `w = scale·q` (Q5_0, Q8_0, Q6_K);
+//! - [`Codes::Dense`]: plain f32 rows, for any other type.
+//!
+//! Activations are quantized per 32 values to 8 bits, as llama.cpp does
+//! (Q8_0/Q8_1 for the 32-blocks; the k-quants get the same 32-value blocks
+//! instead of llama.cpp's 256-value Q8_K, which is slightly more precise).
+//! Each block's products are summed exactly in integers and blocks are
+//! combined in f32. The AVX2 kernels are chosen at run time when the CPU has
+//! AVX2 and FMA; elsewhere a portable loop runs.
+//!
+//! Determinism: every output element is computed by the same instructions in
+//! the same order whatever the thread count, the rows a thread was given or
+//! the other tokens in the batch, so results are bitwise reproducible on a
+//! given kind of CPU.
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::Device;
+use half::f16;
+use rayon::prelude::*;
+
+/// Weights per block in the repacked layouts (and per activation block).
+pub const BLOCK: usize = 32;
+/// Output rows one parallel task computes.
+const ROWS_PER_TASK: usize = 16;
+
+/// How the weights of a [`QMatrix`] are stored.
+#[derive(Clone)]
+enum Codes {
+    /// `codes[16 b..16 b + 16]` hold block `b`: the low nibble of byte `j` is
+    /// weight `j`, the high nibble weight `j + 16`.
+    Nibbles {
+        codes: Vec<u8>,
+        scales: Vec<f32>,
+        offsets: Vec<f32>,
+    },
+    /// One signed byte per weight; `scales[2 b]` applies to weights 0..16 of
+    /// block `b`, `scales[2 b + 1]` to weights 16..32.
+    Bytes { codes: Vec<i8>, scales: Vec<f32> },
+    /// Row-major f32 weights.
+    Dense(Vec<f32>),
+}
+
+/// A `rows × cols` weight matrix ready for [`QMatrix::matmul`].
+#[derive(Clone)]
+pub struct QMatrix {
+    rows: usize,
+    cols: usize,
+    codes: Codes,
+    /// The GGUF type the weights came in (for reports and tests).
+    source: GgmlDType,
+}
+
+/// One row of activations quantized per block of 32.
+pub struct QuantizedRow {
+    codes: Vec<i8>,
+    /// Scale of each block.
+    scales: Vec<f32>,
+    /// `scale · Σ codes` of each block (for the Nibbles offset term).
+    sums: Vec<f32>,
+}
+
+impl QuantizedRow {
+    /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0 does:
+    /// scale = max |x| / 127, codes rounded half away from zero.
+    pub fn new(x: &[f32]) -> Self {
+        debug_assert!(x.len().is_multiple_of(BLOCK));
+        let blocks = x.len() / BLOCK;
+        let mut codes = vec![0i8; x.len()];
+        let mut scales = Vec::with_capacity(blocks);
+        let mut sums = Vec::with_capacity(blocks);
+        for (values, out) in x.chunks_exact(BLOCK).zip(codes.chunks_exact_mut(BLOCK)) {
+            let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let scale = max / 127.0;
+            let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
+            let mut total = 0i32;
+            for (v, q) in values.iter().zip(out.iter_mut()) {
+                *q = (v * inverse).round() as i8;
+                total += *q as i32;
+            }
+            scales.push(scale);
+            sums.push(scale * total as f32);
+        }
+        Self {
+            codes,
+            scales,
+            sums,
+        }
+    }
+}
+
+impl QMatrix {
+    /// Repacks a GGUF tensor of shape `(rows, cols)`.
+    pub fn from_qtensor(tensor: &QTensor) -> candle_core::Result<Self> {
+        let (rows, cols) = tensor.shape().dims2()?;
+        let source = tensor.dtype();
+        let codes = if cols.is_multiple_of(256) || cols.is_multiple_of(BLOCK) {
+            let data = tensor.data()?;
+            repack(source, &data, rows * cols)
+        } else {
+            None
+        };
+        let codes = match codes {
+            Some(codes) => codes,
+            None => Codes::Dense(tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?),
+        };
+        Ok(Self {
+            rows,
+            cols,
+            codes,
+            source,
+        })
+    }
+
+    /// Output rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The GGUF block type the weights were read from.
+    pub fn source_type(&self) -> GgmlDType {
+        self.source
+    }
+
+    /// Bytes the repacked weights occupy.
+    pub fn size_in_bytes(&self) -> usize {
+        match &self.codes {
+            Codes::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => codes.len() + 4 * (scales.len() + offsets.len()),
+            Codes::Bytes { codes, scales } => codes.len() + 4 * scales.len(),
+            Codes::Dense(values) => 4 * values.len(),
+        }
+    }
+
+    /// Row `row` as f32 values (an embedding lookup).
+    pub fn row(&self, row: usize) -> Vec<f32> {
+        let blocks = self.cols / BLOCK;
+        let first = row * blocks;
+        match &self.codes {
+            Codes::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => {
+                let mut out = vec![0f32; self.cols];
+                for b in 0..blocks {
+                    let packed = &codes[(first + b) * 16..(first + b + 1) * 16];
+                    let (scale, offset) = (scales[first + b], offsets[first + b]);
+                    for (j, byte) in packed.iter().enumerate() {
+                        out[b * BLOCK + j] = scale * (byte & 0xF) as f32 + offset;
+                        out[b * BLOCK + j + 16] = scale * (byte >> 4) as f32 + offset;
+                    }
+                }
+                out
+            }
+            Codes::Bytes { codes, scales } => codes[row * self.cols..(row + 1) * self.cols]
+                .iter()
+                .enumerate()
+                .map(|(i, &q)| scales[2 * first + i / 16] * q as f32)
+                .collect(),
+            Codes::Dense(values) => values[row * self.cols..(row + 1) * self.cols].to_vec(),
+        }
+    }
+
+    /// `out[t][r] = Σ_c self[r][c] · x[t][c]` for `tokens` rows of `x`
+    /// (row-major, `tokens × cols`); `out` is `tokens × rows`.
+    pub fn matmul(&self, x: &[f32], tokens: usize) -> Vec<f32> {
+        Self::matmul_each(&[self], x, tokens).remove(0)
+    }
+
+    /// [`QMatrix::matmul`] of the same input by several matrices with the same
+    /// column count, in one parallel pass (fewer thread wake-ups per token).
+    pub fn matmul_each(matrices: &[&QMatrix], x: &[f32], tokens: usize) -> Vec<Vec<f32>> {
+        let cols = matrices[0].cols;
+        assert!(
+            matrices.iter().all(|m| m.cols == cols),
+            "column counts differ"
+        );
+        assert_eq!(x.len(), tokens * cols, "activation shape");
+        let needs_quantized = matrices.iter().any(|m| !matches!(m.codes, Codes::Dense(_)));
+        let quantized: Vec<QuantizedRow> = if needs_quantized {
+            x.chunks_exact(cols).map(QuantizedRow::new).collect()
+        } else {
+            Vec::new()
+        };
+        let kernel = Kernel::detect();
+        // Each matrix's result by output row (rows × tokens), cut into tasks
+        // that own disjoint slices.
+        let mut by_row: Vec<Vec<f32>> = matrices
+            .iter()
+            .map(|m| vec![0f32; m.rows * tokens])
+            .collect();
+        let tasks: Vec<(usize, usize, &mut [f32])> = by_row
+            .iter_mut()
+            .enumerate()
+            .flat_map(|(m, out)| {
+                out.chunks_mut(ROWS_PER_TASK * tokens)
+                    .enumerate()
+                    .map(move |(task, chunk)| (m, task * ROWS_PER_TASK, chunk))
+            })
+            .collect();
+        tasks.into_par_iter().for_each(|(m, first, out)| {
+            let matrix = matrices[m];
+            for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
+                let row = first + i;
+                for (t, value) in row_out.iter_mut().enumerate() {
+                    *value = match &matrix.codes {
+                        Codes::Dense(values) => dense_dot(
+                            &values[row * cols..(row + 1) * cols],
+                            &x[t * cols..(t + 1) * cols],
+                        ),
+                        _ => matrix.dot(kernel, row, &quantized[t]),
+                    };
+                }
+            }
+        });
+        if tokens == 1 {
+            return by_row;
+        }
+        by_row
+            .into_iter()
+            .zip(matrices)
+            .map(|(values, matrix)| {
+                let mut out = vec![0f32; matrix.rows * tokens];
+                for (row, values) in values.chunks_exact(tokens).enumerate() {
+                    for (t, v) in values.iter().enumerate() {
+                        out[t * matrix.rows + row] = *v;
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// Dot product of weight row `row` with a quantized activation row.
+    fn dot(&self, kernel: Kernel, row: usize, x: &QuantizedRow) -> f32 {
+        let blocks = self.cols / BLOCK;
+        let range = row * blocks..(row + 1) * blocks;
+        match &self.codes {
+            Codes::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => {
+                let codes = &codes[range.start * 16..range.end * 16];
+                let (scales, offsets) = (&scales[range.clone()], &offsets[range]);
+                match kernel {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
+                    Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
+                    Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
+                }
+            }
+            Codes::Bytes { codes, scales } => {
+                let codes = &codes[range.start * BLOCK..range.end * BLOCK];
+                let scales = &scales[2 * range.start..2 * range.end];
+                match kernel {
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: as above.
+                    Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
+                    Kernel::Portable => portable::bytes_dot(codes, scales, x),
+                }
+            }
+            Codes::Dense(_) => unreachable!("dense rows use f32 activations"),
+        }
+    }
+}
+
+/// Which implementation of the block kernels this CPU runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// 256-bit integer kernels (x86-64 with AVX2 and FMA).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Plain Rust loops, for every CPU.
+    Portable,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU supports. `DETPROB_KERNEL=portable` forces
+    /// the portable one (for comparisons).
+    pub fn detect() -> Self {
+        use std::sync::OnceLock;
+        static CHOSEN: OnceLock<Kernel> = OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let forced_portable =
+                std::env::var("DETPROB_KERNEL").is_ok_and(|v| v.eq_ignore_ascii_case("portable"));
+            #[cfg(target_arch = "x86_64")]
+            if !forced_portable
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+            {
+                return Kernel::Avx2;
+            }
+            let _ = forced_portable;
+            Kernel::Portable
+        })
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => "avx2",
+            Kernel::Portable => "portable",
+        }
+    }
+}
+
+/// f32 dot product with eight running sums (vectorizes on any target).
+pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0f32; 8];
+    let (a_chunks, a_rest) = a.as_chunks::<8>();
+    let (b_chunks, b_rest) = b.as_chunks::<8>();
+    for (x, y) in a_chunks.iter().zip(b_chunks) {
+        for i in 0..8 {
+            sums[i] += x[i] * y[i];
+        }
+    }
+    let mut total =
+        ((sums[0] + sums[4]) + (sums[1] + sums[5])) + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        total += x * y;
+    }
+    total
+}
+
+/// One block decoded from a GGUF type: 32 codes and how to scale them.
+struct Block {
+    codes: [i8; BLOCK],
+    /// Scales of weights 0..16 and 16..32.
+    scales: [f32; 2],
+    /// `Some(offset)` for unsigned 4-bit codes (`w = scale·q + offset`).
+    offset: Option<f32>,
+}
+
+/// Repacks `data` (GGUF blocks of `dtype`) into a kernel layout, or `None`
+/// when the type has no lossless repacking here.
+fn repack(dtype: GgmlDType, data: &[u8], elements: usize) -> Option<Codes> {
+    let (bytes_per_block, values_per_block) = match dtype {
+        GgmlDType::Q4_0 => (18, 32),
+        GgmlDType::Q4_1 => (20, 32),
+        GgmlDType::Q5_0 => (22, 32),
+        GgmlDType::Q8_0 => (34, 32),
+        GgmlDType::Q4K => (144, 256),
+        GgmlDType::Q6K => (210, 256),
+        _ => return None,
+    };
+    if !elements.is_multiple_of(values_per_block)
+        || data.len() != elements / values_per_block * bytes_per_block
+    {
+        return None;
+    }
+    let nibbles = matches!(dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K);
+    let blocks = elements / BLOCK;
+    let mut codes_u8 = Vec::with_capacity(if nibbles { elements / 2 } else { 0 });
+    let mut codes_i8 = Vec::with_capacity(if nibbles { 0 } else { elements });
+    let mut scales = Vec::with_capacity(if nibbles { blocks } else { 2 * blocks });
+    let mut offsets = Vec::with_capacity(if nibbles { blocks } else { 0 });
+    let mut push = |block: Block| {
+        if nibbles {
+            for j in 0..16 {
+                codes_u8.push(block.codes[j] as u8 | ((block.codes[j + 16] as u8) << 4));
+            }
+            scales.push(block.scales[0]);
+            offsets.push(block.offset.unwrap_or(0.0));
+        } else {
+            codes_i8.extend_from_slice(&block.codes);
+            scales.extend_from_slice(&block.scales);
+        }
+    };
+    for raw in data.chunks_exact(bytes_per_block) {
+        match dtype {
+            GgmlDType::Q4_0 => push(decode_q4_0(raw)),
+            GgmlDType::Q4_1 => push(decode_q4_1(raw)),
+            GgmlDType::Q5_0 => push(decode_q5_0(raw)),
+            GgmlDType::Q8_0 => push(decode_q8_0(raw)),
+            GgmlDType::Q4K => decode_q4k(raw).into_iter().for_each(&mut push),
+            GgmlDType::Q6K => decode_q6k(raw).into_iter().for_each(&mut push),
+            _ => unreachable!("filtered above"),
+        }
+    }
+    Some(if nibbles {
+        Codes::Nibbles {
+            codes: codes_u8,
+            scales,
+            offsets,
+        }
+    } else {
+        Codes::Bytes {
+            codes: codes_i8,
+            scales,
+        }
+    })
+}
+
+fn half_at(raw: &[u8], at: usize) -> f32 {
+    f16::from_le_bytes([raw[at], raw[at + 1]]).to_f32()
+}
+
+/// Splits 16 packed bytes into 32 codes: low nibbles first, then high.
+fn split_nibbles(packed: &[u8]) -> [i8; BLOCK] {
+    let mut codes = [0i8; BLOCK];
+    for (j, byte) in packed.iter().enumerate() {
+        codes[j] = (byte & 0xF) as i8;
+        codes[j + 16] = (byte >> 4) as i8;
+    }
+    codes
+}
+
+/// Q4_0: `w = d·(q − 8)`.
+fn decode_q4_0(raw: &[u8]) -> Block {
+    let d = half_at(raw, 0);
+    Block {
+        codes: split_nibbles(&raw[2..18]),
+        scales: [d; 2],
+        offset: Some(-8.0 * d),
+    }
+}
+
+/// Q4_1: `w = d·q + m`.
+fn decode_q4_1(raw: &[u8]) -> Block {
+    let d = half_at(raw, 0);
+    Block {
+        codes: split_nibbles(&raw[4..20]),
+        scales: [d; 2],
+        offset: Some(half_at(raw, 2)),
+    }
+}
+
+/// Q5_0: `w = d·(q − 16)`, the fifth bit of weight `j` in bit `j` of `qh`.
+fn decode_q5_0(raw: &[u8]) -> Block {
+    let d = half_at(raw, 0);
+    let high = u32::from_le_bytes([raw[2], raw[3], raw[4], raw[5]]);
+    let mut codes = split_nibbles(&raw[6..22]);
+    for (j, code) in codes.iter_mut().enumerate() {
+        *code = (*code | ((((high >> j) & 1) as i8) << 4)) - 16;
+    }
+    Block {
+        codes,
+        scales: [d; 2],
+        offset: None,
+    }
+}
+
+/// Q8_0: `w = d·q`.
+fn decode_q8_0(raw: &[u8]) -> Block {
+    let d = half_at(raw, 0);
+    let mut codes = [0i8; BLOCK];
+    for (code, byte) in codes.iter_mut().zip(&raw[2..34]) {
+        *code = *byte as i8;
+    }
+    Block {
+        codes,
+        scales: [d; 2],
+        offset: None,
+    }
+}
+
+/// The 6-bit scale and min of sub-block `j` of a Q4_K super-block.
+fn q4k_scale_min(j: usize, packed: &[u8]) -> (u8, u8) {
+    if j < 4 {
+        (packed[j] & 63, packed[j + 4] & 63)
+    } else {
+        (
+            (packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4),
+            (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4),
+        )
+    }
+}
+
+/// Q4_K: 256 weights in 8 sub-blocks of 32, `w = d·sc·q − dmin·m`.
+fn decode_q4k(raw: &[u8]) -> [Block; 8] {
+    let d = half_at(raw, 0);
+    let dmin = half_at(raw, 2);
+    let packed_scales = &raw[4..16];
+    let qs = &raw[16..144];
+    std::array::from_fn(|sub| {
+        let (scale, min) = q4k_scale_min(sub, packed_scales);
+        let bytes = &qs[(sub / 2) * 32..(sub / 2) * 32 + 32];
+        let mut codes = [0i8; BLOCK];
+        for (code, byte) in codes.iter_mut().zip(bytes) {
+            *code = if sub % 2 == 0 { byte & 0xF } else { byte >> 4 } as i8;
+        }
+        let scale = d * scale as f32;
+        Block {
+            codes,
+            scales: [scale; 2],
+            offset: Some(-(dmin * min as f32)),
+        }
+    })
+}
+
+/// Q6_K: 256 weights, `w = d·sc·(q − 32)` with one 8-bit scale per 16.
+fn decode_q6k(raw: &[u8]) -> [Block; 8] {
+    let (ql, qh) = (&raw[0..128], &raw[128..192]);
+    let scales = &raw[192..208];
+    let d = half_at(raw, 208);
+    let mut values = [0i8; 256];
+    for half in 0..2 {
+        let (ql, qh) = (&ql[64 * half..], &qh[32 * half..]);
+        let out = &mut values[128 * half..];
+        for l in 0..32 {
+            out[l] = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) as i8 - 32;
+            out[l + 32] = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) as i8 - 32;
+            out[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i8 - 32;
+            out[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i8 - 32;
+        }
+    }
+    std::array::from_fn(|sub| {
+        let mut codes = [0i8; BLOCK];
+        codes.copy_from_slice(&values[sub * BLOCK..(sub + 1) * BLOCK]);
+        Block {
+            codes,
+            scales: [
+                d * scales[2 * sub] as i8 as f32,
+                d * scales[2 * sub + 1] as i8 as f32,
+            ],
+            offset: None,
+        }
+    })
+}
+
+mod portable {
+    //! The kernels in plain Rust.
+    use super::{QuantizedRow, BLOCK};
+
+    pub fn nibbles_dot(codes: &[u8], scales: &[f32], offsets: &[f32], x: &QuantizedRow) -> f32 {
+        let mut total = 0f32;
+        for (b, packed) in codes.chunks_exact(16).enumerate() {
+            let xs = &x.codes[b * BLOCK..(b + 1) * BLOCK];
+            let mut sum = 0i32;
+            for (j, byte) in packed.iter().enumerate() {
+                sum += (byte & 0xF) as i32 * xs[j] as i32 + (byte >> 4) as i32 * xs[j + 16] as i32;
+            }
+            total += sum as f32 * (scales[b] * x.scales[b]);
+        }
+        total + offset_term(offsets, &x.sums)
+    }
+
+    pub fn bytes_dot(codes: &[i8], scales: &[f32], x: &QuantizedRow) -> f32 {
+        let mut total = 0f32;
+        for (b, ws) in codes.chunks_exact(BLOCK).enumerate() {
+            let xs = &x.codes[b * BLOCK..(b + 1) * BLOCK];
+            let half = |h: usize| -> i32 {
+                (16 * h..16 * h + 16)
+                    .map(|j| ws[j] as i32 * xs[j] as i32)
+                    .sum()
+            };
+            total += half(0) as f32 * (scales[2 * b] * x.scales[b])
+                + half(1) as f32 * (scales[2 * b + 1] * x.scales[b]);
+        }
+        total
+    }
+
+    /// `Σ offset_b · scale_b · Σ codes_b`: the offsets' share of a Nibbles dot.
+    pub fn offset_term(offsets: &[f32], sums: &[f32]) -> f32 {
+        offsets.iter().zip(sums).map(|(o, s)| o * s).sum()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! The kernels with 256-bit integer instructions: `maddubs` multiplies
+    //! unsigned by signed bytes and adds pairs, `madd` widens to 32 bits.
+    use std::arch::x86_64::*;
+
+    use super::{QuantizedRow, BLOCK};
+
+    #[target_feature(enable = "avx2,fma")]
+    fn horizontal_sum(v: __m256) -> f32 {
+        let folded = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let folded = _mm_add_ps(folded, _mm_movehl_ps(folded, folded));
+        let folded = _mm_add_ss(folded, _mm_movehdup_ps(folded));
+        _mm_cvtss_f32(folded)
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA; slices as [`super::QMatrix::dot`] cuts them.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn nibbles_dot(
+        codes: &[u8],
+        scales: &[f32],
+        offsets: &[f32],
+        x: &QuantizedRow,
+    ) -> f32 {
+        let blocks = scales.len();
+        assert!(codes.len() == 16 * blocks && x.codes.len() == BLOCK * blocks);
+        let low_mask = _mm_set1_epi8(0x0F);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = _mm256_setzero_ps();
+        for b in 0..blocks {
+            // SAFETY: the asserts above keep every load inside the slices.
+            let (packed, xs) = unsafe {
+                (
+                    _mm_loadu_si128(codes.as_ptr().add(16 * b) as *const __m128i),
+                    _mm256_loadu_si256(x.codes.as_ptr().add(BLOCK * b) as *const __m256i),
+                )
+            };
+            let low = _mm_and_si128(packed, low_mask);
+            let high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
+            let weights = _mm256_set_m128i(high, low);
+            let pairs = _mm256_maddubs_epi16(weights, xs);
+            let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+            let scale = _mm256_set1_ps(scales[b] * x.scales[b]);
+            acc = _mm256_fmadd_ps(sums, scale, acc);
+        }
+        horizontal_sum(acc) + super::portable::offset_term(offsets, &x.sums)
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2 and FMA; slices as [`super::QMatrix::dot`] cuts them.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn bytes_dot(codes: &[i8], scales: &[f32], x: &QuantizedRow) -> f32 {
+        let blocks = x.scales.len();
+        assert!(codes.len() == BLOCK * blocks && scales.len() == 2 * blocks);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = _mm256_setzero_ps();
+        for b in 0..blocks {
+            // SAFETY: the asserts above keep every load inside the slices.
+            let (ws, xs) = unsafe {
+                (
+                    _mm256_loadu_si256(codes.as_ptr().add(BLOCK * b) as *const __m256i),
+                    _mm256_loadu_si256(x.codes.as_ptr().add(BLOCK * b) as *const __m256i),
+                )
+            };
+            // |w| · (x with w's sign): maddubs needs one unsigned operand.
+            let pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(ws, ws), _mm256_sign_epi8(xs, ws));
+            let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+            // Lanes 0..4 hold weights 0..16, lanes 4..8 weights 16..32.
+            let scale = _mm256_mul_ps(
+                _mm256_set_m128(_mm_set1_ps(scales[2 * b + 1]), _mm_set1_ps(scales[2 * b])),
+                _mm256_set1_ps(x.scales[b]),
+            );
+            acc = _mm256_fmadd_ps(sums, scale, acc);
+        }
+        horizontal_sum(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Tensor;
+
+    /// A deterministic pseudo-random matrix in [-1, 1).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn quantized(dtype: GgmlDType, rows: usize, cols: usize) -> (QTensor, Vec<f32>) {
+        let tensor = Tensor::from_vec(values(rows * cols, 7), (rows, cols), &Device::Cpu).unwrap();
+        let q = QTensor::quantize(&tensor, dtype).unwrap();
+        let exact = q
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        (q, exact)
+    }
+
+    const TYPES: [GgmlDType; 6] = [
+        GgmlDType::Q4_0,
+        GgmlDType::Q4_1,
+        GgmlDType::Q5_0,
+        GgmlDType::Q8_0,
+        GgmlDType::Q4K,
+        GgmlDType::Q6K,
+    ];
+
+    #[test]
+    fn repacking_keeps_every_weight() {
+        for dtype in TYPES {
+            let (q, exact) = quantized(dtype, 4, 512);
+            let matrix = QMatrix::from_qtensor(&q).unwrap();
+            assert!(
+                !matches!(matrix.codes, Codes::Dense(_)),
+                "{dtype:?} fell back to dense"
+            );
+            for row in 0..4 {
+                assert_eq!(
+                    matrix.row(row),
+                    exact[row * 512..(row + 1) * 512],
+                    "{dtype:?} row {row}"
+                );
+            }
+        }
+    }
+
+    /// The activations a kernel actually multiplies: `x` after 8-bit rounding.
+    fn rounded(x: &[f32]) -> Vec<f32> {
+        let q = QuantizedRow::new(x);
+        q.codes
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| c as f32 * q.scales[i / BLOCK])
+            .collect()
+    }
+
+    #[test]
+    fn matmul_matches_dequantized_weights() {
+        let (rows, cols, tokens) = (37, 512, 3);
+        let x = values(tokens * cols, 11);
+        for dtype in TYPES {
+            let (q, exact) = quantized(dtype, rows, cols);
+            let out = QMatrix::from_qtensor(&q).unwrap().matmul(&x, tokens);
+            for t in 0..tokens {
+                let x_t = &x[t * cols..(t + 1) * cols];
+                let x_rounded = rounded(x_t);
+                for r in 0..rows {
+                    let w = &exact[r * cols..(r + 1) * cols];
+                    let got = out[t * rows + r];
+                    // Exact up to f32 summation order once the activations'
+                    // 8-bit rounding is accounted for…
+                    let same_inputs = dense_dot(w, &x_rounded);
+                    assert!(
+                        (got - same_inputs).abs() < 1e-4 * (1.0 + same_inputs.abs()),
+                        "{dtype:?} [{t}][{r}]: {got} vs {same_inputs}"
+                    );
+                    // …and that rounding moves the result only a little.
+                    let unrounded = dense_dot(w, x_t);
+                    assert!((got - unrounded).abs() < 0.15, "{dtype:?}: {got} vs {unrounded}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kernels_agree_and_batching_changes_nothing() {
+        let (rows, cols) = (20, 256);
+        let x = values(4 * cols, 5);
+        for dtype in TYPES {
+            let (q, _) = quantized(dtype, rows, cols);
+            let matrix = QMatrix::from_qtensor(&q).unwrap();
+            let batch = matrix.matmul(&x, 4);
+            for t in 0..4 {
+                let alone = matrix.matmul(&x[t * cols..(t + 1) * cols], 1);
+                assert_eq!(
+                    alone,
+                    batch[t * rows..(t + 1) * rows],
+                    "{dtype:?} token {t}"
+                );
+                let row = QuantizedRow::new(&x[t * cols..(t + 1) * cols]);
+                for r in 0..rows {
+                    let portable = matrix.dot(Kernel::Portable, r, &row);
+                    assert!(
+                        (portable - alone[r]).abs() <= 1e-4 * (1.0 + portable.abs()),
+                        "{dtype:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_types_fall_back_to_exact_f32() {
+        let (q, exact) = quantized(GgmlDType::Q5_1, 3, 64);
+        let matrix = QMatrix::from_qtensor(&q).unwrap();
+        assert!(matches!(matrix.codes, Codes::Dense(_)));
+        assert_eq!(matrix.row(2), exact[128..192]);
+    }
+}
