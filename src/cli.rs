@@ -30,6 +30,12 @@ pub enum Command {
     Probs(ProbsArgs),
     /// Show generation step by step, or where several seeds branch apart.
     Trace(TraceArgs),
+    /// Sample inputs × temperatures × seeds; rows appended to a CSV or JSONL file.
+    Sweep(SweepArgs),
+    /// Re-run a recorded manifest and report identical or the first differing step.
+    Replay(ReplayArgs),
+    /// Run the rule and the model N times on INPUT and count distinct outputs.
+    Repeat(RepeatArgs),
     /// Show how the model splits TEXT into tokens.
     Tokenize(TokenizeArgs),
     /// List, fetch or locate the models detprob knows.
@@ -142,6 +148,9 @@ pub struct CompareArgs {
     /// A file with one input per line (optionally `INPUT<TAB>TRUTH`): prints a summary table.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "truth"])]
     pub inputs: Option<PathBuf>,
+    /// Also write a manifest that `detprob replay` can re-run.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// The input.
     #[arg(required_unless_present = "inputs")]
     pub input: Option<String>,
@@ -269,11 +278,121 @@ pub struct GenerateArgs {
     /// How many of the most likely tokens to record at each step (JSON).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub alternatives: usize,
+    /// Also write a manifest that `detprob replay` can re-run.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// The prompt.
     pub prompt: String,
+}
+
+/// Flags of `detprob sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Inputs for a rule's task (the rule picked by domain, or --rule); scored when the truth is known.
+    pub inputs: Vec<String>,
+    /// A file with one input per line (optionally `INPUT<TAB>TRUTH`).
+    #[arg(long, value_name = "FILE")]
+    pub inputs_file: Option<PathBuf>,
+    /// A free prompt, sent as is to the model (no rule, no scoring); repeatable.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Vec<String>,
+    /// Use this rule's task for every input.
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// Send --prompt texts without the model's chat template.
+    #[arg(long)]
+    pub raw: bool,
+    /// Comma-separated temperatures (0 = greedy).
+    #[arg(
+        long,
+        default_value = "0,0.5,1.0,1.5",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
+    pub temperatures: String,
+    /// Seeds: an inclusive range like 1..10, or a list like 1,2,9.
+    #[arg(long, default_value = "1..10", value_name = "SEEDS")]
+    pub seeds: String,
+    /// Comma-separated top-k values to sweep as well.
+    #[arg(long, value_name = "LIST")]
+    pub top_k: Option<String>,
+    /// Comma-separated top-p values to sweep as well.
+    #[arg(long, value_name = "LIST")]
+    pub top_p: Option<String>,
+    /// At most this many tokens per sample (answers to a rule's task also stop at a newline).
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_tokens: usize,
+    /// Never stop at end-of-text (or a newline): always produce --max-tokens tokens.
+    #[arg(long)]
+    pub ignore_eos: bool,
+    /// Where rows go, appended as they are produced (.csv or .jsonl).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Row format [default: from the file name: .jsonl → jsonl, else csv].
+    #[arg(long, value_enum)]
+    pub row_format: Option<crate::experiments::sweep::RowFormat>,
+    /// Continue an interrupted sweep: keep the rows in --output, run the rest.
+    #[arg(long)]
+    pub resume: bool,
+    /// Also write a manifest that `detprob replay` can re-run.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Format of the summary on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+}
+
+/// Flags of `detprob replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The manifest written by --record.
+    pub manifest: PathBuf,
+    /// The model file, for manifests recorded with --model-file.
+    #[arg(long, value_name = "PATH")]
+    pub model_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// Flags of `detprob repeat`.
+#[derive(Debug, Args)]
+pub struct RepeatArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// How many times each side runs.
+    #[arg(long, short = 'n', default_value_t = 10)]
+    pub runs: usize,
+    /// Comma-separated temperatures for the model (0 = greedy).
+    #[arg(
+        long,
+        default_value = "0,0.7,1.2",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
+    pub temperatures: String,
+    /// The fixed seed.
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Use this rule instead of the one whose domain fits the input best.
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// At most this many tokens per answer.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_tokens: usize,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+    /// The input.
+    pub input: String,
 }
 
 /// Flags of `detprob tokenize`.

@@ -163,6 +163,9 @@ pub struct ModelSample {
     pub answer_probability: f64,
     /// Why generation stopped.
     pub stop_reason: StopReason,
+    /// Natural-log probability of each generated token (for manifests).
+    #[serde(skip)]
+    pub logprobs: Vec<f64>,
 }
 
 /// A distinct answer at one temperature.
@@ -265,7 +268,7 @@ pub struct CompareReport {
 }
 
 /// The truth for `input`: given, else a trusted rule's answer, else data.
-fn find_truth(rule: &dyn Rule, outcome: &RuleOutcome, input: &CompareInput) -> Option<Truth> {
+pub fn find_truth(rule: &dyn Rule, outcome: &RuleOutcome, input: &CompareInput) -> Option<Truth> {
     if let Some(answer) = &input.truth {
         return Some(Truth {
             answer: answer.clone(),
@@ -309,6 +312,32 @@ fn find_truth(rule: &dyn Rule, outcome: &RuleOutcome, input: &CompareInput) -> O
     }
 }
 
+/// A rule's task put to the model: the template, the text after the chat
+/// template, and its token ids.
+pub struct TaskPrompt {
+    pub template: String,
+    pub formatted: String,
+    pub ids: Vec<u32>,
+}
+
+impl TaskPrompt {
+    /// The prompt for `input` in `task`'s template for this model.
+    pub fn new(loaded: &LoadedModel, task: Task, input: &str) -> Result<Self, InputError> {
+        let template = tasks::template(task)?
+            .for_format(&loaded.prompt_format)
+            .to_string();
+        let formatted = loaded
+            .prompt_format
+            .render(&PromptTemplate::fill(&template, input.trim()));
+        let ids = loaded.tokenizer.encode_prompt(&formatted);
+        Ok(Self {
+            template,
+            formatted,
+            ids,
+        })
+    }
+}
+
 /// Compares `rule` and the model on `input` over `grid`.
 pub fn compare(
     loaded: &mut LoadedModel,
@@ -344,13 +373,11 @@ pub fn compare(
     };
 
     // The model, over the grid.
-    let template = tasks::template(task)?
-        .for_format(&loaded.prompt_format)
-        .to_string();
-    let formatted_prompt = loaded
-        .prompt_format
-        .render(&PromptTemplate::fill(&template, input.text.trim()));
-    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
+    let TaskPrompt {
+        template,
+        formatted: formatted_prompt,
+        ids: prompt_ids,
+    } = TaskPrompt::new(loaded, task, &input.text)?;
     let settings: Vec<GenerationSettings> = grid
         .temperatures
         .iter()
@@ -385,6 +412,7 @@ pub fn compare(
                 answer,
                 correct,
                 stop_reason: c.stop_reason,
+                logprobs,
             }
         })
         .collect();
@@ -472,7 +500,8 @@ fn span_probability(
     Some(logprob.exp())
 }
 
-fn sample_settings(
+/// The settings of one compare cell.
+pub fn sample_settings(
     temperature: f64,
     seed: u64,
     max_tokens: usize,

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::lm::{LanguageModel, LoadedModel};
@@ -12,7 +12,7 @@ use crate::sampler::{Sampler, Sampling};
 use crate::tokenizer::TextTokenizer;
 
 /// How to generate one completion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerationSettings {
     /// How each token is chosen.
     pub sampling: Sampling,
@@ -60,7 +60,7 @@ pub struct Step {
 }
 
 /// Why generation stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model produced an end-of-text token (the last token).
@@ -119,22 +119,50 @@ pub fn complete_each(
     prompt_ids: &[u32],
     settings: &[GenerationSettings],
 ) -> anyhow::Result<Vec<Completion>> {
-    let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
+    let prefilled = Prefilled::new(loaded, prompt_ids)?;
     settings
         .iter()
-        .map(|s| {
-            let mut fork = loaded.model.fork();
-            let logits = logits.clone();
-            decode(
-                fork.as_mut(),
-                &loaded.tokenizer,
-                logits,
-                prompt_ids.len(),
-                s,
-                prefill_seconds,
-            )
-        })
+        .map(|s| prefilled.complete(loaded, s))
         .collect()
+}
+
+/// A prompt run through the model once; each [`Prefilled::complete`] decodes
+/// from a fork of that state.
+pub struct Prefilled {
+    state: Box<dyn LanguageModel>,
+    logits: Vec<f32>,
+    prompt_len: usize,
+    seconds: f64,
+}
+
+impl Prefilled {
+    /// Prefills `prompt_ids`.
+    pub fn new(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<Self> {
+        let (logits, seconds) = prefill(loaded, prompt_ids)?;
+        Ok(Self {
+            state: loaded.model.fork(),
+            logits,
+            prompt_len: prompt_ids.len(),
+            seconds,
+        })
+    }
+
+    /// One completion with `settings`: equal to [`complete`] with the same settings.
+    pub fn complete(
+        &self,
+        loaded: &LoadedModel,
+        settings: &GenerationSettings,
+    ) -> anyhow::Result<Completion> {
+        let mut fork = self.state.fork();
+        decode(
+            fork.as_mut(),
+            &loaded.tokenizer,
+            self.logits.clone(),
+            self.prompt_len,
+            settings,
+            self.seconds,
+        )
+    }
 }
 
 /// Checks the prompt fits, runs it through the model from position 0, and

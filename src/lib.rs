@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod comparison;
 pub mod error;
+pub mod experiments;
 pub mod generation;
 pub mod gguf;
 pub mod lm;

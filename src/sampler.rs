@@ -20,12 +20,15 @@
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, InputError};
 
+/// The sampler's order of operations, as reported.
+pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
+
 /// How the next token is chosen; cannot hold an invalid setting.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Sampling {
     /// Always the most likely token (temperature 0).
@@ -44,6 +47,19 @@ pub enum Sampling {
 }
 
 impl Sampling {
+    /// The same settings checked again (for settings read from a file).
+    pub fn revalidated(&self) -> Result<Self, InputError> {
+        match *self {
+            Sampling::Greedy => Ok(Sampling::Greedy),
+            Sampling::Random {
+                temperature,
+                top_k,
+                top_p,
+                min_p,
+            } => Self::from_settings(temperature, top_k, top_p, min_p),
+        }
+    }
+
     /// Validates raw settings: a negative or non-finite temperature, top-k of
     /// 0, top-p outside (0, 1] or min-p outside [0, 1] is an error.
     pub fn from_settings(

@@ -10,6 +10,7 @@ use super::model_choice;
 use crate::cli::{CompareArgs, GridArgs, ReportFormat, ShowcaseArgs};
 use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid, SummaryReport};
 use crate::error::{invalid, InputError};
+use crate::experiments::manifest::Manifest;
 use crate::lm;
 use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
@@ -44,12 +45,12 @@ struct ShowcaseEntry {
 }
 
 /// An input, the rule chosen for it, and its truth if given.
-struct Planned {
-    input: CompareInput,
-    rule: &'static dyn Rule,
+pub(super) struct Planned {
+    pub(super) input: CompareInput,
+    pub(super) rule: &'static dyn Rule,
 }
 
-fn plan(
+pub(super) fn plan(
     text: &str,
     truth: Option<String>,
     forced: Option<&'static dyn Rule>,
@@ -77,7 +78,7 @@ fn plan(
 
 /// Reads an inputs file: UTF-8, one input per line, `INPUT<TAB>TRUTH`
 /// optional, blank lines and `#` comments skipped.
-fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError> {
+pub(super) fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError> {
     let bytes = std::fs::read(path)
         .map_err(|e| invalid(format!("cannot read inputs file {}: {e}", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -118,16 +119,26 @@ const COMPARE_SEEDS: &str = "1..5";
 /// Seeds the showcase samples when `--seeds` is not given (fewer: a class is waiting).
 const SHOWCASE_SEEDS: &str = "1..3";
 
+/// Loads the model and compares every plan; with `record`, writes a manifest.
 fn run_all(
     grid: &SampleGrid,
     grid_args: &GridArgs,
     plans: &[Planned],
+    record: Option<&Path>,
 ) -> anyhow::Result<(Vec<CompareReport>, String)> {
-    let mut loaded = lm::load(&model_choice(&grid_args.model)?, grid_args.model.engine)?;
+    let choice = model_choice(&grid_args.model)?;
+    let mut loaded = lm::load(&choice, grid_args.model.engine)?;
     let reports = plans
         .iter()
         .map(|p| compare(&mut loaded, p.rule, &p.input, grid))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(path) = record {
+        let mut manifest = Manifest::new("compare", &loaded, &choice)?;
+        for report in &reports {
+            manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
+        }
+        manifest.save(path)?;
+    }
     let model = loaded.info.label();
     Ok((reports, model))
 }
@@ -147,7 +158,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
                 .into_iter()
                 .map(|(text, truth)| plan(&text, truth, forced))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (reports, model) = run_all(&grid, &args.grid, &plans)?;
+            let (reports, model) = run_all(&grid, &args.grid, &plans, args.record.as_deref())?;
             let summary = SummaryReport::new(model, grid, reports);
             Ok(match args.grid.format {
                 ReportFormat::Terminal => render::terminal::summary_table(&summary, &style),
@@ -158,7 +169,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
         }
         (None, Some(text)) => {
             let plans = [plan(text, args.truth.clone(), forced)?];
-            let (reports, _) = run_all(&grid, &args.grid, &plans)?;
+            let (reports, _) = run_all(&grid, &args.grid, &plans, args.record.as_deref())?;
             let report = &reports[0];
             Ok(match args.grid.format {
                 ReportFormat::Terminal => render::terminal::compare_panel(report, &style),
@@ -196,7 +207,7 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
         .iter()
         .map(|e| plan(&e.text, None, None))
         .collect::<Result<Vec<_>, _>>()?;
-    let (reports, _) = run_all(&grid, &grid_args, &plans)?;
+    let (reports, _) = run_all(&grid, &grid_args, &plans, None)?;
     let report = ShowcaseReport {
         items: file
             .inputs

@@ -5,9 +5,11 @@ use serde::Serialize;
 use super::model_choice;
 use crate::cli::GenerateArgs;
 use crate::error::InputError;
+use crate::experiments::manifest::Manifest;
 use crate::generation::{complete, Completion, GenerationSettings};
 use crate::lm::{self, ModelInfo};
 use crate::render;
+use crate::sampler::SAMPLER_ORDER;
 
 /// Everything one `generate` run did.
 #[derive(Debug, Serialize)]
@@ -28,9 +30,6 @@ pub struct GenerateReport {
     pub completion: Completion,
 }
 
-/// The sampler's order of operations, as reported.
-pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
-
 pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
     let sampling = args.filters.sampling(args.temperature)?;
     if args.prompt.trim().is_empty() {
@@ -49,6 +48,12 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         stop_at_newline: false,
     };
     let completion = complete(&mut loaded, &prompt_ids, &settings)?;
+    if let Some(path) = &args.record {
+        let mut manifest = Manifest::new("generate", &loaded, &choice)?;
+        let prompt = manifest.prompt(None, &formatted_prompt, &prompt_ids);
+        manifest.run(prompt, &settings, &completion);
+        manifest.save(path)?;
+    }
     let report = GenerateReport {
         model: loaded.info,
         prompt: args.prompt,
@@ -63,7 +68,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
 
 /// A fresh seed for runs that did not ask for one (it is reported, so the
 /// run can be repeated).
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) >> 1
 }

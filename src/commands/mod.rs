@@ -5,6 +5,9 @@ mod compare;
 mod generate;
 mod model;
 mod probs;
+mod repeat;
+mod replay;
+mod sweep;
 mod tokenize;
 mod trace;
 
@@ -12,6 +15,7 @@ pub use compare::{ShowcaseItem, ShowcaseReport};
 pub use generate::GenerateReport;
 pub use model::{ModelEntry, ModelListReport};
 pub use probs::{DistributionColumn, ProbsReport, TokenProbability};
+pub use repeat::{RepeatReport, RepeatRow};
 pub use tokenize::{TokenPiece, TokenizeReport};
 pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, TracedStep};
 
@@ -28,6 +32,9 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Generate(args)) => generate::run(args),
         Some(Command::Probs(args)) => probs::run(args),
         Some(Command::Trace(args)) => trace::run(args),
+        Some(Command::Sweep(args)) => sweep::run(args),
+        Some(Command::Replay(args)) => replay::run(args),
+        Some(Command::Repeat(args)) => repeat::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::Model(command)) => model::run(command),
     }

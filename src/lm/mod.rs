@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile};
@@ -39,7 +39,7 @@ pub trait LanguageModel {
 }
 
 /// Which code runs the forward pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// detprob's own decoder on weights repacked for its SIMD kernels (fast).

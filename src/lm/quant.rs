@@ -743,7 +743,10 @@ mod tests {
                     );
                     // …and that rounding moves the result only a little.
                     let unrounded = dense_dot(w, x_t);
-                    assert!((got - unrounded).abs() < 0.15, "{dtype:?}: {got} vs {unrounded}");
+                    assert!(
+                        (got - unrounded).abs() < 0.15,
+                        "{dtype:?}: {got} vs {unrounded}"
+                    );
                 }
             }
         }

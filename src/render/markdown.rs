@@ -9,6 +9,20 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// A Markdown table of `headers` and `rows`.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        headers.join(" | "),
+        " --- |".repeat(headers.len())
+    );
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
 /// One comparison as a Markdown section.
 pub fn compare(report: &CompareReport) -> String {
     let mut out = String::new();

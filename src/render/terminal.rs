@@ -24,6 +24,16 @@ fn new_table(style: &TerminalStyle) -> Table {
     table
 }
 
+/// A plain table of `headers` and `rows` in detprob's style.
+pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> String {
+    let mut table = new_table(style);
+    table.set_header(headers.to_vec());
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    format!("{table}\n")
+}
+
 /// The side-by-side panel and verdicts for one comparison.
 pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
     let mut out = String::new();

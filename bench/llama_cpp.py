@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""detprob against llama.cpp on the same GGUF file, side by side.
+
+    python3 bench/llama_cpp.py --install      # once: builds llama-cpp-python (~10 min)
+    python3 bench/llama_cpp.py                # both models, 5 alternating rounds
+    python3 bench/llama_cpp.py --models smollm2-135m --rounds 3
+
+The reference is llama.cpp through llama-cpp-python, installed into
+bench/.venv (the script re-runs itself there). detprob is the release build
+in target/release (built first with `cargo build --release`).
+
+Each round runs detprob, then llama.cpp, with 2 threads and the same prompt
+token ids, and measures:
+
+- load: reading the cached model (detprob: its own `load_seconds`, which
+  includes building the tokenizer; llama.cpp: constructing `Llama`);
+- first token: process start to first token for detprob (`generate
+  --max-tokens 1`, whole process wall time);
+- prefill tokens/s over the ~100-token prompt;
+- decode tokens/s over 48 tokens (llama.cpp is fed the tokens detprob chose,
+  one `eval` per token, so both do the same work; its Python loop adds a few
+  microseconds per token);
+- grid: 32 completions (4 temperatures x 8 seeds) x 48 tokens after the
+  prompt. detprob: one `detprob sweep` process. llama.cpp: the prompt is
+  evaluated once, its state saved, and each completion restores that state
+  and evaluates 48 tokens (no sampling cost counted for llama.cpp);
+- detprob's peak RSS (from the kernel, per child process).
+
+It prints medians over the rounds and the ratio detprob / llama.cpp.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "bench" / ".venv"
+DETPROB = ROOT / "target" / "release" / "detprob"
+LLAMA_CPP_PYTHON = "llama-cpp-python==0.3.36"
+THREADS = 2
+NEW_TOKENS = 48
+GRID_TEMPERATURES = "0.3,0.7,1.0,1.3"
+GRID_SEEDS = "1..8"
+PROMPT = (
+    "A teacher explains to a class how a conventional program differs from a "
+    "large language model. A conventional program follows rules written by "
+    "hand: the same input always gives the same output, and every step can be "
+    "traced to a line of code. A language model learns patterns from data and "
+    "samples each next token from a probability distribution, so its answers "
+    "can change from run to run. Write the next paragraph of the lesson, about "
+    "why that matters when you need an exact answer."
+)
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def install() -> None:
+    if not venv_python().exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run(
+        [str(venv_python()), "-m", "pip", "install", LLAMA_CPP_PYTHON], check=True
+    )
+
+
+def run_child(args: list[str], env: dict) -> tuple[str, float, int]:
+    """Runs a command; returns stdout, wall seconds and peak RSS in bytes."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"failed: {' '.join(args)}")
+        out.seek(0)
+        return out.read().decode(), wall, usage.ru_maxrss * 1024
+
+
+def detprob_env() -> dict:
+    env = dict(os.environ)
+    env["RAYON_NUM_THREADS"] = str(THREADS)
+    return env
+
+
+def model_path(alias: str) -> str:
+    out, _, _ = run_child([str(DETPROB), "model", "path", alias], detprob_env())
+    return out.strip().split("\t")[-1]
+
+
+def detprob_round(alias: str) -> dict:
+    env = detprob_env()
+    gen = [str(DETPROB), "generate", "-m", alias, "--temperature", "0", "--raw",
+           "--ignore-eos", "-f", "json"]
+    out, _, rss = run_child(gen + ["--max-tokens", str(NEW_TOKENS), PROMPT], env)
+    report = json.loads(out)
+    completion = report["completion"]
+    _, first_token_wall, _ = run_child(gen + ["--max-tokens", "1", PROMPT], env)
+    with tempfile.TemporaryDirectory() as scratch:
+        grid_out = Path(scratch) / "grid.csv"
+        started = time.perf_counter()
+        run_child([str(DETPROB), "sweep", "-m", alias, "--prompt", PROMPT, "--raw",
+                   "--temperatures", GRID_TEMPERATURES, "--seeds", GRID_SEEDS,
+                   "--max-tokens", str(NEW_TOKENS), "--ignore-eos",
+                   "--output", str(grid_out), "--quiet"], env)
+        grid_seconds = time.perf_counter() - started
+    return {
+        "prompt_ids": report["prompt_ids"],
+        "tokens": completion["tokens"],
+        "load": report["model"]["load_seconds"],
+        "first_token": first_token_wall,
+        "prefill": len(report["prompt_ids"]) / completion["prefill_seconds"],
+        "decode": completion["decoded_tokens"] / completion["decode_seconds"],
+        "grid": grid_seconds,
+        "rss_mb": rss / 1e6,
+    }
+
+
+def llama_round(path: str, prompt_ids: list[int], tokens: list[int]) -> dict:
+    import llama_cpp
+
+    started = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=path, n_ctx=1024, n_threads=THREADS,
+                          n_threads_batch=THREADS, n_batch=512, verbose=False)
+    load = time.perf_counter() - started
+    fed = tokens[:-1]
+
+    llm.reset()
+    started = time.perf_counter()
+    llm.eval(prompt_ids)
+    prefill = len(prompt_ids) / (time.perf_counter() - started)
+    state = llm.save_state()
+    started = time.perf_counter()
+    for token in fed:
+        llm.eval([token])
+    decode = len(fed) / (time.perf_counter() - started)
+
+    llm.reset()
+    started = time.perf_counter()
+    llm.eval(prompt_ids)
+    state = llm.save_state()
+    for _ in range(32):
+        llm.load_state(state)
+        for token in fed:
+            llm.eval([token])
+    grid = time.perf_counter() - started
+    return {"load": load, "prefill": prefill, "decode": decode, "grid": grid}
+
+
+def cpu_summary() -> str:
+    model, flags = "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model == "unknown CPU":
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    shown = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx_vnni") if f in flags]
+    return f"{model}, {os.cpu_count()} logical cores, flags: {' '.join(shown) or 'none'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--install", action="store_true",
+                        help=f"install {LLAMA_CPP_PYTHON} into bench/.venv and exit")
+    parser.add_argument("--models", default="smollm2-135m,gemma3-270m")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    if args.install:
+        install()
+        return
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        if not venv_python().exists():
+            raise SystemExit("llama.cpp is not installed: run python3 bench/llama_cpp.py --install")
+        os.execv(str(venv_python()), [str(venv_python()), __file__, *sys.argv[1:]])
+    if not DETPROB.exists():
+        raise SystemExit("build detprob first: cargo build --release")
+
+    print(f"machine: {cpu_summary()}; {THREADS} threads; medians of {args.rounds} alternating rounds")
+    rows = []
+    for alias in args.models.split(","):
+        path = model_path(alias)
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(detprob_round(alias))
+            theirs.append(llama_round(path, ours[-1]["prompt_ids"], ours[-1]["tokens"]))
+        med = lambda runs, key: statistics.median(r[key] for r in runs)
+        prompt_tokens = len(ours[0]["prompt_ids"])
+        for key, label, higher_is_better in [
+            ("decode", "decode tokens/s", True),
+            ("prefill", f"prefill tokens/s ({prompt_tokens}-token prompt)", True),
+            ("grid", "grid 32 x 48 tokens, seconds", False),
+            ("load", "load, seconds", False),
+        ]:
+            a, b = med(ours, key), med(theirs, key)
+            ratio = a / b if higher_is_better else b / a
+            rows.append((alias, label, a, b, ratio))
+        rows.append((alias, "detprob process start to first token, seconds",
+                     med(ours, "first_token"), None, None))
+        rows.append((alias, "detprob peak RSS, MB", med(ours, "rss_mb"), None, None))
+
+    print("| model | measure | detprob | llama.cpp | speed ratio (x llama.cpp) |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for alias, label, a, b, ratio in rows:
+        fmt = lambda v: "" if v is None else f"{v:.3g}" if v < 10 else f"{v:.1f}"
+        print(f"| {alias} | {label} | {fmt(a)} | {fmt(b)} | {'' if ratio is None else f'{ratio:.2f}'} |")
+    print("speed ratio > 1 means detprob is faster (for times: llama.cpp's time / detprob's).")
+
+
+if __name__ == "__main__":
+    main()

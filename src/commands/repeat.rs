@@ -1,0 +1,144 @@
+//! `detprob repeat`: the reproducibility row of the table, counted. The rule
+//! runs N times; the model runs N times at each temperature with one fixed
+//! seed, and N times with a fresh random seed each run.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::compare::plan;
+use super::generate::random_seed;
+use super::model_choice;
+use crate::cli::{RepeatArgs, ViewFormat};
+use crate::comparison::{parse_temperatures, sample_settings, TaskPrompt};
+use crate::error::invalid;
+use crate::generation::Prefilled;
+use crate::lm;
+use crate::render::{self, style::TerminalStyle};
+use crate::rules;
+
+/// One line of the count: a side at one setting.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepeatRow {
+    /// `rule` or `model`.
+    pub side: &'static str,
+    /// The setting, e.g. `T=0.7, seed 1 every run`.
+    pub setting: String,
+    /// Temperature (`None` for the rule).
+    pub temperature: Option<f64>,
+    /// Whether every run used the same seed (`None` for the rule and greedy).
+    pub fixed_seed: Option<bool>,
+    /// Seeds used, in run order (empty for the rule).
+    pub seeds: Vec<u64>,
+    /// Runs.
+    pub runs: usize,
+    /// Distinct outputs among them.
+    pub distinct: usize,
+    /// The most frequent output and how often it came.
+    pub most_common: String,
+    pub most_common_count: usize,
+}
+
+/// What `repeat` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepeatReport {
+    pub input: String,
+    pub rule: &'static str,
+    pub model: String,
+    pub runs: usize,
+    pub rows: Vec<RepeatRow>,
+}
+
+fn count(outputs: &[String]) -> (usize, String, usize) {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in outputs {
+        *counts.entry(o).or_default() += 1;
+    }
+    let (top, n) = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(t, n)| (t.to_string(), *n))
+        .unwrap_or_default();
+    (counts.len(), top, n)
+}
+
+pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
+    if args.runs == 0 {
+        return Err(invalid("--runs must be at least 1").into());
+    }
+    let temperatures = parse_temperatures(&args.temperatures)?;
+    let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
+    let planned = plan(&args.input, None, forced)?;
+    let rule_outputs: Vec<String> = (0..args.runs)
+        .map(|_| planned.rule.apply(&planned.input.text).outcome.display())
+        .collect();
+    let (distinct, most_common, most_common_count) = count(&rule_outputs);
+    let mut rows = vec![RepeatRow {
+        side: "rule",
+        setting: format!("{} (no seed, no temperature)", planned.rule.name()),
+        temperature: None,
+        fixed_seed: None,
+        seeds: Vec::new(),
+        runs: args.runs,
+        distinct,
+        most_common,
+        most_common_count,
+    }];
+
+    let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
+    let prompt = TaskPrompt::new(&loaded, planned.rule.task(), &planned.input.text)?;
+    let prefilled = Prefilled::new(&mut loaded, &prompt.ids)?;
+    for &t in &temperatures {
+        let variants: Vec<(Option<bool>, Vec<u64>)> = if t == 0.0 {
+            vec![(None, vec![args.seed; args.runs])]
+        } else {
+            vec![
+                (Some(true), vec![args.seed; args.runs]),
+                (Some(false), (0..args.runs).map(|_| random_seed()).collect()),
+            ]
+        };
+        for (fixed, seeds) in variants {
+            let mut outputs = Vec::new();
+            for &seed in &seeds {
+                let settings = sample_settings(t, seed, args.max_tokens)?;
+                outputs.push(
+                    prefilled
+                        .complete(&loaded, &settings)?
+                        .text
+                        .trim()
+                        .to_string(),
+                );
+            }
+            let (distinct, most_common, most_common_count) = count(&outputs);
+            rows.push(RepeatRow {
+                side: "model",
+                setting: match fixed {
+                    None => format!("T={t} (greedy: no draw)"),
+                    Some(true) => format!("T={t}, seed {} every run", args.seed),
+                    Some(false) => format!("T={t}, a new random seed each run"),
+                },
+                temperature: Some(t),
+                fixed_seed: fixed,
+                seeds,
+                runs: args.runs,
+                distinct,
+                most_common,
+                most_common_count,
+            });
+        }
+    }
+    let report = RepeatReport {
+        input: args.input.clone(),
+        rule: planned.rule.name(),
+        model: loaded.info.label(),
+        runs: args.runs,
+        rows,
+    };
+    Ok(match args.format {
+        ViewFormat::Terminal => {
+            render::experiments::repeat_terminal(&report, &TerminalStyle::detect())
+        }
+        ViewFormat::Markdown => render::experiments::repeat_markdown(&report),
+        ViewFormat::Json => render::to_json(&report),
+    })
+}

@@ -1,0 +1,290 @@
+//! `detprob sweep`: validate the grid and inputs, load the model, run every
+//! cell not already in the output file, appending rows as they come.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::compare::{plan, read_inputs};
+use super::model_choice;
+use crate::cli::{SweepArgs, ViewFormat};
+use crate::comparison::{find_truth, parse_seeds, parse_temperatures, CompareInput, TaskPrompt};
+use crate::error::{invalid, InputError};
+use crate::experiments::manifest::Manifest;
+use crate::experiments::sweep::{
+    read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow, SweepSummary,
+};
+use crate::generation::{GenerationSettings, Prefilled};
+use crate::lm;
+use crate::render::{self, style::TerminalStyle};
+use crate::rules::{self, Rule};
+use crate::sampler::Sampling;
+use crate::tasks::Task;
+
+/// One input as planned before the model loads.
+enum Planned {
+    /// A rule's task: scored when the truth is known.
+    Task {
+        input: CompareInput,
+        rule: &'static dyn Rule,
+    },
+    /// A free prompt.
+    Free(String),
+}
+
+/// Parses a comma-separated list of filter values (`None` if the flag is absent).
+fn filter_list<T: std::str::FromStr>(
+    flag: &str,
+    text: Option<&str>,
+) -> Result<Vec<Option<T>>, InputError> {
+    let Some(text) = text else {
+        return Ok(vec![None]);
+    };
+    let values = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map(Some)
+                .map_err(|_| invalid(format!("--{flag}: '{s}' is not a valid value")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if values.is_empty() {
+        return Err(invalid(format!("--{flag} needs at least one value")));
+    }
+    Ok(values)
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<String> {
+    let started = Instant::now();
+    // Everything the user typed is checked before the model loads.
+    let temperatures = parse_temperatures(&args.temperatures)?;
+    let seeds = parse_seeds(&args.seeds)?;
+    let top_ks: Vec<Option<usize>> = filter_list("top-k", args.top_k.as_deref())?;
+    let top_ps: Vec<Option<f64>> = filter_list("top-p", args.top_p.as_deref())?;
+    let mut samplings = Vec::new();
+    for &t in &temperatures {
+        for &k in &top_ks {
+            for &p in &top_ps {
+                samplings.push(Sampling::from_settings(t, k, p, None)?);
+            }
+        }
+    }
+    if args.max_tokens == 0 {
+        return Err(invalid("--max-tokens must be at least 1").into());
+    }
+    if args.resume && args.record.is_some() {
+        return Err(invalid(
+            "--record cannot be combined with --resume: a manifest must cover the whole sweep",
+        )
+        .into());
+    }
+    let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
+    let mut planned = Vec::new();
+    for text in &args.inputs {
+        let p = plan(text, None, forced)?;
+        planned.push(Planned::Task {
+            input: p.input,
+            rule: p.rule,
+        });
+    }
+    if let Some(path) = &args.inputs_file {
+        for (text, truth) in read_inputs(path)? {
+            let p = plan(&text, truth, forced)?;
+            planned.push(Planned::Task {
+                input: p.input,
+                rule: p.rule,
+            });
+        }
+    }
+    for prompt in &args.prompt {
+        if prompt.trim().is_empty() {
+            return Err(InputError::EmptyPrompt.into());
+        }
+        planned.push(Planned::Free(prompt.clone()));
+    }
+    if planned.is_empty() {
+        return Err(invalid("give inputs, --inputs-file FILE or --prompt TEXT").into());
+    }
+    let format = args
+        .row_format
+        .unwrap_or_else(|| RowFormat::for_path(&args.output));
+    if args.output.exists() && !args.resume {
+        return Err(invalid(format!(
+            "{} already exists: add --resume to continue that sweep, or choose another --output",
+            args.output.display()
+        ))
+        .into());
+    }
+
+    let choice = model_choice(&args.model)?;
+    let mut loaded = lm::load(&choice, args.model.engine)?;
+    let model_label = loaded.info.label();
+
+    // Prompts, truths and every cell, in the order rows are written.
+    struct Prepared {
+        label: String,
+        task: Option<Task>,
+        truth: Option<String>,
+        template: Option<String>,
+        formatted: String,
+        ids: Vec<u32>,
+    }
+    let mut prepared = Vec::new();
+    for item in &planned {
+        prepared.push(match item {
+            Planned::Task { input, rule } => {
+                let outcome = rule.apply(&input.text).outcome;
+                let prompt = TaskPrompt::new(&loaded, rule.task(), &input.text)?;
+                Prepared {
+                    label: input.text.clone(),
+                    task: Some(rule.task()),
+                    truth: find_truth(*rule, &outcome, input).map(|t| t.answer),
+                    template: Some(prompt.template),
+                    formatted: prompt.formatted,
+                    ids: prompt.ids,
+                }
+            }
+            Planned::Free(text) => {
+                let formatted = loaded.prompt_format.prepare(text, args.raw);
+                Prepared {
+                    label: text.clone(),
+                    task: None,
+                    truth: None,
+                    template: None,
+                    ids: loaded.tokenizer.encode_prompt(&formatted),
+                    formatted,
+                }
+            }
+        });
+    }
+    let mut cells: Vec<(usize, GenerationSettings, CellKey)> = Vec::new();
+    for (index, input) in prepared.iter().enumerate() {
+        for sampling in &samplings {
+            for &seed in &seeds {
+                let settings = GenerationSettings {
+                    sampling: sampling.clone(),
+                    seed,
+                    max_tokens: args.max_tokens,
+                    ignore_eos: args.ignore_eos,
+                    alternatives: 0,
+                    stop_at_newline: input.task.is_some() && !args.ignore_eos,
+                };
+                let (t, k, p) = match sampling {
+                    Sampling::Greedy => (0.0, None, None),
+                    Sampling::Random {
+                        temperature,
+                        top_k,
+                        top_p,
+                        ..
+                    } => (*temperature, *top_k, *top_p),
+                };
+                let key = CellKey::new(&input.label, &model_label, t, k, p, seed, args.max_tokens);
+                cells.push((index, settings, key));
+            }
+        }
+    }
+
+    // Rows already written by an interrupted run must be this sweep's first cells.
+    let (mut rows, mut writer) = if args.resume && args.output.exists() {
+        let (rows, keep) = read_rows(&args.output, format)?;
+        if rows.len() > cells.len() {
+            return Err(invalid(format!(
+                "{} has {} rows but this sweep has only {} cells",
+                args.output.display(),
+                rows.len(),
+                cells.len()
+            ))
+            .into());
+        }
+        if let Some(i) = rows.iter().zip(&cells).position(|(r, c)| r.key() != c.2) {
+            return Err(invalid(format!(
+                "row {} of {} is not cell {} of this sweep (other inputs, settings or model?); cannot resume",
+                i + 1,
+                args.output.display(),
+                i + 1
+            ))
+            .into());
+        }
+        let writer = RowWriter::append(&args.output, format, keep)?;
+        (rows, writer)
+    } else {
+        (Vec::new(), RowWriter::create(&args.output, format)?)
+    };
+    let resumed_rows = rows.len();
+    let mut manifest = match &args.record {
+        Some(_) => Some(Manifest::new("sweep", &loaded, &choice)?),
+        None => None,
+    };
+
+    let progress = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((cells.len() - resumed_rows) as u64)
+    };
+    progress.set_style(
+        ProgressStyle::with_template(
+            "sweep [{bar:30}] {pos}/{len} samples, {elapsed} elapsed, eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let mut state: Option<(usize, Prefilled)> = None;
+    for (index, settings, _) in cells.iter().skip(resumed_rows) {
+        let input = &prepared[*index];
+        if state.as_ref().is_none_or(|(i, _)| i != index) {
+            state = Some((*index, Prefilled::new(&mut loaded, &input.ids)?));
+        }
+        let (_, prefilled) = state.as_ref().expect("set above");
+        let completion = prefilled.complete(&loaded, settings)?;
+        let text = completion.text.trim();
+        let (answer, correct) = match input.task {
+            Some(task) => {
+                let answer = task.extract(text);
+                let correct = input
+                    .truth
+                    .as_ref()
+                    .map(|t| answer.as_deref().is_some_and(|a| task.matches(a, t)));
+                (answer, correct)
+            }
+            None => (Some(text.to_string()), None),
+        };
+        let row = SweepRow::new(
+            &input.label,
+            &model_label,
+            settings,
+            &completion,
+            answer,
+            input.truth.as_deref(),
+            correct,
+        );
+        writer.write(&row)?;
+        if let Some(manifest) = manifest.as_mut() {
+            let prompt = manifest.prompt(input.template.as_deref(), &input.formatted, &input.ids);
+            manifest.run(prompt, settings, &completion);
+        }
+        rows.push(row);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if let (Some(manifest), Some(path)) = (&manifest, &args.record) {
+        manifest.save(path)?;
+    }
+
+    let summary = SweepSummary {
+        model: model_label,
+        output: args.output.clone(),
+        rows: rows.len(),
+        resumed_rows,
+        groups: summarize(&rows),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(match args.format {
+        ViewFormat::Terminal => {
+            render::experiments::sweep_terminal(&summary, &TerminalStyle::detect())
+        }
+        ViewFormat::Markdown => render::experiments::sweep_markdown(&summary),
+        ViewFormat::Json => render::to_json(&summary),
+    })
+}

@@ -1,0 +1,322 @@
+//! Record and replay: a manifest holds everything needed to re-run a
+//! generate, compare or sweep run and check it gives the same tokens.
+//!
+//! On disk a manifest is JSON: `{"checksum": "<sha256>", "body": {…}}`, where
+//! the checksum is the SHA-256 of the body exactly as written. An edited,
+//! truncated or missing manifest is an input error (exit 2).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::error::{invalid, InputError};
+use crate::generation::{Completion, GenerationSettings};
+use crate::lm::{Engine, LoadedModel};
+use crate::store::ModelChoice;
+
+/// Manifest layout version; bumped when fields change meaning.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// Which model a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedModel {
+    /// Catalogue alias, or `None` for a `--model-file`.
+    pub alias: Option<String>,
+    /// The file (for `--model-file` runs; informative otherwise).
+    pub path: PathBuf,
+    /// SHA-256 of the GGUF file.
+    pub sha256: String,
+    /// The code that ran the forward pass.
+    pub engine: Engine,
+}
+
+/// One prompt as the model saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedPrompt {
+    /// The task template the input was put into, if any.
+    pub template: Option<String>,
+    /// The text that was tokenized (after the chat template).
+    pub text: String,
+    /// Its token ids.
+    pub ids: Vec<u32>,
+}
+
+/// One completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRun {
+    /// Index into [`Manifest::prompts`].
+    pub prompt: usize,
+    /// Sampler settings, seed and limits.
+    pub settings: GenerationSettings,
+    /// The sampled token ids.
+    pub tokens: Vec<u32>,
+    /// Natural-log probability (temperature 1) of each sampled token.
+    pub logprobs: Vec<f64>,
+    /// The text they spell.
+    pub text: String,
+}
+
+/// Everything a replay needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`MANIFEST_VERSION`].
+    pub manifest_version: u32,
+    /// detprob's version that recorded it.
+    pub detprob_version: String,
+    /// `generate`, `compare` or `sweep`.
+    pub command: String,
+    /// The model.
+    pub model: RecordedModel,
+    /// Fingerprint of the tokenizer's vocabulary.
+    pub tokenizer_fingerprint: String,
+    /// Kernels the matrices ran on (`avx2`, `portable`).
+    pub kernel: String,
+    /// Worker threads during the run.
+    pub threads: usize,
+    /// The order the sampler applies its settings.
+    pub sampler_order: String,
+    /// Prompts, referenced by runs.
+    pub prompts: Vec<RecordedPrompt>,
+    /// Completions in the order they were produced.
+    pub runs: Vec<RecordedRun>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<'a> {
+    checksum: String,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
+impl Manifest {
+    /// A manifest for runs of `loaded` (chosen with `choice`).
+    pub fn new(
+        command: &str,
+        loaded: &LoadedModel,
+        choice: &ModelChoice,
+    ) -> Result<Self, InputError> {
+        let sha256 = match choice.spec() {
+            Some(spec) => spec.sha256.to_string(),
+            None => file_sha256(&loaded.info.path)?,
+        };
+        Ok(Self {
+            manifest_version: MANIFEST_VERSION,
+            detprob_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: command.to_string(),
+            model: RecordedModel {
+                alias: loaded.info.alias.clone(),
+                path: loaded.info.path.clone(),
+                sha256,
+                engine: loaded.info.engine,
+            },
+            tokenizer_fingerprint: loaded.tokenizer.fingerprint.clone(),
+            kernel: crate::lm::quant::Kernel::detect().name().to_string(),
+            threads: rayon::current_num_threads(),
+            sampler_order: crate::sampler::SAMPLER_ORDER.to_string(),
+            prompts: Vec::new(),
+            runs: Vec::new(),
+        })
+    }
+
+    /// Adds a prompt (or finds the identical one) and returns its index.
+    pub fn prompt(&mut self, template: Option<&str>, text: &str, ids: &[u32]) -> usize {
+        let prompt = RecordedPrompt {
+            template: template.map(str::to_string),
+            text: text.to_string(),
+            ids: ids.to_vec(),
+        };
+        match self.prompts.iter().position(|p| *p == prompt) {
+            Some(i) => i,
+            None => {
+                self.prompts.push(prompt);
+                self.prompts.len() - 1
+            }
+        }
+    }
+
+    /// Adds a completion of prompt `prompt`.
+    pub fn run(&mut self, prompt: usize, settings: &GenerationSettings, completion: &Completion) {
+        self.runs.push(RecordedRun {
+            prompt,
+            settings: settings.clone(),
+            tokens: completion.tokens.clone(),
+            logprobs: completion.steps.iter().map(|s| s.logprob).collect(),
+            text: completion.text.clone(),
+        });
+    }
+
+    /// Adds every sample of a comparison.
+    pub fn comparison(
+        &mut self,
+        report: &crate::comparison::CompareReport,
+        tokenizer: &crate::tokenizer::TextTokenizer,
+        max_tokens: usize,
+    ) -> Result<(), InputError> {
+        let model = &report.model;
+        let ids = tokenizer.encode_prompt(&model.formatted_prompt);
+        let prompt = self.prompt(Some(&model.prompt_template), &model.formatted_prompt, &ids);
+        for sample in &model.samples {
+            self.runs.push(RecordedRun {
+                prompt,
+                settings: crate::comparison::sample_settings(
+                    sample.temperature,
+                    sample.seed,
+                    max_tokens,
+                )?,
+                tokens: sample.tokens.clone(),
+                logprobs: sample.logprobs.clone(),
+                text: sample.text.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the manifest to `path` atomically (a temporary file beside it,
+    /// renamed into place), so a failure never leaves half a manifest.
+    pub fn save(&self, path: &Path) -> Result<(), InputError> {
+        let body = serde_json::to_string_pretty(self).expect("a manifest serializes");
+        let checksum = hex_sha256(body.as_bytes());
+        let text = format!("{{\n\"checksum\": \"{checksum}\",\n\"body\": {body}\n}}\n");
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let fail = |e: std::io::Error| invalid(format!("cannot write {}: {e}", path.display()));
+        let mut staged = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+        staged.write_all(text.as_bytes()).map_err(fail)?;
+        staged.persist(path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+
+    /// Reads and verifies a manifest.
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let name = path.display();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot read manifest {name}: {e}")))?;
+        let envelope: Envelope = serde_json::from_str(&text).map_err(|e| {
+            invalid(format!(
+                "manifest {name} is not a detprob manifest (truncated or not JSON?): {e}"
+            ))
+        })?;
+        let actual = hex_sha256(envelope.body.get().as_bytes());
+        if actual != envelope.checksum {
+            return Err(invalid(format!(
+                "manifest {name} was modified after it was recorded (checksum {} expected, body hashes to {actual})",
+                envelope.checksum
+            )));
+        }
+        let manifest: Manifest = serde_json::from_str(envelope.body.get())
+            .map_err(|e| invalid(format!("manifest {name} has an unreadable body: {e}")))?;
+        if manifest.manifest_version != MANIFEST_VERSION {
+            return Err(invalid(format!(
+                "manifest {name} has layout version {} (this detprob reads {MANIFEST_VERSION})",
+                manifest.manifest_version
+            )));
+        }
+        if let Some(run) = manifest
+            .runs
+            .iter()
+            .find(|r| r.prompt >= manifest.prompts.len())
+        {
+            return Err(invalid(format!(
+                "manifest {name}: a run refers to prompt {} of {}",
+                run.prompt,
+                manifest.prompts.len()
+            )));
+        }
+        Ok(manifest)
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<String, InputError> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::Sampling;
+
+    fn sample() -> Manifest {
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            detprob_version: "0.0.0".into(),
+            command: "generate".into(),
+            model: RecordedModel {
+                alias: Some("smollm2-135m".into()),
+                path: "m.gguf".into(),
+                sha256: "ab".into(),
+                engine: Engine::Detprob,
+            },
+            tokenizer_fingerprint: "f".into(),
+            kernel: "portable".into(),
+            threads: 2,
+            sampler_order: "order".into(),
+            prompts: vec![RecordedPrompt {
+                template: None,
+                text: "hi".into(),
+                ids: vec![1, 2],
+            }],
+            runs: vec![RecordedRun {
+                prompt: 0,
+                settings: GenerationSettings {
+                    sampling: Sampling::from_settings(0.7, Some(40), None, None).unwrap(),
+                    seed: 3,
+                    max_tokens: 4,
+                    ignore_eos: false,
+                    alternatives: 0,
+                    stop_at_newline: false,
+                },
+                tokens: vec![5, 6],
+                logprobs: vec![-0.1, -2.718281828459045],
+                text: "ok".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_saved_manifest_loads_back_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        sample().save(&path).unwrap();
+        assert_eq!(Manifest::load(&path).unwrap(), sample());
+    }
+
+    #[test]
+    fn an_edited_or_truncated_manifest_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        sample().save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"seed\": 3", "\"seed\": 4")).unwrap();
+        let error = Manifest::load(&path).unwrap_err().to_string();
+        assert!(error.contains("modified"), "{error}");
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        let error = Manifest::load(&path).unwrap_err().to_string();
+        assert!(error.contains("truncated"), "{error}");
+        let error = Manifest::load(&dir.path().join("none.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cannot read manifest"), "{error}");
+    }
+}

@@ -1,0 +1,121 @@
+//! Replaying a manifest: every recorded run again, token by token, reporting
+//! the first step where a replay differs.
+
+use serde::Serialize;
+
+use super::manifest::Manifest;
+use crate::error::{invalid, InputError};
+use crate::generation::Prefilled;
+use crate::lm::LoadedModel;
+
+/// Where a replayed run first differs from its record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// Index of the run in the manifest.
+    pub run: usize,
+    /// Step (0 = first generated token).
+    pub step: usize,
+    /// Recorded token id and its text, or `None` when the record ended first.
+    pub recorded: Option<(u32, String)>,
+    /// Natural-log probability the record gave its token.
+    pub recorded_logprob: Option<f64>,
+    /// Replayed token id and its text, or `None` when the replay ended first.
+    pub replayed: Option<(u32, String)>,
+    /// Natural-log probability of the replayed token.
+    pub replayed_logprob: Option<f64>,
+}
+
+/// The outcome of a replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    /// The recorded command.
+    pub command: String,
+    /// Runs replayed.
+    pub runs: usize,
+    /// Tokens compared.
+    pub tokens: usize,
+    /// Threads recorded vs now.
+    pub recorded_threads: usize,
+    pub replay_threads: usize,
+    /// Runs whose tokens differ, with their first difference.
+    pub differences: Vec<Difference>,
+}
+
+impl ReplayReport {
+    /// Whether every run gave its recorded tokens.
+    pub fn identical(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Re-runs every run of `manifest` on `loaded`.
+pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<ReplayReport> {
+    if loaded.tokenizer.fingerprint != manifest.tokenizer_fingerprint {
+        return Err(invalid("the model's tokenizer differs from the recorded one").into());
+    }
+    for (i, prompt) in manifest.prompts.iter().enumerate() {
+        if loaded.tokenizer.encode_prompt(&prompt.text) != prompt.ids {
+            return Err(invalid(format!(
+                "prompt {i} no longer tokenizes to the recorded ids"
+            ))
+            .into());
+        }
+    }
+    let mut differences = Vec::new();
+    let mut tokens = 0;
+    let mut prefilled: Option<(usize, Prefilled)> = None;
+    for (index, run) in manifest.runs.iter().enumerate() {
+        let settings = crate::generation::GenerationSettings {
+            sampling: run
+                .settings
+                .sampling
+                .revalidated()
+                .map_err(|e| invalid(format!("run {index}: {e}")))?,
+            ..run.settings.clone()
+        };
+        if prefilled.as_ref().is_none_or(|(p, _)| *p != run.prompt) {
+            let ids = &manifest.prompts[run.prompt].ids;
+            prefilled = Some((run.prompt, Prefilled::new(loaded, ids)?));
+        }
+        let (_, state) = prefilled.as_ref().expect("set above");
+        let completion = state.complete(loaded, &settings)?;
+        tokens += run.tokens.len();
+        let replayed: Vec<u32> = completion.tokens.clone();
+        if replayed != run.tokens {
+            let step = replayed
+                .iter()
+                .zip(&run.tokens)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let piece =
+                |id: u32| String::from_utf8_lossy(loaded.tokenizer.bytes_of(id)).into_owned();
+            differences.push(Difference {
+                run: index,
+                step,
+                recorded: run.tokens.get(step).map(|&t| (t, piece(t))),
+                recorded_logprob: run.logprobs.get(step).copied(),
+                replayed: replayed.get(step).map(|&t| (t, piece(t))),
+                replayed_logprob: completion.steps.get(step).map(|s| s.logprob),
+            });
+        }
+    }
+    Ok(ReplayReport {
+        command: manifest.command.clone(),
+        runs: manifest.runs.len(),
+        tokens,
+        recorded_threads: manifest.threads,
+        replay_threads: rayon::current_num_threads(),
+        differences,
+    })
+}
+
+/// Checks the model file matches the manifest's hash.
+pub fn check_model_hash(manifest: &Manifest, actual: &str) -> Result<(), InputError> {
+    if actual != manifest.model.sha256 {
+        return Err(invalid(format!(
+            "the model file has SHA-256 {actual}, but the manifest was recorded with {}",
+            manifest.model.sha256
+        )));
+    }
+    Ok(())
+}
