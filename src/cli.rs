@@ -30,6 +30,10 @@ pub enum Command {
     Probs(ProbsArgs),
     /// Show generation step by step, or where several seeds branch apart.
     Trace(TraceArgs),
+    /// Run a classroom scenario (`--list` shows them; `--file` runs your own).
+    Demo(DemoArgs),
+    /// Walk through every scenario: each row of the table, then the summary points.
+    Tour(TourArgs),
     /// Sample inputs × temperatures × seeds; rows appended to a CSV or JSONL file.
     Sweep(SweepArgs),
     /// Re-run a recorded manifest and report identical or the first differing step.
@@ -286,6 +290,50 @@ pub struct GenerateArgs {
     pub format: OutputFormat,
     /// The prompt.
     pub prompt: String,
+}
+
+/// Flags shared by `demo` and `tour`.
+#[derive(Debug, Args)]
+pub struct ClassroomArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Language of labels and takeaways [default: from the locale].
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::demo::Lang>,
+    /// Output format (markdown writes a handout).
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+    /// Override every scenario's seeds (e.g. 1..2 for a quick rehearsal).
+    #[arg(long, value_name = "SEEDS")]
+    pub seeds: Option<String>,
+    /// Override every repeat scenario's run count.
+    #[arg(long, value_name = "N")]
+    pub runs: Option<usize>,
+}
+
+/// Flags of `detprob demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub classroom: ClassroomArgs,
+    /// List the shipped scenarios.
+    #[arg(long, conflicts_with_all = ["name", "file"])]
+    pub list: bool,
+    /// Run a scenario file of your own.
+    #[arg(long, value_name = "FILE", conflicts_with = "name")]
+    pub file: Option<PathBuf>,
+    /// A shipped scenario's name (e.g. 05-output, or just output).
+    pub name: Option<String>,
+}
+
+/// Flags of `detprob tour`.
+#[derive(Debug, Args)]
+pub struct TourArgs {
+    #[command(flatten)]
+    pub classroom: ClassroomArgs,
+    /// Do not wait for Enter between steps (automatic when stdin is not a terminal).
+    #[arg(long)]
+    pub no_pause: bool,
 }
 
 /// Flags of `detprob sweep`.

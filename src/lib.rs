@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod comparison;
+pub mod demo;
 pub mod error;
 pub mod experiments;
 pub mod generation;

@@ -37,8 +37,19 @@ fn a_recorded_generate_replays_identically_on_one_thread() {
     let manifest = dir.path().join("run.json");
     let recorded = json_with_env(
         &[
-            "generate", "-t", "1.0", "-s", "7", "-n", "24", "--ignore-eos", "-f", "json",
-            "--record", manifest.to_str().unwrap(), "Tell me a short story.",
+            "generate",
+            "-t",
+            "1.0",
+            "-s",
+            "7",
+            "-n",
+            "24",
+            "--ignore-eos",
+            "-f",
+            "json",
+            "--record",
+            manifest.to_str().unwrap(),
+            "Tell me a short story.",
         ],
         &[("RAYON_NUM_THREADS", "2")],
     );
@@ -50,7 +61,10 @@ fn a_recorded_generate_replays_identically_on_one_thread() {
     assert_eq!(replay["tokens"], 24);
     assert_eq!(replay["recorded_threads"], 2);
     assert_eq!(replay["replay_threads"], 1);
-    assert!(replay["differences"].as_array().unwrap().is_empty(), "{replay}");
+    assert!(
+        replay["differences"].as_array().unwrap().is_empty(),
+        "{replay}"
+    );
     let body: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
     assert_eq!(
@@ -65,11 +79,16 @@ fn a_tampered_or_truncated_manifest_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("run.json");
     let path = manifest.to_str().unwrap();
-    json(&["generate", "-t", "0.8", "-s", "3", "-n", "6", "-f", "json", "--record", path, "Hi"]);
+    json(&[
+        "generate", "-t", "0.8", "-s", "3", "-n", "6", "-f", "json", "--record", path, "Hi",
+    ]);
     let text = fs::read_to_string(&manifest).unwrap();
     let tampered = dir.path().join("tampered.json");
     fs::write(&tampered, text.replacen("\"seed\": 3", "\"seed\": 4", 1)).unwrap();
-    assert_input_error(&["replay", tampered.to_str().unwrap()], "modified after it was recorded");
+    assert_input_error(
+        &["replay", tampered.to_str().unwrap()],
+        "modified after it was recorded",
+    );
     let truncated = dir.path().join("truncated.json");
     fs::write(&truncated, &text[..text.len() / 2]).unwrap();
     assert_input_error(&["replay", truncated.to_str().unwrap()], "truncated");
@@ -82,8 +101,19 @@ fn a_changed_token_is_reported_at_its_step() {
     // passes, so replay runs and must name the first differing step.
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("run.json");
-    json(&["generate", "-t", "0", "-n", "5", "--ignore-eos", "-f", "json", "--record",
-           manifest.to_str().unwrap(), "Count: one, two,"]);
+    json(&[
+        "generate",
+        "-t",
+        "0",
+        "-n",
+        "5",
+        "--ignore-eos",
+        "-f",
+        "json",
+        "--record",
+        manifest.to_str().unwrap(),
+        "Count: one, two,",
+    ]);
     let text = fs::read_to_string(&manifest).unwrap();
     let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut body = envelope["body"].clone();
@@ -95,7 +125,11 @@ fn a_changed_token_is_reported_at_its_step() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    fs::write(&manifest, format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}")).unwrap();
+    fs::write(
+        &manifest,
+        format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}"),
+    )
+    .unwrap();
     let out = detprob()
         .args(["replay", manifest.to_str().unwrap()])
         .output()
@@ -126,7 +160,11 @@ fn a_resumed_sweep_writes_the_same_file_as_an_uninterrupted_one() {
         let resumed = dir.path().join(format!("resumed-{name}"));
         fs::write(&resumed, &bytes[..cut]).unwrap();
         let out = sweep_to(&resumed, &["--resume"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("kept from the interrupted run"));
         assert_eq!(fs::read(&resumed).unwrap(), bytes, "{name}");
     }
@@ -142,10 +180,20 @@ fn a_sweep_refuses_to_overwrite_or_to_resume_another_sweep() {
     assert_input_error(&["sweep", "What is 1 + 1?", "-o", p, "--resume"], "header");
     let fresh = dir.path().join("fresh.csv");
     assert_input_error(
-        &["sweep", "What is 1 + 1?", "--top-p", "0.9,2", "-o", fresh.to_str().unwrap()],
+        &[
+            "sweep",
+            "What is 1 + 1?",
+            "--top-p",
+            "0.9,2",
+            "-o",
+            fresh.to_str().unwrap(),
+        ],
         "top-p",
     );
-    assert!(!fresh.exists(), "a rejected sweep must not create its output");
+    assert!(
+        !fresh.exists(),
+        "a rejected sweep must not create its output"
+    );
 }
 
 #[test]
@@ -154,12 +202,30 @@ fn a_sweep_cell_equals_generate_with_the_same_settings() {
     let path = dir.path().join("rows.jsonl");
     let prompt = "Write one sentence about rivers.";
     let out = detprob()
-        .args(["sweep", "--prompt", prompt, "--temperatures", "0.8,1.1", "--seeds", "4,5",
-               "--top-k", "40", "--max-tokens", "10", "--ignore-eos", "-q", "-o",
-               path.to_str().unwrap()])
+        .args([
+            "sweep",
+            "--prompt",
+            prompt,
+            "--temperatures",
+            "0.8,1.1",
+            "--seeds",
+            "4,5",
+            "--top-k",
+            "40",
+            "--max-tokens",
+            "10",
+            "--ignore-eos",
+            "-q",
+            "-o",
+            path.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = fs::read_to_string(&path)
         .unwrap()
         .lines()
@@ -167,9 +233,25 @@ fn a_sweep_cell_equals_generate_with_the_same_settings() {
         .collect();
     assert_eq!(rows.len(), 4);
     let row = &rows[3];
-    assert_eq!((row["temperature"].as_f64(), row["seed"].as_u64()), (Some(1.1), Some(5)));
-    let generated = json(&["generate", "-t", "1.1", "-s", "5", "--top-k", "40", "-n", "10",
-                           "--ignore-eos", "-f", "json", prompt]);
+    assert_eq!(
+        (row["temperature"].as_f64(), row["seed"].as_u64()),
+        (Some(1.1), Some(5))
+    );
+    let generated = json(&[
+        "generate",
+        "-t",
+        "1.1",
+        "-s",
+        "5",
+        "--top-k",
+        "40",
+        "-n",
+        "10",
+        "--ignore-eos",
+        "-f",
+        "json",
+        prompt,
+    ]);
     let want: Vec<String> = ids(&generated["completion"]["tokens"])
         .iter()
         .map(u64::to_string)
@@ -179,11 +261,24 @@ fn a_sweep_cell_equals_generate_with_the_same_settings() {
 
 #[test]
 fn repeat_counts_one_output_for_the_rule_and_for_a_fixed_seed() {
-    let report = json(&["repeat", "What is 6 × 7?", "--runs", "4", "--temperatures", "0,1.0",
-                        "--max-tokens", "8", "-f", "json"]);
+    let report = json(&[
+        "repeat",
+        "What is 6 × 7?",
+        "--runs",
+        "4",
+        "--temperatures",
+        "0,1.0",
+        "--max-tokens",
+        "8",
+        "-f",
+        "json",
+    ]);
     let rows = report["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4, "rule, T=0, T=1 fixed, T=1 fresh seeds");
-    assert_eq!((rows[0]["side"].as_str(), rows[0]["distinct"].as_u64()), (Some("rule"), Some(1)));
+    assert_eq!(
+        (rows[0]["side"].as_str(), rows[0]["distinct"].as_u64()),
+        (Some("rule"), Some(1))
+    );
     assert_eq!(rows[0]["most_common"], "42");
     assert_eq!(rows[1]["distinct"], 1, "greedy");
     assert_eq!(rows[2]["fixed_seed"], true);
@@ -198,14 +293,19 @@ fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
     for alias in ["smollm2-135m", "gemma3-270m"] {
         let choice = ModelChoice::resolve(Some(alias), None).unwrap();
         let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
-        let ids = loaded.tokenizer.encode_prompt("The quick brown fox jumps over the lazy dog.");
+        let ids = loaded
+            .tokenizer
+            .encode_prompt("The quick brown fox jumps over the lazy dog.");
         let batched = loaded.model.forward(&ids, 0).unwrap();
         let mut single = Vec::new();
         for (position, &id) in ids.iter().enumerate() {
             single = loaded.model.forward(&[id], position).unwrap();
         }
         assert!(
-            batched.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits()),
+            batched
+                .iter()
+                .zip(&single)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "{alias}: prefill chunking changed the logits"
         );
         // Split in two chunks, too.

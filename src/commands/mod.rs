@@ -2,6 +2,7 @@
 //! data) and hands it to a renderer. Nothing here prints.
 
 mod compare;
+mod demo;
 mod generate;
 mod model;
 mod probs;
@@ -14,9 +15,11 @@ mod trace;
 pub use compare::{ShowcaseItem, ShowcaseReport};
 pub use generate::GenerateReport;
 pub use model::{ModelEntry, ModelListReport};
+pub use probs::report as probs_report;
 pub use probs::{DistributionColumn, ProbsReport, TokenProbability};
-pub use repeat::{RepeatReport, RepeatRow};
+pub use repeat::{report as repeat_report, RepeatReport, RepeatRow, RepeatSettings};
 pub use tokenize::{TokenPiece, TokenizeReport};
+pub use trace::{report as trace_report, TraceRequest};
 pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, TracedStep};
 
 use crate::cli::{Cli, Command, ModelArgs};
@@ -32,6 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Generate(args)) => generate::run(args),
         Some(Command::Probs(args)) => probs::run(args),
         Some(Command::Trace(args)) => trace::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::Tour(args)) => demo::tour(args),
         Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Repeat(args)) => repeat::run(args),

@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 use super::model_choice;
-use crate::cli::{ProbsArgs, ViewFormat};
+use crate::cli::{FilterArgs, ProbsArgs, ViewFormat};
 use crate::comparison::parse_temperatures;
 use crate::error::{invalid, InputError};
 use crate::generation::prefill;
-use crate::lm;
+use crate::lm::{self, LoadedModel};
 use crate::render::{self, style::TerminalStyle};
 use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution};
 use crate::tokenizer::TextTokenizer;
@@ -120,65 +120,69 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
         return Err(InputError::EmptyPrompt.into());
     }
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
-    let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
-    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
-    let (logits, _) = prefill(&mut loaded, &prompt_ids)?;
-    let tokenizer = &loaded.tokenizer;
-    let model = ModelDistribution::new(&logits);
-    let stages = filter_stages(
-        &model,
-        args.filters.top_k,
-        args.filters.top_p,
-        args.filters.min_p,
-    );
-    let all: Vec<u32> = (0..logits.len() as u32).collect();
-    let sampled_from = stages.last().map_or(&all, |s| &s.candidates);
-    let mut filters = Vec::new();
-    if !stages.is_empty() {
-        filters.push(column(
-            "model".into(),
-            &logits,
-            &all,
-            1.0,
-            args.top,
-            tokenizer,
-        ));
-        for stage in &stages {
-            filters.push(column(
-                stage.filter.clone(),
-                &logits,
-                &stage.candidates,
-                1.0,
-                args.top,
-                tokenizer,
-            ));
-        }
-    }
-    let temperatures = temperatures
-        .iter()
-        .map(|&t| {
-            column(
-                format!("T={t}"),
-                &logits,
-                sampled_from,
-                t,
-                args.top,
-                tokenizer,
-            )
-        })
-        .collect();
-    let report = ProbsReport {
-        model: loaded.info.label(),
-        prompt: args.prompt,
-        formatted_prompt,
-        prompt_tokens: prompt_ids.len(),
-        filters,
-        temperatures,
-    };
+    let report = report(
+        &mut loaded,
+        &args.prompt,
+        args.raw,
+        &temperatures,
+        args.top,
+        &args.filters,
+    )?;
     let style = TerminalStyle::detect();
     Ok(match args.format {
         ViewFormat::Terminal => render::terminal::probs(&report, &style),
         ViewFormat::Markdown => render::markdown::probs(&report),
         ViewFormat::Json => render::to_json(&report),
     })
+}
+
+/// The next-token distribution after `prompt`, per filter and temperature.
+pub fn report(
+    loaded: &mut LoadedModel,
+    prompt: &str,
+    raw: bool,
+    temperatures: &[f64],
+    top: usize,
+    filter_args: &FilterArgs,
+) -> anyhow::Result<ProbsReport> {
+    let formatted_prompt = loaded.prompt_format.prepare(prompt, raw);
+    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
+    let (logits, _) = prefill(loaded, &prompt_ids)?;
+    let tokenizer = &loaded.tokenizer;
+    let model = ModelDistribution::new(&logits);
+    let stages = filter_stages(
+        &model,
+        filter_args.top_k,
+        filter_args.top_p,
+        filter_args.min_p,
+    );
+    let all: Vec<u32> = (0..logits.len() as u32).collect();
+    let sampled_from = stages.last().map_or(&all, |s| &s.candidates);
+    let mut filters = Vec::new();
+    if !stages.is_empty() {
+        filters.push(column("model".into(), &logits, &all, 1.0, top, tokenizer));
+        for stage in &stages {
+            filters.push(column(
+                stage.filter.clone(),
+                &logits,
+                &stage.candidates,
+                1.0,
+                top,
+                tokenizer,
+            ));
+        }
+    }
+    let temperatures = temperatures
+        .iter()
+        .map(|&t| column(format!("T={t}"), &logits, sampled_from, t, top, tokenizer))
+        .collect();
+    let report = ProbsReport {
+        model: loaded.info.label(),
+        prompt: prompt.to_string(),
+        formatted_prompt,
+        prompt_tokens: prompt_ids.len(),
+        filters,
+        temperatures,
+    };
+    Ok(report)
 }

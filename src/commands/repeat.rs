@@ -13,9 +13,9 @@ use crate::cli::{RepeatArgs, ViewFormat};
 use crate::comparison::{parse_temperatures, sample_settings, TaskPrompt};
 use crate::error::invalid;
 use crate::generation::Prefilled;
-use crate::lm;
+use crate::lm::{self, LoadedModel};
 use crate::render::{self, style::TerminalStyle};
-use crate::rules;
+use crate::rules::{self, Rule};
 
 /// One line of the count: a side at one setting.
 #[derive(Debug, Clone, Serialize)]
@@ -69,76 +69,98 @@ pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
     let temperatures = parse_temperatures(&args.temperatures)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;
-    let rule_outputs: Vec<String> = (0..args.runs)
-        .map(|_| planned.rule.apply(&planned.input.text).outcome.display())
-        .collect();
-    let (distinct, most_common, most_common_count) = count(&rule_outputs);
-    let mut rows = vec![RepeatRow {
-        side: "rule",
-        setting: format!("{} (no seed, no temperature)", planned.rule.name()),
-        temperature: None,
-        fixed_seed: None,
-        seeds: Vec::new(),
-        runs: args.runs,
-        distinct,
-        most_common,
-        most_common_count,
-    }];
-
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
-    let prompt = TaskPrompt::new(&loaded, planned.rule.task(), &planned.input.text)?;
-    let prefilled = Prefilled::new(&mut loaded, &prompt.ids)?;
-    for &t in &temperatures {
-        let variants: Vec<(Option<bool>, Vec<u64>)> = if t == 0.0 {
-            vec![(None, vec![args.seed; args.runs])]
-        } else {
-            vec![
-                (Some(true), vec![args.seed; args.runs]),
-                (Some(false), (0..args.runs).map(|_| random_seed()).collect()),
-            ]
-        };
-        for (fixed, seeds) in variants {
-            let mut outputs = Vec::new();
-            for &seed in &seeds {
-                let settings = sample_settings(t, seed, args.max_tokens)?;
-                outputs.push(
-                    prefilled
-                        .complete(&loaded, &settings)?
-                        .text
-                        .trim()
-                        .to_string(),
-                );
-            }
-            let (distinct, most_common, most_common_count) = count(&outputs);
-            rows.push(RepeatRow {
-                side: "model",
-                setting: match fixed {
-                    None => format!("T={t} (greedy: no draw)"),
-                    Some(true) => format!("T={t}, seed {} every run", args.seed),
-                    Some(false) => format!("T={t}, a new random seed each run"),
-                },
-                temperature: Some(t),
-                fixed_seed: fixed,
-                seeds,
-                runs: args.runs,
-                distinct,
-                most_common,
-                most_common_count,
-            });
-        }
-    }
-    let report = RepeatReport {
-        input: args.input.clone(),
-        rule: planned.rule.name(),
-        model: loaded.info.label(),
-        runs: args.runs,
-        rows,
-    };
+    let report = report(
+        &mut loaded,
+        planned.rule,
+        &planned.input.text,
+        &RepeatSettings {
+            runs: args.runs,
+            temperatures: &temperatures,
+            seed: args.seed,
+            max_tokens: args.max_tokens,
+        },
+    )?;
     Ok(match args.format {
         ViewFormat::Terminal => {
             render::experiments::repeat_terminal(&report, &TerminalStyle::detect())
         }
         ViewFormat::Markdown => render::experiments::repeat_markdown(&report),
         ViewFormat::Json => render::to_json(&report),
+    })
+}
+
+/// How `repeat` runs each side.
+pub struct RepeatSettings<'a> {
+    pub runs: usize,
+    pub temperatures: &'a [f64],
+    pub seed: u64,
+    pub max_tokens: usize,
+}
+
+/// Runs `rule` and the model `settings.runs` times each on `input`.
+pub fn report(
+    loaded: &mut LoadedModel,
+    rule: &'static dyn Rule,
+    input: &str,
+    settings: &RepeatSettings,
+) -> anyhow::Result<RepeatReport> {
+    let runs = settings.runs;
+    let rule_outputs: Vec<String> = (0..runs)
+        .map(|_| rule.apply(input).outcome.display())
+        .collect();
+    let (distinct, most_common, most_common_count) = count(&rule_outputs);
+    let mut rows = vec![RepeatRow {
+        side: "rule",
+        setting: format!("{} (no seed, no temperature)", rule.name()),
+        temperature: None,
+        fixed_seed: None,
+        seeds: Vec::new(),
+        runs,
+        distinct,
+        most_common,
+        most_common_count,
+    }];
+    let prompt = TaskPrompt::new(loaded, rule.task(), input)?;
+    let prefilled = Prefilled::new(loaded, &prompt.ids)?;
+    for &t in settings.temperatures {
+        let variants: Vec<(Option<bool>, Vec<u64>)> = if t == 0.0 {
+            vec![(None, vec![settings.seed; runs])]
+        } else {
+            vec![
+                (Some(true), vec![settings.seed; runs]),
+                (Some(false), (0..runs).map(|_| random_seed()).collect()),
+            ]
+        };
+        for (fixed, seeds) in variants {
+            let mut outputs = Vec::new();
+            for &seed in &seeds {
+                let cell = sample_settings(t, seed, settings.max_tokens)?;
+                outputs.push(prefilled.complete(loaded, &cell)?.text.trim().to_string());
+            }
+            let (distinct, most_common, most_common_count) = count(&outputs);
+            rows.push(RepeatRow {
+                side: "model",
+                setting: match fixed {
+                    None => format!("T={t} (greedy: no draw)"),
+                    Some(true) => format!("T={t}, seed {} every run", settings.seed),
+                    Some(false) => format!("T={t}, a new random seed each run"),
+                },
+                temperature: Some(t),
+                fixed_seed: fixed,
+                seeds,
+                runs,
+                distinct,
+                most_common,
+                most_common_count,
+            });
+        }
+    }
+    Ok(RepeatReport {
+        input: input.to_string(),
+        rule: rule.name(),
+        model: loaded.info.label(),
+        runs,
+        rows,
     })
 }

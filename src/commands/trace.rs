@@ -10,9 +10,9 @@ use crate::cli::{TraceArgs, ViewFormat};
 use crate::comparison::parse_seeds;
 use crate::error::{invalid, InputError};
 use crate::generation::{complete_each, Completion, GenerationSettings};
-use crate::lm;
+use crate::lm::{self, LoadedModel};
 use crate::render::{self, style::TerminalStyle};
-use crate::rules::{self, TraceStep};
+use crate::rules::{self, Rule, TraceStep};
 use crate::sampler::Sampling;
 use crate::tasks::{self, PromptTemplate};
 use crate::tokenizer::TextTokenizer;
@@ -270,53 +270,19 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
     }
     let rule = args.rule.as_deref().map(rules::by_name).transpose()?;
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
-    let user_text = match rule {
-        Some(rule) => PromptTemplate::fill(
-            tasks::template(rule.task())?.for_format(&loaded.prompt_format),
-            args.prompt.trim(),
-        ),
-        None => args.prompt.clone(),
-    };
-    let formatted_prompt = loaded.prompt_format.prepare(&user_text, args.raw);
-    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
-    let settings: Vec<GenerationSettings> = seeds
-        .iter()
-        .map(|&seed| GenerationSettings {
-            sampling: sampling.clone(),
-            seed,
-            max_tokens: args.max_tokens,
-            ignore_eos: false,
-            alternatives: args.alternatives,
-            stop_at_newline: false,
-        })
-        .collect();
-    let completions = complete_each(&mut loaded, &prompt_ids, &settings)?;
-    let greedy = sampling == Sampling::Greedy;
-    let tokenizer = &loaded.tokenizer;
-    let samples: Vec<TracedSample> = completions
-        .iter()
-        .zip(&seeds)
-        .map(|(c, &seed)| traced(c, seed, args.low, greedy, tokenizer))
-        .collect();
-    let divergence = (samples.len() > 1).then(|| divergence(&samples, tokenizer));
-    let report = TraceReport {
-        input: args.prompt.clone(),
-        rule: rule.map(|r| {
-            let run = r.apply(&args.prompt);
-            RuleTrace {
-                rule: r.name(),
-                output: run.outcome.display(),
-                steps: run.trace,
-            }
-        }),
-        model: ModelTrace {
-            model: loaded.info.label(),
-            formatted_prompt,
+    let report = report(
+        &mut loaded,
+        &TraceRequest {
+            prompt: &args.prompt,
+            rule,
             sampling,
-            samples,
-            divergence,
+            seeds: &seeds,
+            max_tokens: args.max_tokens,
+            alternatives: args.alternatives,
+            low: args.low,
+            raw: args.raw,
         },
-    };
+    )?;
     let style = TerminalStyle::detect();
     Ok(match args.format {
         ViewFormat::Terminal => render::terminal::trace(&report, &style),
@@ -336,4 +302,69 @@ mod tests {
         assert_eq!(first_difference(&[1, 2], &[1, 2, 3]), Some(2));
         assert_eq!(first_difference(&[], &[4]), Some(0));
     }
+}
+
+/// What to trace.
+pub struct TraceRequest<'a> {
+    pub prompt: &'a str,
+    pub rule: Option<&'static dyn Rule>,
+    pub sampling: Sampling,
+    pub seeds: &'a [u64],
+    pub max_tokens: usize,
+    pub alternatives: usize,
+    pub low: f64,
+    pub raw: bool,
+}
+
+/// Generation step by step for each seed, and where the seeds branch apart.
+pub fn report(loaded: &mut LoadedModel, request: &TraceRequest) -> anyhow::Result<TraceReport> {
+    let user_text = match request.rule {
+        Some(rule) => PromptTemplate::fill(
+            tasks::template(rule.task())?.for_format(&loaded.prompt_format),
+            request.prompt.trim(),
+        ),
+        None => request.prompt.to_string(),
+    };
+    let formatted_prompt = loaded.prompt_format.prepare(&user_text, request.raw);
+    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
+    let settings: Vec<GenerationSettings> = request
+        .seeds
+        .iter()
+        .map(|&seed| GenerationSettings {
+            sampling: request.sampling.clone(),
+            seed,
+            max_tokens: request.max_tokens,
+            ignore_eos: false,
+            alternatives: request.alternatives,
+            stop_at_newline: false,
+        })
+        .collect();
+    let completions = complete_each(loaded, &prompt_ids, &settings)?;
+    let greedy = request.sampling == Sampling::Greedy;
+    let tokenizer = &loaded.tokenizer;
+    let samples: Vec<TracedSample> = completions
+        .iter()
+        .zip(request.seeds)
+        .map(|(c, &seed)| traced(c, seed, request.low, greedy, tokenizer))
+        .collect();
+    let divergence = (samples.len() > 1).then(|| divergence(&samples, tokenizer));
+    let report = TraceReport {
+        input: request.prompt.to_string(),
+        rule: request.rule.map(|r| {
+            let run = r.apply(request.prompt);
+            RuleTrace {
+                rule: r.name(),
+                output: run.outcome.display(),
+                steps: run.trace,
+            }
+        }),
+        model: ModelTrace {
+            model: loaded.info.label(),
+            formatted_prompt,
+            sampling: request.sampling.clone(),
+            samples,
+            divergence,
+        },
+    };
+    Ok(report)
 }

@@ -72,6 +72,8 @@ pub struct ModelInfo {
     pub context_length: usize,
     /// SHA-256 fingerprint of the tokenizer's vocabulary.
     pub tokenizer_fingerprint: String,
+    /// The file's `general.size_label` (e.g. `135M`), if present.
+    pub size_label: Option<String>,
     /// The code that ran the forward pass.
     pub engine: Engine,
     /// Seconds spent loading (reading weights, building the tokenizer).
@@ -145,6 +147,7 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         vocab_size: tokenizer.vocab_size(),
         context_length: model.context_length(),
         tokenizer_fingerprint: tokenizer.fingerprint.clone(),
+        size_label: gguf.optional_str("general.size_label").map(str::to_string),
         engine,
         load_seconds: started.elapsed().as_secs_f64(),
     };

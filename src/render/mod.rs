@@ -2,6 +2,7 @@
 //! I/O; they return the string to print.
 
 pub mod csv;
+pub mod demo;
 pub mod experiments;
 mod json;
 pub mod markdown;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """detprob against llama.cpp on the same GGUF file, side by side.
 
-    python3 bench/llama_cpp.py --install      # once: builds llama-cpp-python (~10 min)
-    python3 bench/llama_cpp.py                # both models, 5 alternating rounds
-    python3 bench/llama_cpp.py --models smollm2-135m --rounds 3
+    python3 bench/versus_llama_cpp.py --install      # once: builds llama-cpp-python (~10 min)
+    python3 bench/versus_llama_cpp.py                # both models, 5 alternating rounds
+    python3 bench/versus_llama_cpp.py --models smollm2-135m --rounds 3
 
 The reference is llama.cpp through llama-cpp-python, installed into
 bench/.venv (the script re-runs itself there). detprob is the release build
@@ -179,7 +179,7 @@ def main() -> None:
         return
     if Path(sys.prefix).resolve() != VENV.resolve():
         if not venv_python().exists():
-            raise SystemExit("llama.cpp is not installed: run python3 bench/llama_cpp.py --install")
+            raise SystemExit("llama.cpp is not installed: run python3 bench/versus_llama_cpp.py --install")
         os.execv(str(venv_python()), [str(venv_python()), __file__, *sys.argv[1:]])
     if not DETPROB.exists():
         raise SystemExit("build detprob first: cargo build --release")

@@ -1,0 +1,114 @@
+//! `detprob demo` and `detprob tour`. The tour is the one command that prints
+//! as it goes: each step appears when it is ready, and on a terminal the tour
+//! waits for Enter before the next.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::model_choice;
+use crate::cli::{ClassroomArgs, DemoArgs, TourArgs, ViewFormat};
+use crate::comparison::parse_seeds;
+use crate::demo::{self, Lang, Overrides, Scenario};
+use crate::error::invalid;
+use crate::lm;
+use crate::render::{self, style::TerminalStyle};
+
+fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
+    if args.runs == Some(0) {
+        return Err(invalid("--runs must be at least 1").into());
+    }
+    Ok(Overrides {
+        seeds: args.seeds.as_deref().map(parse_seeds).transpose()?,
+        runs: args.runs,
+    })
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<String> {
+    let lang = args.classroom.lang.unwrap_or_else(Lang::from_env);
+    let builtin = Scenario::builtin();
+    if args.list {
+        return Ok(render::demo::list(&builtin, lang));
+    }
+    let scenario = match (&args.file, &args.name) {
+        (Some(path), _) => Scenario::from_file(path)?,
+        (None, Some(name)) => builtin
+            .iter()
+            .find(|s| s.name == *name || s.name.split_once('-').is_some_and(|(_, n)| n == name))
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<&str> = builtin.iter().map(|s| s.name.as_str()).collect();
+                invalid(format!(
+                    "unknown scenario '{name}' (scenarios: {})",
+                    names.join(", ")
+                ))
+            })?,
+        (None, None) => return Err(invalid("name a scenario, or use --list or --file FILE").into()),
+    };
+    let overrides = overrides(&args.classroom)?;
+    let mut loaded = lm::load(
+        &model_choice(&args.classroom.model)?,
+        args.classroom.model.engine,
+    )?;
+    let step = demo::run(&mut loaded, &scenario, &overrides)?;
+    Ok(match args.classroom.format {
+        ViewFormat::Terminal => {
+            render::demo::step_terminal(&step, None, lang, &TerminalStyle::detect())
+        }
+        ViewFormat::Markdown => render::demo::step_markdown(&step, lang),
+        ViewFormat::Json => render::to_json(&step),
+    })
+}
+
+pub fn tour(args: TourArgs) -> anyhow::Result<String> {
+    let lang = args.classroom.lang.unwrap_or_else(Lang::from_env);
+    let overrides = overrides(&args.classroom)?;
+    let scenarios = Scenario::builtin();
+    let format = args.classroom.format;
+    let pause = !args.no_pause
+        && format == ViewFormat::Terminal
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let mut loaded = lm::load(
+        &model_choice(&args.classroom.model)?,
+        args.classroom.model.engine,
+    )?;
+    let style = TerminalStyle::detect();
+    let started = std::time::Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    let mut steps = Vec::new();
+    if format == ViewFormat::Markdown {
+        write!(
+            stdout,
+            "{}",
+            render::demo::tour_markdown_heading(&loaded.info.label(), lang)
+        )?;
+    }
+    for (i, scenario) in scenarios.iter().enumerate() {
+        let step = demo::run(&mut loaded, scenario, &overrides)?;
+        match format {
+            ViewFormat::Terminal => write!(
+                stdout,
+                "{}",
+                render::demo::step_terminal(&step, Some((i + 1, scenarios.len())), lang, &style)
+            )?,
+            ViewFormat::Markdown => write!(stdout, "{}", render::demo::step_markdown(&step, lang))?,
+            ViewFormat::Json => steps.push(step),
+        }
+        stdout.flush()?;
+        if pause && i + 1 < scenarios.len() {
+            write!(stdout, "{}", style.dim(render::demo::press_enter(lang)))?;
+            stdout.flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(match format {
+        ViewFormat::Json => {
+            render::to_json(&serde_json::json!({ "steps": steps, "seconds": seconds }))
+        }
+        _ => format!(
+            "{}\n",
+            render::demo::tour_footer(scenarios.len(), seconds, lang)
+        ),
+    })
+}

@@ -1,0 +1,388 @@
+//! Classroom scenarios: the TOML files in `demos/`, parsed and checked, with
+//! errors that name the file, the line and the field.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::comparison::parse_seeds;
+use crate::error::{invalid, InputError};
+use crate::rules::{self, Rule};
+
+/// The scenarios shipped in `demos/`, compiled into the binary (file name, text).
+pub const BUILTIN: [(&str, &str); 13] = [
+    (
+        "01-definition.toml",
+        include_str!("../../demos/01-definition.toml"),
+    ),
+    (
+        "02-logic-control.toml",
+        include_str!("../../demos/02-logic-control.toml"),
+    ),
+    (
+        "03-development.toml",
+        include_str!("../../demos/03-development.toml"),
+    ),
+    (
+        "04-input-handling.toml",
+        include_str!("../../demos/04-input-handling.toml"),
+    ),
+    ("05-output.toml", include_str!("../../demos/05-output.toml")),
+    (
+        "06-extensibility.toml",
+        include_str!("../../demos/06-extensibility.toml"),
+    ),
+    (
+        "07-error-types.toml",
+        include_str!("../../demos/07-error-types.toml"),
+    ),
+    (
+        "08-execution.toml",
+        include_str!("../../demos/08-execution.toml"),
+    ),
+    (
+        "09-applications.toml",
+        include_str!("../../demos/09-applications.toml"),
+    ),
+    (
+        "10-determinism.toml",
+        include_str!("../../demos/10-determinism.toml"),
+    ),
+    (
+        "11-rules-vs-data.toml",
+        include_str!("../../demos/11-rules-vs-data.toml"),
+    ),
+    (
+        "12-explainability.toml",
+        include_str!("../../demos/12-explainability.toml"),
+    ),
+    (
+        "13-generalization.toml",
+        include_str!("../../demos/13-generalization.toml"),
+    ),
+];
+
+/// Text in both languages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bilingual {
+    pub en: String,
+    pub zh: String,
+}
+
+/// Which detprob view a scenario shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// Rule and model side by side over temperatures × seeds.
+    Compare,
+    /// The next-token distribution per temperature.
+    Probs,
+    /// Generation step by step; where seeds branch.
+    Trace,
+    /// Run both sides N times and count distinct outputs.
+    Repeat,
+    /// The rule's code size against the model's parameters, from its metadata.
+    Facts,
+}
+
+/// How an input is put to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Template {
+    /// The rule's task template (e.g. "Answer with just the number").
+    Task,
+    /// The input as the user's message in the model's chat template.
+    Chat,
+    /// The input as is.
+    Raw,
+}
+
+/// A scenario file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    /// Position in the tour.
+    order: u32,
+    /// The row of the source table (`row`) or a summary point (`summary`).
+    kind: Spanned<String>,
+    /// The row's or point's name in the source (e.g. 输出结果).
+    key: String,
+    title: Bilingual,
+    /// The claim, quoted from the source (zh) and in English.
+    claim: Bilingual,
+    view: View,
+    rule: Option<Spanned<String>>,
+    inputs: Spanned<Vec<String>>,
+    template: Option<Template>,
+    #[serde(default = "default_temperatures")]
+    temperatures: Spanned<Vec<f64>>,
+    #[serde(default = "default_seeds")]
+    seeds: Spanned<String>,
+    #[serde(default = "default_runs")]
+    runs: usize,
+    #[serde(default = "default_max_tokens")]
+    max_tokens: usize,
+    point_out: Bilingual,
+}
+
+fn default_temperatures() -> Spanned<Vec<f64>> {
+    Spanned::new(0..0, vec![0.0, 0.7, 1.2])
+}
+fn default_seeds() -> Spanned<String> {
+    Spanned::new(0..0, "1..5".into())
+}
+fn default_runs() -> usize {
+    5
+}
+fn default_max_tokens() -> usize {
+    32
+}
+
+/// A checked scenario.
+#[derive(Clone, Serialize)]
+pub struct Scenario {
+    /// File name without `.toml`.
+    pub name: String,
+    pub order: u32,
+    /// `row` or `summary`.
+    pub kind: String,
+    pub key: String,
+    pub title: Bilingual,
+    pub claim: Bilingual,
+    pub view: View,
+    /// The rule (`None` when the view needs none and none was named).
+    #[serde(serialize_with = "rule_name")]
+    pub rule: Option<&'static dyn Rule>,
+    pub inputs: Vec<String>,
+    pub template: Template,
+    pub temperatures: Vec<f64>,
+    pub seeds: Vec<u64>,
+    pub runs: usize,
+    pub max_tokens: usize,
+    pub point_out: Bilingual,
+}
+
+fn rule_name<S: serde::Serializer>(
+    rule: &Option<&'static dyn Rule>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(rule.map_or("", |r| r.name()))
+}
+
+/// Line number (1-based) of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The key written on the line of `offset` (`key = value`), if any.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('#')).then(|| key.to_string())
+}
+
+impl Scenario {
+    /// Parses and checks scenario `text` from `file` (used in messages).
+    pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
+        let at = |offset: usize, field: &str, message: &str| {
+            invalid(format!(
+                "{file}:{}: field `{field}`: {message}",
+                line_of(text, offset)
+            ))
+        };
+        let raw: ScenarioFile = toml::from_str(text).map_err(|e| {
+            let message = e.message().lines().next().unwrap_or("invalid").to_string();
+            let offset = e.span().map_or(0, |s| s.start);
+            let field = message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+                .map(str::to_string)
+                .or_else(|| key_on_line(text, offset))
+                .unwrap_or_else(|| "?".to_string());
+            at(offset, &field, &message)
+        })?;
+        let kind = raw.kind.get_ref().clone();
+        if kind != "row" && kind != "summary" {
+            return Err(at(
+                raw.kind.span().start,
+                "kind",
+                "must be \"row\" or \"summary\"",
+            ));
+        }
+        let rule = match &raw.rule {
+            Some(name) => Some(
+                rules::by_name(name.get_ref())
+                    .map_err(|e| at(name.span().start, "rule", &e.to_string()))?,
+            ),
+            None => None,
+        };
+        let inputs = raw.inputs.get_ref().clone();
+        if inputs.is_empty() || inputs.iter().any(|i| i.trim().is_empty()) {
+            return Err(at(
+                raw.inputs.span().start,
+                "inputs",
+                "needs at least one non-empty input",
+            ));
+        }
+        // Views that run a rule need one that fits every input.
+        let rule = if matches!(raw.view, View::Compare | View::Repeat) {
+            let mut chosen = rule;
+            for input in &inputs {
+                let fits = rule.or_else(|| rules::pick(input));
+                if fits.is_none() {
+                    return Err(at(
+                        raw.inputs.span().start,
+                        "inputs",
+                        &format!("no rule fits {input:?}; name one with `rule`"),
+                    ));
+                }
+                chosen = chosen.or(fits);
+            }
+            chosen
+        } else {
+            rule
+        };
+        let temperatures = raw.temperatures.get_ref().clone();
+        if temperatures.is_empty() || temperatures.iter().any(|t| !t.is_finite() || *t < 0.0) {
+            return Err(at(
+                raw.temperatures.span().start,
+                "temperatures",
+                "needs finite temperatures ≥ 0",
+            ));
+        }
+        let seeds = parse_seeds(raw.seeds.get_ref())
+            .map_err(|e| at(raw.seeds.span().start, "seeds", &e.to_string()))?;
+        if raw.runs == 0 || raw.max_tokens == 0 {
+            return Err(invalid(format!(
+                "{file}: fields `runs` and `max_tokens` must be at least 1"
+            )));
+        }
+        let template = raw.template.unwrap_or(if rule.is_some() {
+            Template::Task
+        } else {
+            Template::Chat
+        });
+        if template == Template::Task && rule.is_none() {
+            return Err(invalid(format!(
+                "{file}: field `template`: \"task\" needs a `rule`"
+            )));
+        }
+        Ok(Self {
+            name: Path::new(file)
+                .file_stem()
+                .map_or(file.to_string(), |s| s.to_string_lossy().into_owned()),
+            order: raw.order,
+            kind,
+            key: raw.key,
+            title: raw.title,
+            claim: raw.claim,
+            view: raw.view,
+            rule,
+            inputs,
+            template,
+            temperatures,
+            seeds,
+            runs: raw.runs,
+            max_tokens: raw.max_tokens,
+            point_out: raw.point_out,
+        })
+    }
+
+    /// Reads a scenario file from disk.
+    pub fn from_file(path: &Path) -> Result<Self, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot read scenario {}: {e}", path.display())))?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    /// The shipped scenarios, in tour order.
+    pub fn builtin() -> Vec<Self> {
+        let mut all: Vec<Self> = BUILTIN
+            .iter()
+            .map(|(file, text)| Self::parse(file, text).expect("shipped scenarios parse"))
+            .collect();
+        all.sort_by_key(|s| s.order);
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_scenario_parses_and_the_table_is_covered() {
+        let all = Scenario::builtin();
+        let rows: Vec<&str> = all
+            .iter()
+            .filter(|s| s.kind == "row")
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "定义",
+                "逻辑控制",
+                "开发方式",
+                "输入处理",
+                "输出结果",
+                "扩展性",
+                "错误类型",
+                "执行机制",
+                "适用场景"
+            ]
+        );
+        assert_eq!(all.iter().filter(|s| s.kind == "summary").count(), 4);
+        let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
+        assert_eq!(orders, (1..=13).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_field() {
+        let good = BUILTIN[0].1;
+        let cases = [
+            (
+                good.replacen("view = \"compare\"", "view = \"slides\"", 1),
+                "field `view`",
+            ),
+            (
+                good.replacen("seeds = \"1..5\"", "seeds = \"5..1\"", 1),
+                "field `seeds`",
+            ),
+            (
+                good.replacen("rule = \"arithmetic\"", "rule = \"abacus\"", 1),
+                "field `rule`",
+            ),
+            (good.replacen("order = 1\n", "", 1), "field `order`"),
+            (
+                good.replacen("kind = \"row\"", "kind = \"row\"\ncolour = \"red\"", 1),
+                "colour",
+            ),
+        ];
+        for (text, needle) in cases {
+            assert_ne!(text, good, "the case must change the file");
+            let error = Scenario::parse("demos/x.toml", &text)
+                .err()
+                .expect("must fail")
+                .to_string();
+            assert!(error.starts_with("demos/x.toml:"), "{error}");
+            assert!(error.contains(needle), "{needle}: {error}");
+            assert_eq!(error.lines().count(), 1, "{error}");
+        }
+        let error = Scenario::parse(
+            "x.toml",
+            &good.replacen("seeds = \"1..5\"", "seeds = \"5..1\"", 1),
+        )
+        .err()
+        .expect("must fail")
+        .to_string();
+        let line = good.lines().position(|l| l.starts_with("seeds")).unwrap() + 1;
+        assert!(error.starts_with(&format!("x.toml:{line}:")), "{error}");
+    }
+}

@@ -1,0 +1,133 @@
+//! Classroom demos on the real model: every shipped scenario runs in the tour
+//! (with fewer seeds), takeaways follow the run's numbers, and a malformed
+//! scenario is a one-line error naming the file, the line and the field.
+
+mod common;
+
+use common::{assert_input_error, detprob, json};
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = detprob().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
+    let text = stdout_of(&["tour", "--seeds", "1..2", "--runs", "2", "--lang", "en"]);
+    for i in 1..=13 {
+        assert!(text.contains(&format!("{i}/13 · ")), "step {i} missing");
+    }
+    for key in [
+        "定义",
+        "逻辑控制",
+        "开发方式",
+        "输入处理",
+        "输出结果",
+        "扩展性",
+        "错误类型",
+        "执行机制",
+        "适用场景",
+        "确定性 vs 概率性",
+        "规则驱动 vs 数据驱动",
+        "可解释性",
+        "泛化能力",
+    ] {
+        assert!(text.contains(key), "{key} missing");
+    }
+    assert_eq!(
+        text.matches("TAKEAWAY (computed from this run)").count(),
+        13
+    );
+    assert!(text.contains("Tour finished: 13 steps"));
+}
+
+#[test]
+fn the_tour_writes_a_chinese_markdown_handout() {
+    let text = stdout_of(&[
+        "tour",
+        "--no-pause",
+        "--seeds",
+        "1",
+        "--runs",
+        "2",
+        "--lang",
+        "zh",
+        "-f",
+        "markdown",
+    ]);
+    assert!(text.starts_with("# 普通程序与大语言模型:导览"));
+    assert_eq!(text.matches("\n## ").count(), 13);
+    assert_eq!(text.matches("结论(根据本次运行计算):").count(), 13);
+    assert!(
+        text.contains("由人类编写的明确指令序列"),
+        "the claim is quoted from the source"
+    );
+}
+
+#[test]
+fn a_takeaway_reports_what_the_model_did_in_that_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/demos/01-definition.toml"
+    ))
+    .unwrap()
+    .replace("What is 123456789 × 987654321?", "What is 2 + 2?")
+    .replace("seeds = \"1..5\"", "seeds = \"1..3\"");
+    std::fs::write(&file, scenario).unwrap();
+    let step = json(&["demo", "--file", file.to_str().unwrap(), "-f", "json"]);
+    let samples = step["result"]["reports"][0]["model"]["samples"]
+        .as_array()
+        .unwrap();
+    assert_eq!(samples.len(), 6, "2 temperatures × 3 seeds");
+    let right = samples.iter().filter(|s| s["correct"] == true).count();
+    let takeaway = step["takeaway"]["en"].as_str().unwrap();
+    assert!(
+        takeaway.contains(&format!("the model was right in {right} of 6 samples")),
+        "{takeaway}"
+    );
+    assert!(
+        takeaway.contains("the rule answered '4' (right) in all 6 runs"),
+        "{takeaway}"
+    );
+}
+
+#[test]
+fn a_malformed_scenario_names_the_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.toml");
+    let good =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demos/05-output.toml"))
+            .unwrap();
+    std::fs::write(
+        &file,
+        good.replace("view = \"repeat\"", "view = \"slideshow\""),
+    )
+    .unwrap();
+    let line = good.lines().position(|l| l.starts_with("view")).unwrap() + 1;
+    let path = file.to_str().unwrap();
+    assert_input_error(
+        &["demo", "--file", path],
+        &format!("broken.toml:{line}: field `view`"),
+    );
+    std::fs::write(&file, good.replace("runs = 6", "runs = \"six\"")).unwrap();
+    assert_input_error(&["demo", "--file", path], "field `runs`");
+    assert_input_error(&["demo", "no-such-scenario"], "unknown scenario");
+}
+
+#[test]
+fn demo_list_shows_every_scenario() {
+    let text = stdout_of(&["demo", "--list"]);
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with("│ 0") || l.starts_with("│ 1"))
+        .count();
+    assert_eq!(rows, 13, "{text}");
+    assert!(text.contains("05-output") && text.contains("输出结果"));
+}
