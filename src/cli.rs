@@ -127,7 +127,7 @@ pub struct GridArgs {
         allow_hyphen_values = true
     )]
     pub temperatures: String,
-    /// Seeds: an inclusive range like 1..5, or a list like 1,2,9 [default: 1..5; showcase: 1..3].
+    /// Seeds: an inclusive range like 1..5, or a list like 1,2,9 [default: 1..5].
     #[arg(long, value_name = "SEEDS")]
     pub seeds: Option<String>,
     /// At most this many tokens per model answer (answers also stop at a newline).

@@ -116,8 +116,8 @@ pub(super) fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, 
 
 /// Seeds `compare` samples when `--seeds` is not given.
 const COMPARE_SEEDS: &str = "1..5";
-/// Seeds the showcase samples when `--seeds` is not given (fewer: a class is waiting).
-const SHOWCASE_SEEDS: &str = "1..3";
+/// Seeds the showcase samples when `--seeds` is not given.
+const SHOWCASE_SEEDS: &str = "1..5";
 
 /// Loads the model and compares every plan; with `record`, writes a manifest.
 fn run_all(
