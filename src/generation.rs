@@ -119,11 +119,7 @@ pub fn complete_each(
     prompt_ids: &[u32],
     settings: &[GenerationSettings],
 ) -> anyhow::Result<Vec<Completion>> {
-    let prefilled = Prefilled::new(loaded, prompt_ids)?;
-    settings
-        .iter()
-        .map(|s| prefilled.complete(loaded, s))
-        .collect()
+    Prefilled::new(loaded, prompt_ids)?.complete_many(loaded, settings)
 }
 
 /// A prompt run through the model once; each [`Prefilled::complete`] decodes
@@ -145,6 +141,61 @@ impl Prefilled {
             prompt_len: prompt_ids.len(),
             seconds,
         })
+    }
+
+    /// One completion per entry of `settings`, decoded in lockstep: at each
+    /// step the unfinished completions go through the model as one batch, so
+    /// the weights are read once per step instead of once per completion.
+    /// Batching changes no bit: each completion equals [`complete`] with the
+    /// same settings. `decode_seconds` is the batch's shared wall time.
+    pub fn complete_many(
+        &self,
+        loaded: &LoadedModel,
+        settings: &[GenerationSettings],
+    ) -> anyhow::Result<Vec<Completion>> {
+        let tokenizer = &loaded.tokenizer;
+        let context = self.state.context_length();
+        let started = Instant::now();
+        let mut forks: Vec<Box<dyn LanguageModel>> =
+            settings.iter().map(|_| self.state.fork()).collect();
+        let mut states: Vec<Decoding> = settings
+            .iter()
+            .map(|s| Decoding::new(s, self.prompt_len))
+            .collect();
+        let mut logits: Vec<Vec<f32>> = settings.iter().map(|_| self.logits.clone()).collect();
+        let mut running: Vec<bool> = vec![true; settings.len()];
+        loop {
+            let mut fed = Vec::new();
+            for (i, state) in states.iter_mut().enumerate() {
+                if running[i] {
+                    match state.advance(&mut logits[i], tokenizer, context) {
+                        Some(token) => fed.push((i, token, state.position)),
+                        None => running[i] = false,
+                    }
+                }
+            }
+            if fed.is_empty() {
+                break;
+            }
+            let mut batch: Vec<&mut Box<dyn LanguageModel>> = forks
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| running[*i])
+                .map(|(_, f)| f)
+                .collect();
+            let tokens: Vec<u32> = fed.iter().map(|f| f.1).collect();
+            let positions: Vec<usize> = fed.iter().map(|f| f.2).collect();
+            let next = crate::lm::forward_batch(&mut batch, &tokens, &positions)?;
+            for ((i, _, _), row) in fed.iter().zip(next) {
+                logits[*i] = row;
+                states[*i].fed();
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(states
+            .into_iter()
+            .map(|s| s.finish(tokenizer, self.seconds, seconds))
+            .collect())
     }
 
     /// One completion with `settings`: equal to [`complete`] with the same settings.
@@ -184,31 +235,50 @@ pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(
     Ok((logits, started.elapsed().as_secs_f64()))
 }
 
-/// Samples tokens after a prefilled prompt of `prompt_len` tokens whose
-/// next-token logits are `logits`.
-fn decode(
-    model: &mut dyn LanguageModel,
-    tokenizer: &TextTokenizer,
-    mut logits: Vec<f32>,
-    prompt_len: usize,
-    settings: &GenerationSettings,
-    prefill_seconds: f64,
-) -> anyhow::Result<Completion> {
-    let context = model.context_length();
-    let mut sampler = Sampler::new(
-        settings.sampling.clone(),
-        settings.seed,
-        settings.alternatives,
-    );
-    let decode_started = Instant::now();
-    let mut position = prompt_len;
-    let mut steps = Vec::new();
-    let mut tokens = Vec::new();
-    let mut decoded_tokens = 0;
-    let mut seen_text = false;
-    let stop_reason = loop {
-        if tokens.len() == settings.max_tokens {
-            break StopReason::MaxTokens;
+/// One completion in progress: the sampler, what it produced, and where it
+/// stands. [`Decoding::advance`] is one step of the sampling loop.
+struct Decoding<'a> {
+    settings: &'a GenerationSettings,
+    sampler: Sampler,
+    tokens: Vec<u32>,
+    steps: Vec<Step>,
+    seen_text: bool,
+    /// Position the next fed token takes.
+    position: usize,
+    decoded_tokens: usize,
+    stop: Option<StopReason>,
+}
+
+impl<'a> Decoding<'a> {
+    fn new(settings: &'a GenerationSettings, prompt_len: usize) -> Self {
+        Self {
+            settings,
+            sampler: Sampler::new(
+                settings.sampling.clone(),
+                settings.seed,
+                settings.alternatives,
+            ),
+            tokens: Vec::new(),
+            steps: Vec::new(),
+            seen_text: false,
+            position: prompt_len,
+            decoded_tokens: 0,
+            stop: None,
+        }
+    }
+
+    /// Samples the next token from `logits`. Returns the token to feed back
+    /// into the model at `self.position`, or `None` once generation stopped.
+    fn advance(
+        &mut self,
+        logits: &mut [f32],
+        tokenizer: &TextTokenizer,
+        context: usize,
+    ) -> Option<u32> {
+        let settings = self.settings;
+        if self.tokens.len() == settings.max_tokens {
+            self.stop = Some(StopReason::MaxTokens);
+            return None;
         }
         if settings.ignore_eos {
             for &id in &tokenizer.stop_ids {
@@ -217,9 +287,9 @@ fn decode(
                 }
             }
         }
-        let sampled = sampler.sample(&logits);
+        let sampled = self.sampler.sample(logits);
         let piece = |id: u32| String::from_utf8_lossy(tokenizer.bytes_of(id)).into_owned();
-        steps.push(Step {
+        self.steps.push(Step {
             token: sampled.token,
             piece: piece(sampled.token),
             probability: sampled.probability,
@@ -235,41 +305,78 @@ fn decode(
                 })
                 .collect(),
         });
-        tokens.push(sampled.token);
+        self.tokens.push(sampled.token);
         if tokenizer.stop_ids.contains(&sampled.token) {
-            break StopReason::EndOfText;
+            self.stop = Some(StopReason::EndOfText);
+            return None;
         }
         if settings.stop_at_newline && !tokenizer.is_control(sampled.token) {
             let bytes = tokenizer.bytes_of(sampled.token);
             let before_newline = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
-            seen_text |= before_newline.iter().any(|b| !b.is_ascii_whitespace());
-            if seen_text && bytes.contains(&b'\n') {
-                break StopReason::Newline;
+            self.seen_text |= before_newline.iter().any(|b| !b.is_ascii_whitespace());
+            if self.seen_text && bytes.contains(&b'\n') {
+                self.stop = Some(StopReason::Newline);
+                return None;
             }
-            seen_text |= bytes.iter().any(|b| !b.is_ascii_whitespace());
+            self.seen_text |= bytes.iter().any(|b| !b.is_ascii_whitespace());
         }
-        if tokens.len() == settings.max_tokens {
-            break StopReason::MaxTokens;
+        if self.tokens.len() == settings.max_tokens {
+            self.stop = Some(StopReason::MaxTokens);
+            return None;
         }
-        if position + 1 >= context {
-            break StopReason::ContextFull;
+        if self.position + 1 >= context {
+            self.stop = Some(StopReason::ContextFull);
+            return None;
         }
-        logits = model.forward(&[sampled.token], position)?;
-        position += 1;
-        decoded_tokens += 1;
-    };
-    let visible: Vec<u32> = tokens
-        .iter()
-        .copied()
-        .filter(|&t| !tokenizer.is_control(t))
-        .collect();
-    Ok(Completion {
-        text: tokenizer.decode(&visible),
-        tokens,
-        steps,
-        stop_reason,
-        prefill_seconds,
-        decode_seconds: decode_started.elapsed().as_secs_f64(),
-        decoded_tokens,
-    })
+        Some(sampled.token)
+    }
+
+    /// The token was fed at `self.position`.
+    fn fed(&mut self) {
+        self.position += 1;
+        self.decoded_tokens += 1;
+    }
+
+    fn finish(
+        self,
+        tokenizer: &TextTokenizer,
+        prefill_seconds: f64,
+        decode_seconds: f64,
+    ) -> Completion {
+        let visible: Vec<u32> = self
+            .tokens
+            .iter()
+            .copied()
+            .filter(|&t| !tokenizer.is_control(t))
+            .collect();
+        Completion {
+            text: tokenizer.decode(&visible),
+            tokens: self.tokens,
+            steps: self.steps,
+            stop_reason: self.stop.unwrap_or(StopReason::MaxTokens),
+            prefill_seconds,
+            decode_seconds,
+            decoded_tokens: self.decoded_tokens,
+        }
+    }
+}
+
+/// Samples tokens after a prefilled prompt of `prompt_len` tokens whose
+/// next-token logits are `logits`.
+fn decode(
+    model: &mut dyn LanguageModel,
+    tokenizer: &TextTokenizer,
+    mut logits: Vec<f32>,
+    prompt_len: usize,
+    settings: &GenerationSettings,
+    prefill_seconds: f64,
+) -> anyhow::Result<Completion> {
+    let context = model.context_length();
+    let started = Instant::now();
+    let mut state = Decoding::new(settings, prompt_len);
+    while let Some(token) = state.advance(&mut logits, tokenizer, context) {
+        logits = model.forward(&[token], state.position)?;
+        state.fed();
+    }
+    Ok(state.finish(tokenizer, prefill_seconds, started.elapsed().as_secs_f64()))
 }

@@ -186,7 +186,7 @@ fn empty_and_oversized_prompts_are_one_line_errors() {
     assert_input_error(&["generate", ""], "the prompt is empty");
     assert_input_error(&["generate", "  \n "], "the prompt is empty");
     let huge = "lorem ipsum ".repeat(3000);
-    assert_input_error(&["generate", &huge], "but the model's context holds 4096");
+    assert_input_error(&["generate", &huge], "but the model's context holds 8192");
 }
 
 #[test]

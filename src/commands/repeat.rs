@@ -133,11 +133,15 @@ pub fn report(
             ]
         };
         for (fixed, seeds) in variants {
-            let mut outputs = Vec::new();
-            for &seed in &seeds {
-                let cell = sample_settings(t, seed, settings.max_tokens)?;
-                outputs.push(prefilled.complete(loaded, &cell)?.text.trim().to_string());
-            }
+            let cells = seeds
+                .iter()
+                .map(|&seed| sample_settings(t, seed, settings.max_tokens))
+                .collect::<Result<Vec<_>, _>>()?;
+            let outputs: Vec<String> = prefilled
+                .complete_many(loaded, &cells)?
+                .into_iter()
+                .map(|c| c.text.trim().to_string())
+                .collect();
             let (distinct, most_common, most_common_count) = count(&outputs);
             rows.push(RepeatRow {
                 side: "model",

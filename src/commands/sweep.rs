@@ -56,6 +56,9 @@ fn filter_list<T: std::str::FromStr>(
     Ok(values)
 }
 
+/// Samples decoded together in one batch (rows are written after each batch).
+const SWEEP_BATCH: usize = 32;
+
 pub fn run(args: SweepArgs) -> anyhow::Result<String> {
     let started = Instant::now();
     // Everything the user typed is checked before the model loads.
@@ -230,42 +233,44 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
         .expect("valid template")
         .progress_chars("=> "),
     );
-    let mut state: Option<(usize, Prefilled)> = None;
-    for (index, settings, _) in cells.iter().skip(resumed_rows) {
-        let input = &prepared[*index];
-        if state.as_ref().is_none_or(|(i, _)| i != index) {
-            state = Some((*index, Prefilled::new(&mut loaded, &input.ids)?));
-        }
-        let (_, prefilled) = state.as_ref().expect("set above");
-        let completion = prefilled.complete(&loaded, settings)?;
-        let text = completion.text.trim();
-        let (answer, correct) = match input.task {
-            Some(task) => {
-                let answer = task.extract(text);
-                let correct = input
-                    .truth
-                    .as_ref()
-                    .map(|t| answer.as_deref().is_some_and(|a| task.matches(a, t)));
-                (answer, correct)
+    for group in cells[resumed_rows..].chunk_by(|a, b| a.0 == b.0) {
+        let input = &prepared[group[0].0];
+        let prefilled = Prefilled::new(&mut loaded, &input.ids)?;
+        for chunk in group.chunks(SWEEP_BATCH) {
+            let settings: Vec<GenerationSettings> = chunk.iter().map(|c| c.1.clone()).collect();
+            let completions = prefilled.complete_many(&loaded, &settings)?;
+            for (settings, completion) in settings.iter().zip(completions) {
+                let text = completion.text.trim();
+                let (answer, correct) = match input.task {
+                    Some(task) => {
+                        let answer = task.extract(text);
+                        let correct = input
+                            .truth
+                            .as_ref()
+                            .map(|t| answer.as_deref().is_some_and(|a| task.matches(a, t)));
+                        (answer, correct)
+                    }
+                    None => (Some(text.to_string()), None),
+                };
+                let row = SweepRow::new(
+                    &input.label,
+                    &model_label,
+                    settings,
+                    &completion,
+                    answer,
+                    input.truth.as_deref(),
+                    correct,
+                );
+                writer.write(&row)?;
+                if let Some(manifest) = manifest.as_mut() {
+                    let prompt =
+                        manifest.prompt(input.template.as_deref(), &input.formatted, &input.ids);
+                    manifest.run(prompt, settings, &completion);
+                }
+                rows.push(row);
+                progress.inc(1);
             }
-            None => (Some(text.to_string()), None),
-        };
-        let row = SweepRow::new(
-            &input.label,
-            &model_label,
-            settings,
-            &completion,
-            answer,
-            input.truth.as_deref(),
-            correct,
-        );
-        writer.write(&row)?;
-        if let Some(manifest) = manifest.as_mut() {
-            let prompt = manifest.prompt(input.template.as_deref(), &input.formatted, &input.ids);
-            manifest.run(prompt, settings, &completion);
         }
-        rows.push(row);
-        progress.inc(1);
     }
     progress.finish_and_clear();
     if let (Some(manifest), Some(path)) = (&manifest, &args.record) {

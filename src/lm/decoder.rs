@@ -315,64 +315,149 @@ fn add_in_place(x: &mut [f32], y: &[f32]) {
     }
 }
 
+/// One row of a forward pass: a token of sequence `sequence` at `position`.
+#[derive(Clone, Copy)]
+struct Row {
+    sequence: usize,
+    position: usize,
+}
+
+/// Runs block `index` over `rows` (their activations in `x`), appending each
+/// row's key and value to its sequence's cache first.
+fn block(
+    weights: &Weights,
+    index: usize,
+    caches: &mut [&mut Vec<LayerCache>],
+    rows: &[Row],
+    x: &mut [f32],
+) {
+    let shape = &weights.shape;
+    let layer = &weights.layers[index];
+    let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
+    let tokens = rows.len();
+    let kv_width = kv_heads * head_dim;
+
+    let mut h = x.to_vec();
+    rms_norm(&mut h, &layer.attention_norm, shape.eps);
+    let [mut q, mut k, v]: [Vec<f32>; 3] =
+        QMatrix::matmul_each(&[&layer.q, &layer.k, &layer.v], &h, tokens)
+            .try_into()
+            .expect("three results");
+    if let Some((q_norm, k_norm)) = &layer.qk_norms {
+        rms_norm(&mut q, q_norm, shape.eps);
+        rms_norm(&mut k, k_norm, shape.eps);
+    }
+    for (row, (q_row, k_row)) in rows.iter().zip(
+        q.chunks_exact_mut(heads * head_dim)
+            .zip(k.chunks_exact_mut(kv_width)),
+    ) {
+        for head in q_row.chunks_exact_mut(head_dim) {
+            layer.rotary.apply(head, row.position);
+        }
+        for head in k_row.chunks_exact_mut(head_dim) {
+            layer.rotary.apply(head, row.position);
+        }
+    }
+    for (t, row) in rows.iter().enumerate() {
+        let cache = &mut caches[row.sequence][index];
+        cache.keys.truncate(row.position * kv_width);
+        cache.values.truncate(row.position * kv_width);
+        cache
+            .keys
+            .extend_from_slice(&k[t * kv_width..(t + 1) * kv_width]);
+        cache
+            .values
+            .extend_from_slice(&v[t * kv_width..(t + 1) * kv_width]);
+    }
+
+    let layer_caches: Vec<&LayerCache> = caches.iter().map(|c| &c[index]).collect();
+    let attended = attend(&q, &layer_caches, shape, layer.window, rows);
+    let mut h = layer.attention_output.matmul(&attended, tokens);
+    if let Some(norm) = &layer.post_attention_norm {
+        rms_norm(&mut h, norm, shape.eps);
+    }
+    add_in_place(x, &h);
+
+    let mut h = x.to_vec();
+    rms_norm(&mut h, &layer.mlp_norm, shape.eps);
+    let [mut gate, up]: [Vec<f32>; 2] = QMatrix::matmul_each(&[&layer.gate, &layer.up], &h, tokens)
+        .try_into()
+        .expect("two results");
+    for (g, u) in gate.iter_mut().zip(&up) {
+        *g = activate(shape.activation, *g) * u;
+    }
+    let mut h = layer.down.matmul(&gate, tokens);
+    if let Some(norm) = &layer.post_mlp_norm {
+        rms_norm(&mut h, norm, shape.eps);
+    }
+    add_in_place(x, &h);
+}
+
+/// Runs `tokens` (row `r` is `rows[r]`) through the whole model and returns
+/// the logits after each row listed in `wanted`.
+fn forward_rows(
+    weights: &Weights,
+    caches: &mut [&mut Vec<LayerCache>],
+    tokens: &[u32],
+    rows: &[Row],
+    wanted: &[usize],
+) -> candle_core::Result<Vec<Vec<f32>>> {
+    let shape = &weights.shape;
+    let vocab = weights.embedding.rows();
+    let mut x = Vec::with_capacity(tokens.len() * shape.hidden);
+    for (&token, row) in tokens.iter().zip(rows) {
+        if token as usize >= vocab {
+            candle_core::bail!("token id {token} is outside the vocabulary of {vocab}");
+        }
+        if row.position >= shape.context_length {
+            candle_core::bail!(
+                "position {} is outside the context of {}",
+                row.position,
+                shape.context_length
+            );
+        }
+        let mut embedded = weights.embedding.row(token as usize);
+        if let Some(scale) = shape.embedding_scale {
+            embedded.iter_mut().for_each(|v| *v *= scale);
+        }
+        x.extend_from_slice(&embedded);
+    }
+    for index in 0..weights.layers.len() {
+        block(weights, index, caches, rows, &mut x);
+    }
+    let mut last: Vec<f32> = wanted
+        .iter()
+        .flat_map(|&r| x[r * shape.hidden..(r + 1) * shape.hidden].iter().copied())
+        .collect();
+    rms_norm(&mut last, &weights.final_norm, shape.eps);
+    let head = weights.output.as_ref().unwrap_or(&weights.embedding);
+    let logits = head.matmul(&last, wanted.len());
+    Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
+}
+
 impl Decoder {
-    /// Runs one block over `tokens` positions starting at `start`.
-    fn block(&mut self, index: usize, x: &mut [f32], tokens: usize, start: usize) {
-        let weights = self.weights.clone();
-        let shape = &weights.shape;
-        let layer = &weights.layers[index];
-        let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
-
-        let mut h = x.to_vec();
-        rms_norm(&mut h, &layer.attention_norm, shape.eps);
-        let [mut q, mut k, v]: [Vec<f32>; 3] =
-            QMatrix::matmul_each(&[&layer.q, &layer.k, &layer.v], &h, tokens)
-                .try_into()
-                .expect("three results");
-        if let Some((q_norm, k_norm)) = &layer.qk_norms {
-            rms_norm(&mut q, q_norm, shape.eps);
-            rms_norm(&mut k, k_norm, shape.eps);
+    /// One next token for each decoder in one pass: `tokens[i]` at
+    /// `positions[i]` of `decoders[i]`. Each row is computed exactly as a
+    /// lone [`LanguageModel::forward`] would compute it, so batching changes
+    /// no bit; the weights are read once for the whole batch.
+    pub fn forward_batch(
+        decoders: &mut [&mut Decoder],
+        tokens: &[u32],
+        positions: &[usize],
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
+        let weights = decoders[0].weights.clone();
+        if decoders.iter().any(|d| !Arc::ptr_eq(&d.weights, &weights)) {
+            candle_core::bail!("a batch must share one model's weights");
         }
-        for (t, (q_row, k_row)) in q
-            .chunks_exact_mut(heads * head_dim)
-            .zip(k.chunks_exact_mut(kv_heads * head_dim))
+        let rows: Vec<Row> = positions
+            .iter()
             .enumerate()
-        {
-            for head in q_row.chunks_exact_mut(head_dim) {
-                layer.rotary.apply(head, start + t);
-            }
-            for head in k_row.chunks_exact_mut(head_dim) {
-                layer.rotary.apply(head, start + t);
-            }
-        }
-        let cache = &mut self.cache[index];
-        let kept = start * kv_heads * head_dim;
-        cache.keys.truncate(kept);
-        cache.values.truncate(kept);
-        cache.keys.extend_from_slice(&k);
-        cache.values.extend_from_slice(&v);
-
-        let attended = attend(&q, cache, shape, layer.window, tokens, start);
-        let mut h = layer.attention_output.matmul(&attended, tokens);
-        if let Some(norm) = &layer.post_attention_norm {
-            rms_norm(&mut h, norm, shape.eps);
-        }
-        add_in_place(x, &h);
-
-        let mut h = x.to_vec();
-        rms_norm(&mut h, &layer.mlp_norm, shape.eps);
-        let [mut gate, up]: [Vec<f32>; 2] =
-            QMatrix::matmul_each(&[&layer.gate, &layer.up], &h, tokens)
-                .try_into()
-                .expect("two results");
-        for (g, u) in gate.iter_mut().zip(&up) {
-            *g = activate(shape.activation, *g) * u;
-        }
-        let mut h = layer.down.matmul(&gate, tokens);
-        if let Some(norm) = &layer.post_mlp_norm {
-            rms_norm(&mut h, norm, shape.eps);
-        }
-        add_in_place(x, &h);
+            .map(|(sequence, &position)| Row { sequence, position })
+            .collect();
+        let mut caches: Vec<&mut Vec<LayerCache>> =
+            decoders.iter_mut().map(|d| &mut d.cache).collect();
+        let wanted: Vec<usize> = (0..rows.len()).collect();
+        forward_rows(&weights, &mut caches, tokens, &rows, &wanted)
     }
 }
 
@@ -386,26 +471,26 @@ fn activate(activation: Activation, x: f32) -> f32 {
     }
 }
 
-/// Causal (and, with `window`, sliding-window) attention of `tokens` queries
-/// at positions `start..` over the cached keys and values. Returns
-/// `tokens × heads·head_dim` values.
+/// Causal (and, with `window`, sliding-window) attention of each row's
+/// query over its own sequence's cached keys and values. Returns
+/// `rows × heads·head_dim` values.
 fn attend(
     q: &[f32],
-    cache: &LayerCache,
+    caches: &[&LayerCache],
     shape: &Shape,
     window: Option<usize>,
-    tokens: usize,
-    start: usize,
+    rows: &[Row],
 ) -> Vec<f32> {
     let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
     let groups = heads / kv_heads;
     let kv_width = kv_heads * head_dim;
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut out = vec![0f32; tokens * heads * head_dim];
+    let mut out = vec![0f32; rows.len() * heads * head_dim];
     let attend_head = |(index, out): (usize, &mut [f32])| {
-        let (t, head) = (index / heads, index % heads);
+        let (row, head) = (rows[index / heads], index % heads);
+        let cache = caches[row.sequence];
         let query = &q[index * head_dim..(index + 1) * head_dim];
-        let position = start + t;
+        let position = row.position;
         let first = window.map_or(0, |w| (position + 1).saturating_sub(w));
         let kv_offset = (head / groups) * head_dim;
         let key_at = |j: usize| &cache.keys[j * kv_width + kv_offset..][..head_dim];
@@ -425,7 +510,7 @@ fn attend(
         }
     };
     // One query's heads are too little work to share out between threads.
-    if tokens == 1 {
+    if rows.len() == 1 {
         out.chunks_mut(head_dim).enumerate().for_each(attend_head);
     } else {
         out.par_chunks_mut(head_dim)
@@ -438,33 +523,26 @@ fn attend(
 impl LanguageModel for Decoder {
     fn forward(&mut self, tokens: &[u32], start: usize) -> candle_core::Result<Vec<f32>> {
         let weights = self.weights.clone();
-        let shape = &weights.shape;
-        let vocab = weights.embedding.rows();
-        if tokens.is_empty() || start + tokens.len() > shape.context_length {
+        if tokens.is_empty() || start + tokens.len() > weights.shape.context_length {
             candle_core::bail!(
                 "{} tokens at position {start} do not fit the context of {}",
                 tokens.len(),
-                shape.context_length
+                weights.shape.context_length
             );
         }
-        let mut x = Vec::with_capacity(tokens.len() * shape.hidden);
-        for &token in tokens {
-            if token as usize >= vocab {
-                candle_core::bail!("token id {token} is outside the vocabulary of {vocab}");
-            }
-            let mut row = weights.embedding.row(token as usize);
-            if let Some(scale) = shape.embedding_scale {
-                row.iter_mut().for_each(|v| *v *= scale);
-            }
-            x.extend_from_slice(&row);
-        }
-        for index in 0..weights.layers.len() {
-            self.block(index, &mut x, tokens.len(), start);
-        }
-        let mut last = x[(tokens.len() - 1) * shape.hidden..].to_vec();
-        rms_norm(&mut last, &weights.final_norm, shape.eps);
-        let head = weights.output.as_ref().unwrap_or(&weights.embedding);
-        Ok(head.matmul(&last, 1))
+        let rows: Vec<Row> = (0..tokens.len())
+            .map(|t| Row {
+                sequence: 0,
+                position: start + t,
+            })
+            .collect();
+        let mut caches = [&mut self.cache];
+        let mut logits = forward_rows(&weights, &mut caches, tokens, &rows, &[tokens.len() - 1])?;
+        Ok(logits.remove(0))
+    }
+
+    fn as_decoder(&mut self) -> Option<&mut Decoder> {
+        Some(self)
     }
 
     fn context_length(&self) -> usize {

@@ -2,7 +2,7 @@
 //! the architecture, and [`LoadedModel`], which bundles a model with its
 //! tokenizer and prompt format, all read from one GGUF file.
 
-mod decoder;
+pub mod decoder;
 mod gemma3;
 mod llama;
 pub mod quant;
@@ -36,6 +36,34 @@ pub trait LanguageModel {
     /// included). Weights and cached tensors are reference-counted, so this
     /// is cheap: a prompt is prefilled once and each sample decodes from a fork.
     fn fork(&self) -> Box<dyn LanguageModel>;
+
+    /// This model as detprob's own decoder, which can run several forks in
+    /// one batch ([`forward_batch`]); `None` for the candle engine.
+    fn as_decoder(&mut self) -> Option<&mut decoder::Decoder> {
+        None
+    }
+}
+
+/// The next-token logits of several forks of one model, each fed one token
+/// at its own position: in one batched pass when the engine supports it
+/// (the results are bitwise those of one `forward` each), else one by one.
+pub fn forward_batch(
+    models: &mut [&mut Box<dyn LanguageModel>],
+    tokens: &[u32],
+    positions: &[usize],
+) -> candle_core::Result<Vec<Vec<f32>>> {
+    if models.iter_mut().all(|m| m.as_decoder().is_some()) && models.len() > 1 {
+        let mut decoders: Vec<&mut decoder::Decoder> = models
+            .iter_mut()
+            .map(|m| m.as_decoder().expect("checked above"))
+            .collect();
+        return decoder::Decoder::forward_batch(&mut decoders, tokens, positions);
+    }
+    models
+        .iter_mut()
+        .zip(tokens.iter().zip(positions))
+        .map(|(m, (&t, &p))| m.forward(&[t], p))
+        .collect()
 }
 
 /// Which code runs the forward pass.
