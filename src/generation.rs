@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
@@ -165,13 +166,23 @@ impl Prefilled {
         let mut logits: Vec<Vec<f32>> = settings.iter().map(|_| self.logits.clone()).collect();
         let mut running: Vec<bool> = vec![true; settings.len()];
         loop {
+            // Each completion samples from its own logits with its own
+            // sampler: independent work, shared out between threads.
+            let sampled: Vec<Option<u32>> = states
+                .par_iter_mut()
+                .zip(logits.par_iter_mut())
+                .zip(running.par_iter())
+                .map(|((state, logits), &running)| {
+                    running
+                        .then(|| state.advance(logits, tokenizer, context))
+                        .flatten()
+                })
+                .collect();
             let mut fed = Vec::new();
-            for (i, state) in states.iter_mut().enumerate() {
-                if running[i] {
-                    match state.advance(&mut logits[i], tokenizer, context) {
-                        Some(token) => fed.push((i, token, state.position)),
-                        None => running[i] = false,
-                    }
+            for (i, token) in sampled.into_iter().enumerate() {
+                match token {
+                    Some(token) => fed.push((i, token, states[i].position)),
+                    None => running[i] = false,
                 }
             }
             if fed.is_empty() {

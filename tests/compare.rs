@@ -346,7 +346,7 @@ fn bad_compare_input_is_a_one_line_error() {
     let huge = format!("What is {}?", "1 + ".repeat(5000) + "1");
     assert_input_error(
         &["compare", "--temperatures", "0", "--seeds", "1", &huge],
-        "context holds 4096",
+        "context holds 8192",
     );
 
     let dir = tempfile::tempdir().unwrap();

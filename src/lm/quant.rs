@@ -215,14 +215,16 @@ impl QMatrix {
             let matrix = matrices[m];
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
                 let row = first + i;
-                for (t, value) in row_out.iter_mut().enumerate() {
-                    *value = match &matrix.codes {
-                        Codes::Dense(values) => dense_dot(
-                            &values[row * cols..(row + 1) * cols],
-                            &x[t * cols..(t + 1) * cols],
-                        ),
-                        _ => matrix.dot(kernel, row, &quantized[t]),
-                    };
+                match &matrix.codes {
+                    Codes::Dense(values) => {
+                        for (t, value) in row_out.iter_mut().enumerate() {
+                            *value = dense_dot(
+                                &values[row * cols..(row + 1) * cols],
+                                &x[t * cols..(t + 1) * cols],
+                            );
+                        }
+                    }
+                    _ => matrix.dot_each(kernel, row, &quantized, row_out),
                 }
             }
         });
@@ -242,6 +244,49 @@ impl QMatrix {
                 out
             })
             .collect()
+    }
+
+    /// Dot products of weight row `row` with each activation row: four at a
+    /// time where the kernel allows (the weights are unpacked once for the
+    /// four), each bitwise equal to [`QMatrix::dot`] on its own.
+    fn dot_each(&self, kernel: Kernel, row: usize, xs: &[QuantizedRow], out: &mut [f32]) {
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Kernel::Avx2 {
+            let blocks = self.cols / BLOCK;
+            let range = row * blocks..(row + 1) * blocks;
+            while done + 4 <= xs.len() {
+                let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
+                // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
+                let values = match &self.codes {
+                    Codes::Nibbles {
+                        codes,
+                        scales,
+                        offsets,
+                    } => unsafe {
+                        avx2::nibbles_dot4(
+                            &codes[range.start * 16..range.end * 16],
+                            &scales[range.clone()],
+                            &offsets[range.clone()],
+                            four,
+                        )
+                    },
+                    Codes::Bytes { codes, scales } => unsafe {
+                        avx2::bytes_dot4(
+                            &codes[range.start * BLOCK..range.end * BLOCK],
+                            &scales[2 * range.start..2 * range.end],
+                            four,
+                        )
+                    },
+                    Codes::Dense(_) => unreachable!("dense rows use f32 activations"),
+                };
+                out[done..done + 4].copy_from_slice(&values);
+                done += 4;
+            }
+        }
+        for t in done..xs.len() {
+            out[t] = self.dot(kernel, row, &xs[t]);
+        }
     }
 
     /// Dot product of weight row `row` with a quantized activation row.
@@ -620,6 +665,77 @@ mod avx2 {
         horizontal_sum(acc) + super::portable::offset_term(offsets, &x.sums)
     }
 
+    /// [`nibbles_dot`] for four activation rows at once: the same
+    /// instructions per row in the same order, so the same bits.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA; slices as [`super::QMatrix::dot`] cuts them.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn nibbles_dot4(
+        codes: &[u8],
+        scales: &[f32],
+        offsets: &[f32],
+        xs: [&QuantizedRow; 4],
+    ) -> [f32; 4] {
+        let blocks = scales.len();
+        assert!(codes.len() == 16 * blocks);
+        assert!(xs.iter().all(|x| x.codes.len() == BLOCK * blocks));
+        let low_mask = _mm_set1_epi8(0x0F);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for b in 0..blocks {
+            // SAFETY: the asserts above keep every load inside the slices.
+            let packed = unsafe { _mm_loadu_si128(codes.as_ptr().add(16 * b) as *const __m128i) };
+            let low = _mm_and_si128(packed, low_mask);
+            let high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
+            let weights = _mm256_set_m128i(high, low);
+            for k in 0..4 {
+                // SAFETY: as above.
+                let x = unsafe {
+                    _mm256_loadu_si256(xs[k].codes.as_ptr().add(BLOCK * b) as *const __m256i)
+                };
+                let pairs = _mm256_maddubs_epi16(weights, x);
+                let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+                let scale = _mm256_set1_ps(scales[b] * xs[k].scales[b]);
+                acc[k] = _mm256_fmadd_ps(sums, scale, acc[k]);
+            }
+        }
+        std::array::from_fn(|k| {
+            horizontal_sum(acc[k]) + super::portable::offset_term(offsets, &xs[k].sums)
+        })
+    }
+
+    /// [`bytes_dot`] for four activation rows at once (same bits per row).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA; slices as [`super::QMatrix::dot`] cuts them.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn bytes_dot4(codes: &[i8], scales: &[f32], xs: [&QuantizedRow; 4]) -> [f32; 4] {
+        let blocks = scales.len() / 2;
+        assert!(codes.len() == BLOCK * blocks && scales.len() == 2 * blocks);
+        assert!(xs.iter().all(|x| x.codes.len() == BLOCK * blocks));
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for b in 0..blocks {
+            // SAFETY: the asserts above keep every load inside the slices.
+            let ws = unsafe { _mm256_loadu_si256(codes.as_ptr().add(BLOCK * b) as *const __m256i) };
+            let magnitudes = _mm256_sign_epi8(ws, ws);
+            let halves =
+                _mm256_set_m128(_mm_set1_ps(scales[2 * b + 1]), _mm_set1_ps(scales[2 * b]));
+            for k in 0..4 {
+                // SAFETY: as above.
+                let x = unsafe {
+                    _mm256_loadu_si256(xs[k].codes.as_ptr().add(BLOCK * b) as *const __m256i)
+                };
+                let pairs = _mm256_maddubs_epi16(magnitudes, _mm256_sign_epi8(x, ws));
+                let sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+                let scale = _mm256_mul_ps(halves, _mm256_set1_ps(xs[k].scales[b]));
+                acc[k] = _mm256_fmadd_ps(sums, scale, acc[k]);
+            }
+        }
+        std::array::from_fn(|k| horizontal_sum(acc[k]))
+    }
+
     /// # Safety
     /// The CPU must support AVX2 and FMA; slices as [`super::QMatrix::dot`] cuts them.
     #[target_feature(enable = "avx2,fma")]
@@ -755,12 +871,13 @@ mod tests {
     #[test]
     fn kernels_agree_and_batching_changes_nothing() {
         let (rows, cols) = (20, 256);
-        let x = values(4 * cols, 5);
+        let x = values(6 * cols, 5);
         for dtype in TYPES {
             let (q, _) = quantized(dtype, rows, cols);
             let matrix = QMatrix::from_qtensor(&q).unwrap();
-            let batch = matrix.matmul(&x, 4);
-            for t in 0..4 {
+            // Six tokens: one group of four and two alone.
+            let batch = matrix.matmul(&x, 6);
+            for t in 0..6 {
                 let alone = matrix.matmul(&x[t * cols..(t + 1) * cols], 1);
                 assert_eq!(
                     alone,
