@@ -221,19 +221,16 @@ impl Decoder {
         };
 
         let read = |gguf: &mut GgufFile| -> candle_core::Result<Weights> {
-            let mut tensor = |name: &str| -> candle_core::Result<QTensor> {
-                gguf.content.tensor(&mut gguf.reader, name, &Device::Cpu)
+            let embedding = QMatrix::read(gguf, "token_embd.weight")?;
+            let output = match gguf.content.tensor_infos.contains_key("output.weight") {
+                true => Some(QMatrix::read(gguf, "output.weight")?),
+                false => None,
             };
-            let embedding = QMatrix::from_qtensor(&tensor("token_embd.weight")?)?;
-            let output = match tensor("output.weight") {
-                Ok(separate) => Some(QMatrix::from_qtensor(&separate)?),
-                Err(_) => None,
-            };
-            let final_norm = vector(&tensor("output_norm.weight")?)?;
+            let final_norm = vector(gguf, "output_norm.weight")?;
             let mut blocks = Vec::with_capacity(layers);
             for layer in 0..layers {
-                let mut weight = |name: &str| tensor(&format!("blk.{layer}.{name}.weight"));
-                let mut matrix = |name: &str| QMatrix::from_qtensor(&weight(name)?);
+                let name = |n: &str| format!("blk.{layer}.{n}.weight");
+                let mut matrix = |n: &str| QMatrix::read(gguf, &name(n));
                 let q = matrix("attn_q")?;
                 let k = matrix("attn_k")?;
                 let v = matrix("attn_v")?;
@@ -241,7 +238,7 @@ impl Decoder {
                 let gate = matrix("ffn_gate")?;
                 let up = matrix("ffn_up")?;
                 let down = matrix("ffn_down")?;
-                let mut norm = |name: &str| vector(&weight(name)?);
+                let mut norm = |n: &str| vector(gguf, &name(n));
                 let is_global = !gemma || (layer + 1) % GEMMA_GLOBAL_EVERY == 0;
                 blocks.push(Layer {
                     attention_norm: norm("attn_norm")?,
@@ -292,7 +289,9 @@ impl Weights {
     }
 }
 
-fn vector(tensor: &QTensor) -> candle_core::Result<Vec<f32>> {
+/// A 1-D tensor (a norm's weights) as f32 values.
+fn vector(gguf: &mut GgufFile, name: &str) -> candle_core::Result<Vec<f32>> {
+    let tensor: QTensor = gguf.content.tensor(&mut gguf.reader, name, &Device::Cpu)?;
     tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()
 }
 

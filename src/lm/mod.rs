@@ -142,7 +142,17 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
     let path = choice.local_path()?;
     let started = Instant::now();
     let mut gguf = GgufFile::open(&path)?;
-    let tokenizer = TextTokenizer::from_gguf(&gguf)?;
+    // The tokenizer (Gemma's 262k-token vocabulary takes most of a second)
+    // is built on a second handle while this thread reads the weights.
+    let (tokenizer, model) = std::thread::scope(|scope| {
+        let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&GgufFile::open(&path)?));
+        let model = load_weights(&mut gguf, engine);
+        let tokenizer = tokenizer
+            .join()
+            .expect("the tokenizer thread does not panic");
+        (tokenizer, model)
+    });
+    let (tokenizer, model) = (tokenizer?, model?);
     let prompt_format = PromptFormat::from_gguf(&gguf);
     let name = gguf
         .optional_str("general.name")
@@ -156,14 +166,6 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         .values()
         .map(|t| t.shape.elem_count() as u64)
         .sum();
-    let device = Device::Cpu;
-    let model: Box<dyn LanguageModel> = match (engine, gguf.architecture) {
-        (Engine::Detprob, _) => Box::new(decoder::Decoder::load(&mut gguf)?),
-        (Engine::Candle, Architecture::Llama) => Box::new(llama::Llama::load(&mut gguf, &device)?),
-        (Engine::Candle, Architecture::Gemma3) => {
-            Box::new(gemma3::Gemma3::load(&mut gguf, &device)?)
-        }
-    };
     let info = ModelInfo {
         alias: choice.spec().map(|s| s.alias.to_string()),
         name,
@@ -184,6 +186,16 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         tokenizer,
         prompt_format,
         info,
+    })
+}
+
+/// Reads the weights for `engine`.
+fn load_weights(gguf: &mut GgufFile, engine: Engine) -> Result<Box<dyn LanguageModel>, InputError> {
+    let device = Device::Cpu;
+    Ok(match (engine, gguf.architecture) {
+        (Engine::Detprob, _) => Box::new(decoder::Decoder::load(gguf)?),
+        (Engine::Candle, Architecture::Llama) => Box::new(llama::Llama::load(gguf, &device)?),
+        (Engine::Candle, Architecture::Gemma3) => Box::new(gemma3::Gemma3::load(gguf, &device)?),
     })
 }
 

@@ -23,10 +23,14 @@
 //! the other tokens in the batch, so results are bitwise reproducible on a
 //! given kind of CPU.
 
+use std::io::{Read, Seek, SeekFrom};
+
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::Device;
 use half::f16;
 use rayon::prelude::*;
+
+use crate::gguf::GgufFile;
 
 /// Weights per block in the repacked layouts (and per activation block).
 pub const BLOCK: usize = 32;
@@ -103,16 +107,44 @@ impl QMatrix {
     pub fn from_qtensor(tensor: &QTensor) -> candle_core::Result<Self> {
         let (rows, cols) = tensor.shape().dims2()?;
         let source = tensor.dtype();
-        let codes = if cols.is_multiple_of(256) || cols.is_multiple_of(BLOCK) {
+        let codes = if repackable(source, rows, cols) {
             let data = tensor.data()?;
-            repack(source, &data, rows * cols)
+            let (bytes, per_block) = block_layout(source).expect("repackable");
+            if data.len() != rows * cols / per_block * bytes {
+                candle_core::bail!(
+                    "tensor data has {} bytes, expected {}",
+                    data.len(),
+                    rows * cols / per_block * bytes
+                );
+            }
+            repack(source, rows * cols, &mut &data[..])?
         } else {
-            None
+            Codes::Dense(tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?)
         };
-        let codes = match codes {
-            Some(codes) => codes,
-            None => Codes::Dense(tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?),
+        Ok(Self {
+            rows,
+            cols,
+            codes,
+            source,
+        })
+    }
+
+    /// Reads tensor `name` from a GGUF file and repacks it block by block as
+    /// it is read (candle reads other types and the file's layout).
+    pub fn read(gguf: &mut GgufFile, name: &str) -> candle_core::Result<Self> {
+        let info = match gguf.content.tensor_infos.get(name) {
+            Some(info) => info,
+            None => candle_core::bail!("cannot find tensor info for {name}"),
         };
+        let (rows, cols) = info.shape.dims2()?;
+        let source = info.ggml_dtype;
+        if !repackable(source, rows, cols) {
+            let tensor = gguf.content.tensor(&mut gguf.reader, name, &Device::Cpu)?;
+            return Self::from_qtensor(&tensor);
+        }
+        let start = gguf.content.tensor_data_offset + info.offset;
+        gguf.reader.seek(SeekFrom::Start(start))?;
+        let codes = repack(source, rows * cols, &mut gguf.reader)?;
         Ok(Self {
             rows,
             cols,
@@ -391,23 +423,27 @@ struct Block {
     offset: Option<f32>,
 }
 
-/// Repacks `data` (GGUF blocks of `dtype`) into a kernel layout, or `None`
-/// when the type has no lossless repacking here.
-fn repack(dtype: GgmlDType, data: &[u8], elements: usize) -> Option<Codes> {
-    let (bytes_per_block, values_per_block) = match dtype {
-        GgmlDType::Q4_0 => (18, 32),
-        GgmlDType::Q4_1 => (20, 32),
-        GgmlDType::Q5_0 => (22, 32),
-        GgmlDType::Q8_0 => (34, 32),
-        GgmlDType::Q4K => (144, 256),
-        GgmlDType::Q6K => (210, 256),
-        _ => return None,
-    };
-    if !elements.is_multiple_of(values_per_block)
-        || data.len() != elements / values_per_block * bytes_per_block
-    {
-        return None;
+/// Bytes and weights per GGUF block of the types that repack losslessly.
+fn block_layout(dtype: GgmlDType) -> Option<(usize, usize)> {
+    match dtype {
+        GgmlDType::Q4_0 => Some((18, 32)),
+        GgmlDType::Q4_1 => Some((20, 32)),
+        GgmlDType::Q5_0 => Some((22, 32)),
+        GgmlDType::Q8_0 => Some((34, 32)),
+        GgmlDType::Q4K => Some((144, 256)),
+        GgmlDType::Q6K => Some((210, 256)),
+        _ => None,
     }
+}
+
+/// GGUF blocks read from the source at a time while repacking.
+const REPACK_CHUNK_BLOCKS: usize = 4096;
+
+/// Repacks `elements` weights of `dtype` (a type [`block_layout`] knows, a
+/// whole number of blocks) read from `source`, a chunk at a time, so the raw
+/// tensor is never held in memory whole.
+fn repack(dtype: GgmlDType, elements: usize, source: &mut dyn Read) -> std::io::Result<Codes> {
+    let (bytes_per_block, values_per_block) = block_layout(dtype).expect("caller checked the type");
     let nibbles = matches!(dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K);
     let blocks = elements / BLOCK;
     let mut codes_u8 = Vec::with_capacity(if nibbles { elements / 2 } else { 0 });
@@ -426,18 +462,26 @@ fn repack(dtype: GgmlDType, data: &[u8], elements: usize) -> Option<Codes> {
             scales.extend_from_slice(&block.scales);
         }
     };
-    for raw in data.chunks_exact(bytes_per_block) {
-        match dtype {
-            GgmlDType::Q4_0 => push(decode_q4_0(raw)),
-            GgmlDType::Q4_1 => push(decode_q4_1(raw)),
-            GgmlDType::Q5_0 => push(decode_q5_0(raw)),
-            GgmlDType::Q8_0 => push(decode_q8_0(raw)),
-            GgmlDType::Q4K => decode_q4k(raw).into_iter().for_each(&mut push),
-            GgmlDType::Q6K => decode_q6k(raw).into_iter().for_each(&mut push),
-            _ => unreachable!("filtered above"),
+    let mut remaining = elements / values_per_block;
+    let mut buffer = vec![0u8; REPACK_CHUNK_BLOCKS.min(remaining) * bytes_per_block];
+    while remaining > 0 {
+        let count = REPACK_CHUNK_BLOCKS.min(remaining);
+        let chunk = &mut buffer[..count * bytes_per_block];
+        source.read_exact(chunk)?;
+        for raw in chunk.chunks_exact(bytes_per_block) {
+            match dtype {
+                GgmlDType::Q4_0 => push(decode_q4_0(raw)),
+                GgmlDType::Q4_1 => push(decode_q4_1(raw)),
+                GgmlDType::Q5_0 => push(decode_q5_0(raw)),
+                GgmlDType::Q8_0 => push(decode_q8_0(raw)),
+                GgmlDType::Q4K => decode_q4k(raw).into_iter().for_each(&mut push),
+                GgmlDType::Q6K => decode_q6k(raw).into_iter().for_each(&mut push),
+                _ => unreachable!("block_layout filtered the type"),
+            }
         }
+        remaining -= count;
     }
-    Some(if nibbles {
+    Ok(if nibbles {
         Codes::Nibbles {
             codes: codes_u8,
             scales,
@@ -448,6 +492,13 @@ fn repack(dtype: GgmlDType, data: &[u8], elements: usize) -> Option<Codes> {
             codes: codes_i8,
             scales,
         }
+    })
+}
+
+/// Whether `dtype` weights of shape `(rows, cols)` repack into a kernel layout.
+fn repackable(dtype: GgmlDType, rows: usize, cols: usize) -> bool {
+    block_layout(dtype).is_some_and(|(_, per_block)| {
+        cols.is_multiple_of(BLOCK) && (rows * cols).is_multiple_of(per_block)
     })
 }
 
