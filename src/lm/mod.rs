@@ -142,17 +142,6 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
     let path = choice.local_path()?;
     let started = Instant::now();
     let mut gguf = GgufFile::open(&path)?;
-    // The tokenizer (Gemma's 262k-token vocabulary takes most of a second)
-    // is built on a second handle while this thread reads the weights.
-    let (tokenizer, model) = std::thread::scope(|scope| {
-        let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&GgufFile::open(&path)?));
-        let model = load_weights(&mut gguf, engine);
-        let tokenizer = tokenizer
-            .join()
-            .expect("the tokenizer thread does not panic");
-        (tokenizer, model)
-    });
-    let (tokenizer, model) = (tokenizer?, model?);
     let prompt_format = PromptFormat::from_gguf(&gguf);
     let name = gguf
         .optional_str("general.name")
@@ -166,10 +155,25 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         .values()
         .map(|t| t.shape.elem_count() as u64)
         .sum();
+    let size_label = gguf.optional_str("general.size_label").map(str::to_string);
+    let architecture = gguf.architecture;
+    // Everything above is read before the weights: candle's llama loader
+    // takes the header's metadata with it.
+    // The tokenizer (Gemma's 262k-token vocabulary takes most of a second)
+    // is built on a second handle while this thread reads the weights.
+    let (tokenizer, model) = std::thread::scope(|scope| {
+        let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&GgufFile::open(&path)?));
+        let model = load_weights(&mut gguf, engine);
+        let tokenizer = tokenizer
+            .join()
+            .expect("the tokenizer thread does not panic");
+        (tokenizer, model)
+    });
+    let (tokenizer, model) = (tokenizer?, model?);
     let info = ModelInfo {
         alias: choice.spec().map(|s| s.alias.to_string()),
         name,
-        architecture: gguf.architecture,
+        architecture,
         path,
         parameters,
         layers,
@@ -177,7 +181,7 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         vocab_size: tokenizer.vocab_size(),
         context_length: model.context_length(),
         tokenizer_fingerprint: tokenizer.fingerprint.clone(),
-        size_label: gguf.optional_str("general.size_label").map(str::to_string),
+        size_label,
         engine,
         load_seconds: started.elapsed().as_secs_f64(),
     };
