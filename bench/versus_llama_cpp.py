@@ -15,7 +15,8 @@ token ids, and measures:
 - load: reading the cached model (detprob: its own `load_seconds`, which
   includes building the tokenizer; llama.cpp: constructing `Llama`);
 - first token: process start to first token for detprob (`generate
-  --max-tokens 1`, whole process wall time);
+  --max-tokens 1`, whole process wall time, including a small Python
+  launcher's start-up);
 - prefill tokens/s over the ~100-token prompt;
 - decode tokens/s over 48 tokens (llama.cpp is fed the tokens detprob chose,
   one `eval` per token, so both do the same work; its Python loop adds a few
@@ -24,7 +25,8 @@ token ids, and measures:
   prompt. detprob: one `detprob sweep` process. llama.cpp: the prompt is
   evaluated once, its state saved, and each completion restores that state
   and evaluates 48 tokens (no sampling cost counted for llama.cpp);
-- detprob's peak RSS (from the kernel, per child process).
+- detprob's peak RSS during `generate` (from the kernel, for a process
+  started by a fresh, small interpreter).
 
 It prints medians over the rounds and the ratio detprob / llama.cpp.
 """
@@ -70,17 +72,27 @@ def install() -> None:
     )
 
 
+# Starts a command from a small, fresh interpreter and prints the command's
+# peak RSS: a child forked from this (large) process would be charged for
+# this process's pages before it execs.
+RSS_PROBE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_child(args: list[str], env: dict) -> tuple[str, float, int]:
     """Runs a command; returns stdout, wall seconds and peak RSS in bytes."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"failed: {' '.join(args)}")
-        out.seek(0)
-        return out.read().decode(), wall, usage.ru_maxrss * 1024
+    proc = subprocess.run([sys.executable, "-S", "-c", RSS_PROBE, *args],
+                          capture_output=True, env=env)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(args)}: {proc.stderr.decode()[-300:]}")
+    rss_kib = int(proc.stderr.decode().strip().splitlines()[-1])
+    return proc.stdout.decode(), wall, rss_kib * 1024
 
 
 def detprob_env() -> dict:

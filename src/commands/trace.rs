@@ -291,19 +291,6 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn first_difference_finds_the_first_differing_index() {
-        assert_eq!(first_difference(&[1, 2, 3], &[1, 2, 3]), None);
-        assert_eq!(first_difference(&[1, 2, 3], &[1, 5, 3]), Some(1));
-        assert_eq!(first_difference(&[1, 2], &[1, 2, 3]), Some(2));
-        assert_eq!(first_difference(&[], &[4]), Some(0));
-    }
-}
-
 /// What to trace.
 pub struct TraceRequest<'a> {
     pub prompt: &'a str,
@@ -367,4 +354,17 @@ pub fn report(loaded: &mut LoadedModel, request: &TraceRequest) -> anyhow::Resul
         },
     };
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_finds_the_first_differing_index() {
+        assert_eq!(first_difference(&[1, 2, 3], &[1, 2, 3]), None);
+        assert_eq!(first_difference(&[1, 2, 3], &[1, 5, 3]), Some(1));
+        assert_eq!(first_difference(&[1, 2], &[1, 2, 3]), Some(2));
+        assert_eq!(first_difference(&[], &[4]), Some(0));
+    }
 }

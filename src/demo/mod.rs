@@ -36,7 +36,7 @@ impl Lang {
     }
 
     /// Picks the text in this language.
-    pub fn pick<'a>(self, text: &'a Bilingual) -> &'a str {
+    pub fn pick(self, text: &Bilingual) -> &str {
         match self {
             Lang::En => &text.en,
             Lang::Zh => &text.zh,
@@ -424,7 +424,7 @@ pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

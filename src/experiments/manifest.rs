@@ -288,7 +288,7 @@ mod tests {
                     stop_at_newline: false,
                 },
                 tokens: vec![5, 6],
-                logprobs: vec![-0.1, -2.718281828459045],
+                logprobs: vec![-0.1, -2.5],
                 text: "ok".into(),
             }],
         }

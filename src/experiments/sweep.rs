@@ -343,11 +343,13 @@ pub struct SweepSummary {
     pub seconds: f64,
 }
 
+/// A summary group: input, temperature bits, top-k, top-p bits.
+type GroupKey = (String, u64, Option<usize>, Option<u64>);
+
 /// Groups rows by input and setting, in first-seen order.
 pub fn summarize(rows: &[SweepRow]) -> Vec<GroupSummary> {
-    let mut order: Vec<(String, u64, Option<usize>, Option<u64>)> = Vec::new();
-    let mut groups: BTreeMap<(String, u64, Option<usize>, Option<u64>), Vec<&SweepRow>> =
-        BTreeMap::new();
+    let mut order: Vec<GroupKey> = Vec::new();
+    let mut groups: BTreeMap<GroupKey, Vec<&SweepRow>> = BTreeMap::new();
     for row in rows {
         let key = (
             row.input.clone(),
