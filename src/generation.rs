@@ -299,7 +299,7 @@ impl<'a> Decoding<'a> {
             }
         }
         let sampled = self.sampler.sample(logits);
-        let piece = |id: u32| String::from_utf8_lossy(tokenizer.bytes_of(id)).into_owned();
+        let piece = |id: u32| tokenizer.piece(id);
         self.steps.push(Step {
             token: sampled.token,
             piece: piece(sampled.token),

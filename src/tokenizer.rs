@@ -215,11 +215,7 @@ impl TextTokenizer {
             bos,
             add_bos,
             stop_ids,
-            fingerprint: hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            fingerprint: crate::store::hex(&hasher.finalize()),
         })
     }
 
@@ -261,11 +257,16 @@ impl TextTokenizer {
             .unwrap_or(&[])
     }
 
+    /// One token's text: its bytes as UTF-8, invalid bytes replaced.
+    pub fn piece(&self, id: u32) -> String {
+        String::from_utf8_lossy(self.bytes_of(id)).into_owned()
+    }
+
     /// One token shown so a class can see it: spaces as `␣`, newlines as `↵`,
     /// tabs as `⇥`, bytes that are not whole UTF-8 characters as `<0xNN>`.
     pub fn visible_piece(&self, id: u32) -> String {
         if self.is_control(id) {
-            return String::from_utf8_lossy(self.bytes_of(id)).into_owned();
+            return self.piece(id);
         }
         visible(self.bytes_of(id))
     }

@@ -42,7 +42,7 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<String> {
         .into_iter()
         .map(|id| TokenPiece {
             id,
-            text: String::from_utf8_lossy(tokenizer.bytes_of(id)).into_owned(),
+            text: tokenizer.piece(id),
             visible: tokenizer.visible_piece(id),
         })
         .collect();

@@ -232,24 +232,13 @@ impl Manifest {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::hex(&Sha256::digest(bytes))
 }
 
-/// SHA-256 of a file, streamed.
+/// SHA-256 of a model file, as manifests record it.
 pub fn file_sha256(path: &Path) -> Result<String, InputError> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    crate::store::file_sha256(path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -87,8 +87,7 @@ pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<R
                 .zip(&run.tokens)
                 .take_while(|(a, b)| a == b)
                 .count();
-            let piece =
-                |id: u32| String::from_utf8_lossy(loaded.tokenizer.bytes_of(id)).into_owned();
+            let piece = |id: u32| loaded.tokenizer.piece(id);
             differences.push(Difference {
                 run: index,
                 step,

@@ -144,15 +144,14 @@ impl StagingWriter {
     }
 }
 
-/// Hashes `path` and compares it with the catalogue.
-pub fn verify_file(path: &Path, spec: &ModelSpec) -> Result<(), InputError> {
-    let mut file = File::open(path).map_err(io_error)?;
-    let progress = byte_progress(spec.size, "verifying");
+/// Streams `path` through SHA-256; returns its size and hex digest.
+pub fn hash_file(path: &Path, progress: &ProgressBar) -> std::io::Result<(u64, String)> {
+    let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buffer).map_err(io_error)?;
+        let n = file.read(&mut buffer)?;
         if n == 0 {
             break;
         }
@@ -161,7 +160,13 @@ pub fn verify_file(path: &Path, spec: &ModelSpec) -> Result<(), InputError> {
         progress.set_position(size);
     }
     progress.finish_and_clear();
-    let actual = hex(&hasher.finalize());
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Hashes `path` and compares it with the catalogue.
+pub fn verify_file(path: &Path, spec: &ModelSpec) -> Result<(), InputError> {
+    let progress = byte_progress(spec.size, "verifying");
+    let (size, actual) = hash_file(path, &progress).map_err(io_error)?;
     if size != spec.size || actual != spec.sha256 {
         return Err(InputError::ChecksumMismatch {
             what: path.display().to_string(),
@@ -242,7 +247,8 @@ pub fn byte_progress(total: u64, label: &str) -> ProgressBar {
     bar
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
 pub use catalog::{ModelSpec, DEFAULT_MODEL, MODELS};
+pub use install::hex;
 
 /// Environment variable overriding the cache directory.
 pub const CACHE_ENV: &str = "DETPROB_CACHE";
@@ -144,4 +145,9 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
         sha256: spec.sha256.to_string(),
         target,
     })
+}
+
+/// SHA-256 (hex) of any file, e.g. a `--model-file` recorded in a manifest.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    install::hash_file(path, &indicatif::ProgressBar::hidden()).map(|(_, sha)| sha)
 }
