@@ -12,7 +12,7 @@ use crate::comparison::{find_truth, parse_seeds, parse_temperatures, CompareInpu
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{
-    read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow, SweepSummary,
+    output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow, SweepSummary,
 };
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
@@ -114,11 +114,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
         .row_format
         .unwrap_or_else(|| RowFormat::for_path(&args.output));
     if args.output.exists() && !args.resume {
-        return Err(invalid(format!(
-            "{} already exists: add --resume to continue that sweep, or choose another --output",
-            args.output.display()
-        ))
-        .into());
+        return Err(output_exists(&args.output).into());
     }
 
     let choice = model_choice(&args.model)?;
@@ -174,16 +170,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
                     alternatives: 0,
                     stop_at_newline: input.task.is_some() && !args.ignore_eos,
                 };
-                let (t, k, p) = match sampling {
-                    Sampling::Greedy => (0.0, None, None),
-                    Sampling::Random {
-                        temperature,
-                        top_k,
-                        top_p,
-                        ..
-                    } => (*temperature, *top_k, *top_p),
-                };
-                let key = CellKey::new(&input.label, &model_label, t, k, p, seed, args.max_tokens);
+                let key = CellKey::of(&input.label, &model_label, &settings);
                 cells.push((index, settings, key));
             }
         }

@@ -111,8 +111,7 @@ pub fn run(
             let mut reports = Vec::new();
             for input in &scenario.inputs {
                 let rule = scenario
-                    .rule
-                    .or_else(|| rules::pick(input))
+                    .rule_for(input)
                     .expect("checked when the scenario was parsed");
                 let input = CompareInput {
                     text: input.clone(),
@@ -165,8 +164,7 @@ pub fn run(
             let mut reports = Vec::new();
             for input in &scenario.inputs {
                 let rule = scenario
-                    .rule
-                    .or_else(|| rules::pick(input))
+                    .rule_for(input)
                     .expect("checked when the scenario was parsed");
                 reports.push(crate::commands::repeat_report(
                     loaded,

@@ -171,6 +171,11 @@ fn rule_name<S: serde::Serializer>(
     serializer.serialize_str(rule.map_or("", |r| r.name()))
 }
 
+/// The named rule, else the one whose domain fits `input`.
+fn fitting_rule(named: Option<&'static dyn Rule>, input: &str) -> Option<&'static dyn Rule> {
+    named.or_else(|| rules::pick(input))
+}
+
 /// Line number (1-based) of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -234,7 +239,7 @@ impl Scenario {
         let rule = if matches!(raw.view, View::Compare | View::Repeat) {
             let mut chosen = rule;
             for input in &inputs {
-                let fits = rule.or_else(|| rules::pick(input));
+                let fits = fitting_rule(rule, input);
                 if fits.is_none() {
                     return Err(at(
                         raw.inputs.span().start,
@@ -292,6 +297,12 @@ impl Scenario {
             max_tokens: raw.max_tokens,
             point_out: raw.point_out,
         })
+    }
+
+    /// The rule that runs on `input`: the scenario's, else the one whose
+    /// domain fits (parsing checked that one does for compare and repeat).
+    pub fn rule_for(&self, input: &str) -> Option<&'static dyn Rule> {
+        fitting_rule(self.rule, input)
     }
 
     /// Reads a scenario file from disk.

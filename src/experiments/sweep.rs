@@ -96,15 +96,7 @@ impl SweepRow {
         truth: Option<&str>,
         correct: Option<bool>,
     ) -> Self {
-        let (temperature, top_k, top_p) = match settings.sampling {
-            Sampling::Greedy => (0.0, None, None),
-            Sampling::Random {
-                temperature,
-                top_k,
-                top_p,
-                ..
-            } => (temperature, top_k, top_p),
-        };
+        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
         let total: f64 = completion.steps.iter().map(|s| s.logprob).sum();
         let count = completion.steps.len().max(1) as f64;
         Self {
@@ -150,7 +142,34 @@ impl SweepRow {
     }
 }
 
+/// The sweep axes of a sampling mode: temperature, top-k and top-p.
+fn sampling_axes(sampling: &Sampling) -> (f64, Option<usize>, Option<f64>) {
+    match *sampling {
+        Sampling::Greedy => (0.0, None, None),
+        Sampling::Random {
+            temperature,
+            top_k,
+            top_p,
+            ..
+        } => (temperature, top_k, top_p),
+    }
+}
+
 impl CellKey {
+    /// The key of the cell that runs `settings` on `input`.
+    pub fn of(input: &str, model: &str, settings: &GenerationSettings) -> Self {
+        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
+        Self::new(
+            input,
+            model,
+            temperature,
+            top_k,
+            top_p,
+            settings.seed,
+            settings.max_tokens,
+        )
+    }
+
     /// The key of a planned cell.
     pub fn new(
         input: &str,
@@ -260,6 +279,14 @@ pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64),
     Ok((rows, complete.len() as u64))
 }
 
+/// The error for an output file that is already there.
+pub fn output_exists(path: &Path) -> InputError {
+    invalid(format!(
+        "{} already exists: add --resume to continue that sweep, or choose another --output",
+        path.display()
+    ))
+}
+
 impl RowWriter {
     /// Creates `path` (with a header for CSV); fails if it exists.
     pub fn create(path: &Path, format: RowFormat) -> Result<Self, InputError> {
@@ -268,10 +295,7 @@ impl RowWriter {
             .create_new(true)
             .open(path)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => invalid(format!(
-                    "{} already exists: add --resume to continue that sweep, or choose another --output",
-                    path.display()
-                )),
+                std::io::ErrorKind::AlreadyExists => output_exists(path),
                 _ => invalid(format!("cannot create {}: {e}", path.display())),
             })?;
         if format == RowFormat::Csv {
