@@ -54,6 +54,21 @@ enum Codes {
     Dense(Vec<f32>),
 }
 
+/// One weight row's slices of a [`Codes`] layout.
+#[derive(Clone, Copy)]
+enum RowCodes<'a> {
+    Nibbles {
+        codes: &'a [u8],
+        scales: &'a [f32],
+        offsets: &'a [f32],
+    },
+    Bytes {
+        codes: &'a [i8],
+        scales: &'a [f32],
+    },
+    Dense(&'a [f32]),
+}
+
 /// A `rows × cols` weight matrix ready for [`QMatrix::matmul`].
 #[derive(Clone)]
 pub struct QMatrix {
@@ -178,18 +193,15 @@ impl QMatrix {
 
     /// Row `row` as f32 values (an embedding lookup).
     pub fn row(&self, row: usize) -> Vec<f32> {
-        let blocks = self.cols / BLOCK;
-        let first = row * blocks;
-        match &self.codes {
-            Codes::Nibbles {
+        match self.row_codes(row) {
+            RowCodes::Nibbles {
                 codes,
                 scales,
                 offsets,
             } => {
                 let mut out = vec![0f32; self.cols];
-                for b in 0..blocks {
-                    let packed = &codes[(first + b) * 16..(first + b + 1) * 16];
-                    let (scale, offset) = (scales[first + b], offsets[first + b]);
+                for (b, packed) in codes.chunks_exact(16).enumerate() {
+                    let (scale, offset) = (scales[b], offsets[b]);
                     for (j, byte) in packed.iter().enumerate() {
                         out[b * BLOCK + j] = scale * (byte & 0xF) as f32 + offset;
                         out[b * BLOCK + j + 16] = scale * (byte >> 4) as f32 + offset;
@@ -197,12 +209,36 @@ impl QMatrix {
                 }
                 out
             }
-            Codes::Bytes { codes, scales } => codes[row * self.cols..(row + 1) * self.cols]
+            RowCodes::Bytes { codes, scales } => codes
                 .iter()
                 .enumerate()
-                .map(|(i, &q)| scales[2 * first + i / 16] * q as f32)
+                .map(|(i, &q)| scales[i / 16] * q as f32)
                 .collect(),
-            Codes::Dense(values) => values[row * self.cols..(row + 1) * self.cols].to_vec(),
+            RowCodes::Dense(values) => values.to_vec(),
+        }
+    }
+
+    /// Weight row `row`, cut out of the matrix's layout.
+    fn row_codes(&self, row: usize) -> RowCodes<'_> {
+        let blocks = self.cols / BLOCK;
+        let range = row * blocks..(row + 1) * blocks;
+        match &self.codes {
+            Codes::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => RowCodes::Nibbles {
+                codes: &codes[range.start * 16..range.end * 16],
+                scales: &scales[range.clone()],
+                offsets: &offsets[range],
+            },
+            Codes::Bytes { codes, scales } => RowCodes::Bytes {
+                codes: &codes[range.start * BLOCK..range.end * BLOCK],
+                scales: &scales[2 * range.start..2 * range.end],
+            },
+            Codes::Dense(values) => {
+                RowCodes::Dense(&values[row * self.cols..(row + 1) * self.cols])
+            }
         }
     }
 
@@ -247,13 +283,10 @@ impl QMatrix {
             let matrix = matrices[m];
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
                 let row = first + i;
-                match &matrix.codes {
-                    Codes::Dense(values) => {
-                        for (t, value) in row_out.iter_mut().enumerate() {
-                            *value = dense_dot(
-                                &values[row * cols..(row + 1) * cols],
-                                &x[t * cols..(t + 1) * cols],
-                            );
+                match matrix.row_codes(row) {
+                    RowCodes::Dense(weights) => {
+                        for (value, x) in row_out.iter_mut().zip(x.chunks_exact(cols)) {
+                            *value = dense_dot(weights, x);
                         }
                     }
                     _ => matrix.dot_each(kernel, row, &quantized, row_out),
@@ -285,32 +318,20 @@ impl QMatrix {
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
         if kernel == Kernel::Avx2 {
-            let blocks = self.cols / BLOCK;
-            let range = row * blocks..(row + 1) * blocks;
+            let codes = self.row_codes(row);
             while done + 4 <= xs.len() {
                 let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
                 // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-                let values = match &self.codes {
-                    Codes::Nibbles {
+                let values = match codes {
+                    RowCodes::Nibbles {
                         codes,
                         scales,
                         offsets,
-                    } => unsafe {
-                        avx2::nibbles_dot4(
-                            &codes[range.start * 16..range.end * 16],
-                            &scales[range.clone()],
-                            &offsets[range.clone()],
-                            four,
-                        )
+                    } => unsafe { avx2::nibbles_dot4(codes, scales, offsets, four) },
+                    RowCodes::Bytes { codes, scales } => unsafe {
+                        avx2::bytes_dot4(codes, scales, four)
                     },
-                    Codes::Bytes { codes, scales } => unsafe {
-                        avx2::bytes_dot4(
-                            &codes[range.start * BLOCK..range.end * BLOCK],
-                            &scales[2 * range.start..2 * range.end],
-                            four,
-                        )
-                    },
-                    Codes::Dense(_) => unreachable!("dense rows use f32 activations"),
+                    RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                 };
                 out[done..done + 4].copy_from_slice(&values);
                 done += 4;
@@ -323,34 +344,24 @@ impl QMatrix {
 
     /// Dot product of weight row `row` with a quantized activation row.
     fn dot(&self, kernel: Kernel, row: usize, x: &QuantizedRow) -> f32 {
-        let blocks = self.cols / BLOCK;
-        let range = row * blocks..(row + 1) * blocks;
-        match &self.codes {
-            Codes::Nibbles {
+        match self.row_codes(row) {
+            RowCodes::Nibbles {
                 codes,
                 scales,
                 offsets,
-            } => {
-                let codes = &codes[range.start * 16..range.end * 16];
-                let (scales, offsets) = (&scales[range.clone()], &offsets[range]);
-                match kernel {
-                    #[cfg(target_arch = "x86_64")]
-                    // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-                    Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
-                    Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
-                }
-            }
-            Codes::Bytes { codes, scales } => {
-                let codes = &codes[range.start * BLOCK..range.end * BLOCK];
-                let scales = &scales[2 * range.start..2 * range.end];
-                match kernel {
-                    #[cfg(target_arch = "x86_64")]
-                    // SAFETY: as above.
-                    Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
-                    Kernel::Portable => portable::bytes_dot(codes, scales, x),
-                }
-            }
-            Codes::Dense(_) => unreachable!("dense rows use f32 activations"),
+            } => match kernel {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
+                Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
+                Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
+            },
+            RowCodes::Bytes { codes, scales } => match kernel {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
+                Kernel::Portable => portable::bytes_dot(codes, scales, x),
+            },
+            RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
         }
     }
 }
