@@ -40,6 +40,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Run the rule and the model N times on INPUT and count distinct outputs.
     Repeat(RepeatArgs),
+    /// How likely the model finds a stated ANSWER to PROMPT, token by token.
+    Score(ScoreArgs),
     /// Show how the model splits TEXT into tokens.
     Tokenize(TokenizeArgs),
     /// List, fetch or locate the models detprob knows.
@@ -299,7 +301,7 @@ pub struct ClassroomArgs {
     pub model: ModelArgs,
     /// Language of labels and takeaways [default: from the locale].
     #[arg(long, value_enum)]
-    pub lang: Option<crate::demo::Lang>,
+    pub lang: Option<crate::words::Lang>,
     /// Output format (markdown writes a handout).
     #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
     pub format: ViewFormat,
@@ -334,6 +336,16 @@ pub struct TourArgs {
     /// Do not wait for Enter between steps (automatic when stdin is not a terminal).
     #[arg(long)]
     pub no_pause: bool,
+    /// Run only these steps (e.g. 2,5,7 or 4..6).
+    #[arg(long, value_name = "STEPS", conflicts_with = "from")]
+    pub only: Option<String>,
+    /// Start at this step.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<usize>,
+    /// Before each live run, pause and ask the class to predict what the
+    /// model will say (on a terminal only).
+    #[arg(long)]
+    pub predict: bool,
 }
 
 /// Flags of `detprob sweep`.
@@ -441,6 +453,26 @@ pub struct RepeatArgs {
     pub format: ViewFormat,
     /// The input.
     pub input: String,
+}
+
+/// Flags of `detprob score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Ask PROMPT through this rule's task template (as `compare` does).
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// Send PROMPT exactly as given, without the chat template.
+    #[arg(long, conflicts_with = "rule")]
+    pub raw: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
+    pub format: ViewFormat,
+    /// The prompt (or, with --rule, the input).
+    pub prompt: String,
+    /// The answer to score.
+    pub answer: String,
 }
 
 /// Flags of `detprob tokenize`.

@@ -390,7 +390,7 @@ pub fn compare(
         .zip(completions)
         .map(|(s, c)| {
             let text = c.text.trim().to_string();
-            let answer = task.extract(&text);
+            let answer = task.extract(&input.text, &text);
             let correct = truth.as_ref().map(|t| {
                 answer
                     .as_deref()

@@ -23,3 +23,4 @@ pub mod sampler;
 pub mod store;
 pub mod tasks;
 pub mod tokenizer;
+pub mod words;

@@ -237,6 +237,18 @@ impl<'a> ModelDistribution<'a> {
             .sum()
     }
 
+    /// Rank of `token` among all tokens, 1 for the most likely (ties: lower
+    /// id first, as in [`Self::top`]).
+    pub fn rank(&self, token: u32) -> usize {
+        let logit = self.logits[token as usize];
+        1 + self
+            .logits
+            .iter()
+            .enumerate()
+            .filter(|&(i, &l)| l > logit || (l == logit && (i as u32) < token))
+            .count()
+    }
+
     /// The `n` most likely tokens, most likely first (ties: lower id first).
     pub fn top(&self, n: usize) -> Vec<Alternative> {
         self.ranked(n)

@@ -219,6 +219,45 @@ impl TextTokenizer {
         })
     }
 
+    /// A character-level tokenizer for tests: one token per character of
+    /// `alphabet` (characters outside it are dropped), then the control
+    /// token `eos`, which ends a completion.
+    pub fn characters(alphabet: &str, eos: &str) -> Self {
+        let mut tokens: Vec<String> = Vec::new();
+        for c in alphabet.chars() {
+            if !tokens.iter().any(|t| t.chars().eq([c])) {
+                tokens.push(c.to_string());
+            }
+        }
+        let eos_id = tokens.len() as u32;
+        let vocab: HashMap<String, u32> = tokens
+            .iter()
+            .enumerate()
+            .map(|(id, t)| (t.clone(), id as u32))
+            .collect();
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), Vec::new())
+            .build()
+            .expect("a vocabulary without merges builds");
+        let mut inner = Tokenizer::new(bpe);
+        inner.add_special_tokens(&[AddedToken::from(eos.to_string(), true)]);
+        let mut token_bytes: Vec<Vec<u8>> = tokens.iter().map(|t| t.as_bytes().to_vec()).collect();
+        token_bytes.push(eos.as_bytes().to_vec());
+        let mut token_types = vec![1; tokens.len()];
+        token_types.push(TOKEN_TYPE_CONTROL);
+        let mut hasher = Sha256::new();
+        hasher.update(alphabet.as_bytes());
+        Self {
+            inner,
+            token_bytes,
+            token_types,
+            bos: None,
+            add_bos: false,
+            stop_ids: vec![eos_id],
+            fingerprint: crate::store::hex(&hasher.finalize()),
+        }
+    }
+
     /// Splits `text` into token ids; control-token text such as
     /// `<|im_start|>` becomes that token. Adds BOS first when `add_bos`.
     pub fn encode(&self, text: &str, add_bos: bool) -> Vec<u32> {

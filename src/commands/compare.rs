@@ -13,6 +13,8 @@ use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::lm;
 use crate::render::{self, style::TerminalStyle};
+use crate::render::terminal::Verdicts;
+use crate::words::Lang;
 use crate::rules::{self, Rule};
 
 /// One showcase input with the reason it was chosen.
@@ -172,7 +174,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
             let (reports, _) = run_all(&grid, &args.grid, &plans, args.record.as_deref())?;
             let report = &reports[0];
             Ok(match args.grid.format {
-                ReportFormat::Terminal => render::terminal::compare_panel(report, &style),
+                ReportFormat::Terminal => render::terminal::compare_panel(report, Lang::En, Verdicts::Shown, &style),
                 ReportFormat::Markdown => render::markdown::compare(report),
                 ReportFormat::Json => render::to_json(report),
                 ReportFormat::Csv => render::csv::samples(&[report]),
@@ -234,7 +236,7 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
                         item.why
                     ))
                 ));
-                out.push_str(&render::terminal::compare_panel(&item.comparison, &style));
+                out.push_str(&render::terminal::compare_panel(&item.comparison, Lang::En, Verdicts::Shown, &style));
                 out.push('\n');
             }
             out.push_str(&style.dim(&format!("showcase ran in {:.1} s\n", report.seconds)));

@@ -58,15 +58,38 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
     })
 }
 
+/// The tour's steps that `--only` or `--from` select (numbered from 1).
+fn selected_steps(args: &TourArgs, count: usize) -> anyhow::Result<Vec<usize>> {
+    let steps: Vec<usize> = match (&args.only, args.from) {
+        (Some(list), _) => parse_seeds(list)
+            .map_err(|_| invalid(format!("--only: '{list}' is not a list of steps like 2,5,7 or 4..6")))?
+            .into_iter()
+            .map(|n| n as usize)
+            .collect(),
+        (None, Some(from)) => (from..=count).collect(),
+        (None, None) => (1..=count).collect(),
+    };
+    if let Some(bad) = steps.iter().find(|&&n| n == 0 || n > count) {
+        return Err(invalid(format!("the tour has steps 1 to {count}; there is no step {bad}")).into());
+    }
+    if steps.is_empty() {
+        return Err(invalid(format!("--from: the tour has steps 1 to {count}")).into());
+    }
+    Ok(steps)
+}
+
 pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     let lang = args.classroom.lang.unwrap_or_else(Lang::from_env);
     let overrides = overrides(&args.classroom)?;
-    let scenarios = Scenario::builtin();
+    let all = Scenario::builtin();
+    let steps = selected_steps(&args, all.len())?;
+    let scenarios: Vec<(usize, &Scenario)> = steps.iter().map(|&n| (n, &all[n - 1])).collect();
     let format = args.classroom.format;
-    let pause = !args.no_pause
-        && format == ViewFormat::Terminal
+    let interactive = format == ViewFormat::Terminal
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
+    let pause = !args.no_pause && interactive;
+    let predict = args.predict && interactive;
     let mut loaded = lm::load(
         &model_choice(&args.classroom.model)?,
         args.classroom.model.engine,
@@ -82,23 +105,35 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
             render::demo::tour_markdown_heading(&loaded.info.label(), lang)
         )?;
     }
-    for (i, scenario) in scenarios.iter().enumerate() {
+    let wait_for_enter = |stdout: &mut std::io::StdoutLock, text: &str| -> anyhow::Result<()> {
+        write!(stdout, "{text}")?;
+        stdout.flush()?;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(())
+    };
+    for (i, &(number, scenario)) in scenarios.iter().enumerate() {
+        if predict {
+            write!(
+                stdout,
+                "{}",
+                render::demo::step_claim(scenario, Some((number, all.len())), lang, &style)
+            )?;
+            wait_for_enter(&mut stdout, render::demo::predict(lang))?;
+        }
         let step = demo::run(&mut loaded, scenario, &overrides)?;
         match format {
             ViewFormat::Terminal => write!(
                 stdout,
                 "{}",
-                render::demo::step_terminal(&step, Some((i + 1, scenarios.len())), lang, &style)
+                render::demo::step_terminal(&step, Some((number, all.len())), lang, &style)
             )?,
             ViewFormat::Markdown => write!(stdout, "{}", render::demo::step_markdown(&step, lang))?,
             ViewFormat::Json => steps.push(step),
         }
         stdout.flush()?;
         if pause && i + 1 < scenarios.len() {
-            write!(stdout, "{}", style.dim(render::demo::press_enter(lang)))?;
-            stdout.flush()?;
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line)?;
+            wait_for_enter(&mut stdout, render::demo::press_enter(lang))?;
         }
     }
     let seconds = started.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@ mod model;
 mod probs;
 mod repeat;
 mod replay;
+mod score;
 mod sweep;
 mod tokenize;
 mod trace;
@@ -18,6 +19,7 @@ pub use model::{ModelEntry, ModelListReport};
 pub use probs::report as probs_report;
 pub use probs::{DistributionColumn, ProbsReport, TokenProbability};
 pub use repeat::{report as repeat_report, RepeatReport, RepeatRow, RepeatSettings};
+pub use score::{report as score_report, ScoreReport, ScoredToken};
 pub use tokenize::{TokenPiece, TokenizeReport};
 pub use trace::{report as trace_report, TraceRequest};
 pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, TracedStep};
@@ -40,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Repeat(args)) => repeat::run(args),
+        Some(Command::Score(args)) => score::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::Model(command)) => model::run(command),
     }

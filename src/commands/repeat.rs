@@ -16,6 +16,7 @@ use crate::generation::Prefilled;
 use crate::lm::{self, LoadedModel};
 use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
+use crate::words::Lang;
 
 /// One line of the count: a side at one setting.
 #[derive(Debug, Clone, Serialize)]
@@ -83,9 +84,9 @@ pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
     )?;
     Ok(match args.format {
         ViewFormat::Terminal => {
-            render::experiments::repeat_terminal(&report, &TerminalStyle::detect())
+            render::experiments::repeat_terminal(&report, Lang::En, &TerminalStyle::detect())
         }
-        ViewFormat::Markdown => render::experiments::repeat_markdown(&report),
+        ViewFormat::Markdown => render::experiments::repeat_markdown(&report, Lang::En),
         ViewFormat::Json => render::to_json(&report),
     })
 }

@@ -230,7 +230,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
                 let text = completion.text.trim();
                 let (answer, correct) = match input.task {
                     Some(task) => {
-                        let answer = task.extract(text);
+                        let answer = task.extract(&input.label, text);
                         let correct = input
                             .truth
                             .as_ref()

@@ -3,6 +3,7 @@
 //! right, the takeaway says so).
 
 pub mod scenario;
+pub mod takeaway;
 
 use serde::Serialize;
 
@@ -11,30 +12,11 @@ use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
 use crate::lm::LoadedModel;
 use crate::rules;
 use crate::sampler::Sampling;
-pub use scenario::{Bilingual, Scenario, Template, View};
+pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
 
-/// The language of labels and takeaways.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-pub enum Lang {
-    En,
-    Zh,
-}
+pub use crate::words::Lang;
 
 impl Lang {
-    /// `zh` when the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`) is Chinese, else `en`.
-    pub fn from_env() -> Self {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|k| std::env::var(k).ok())
-            .find(|v| !v.is_empty())
-            .unwrap_or_default();
-        if locale.to_lowercase().starts_with("zh") {
-            Lang::Zh
-        } else {
-            Lang::En
-        }
-    }
-
     /// Picks the text in this language.
     pub fn pick(self, text: &Bilingual) -> &str {
         match self {
@@ -110,12 +92,10 @@ pub fn run(
             };
             let mut reports = Vec::new();
             for input in &scenario.inputs {
-                let rule = scenario
-                    .rule_for(input)
-                    .expect("checked when the scenario was parsed");
+                let rule = input.rule.expect("checked when the scenario was parsed");
                 let input = CompareInput {
-                    text: input.clone(),
-                    truth: None,
+                    text: input.text.clone(),
+                    truth: input.truth.clone(),
                 };
                 reports.push(compare(loaded, rule, &input, &grid)?);
             }
@@ -131,7 +111,7 @@ pub fn run(
                 };
                 reports.push(crate::commands::probs_report(
                     loaded,
-                    input,
+                    &input.text,
                     raw,
                     &scenario.temperatures,
                     6,
@@ -147,7 +127,7 @@ pub fn run(
                 reports.push(crate::commands::trace_report(
                     loaded,
                     &crate::commands::TraceRequest {
-                        prompt: input,
+                        prompt: &input.text,
                         rule: scenario.rule,
                         sampling: Sampling::from_settings(temperature, None, None, None)?,
                         seeds: &seeds,
@@ -163,13 +143,11 @@ pub fn run(
         View::Repeat => {
             let mut reports = Vec::new();
             for input in &scenario.inputs {
-                let rule = scenario
-                    .rule_for(input)
-                    .expect("checked when the scenario was parsed");
+                let rule = input.rule.expect("checked when the scenario was parsed");
                 reports.push(crate::commands::repeat_report(
                     loaded,
                     rule,
-                    input,
+                    &input.text,
                     &crate::commands::RepeatSettings {
                         runs: overrides.runs.unwrap_or(scenario.runs),
                         temperatures: &scenario.temperatures,
@@ -184,7 +162,10 @@ pub fn run(
             facts: facts(loaded),
         },
     };
-    let takeaway = takeaway(&result);
+    let takeaway = Bilingual {
+        en: takeaway::takeaway(&result, Lang::En),
+        zh: takeaway::takeaway(&result, Lang::Zh),
+    };
     Ok(DemoStep {
         scenario: scenario.clone(),
         result,
@@ -235,186 +216,6 @@ fn facts(loaded: &LoadedModel) -> Facts {
         size_label: loaded.info.size_label.clone(),
         training_data_recorded: false,
     }
-}
-
-fn both(en: String, zh: String) -> Bilingual {
-    Bilingual { en, zh }
-}
-
-/// The takeaway of a run, computed from its numbers.
-pub fn takeaway(result: &ViewResult) -> Bilingual {
-    let mut en = Vec::new();
-    let mut zh = Vec::new();
-    match result {
-        ViewResult::Compare { reports } => {
-            for r in reports {
-                let rule = &r.rule;
-                let samples = r.model.samples.len();
-                let right = r
-                    .model
-                    .samples
-                    .iter()
-                    .filter(|s| s.correct == Some(true))
-                    .count();
-                let known = r.truth.is_some();
-                let rule_state_en = match (rule.outcome.answer(), rule.correct) {
-                    (None, _) => "stopped with an explicit error".to_string(),
-                    (Some(a), Some(true)) => format!("answered '{a}' (right)"),
-                    (Some(a), Some(false)) => format!("answered '{a}' (wrong)"),
-                    (Some(a), None) => format!("answered '{a}'"),
-                };
-                let rule_state_zh = match (rule.outcome.answer(), rule.correct) {
-                    (None, _) => "明确报错并停止".to_string(),
-                    (Some(a), Some(true)) => format!("答 “{a}”,正确"),
-                    (Some(a), Some(false)) => format!("答 “{a}”,错误"),
-                    (Some(a), None) => format!("答 “{a}”"),
-                };
-                let spread: Vec<String> = r
-                    .model
-                    .temperatures
-                    .iter()
-                    .map(|t| format!("{} at T={}", t.distinct_texts, t.temperature))
-                    .collect();
-                let spread_zh: Vec<String> = r
-                    .model
-                    .temperatures
-                    .iter()
-                    .map(|t| format!("T={} 时 {} 种", t.temperature, t.distinct_texts))
-                    .collect();
-                let model_en = if known {
-                    format!("the model was right in {right} of {samples} samples")
-                } else {
-                    format!(
-                        "the model answered in all {samples} samples (no truth to score against)"
-                    )
-                };
-                let model_zh = if known {
-                    format!("模型在 {samples} 次采样中答对 {right} 次")
-                } else {
-                    format!("模型 {samples} 次采样都给出了回答(没有标准答案可评分)")
-                };
-                en.push(format!(
-                    "“{}”: the rule {} in all {} runs ({} distinct output); {model_en}, with distinct texts {}.",
-                    r.input,
-                    rule_state_en,
-                    rule.runs,
-                    rule.distinct_outputs,
-                    spread.join(", ")
-                ));
-                zh.push(format!(
-                    "“{}”:规则 {} 次运行都{}(输出 {} 种);{model_zh},不同文本数:{}。",
-                    r.input,
-                    rule.runs,
-                    rule_state_zh,
-                    rule.distinct_outputs,
-                    spread_zh.join(",")
-                ));
-            }
-        }
-        ViewResult::Probs { reports } => {
-            for r in reports {
-                for column in &r.temperatures {
-                    if let Some(top) = column.top.first() {
-                        en.push(format!(
-                            "At T={} the most likely next token is {:?} with probability {:.1}% (entropy {:.2} bits over {} candidates).",
-                            column.temperature,
-                            top.piece,
-                            100.0 * top.probability,
-                            column.entropy_bits,
-                            column.candidates
-                        ));
-                        zh.push(format!(
-                            "T={} 时最可能的下一个词元是 {:?},概率 {:.1}%(熵 {:.2} 比特,候选 {} 个)。",
-                            column.temperature,
-                            top.piece,
-                            100.0 * top.probability,
-                            column.entropy_bits,
-                            column.candidates
-                        ));
-                    }
-                }
-            }
-        }
-        ViewResult::Trace { reports } => {
-            for r in reports {
-                let samples = &r.model.samples;
-                let distinct = samples
-                    .iter()
-                    .map(|s| &s.text)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
-                match r
-                    .model
-                    .divergence
-                    .as_ref()
-                    .and_then(|d| d.branches.first().map(|b| (d, b)))
-                {
-                    Some((d, b)) => {
-                        en.push(format!(
-                            "{} seeds gave {distinct} distinct texts; they shared {} tokens, then seed {} drew {:?} (p = {:.2}) where seed {} drew {:?} (p = {:.2}).",
-                            samples.len(), d.shared_steps, b.seed, b.piece, b.probability, b.from_seed, b.other_piece, b.other_probability
-                        ));
-                        zh.push(format!(
-                            "{} 个种子得到 {distinct} 种不同文本;前 {} 个词元相同,随后种子 {} 抽到 {:?}(p = {:.2}),而种子 {} 抽到 {:?}(p = {:.2})。",
-                            samples.len(), d.shared_steps, b.seed, b.piece, b.probability, b.from_seed, b.other_piece, b.other_probability
-                        ));
-                    }
-                    None => {
-                        en.push(format!("{} seed(s) gave {distinct} distinct text(s): no branching in this run.", samples.len()));
-                        zh.push(format!(
-                            "{} 个种子得到 {distinct} 种文本:这次运行没有出现分叉。",
-                            samples.len()
-                        ));
-                    }
-                }
-                if let Some(rule) = &r.rule {
-                    let sourced = rule.steps.iter().filter(|s| !s.source.is_empty()).count();
-                    en.push(format!(
-                        "The rule '{}' took {} steps, {sourced} of them pointing at a source line, and gave {}.",
-                        rule.rule, rule.steps.len(), rule.output
-                    ));
-                    zh.push(format!(
-                        "规则 '{}' 走了 {} 步,其中 {sourced} 步指向具体源代码行,结果为 {}。",
-                        rule.rule,
-                        rule.steps.len(),
-                        rule.output
-                    ));
-                }
-            }
-        }
-        ViewResult::Repeat { reports } => {
-            for r in reports {
-                for row in &r.rows {
-                    en.push(format!(
-                        "{} — {}: {} distinct output(s) in {} runs.",
-                        row.side, row.setting, row.distinct, row.runs
-                    ));
-                    let side = if row.side == "rule" {
-                        "规则"
-                    } else {
-                        "模型"
-                    };
-                    zh.push(format!(
-                        "{side}({}):{} 次运行得到 {} 种输出。",
-                        row.setting, row.runs, row.distinct
-                    ));
-                }
-            }
-        }
-        ViewResult::Facts { facts } => {
-            en.push(format!(
-                "{} rules in {} lines of code and {} lines of data, each written by hand; {} has {} parameters in {} layers and a {}-token vocabulary, all learned from data. The file does not record its training data.",
-                facts.rules.len(), facts.rule_code_lines, facts.rule_data_lines, facts.model,
-                group_digits(facts.parameters), facts.layers, facts.vocab_size
-            ));
-            zh.push(format!(
-                "{} 条规则共 {} 行代码、{} 行数据,全部由人手写;{} 有 {} 个参数、{} 层、{} 个词元的词表,全部从数据中学得。模型文件没有记录其训练数据。",
-                facts.rules.len(), facts.rule_code_lines, facts.rule_data_lines, facts.model,
-                group_digits(facts.parameters), facts.layers, facts.vocab_size
-            ));
-        }
-    }
-    both(en.join(" "), zh.join(""))
 }
 
 /// 134515008 → "134,515,008".

@@ -99,6 +99,33 @@ pub enum Template {
     Raw,
 }
 
+/// One input as written: plain text, or a table that also names the
+/// correct answer and the rule for this input.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum InputEntry {
+    Text(String),
+    Detailed {
+        text: String,
+        truth: Option<String>,
+        rule: Option<String>,
+    },
+}
+
+/// One checked input of a scenario.
+#[derive(Clone, Serialize)]
+pub struct ScenarioInput {
+    /// The input text.
+    pub text: String,
+    /// The correct answer, when the file gives it (scores both sides).
+    pub truth: Option<String>,
+    /// The rule this input goes to: its own, else the scenario's when that
+    /// rule's domain fits the input, else the rule whose domain fits best,
+    /// else the scenario's (`None` when no rule applies).
+    #[serde(serialize_with = "rule_name")]
+    pub rule: Option<&'static dyn Rule>,
+}
+
 /// A scenario file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +141,7 @@ struct ScenarioFile {
     claim: Bilingual,
     view: View,
     rule: Option<Spanned<String>>,
-    inputs: Spanned<Vec<String>>,
+    inputs: Spanned<Vec<InputEntry>>,
     template: Option<Template>,
     #[serde(default = "default_temperatures")]
     temperatures: Spanned<Vec<f64>>,
@@ -155,7 +182,7 @@ pub struct Scenario {
     /// The rule (`None` when the view needs none and none was named).
     #[serde(serialize_with = "rule_name")]
     pub rule: Option<&'static dyn Rule>,
-    pub inputs: Vec<String>,
+    pub inputs: Vec<ScenarioInput>,
     pub template: Template,
     pub temperatures: Vec<f64>,
     pub seeds: Vec<u64>,
@@ -171,9 +198,17 @@ fn rule_name<S: serde::Serializer>(
     serializer.serialize_str(rule.map_or("", |r| r.name()))
 }
 
-/// The named rule, else the one whose domain fits `input`.
-fn fitting_rule(named: Option<&'static dyn Rule>, input: &str) -> Option<&'static dyn Rule> {
-    named.or_else(|| rules::pick(input))
+/// The rule for `input`: its own (`named`), else the scenario's when its
+/// domain fits the input, else the best fit, else the scenario's.
+fn route(
+    named: Option<&'static dyn Rule>,
+    scenario: Option<&'static dyn Rule>,
+    input: &str,
+) -> Option<&'static dyn Rule> {
+    named
+        .or_else(|| scenario.filter(|r| r.affinity(input) > 0))
+        .or_else(|| rules::pick(input))
+        .or(scenario)
 }
 
 /// Line number (1-based) of byte `offset` in `text`.
@@ -227,32 +262,42 @@ impl Scenario {
             ),
             None => None,
         };
-        let inputs = raw.inputs.get_ref().clone();
-        if inputs.is_empty() || inputs.iter().any(|i| i.trim().is_empty()) {
-            return Err(at(
-                raw.inputs.span().start,
-                "inputs",
-                "needs at least one non-empty input",
-            ));
-        }
-        // Views that run a rule need one that fits every input.
-        let rule = if matches!(raw.view, View::Compare | View::Repeat) {
-            let mut chosen = rule;
-            for input in &inputs {
-                let fits = fitting_rule(rule, input);
-                if fits.is_none() {
-                    return Err(at(
-                        raw.inputs.span().start,
-                        "inputs",
-                        &format!("no rule fits {input:?}; name one with `rule`"),
-                    ));
-                }
-                chosen = chosen.or(fits);
+        let inputs_at = raw.inputs.span().start;
+        let mut inputs = Vec::new();
+        for entry in raw.inputs.into_inner() {
+            let (text, truth, named) = match entry {
+                InputEntry::Text(text) => (text, None, None),
+                InputEntry::Detailed { text, truth, rule } => (text, truth, rule),
+            };
+            let named = named
+                .map(|n| rules::by_name(&n))
+                .transpose()
+                .map_err(|e| at(inputs_at, "inputs", &e.to_string()))?;
+            if text.trim().is_empty() || truth.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(at(
+                    inputs_at,
+                    "inputs",
+                    "needs non-empty texts (and non-empty truths where given)",
+                ));
             }
-            chosen
-        } else {
-            rule
-        };
+            let routed = route(named, rule, &text);
+            // Views that run a rule need one for every input.
+            if routed.is_none() && matches!(raw.view, View::Compare | View::Repeat) {
+                return Err(at(
+                    inputs_at,
+                    "inputs",
+                    &format!("no rule fits {text:?}; name one with `rule`"),
+                ));
+            }
+            inputs.push(ScenarioInput {
+                text,
+                truth,
+                rule: routed,
+            });
+        }
+        if inputs.is_empty() {
+            return Err(at(inputs_at, "inputs", "needs at least one non-empty input"));
+        }
         let temperatures = raw.temperatures.get_ref().clone();
         if temperatures.is_empty() || temperatures.iter().any(|t| !t.is_finite() || *t < 0.0) {
             return Err(at(
@@ -297,12 +342,6 @@ impl Scenario {
             max_tokens: raw.max_tokens,
             point_out: raw.point_out,
         })
-    }
-
-    /// The rule that runs on `input`: the scenario's, else the one whose
-    /// domain fits (parsing checked that one does for compare and repeat).
-    pub fn rule_for(&self, input: &str) -> Option<&'static dyn Rule> {
-        fitting_rule(self.rule, input)
     }
 
     /// Reads a scenario file from disk.

@@ -3,6 +3,7 @@
 //! tokenizer and prompt format, all read from one GGUF file.
 
 pub mod decoder;
+pub mod fake;
 mod gemma3;
 mod llama;
 pub mod quant;

@@ -1,17 +1,11 @@
 //! Rendering of classroom demos: large, plain headings for a projector, the
 //! live run through the usual views, and the computed takeaway; or the same
-//! as a Markdown handout.
+//! as a Markdown handout. Every word comes from the catalogue (`words`).
 
 use super::style::TerminalStyle;
+use super::terminal::Verdicts;
 use super::{experiments, markdown, terminal};
 use crate::demo::{group_digits, DemoStep, Facts, Lang, Scenario, ViewResult};
-
-fn label(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-}
 
 /// `detprob demo --list`.
 pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
@@ -19,6 +13,7 @@ pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
         .iter()
         .map(|s| {
             vec![
+                s.order.to_string(),
                 s.name.clone(),
                 s.key.clone(),
                 lang.pick(&s.title).to_string(),
@@ -28,10 +23,11 @@ pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
         .collect();
     terminal::table(
         &[
-            label(lang, "scenario", "场景"),
-            label(lang, "source row", "原文条目"),
-            label(lang, "title", "标题"),
-            label(lang, "view", "视图"),
+            "#",
+            lang.text("demo.list.scenario"),
+            lang.text("demo.list.source_row"),
+            lang.text("demo.list.title"),
+            lang.text("demo.list.view"),
         ],
         &rows,
         &TerminalStyle::detect(),
@@ -41,43 +37,41 @@ pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
 fn facts_rows(facts: &Facts, lang: Lang) -> Vec<Vec<String>> {
     vec![
         vec![
-            label(lang, "rules", "规则").to_string(),
-            format!(
-                "{} ({}): {} {}, {} {}",
-                facts.rules.len(),
-                facts.rules.join(", "),
-                facts.rule_code_lines,
-                label(lang, "lines of code", "行代码"),
-                facts.rule_data_lines,
-                label(lang, "lines of data", "行数据")
+            lang.text("facts.rules").to_string(),
+            lang.fill(
+                "facts.rules_line",
+                &[
+                    ("count", &facts.rules.len()),
+                    ("names", &facts.rules.join(", ")),
+                    ("code", &facts.rule_code_lines),
+                    ("data", &facts.rule_data_lines),
+                ],
             ),
         ],
         vec![
             facts.model.clone(),
-            format!(
-                "{} {} ({}), {} {}, {} {}; {}",
-                group_digits(facts.parameters),
-                label(lang, "parameters", "个参数"),
-                facts.size_label.as_deref().unwrap_or("-"),
-                facts.layers,
-                label(lang, "layers", "层"),
-                facts.vocab_size,
-                label(lang, "tokens in the vocabulary", "个词元"),
-                label(
-                    lang,
-                    "training data: not recorded in the file",
-                    "训练数据:文件中未记录"
-                )
+            lang.fill(
+                "facts.model_line",
+                &[
+                    ("params", &group_digits(facts.parameters)),
+                    ("size", &facts.size_label.as_deref().unwrap_or("-")),
+                    ("layers", &facts.layers),
+                    ("vocab", &group_digits(facts.vocab_size as u64)),
+                ],
             ),
         ],
     ]
+}
+
+fn facts_headers(lang: Lang) -> [&'static str; 2] {
+    [lang.text("facts.side"), lang.text("facts.made_of")]
 }
 
 fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> String {
     match result {
         ViewResult::Compare { reports } => reports
             .iter()
-            .map(|r| terminal::compare_panel(r, style))
+            .map(|r| terminal::compare_panel(r, lang, Verdicts::Folded, style))
             .collect::<Vec<_>>()
             .join("\n"),
         ViewResult::Probs { reports } => {
@@ -88,16 +82,11 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         }
         ViewResult::Repeat { reports } => reports
             .iter()
-            .map(|r| experiments::repeat_terminal(r, style))
+            .map(|r| experiments::repeat_terminal(r, lang, style))
             .collect(),
-        ViewResult::Facts { facts } => terminal::table(
-            &[
-                label(lang, "side", "一方"),
-                label(lang, "what it is made of", "构成"),
-            ],
-            &facts_rows(facts, lang),
-            style,
-        ),
+        ViewResult::Facts { facts } => {
+            terminal::table(&facts_headers(lang), &facts_rows(facts, lang), style)
+        }
     }
 }
 
@@ -110,24 +99,36 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             .join("\n"),
         ViewResult::Probs { reports } => reports.iter().map(markdown::probs).collect(),
         ViewResult::Trace { reports } => reports.iter().map(markdown::trace).collect(),
-        ViewResult::Repeat { reports } => {
-            reports.iter().map(experiments::repeat_markdown).collect()
+        ViewResult::Repeat { reports } => reports
+            .iter()
+            .map(|r| experiments::repeat_markdown(r, lang))
+            .collect(),
+        ViewResult::Facts { facts } => {
+            markdown::table(&facts_headers(lang), &facts_rows(facts, lang))
         }
-        ViewResult::Facts { facts } => markdown::table(
-            &[
-                label(lang, "side", "一方"),
-                label(lang, "what it is made of", "构成"),
-            ],
-            &facts_rows(facts, lang),
-        ),
     }
 }
 
-fn claim(step: &DemoStep, lang: Lang) -> String {
-    let s = &step.scenario;
+fn claim(s: &Scenario, lang: Lang) -> String {
     match lang {
-        Lang::En => format!("{}\n  (原文: {})", s.claim.en, s.claim.zh),
+        Lang::En => format!(
+            "{}\n  {}",
+            s.claim.en,
+            lang.fill("tour.source", &[("text", &s.claim.zh)])
+        ),
         Lang::Zh => s.claim.zh.clone(),
+    }
+}
+
+/// The step's heading: "3/13 · 开发方式 · Development", without repeating a
+/// title that is the key itself (as the Chinese titles of the rows are).
+fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang) -> String {
+    let counter = position.map_or(String::new(), |(i, n)| format!("{i}/{n} · "));
+    let title = lang.pick(&s.title);
+    if title == s.key {
+        format!("{counter}{}", s.key)
+    } else {
+        format!("{counter}{} · {title}", s.key)
     }
 }
 
@@ -139,44 +140,57 @@ pub fn step_terminal(
     style: &TerminalStyle,
 ) -> String {
     let s = &step.scenario;
-    let counter = position.map_or(String::new(), |(i, n)| format!("{i}/{n} · "));
     let rule = "━".repeat((style.width as usize).clamp(20, 100));
     let wrap = |text: &str| textwrap::fill(text, (style.width as usize).clamp(40, 100));
     format!(
         "{rule}\n{}\n{rule}\n\n{}\n{}\n\n{}\n{}\n\n{}\n{}\n\n{}\n{}\n\n",
-        style.bold(&format!("{counter}{} · {}", s.key, lang.pick(&s.title))),
-        style.bold(label(lang, "CLAIM", "原文观点")),
-        wrap(&claim(step, lang)),
-        style.bold(label(lang, "LIVE RUN", "现场运行")),
+        style.bold(&heading(&step.scenario, position, lang)),
+        style.bold(lang.text("tour.claim")),
+        wrap(&claim(&step.scenario, lang)),
+        style.bold(lang.text("tour.live_run")),
         run_terminal(&step.result, lang, style),
-        style.bold(label(lang, "POINT OUT", "请注意")),
+        style.bold(lang.text("tour.point_out")),
         wrap(lang.pick(&s.point_out)),
-        style.bold(label(
-            lang,
-            "TAKEAWAY (computed from this run)",
-            "结论(根据本次运行计算)"
-        )),
+        style.bold(lang.text("tour.takeaway")),
         wrap(lang.pick(&step.takeaway)),
     )
+}
+
+/// A step's heading and claim alone: shown before the live run when the
+/// class is asked to predict it.
+pub fn step_claim(
+    scenario: &Scenario,
+    position: Option<(usize, usize)>,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let rule = "━".repeat((style.width as usize).clamp(20, 100));
+    let wrap = |text: &str| textwrap::fill(text, (style.width as usize).clamp(40, 100));
+    format!(
+        "{rule}\n{}\n{rule}\n\n{}\n{}\n\n",
+        style.bold(&heading(scenario, position, lang)),
+        style.bold(lang.text("tour.claim")),
+        wrap(&claim(scenario, lang)),
+    )
+}
+
+/// The question put to the class before a live run.
+pub fn predict(lang: Lang) -> &'static str {
+    lang.text("tour.predict")
 }
 
 /// One step as a Markdown section.
 pub fn step_markdown(step: &DemoStep, lang: Lang) -> String {
     let s = &step.scenario;
     format!(
-        "## {} · {}\n\n**{}** {}\n\n{}\n\n**{}** {}\n\n**{}** {}\n\n",
-        s.key,
-        lang.pick(&s.title),
-        label(lang, "Claim:", "原文观点:"),
-        claim(step, lang).replace('\n', " "),
+        "## {}\n\n**{}** {}\n\n{}\n\n**{}** {}\n\n**{}** {}\n\n",
+        heading(&step.scenario, None, lang),
+        lang.text("tour.claim_md"),
+        claim(&step.scenario, lang).replace('\n', " "),
         run_markdown(&step.result, lang),
-        label(lang, "Point out:", "请注意:"),
+        lang.text("tour.point_out_md"),
         lang.pick(&s.point_out),
-        label(
-            lang,
-            "Takeaway (computed from this run):",
-            "结论(根据本次运行计算):"
-        ),
+        lang.text("tour.takeaway_md"),
         lang.pick(&step.takeaway),
     )
 }
@@ -185,28 +199,20 @@ pub fn step_markdown(step: &DemoStep, lang: Lang) -> String {
 pub fn tour_markdown_heading(model: &str, lang: Lang) -> String {
     format!(
         "# {}\n\n{} {model}\n\n",
-        label(
-            lang,
-            "Programs and language models: a guided tour",
-            "普通程序与大语言模型:导览"
-        ),
-        label(lang, "Model:", "模型:")
+        lang.text("tour.title"),
+        lang.text("tour.model")
     )
 }
 
 /// The prompt between tour steps.
 pub fn press_enter(lang: Lang) -> &'static str {
-    label(
-        lang,
-        "Press Enter for the next step… ",
-        "按回车进入下一步… ",
-    )
+    lang.text("tour.press_enter")
 }
 
 /// The tour's last line.
 pub fn tour_footer(steps: usize, seconds: f64, lang: Lang) -> String {
-    match lang {
-        Lang::En => format!("Tour finished: {steps} steps in {seconds:.1} s."),
-        Lang::Zh => format!("导览结束:共 {steps} 步,用时 {seconds:.1} 秒。"),
-    }
+    lang.fill(
+        "tour.finished",
+        &[("steps", &steps), ("seconds", &format!("{seconds:.1}"))],
+    )
 }

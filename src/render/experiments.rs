@@ -5,6 +5,8 @@ use super::style::TerminalStyle;
 use super::{markdown, terminal, TextReport};
 use crate::commands::RepeatReport;
 use crate::comparison::shorten;
+use crate::demo::takeaway::{repeat_setting, seed_list};
+use crate::words::Lang;
 use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
 
@@ -77,22 +79,29 @@ pub fn sweep_markdown(summary: &SweepSummary) -> String {
     markdown::table(&SWEEP_HEADERS, &sweep_rows(summary, 60)) + "\n" + &sweep_footer(summary)
 }
 
-const REPEAT_HEADERS: [&str; 5] = [
-    "side",
-    "setting",
-    "runs",
-    "distinct outputs",
-    "most frequent output",
-];
+fn repeat_headers(lang: Lang) -> [&'static str; 5] {
+    [
+        lang.text("repeat.header.side"),
+        lang.text("repeat.header.setting"),
+        lang.text("repeat.header.runs"),
+        lang.text("repeat.header.distinct"),
+        lang.text("repeat.header.most_common"),
+    ]
+}
 
-fn repeat_rows(report: &RepeatReport, width: usize) -> Vec<Vec<String>> {
+fn repeat_rows(report: &RepeatReport, width: usize, lang: Lang) -> Vec<Vec<String>> {
     report
         .rows
         .iter()
         .map(|r| {
+            let side = if r.temperature.is_none() {
+                "side.rule"
+            } else {
+                "side.model"
+            };
             vec![
-                r.side.to_string(),
-                r.setting.clone(),
+                lang.text(side).to_string(),
+                repeat_setting(r, report.rule, lang),
                 r.runs.to_string(),
                 r.distinct.to_string(),
                 format!(
@@ -105,22 +114,51 @@ fn repeat_rows(report: &RepeatReport, width: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn repeat_heading(report: &RepeatReport) -> String {
-    format!(
-        "Input: {}   rule: {}   model: {}   {} runs per row\n",
-        report.input, report.rule, report.model, report.runs
-    )
+fn repeat_heading(report: &RepeatReport, lang: Lang) -> String {
+    lang.fill(
+        "repeat.header.input",
+        &[
+            ("input", &report.input),
+            ("rule", &report.rule),
+            ("model", &report.model),
+            ("runs", &report.runs),
+        ],
+    ) + "\n"
+}
+
+/// The seeds of every fresh-seed row, so a surprising sample can be replayed.
+fn repeat_seeds(report: &RepeatReport, lang: Lang) -> String {
+    report
+        .rows
+        .iter()
+        .filter(|r| r.fixed_seed == Some(false))
+        .map(|r| {
+            lang.fill(
+                "repeat.header.seeds",
+                &[
+                    ("t", &r.temperature.unwrap_or_default()),
+                    ("seeds", &seed_list(r)),
+                ],
+            ) + "\n"
+        })
+        .collect()
 }
 
 /// The repeat counts as a terminal table.
-pub fn repeat_terminal(report: &RepeatReport, style: &TerminalStyle) -> String {
-    style.bold(&repeat_heading(report))
-        + &terminal::table(&REPEAT_HEADERS, &repeat_rows(report, 40), style)
+pub fn repeat_terminal(report: &RepeatReport, lang: Lang, style: &TerminalStyle) -> String {
+    style.bold(&repeat_heading(report, lang))
+        + &terminal::table(&repeat_headers(lang), &repeat_rows(report, 40, lang), style)
+        + &repeat_seeds(report, lang)
 }
 
 /// The repeat counts as Markdown.
-pub fn repeat_markdown(report: &RepeatReport) -> String {
-    repeat_heading(report) + "\n" + &markdown::table(&REPEAT_HEADERS, &repeat_rows(report, 80))
+pub fn repeat_markdown(report: &RepeatReport, lang: Lang) -> String {
+    let seeds = repeat_seeds(report, lang);
+    repeat_heading(report, lang)
+        + "\n"
+        + &markdown::table(&repeat_headers(lang), &repeat_rows(report, 80, lang))
+        + if seeds.is_empty() { "" } else { "\n" }
+        + &seeds
 }
 
 impl TextReport for ReplayReport {

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod experiments;
 mod json;
 pub mod markdown;
+pub mod score;
 pub mod style;
 pub mod terminal;
 mod text;

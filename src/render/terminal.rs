@@ -9,6 +9,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use super::style::{mark, TerminalStyle};
 use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport};
 use crate::rules::RuleOutcome;
+use crate::words::Lang;
 
 /// An empty table in detprob's style, fitted to the width, plain unless the
 /// style allows colour.
@@ -34,42 +35,60 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
     format!("{table}\n")
 }
 
-/// The side-by-side panel and verdicts for one comparison.
-pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
+/// Whether a compare panel carries its verdict paragraphs (a demo step folds
+/// them into its one computed takeaway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdicts {
+    Shown,
+    Folded,
+}
+
+/// The side-by-side panel (and verdicts) for one comparison.
+pub fn compare_panel(
+    report: &CompareReport,
+    lang: Lang,
+    verdicts: Verdicts,
+    style: &TerminalStyle,
+) -> String {
     let mut out = String::new();
     let truth = match &report.truth {
-        Some(t) => format!("truth: {} ({})", t.answer, t.source),
-        None => "truth: unknown".to_string(),
+        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
+        None => lang.text("panel.truth_unknown").to_string(),
     };
     let _ = writeln!(
         out,
         "{} {}   {}",
-        style.bold("Input:"),
+        style.bold(lang.text("panel.input")),
         report.input,
-        style.dim(&truth)
+        truth
     );
 
     let mut left = String::new();
     let rule = &report.rule;
-    let _ = writeln!(left, "{}", style.dim(rule.summary));
+    let _ = writeln!(left, "{}", rule.summary);
     let outcome = match &rule.outcome {
         RuleOutcome::Answer { value } => match rule.correct {
             Some(true) => style.good(&format!("✓ {value}")),
             Some(false) => style.bad(&format!("✗ {value}")),
             None => format!("? {value}"),
         },
-        RuleOutcome::Error { error } => style.bad(&format!("error: {error}")),
+        RuleOutcome::Error { error } => style.bad(&lang.fill("panel.error", &[("error", error)])),
     };
     let _ = writeln!(left, "\n{outcome}\n");
-    let _ = writeln!(left, "{}", style.bold("trace"));
+    let _ = writeln!(left, "{}", style.bold(lang.text("panel.trace")));
     for (i, step) in rule.trace.iter().enumerate() {
         let _ = writeln!(left, "{}. {}: {}", i + 1, step.rule, step.detail);
     }
     let _ = write!(
         left,
-        "\nsame output in {}/{} runs",
-        rule.runs - rule.distinct_outputs + 1,
-        rule.runs
+        "\n{}",
+        lang.fill(
+            "panel.same_output",
+            &[
+                ("same", &(rule.runs - rule.distinct_outputs + 1)),
+                ("runs", &rule.runs)
+            ]
+        )
     );
 
     let mut right = String::new();
@@ -77,27 +96,36 @@ pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
     let _ = writeln!(
         right,
         "{}",
-        style.dim(&format!(
-            "{} samples, prompt {} tokens",
-            model.samples.len(),
-            model.prompt_tokens
-        ))
+        lang.fill(
+            "panel.samples",
+            &[
+                ("samples", &model.samples.len()),
+                ("tokens", &model.prompt_tokens)
+            ]
+        )
     );
     for t in &model.temperatures {
         let score = t
             .correct
-            .map(|c| format!(", {c} right"))
+            .map(|c| lang.fill("panel.right", &[("right", &c)]))
             .unwrap_or_default();
         let _ = writeln!(
             right,
-            "\n{}  {} distinct text{} in {}{score}",
-            style.bold(&temperature_label(t.temperature)),
-            t.distinct_texts,
-            if t.distinct_texts == 1 { "" } else { "s" },
-            t.samples,
+            "\n{}{score}",
+            lang.fill(
+                "panel.temperature",
+                &[
+                    ("t", &style.bold(&temperature_label(t.temperature))),
+                    ("distinct", &t.distinct_texts),
+                    ("samples", &t.samples)
+                ]
+            ),
         );
         for a in &t.answers {
-            let answer = a.answer.as_deref().unwrap_or("(no answer)");
+            let answer = a
+                .answer
+                .as_deref()
+                .unwrap_or(lang.text("panel.no_answer"));
             let line = format!("{} {answer} ×{}", mark(a.correct), a.count);
             let line = match a.correct {
                 Some(true) => style.good(&line),
@@ -107,24 +135,26 @@ pub fn compare_panel(report: &CompareReport, style: &TerminalStyle) -> String {
             let _ = writeln!(
                 right,
                 "{line}  {}",
-                style.dim(&format!("p(answer)={:.3}", a.probability))
+                lang.fill(
+                    "panel.answer_probability",
+                    &[("p", &format!("{:.3}", a.probability))]
+                )
             );
-            let _ = writeln!(
-                right,
-                "{}",
-                style.dim(&format!("↳ \"{}\"", shorten(&a.example, 48)))
-            );
+            let _ = writeln!(right, "↳ \"{}\"", shorten(&a.example, 48));
         }
     }
 
     let mut table = new_table(style);
     table
         .set_header(vec![
-            style.bold(&format!("RULE  {}", rule.name)),
-            style.bold(&format!("MODEL  {}", model.model)),
+            style.bold(&lang.fill("panel.rule", &[("name", &rule.name)])),
+            style.bold(&lang.fill("panel.model", &[("name", &model.model)])),
         ])
         .add_row(vec![left, right.trim_end().to_string()]);
     let _ = writeln!(out, "{table}");
+    if verdicts == Verdicts::Folded {
+        return out;
+    }
     for (name, verdict) in [
         ("Reproducibility", &report.verdicts.reproducibility),
         ("Generalization", &report.verdicts.generalization),

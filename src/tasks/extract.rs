@@ -8,14 +8,18 @@ use num_traits::{Signed, ToPrimitive};
 use super::{extra_capitals, fictional_countries, NO_SUCH_COUNTRY};
 use crate::rules::parse_decimal;
 
-/// The number `text` gives as its answer (commas removed): the first number
-/// after the last `=`, else the first after " is ", else the first number;
-/// a text with no digits is read as English number words ("sixty-five").
-pub fn number(text: &str) -> Option<String> {
+/// The number `text` gives as its answer to `input` (commas removed):
+/// - after an `=`: the first number after the last `=` (a final `=` with no
+///   number after it is an answer that never came: none);
+/// - otherwise the first number that is not part of an expression (next to
+///   `+ − × ÷ * / ^`) and does not repeat a number of the input (an echo of
+///   the question is no answer), looking after the last " is " first;
+/// - a text with no digits is read as English number words ("sixty-five"),
+///   but an echo of a question in words ("seventeen plus twenty-five") is no
+///   answer: with an operator word present, only words after "equals" or
+///   "is" count.
+pub fn number(input: &str, text: &str) -> Option<String> {
     if !text.chars().any(|c| c.is_ascii_digit()) {
-        // An echo of the question ("seventeen plus twenty-five") is no
-        // answer: with an operator word present, only words after "equals"
-        // or "is" count.
         let lower = text.to_lowercase();
         let operators = ["plus", "minus", "times", "divided", "multiplied"];
         let answer_part = if operators.iter().any(|o| lower.contains(o)) {
@@ -28,41 +32,97 @@ pub fn number(text: &str) -> Option<String> {
         return number_words(answer_part).map(|n| n.to_string());
     }
     if let Some(at) = text.rfind('=') {
-        if let Some(n) = first_number(&text[at + 1..]) {
-            return Some(n);
-        }
+        return numbers(&text[at + 1..]).into_iter().next().map(|n| n.literal);
     }
-    if let Some(at) = text.find(" is ") {
-        if let Some(n) = first_number(&text[at + 4..]) {
-            return Some(n);
-        }
-    }
-    first_number(text)
+    let asked: Vec<String> = numbers(input).into_iter().map(|n| n.literal).collect();
+    let answer = |part: &str| {
+        numbers(part)
+            .into_iter()
+            .find(|n| !n.in_expression && !asked.iter().any(|a| numbers_match(a, &n.literal, 0.0)))
+            .map(|n| n.literal)
+    };
+    text.rfind(" is ")
+        .and_then(|at| answer(&text[at + 4..]))
+        .or_else(|| answer(text))
 }
 
-/// The first number in `text`, as written (commas removed).
-fn first_number(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
+/// A number found in a text.
+struct FoundNumber {
+    /// As written, commas removed.
+    literal: String,
+    /// Whether an arithmetic operator stands right before or after it.
+    in_expression: bool,
+}
+
+/// Every number in `text`, in order.
+fn numbers(text: &str) -> Vec<FoundNumber> {
+    const OPERATORS: [char; 8] = ['+', '-', '−', '×', '÷', '*', '/', '^'];
+    // The letter x is a times sign only as a word of its own: "3 x 4".
+    let is_times_x = |s: &str| {
+        let mut chars = s.chars();
+        chars.next() == Some('x') && chars.next().is_none_or(|c| c.is_whitespace() || c.is_ascii_digit())
+    };
+    let mut found = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some((start, end, literal)) = first_number_at(rest) {
+        let before_text = text[..offset + start].trim_end();
+        let before = before_text.chars().next_back();
+        let after_text = rest[end..].trim_start();
+        // A minus sign of the number itself is not an operator before it.
+        let operator_before = (before.is_some_and(|c| OPERATORS.contains(&c))
+            && !(literal.starts_with('-') && before == Some('-')))
+            || (before == Some('x')
+                && before_text[..before_text.len() - 1]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || c.is_ascii_digit()));
+        let operator_after = after_text
+            .chars()
+            .next()
+            .is_some_and(|c| OPERATORS.contains(&c))
+            || is_times_x(after_text);
+        found.push(FoundNumber {
+            literal,
+            in_expression: operator_before || operator_after,
+        });
+        offset += end;
+        rest = &rest[end..];
+    }
+    found
+}
+
+/// The first number in `text`: its byte span and its literal (commas
+/// removed) — an optional minus sign (not after a letter or digit), digits,
+/// and commas or points followed by a digit.
+fn first_number_at(text: &str) -> Option<(usize, usize, String)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
-        let starts_number = chars[i].is_ascii_digit()
-            || (chars[i] == '-'
-                && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
-                && (i == 0 || !chars[i - 1].is_alphanumeric()));
+        let c = chars[i].1;
+        let starts_number = c.is_ascii_digit()
+            || (c == '-'
+                && chars.get(i + 1).is_some_and(|(_, c)| c.is_ascii_digit())
+                && (i == 0 || !chars[i - 1].1.is_alphanumeric()));
         if starts_number {
             let start = i;
             i += 1;
             while i < chars.len() {
-                let c = chars[i];
-                let next_is_digit = chars.get(i + 1).is_some_and(|c| c.is_ascii_digit());
+                let c = chars[i].1;
+                let next_is_digit = chars.get(i + 1).is_some_and(|(_, c)| c.is_ascii_digit());
                 if c.is_ascii_digit() || ((c == ',' || c == '.') && next_is_digit) {
                     i += 1;
                 } else {
                     break;
                 }
             }
-            let literal: String = chars[start..i].iter().filter(|&&c| c != ',').collect();
-            return Some(literal);
+            let literal: String = chars[start..i]
+                .iter()
+                .map(|(_, c)| *c)
+                .filter(|&c| c != ',')
+                .collect();
+            let end = chars.get(i).map_or(text.len(), |(at, _)| *at);
+            return Some((chars[start].0, end, literal));
         }
         i += 1;
     }
@@ -194,13 +254,24 @@ pub fn city(text: &str) -> Option<String> {
     (!run.is_empty()).then(|| run.join(" "))
 }
 
-/// The first sentiment label mentioned.
+/// The sentiment label the text settles on: the label it opens with, else
+/// the last one it mentions ("Complementing the negative, positive." →
+/// positive).
 pub fn label(text: &str) -> Option<String> {
     let lower = text.to_lowercase();
-    ["positive", "negative", "neutral"]
-        .into_iter()
-        .filter_map(|l| lower.find(l).map(|at| (at, l)))
-        .min_by_key(|(at, _)| *at)
+    let mentions: Vec<(usize, &str)> = {
+        let mut m: Vec<(usize, &str)> = ["positive", "negative", "neutral"]
+            .into_iter()
+            .flat_map(|l| lower.match_indices(l).map(move |(at, _)| (at, l)))
+            .collect();
+        m.sort();
+        m
+    };
+    let opening = lower.trim_start().split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+    mentions
+        .iter()
+        .find(|(_, l)| *l == opening)
+        .or(mentions.last())
         .map(|(_, l)| l.to_string())
 }
 
@@ -250,30 +321,58 @@ mod tests {
 
     #[test]
     fn numbers_are_read_with_commas_signs_and_decimals() {
-        assert_eq!(number("17 + 25 = 42"), Some("42".into()));
-        assert_eq!(number("2 + 2 = 4"), Some("4".into()));
-        assert_eq!(number("In 2024 the answer is 7."), Some("7".into()));
-        assert_eq!(number("42"), Some("42".into()));
+        assert_eq!(number("", "17 + 25 = 42"), Some("42".into()));
+        assert_eq!(number("", "2 + 2 = 4"), Some("4".into()));
+        assert_eq!(number("", "In 2024 the answer is 7."), Some("7".into()));
+        assert_eq!(number("", "42"), Some("42".into()));
         assert_eq!(
-            number("The answer is 1,234,567.5."),
+            number("", "The answer is 1,234,567.5."),
             Some("1234567.5".into())
         );
-        assert_eq!(number("It is -40 degrees"), Some("-40".into()));
-        assert_eq!(number("well-known 7"), Some("7".into()));
-        assert_eq!(number("no digits here"), None);
-        assert_eq!(number("Sixty-five."), Some("65".into()));
-        assert_eq!(number("The answer is forty two"), Some("42".into()));
+        assert_eq!(number("", "It is -40 degrees"), Some("-40".into()));
+        assert_eq!(number("", "well-known 7"), Some("7".into()));
+        assert_eq!(number("", "no digits here"), None);
+        assert_eq!(number("", "Sixty-five."), Some("65".into()));
+        assert_eq!(number("", "The answer is forty two"), Some("42".into()));
         assert_eq!(number_words("one hundred and twelve apples"), Some(112));
         assert_eq!(number_words("two thousand and one"), Some(2001));
         assert_eq!(
-            number("Seventeen plus Twenty-Five."),
+            number("", "Seventeen plus Twenty-Five."),
             None,
             "an echo of the question is no answer"
         );
         assert_eq!(
-            number("Seventeen plus twenty-five is forty-two."),
+            number("", "Seventeen plus twenty-five is forty-two."),
             Some("42".into())
         );
+    }
+
+    #[test]
+    fn an_echo_of_the_question_or_an_unfinished_expression_is_no_answer() {
+        let celsius = "Convert 100 degrees Celsius to Fahrenheit";
+        // Real SmolLM2 outputs: the input's number echoed, then an expression.
+        assert_eq!(
+            number(celsius, "100 degrees Celsius to Fahrenheit is 100 * (9/5) + 32 = 212"),
+            Some("212".into())
+        );
+        assert_eq!(
+            number(celsius, "100 degrees Celsius to Fahrenheit is 100 * (9/5) …"),
+            None
+        );
+        assert_eq!(number(celsius, "100°C is 212°F."), Some("212".into()));
+        let product = "What is 123456789 × 987654321?";
+        assert_eq!(number(product, "123456789"), None);
+        assert_eq!(number(product, "123456789 × 987654321 ="), None);
+        assert_eq!(
+            number(product, "121932631112635269"),
+            Some("121932631112635269".into())
+        );
+        assert_eq!(number("What is 48 × 52?", "48 × 52 = 2496"), Some("2496".into()));
+        // After "=", a number equal to one of the question's counts.
+        assert_eq!(number("What is 5 × 1?", "5 × 1 = 5"), Some("5".into()));
+        assert_eq!(number("3 x 4", "3 x 4 is 12"), Some("12".into()));
+        assert_eq!(number("17 + 25", "17 + 25 = 32."), Some("32".into()));
+        assert_eq!(number("", "-3 + 5"), None, "an expression is not an answer");
     }
 
     #[test]
@@ -306,6 +405,12 @@ mod tests {
             Some("negative".into())
         );
         assert_eq!(label("Positive, not negative"), Some("positive".into()));
+        // A real SmolLM2 reply: the label it ends on is its answer.
+        assert_eq!(
+            label("Complementing the negative, positive."),
+            Some("positive".into())
+        );
+        assert_eq!(label("no label"), None);
         assert_eq!(yes_no("Yes, it is."), Some("yes".into()));
         assert_eq!(yes_no("1900 is not a leap year"), Some("no".into()));
         assert_eq!(yes_no("The year 1900 is a leap year."), Some("yes".into()));

@@ -4,14 +4,18 @@
 //!
 //! Answer extractors (applied to the model's text):
 //! - **number** (arithmetic, unit conversion): the first number after the
-//!   last `=`, else the first after " is ", else the first number in the text
-//!   — optional sign, digits with optional thousands commas, optional decimals;
-//!   a text with no digits is read as English number words ("sixty-five").
+//!   last `=` (none if nothing follows it: the answer never came); otherwise
+//!   the first number that is not part of an expression and does not repeat
+//!   a number of the question (an echo is no answer), looking after the last
+//!   " is " first — optional sign, digits with optional thousands commas,
+//!   optional decimals; a text with no digits is read as English number
+//!   words ("sixty-five").
 //! - **city** (capital): the first capital city from detprob's tables that the
 //!   text mentions; failing that, "no such country" if the text says the
 //!   country does not exist or is fictional; failing that, the first
 //!   capitalised word run.
-//! - **label** (sentiment): the first of "positive", "negative", "neutral".
+//! - **label** (sentiment): the label the text opens with, else the last of
+//!   "positive", "negative", "neutral" it mentions.
 //! - **yes/no** (leap year): a leading "yes"/"no", else "is not/isn't a leap
 //!   year" → no, "is a leap year" → yes.
 //!
@@ -57,10 +61,10 @@ impl Task {
         }
     }
 
-    /// Reads the answer out of the model's text (see the module docs).
-    pub fn extract(self, text: &str) -> Option<String> {
+    /// Reads the answer to `input` out of the model's text (see the module docs).
+    pub fn extract(self, input: &str, text: &str) -> Option<String> {
         match self {
-            Self::Arithmetic | Self::UnitConversion => extract::number(text),
+            Self::Arithmetic | Self::UnitConversion => extract::number(input, text),
             Self::Capital => extract::city(text),
             Self::Sentiment => extract::label(text),
             Self::LeapYear => extract::yes_no(text),

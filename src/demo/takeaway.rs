@@ -1,0 +1,499 @@
+//! Takeaways: what a step's run showed, computed from its numbers and worded
+//! from the message catalogue. Nothing here is canned: every count, answer
+//! and probability comes from the report, and a branch exists for each way
+//! the run can turn out (the model right, wrong, silent, or mixed).
+
+use std::collections::BTreeSet;
+
+use super::{Facts, ViewResult};
+use crate::comparison::CompareReport;
+use crate::commands::{ProbsReport, RepeatReport, RepeatRow, TraceReport};
+use crate::rules::{decisive_step, RuleOutcome};
+use crate::words::Lang;
+
+/// The takeaway of `result` in `lang`.
+pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
+    let sentences: Vec<String> = match result {
+        ViewResult::Compare { reports } => {
+            let mut s: Vec<String> = reports.iter().map(|r| compare(r, lang)).collect();
+            s.extend(bias(reports, lang));
+            s
+        }
+        ViewResult::Probs { reports } => reports.iter().flat_map(|r| probs(r, lang)).collect(),
+        ViewResult::Trace { reports } => reports.iter().flat_map(|r| trace(r, lang)).collect(),
+        ViewResult::Repeat { reports } => reports.iter().flat_map(|r| repeat(r, lang)).collect(),
+        ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
+    };
+    sentences.join(lang.sentence_gap())
+}
+
+/// How the model's samples turned out against the truth.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub samples: usize,
+    pub right: usize,
+    pub wrong: usize,
+    /// Samples with no readable answer.
+    pub unanswered: usize,
+}
+
+impl Tally {
+    /// Counts `report`'s samples.
+    pub fn of(report: &CompareReport) -> Self {
+        let mut tally = Tally {
+            samples: report.model.samples.len(),
+            ..Tally::default()
+        };
+        for s in &report.model.samples {
+            match (&s.answer, s.correct) {
+                (None, _) => tally.unanswered += 1,
+                (Some(_), Some(true)) => tally.right += 1,
+                (Some(_), _) => tally.wrong += 1,
+            }
+        }
+        tally
+    }
+}
+
+/// The most frequent answer among `report`'s samples that `keep` accepts,
+/// with its count (ties: the earlier sample).
+fn most_frequent(
+    report: &CompareReport,
+    keep: impl Fn(Option<bool>) -> bool,
+) -> Option<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for s in report.model.samples.iter().filter(|s| keep(s.correct)) {
+        let Some(answer) = &s.answer else { continue };
+        match counts.iter_mut().find(|(a, _)| a == answer) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((answer.clone(), 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+}
+
+fn rule_part(report: &CompareReport, lang: Lang) -> String {
+    let rule = &report.rule;
+    let runs = rule.runs;
+    if rule.distinct_outputs != 1 {
+        return lang.fill(
+            "takeaway.rule.varied",
+            &[("runs", &runs), ("distinct", &rule.distinct_outputs)],
+        );
+    }
+    match (&rule.outcome, rule.correct) {
+        (RuleOutcome::Error { error }, _) => {
+            lang.fill("takeaway.rule.error", &[("runs", &runs), ("error", error)])
+        }
+        (RuleOutcome::Answer { value }, Some(true)) => lang.fill(
+            "takeaway.rule.right",
+            &[("runs", &runs), ("answer", &lang.quote(value))],
+        ),
+        (RuleOutcome::Answer { value }, Some(false)) => {
+            let source = decisive_step(&rule.trace)
+                .map(|s| s.source.clone())
+                .unwrap_or_default();
+            lang.fill(
+                "takeaway.rule.wrong",
+                &[
+                    ("runs", &runs),
+                    ("answer", &lang.quote(value)),
+                    ("source", &source),
+                ],
+            )
+        }
+        (RuleOutcome::Answer { value }, None) => lang.fill(
+            "takeaway.rule.unscored",
+            &[("runs", &runs), ("answer", &lang.quote(value))],
+        ),
+    }
+}
+
+fn model_part(report: &CompareReport, lang: Lang) -> String {
+    let t = Tally::of(report);
+    let n = t.samples;
+    if report.truth.is_none() {
+        return lang.fill(
+            "takeaway.model.unscored",
+            &[("answered", &(n - t.unanswered)), ("n", &n)],
+        );
+    }
+    let top_wrong = most_frequent(report, |c| c == Some(false));
+    let mut part = if t.right == n {
+        lang.fill("takeaway.model.all_right", &[("n", &n)])
+    } else if t.unanswered == n {
+        lang.fill("takeaway.model.none", &[("n", &n)])
+    } else if t.wrong == n {
+        lang.fill("takeaway.model.all_wrong", &[("n", &n)])
+    } else {
+        lang.fill(
+            "takeaway.model.mixed",
+            &[
+                ("n", &n),
+                ("right", &t.right),
+                ("wrong", &t.wrong),
+                ("none", &t.unanswered),
+            ],
+        )
+    };
+    if let Some((answer, count)) = top_wrong {
+        part.push_str(&lang.fill(
+            "takeaway.model.top_wrong",
+            &[("answer", &lang.quote(&answer)), ("count", &count)],
+        ));
+    }
+    part
+}
+
+fn compare(report: &CompareReport, lang: Lang) -> String {
+    let spread: Vec<String> = report
+        .model
+        .temperatures
+        .iter()
+        .map(|t| {
+            lang.fill(
+                "takeaway.spread.item",
+                &[("t", &t.temperature), ("count", &t.distinct_texts)],
+            )
+        })
+        .collect();
+    let truth = report
+        .truth
+        .as_ref()
+        .map(|t| lang.fill("takeaway.truth", &[("truth", &lang.quote(&t.answer))]))
+        .unwrap_or_default();
+    lang.fill(
+        "takeaway.compare",
+        &[
+            ("input", &lang.quote(&report.input)),
+            ("truth", &truth),
+            ("rule", &rule_part(report, lang)),
+            ("model", &model_part(report, lang)),
+            ("spread", &spread.join(lang.list_gap())),
+        ],
+    )
+}
+
+/// A bias: on inputs of one task whose right answers differ, the model's most
+/// frequent answer was the same every time.
+fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
+    let mut by_task: Vec<(&CompareReport, String)> = Vec::new();
+    for r in reports {
+        if r.truth.is_none() {
+            continue;
+        }
+        if let Some((answer, _)) = most_frequent(r, |_| true) {
+            by_task.push((r, answer));
+        }
+    }
+    for (first, answer) in &by_task {
+        let same_task: Vec<&(&CompareReport, String)> =
+            by_task.iter().filter(|(r, _)| r.task == first.task).collect();
+        let truths: BTreeSet<String> = same_task
+            .iter()
+            .filter_map(|(r, _)| r.truth.as_ref().map(|t| t.answer.to_lowercase()))
+            .collect();
+        if same_task.len() >= 2
+            && truths.len() >= 2
+            && same_task.iter().all(|(_, a)| a == answer)
+        {
+            return Some(lang.fill(
+                "takeaway.bias",
+                &[("k", &same_task.len()), ("answer", &lang.quote(answer))],
+            ));
+        }
+    }
+    None
+}
+
+fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
+    report
+        .temperatures
+        .iter()
+        .filter_map(|column| {
+            let top = column.top.first()?;
+            Some(lang.fill(
+                "takeaway.probs",
+                &[
+                    ("t", &column.temperature),
+                    ("piece", &lang.quote(&top.piece)),
+                    ("percent", &format!("{:.1}", 100.0 * top.probability)),
+                    ("entropy", &format!("{:.2}", column.entropy_bits)),
+                    ("candidates", &column.candidates),
+                ],
+            ))
+        })
+        .collect()
+}
+
+fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
+    let mut out = Vec::new();
+    let samples = &report.model.samples;
+    let distinct = samples
+        .iter()
+        .map(|s| &s.text)
+        .collect::<BTreeSet<_>>()
+        .len();
+    match report
+        .model
+        .divergence
+        .as_ref()
+        .and_then(|d| d.branches.first().map(|b| (d, b)))
+    {
+        Some((d, b)) => out.push(lang.fill(
+            "takeaway.trace.branch",
+            &[
+                ("seeds", &samples.len()),
+                ("distinct", &distinct),
+                ("shared", &d.shared_steps),
+                ("seed", &b.seed),
+                ("piece", &lang.quote(&b.piece)),
+                ("p", &format!("{:.2}", b.probability)),
+                ("other_seed", &b.from_seed),
+                ("other_piece", &lang.quote(&b.other_piece)),
+                ("other_p", &format!("{:.2}", b.other_probability)),
+            ],
+        )),
+        None => out.push(lang.fill(
+            "takeaway.trace.no_branch",
+            &[("seeds", &samples.len()), ("distinct", &distinct)],
+        )),
+    }
+    // Every seed starts from the same prompt: if the first step's
+    // distributions are identical, the forward pass was the same arithmetic
+    // and only the draw differed.
+    if samples.len() >= 2 {
+        let firsts: Vec<_> = samples.iter().filter_map(|s| s.steps.first()).collect();
+        let same = firsts.len() == samples.len()
+            && firsts.iter().all(|f| {
+                f.alternatives.len() == firsts[0].alternatives.len()
+                    && f.alternatives.iter().zip(&firsts[0].alternatives).all(|(a, b)| {
+                        a.piece == b.piece && a.probability.to_bits() == b.probability.to_bits()
+                    })
+            });
+        if let (true, Some(top)) = (same, firsts.first().and_then(|f| f.alternatives.first())) {
+            out.push(lang.fill(
+                "takeaway.trace.same_distribution",
+                &[
+                    ("seeds", &samples.len()),
+                    ("piece", &lang.quote(&top.piece)),
+                    ("p", &format!("{:.3}", top.probability)),
+                ],
+            ));
+        }
+    }
+    if let Some(rule) = &report.rule {
+        let sourced = rule.steps.iter().filter(|s| !s.source.is_empty()).count();
+        out.push(lang.fill(
+            "takeaway.trace.rule",
+            &[
+                ("rule", &rule.rule),
+                ("steps", &rule.steps.len()),
+                ("sourced", &sourced),
+                ("output", &lang.quote(&rule.output)),
+            ],
+        ));
+    }
+    out
+}
+
+/// How a repeat row's setting reads.
+pub fn repeat_setting(row: &RepeatRow, rule: &str, lang: Lang) -> String {
+    match (row.temperature, row.fixed_seed) {
+        (None, _) => lang.fill("repeat.setting.rule", &[("rule", &rule)]),
+        (Some(t), None) => lang.fill("repeat.setting.greedy", &[("t", &t)]),
+        (Some(t), Some(true)) => lang.fill(
+            "repeat.setting.fixed",
+            &[("t", &t), ("seed", &row.seeds.first().copied().unwrap_or_default())],
+        ),
+        (Some(t), Some(false)) => lang.fill("repeat.setting.fresh", &[("t", &t)]),
+    }
+}
+
+/// The fresh seeds of a row as a `--seeds` list, so a sample can be replayed.
+pub fn seed_list(row: &RepeatRow) -> String {
+    row.seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
+    report
+        .rows
+        .iter()
+        .map(|row| {
+            let side = lang.text(if row.temperature.is_none() {
+                "side.rule"
+            } else {
+                "side.model"
+            });
+            let seeds = if row.fixed_seed == Some(false) {
+                lang.fill("takeaway.repeat_seeds.text", &[("seeds", &seed_list(row))])
+            } else {
+                String::new()
+            };
+            lang.fill(
+                "takeaway.repeat",
+                &[
+                    ("side", &side),
+                    ("setting", &repeat_setting(row, report.rule, lang)),
+                    ("runs", &row.runs),
+                    ("distinct", &row.distinct),
+                    ("seeds", &seeds),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn facts(facts: &Facts, lang: Lang) -> String {
+    lang.fill(
+        "takeaway.facts",
+        &[
+            ("rules", &facts.rules.len()),
+            ("code", &facts.rule_code_lines),
+            ("data", &facts.rule_data_lines),
+            ("model", &facts.model),
+            ("layers", &facts.layers),
+            ("vocab", &super::group_digits(facts.vocab_size as u64)),
+            ("params", &super::group_digits(facts.parameters)),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comparison::{compare, CompareInput, SampleGrid};
+    use crate::lm::fake;
+    use crate::rules;
+
+    /// A comparison of `input` (with `truth`) through `rule` on a fake model
+    /// that spells `script`, over T = 0 and 1 × seeds 1..4.
+    fn run(script: &[(&str, f64)], rule: &str, input: &str, truth: Option<&str>) -> CompareReport {
+        let mut loaded = fake::scripted(script);
+        let grid = SampleGrid::parse("0,1", "1..4", 16).unwrap();
+        compare(
+            &mut loaded,
+            rules::by_name(rule).unwrap(),
+            &CompareInput {
+                text: input.into(),
+                truth: truth.map(str::to_string),
+            },
+            &grid,
+        )
+        .unwrap()
+    }
+
+    fn both(reports: Vec<CompareReport>) -> (String, String) {
+        let result = ViewResult::Compare { reports };
+        (takeaway(&result, Lang::En), takeaway(&result, Lang::Zh))
+    }
+
+    #[test]
+    fn all_right_is_said_only_when_every_sample_is_right() {
+        let r = run(&[("42", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        assert_eq!(Tally::of(&r), Tally { samples: 8, right: 8, wrong: 0, unanswered: 0 });
+        let (en, zh) = both(vec![r]);
+        assert!(en.contains("the rule ran 8 times and answered “42” every time (right, identical every run)"), "{en}");
+        assert!(en.contains("the model was right in all 8 samples"), "{en}");
+        assert!(zh.contains("规则运行 8 次，每次都答“42”（正确，结果完全相同）"), "{zh}");
+        assert!(zh.contains("模型 8 次采样全部答对"), "{zh}");
+    }
+
+    #[test]
+    fn all_wrong_names_the_most_frequent_wrong_answer() {
+        let r = run(&[("32", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        let (en, zh) = both(vec![r]);
+        assert!(en.contains("the model was wrong in all 8 samples (its most frequent wrong answer: “32”, 8 times)"), "{en}");
+        assert!(zh.contains("模型 8 次采样全部答错（最常见的错误答案是“32”，共 8 次）"), "{zh}");
+    }
+
+    #[test]
+    fn no_readable_answer_is_never_called_an_answer() {
+        // Every sample echoes the question: no answer at all.
+        let r = run(&[("17 + 25 =", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        assert_eq!(Tally::of(&r).unanswered, 8);
+        let (en, zh) = both(vec![r]);
+        assert!(en.contains("the model gave no readable answer in any of its 8 samples"), "{en}");
+        assert!(zh.contains("模型 8 次采样都没有给出可读的答案"), "{zh}");
+        assert!(!en.contains("answered in all") && !zh.contains("都给出了回答"), "{en} {zh}");
+    }
+
+    #[test]
+    fn a_mixed_run_counts_right_wrong_and_silent_samples() {
+        let r = run(
+            &[("42", 0.4), ("32", 0.3), ("I cannot say", 0.3)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        let t = Tally::of(&r);
+        assert_eq!(t.right + t.wrong + t.unanswered, 8);
+        assert!(t.right >= 1, "T=0 is greedy on the heaviest branch, 42");
+        let (en, _) = both(vec![r]);
+        let expected = format!(
+            "of the model's 8 samples {} were right, {} wrong and {} gave no answer",
+            t.right, t.wrong, t.unanswered
+        );
+        assert!(en.contains(&expected), "{en}");
+    }
+
+    #[test]
+    fn the_rule_error_and_the_unscored_branches_say_what_happened() {
+        let r = run(&[("Birnin Zana", 1.0)], "capitals", "What is the capital of Qzrbland?", None);
+        assert!(r.truth.is_none(), "Qzrbland is in no table");
+        let (en, zh) = both(vec![r]);
+        assert!(en.contains("stopped every time with the same explicit error"), "{en}");
+        assert!(en.contains("the model gave a readable answer in 8 of 8 samples (no right answer to score them against)"), "{en}");
+        assert!(zh.contains("模型 8 次采样中有 8 次给出了可读的答案（没有正确答案可评分）"), "{zh}");
+    }
+
+    #[test]
+    fn a_wrong_rule_names_the_line_with_the_bug() {
+        let r = run(&[("no", 1.0)], "leap-year-buggy", "Is 1900 a leap year?", None);
+        let (en, _) = both(vec![r]);
+        assert!(en.contains("answered “yes” every time — wrong, the same bug at src/rules/leap_year_buggy.rs:"), "{en}");
+        assert!(en.contains("the model was right in all 8 samples"), "{en}");
+    }
+
+    #[test]
+    fn the_same_answer_to_inputs_with_different_truths_is_called_a_bias() {
+        let script = [("positive", 1.0)];
+        let good = run(&script, "sentiment", "I loved this movie.", Some("positive"));
+        let bad = run(&script, "sentiment", "This movie was not good.", Some("negative"));
+        let (en, zh) = both(vec![good, bad]);
+        assert!(en.contains("On 2 inputs whose right answers differ, the model's most frequent answer was “positive” every time: a bias"), "{en}");
+        assert!(zh.contains("这是偏差"), "{zh}");
+        // Different answers: no bias claimed.
+        let good = run(&[("positive", 1.0)], "sentiment", "I loved this movie.", Some("positive"));
+        let bad = run(&[("negative", 1.0)], "sentiment", "This movie was not good.", Some("negative"));
+        let (en, _) = both(vec![good, bad]);
+        assert!(!en.contains("bias"), "{en}");
+    }
+
+    #[test]
+    fn a_takeaway_never_claims_an_answer_the_samples_do_not_contain() {
+        let scripts: [&[(&str, f64)]; 4] = [
+            &[("42", 1.0)],
+            &[("32", 0.5), ("52", 0.5)],
+            &[("I am not sure", 1.0)],
+            &[("42", 0.2), ("32", 0.5), ("nothing", 0.3)],
+        ];
+        for script in scripts {
+            let r = run(script, "arithmetic", "What is 17 + 25?", None);
+            let answers: BTreeSet<String> = r.model.samples.iter().filter_map(|s| s.answer.clone()).collect();
+            let (en, _) = both(vec![r]);
+            // Every quoted answer in the model's part exists among the samples.
+            let model_part = en.split_once("; ").map(|(_, m)| m).unwrap_or_default();
+            for quoted in model_part.split('“').skip(1).filter_map(|q| q.split_once('”').map(|(a, _)| a)) {
+                assert!(answers.contains(quoted), "{quoted:?} not among {answers:?}: {en}");
+            }
+        }
+    }
+}
