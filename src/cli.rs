@@ -58,6 +58,10 @@ pub struct ModelArgs {
     /// Any GGUF file of a supported architecture (llama, gemma3); overrides --model.
     #[arg(long, value_name = "PATH")]
     pub model_file: Option<PathBuf>,
+    /// Check the --model-file against this SHA-256 before using it (it is
+    /// otherwise used as is).
+    #[arg(long, value_name = "HEX", requires = "model_file")]
+    pub sha256: Option<String>,
     /// Code that runs the model: detprob's SIMD kernels, or candle's ops (slower reference).
     #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
     pub engine: Engine,
@@ -84,6 +88,33 @@ impl FilterArgs {
         temperature: f64,
     ) -> Result<crate::sampler::Sampling, crate::error::InputError> {
         crate::sampler::Sampling::from_settings(temperature, self.top_k, self.top_p, self.min_p)
+    }
+}
+
+/// `--record FILE [--force]`: a manifest that `detprob replay` can re-run.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Also write a manifest that `detprob replay` can re-run (an existing
+    /// file is kept unless --force is given).
+    #[arg(long = "record", id = "record", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+    /// Replace an existing --record file (only ever a regular file).
+    #[arg(long, requires = "record")]
+    pub force: bool,
+}
+
+impl RecordArgs {
+    /// The manifest's path and whether it may replace a file, checked now
+    /// (before any work) so that a refusal comes at once and changes nothing.
+    pub fn target(
+        &self,
+    ) -> Result<Option<(&std::path::Path, crate::files::Overwrite)>, crate::error::InputError> {
+        let Some(path) = self.path.as_deref() else {
+            return Ok(None);
+        };
+        let overwrite = crate::files::Overwrite::forced(self.force);
+        crate::files::check_output(path, "--record", overwrite)?;
+        Ok(Some((path, overwrite)))
     }
 }
 
@@ -154,9 +185,8 @@ pub struct CompareArgs {
     /// A file with one input per line (optionally `INPUT<TAB>TRUTH`): prints a summary table.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "truth"])]
     pub inputs: Option<PathBuf>,
-    /// Also write a manifest that `detprob replay` can re-run.
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     /// The input.
     #[arg(required_unless_present = "inputs")]
     pub input: Option<String>,
@@ -284,9 +314,8 @@ pub struct GenerateArgs {
     /// How many of the most likely tokens to record at each step (JSON).
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub alternatives: usize,
-    /// Also write a manifest that `detprob replay` can re-run.
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -324,7 +353,7 @@ pub struct DemoArgs {
     /// Run a scenario file of your own.
     #[arg(long, value_name = "FILE", conflicts_with = "name")]
     pub file: Option<PathBuf>,
-    /// A shipped scenario's name (e.g. 05-output, or just output).
+    /// A shipped scenario's name (e.g. 05-output, just output, or its step number 5).
     pub name: Option<String>,
 }
 
@@ -399,9 +428,8 @@ pub struct SweepArgs {
     /// Continue an interrupted sweep: keep the rows in --output, run the rest.
     #[arg(long)]
     pub resume: bool,
-    /// Also write a manifest that `detprob replay` can re-run.
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,

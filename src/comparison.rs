@@ -52,10 +52,36 @@ impl SampleGrid {
     }
 }
 
-/// Parses seeds: an inclusive range `1..5`, a list `1,2,9`, or a mix.
+/// The most seeds one list may hold (a range `1..10000` holds 10,000).
+pub const MAX_SEEDS: usize = 10_000;
+
+/// The most runs `repeat` (and a repeat scenario) may ask for.
+pub const MAX_RUNS: usize = 10_000;
+
+/// Checks a run count (`what` names the flag or field): from 1 to [`MAX_RUNS`].
+pub fn check_runs(runs: usize, what: &str) -> Result<usize, InputError> {
+    if (1..=MAX_RUNS).contains(&runs) {
+        Ok(runs)
+    } else {
+        Err(invalid(format!(
+            "{what} must be from 1 to {MAX_RUNS}, not {runs}"
+        )))
+    }
+}
+
+/// The most temperatures one list may hold.
+pub const MAX_TEMPERATURES: usize = 100;
+
+/// Parses seeds: an inclusive range `1..5`, a list `1,2,9`, or a mix; at
+/// most [`MAX_SEEDS`] in all.
 pub fn parse_seeds(seeds: &str) -> Result<Vec<u64>, InputError> {
     let mut parsed_seeds = Vec::new();
-    for part in list(seeds) {
+    let too_many = || {
+        invalid(format!(
+            "seed list '{seeds}' holds more than {MAX_SEEDS} seeds"
+        ))
+    };
+    for part in list("seed", seeds)? {
         let number = |s: &str| {
             s.trim()
                 .parse::<u64>()
@@ -64,25 +90,34 @@ pub fn parse_seeds(seeds: &str) -> Result<Vec<u64>, InputError> {
         match part.split_once("..") {
             Some((a, b)) => {
                 let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
-                if a > b || b - a >= 10_000 {
-                    return Err(invalid(format!(
-                        "seed range '{part}' must be ascending and under 10,000 seeds"
-                    )));
+                if a > b {
+                    return Err(invalid(format!("seed range '{part}' must be ascending")));
+                }
+                if b - a >= MAX_SEEDS as u64 || parsed_seeds.len() + (b - a) as usize >= MAX_SEEDS {
+                    return Err(too_many());
                 }
                 parsed_seeds.extend(a..=b);
             }
             None => parsed_seeds.push(number(part)?),
         }
-    }
-    if parsed_seeds.is_empty() {
-        return Err(invalid("no seeds given"));
+        if parsed_seeds.len() > MAX_SEEDS {
+            return Err(too_many());
+        }
     }
     Ok(parsed_seeds)
 }
 
 /// Parses a comma-separated list of temperatures, each finite and ≥ 0.
 pub fn parse_temperatures(text: &str) -> Result<Vec<f64>, InputError> {
-    let temperatures: Vec<f64> = list(text)
+    let items = list("temperature", text)?;
+    if items.len() > MAX_TEMPERATURES {
+        return Err(invalid(format!(
+            "temperature list holds {} temperatures; at most {MAX_TEMPERATURES}",
+            items.len()
+        )));
+    }
+    items
+        .into_iter()
         .map(|t| {
             let value: f64 = t
                 .parse()
@@ -90,15 +125,20 @@ pub fn parse_temperatures(text: &str) -> Result<Vec<f64>, InputError> {
             Sampling::from_settings(value, None, None, None)?;
             Ok(value)
         })
-        .collect::<Result<_, InputError>>()?;
-    if temperatures.is_empty() {
-        return Err(invalid("no temperatures given"));
-    }
-    Ok(temperatures)
+        .collect()
 }
 
-fn list(text: &str) -> impl Iterator<Item = &str> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty())
+/// The items of a comma-separated list, trimmed: an empty list, or an empty
+/// item (`0,,1`, a trailing comma), is an error naming `what`.
+pub fn list<'a>(what: &str, text: &'a str) -> Result<Vec<&'a str>, InputError> {
+    if text.trim().is_empty() {
+        return Err(invalid(format!("no {what}s given")));
+    }
+    let items: Vec<&str> = text.split(',').map(str::trim).collect();
+    if items.iter().any(|s| s.is_empty()) {
+        return Err(invalid(format!("{what} list '{text}' has an empty item")));
+    }
+    Ok(items)
 }
 
 /// One input to compare, with its truth when the caller knows it.
@@ -738,6 +778,19 @@ mod tests {
         assert!(message("", "1").contains("no temperatures"));
         assert!(message("0", "").contains("no seeds"));
         assert!(message("0", "5..1").contains("ascending"));
+        assert!(message("0,,1", "1").contains("has an empty item"));
+        assert!(message("0,", "1").contains("has an empty item"));
+        assert!(message("0", "1,,2").contains("has an empty item"));
+        // The bound and its message agree: 10,000 seeds pass, 10,001 do not.
+        assert_eq!(
+            SampleGrid::parse("0", "1..10000", 8).unwrap().seeds.len(),
+            10_000
+        );
+        assert!(message("0", "1..10001").contains("more than 10000 seeds"));
+        assert!(message("0", "1..9000,20000..21000").contains("more than 10000 seeds"));
+        assert!(message("0", "0..18446744073709551615").contains("more than 10000 seeds"));
+        let many = vec!["0.5"; 101].join(",");
+        assert!(message(&many, "1").contains("at most 100"));
         assert!(message("0", "x").contains("'x' is not a whole number"));
     }
 }

@@ -354,14 +354,8 @@ impl<'a> Decoding<'a> {
         prefill_seconds: f64,
         decode_seconds: f64,
     ) -> Completion {
-        let visible: Vec<u32> = self
-            .tokens
-            .iter()
-            .copied()
-            .filter(|&t| !tokenizer.is_control(t))
-            .collect();
         Completion {
-            text: tokenizer.decode(&visible),
+            text: tokenizer.visible_text(&self.tokens),
             tokens: self.tokens,
             steps: self.steps,
             stop_reason: self.stop.unwrap_or(StopReason::MaxTokens),

@@ -50,6 +50,14 @@ impl GgufFile {
                 path: path.to_path_buf(),
             });
         }
+        // Opening a FIFO would block until a writer appears; a device or a
+        // directory is no model file either.
+        if !std::fs::metadata(path).map_err(unreadable)?.is_file() {
+            return Err(InputError::ModelFileUnreadable {
+                path: path.to_path_buf(),
+                reason: "not a regular file".into(),
+            });
+        }
         let file = File::open(path).map_err(unreadable)?;
         let actual_len = file.metadata().map_err(unreadable)?.len();
         let mut reader = BufReader::new(file);

@@ -13,6 +13,7 @@ pub mod comparison;
 pub mod demo;
 pub mod error;
 pub mod experiments;
+pub mod files;
 pub mod generation;
 pub mod gguf;
 pub mod lm;

@@ -1,12 +1,13 @@
 //! The `detprob` binary: parse arguments, run the command, print its output
 //! or a one-line error. Exit codes: 0 success, 1 internal failure, 2 bad input.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use detprob::cli::Cli;
 use detprob::error::InputError;
+use detprob::render::style::terminal_safe;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,6 +22,11 @@ fn main() -> ExitCode {
     match detprob::commands::run(cli) {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
+            let output = if stdout.is_terminal() {
+                terminal_safe(&output)
+            } else {
+                output.as_str().into()
+            };
             match stdout
                 .write_all(output.as_bytes())
                 .and_then(|_| stdout.flush())
@@ -34,7 +40,7 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             let message = format!("{error:#}").replace('\n', " ");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", terminal_safe(&message));
             if error.chain().any(|cause| cause.is::<InputError>()) {
                 ExitCode::from(2)
             } else {

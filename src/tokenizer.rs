@@ -288,6 +288,17 @@ impl TextTokenizer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// The text `ids` spell with control tokens (end of text, chat markers)
+    /// left out: what a completion shows.
+    pub fn visible_text(&self, ids: &[u32]) -> String {
+        let visible: Vec<u32> = ids
+            .iter()
+            .copied()
+            .filter(|&t| !self.is_control(t))
+            .collect();
+        self.decode(&visible)
+    }
+
     /// The raw bytes of one token (control tokens: their text).
     pub fn bytes_of(&self, id: u32) -> &[u8] {
         self.token_bytes

@@ -60,9 +60,9 @@ fn the_tour_writes_a_chinese_markdown_handout() {
         "-f",
         "markdown",
     ]);
-    assert!(text.starts_with("# 普通程序与大语言模型:导览"));
+    assert!(text.starts_with("# 普通程序与大语言模型：导览"));
     assert_eq!(text.matches("\n## ").count(), 13);
-    assert_eq!(text.matches("结论(根据本次运行计算):").count(), 13);
+    assert_eq!(text.matches("结论（根据本次运行计算）：").count(), 13);
     assert!(
         text.contains("由人类编写的明确指令序列"),
         "the claim is quoted from the source"
@@ -87,13 +87,35 @@ fn a_takeaway_reports_what_the_model_did_in_that_run() {
         .unwrap();
     assert_eq!(samples.len(), 6, "2 temperatures × 3 seeds");
     let right = samples.iter().filter(|s| s["correct"] == true).count();
+    let silent = samples.iter().filter(|s| s["answer"].is_null()).count();
+    let wrong = 6 - right - silent;
     let takeaway = step["takeaway"]["en"].as_str().unwrap();
+    let expected = if right == 6 {
+        "the model was right in all 6 samples".to_string()
+    } else if silent == 6 {
+        "the model gave no readable answer in any of its 6 samples".to_string()
+    } else if wrong == 6 {
+        "the model was wrong in all 6 samples".to_string()
+    } else {
+        let parts: Vec<String> = [
+            (right, "right"),
+            (wrong, "wrong"),
+            (silent, "with no answer"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        format!("the model's 6 samples: {}", parts.join(", "))
+    };
     assert!(
-        takeaway.contains(&format!("the model was right in {right} of 6 samples")),
-        "{takeaway}"
+        takeaway.contains(&expected),
+        "{expected:?} not in {takeaway}"
     );
     assert!(
-        takeaway.contains("the rule answered '4' (right) in all 6 runs"),
+        takeaway.contains(
+            "the rule ran 6 times and answered “4” every time (right, identical every run)"
+        ),
         "{takeaway}"
     );
 }
@@ -126,8 +148,91 @@ fn demo_list_shows_every_scenario() {
     let text = stdout_of(&["demo", "--list"]);
     let rows = text
         .lines()
-        .filter(|l| l.starts_with("│ 0") || l.starts_with("│ 1"))
+        .filter(|l| l.contains("┆ 0") || l.contains("┆ 1"))
         .count();
     assert_eq!(rows, 13, "{text}");
     assert!(text.contains("05-output") && text.contains("输出结果"));
+}
+
+#[test]
+fn the_tour_runs_only_the_chosen_steps_and_refuses_steps_it_does_not_have() {
+    let text = stdout_of(&["tour", "--only", "3,5", "--runs", "2", "--lang", "en"]);
+    assert!(
+        text.contains("3/13 · ") && text.contains("5/13 · "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("4/13 · ") && !text.contains("1/13 · "),
+        "{text}"
+    );
+    assert!(text.contains("Tour finished: 2 steps"), "{text}");
+    let text = stdout_of(&["tour", "--from", "12", "--seeds", "1", "--lang", "en"]);
+    assert!(text.contains("12/13 · ") && text.contains("13/13 · ") && !text.contains("11/13 · "));
+    assert_input_error(&["tour", "--only", "14"], "there is no step 14");
+    assert_input_error(&["tour", "--from", "0"], "there is no step 0");
+    assert_input_error(&["tour", "--only", "two"], "--only");
+}
+
+#[test]
+fn every_input_of_a_tour_step_goes_to_its_own_rule_and_is_scored() {
+    // Step 9 mixes a product and a review: each must reach the rule that
+    // fits it, and both have a right answer to score against.
+    let step = json(&["demo", "9", "--seeds", "1", "-f", "json"]);
+    let reports = step["result"]["reports"].as_array().unwrap();
+    let rules: Vec<&str> = reports
+        .iter()
+        .map(|r| r["rule"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["arithmetic", "sentiment"]);
+    for r in reports {
+        assert!(!r["truth"].is_null(), "{}", r["input"]);
+        for s in r["model"]["samples"].as_array().unwrap() {
+            assert!(s["correct"].is_boolean(), "every sample is scored: {s}");
+        }
+    }
+    // The takeaway's counts are the samples' counts.
+    let takeaway = step["takeaway"]["en"].as_str().unwrap();
+    let review = &reports[1]["model"]["samples"];
+    let right = review
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["correct"] == true)
+        .count();
+    let n = review.as_array().unwrap().len();
+    if right == n {
+        assert!(
+            takeaway.contains(&format!("the model was right in all {n} samples")),
+            "{takeaway}"
+        );
+    } else if right > 0 {
+        assert!(takeaway.contains(&format!("{right} right")), "{takeaway}");
+    }
+}
+
+#[test]
+fn the_chinese_tour_labels_and_takeaways_come_from_the_catalogue() {
+    let text = stdout_of(&[
+        "tour", "--only", "4,5", "--seeds", "1", "--runs", "2", "--lang", "zh",
+    ]);
+    for english in [
+        "TAKEAWAY",
+        "CLAIM",
+        "LIVE RUN",
+        "POINT OUT",
+        "Input:",
+        "truth:",
+        "distinct outputs",
+        "not in table",
+        "samples",
+    ] {
+        assert!(
+            !text.contains(english),
+            "English {english:?} in the zh tour:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("结论（根据本次运行计算）") && text.contains("表中没有"),
+        "{text}"
+    );
 }

@@ -240,3 +240,54 @@ fn bad_probs_and_trace_flags_are_one_line_errors() {
         assert_input_error(&args, needle);
     }
 }
+
+#[test]
+fn score_gives_each_answer_token_its_probability_and_rank_on_the_real_model() {
+    let report = json(&[
+        "score",
+        "--rule",
+        "arithmetic",
+        "What is 48 × 52?",
+        "2496",
+        "-f",
+        "json",
+    ]);
+    let tokens = report["tokens"].as_array().unwrap();
+    assert_eq!(
+        tokens.len(),
+        4,
+        "SmolLM2 splits digits one by one: {report}"
+    );
+    let mut logprob = 0.0;
+    for t in tokens {
+        let p = t["probability"].as_f64().unwrap();
+        assert!(p > 0.0 && p <= 1.0, "{t}");
+        assert!(t["rank"].as_u64().unwrap() >= 1);
+        logprob += t["logprob"].as_f64().unwrap();
+        // Rank 1 exactly when the token is the model's first choice.
+        assert_eq!(
+            t["rank"].as_u64() == Some(1),
+            t["piece"] == t["top_piece"],
+            "{t}"
+        );
+    }
+    assert!((report["logprob"].as_f64().unwrap() - logprob).abs() < 1e-9);
+    assert!((report["probability"].as_f64().unwrap() - logprob.exp()).abs() < 1e-12);
+    let greedy = tokens.iter().all(|t| t["rank"] == 1);
+    assert_eq!(report["greedy_would_write_it"].as_bool(), Some(greedy));
+    // The same run twice gives the same numbers.
+    let again = json(&[
+        "score",
+        "--rule",
+        "arithmetic",
+        "What is 48 × 52?",
+        "2496",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(report["tokens"], again["tokens"]);
+    assert_input_error(
+        &["score", "What is 48 × 52?", " "],
+        "answer to score is empty",
+    );
+}

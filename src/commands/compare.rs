@@ -11,11 +11,12 @@ use crate::cli::{CompareArgs, GridArgs, ReportFormat, ShowcaseArgs};
 use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid, SummaryReport};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
+use crate::files::Overwrite;
 use crate::lm;
-use crate::render::{self, style::TerminalStyle};
 use crate::render::terminal::Verdicts;
-use crate::words::Lang;
+use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
+use crate::words::Lang;
 
 /// One showcase input with the reason it was chosen.
 #[derive(Debug, Clone, Serialize)]
@@ -81,8 +82,7 @@ pub(super) fn plan(
 /// Reads an inputs file: UTF-8, one input per line, `INPUT<TAB>TRUTH`
 /// optional, blank lines and `#` comments skipped.
 pub(super) fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| invalid(format!("cannot read inputs file {}: {e}", path.display())))?;
+    let bytes = crate::files::read_bytes(path, "inputs file", crate::files::TEXT_LIMIT)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..offset]
@@ -126,7 +126,7 @@ fn run_all(
     grid: &SampleGrid,
     grid_args: &GridArgs,
     plans: &[Planned],
-    record: Option<&Path>,
+    record: Option<(&Path, Overwrite)>,
 ) -> anyhow::Result<(Vec<CompareReport>, String)> {
     let choice = model_choice(&grid_args.model)?;
     let mut loaded = lm::load(&choice, grid_args.model.engine)?;
@@ -134,12 +134,12 @@ fn run_all(
         .iter()
         .map(|p| compare(&mut loaded, p.rule, &p.input, grid))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if let Some(path) = record {
+    if let Some((path, overwrite)) = record {
         let mut manifest = Manifest::new("compare", &loaded, &choice)?;
         for report in &reports {
             manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
         }
-        manifest.save(path)?;
+        manifest.save(path, overwrite)?;
     }
     let model = loaded.info.label();
     Ok((reports, model))
@@ -160,7 +160,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
                 .into_iter()
                 .map(|(text, truth)| plan(&text, truth, forced))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (reports, model) = run_all(&grid, &args.grid, &plans, args.record.as_deref())?;
+            let (reports, model) = run_all(&grid, &args.grid, &plans, args.record.target()?)?;
             let summary = SummaryReport::new(model, grid, reports);
             Ok(match args.grid.format {
                 ReportFormat::Terminal => render::terminal::summary_table(&summary, &style),
@@ -171,10 +171,12 @@ pub fn run(args: CompareArgs) -> anyhow::Result<String> {
         }
         (None, Some(text)) => {
             let plans = [plan(text, args.truth.clone(), forced)?];
-            let (reports, _) = run_all(&grid, &args.grid, &plans, args.record.as_deref())?;
+            let (reports, _) = run_all(&grid, &args.grid, &plans, args.record.target()?)?;
             let report = &reports[0];
             Ok(match args.grid.format {
-                ReportFormat::Terminal => render::terminal::compare_panel(report, Lang::En, Verdicts::Shown, &style),
+                ReportFormat::Terminal => {
+                    render::terminal::compare_panel(report, Lang::En, Verdicts::Shown, &style)
+                }
                 ReportFormat::Markdown => render::markdown::compare(report),
                 ReportFormat::Json => render::to_json(report),
                 ReportFormat::Csv => render::csv::samples(&[report]),
@@ -236,7 +238,12 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
                         item.why
                     ))
                 ));
-                out.push_str(&render::terminal::compare_panel(&item.comparison, Lang::En, Verdicts::Shown, &style));
+                out.push_str(&render::terminal::compare_panel(
+                    &item.comparison,
+                    Lang::En,
+                    Verdicts::Shown,
+                    &style,
+                ));
                 out.push('\n');
             }
             out.push_str(&style.dim(&format!("showcase ran in {:.1} s\n", report.seconds)));

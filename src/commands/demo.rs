@@ -13,8 +13,8 @@ use crate::lm;
 use crate::render::{self, style::TerminalStyle};
 
 fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
-    if args.runs == Some(0) {
-        return Err(invalid("--runs must be at least 1").into());
+    if let Some(runs) = args.runs {
+        crate::comparison::check_runs(runs, "--runs")?;
     }
     Ok(Overrides {
         seeds: args.seeds.as_deref().map(parse_seeds).transpose()?,
@@ -32,7 +32,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
         (Some(path), _) => Scenario::from_file(path)?,
         (None, Some(name)) => builtin
             .iter()
-            .find(|s| s.name == *name || s.name.split_once('-').is_some_and(|(_, n)| n == name))
+            .find(|s| {
+                s.name == *name
+                    || s.name.split_once('-').is_some_and(|(_, n)| n == name)
+                    || name.parse::<u32>().is_ok_and(|n| n == s.order)
+            })
             .cloned()
             .ok_or_else(|| {
                 let names: Vec<&str> = builtin.iter().map(|s| s.name.as_str()).collect();
@@ -62,7 +66,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
 fn selected_steps(args: &TourArgs, count: usize) -> anyhow::Result<Vec<usize>> {
     let steps: Vec<usize> = match (&args.only, args.from) {
         (Some(list), _) => parse_seeds(list)
-            .map_err(|_| invalid(format!("--only: '{list}' is not a list of steps like 2,5,7 or 4..6")))?
+            .map_err(|_| {
+                invalid(format!(
+                    "--only: '{list}' is not a list of steps like 2,5,7 or 4..6"
+                ))
+            })?
             .into_iter()
             .map(|n| n as usize)
             .collect(),
@@ -70,7 +78,10 @@ fn selected_steps(args: &TourArgs, count: usize) -> anyhow::Result<Vec<usize>> {
         (None, None) => (1..=count).collect(),
     };
     if let Some(bad) = steps.iter().find(|&&n| n == 0 || n > count) {
-        return Err(invalid(format!("the tour has steps 1 to {count}; there is no step {bad}")).into());
+        return Err(invalid(format!(
+            "the tour has steps 1 to {count}; there is no step {bad}"
+        ))
+        .into());
     }
     if steps.is_empty() {
         return Err(invalid(format!("--from: the tour has steps 1 to {count}")).into());
@@ -97,6 +108,14 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     let style = TerminalStyle::detect();
     let started = std::time::Instant::now();
     let mut stdout = std::io::stdout().lock();
+    let on_terminal = stdout.is_terminal();
+    let safe = |text: String| -> String {
+        if on_terminal {
+            render::style::terminal_safe(&text).into_owned()
+        } else {
+            text
+        }
+    };
     let mut steps = Vec::new();
     if format == ViewFormat::Markdown {
         write!(
@@ -126,9 +145,16 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
             ViewFormat::Terminal => write!(
                 stdout,
                 "{}",
-                render::demo::step_terminal(&step, Some((number, all.len())), lang, &style)
+                safe(render::demo::step_terminal(
+                    &step,
+                    Some((number, all.len())),
+                    lang,
+                    &style
+                ))
             )?,
-            ViewFormat::Markdown => write!(stdout, "{}", render::demo::step_markdown(&step, lang))?,
+            ViewFormat::Markdown => {
+                write!(stdout, "{}", safe(render::demo::step_markdown(&step, lang)))?
+            }
             ViewFormat::Json => steps.push(step),
         }
         stdout.flush()?;

@@ -35,6 +35,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }
+    let record = args.record.target()?;
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
     let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);
@@ -48,11 +49,11 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         stop_at_newline: false,
     };
     let completion = complete(&mut loaded, &prompt_ids, &settings)?;
-    if let Some(path) = &args.record {
+    if let Some((path, overwrite)) = record {
         let mut manifest = Manifest::new("generate", &loaded, &choice)?;
         let prompt = manifest.prompt(None, &formatted_prompt, &prompt_ids);
         manifest.run(prompt, &settings, &completion);
-        manifest.save(path)?;
+        manifest.save(path, overwrite)?;
     }
     let report = GenerateReport {
         model: loaded.info,
@@ -66,9 +67,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
     Ok(render::render(&report, args.format))
 }
 
-/// A fresh seed for runs that did not ask for one (it is reported, so the
-/// run can be repeated).
+/// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a
+/// person can read it off the screen and type it back (`--seed`, `--seeds`)
+/// to replay the run; it is reported with the run.
 pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) >> 1
+    RandomState::new().hash_one(std::time::SystemTime::now()) % 999_999 + 1
 }

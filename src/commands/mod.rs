@@ -50,5 +50,9 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
 
 /// The model the `--model` / `--model-file` flags select.
 fn model_choice(args: &ModelArgs) -> Result<ModelChoice, InputError> {
-    ModelChoice::resolve(args.model.as_deref(), args.model_file.as_deref())
+    ModelChoice::resolve(
+        args.model.as_deref(),
+        args.model_file.as_deref(),
+        args.sha256.as_deref(),
+    )
 }

@@ -11,7 +11,6 @@ use super::generate::random_seed;
 use super::model_choice;
 use crate::cli::{RepeatArgs, ViewFormat};
 use crate::comparison::{parse_temperatures, sample_settings, TaskPrompt};
-use crate::error::invalid;
 use crate::generation::Prefilled;
 use crate::lm::{self, LoadedModel};
 use crate::render::{self, style::TerminalStyle};
@@ -64,9 +63,7 @@ fn count(outputs: &[String]) -> (usize, String, usize) {
 }
 
 pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
-    if args.runs == 0 {
-        return Err(invalid("--runs must be at least 1").into());
-    }
+    crate::comparison::check_runs(args.runs, "--runs")?;
     let temperatures = parse_temperatures(&args.temperatures)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;

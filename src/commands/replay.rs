@@ -13,8 +13,8 @@ use crate::store::ModelChoice;
 pub fn run(args: ReplayArgs) -> anyhow::Result<String> {
     let manifest = Manifest::load(&args.manifest)?;
     let choice = match (&args.model_file, &manifest.model.alias) {
-        (Some(path), _) => ModelChoice::File(path.clone()),
-        (None, Some(alias)) => ModelChoice::resolve(Some(alias), None)?,
+        (Some(path), _) => ModelChoice::File(path.clone(), None),
+        (None, Some(alias)) => ModelChoice::resolve(Some(alias), None, None)?,
         (None, None) => {
             let path = &manifest.model.path;
             if !path.exists() {
@@ -25,7 +25,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<String> {
                 ))
                 .into());
             }
-            ModelChoice::File(path.clone())
+            ModelChoice::File(path.clone(), None)
         }
     };
     match choice.spec() {

@@ -134,9 +134,7 @@ pub fn report(
             top_probability: distribution.probability(distribution.argmax),
         });
         if i + 1 < answer_ids.len() {
-            logits = loaded
-                .model
-                .forward(&[token], prompt_ids.len() + i)?;
+            logits = loaded.model.forward(&[token], prompt_ids.len() + i)?;
         }
     }
     let logprob: f64 = tokens.iter().map(|t| t.logprob).sum();
@@ -164,7 +162,10 @@ mod tests {
         let mut loaded = fake::scripted(&[("32", 0.6), ("42", 0.3), ("44", 0.1)]);
         let r = report(&mut loaded, "What is 17 + 25?", "42", None, true).unwrap();
         assert_eq!(r.tokens.len(), 2);
-        assert!((r.tokens[0].probability - 0.4).abs() < 1e-6, "4 leads 42 and 44");
+        assert!(
+            (r.tokens[0].probability - 0.4).abs() < 1e-6,
+            "4 leads 42 and 44"
+        );
         assert_eq!(r.tokens[0].rank, 2, "3 (0.6) outranks 4 (0.4)");
         assert_eq!(r.tokens[0].top_piece, "3");
         assert!((r.tokens[1].probability - 0.75).abs() < 1e-6, "42 of 42|44");

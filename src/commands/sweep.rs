@@ -14,6 +14,7 @@ use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{
     output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow, SweepSummary,
 };
+use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
 use crate::render::{self, style::TerminalStyle};
@@ -40,10 +41,8 @@ fn filter_list<T: std::str::FromStr>(
     let Some(text) = text else {
         return Ok(vec![None]);
     };
-    let values = text
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    let values = crate::comparison::list(&format!("--{flag}"), text)?
+        .into_iter()
         .map(|s| {
             s.parse()
                 .map(Some)
@@ -55,6 +54,9 @@ fn filter_list<T: std::str::FromStr>(
     }
     Ok(values)
 }
+
+/// The most samples one sweep may take.
+const MAX_SWEEP_SAMPLES: usize = 1_000_000;
 
 /// Samples decoded together in one batch (rows are written after each batch).
 const SWEEP_BATCH: usize = 32;
@@ -77,7 +79,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
     if args.max_tokens == 0 {
         return Err(invalid("--max-tokens must be at least 1").into());
     }
-    if args.resume && args.record.is_some() {
+    if args.resume && args.record.path.is_some() {
         return Err(invalid(
             "--record cannot be combined with --resume: a manifest must cover the whole sweep",
         )
@@ -110,12 +112,24 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
     if planned.is_empty() {
         return Err(invalid("give inputs, --inputs-file FILE or --prompt TEXT").into());
     }
+    let cells = planned.len() as u128 * samplings.len() as u128 * seeds.len() as u128;
+    if cells > MAX_SWEEP_SAMPLES as u128 {
+        return Err(invalid(format!(
+            "this sweep would take {cells} samples; at most {MAX_SWEEP_SAMPLES} in one run"
+        ))
+        .into());
+    }
     let format = args
         .row_format
         .unwrap_or_else(|| RowFormat::for_path(&args.output));
-    if args.output.exists() && !args.resume {
+    if args.resume && args.output.exists() {
+        // Resuming appends to the file: it must be a regular one.
+        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
+    } else if args.output.exists() || std::fs::symlink_metadata(&args.output).is_ok() {
+        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
         return Err(output_exists(&args.output).into());
     }
+    let record = args.record.target()?;
 
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
@@ -203,7 +217,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
         (Vec::new(), RowWriter::create(&args.output, format)?)
     };
     let resumed_rows = rows.len();
-    let mut manifest = match &args.record {
+    let mut manifest = match record {
         Some(_) => Some(Manifest::new("sweep", &loaded, &choice)?),
         None => None,
     };
@@ -260,8 +274,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
         }
     }
     progress.finish_and_clear();
-    if let (Some(manifest), Some(path)) = (&manifest, &args.record) {
-        manifest.save(path)?;
+    if let (Some(manifest), Some((path, overwrite))) = (&manifest, record) {
+        manifest.save(path, overwrite)?;
     }
 
     let summary = SweepSummary {

@@ -43,15 +43,38 @@ pub struct Facts {
     pub training_data_recorded: bool,
 }
 
+/// A rule's output on one input, shown beside the model's distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleAnswer {
+    /// The rule.
+    pub rule: &'static str,
+    /// The input.
+    pub input: String,
+    /// Its answer, or its explicit error.
+    pub output: String,
+}
+
 /// What a view produced.
 #[derive(Clone, Serialize)]
 #[serde(tag = "view", rename_all = "lowercase")]
 pub enum ViewResult {
-    Compare { reports: Vec<CompareReport> },
-    Probs { reports: Vec<ProbsReport> },
-    Trace { reports: Vec<TraceReport> },
-    Repeat { reports: Vec<RepeatReport> },
-    Facts { facts: Facts },
+    Compare {
+        reports: Vec<CompareReport>,
+    },
+    Probs {
+        reports: Vec<ProbsReport>,
+        /// The rule's answer to each input, when the scenario names a rule.
+        rules: Vec<RuleAnswer>,
+    },
+    Trace {
+        reports: Vec<TraceReport>,
+    },
+    Repeat {
+        reports: Vec<RepeatReport>,
+    },
+    Facts {
+        facts: Facts,
+    },
 }
 
 /// One step of a demo or the tour.
@@ -103,7 +126,15 @@ pub fn run(
         }
         View::Probs => {
             let mut reports = Vec::new();
+            let mut rules = Vec::new();
             for input in &scenario.inputs {
+                if let Some(rule) = scenario.rule {
+                    rules.push(RuleAnswer {
+                        rule: rule.name(),
+                        input: input.text.clone(),
+                        output: rule.apply(&input.text).outcome.display(),
+                    });
+                }
                 let filters = crate::cli::FilterArgs {
                     top_k: None,
                     top_p: None,
@@ -118,7 +149,7 @@ pub fn run(
                     &filters,
                 )?);
             }
-            ViewResult::Probs { reports }
+            ViewResult::Probs { reports, rules }
         }
         View::Trace => {
             let temperature = scenario.temperatures[0];

@@ -296,7 +296,11 @@ impl Scenario {
             });
         }
         if inputs.is_empty() {
-            return Err(at(inputs_at, "inputs", "needs at least one non-empty input"));
+            return Err(at(
+                inputs_at,
+                "inputs",
+                "needs at least one non-empty input",
+            ));
         }
         let temperatures = raw.temperatures.get_ref().clone();
         if temperatures.is_empty() || temperatures.iter().any(|t| !t.is_finite() || *t < 0.0) {
@@ -308,9 +312,11 @@ impl Scenario {
         }
         let seeds = parse_seeds(raw.seeds.get_ref())
             .map_err(|e| at(raw.seeds.span().start, "seeds", &e.to_string()))?;
-        if raw.runs == 0 || raw.max_tokens == 0 {
+        crate::comparison::check_runs(raw.runs, "field `runs`")
+            .map_err(|e| invalid(format!("{file}: {e}")))?;
+        if raw.max_tokens == 0 {
             return Err(invalid(format!(
-                "{file}: fields `runs` and `max_tokens` must be at least 1"
+                "{file}: field `max_tokens` must be at least 1"
             )));
         }
         let template = raw.template.unwrap_or(if rule.is_some() {
@@ -346,8 +352,7 @@ impl Scenario {
 
     /// Reads a scenario file from disk.
     pub fn from_file(path: &Path) -> Result<Self, InputError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| invalid(format!("cannot read scenario {}: {e}", path.display())))?;
+        let text = crate::files::read_text(path, "scenario", crate::files::TEXT_LIMIT)?;
         Self::parse(&path.display().to_string(), &text)
     }
 
@@ -391,6 +396,77 @@ mod tests {
         assert_eq!(all.iter().filter(|s| s.kind == "summary").count(), 4);
         let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
         assert_eq!(orders, (1..=13).collect::<Vec<_>>());
+    }
+
+    fn rules_of(scenario: &Scenario) -> Vec<&'static str> {
+        scenario
+            .inputs
+            .iter()
+            .map(|i| i.rule.map_or("-", |r| r.name()))
+            .collect()
+    }
+
+    #[test]
+    fn each_input_goes_to_its_own_fitting_rule() {
+        let all = Scenario::builtin();
+        let step = |n: u32| all.iter().find(|s| s.order == n).unwrap();
+        // The scenario's rule where it fits, the best fit elsewhere.
+        assert_eq!(
+            rules_of(step(7)),
+            ["leap-year-buggy", "capitals", "sentiment", "sentiment"]
+        );
+        assert_eq!(rules_of(step(9)), ["arithmetic", "sentiment"]);
+        // No rule's domain fits: the scenario's own rule still runs.
+        assert_eq!(rules_of(step(13)), ["sentiment", "sentiment"]);
+        // An input may name its rule.
+        let text = BUILTIN[0].1.replacen(
+            "inputs = [\"What is 123456789 × 987654321?\"]",
+            "inputs = [{ text = \"Is 2000 a leap year?\", rule = \"leap-year-buggy\" }, \"Is 2000 a leap year?\"]",
+            1,
+        );
+        let s = Scenario::parse("x.toml", &text).unwrap();
+        assert_eq!(rules_of(&s), ["leap-year-buggy", "leap-year"]);
+    }
+
+    #[test]
+    fn every_shipped_input_a_rule_runs_on_has_a_right_answer() {
+        use crate::comparison::{find_truth, CompareInput};
+        for s in Scenario::builtin() {
+            if !matches!(s.view, View::Compare | View::Repeat) {
+                continue;
+            }
+            for input in &s.inputs {
+                let rule = input.rule.unwrap();
+                let outcome = rule.apply(&input.text).outcome;
+                let truth = find_truth(
+                    rule,
+                    &outcome,
+                    &CompareInput {
+                        text: input.text.clone(),
+                        truth: input.truth.clone(),
+                    },
+                );
+                assert!(truth.is_some(), "{}: {:?} has no truth", s.name, input.text);
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_text_in_the_scenarios_uses_full_width_punctuation() {
+        for s in Scenario::builtin() {
+            for text in [&s.claim.zh, &s.point_out.zh, &s.title.zh] {
+                let chars: Vec<char> = text.chars().collect();
+                for pair in chars.windows(2) {
+                    let cjk = ('\u{4e00}'..='\u{9fff}').contains(&pair[0]);
+                    assert!(
+                        !(cjk && matches!(pair[1], ',' | ';' | ':' | '(' | ')' | '!' | '?')),
+                        "{}: half-width {:?} in {text}",
+                        s.name,
+                        pair[1]
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::{Facts, ViewResult};
-use crate::comparison::CompareReport;
 use crate::commands::{ProbsReport, RepeatReport, RepeatRow, TraceReport};
+use crate::comparison::CompareReport;
 use crate::rules::{decisive_step, RuleOutcome};
 use crate::words::Lang;
 
@@ -19,7 +19,16 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
             s.extend(bias(reports, lang));
             s
         }
-        ViewResult::Probs { reports } => reports.iter().flat_map(|r| probs(r, lang)).collect(),
+        ViewResult::Probs { reports, rules } => reports
+            .iter()
+            .flat_map(|r| probs(r, lang))
+            .chain(rules.iter().map(|r| {
+                lang.fill(
+                    "takeaway.probs_rule",
+                    &[("rule", &r.rule), ("output", &lang.quote(&r.output))],
+                )
+            }))
+            .collect(),
         ViewResult::Trace { reports } => reports.iter().flat_map(|r| trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports.iter().flat_map(|r| repeat(r, lang)).collect(),
         ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
@@ -69,10 +78,7 @@ fn most_frequent(
             None => counts.push((answer.clone(), 1)),
         }
     }
-    counts
-        .into_iter()
-        .rev()
-        .max_by_key(|(_, n)| *n)
+    counts.into_iter().rev().max_by_key(|(_, n)| *n)
 }
 
 fn rule_part(report: &CompareReport, lang: Lang) -> String {
@@ -85,9 +91,10 @@ fn rule_part(report: &CompareReport, lang: Lang) -> String {
         );
     }
     match (&rule.outcome, rule.correct) {
-        (RuleOutcome::Error { error }, _) => {
-            lang.fill("takeaway.rule.error", &[("runs", &runs), ("error", error)])
-        }
+        (RuleOutcome::Error { error }, _) => lang.fill(
+            "takeaway.rule.error",
+            &[("runs", &runs), ("error", &error.describe(lang))],
+        ),
         (RuleOutcome::Answer { value }, Some(true)) => lang.fill(
             "takeaway.rule.right",
             &[("runs", &runs), ("answer", &lang.quote(value))],
@@ -129,14 +136,18 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
     } else if t.wrong == n {
         lang.fill("takeaway.model.all_wrong", &[("n", &n)])
     } else {
+        let parts: Vec<String> = [
+            ("takeaway.model.part_right", t.right),
+            ("takeaway.model.part_wrong", t.wrong),
+            ("takeaway.model.part_none", t.unanswered),
+        ]
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(key, count)| lang.fill(key, &[("count", &count)]))
+        .collect();
         lang.fill(
             "takeaway.model.mixed",
-            &[
-                ("n", &n),
-                ("right", &t.right),
-                ("wrong", &t.wrong),
-                ("none", &t.unanswered),
-            ],
+            &[("n", &n), ("parts", &parts.join(lang.list_gap()))],
         )
     };
     if let Some((answer, count)) = top_wrong {
@@ -149,17 +160,6 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
 }
 
 fn compare(report: &CompareReport, lang: Lang) -> String {
-    let spread: Vec<String> = report
-        .model
-        .temperatures
-        .iter()
-        .map(|t| {
-            lang.fill(
-                "takeaway.spread.item",
-                &[("t", &t.temperature), ("count", &t.distinct_texts)],
-            )
-        })
-        .collect();
     let truth = report
         .truth
         .as_ref()
@@ -172,7 +172,6 @@ fn compare(report: &CompareReport, lang: Lang) -> String {
             ("truth", &truth),
             ("rule", &rule_part(report, lang)),
             ("model", &model_part(report, lang)),
-            ("spread", &spread.join(lang.list_gap())),
         ],
     )
 }
@@ -190,16 +189,15 @@ fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
         }
     }
     for (first, answer) in &by_task {
-        let same_task: Vec<&(&CompareReport, String)> =
-            by_task.iter().filter(|(r, _)| r.task == first.task).collect();
+        let same_task: Vec<&(&CompareReport, String)> = by_task
+            .iter()
+            .filter(|(r, _)| r.task == first.task)
+            .collect();
         let truths: BTreeSet<String> = same_task
             .iter()
             .filter_map(|(r, _)| r.truth.as_ref().map(|t| t.answer.to_lowercase()))
             .collect();
-        if same_task.len() >= 2
-            && truths.len() >= 2
-            && same_task.iter().all(|(_, a)| a == answer)
-        {
+        if same_task.len() >= 2 && truths.len() >= 2 && same_task.iter().all(|(_, a)| a == answer) {
             return Some(lang.fill(
                 "takeaway.bias",
                 &[("k", &same_task.len()), ("answer", &lang.quote(answer))],
@@ -270,9 +268,12 @@ fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
         let same = firsts.len() == samples.len()
             && firsts.iter().all(|f| {
                 f.alternatives.len() == firsts[0].alternatives.len()
-                    && f.alternatives.iter().zip(&firsts[0].alternatives).all(|(a, b)| {
-                        a.piece == b.piece && a.probability.to_bits() == b.probability.to_bits()
-                    })
+                    && f.alternatives
+                        .iter()
+                        .zip(&firsts[0].alternatives)
+                        .all(|(a, b)| {
+                            a.piece == b.piece && a.probability.to_bits() == b.probability.to_bits()
+                        })
             });
         if let (true, Some(top)) = (same, firsts.first().and_then(|f| f.alternatives.first())) {
             out.push(lang.fill(
@@ -307,7 +308,10 @@ pub fn repeat_setting(row: &RepeatRow, rule: &str, lang: Lang) -> String {
         (Some(t), None) => lang.fill("repeat.setting.greedy", &[("t", &t)]),
         (Some(t), Some(true)) => lang.fill(
             "repeat.setting.fixed",
-            &[("t", &t), ("seed", &row.seeds.first().copied().unwrap_or_default())],
+            &[
+                ("t", &t),
+                ("seed", &row.seeds.first().copied().unwrap_or_default()),
+            ],
         ),
         (Some(t), Some(false)) => lang.fill("repeat.setting.fresh", &[("t", &t)]),
     }
@@ -398,11 +402,27 @@ mod tests {
     #[test]
     fn all_right_is_said_only_when_every_sample_is_right() {
         let r = run(&[("42", 1.0)], "arithmetic", "What is 17 + 25?", None);
-        assert_eq!(Tally::of(&r), Tally { samples: 8, right: 8, wrong: 0, unanswered: 0 });
+        assert_eq!(
+            Tally::of(&r),
+            Tally {
+                samples: 8,
+                right: 8,
+                wrong: 0,
+                unanswered: 0
+            }
+        );
         let (en, zh) = both(vec![r]);
-        assert!(en.contains("the rule ran 8 times and answered “42” every time (right, identical every run)"), "{en}");
+        assert!(
+            en.contains(
+                "the rule ran 8 times and answered “42” every time (right, identical every run)"
+            ),
+            "{en}"
+        );
         assert!(en.contains("the model was right in all 8 samples"), "{en}");
-        assert!(zh.contains("规则运行 8 次，每次都答“42”（正确，结果完全相同）"), "{zh}");
+        assert!(
+            zh.contains("规则运行 8 次，每次都答“42”（正确，结果完全相同）"),
+            "{zh}"
+        );
         assert!(zh.contains("模型 8 次采样全部答对"), "{zh}");
     }
 
@@ -410,19 +430,36 @@ mod tests {
     fn all_wrong_names_the_most_frequent_wrong_answer() {
         let r = run(&[("32", 1.0)], "arithmetic", "What is 17 + 25?", None);
         let (en, zh) = both(vec![r]);
-        assert!(en.contains("the model was wrong in all 8 samples (its most frequent wrong answer: “32”, 8 times)"), "{en}");
-        assert!(zh.contains("模型 8 次采样全部答错（最常见的错误答案是“32”，共 8 次）"), "{zh}");
+        assert!(
+            en.contains("the model was wrong in all 8 samples (most often “32”, ×8)"),
+            "{en}"
+        );
+        assert!(
+            zh.contains("模型 8 次采样全部答错（最常见的错误答案是“32”，共 8 次）"),
+            "{zh}"
+        );
     }
 
     #[test]
     fn no_readable_answer_is_never_called_an_answer() {
         // Every sample echoes the question: no answer at all.
-        let r = run(&[("17 + 25 =", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        let r = run(
+            &[("17 + 25 =", 1.0)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
         assert_eq!(Tally::of(&r).unanswered, 8);
         let (en, zh) = both(vec![r]);
-        assert!(en.contains("the model gave no readable answer in any of its 8 samples"), "{en}");
+        assert!(
+            en.contains("the model gave no readable answer in any of its 8 samples"),
+            "{en}"
+        );
         assert!(zh.contains("模型 8 次采样都没有给出可读的答案"), "{zh}");
-        assert!(!en.contains("answered in all") && !zh.contains("都给出了回答"), "{en} {zh}");
+        assert!(
+            !en.contains("answered in all") && !zh.contains("都给出了回答"),
+            "{en} {zh}"
+        );
     }
 
     #[test]
@@ -437,42 +474,85 @@ mod tests {
         assert_eq!(t.right + t.wrong + t.unanswered, 8);
         assert!(t.right >= 1, "T=0 is greedy on the heaviest branch, 42");
         let (en, _) = both(vec![r]);
-        let expected = format!(
-            "of the model's 8 samples {} were right, {} wrong and {} gave no answer",
-            t.right, t.wrong, t.unanswered
-        );
+        let parts: Vec<String> = [
+            (t.right, "right"),
+            (t.wrong, "wrong"),
+            (t.unanswered, "with no answer"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        let expected = format!("the model's 8 samples: {}", parts.join(", "));
         assert!(en.contains(&expected), "{en}");
+        assert!(!en.contains(" 0 "), "no part that did not happen: {en}");
     }
 
     #[test]
     fn the_rule_error_and_the_unscored_branches_say_what_happened() {
-        let r = run(&[("Birnin Zana", 1.0)], "capitals", "What is the capital of Qzrbland?", None);
+        let r = run(
+            &[("Birnin Zana", 1.0)],
+            "capitals",
+            "What is the capital of Qzrbland?",
+            None,
+        );
         assert!(r.truth.is_none(), "Qzrbland is in no table");
         let (en, zh) = both(vec![r]);
-        assert!(en.contains("stopped every time with the same explicit error"), "{en}");
+        assert!(
+            en.contains("stopped every time with the same explicit error"),
+            "{en}"
+        );
         assert!(en.contains("the model gave a readable answer in 8 of 8 samples (no right answer to score them against)"), "{en}");
-        assert!(zh.contains("模型 8 次采样中有 8 次给出了可读的答案（没有正确答案可评分）"), "{zh}");
+        assert!(
+            zh.contains("模型 8 次采样中有 8 次给出了可读的答案（没有正确答案可评分）"),
+            "{zh}"
+        );
     }
 
     #[test]
     fn a_wrong_rule_names_the_line_with_the_bug() {
-        let r = run(&[("no", 1.0)], "leap-year-buggy", "Is 1900 a leap year?", None);
+        let r = run(
+            &[("no", 1.0)],
+            "leap-year-buggy",
+            "Is 1900 a leap year?",
+            None,
+        );
         let (en, _) = both(vec![r]);
-        assert!(en.contains("answered “yes” every time — wrong, the same bug at src/rules/leap_year_buggy.rs:"), "{en}");
+        assert!(en.contains("answered “yes” every time — wrong, and wrong the same way every run, decided at src/rules/leap_year_buggy.rs:"), "{en}");
         assert!(en.contains("the model was right in all 8 samples"), "{en}");
     }
 
     #[test]
     fn the_same_answer_to_inputs_with_different_truths_is_called_a_bias() {
         let script = [("positive", 1.0)];
-        let good = run(&script, "sentiment", "I loved this movie.", Some("positive"));
-        let bad = run(&script, "sentiment", "This movie was not good.", Some("negative"));
+        let good = run(
+            &script,
+            "sentiment",
+            "I loved this movie.",
+            Some("positive"),
+        );
+        let bad = run(
+            &script,
+            "sentiment",
+            "This movie was not good.",
+            Some("negative"),
+        );
         let (en, zh) = both(vec![good, bad]);
         assert!(en.contains("On 2 inputs whose right answers differ, the model's most frequent answer was “positive” every time: a bias"), "{en}");
         assert!(zh.contains("这是偏差"), "{zh}");
         // Different answers: no bias claimed.
-        let good = run(&[("positive", 1.0)], "sentiment", "I loved this movie.", Some("positive"));
-        let bad = run(&[("negative", 1.0)], "sentiment", "This movie was not good.", Some("negative"));
+        let good = run(
+            &[("positive", 1.0)],
+            "sentiment",
+            "I loved this movie.",
+            Some("positive"),
+        );
+        let bad = run(
+            &[("negative", 1.0)],
+            "sentiment",
+            "This movie was not good.",
+            Some("negative"),
+        );
         let (en, _) = both(vec![good, bad]);
         assert!(!en.contains("bias"), "{en}");
     }
@@ -487,12 +567,24 @@ mod tests {
         ];
         for script in scripts {
             let r = run(script, "arithmetic", "What is 17 + 25?", None);
-            let answers: BTreeSet<String> = r.model.samples.iter().filter_map(|s| s.answer.clone()).collect();
+            let answers: BTreeSet<String> = r
+                .model
+                .samples
+                .iter()
+                .filter_map(|s| s.answer.clone())
+                .collect();
             let (en, _) = both(vec![r]);
             // Every quoted answer in the model's part exists among the samples.
             let model_part = en.split_once("; ").map(|(_, m)| m).unwrap_or_default();
-            for quoted in model_part.split('“').skip(1).filter_map(|q| q.split_once('”').map(|(a, _)| a)) {
-                assert!(answers.contains(quoted), "{quoted:?} not among {answers:?}: {en}");
+            for quoted in model_part
+                .split('“')
+                .skip(1)
+                .filter_map(|q| q.split_once('”').map(|(a, _)| a))
+            {
+                assert!(
+                    answers.contains(quoted),
+                    "{quoted:?} not among {answers:?}: {en}"
+                );
             }
         }
     }

@@ -5,7 +5,6 @@
 //! the checksum is the SHA-256 of the body exactly as written. An edited,
 //! truncated or missing manifest is an input error (exit 2).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::error::{invalid, InputError};
+use crate::files::Overwrite;
 use crate::generation::{Completion, GenerationSettings};
 use crate::lm::{Engine, LoadedModel};
 use crate::store::ModelChoice;
@@ -174,28 +174,20 @@ impl Manifest {
         Ok(())
     }
 
-    /// Writes the manifest to `path` atomically (a temporary file beside it,
-    /// renamed into place), so a failure never leaves half a manifest.
-    pub fn save(&self, path: &Path) -> Result<(), InputError> {
+    /// Writes the manifest to `path` whole or not at all (see
+    /// [`crate::files::write_whole`]): an existing file is replaced only with
+    /// `Overwrite::Replace`, and never anything but a regular file.
+    pub fn save(&self, path: &Path, overwrite: Overwrite) -> Result<(), InputError> {
         let body = serde_json::to_string_pretty(self).expect("a manifest serializes");
         let checksum = hex_sha256(body.as_bytes());
         let text = format!("{{\n\"checksum\": \"{checksum}\",\n\"body\": {body}\n}}\n");
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let fail = |e: std::io::Error| invalid(format!("cannot write {}: {e}", path.display()));
-        let mut staged = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        staged.write_all(text.as_bytes()).map_err(fail)?;
-        staged.persist(path).map_err(|e| fail(e.error))?;
-        Ok(())
+        crate::files::write_whole(path, "--record", overwrite, text.as_bytes())
     }
 
     /// Reads and verifies a manifest.
     pub fn load(path: &Path) -> Result<Self, InputError> {
         let name = path.display();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| invalid(format!("cannot read manifest {name}: {e}")))?;
+        let text = crate::files::read_text(path, "manifest", crate::files::DATA_LIMIT)?;
         let envelope: Envelope = serde_json::from_str(&text).map_err(|e| {
             invalid(format!(
                 "manifest {name} is not a detprob manifest (truncated or not JSON?): {e}"
@@ -287,7 +279,7 @@ mod tests {
     fn a_saved_manifest_loads_back_identical() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.json");
-        sample().save(&path).unwrap();
+        sample().save(&path, Overwrite::Refuse).unwrap();
         assert_eq!(Manifest::load(&path).unwrap(), sample());
     }
 
@@ -295,7 +287,7 @@ mod tests {
     fn an_edited_or_truncated_manifest_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.json");
-        sample().save(&path).unwrap();
+        sample().save(&path, Overwrite::Refuse).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace("\"seed\": 3", "\"seed\": 4")).unwrap();
         let error = Manifest::load(&path).unwrap_err().to_string();

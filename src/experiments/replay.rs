@@ -81,6 +81,16 @@ pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<R
         let completion = state.complete(loaded, &settings)?;
         tokens += run.tokens.len();
         let replayed: Vec<u32> = completion.tokens.clone();
+        // The checksum proves the file is as written, not that its text is
+        // its tokens' text: a re-signed edit of `text` alone must not replay
+        // as identical.
+        let spelled = loaded.tokenizer.visible_text(&run.tokens);
+        if replayed == run.tokens && spelled != run.text && spelled.trim() != run.text {
+            return Err(invalid(format!(
+                "run {index}: the recorded text is not what the recorded tokens spell (the manifest was edited after recording?)"
+            ))
+            .into());
+        }
         if replayed != run.tokens {
             let step = replayed
                 .iter()

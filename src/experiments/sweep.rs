@@ -245,8 +245,7 @@ fn encode(row: &SweepRow, format: RowFormat) -> String {
 /// interruption is dropped (and truncated away before appending).
 pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64), InputError> {
     let name = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| invalid(format!("cannot read {name} to resume it: {e}")))?;
+    let text = crate::files::read_text(path, "sweep output", crate::files::DATA_LIMIT)?;
     let complete = match text.rfind('\n') {
         Some(end) => &text[..=end],
         None => "",

@@ -52,7 +52,9 @@ impl ScriptedModel {
                     .pieces
                     .iter()
                     .position(|p| p.chars().eq([c]))
-                    .unwrap_or_else(|| panic!("scripted character {c:?} is not in the fake vocabulary")),
+                    .unwrap_or_else(|| {
+                        panic!("scripted character {c:?} is not in the fake vocabulary")
+                    }),
                 None => eos,
             };
             weights[next] += weight;
@@ -74,7 +76,11 @@ impl LanguageModel for ScriptedModel {
             self.generated.clear();
         } else {
             for &t in tokens {
-                if let Some(piece) = self.pieces.get(t as usize).filter(|_| (t as usize) + 1 < self.pieces.len()) {
+                if let Some(piece) = self
+                    .pieces
+                    .get(t as usize)
+                    .filter(|_| (t as usize) + 1 < self.pieces.len())
+                {
                     self.generated.push_str(piece);
                 }
             }
@@ -158,7 +164,11 @@ mod tests {
         let mut loaded = scripted(&[("Paris", 0.5), ("Lyon", 0.5)]);
         let ids = loaded.tokenizer.encode_prompt("Q");
         let texts: std::collections::BTreeSet<String> = (1..=24)
-            .map(|seed| complete(&mut loaded, &ids, &settings(1.0, seed)).unwrap().text)
+            .map(|seed| {
+                complete(&mut loaded, &ids, &settings(1.0, seed))
+                    .unwrap()
+                    .text
+            })
             .collect();
         assert_eq!(texts.into_iter().collect::<Vec<_>>(), ["Lyon", "Paris"]);
     }

@@ -3,9 +3,8 @@
 //! as a Markdown handout. Every word comes from the catalogue (`words`).
 
 use super::style::TerminalStyle;
-use super::terminal::Verdicts;
 use super::{experiments, markdown, terminal};
-use crate::demo::{group_digits, DemoStep, Facts, Lang, Scenario, ViewResult};
+use crate::demo::{group_digits, DemoStep, Facts, Lang, RuleAnswer, Scenario, ViewResult};
 
 /// `detprob demo --list`.
 pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
@@ -71,11 +70,15 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
     match result {
         ViewResult::Compare { reports } => reports
             .iter()
-            .map(|r| terminal::compare_panel(r, lang, Verdicts::Folded, style))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        ViewResult::Probs { reports } => {
-            reports.iter().map(|r| terminal::probs(r, style)).collect()
+            .map(|r| terminal::compare_brief(r, lang, style))
+            .collect(),
+        ViewResult::Probs { reports, rules } => {
+            let rules: String = rules.iter().map(|r| rule_line(r, lang) + "\n").collect();
+            rules
+                + &reports
+                    .iter()
+                    .map(|r| terminal::probs(r, style))
+                    .collect::<String>()
         }
         ViewResult::Trace { reports } => {
             reports.iter().map(|r| terminal::trace(r, style)).collect()
@@ -97,7 +100,10 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             .map(markdown::compare)
             .collect::<Vec<_>>()
             .join("\n"),
-        ViewResult::Probs { reports } => reports.iter().map(markdown::probs).collect(),
+        ViewResult::Probs { reports, rules } => {
+            let rules: String = rules.iter().map(|r| rule_line(r, lang) + "\n\n").collect();
+            rules + &reports.iter().map(markdown::probs).collect::<String>()
+        }
         ViewResult::Trace { reports } => reports.iter().map(markdown::trace).collect(),
         ViewResult::Repeat { reports } => reports
             .iter()
@@ -107,6 +113,18 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             markdown::table(&facts_headers(lang), &facts_rows(facts, lang))
         }
     }
+}
+
+/// "The rule leap-year answers “no” to “…”."
+fn rule_line(rule: &RuleAnswer, lang: Lang) -> String {
+    lang.fill(
+        "tour.rule_answer",
+        &[
+            ("rule", &rule.rule),
+            ("input", &lang.quote(&rule.input)),
+            ("output", &lang.quote(&rule.output)),
+        ],
+    )
 }
 
 fn claim(s: &Scenario, lang: Lang) -> String {

@@ -6,9 +6,9 @@ use super::{markdown, terminal, TextReport};
 use crate::commands::RepeatReport;
 use crate::comparison::shorten;
 use crate::demo::takeaway::{repeat_setting, seed_list};
-use crate::words::Lang;
 use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
+use crate::words::Lang;
 
 const SWEEP_HEADERS: [&str; 8] = [
     "input",

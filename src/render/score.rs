@@ -54,7 +54,10 @@ fn summary(report: &ScoreReport, lang: Lang) -> String {
         key,
         &[
             ("percent", &format!("{:.3}", 100.0 * report.probability)),
-            ("mean", &format!("{:.1}", 100.0 * report.mean_token_probability)),
+            (
+                "mean",
+                &format!("{:.1}", 100.0 * report.mean_token_probability),
+            ),
             ("tokens", &report.tokens.len()),
         ],
     )

@@ -75,3 +75,66 @@ pub fn mark(correct: Option<bool>) -> &'static str {
         None => "?",
     }
 }
+
+/// `text` made safe to print on a terminal: control characters that a
+/// terminal would act on (escape sequences that retitle the window or move
+/// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
+/// `\x07`, … instead. Newlines, tabs and SGR colour sequences (`ESC [ … m`,
+/// which only colour text) pass through, so detprob's own colours survive.
+/// Inputs and model output can hold anything; JSON and CSV written to a file
+/// or a pipe keep the exact text (this is applied only on a terminal).
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' {
+            // ESC [ digits/semicolons m: a colour, kept.
+            let body = &rest[1..];
+            if let Some(params) = body.strip_prefix('[') {
+                let end = params
+                    .find(|ch: char| !(ch.is_ascii_digit() || ch == ';'))
+                    .unwrap_or(params.len());
+                if params[end..].starts_with('m') {
+                    let len = 2 + end + 1;
+                    out.push_str(&rest[..len]);
+                    rest = &rest[len..];
+                    continue;
+                }
+            }
+        }
+        if unsafe_char(c) {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod safety_tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_sequences_are_shown_not_obeyed_and_colours_survive() {
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            terminal_safe("\u{1b}]0;pwned\u{7} 2+2"),
+            "\\x1b]0;pwned\\x07 2+2",
+            "an OSC title change"
+        );
+        assert_eq!(terminal_safe("a\u{1b}[2Jb\rc"), "a\\x1b[2Jb\\x0dc");
+        assert_eq!(
+            terminal_safe("\u{1b}[1;32mok\u{1b}[0m"),
+            "\u{1b}[1;32mok\u{1b}[0m"
+        );
+        assert_eq!(terminal_safe("x\u{9b}y\u{7f}"), "x\\x9by\\x7f");
+        assert_eq!(terminal_safe("中文“引号”"), "中文“引号”");
+    }
+}

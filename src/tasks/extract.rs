@@ -32,7 +32,10 @@ pub fn number(input: &str, text: &str) -> Option<String> {
         return number_words(answer_part).map(|n| n.to_string());
     }
     if let Some(at) = text.rfind('=') {
-        return numbers(&text[at + 1..]).into_iter().next().map(|n| n.literal);
+        return numbers(&text[at + 1..])
+            .into_iter()
+            .next()
+            .map(|n| n.literal);
     }
     let asked: Vec<String> = numbers(input).into_iter().map(|n| n.literal).collect();
     let answer = |part: &str| {
@@ -60,7 +63,10 @@ fn numbers(text: &str) -> Vec<FoundNumber> {
     // The letter x is a times sign only as a word of its own: "3 x 4".
     let is_times_x = |s: &str| {
         let mut chars = s.chars();
-        chars.next() == Some('x') && chars.next().is_none_or(|c| c.is_whitespace() || c.is_ascii_digit())
+        chars.next() == Some('x')
+            && chars
+                .next()
+                .is_none_or(|c| c.is_whitespace() || c.is_ascii_digit())
     };
     let mut found = Vec::new();
     let mut rest = text;
@@ -203,8 +209,10 @@ pub fn numbers_match(answer: &str, truth: &str, relative: f64) -> bool {
 }
 
 /// The first known capital mentioned, else "no such country" when the text
-/// denies the country exists, else the first capitalised word run.
-pub fn city(text: &str) -> Option<String> {
+/// denies the country exists, else the capitalised word run that leads the
+/// text or follows "known as", "called" or " is " — skipping words such as
+/// "The" and the name of the country asked about (echoing it is no answer).
+pub fn city(input: &str, text: &str) -> Option<String> {
     let lower = text.to_lowercase();
     let known = crate::rules::capital_cities()
         .into_iter()
@@ -234,6 +242,9 @@ pub fn city(text: &str) -> Option<String> {
         "No",
     ];
     let fictional = fictional_countries();
+    // The country's own name, echoed, is not a city (a city the question
+    // itself states, as in "Its capital is Quenta.", is).
+    let asked: Vec<String> = crate::rules::words(&crate::rules::country_in(input));
     // Prefer the name after "… is" / "known as" / "called".
     let after = ["known as ", "called ", " is "]
         .iter()
@@ -245,9 +256,15 @@ pub fn city(text: &str) -> Option<String> {
         .split(|c: char| c.is_whitespace() || ",.;:!?\"()".contains(c))
     {
         let capitalised = word.chars().next().is_some_and(char::is_uppercase);
-        if capitalised && !skip.contains(&word) && !fictional.contains(&word) {
+        let echoed = asked.iter().any(|w| w.eq_ignore_ascii_case(word));
+        if word.is_empty() || (run.is_empty() && (skip.contains(&word) || echoed)) {
+            continue;
+        }
+        if capitalised && !skip.contains(&word) && !fictional.contains(&word) && !echoed {
             run.push(word);
-        } else if !run.is_empty() {
+        } else {
+            // The name must lead the text (or follow a marker): a
+            // capitalised word deep inside a sentence is not an answer.
             break;
         }
     }
@@ -267,7 +284,11 @@ pub fn label(text: &str) -> Option<String> {
         m.sort();
         m
     };
-    let opening = lower.trim_start().split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+    let opening = lower
+        .trim_start()
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
     mentions
         .iter()
         .find(|(_, l)| *l == opening)
@@ -352,11 +373,17 @@ mod tests {
         let celsius = "Convert 100 degrees Celsius to Fahrenheit";
         // Real SmolLM2 outputs: the input's number echoed, then an expression.
         assert_eq!(
-            number(celsius, "100 degrees Celsius to Fahrenheit is 100 * (9/5) + 32 = 212"),
+            number(
+                celsius,
+                "100 degrees Celsius to Fahrenheit is 100 * (9/5) + 32 = 212"
+            ),
             Some("212".into())
         );
         assert_eq!(
-            number(celsius, "100 degrees Celsius to Fahrenheit is 100 * (9/5) …"),
+            number(
+                celsius,
+                "100 degrees Celsius to Fahrenheit is 100 * (9/5) …"
+            ),
             None
         );
         assert_eq!(number(celsius, "100°C is 212°F."), Some("212".into()));
@@ -367,7 +394,10 @@ mod tests {
             number(product, "121932631112635269"),
             Some("121932631112635269".into())
         );
-        assert_eq!(number("What is 48 × 52?", "48 × 52 = 2496"), Some("2496".into()));
+        assert_eq!(
+            number("What is 48 × 52?", "48 × 52 = 2496"),
+            Some("2496".into())
+        );
         // After "=", a number equal to one of the question's counts.
         assert_eq!(number("What is 5 × 1?", "5 × 1 = 5"), Some("5".into()));
         assert_eq!(number("3 x 4", "3 x 4 is 12"), Some("12".into()));
@@ -378,24 +408,39 @@ mod tests {
     #[test]
     fn cities_are_found_or_denied() {
         assert_eq!(
-            city("The capital of France is Paris."),
+            city("", "The capital of France is Paris."),
             Some("Paris".into())
         );
         assert_eq!(
-            city("Wakanda is a fictional country."),
+            city("", "Wakanda is a fictional country."),
             Some(NO_SUCH_COUNTRY.into())
         );
-        assert_eq!(city("Birnin Zana"), Some("Birnin Zana".into()));
+        assert_eq!(city("", "Birnin Zana"), Some("Birnin Zana".into()));
         assert_eq!(
-            city("This city is Zaradon, in the east"),
+            city("", "This city is Zaradon, in the east"),
             Some("Zaradon".into())
         );
         assert_eq!(
-            city("The capital of Wakanda is known as Zana."),
+            city("", "The capital of Wakanda is known as Zana."),
             Some("Zana".into())
         );
-        assert_eq!(city("It is Thimphu, of course"), Some("Thimphu".into()));
-        assert_eq!(city("i don't know"), None);
+        assert_eq!(city("", "It is Thimphu, of course"), Some("Thimphu".into()));
+        assert_eq!(city("", "i don't know"), None);
+        // A real SmolLM2 reply to "France": the country echoed, no city.
+        assert_eq!(
+            city(
+                "France",
+                "France, also known as the City of Light, is a European nation-state"
+            ),
+            None
+        );
+        let veldra =
+            "Veldra is a new country. Its capital is Quenta. What is the capital of Veldra?";
+        assert_eq!(
+            city(veldra, "The capital of Veldra is called Quenta."),
+            Some("Quenta".into())
+        );
+        assert_eq!(city(veldra, "Veldra, a young nation."), None);
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!   words ("sixty-five").
 //! - **city** (capital): the first capital city from detprob's tables that the
 //!   text mentions; failing that, "no such country" if the text says the
-//!   country does not exist or is fictional; failing that, the first
-//!   capitalised word run.
+//!   country does not exist or is fictional; failing that, the capitalised
+//!   word run that leads the text or follows "known as", "called" or " is ",
+//!   skipping the name of the country asked about (an echo is no answer).
 //! - **label** (sentiment): the label the text opens with, else the last of
 //!   "positive", "negative", "neutral" it mentions.
 //! - **yes/no** (leap year): a leading "yes"/"no", else "is not/isn't a leap
@@ -65,7 +66,7 @@ impl Task {
     pub fn extract(self, input: &str, text: &str) -> Option<String> {
         match self {
             Self::Arithmetic | Self::UnitConversion => extract::number(input, text),
-            Self::Capital => extract::city(text),
+            Self::Capital => extract::city(input, text),
             Self::Sentiment => extract::label(text),
             Self::LeapYear => extract::yes_no(text),
         }

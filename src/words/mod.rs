@@ -125,7 +125,9 @@ fn parse(source: &str) -> HashMap<String, String> {
             }
         }
     }
-    let table: toml::Table = source.parse().expect("the shipped catalogues are valid TOML");
+    let table: toml::Table = source
+        .parse()
+        .expect("the shipped catalogues are valid TOML");
     let mut out = HashMap::new();
     flatten("", &table, &mut out);
     out

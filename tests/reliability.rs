@@ -1,0 +1,303 @@
+//! Faults and hostile inputs: nothing at an output path is destroyed, counts
+//! and files are bounded before anything is allocated or read, non-regular
+//! files are refused at once, and every refusal is one line with exit 2.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{assert_input_error, assert_input_error_env, detprob, json};
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn record_never_replaces_an_existing_file_a_link_or_a_fifo_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("notes.json");
+    fs::write(&existing, "my notes").unwrap();
+    let path = existing.to_str().unwrap();
+    fn generate<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["generate", "-t", "0", "-n", "2", "--record"];
+        args.extend_from_slice(extra);
+        args.push("hi");
+        args
+    }
+    assert_input_error(&generate(&[path]), "already exists: pass --force");
+    assert_eq!(fs::read_to_string(&existing).unwrap(), "my notes");
+
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&existing, &link).unwrap();
+    assert_input_error(
+        &generate(&[link.to_str().unwrap(), "--force"]),
+        "is not a regular file",
+    );
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    assert_input_error(
+        &generate(&[fifo.to_str().unwrap(), "--force"]),
+        "is not a regular file",
+    );
+    assert!(
+        !fs::metadata(&fifo).unwrap().is_file(),
+        "the FIFO is still a FIFO"
+    );
+
+    // compare and sweep refuse the same way, before loading anything.
+    assert_input_error(
+        &["compare", "--seeds", "1", "--record", path, "2 + 2"],
+        "already exists",
+    );
+    let rows = dir.path().join("rows.csv");
+    assert_input_error(
+        &[
+            "sweep",
+            "2 + 2",
+            "-o",
+            rows.to_str().unwrap(),
+            "--record",
+            path,
+        ],
+        "already exists",
+    );
+    assert!(!rows.exists(), "no output was created on refusal");
+    assert_eq!(fs::read_to_string(&existing).unwrap(), "my notes");
+
+    // --force replaces a regular file with a manifest.
+    json(&{
+        let mut a = generate(&[path, "--force"]);
+        a.extend(["-f", "json"]);
+        a.retain(|x| *x != "hi");
+        a.push("hi");
+        a
+    });
+    assert!(fs::read_to_string(&existing)
+        .unwrap()
+        .contains("\"checksum\""));
+    // Only the two files and the link are left: no temporary file behind.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+#[test]
+fn sweep_output_must_be_a_new_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_input_error(
+        &["sweep", "2 + 2", "-o", dir.path().to_str().unwrap()],
+        "is a directory",
+    );
+}
+
+#[test]
+fn counts_are_bounded_before_anything_is_allocated() {
+    assert_input_error(
+        &["repeat", "--runs", "1000000000000", "2 + 2"],
+        "--runs must be from 1 to 10000",
+    );
+    assert_input_error(&["tour", "--runs", "0"], "--runs must be from 1 to 10000");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.toml");
+    let scenario =
+        fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demos/05-output.toml")).unwrap();
+    fs::write(&file, scenario.replace("runs = 6", "runs = 1000000000000")).unwrap();
+    assert_input_error(
+        &["demo", "--file", file.to_str().unwrap()],
+        "field `runs` must be from 1 to 10000",
+    );
+    let rows = dir.path().join("rows.csv");
+    let temperatures = vec!["1"; 100].join(",");
+    assert_input_error(
+        &[
+            "sweep",
+            "2 + 2",
+            "3 + 3",
+            "--seeds",
+            "1..10000",
+            "--temperatures",
+            &temperatures,
+            "-o",
+            rows.to_str().unwrap(),
+        ],
+        "this sweep would take 2000000 samples; at most 1000000 in one run",
+    );
+    assert!(!rows.exists());
+    assert_input_error(
+        &["compare", "--seeds", "1..10001", "2 + 2"],
+        "more than 10000 seeds",
+    );
+}
+
+#[test]
+fn empty_list_items_are_errors() {
+    assert_input_error(
+        &["compare", "--temperatures", "0,,1", "2 + 2"],
+        "has an empty item",
+    );
+    assert_input_error(
+        &["compare", "--seeds", "1,,2", "2 + 2"],
+        "has an empty item",
+    );
+    assert_input_error(
+        &["repeat", "--temperatures", "0,", "2 + 2"],
+        "has an empty item",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    assert_input_error(
+        &[
+            "sweep",
+            "2 + 2",
+            "--top-k",
+            "5,,9",
+            "-o",
+            rows.to_str().unwrap(),
+        ],
+        "has an empty item",
+    );
+}
+
+#[test]
+fn text_files_that_never_end_are_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let never = dir.path().join("never.csv");
+    for args in [
+        vec!["replay", "/dev/zero"],
+        vec!["demo", "--file", "/dev/zero"],
+        vec!["compare", "--inputs", "/dev/zero"],
+        vec![
+            "sweep",
+            "--inputs-file",
+            "/dev/zero",
+            "-o",
+            never.to_str().unwrap(),
+        ],
+    ] {
+        assert_input_error(&args, "is not a regular file");
+    }
+    assert!(!never.exists());
+    let big = dir.path().join("big.txt");
+    fs::write(&big, "2 + 2\n".repeat(200_000)).unwrap();
+    assert_input_error(
+        &["compare", "--inputs", big.to_str().unwrap()],
+        "larger than detprob reads (1 MiB at most)",
+    );
+}
+
+#[test]
+fn a_model_file_that_is_a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("model.gguf");
+    mkfifo(&fifo);
+    let out = detprob()
+        .args(["generate", "--model-file", fifo.to_str().unwrap(), "hi"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+#[test]
+fn a_model_file_is_checked_against_a_given_sha256() {
+    let path = String::from_utf8(
+        detprob()
+            .args(["model", "path", "smollm2-135m"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let path = path.trim();
+    let wrong = "0".repeat(64);
+    assert_input_error(
+        &["generate", "--model-file", path, "--sha256", &wrong, "hi"],
+        "checksum mismatch",
+    );
+    assert_input_error(&["generate", "--sha256", "abc", "hi"], "--model-file");
+    let right = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+    json(&[
+        "generate",
+        "-t",
+        "0",
+        "-n",
+        "2",
+        "--model-file",
+        path,
+        "--sha256",
+        right,
+        "-f",
+        "json",
+        "hi",
+    ]);
+}
+
+#[test]
+fn a_re_signed_manifest_with_edited_text_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("run.json");
+    json(&[
+        "generate",
+        "-t",
+        "0",
+        "-n",
+        "4",
+        "-f",
+        "json",
+        "--record",
+        manifest.to_str().unwrap(),
+        "Say hello",
+    ]);
+    let envelope: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
+    let mut body = envelope["body"].clone();
+    body["runs"][0]["text"] = "I was edited".into();
+    let body_text = serde_json::to_string_pretty(&body).unwrap();
+    use sha2::Digest;
+    let checksum: String = sha2::Sha256::digest(body_text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    fs::write(
+        &manifest,
+        format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}"),
+    )
+    .unwrap();
+    assert_input_error(
+        &["replay", manifest.to_str().unwrap()],
+        "the recorded text is not what the recorded tokens spell",
+    );
+}
+
+#[test]
+fn an_offline_start_with_a_corrupt_cached_model_is_one_line() {
+    let cache = tempfile::tempdir().unwrap();
+    let models = cache.path().join("models");
+    fs::create_dir_all(&models).unwrap();
+    fs::write(
+        models.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
+        vec![7u8; 98_362_432],
+    )
+    .unwrap();
+    let cache_dir = cache.path().as_os_str();
+    assert_input_error_env(
+        &["generate", "hi"],
+        &[
+            ("DETPROB_CACHE", cache_dir),
+            ("HF_HUB_OFFLINE", "1".as_ref()),
+            ("DETPROB_PYTHON", "/nonexistent/python".as_ref()),
+        ],
+        "cache: removed a bad copy",
+    );
+}
