@@ -68,7 +68,10 @@ def install() -> None:
     if not venv_python().exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     subprocess.run(
-        [str(venv_python()), "-m", "pip", "install", LLAMA_CPP_PYTHON], check=True
+        # --no-cache-dir: build for this machine's CPU. A wheel cached from a
+        # machine with other instruction sets dies with "Illegal instruction".
+        [str(venv_python()), "-m", "pip", "install", "--no-cache-dir", LLAMA_CPP_PYTHON],
+        check=True,
     )
 
 

@@ -323,6 +323,19 @@ pub struct GenerateArgs {
     pub prompt: String,
 }
 
+/// Output format of a demo or the tour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassroomFormat {
+    /// Text for a terminal or a projector.
+    Terminal,
+    /// A Markdown handout.
+    Markdown,
+    /// A self-contained HTML handout (styles and charts inline).
+    Html,
+    /// JSON (plain data, every field).
+    Json,
+}
+
 /// Flags shared by `demo` and `tour`.
 #[derive(Debug, Args)]
 pub struct ClassroomArgs {
@@ -331,9 +344,9 @@ pub struct ClassroomArgs {
     /// Language of labels and takeaways [default: from the locale].
     #[arg(long, value_enum)]
     pub lang: Option<crate::words::Lang>,
-    /// Output format (markdown writes a handout).
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    /// Output format (markdown or html writes a handout).
+    #[arg(long, short = 'f', value_enum, default_value_t = ClassroomFormat::Terminal)]
+    pub format: ClassroomFormat,
     /// Override every scenario's seeds (e.g. 1..2 for a quick rehearsal).
     #[arg(long, value_name = "SEEDS")]
     pub seeds: Option<String>,

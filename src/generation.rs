@@ -242,9 +242,37 @@ pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(
         .into());
     }
     let started = Instant::now();
-    let logits = loaded.model.forward(prompt_ids, 0)?;
+    // A long prompt goes in chunks, with progress on a terminal; the logits
+    // are bitwise those of one pass (detprob's decoder computes each row
+    // alike whatever the chunking, and a test checks it). candle's llama
+    // masks only within one call, so its engine gets the prompt whole.
+    if prompt_ids.len() <= PREFILL_CHUNK || loaded.model.as_decoder().is_none() {
+        let logits = loaded.model.forward(prompt_ids, 0)?;
+        return Ok((logits, started.elapsed().as_secs_f64()));
+    }
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(prompt_ids.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "reading the prompt [{bar:30}] {pos}/{len} tokens, {elapsed} elapsed, eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let mut logits = Vec::new();
+    for (i, chunk) in prompt_ids.chunks(PREFILL_CHUNK).enumerate() {
+        logits = loaded.model.forward(chunk, i * PREFILL_CHUNK)?;
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish_and_clear();
     Ok((logits, started.elapsed().as_secs_f64()))
 }
+
+/// Prompts longer than this are prefilled in chunks of this many tokens.
+const PREFILL_CHUNK: usize = 512;
 
 /// One completion in progress: the sampler, what it produced, and where it
 /// stands. [`Decoding::advance`] is one step of the sampling loop.

@@ -40,7 +40,7 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
         assert!(text.contains(key), "{key} missing");
     }
     assert_eq!(
-        text.matches("TAKEAWAY (computed from this run)").count(),
+        text.matches("Takeaway (computed from this run):").count(),
         13
     );
     assert!(text.contains("Tour finished: 13 steps"));

@@ -291,7 +291,7 @@ fn repeat_counts_one_output_for_the_rule_and_for_a_fixed_seed() {
 #[test]
 fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
     for alias in ["smollm2-135m", "gemma3-270m"] {
-        let choice = ModelChoice::resolve(Some(alias), None).unwrap();
+        let choice = ModelChoice::resolve(Some(alias), None, None).unwrap();
         let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
         let ids = loaded
             .tokenizer

@@ -22,7 +22,7 @@ fn data(name: &str) -> Value {
 }
 
 fn choice(alias: &str) -> ModelChoice {
-    ModelChoice::resolve(Some(alias), None).unwrap()
+    ModelChoice::resolve(Some(alias), None, None).unwrap()
 }
 
 fn ids(value: &Value) -> Vec<u32> {

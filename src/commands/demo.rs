@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::model_choice;
-use crate::cli::{ClassroomArgs, DemoArgs, TourArgs, ViewFormat};
+use crate::cli::{ClassroomArgs, ClassroomFormat, DemoArgs, TourArgs};
 use crate::comparison::parse_seeds;
 use crate::demo::{self, Lang, Overrides, Scenario};
 use crate::error::invalid;
@@ -54,13 +54,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
     )?;
     let step = demo::run(&mut loaded, &scenario, &overrides)?;
     Ok(match args.classroom.format {
-        ViewFormat::Terminal => {
+        ClassroomFormat::Terminal => {
             render::demo::step_terminal(&step, None, lang, &TerminalStyle::detect())
         }
-        ViewFormat::Markdown => render::demo::step_markdown(&step, lang),
-        ViewFormat::Json => render::to_json(&step),
+        ClassroomFormat::Markdown => render::demo::step_markdown(&step, lang),
+        ClassroomFormat::Html => {
+            render::html::head(&loaded.info.label(), lang)
+                + &render::html::step(
+                    &step,
+                    (scenario.order as usize, Scenario::builtin().len()),
+                    lang,
+                )
+                + &render::html::foot(1, step.seconds, lang)
+        }
+        ClassroomFormat::Json => render::to_json(&step),
     })
 }
+
+/// Clears the terminal and puts the cursor at the top left.
+const CLEAR_SCREEN: &str = "\x1b[2J\x1b[H";
 
 /// The tour's steps that `--only` or `--from` select (numbered from 1).
 fn selected_steps(args: &TourArgs, count: usize) -> anyhow::Result<Vec<usize>> {
@@ -96,7 +108,7 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     let steps = selected_steps(&args, all.len())?;
     let scenarios: Vec<(usize, &Scenario)> = steps.iter().map(|&n| (n, &all[n - 1])).collect();
     let format = args.classroom.format;
-    let interactive = format == ViewFormat::Terminal
+    let interactive = format == ClassroomFormat::Terminal
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let pause = !args.no_pause && interactive;
@@ -117,12 +129,16 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
         }
     };
     let mut steps = Vec::new();
-    if format == ViewFormat::Markdown {
-        write!(
+    match format {
+        ClassroomFormat::Markdown => write!(
             stdout,
             "{}",
             render::demo::tour_markdown_heading(&loaded.info.label(), lang)
-        )?;
+        )?,
+        ClassroomFormat::Html => {
+            write!(stdout, "{}", render::html::head(&loaded.info.label(), lang))?
+        }
+        _ => {}
     }
     let wait_for_enter = |stdout: &mut std::io::StdoutLock, text: &str| -> anyhow::Result<()> {
         write!(stdout, "{text}")?;
@@ -132,6 +148,10 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
         Ok(())
     };
     for (i, &(number, scenario)) in scenarios.iter().enumerate() {
+        // Slides: with pauses on a terminal, each step starts on a clean screen.
+        if pause || predict {
+            write!(stdout, "{CLEAR_SCREEN}")?;
+        }
         if predict {
             write!(
                 stdout,
@@ -142,7 +162,7 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
         }
         let step = demo::run(&mut loaded, scenario, &overrides)?;
         match format {
-            ViewFormat::Terminal => write!(
+            ClassroomFormat::Terminal => write!(
                 stdout,
                 "{}",
                 safe(render::demo::step_terminal(
@@ -152,10 +172,15 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
                     &style
                 ))
             )?,
-            ViewFormat::Markdown => {
+            ClassroomFormat::Markdown => {
                 write!(stdout, "{}", safe(render::demo::step_markdown(&step, lang)))?
             }
-            ViewFormat::Json => steps.push(step),
+            ClassroomFormat::Html => write!(
+                stdout,
+                "{}",
+                render::html::step(&step, (number, all.len()), lang)
+            )?,
+            ClassroomFormat::Json => steps.push(step),
         }
         stdout.flush()?;
         if pause && i + 1 < scenarios.len() {
@@ -164,9 +189,10 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     }
     let seconds = started.elapsed().as_secs_f64();
     Ok(match format {
-        ViewFormat::Json => {
+        ClassroomFormat::Json => {
             render::to_json(&serde_json::json!({ "steps": steps, "seconds": seconds }))
         }
+        ClassroomFormat::Html => render::html::foot(scenarios.len(), seconds, lang),
         _ => format!(
             "{}\n",
             render::demo::tour_footer(scenarios.len(), seconds, lang)

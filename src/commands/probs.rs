@@ -130,7 +130,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
     )?;
     let style = TerminalStyle::detect();
     Ok(match args.format {
-        ViewFormat::Terminal => render::terminal::probs(&report, &style),
+        ViewFormat::Terminal => render::terminal::probs(&report, crate::words::Lang::En, &style),
         ViewFormat::Markdown => render::markdown::probs(&report),
         ViewFormat::Json => render::to_json(&report),
     })

@@ -285,7 +285,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
     )?;
     let style = TerminalStyle::detect();
     Ok(match args.format {
-        ViewFormat::Terminal => render::terminal::trace(&report, &style),
+        ViewFormat::Terminal => render::terminal::trace(&report, crate::words::Lang::En, &style),
         ViewFormat::Markdown => render::markdown::trace(&report),
         ViewFormat::Json => render::to_json(&report),
     })

@@ -145,7 +145,7 @@ pub fn run(
                     &input.text,
                     raw,
                     &scenario.temperatures,
-                    6,
+                    5,
                     &filters,
                 )?);
             }

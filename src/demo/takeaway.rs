@@ -208,23 +208,42 @@ fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
 }
 
 fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
-    report
+    let columns: Vec<_> = report
         .temperatures
         .iter()
-        .filter_map(|column| {
-            let top = column.top.first()?;
-            Some(lang.fill(
-                "takeaway.probs",
+        .filter_map(|c| c.top.first().map(|top| (c, top)))
+        .collect();
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let tops: Vec<String> = columns
+        .iter()
+        .map(|(c, top)| {
+            lang.fill(
+                "takeaway.probs_item",
                 &[
-                    ("t", &column.temperature),
+                    ("t", &c.temperature),
                     ("piece", &lang.quote(&top.piece)),
                     ("percent", &format!("{:.1}", 100.0 * top.probability)),
-                    ("entropy", &format!("{:.2}", column.entropy_bits)),
-                    ("candidates", &column.candidates),
                 ],
-            ))
+            )
         })
-        .collect()
+        .collect();
+    let entropies: Vec<String> = columns
+        .iter()
+        .map(|(c, _)| format!("{:.2}", c.entropy_bits))
+        .collect();
+    vec![lang.fill(
+        "takeaway.probs",
+        &[
+            ("tops", &tops.join(lang.list_gap())),
+            (
+                "entropies",
+                &entropies.join(lang.text("list.number_separator")),
+            ),
+            ("candidates", &columns[0].0.candidates),
+        ],
+    )]
 }
 
 fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {

@@ -77,12 +77,13 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
             rules
                 + &reports
                     .iter()
-                    .map(|r| terminal::probs(r, style))
+                    .map(|r| terminal::probs(r, lang, style))
                     .collect::<String>()
         }
-        ViewResult::Trace { reports } => {
-            reports.iter().map(|r| terminal::trace(r, style)).collect()
-        }
+        ViewResult::Trace { reports } => reports
+            .iter()
+            .map(|r| terminal::trace(r, lang, style))
+            .collect(),
         ViewResult::Repeat { reports } => reports
             .iter()
             .map(|r| experiments::repeat_terminal(r, lang, style))
@@ -130,7 +131,7 @@ fn rule_line(rule: &RuleAnswer, lang: Lang) -> String {
 fn claim(s: &Scenario, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
-            "{}\n  {}",
+            "{} {}",
             s.claim.en,
             lang.fill("tour.source", &[("text", &s.claim.zh)])
         ),
@@ -150,7 +151,16 @@ fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang) -> String
     }
 }
 
-/// One step for the terminal; `position` is (step, of) in a tour.
+/// `label` in bold, then `text`, wrapped to the width as one paragraph.
+fn labelled(label: &str, text: &str, lang: Lang, style: &TerminalStyle) -> String {
+    let width = (style.width as usize).clamp(40, 100);
+    let filled = textwrap::fill(&format!("{label}{}{text}", lang.sentence_gap()), width);
+    filled.replacen(label, &style.bold(label), 1)
+}
+
+/// One step for the terminal; `position` is (step, of) in a tour. Compact,
+/// for a projector: a rule, the heading, then claim, live run, what to point
+/// out and the takeaway, each labelled in bold (no dimmed text).
 pub fn step_terminal(
     step: &DemoStep,
     position: Option<(usize, usize)>,
@@ -159,18 +169,29 @@ pub fn step_terminal(
 ) -> String {
     let s = &step.scenario;
     let rule = "━".repeat((style.width as usize).clamp(20, 100));
-    let wrap = |text: &str| textwrap::fill(text, (style.width as usize).clamp(40, 100));
     format!(
-        "{rule}\n{}\n{rule}\n\n{}\n{}\n\n{}\n{}\n\n{}\n{}\n\n{}\n{}\n\n",
+        "{rule}\n{}\n{}\n{}\n{}{}\n{}\n\n",
         style.bold(&heading(&step.scenario, position, lang)),
-        style.bold(lang.text("tour.claim")),
-        wrap(&claim(&step.scenario, lang)),
+        labelled(
+            lang.text("tour.claim_md"),
+            &claim(&step.scenario, lang),
+            lang,
+            style
+        ),
         style.bold(lang.text("tour.live_run")),
         run_terminal(&step.result, lang, style),
-        style.bold(lang.text("tour.point_out")),
-        wrap(lang.pick(&s.point_out)),
-        style.bold(lang.text("tour.takeaway")),
-        wrap(lang.pick(&step.takeaway)),
+        labelled(
+            lang.text("tour.point_out_md"),
+            lang.pick(&s.point_out),
+            lang,
+            style
+        ),
+        labelled(
+            lang.text("tour.takeaway_md"),
+            lang.pick(&step.takeaway),
+            lang,
+            style
+        ),
     )
 }
 
@@ -183,12 +204,15 @@ pub fn step_claim(
     style: &TerminalStyle,
 ) -> String {
     let rule = "━".repeat((style.width as usize).clamp(20, 100));
-    let wrap = |text: &str| textwrap::fill(text, (style.width as usize).clamp(40, 100));
     format!(
-        "{rule}\n{}\n{rule}\n\n{}\n{}\n\n",
+        "{rule}\n{}\n{}\n\n",
         style.bold(&heading(scenario, position, lang)),
-        style.bold(lang.text("tour.claim")),
-        wrap(&claim(scenario, lang)),
+        labelled(
+            lang.text("tour.claim_md"),
+            &claim(scenario, lang),
+            lang,
+            style
+        ),
     )
 }
 

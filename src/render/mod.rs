@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod demo;
 pub mod experiments;
+pub mod html;
 mod json;
 pub mod markdown;
 pub mod score;

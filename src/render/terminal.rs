@@ -314,10 +314,7 @@ fn percent(p: f64) -> String {
     }
 }
 
-fn distribution_cell(
-    column: &crate::commands::DistributionColumn,
-    style: &TerminalStyle,
-) -> String {
+fn distribution_cell(column: &crate::commands::DistributionColumn, lang: Lang) -> String {
     let mut cell = String::new();
     for entry in &column.top {
         let _ = writeln!(
@@ -331,46 +328,48 @@ fn distribution_cell(
     let _ = writeln!(
         cell,
         "{}",
-        style.dim(&format!("tail {:>13}", percent(column.tail)))
+        lang.fill(
+            "probs.tail",
+            &[("percent", &format!("{:>6}", percent(column.tail)))]
+        )
     );
     let _ = write!(
         cell,
         "{}",
-        style.dim(&format!(
-            "H {:.2} bits, {} tok",
-            column.entropy_bits, column.candidates
-        ))
+        lang.fill(
+            "probs.entropy",
+            &[("bits", &format!("{:.2}", column.entropy_bits))]
+        )
     );
     cell
 }
 
 /// `probs`: columns of next-token distributions, as many per row as fit.
-pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> String {
+pub fn probs(report: &crate::commands::ProbsReport, lang: Lang, style: &TerminalStyle) -> String {
     let mut out = String::new();
     let room = (style.width as usize).saturating_sub(18);
     let _ = writeln!(
         out,
-        "{} {}",
-        style.bold("Next token after:"),
-        shorten(&report.prompt, room)
+        "{}",
+        style.bold(&lang.fill(
+            "probs.heading",
+            &[("prompt", &shorten(&report.prompt, room))]
+        ))
     );
     let _ = writeln!(
         out,
         "{}",
-        style.dim(&format!(
-            "{}, {} prompt tokens",
-            report.model, report.prompt_tokens
-        ))
+        lang.fill(
+            "probs.model",
+            &[("model", &report.model), ("tokens", &report.prompt_tokens)]
+        )
     );
     let per_row = ((style.width as usize).saturating_sub(1) / 24).max(1);
     let mut sections = Vec::new();
     if !report.filters.is_empty() {
-        sections.push((
-            "filters, in the order applied (temperature 1)",
-            &report.filters,
-        ));
+        sections.push((lang.text("probs.filters"), &report.filters));
     }
-    sections.push(("temperatures (after the filters)", &report.temperatures));
+    sections.push((lang.text("probs.temperatures"), &report.temperatures));
     for (title, columns) in sections {
         let _ = writeln!(out, "{}", style.bold(title));
         for chunk in columns.chunks(per_row) {
@@ -385,7 +384,7 @@ pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> St
                 .add_row(
                     chunk
                         .iter()
-                        .map(|c| distribution_cell(c, style))
+                        .map(|c| distribution_cell(c, lang))
                         .collect::<Vec<_>>(),
                 );
             let _ = writeln!(out, "{table}");
@@ -395,16 +394,20 @@ pub fn probs(report: &crate::commands::ProbsReport, style: &TerminalStyle) -> St
 }
 
 /// `trace`: the rule's steps, then the model's steps or branch points.
-pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> String {
+pub fn trace(report: &crate::commands::TraceReport, lang: Lang, style: &TerminalStyle) -> String {
     let mut out = String::new();
     if let Some(rule) = &report.rule {
         let _ = writeln!(
             out,
-            "{} {} on {:?} → {}",
-            style.bold("RULE"),
-            rule.rule,
-            report.input,
-            rule.output
+            "{}",
+            style.bold(&lang.fill(
+                "trace.rule",
+                &[
+                    ("rule", &rule.rule),
+                    ("input", &lang.quote(&report.input)),
+                    ("output", &rule.output)
+                ]
+            ))
         );
         for (i, step) in rule.steps.iter().enumerate() {
             let _ = writeln!(
@@ -420,25 +423,37 @@ pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> St
     }
     let model = &report.model;
     let settings = match &model.sampling {
-        crate::sampler::Sampling::Greedy => "greedy (T=0)".to_string(),
+        crate::sampler::Sampling::Greedy => lang.text("trace.greedy").to_string(),
         crate::sampler::Sampling::Random { temperature, .. } => format!("T={temperature}"),
     };
-    let _ = writeln!(out, "{} {}, {settings}", style.bold("MODEL"), model.model);
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&lang.fill(
+            "trace.model",
+            &[("model", &model.model), ("settings", &settings)]
+        ))
+    );
     if let [sample] = model.samples.as_slice() {
         let _ = writeln!(
             out,
-            "seed {}: {:?}",
-            sample.seed,
-            shorten(&sample.text, 200)
+            "{}",
+            lang.fill(
+                "trace.seed",
+                &[
+                    ("seed", &sample.seed),
+                    ("text", &format!("{:?}", shorten(&sample.text, 200)))
+                ]
+            )
         );
         let mut table = new_table(style);
         table.set_header(vec![
             "#",
-            "token",
+            lang.text("trace.header.token"),
             "p",
-            "model p",
-            "path p",
-            "alternatives (model p)",
+            lang.text("trace.header.model_p"),
+            lang.text("trace.header.path_p"),
+            lang.text("trace.header.alternatives"),
         ]);
         for step in &sample.steps {
             let flag = if step.low {
@@ -463,46 +478,61 @@ pub fn trace(report: &crate::commands::TraceReport, style: &TerminalStyle) -> St
         }
         let _ = writeln!(out, "{table}");
         let low = sample.steps.iter().filter(|s| s.low).count();
-        let why = match model.sampling {
-            crate::sampler::Sampling::Greedy => {
-                "the model's own probability of its choice was low: with T>0, samples likely branch there"
-            }
-            crate::sampler::Sampling::Random { .. } => "another seed likely branches there",
-        };
+        let why = lang.text(match model.sampling {
+            crate::sampler::Sampling::Greedy => "trace.low_greedy",
+            crate::sampler::Sampling::Random { .. } => "trace.low_random",
+        });
         let note = if low == 0 {
-            "no low-probability steps".to_string()
+            lang.text("trace.no_low").to_string()
         } else {
-            format!("⚑ {low} low-probability step(s): {why}")
+            lang.fill("trace.low", &[("count", &low), ("why", &why)])
         };
-        let _ = writeln!(out, "{}", style.dim(&note));
+        let _ = writeln!(out, "{note}");
     } else {
         for sample in &model.samples {
             let _ = writeln!(
                 out,
-                "  seed {:>3}: {:?}",
-                sample.seed,
-                shorten(&sample.text, style.width as usize - 16)
+                "  {}",
+                lang.fill(
+                    "trace.seed",
+                    &[
+                        ("seed", &format!("{:>3}", sample.seed)),
+                        (
+                            "text",
+                            &format!("{:?}", shorten(&sample.text, style.width as usize - 16))
+                        )
+                    ]
+                )
             );
         }
         if let Some(d) = &model.divergence {
             let _ = writeln!(
                 out,
-                "\n{} {} step(s): {:?}",
-                style.bold("shared by all:"),
-                d.shared_steps,
-                d.shared_text
+                "\n{}",
+                lang.fill(
+                    "trace.shared",
+                    &[
+                        ("steps", &d.shared_steps),
+                        ("text", &format!("{:?}", d.shared_text))
+                    ]
+                )
             );
             for b in &d.branches {
                 let _ = writeln!(
                     out,
-                    "  └ seed {} leaves seed {} at step {}: {} ({}) instead of {} ({})",
-                    b.seed,
-                    b.from_seed,
-                    b.step,
-                    style.bold(&b.piece),
-                    percent(b.probability),
-                    b.other_piece,
-                    percent(b.other_probability)
+                    "  └ {}",
+                    lang.fill(
+                        "trace.branch",
+                        &[
+                            ("seed", &b.seed),
+                            ("other_seed", &b.from_seed),
+                            ("step", &b.step),
+                            ("piece", &style.bold(&b.piece)),
+                            ("p", &percent(b.probability)),
+                            ("other_piece", &b.other_piece),
+                            ("other_p", &percent(b.other_probability)),
+                        ]
+                    )
                 );
             }
         }
