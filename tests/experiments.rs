@@ -313,5 +313,34 @@ fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
         loaded.model.forward(&ids[..half], 0).unwrap();
         let chunked = loaded.model.forward(&ids[half..], half).unwrap();
         assert_eq!(chunked, batched, "{alias}");
+
+        // A prompt past Gemma's 512-token sliding window and many attention
+        // blocks: whole, in uneven chunks, and with a token-by-token tail.
+        let long = loaded
+            .tokenizer
+            .encode_prompt(&"The quick brown fox jumps over the lazy dog, then naps. ".repeat(42));
+        assert!(long.len() > 520, "{}", long.len());
+        let whole = loaded.model.forward(&long, 0).unwrap();
+        let mut at = 0;
+        let mut pieces = Vec::new();
+        for size in [256, 200, 7] {
+            pieces = loaded.model.forward(&long[at..at + size], at).unwrap();
+            at += size;
+        }
+        let tail_start = long.len() - 5;
+        pieces = loaded
+            .model
+            .forward(&long[at..tail_start], at)
+            .map_or(pieces, |l| l);
+        for (position, &id) in long.iter().enumerate().skip(tail_start) {
+            pieces = loaded.model.forward(&[id], position).unwrap();
+        }
+        assert!(
+            whole
+                .iter()
+                .zip(&pieces)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{alias}: a long prompt's logits depend on how it was fed"
+        );
     }
 }

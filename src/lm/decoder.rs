@@ -470,9 +470,18 @@ fn activate(activation: Activation, x: f32) -> f32 {
     }
 }
 
+/// Query rows of one sequence attended together, so each cached key and
+/// value is read once for the whole block instead of once per row.
+const ATTENTION_BLOCK: usize = 16;
+
 /// Causal (and, with `window`, sliding-window) attention of each row's
 /// query over its own sequence's cached keys and values. Returns
 /// `rows × heads·head_dim` values.
+///
+/// Consecutive rows of one sequence (a prompt) form blocks of up to
+/// [`ATTENTION_BLOCK`]; every row's scores, softmax and weighted sum are
+/// computed exactly as for a row alone (the same dot product, the same
+/// order of summation over positions), so blocking changes no bit.
 fn attend(
     q: &[f32],
     caches: &[&LayerCache],
@@ -484,37 +493,94 @@ fn attend(
     let groups = heads / kv_heads;
     let kv_width = kv_heads * head_dim;
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut out = vec![0f32; rows.len() * heads * head_dim];
-    let attend_head = |(index, out): (usize, &mut [f32])| {
-        let (row, head) = (rows[index / heads], index % heads);
-        let cache = caches[row.sequence];
-        let query = &q[index * head_dim..(index + 1) * head_dim];
-        let position = row.position;
-        let first = window.map_or(0, |w| (position + 1).saturating_sub(w));
+    // Blocks: runs of consecutive rows of the same sequence.
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        match blocks.last_mut() {
+            Some((first, len))
+                if *len < ATTENTION_BLOCK && rows[*first].sequence == row.sequence =>
+            {
+                *len += 1
+            }
+            _ => blocks.push((r, 1)),
+        }
+    }
+    let attend_block = |&(block, head): &(usize, usize)| -> Vec<f32> {
+        let (first_row, len) = blocks[block];
+        let block_rows = &rows[first_row..first_row + len];
+        let cache = caches[block_rows[0].sequence];
         let kv_offset = (head / groups) * head_dim;
         let key_at = |j: usize| &cache.keys[j * kv_width + kv_offset..][..head_dim];
         let value_at = |j: usize| &cache.values[j * kv_width + kv_offset..][..head_dim];
-        let scores: Vec<f32> = (first..=position)
-            .map(|j| dense_dot(query, key_at(j)) * scale)
+        let spans: Vec<(usize, usize)> = block_rows
+            .iter()
+            .map(|row| {
+                let first = window.map_or(0, |w| (row.position + 1).saturating_sub(w));
+                (first, row.position)
+            })
             .collect();
-        let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-        let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
-        let total: f64 = exps.iter().map(|&e| e as f64).sum();
-        let norm = (1.0 / total) as f32;
-        for (j, e) in (first..=position).zip(&exps) {
-            let weight = e * norm;
-            for (o, v) in out.iter_mut().zip(value_at(j)) {
-                *o += weight * v;
+        let lowest = spans.iter().map(|s| s.0).min().unwrap_or(0);
+        let highest = spans.iter().map(|s| s.1).max().unwrap_or(0);
+        let queries: Vec<&[f32]> = (0..len)
+            .map(|b| {
+                let index = (first_row + b) * heads + head;
+                &q[index * head_dim..(index + 1) * head_dim]
+            })
+            .collect();
+        // Scores, position-major over the block: each key is read once.
+        let mut scores: Vec<Vec<f32>> = spans
+            .iter()
+            .map(|(first, last)| Vec::with_capacity(last + 1 - first))
+            .collect();
+        for j in lowest..=highest {
+            let key = key_at(j);
+            for (b, &(first, last)) in spans.iter().enumerate() {
+                if (first..=last).contains(&j) {
+                    scores[b].push(dense_dot(queries[b], key) * scale);
+                }
             }
         }
+        // Softmax weights per row, summed in position order as for one row.
+        let weights: Vec<Vec<f32>> = scores
+            .iter()
+            .map(|row_scores| {
+                let max = row_scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                let exps: Vec<f32> = row_scores.iter().map(|s| (s - max).exp()).collect();
+                let total: f64 = exps.iter().map(|&e| e as f64).sum();
+                let norm = (1.0 / total) as f32;
+                exps.iter().map(|e| e * norm).collect()
+            })
+            .collect();
+        let mut out = vec![0f32; len * head_dim];
+        for j in lowest..=highest {
+            let value = value_at(j);
+            for (b, &(first, last)) in spans.iter().enumerate() {
+                if (first..=last).contains(&j) {
+                    let weight = weights[b][j - first];
+                    for (o, v) in out[b * head_dim..(b + 1) * head_dim].iter_mut().zip(value) {
+                        *o += weight * v;
+                    }
+                }
+            }
+        }
+        out
     };
+    let tasks: Vec<(usize, usize)> = (0..blocks.len())
+        .flat_map(|block| (0..heads).map(move |head| (block, head)))
+        .collect();
     // One query's heads are too little work to share out between threads.
-    if rows.len() == 1 {
-        out.chunks_mut(head_dim).enumerate().for_each(attend_head);
+    let results: Vec<Vec<f32>> = if rows.len() == 1 {
+        tasks.iter().map(attend_block).collect()
     } else {
-        out.par_chunks_mut(head_dim)
-            .enumerate()
-            .for_each(attend_head);
+        tasks.par_iter().map(attend_block).collect()
+    };
+    let mut out = vec![0f32; rows.len() * heads * head_dim];
+    for (&(block, head), result) in tasks.iter().zip(&results) {
+        let (first_row, _) = blocks[block];
+        for (b, values) in result.chunks_exact(head_dim).enumerate() {
+            let index = (first_row + b) * heads + head;
+            out[index * head_dim..(index + 1) * head_dim].copy_from_slice(values);
+        }
     }
     out
 }
