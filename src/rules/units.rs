@@ -2,9 +2,11 @@
 //! (1 mi = 1.609344 km, 1 lb = 0.45359237 kg, °F = °C × 9/5 + 32), computed
 //! in exact rational arithmetic.
 //!
-//! Grammar: `[convert] NUMBER UNIT (to|in|into) UNIT`, units written as
-//! `°C`/`C`/`celsius`, `°F`/`F`/`fahrenheit`, `km`/`kilometres`,
-//! `mi`/`miles`, `kg`/`kilograms`, `lb`/`lbs`/`pounds`.
+//! Grammar: `[convert] NUMBER [degrees] UNIT (to|in|into) [degrees] UNIT`,
+//! units written as `°C`/`C`/`celsius`, `°F`/`F`/`fahrenheit`,
+//! `km`/`kilometres`, `mi`/`miles`, `kg`/`kilograms`/`kilos`,
+//! `lb`/`lbs`/`pounds`; other words between them are passed over. In a
+//! question the target may come first: `how many UNIT is NUMBER UNIT`.
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -171,20 +173,36 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
     let (from, after_from) = match attached_unit.and_then(Unit::parse) {
         Some(unit) => (unit, rest),
         None => {
+            // "100 degrees Celsius": the word "degrees" is not the unit.
+            let skipped = rest.iter().take_while(|w| is_degree_word(w)).count();
             let unit = rest
-                .first()
+                .get(skipped)
                 .and_then(|w| Unit::parse(w))
                 .ok_or_else(|| RuleError::CannotParse(format!("no unit after {number_text}")))?;
-            (unit, &rest[1..])
+            (unit, &rest[skipped + 1..])
         }
     };
+    // The target follows "to", "in" or "into"; in a question ("How many
+    // kilograms is 10 pounds?") it comes before the number.
     let to = after_from
         .iter()
         .skip_while(|w| !matches!(w.to_lowercase().as_str(), "to" | "in" | "into"))
         .skip(1)
         .find_map(|w| Unit::parse(w))
+        .or_else(|| tokens[..number_at].iter().find_map(|w| Unit::parse(w)))
         .ok_or_else(|| RuleError::CannotParse("no target unit (write '… to UNIT')".into()))?;
     Ok((value, number_text, from, to))
+}
+
+/// "degree", "degrees", "deg": words that may stand between a number and
+/// its temperature unit.
+fn is_degree_word(word: &str) -> bool {
+    matches!(
+        word.trim_matches(|c: char| c == '.' || c == ',')
+            .to_lowercase()
+            .as_str(),
+        "degree" | "degrees" | "deg"
+    )
 }
 
 /// Splits `100km` into `100` and `km`.
@@ -216,6 +234,17 @@ mod tests {
         assert_eq!(answer("-40 F in C"), "-40");
         assert_eq!(answer("98.6 fahrenheit to celsius"), "37");
         assert_eq!(answer("0 °F to °C"), "-17.7778");
+        // Everyday phrasings a class types.
+        assert_eq!(answer("Convert 100 degrees Celsius to Fahrenheit"), "212");
+        assert_eq!(answer("What is 50°F in degrees Celsius?"), "10");
+        assert_eq!(answer("How many kilograms is 10 pounds?"), "4.5359237");
+        assert_eq!(
+            answer("10 pounds"),
+            "error: cannot parse: no target unit (write '… to UNIT')"
+        );
+        assert_eq!(answer("Convert 26.2 miles to kilometers"), "42.1648128");
+        assert_eq!(answer("convert 70 kilograms into pounds"), "154.324");
+        assert!(Units.affinity("Convert 100 degrees Celsius to Fahrenheit") > 0);
     }
 
     #[test]
