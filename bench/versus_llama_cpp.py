@@ -64,14 +64,42 @@ def venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+def cmake_args() -> str:
+    """llama.cpp's build flags for this CPU. A native build uses AMX where the
+    CPU lists it, but a virtual machine may not enable AMX state (the first
+    tile load dies with "Illegal instruction"): there, build for the listed
+    vector extensions without AMX."""
+    flags = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        return ""
+    if not any(f.startswith("amx") for f in flags):
+        return ""
+    wanted = {
+        "avx": "GGML_AVX", "avx2": "GGML_AVX2", "fma": "GGML_FMA", "f16c": "GGML_F16C",
+        "avx512f": "GGML_AVX512", "avx512_vnni": "GGML_AVX512_VNNI",
+        "avx512vbmi": "GGML_AVX512_VBMI", "avx512_bf16": "GGML_AVX512_BF16",
+        "avx_vnni": "GGML_AVX_VNNI",
+    }
+    return " ".join(["-DGGML_NATIVE=OFF"] + [f"-D{v}=ON" for f, v in wanted.items() if f in flags])
+
+
 def install() -> None:
     if not venv_python().exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    env = dict(os.environ)
+    if cmake_args():
+        env["CMAKE_ARGS"] = cmake_args()
     subprocess.run(
         # --no-cache-dir: build for this machine's CPU. A wheel cached from a
         # machine with other instruction sets dies with "Illegal instruction".
         [str(venv_python()), "-m", "pip", "install", "--no-cache-dir", LLAMA_CPP_PYTHON],
         check=True,
+        env=env,
     )
 
 
