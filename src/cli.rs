@@ -183,7 +183,12 @@ pub struct CompareArgs {
     #[arg(long, value_name = "ANSWER")]
     pub truth: Option<String>,
     /// A file with one input per line (optionally `INPUT<TAB>TRUTH`): prints a summary table.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["input", "truth"])]
+    #[arg(
+        long,
+        visible_alias = "inputs-file",
+        value_name = "FILE",
+        conflicts_with_all = ["input", "truth"]
+    )]
     pub inputs: Option<PathBuf>,
     #[command(flatten)]
     pub record: RecordArgs,

@@ -7,7 +7,7 @@ mod common;
 
 use std::fs;
 
-use common::{assert_input_error, detprob, ids, json, json_with_env};
+use common::{assert_input_error, detprob, ids, json, json_with_env, resign_manifest};
 use detprob::lm::{self, Engine};
 use detprob::store::ModelChoice;
 
@@ -114,22 +114,11 @@ fn a_changed_token_is_reported_at_its_step() {
         manifest.to_str().unwrap(),
         "Count: one, two,",
     ]);
-    let text = fs::read_to_string(&manifest).unwrap();
-    let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut body = envelope["body"].clone();
-    let original = body["runs"][0]["tokens"][2].as_u64().unwrap();
-    body["runs"][0]["tokens"][2] = (original + 1).into();
-    let body_text = serde_json::to_string_pretty(&body).unwrap();
-    use sha2::Digest;
-    let checksum: String = sha2::Sha256::digest(body_text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    fs::write(
-        &manifest,
-        format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}"),
-    )
-    .unwrap();
+    let mut original = 0;
+    resign_manifest(&manifest, |body| {
+        original = body["runs"][0]["tokens"][2].as_u64().unwrap();
+        body["runs"][0]["tokens"][2] = (original + 1).into();
+    });
     let out = detprob()
         .args(["replay", manifest.to_str().unwrap()])
         .output()

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{assert_input_error, assert_input_error_env, detprob, json};
+use common::{assert_input_error, assert_input_error_env, detprob, json, resign_manifest};
 
 fn mkfifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
@@ -175,6 +175,7 @@ fn text_files_that_never_end_are_refused_at_once() {
         vec!["replay", "/dev/zero"],
         vec!["demo", "--file", "/dev/zero"],
         vec!["compare", "--inputs", "/dev/zero"],
+        vec!["compare", "--inputs-file", "/dev/zero"],
         vec![
             "sweep",
             "--inputs-file",
@@ -259,21 +260,9 @@ fn a_re_signed_manifest_with_edited_text_is_refused() {
         manifest.to_str().unwrap(),
         "Say hello",
     ]);
-    let envelope: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
-    let mut body = envelope["body"].clone();
-    body["runs"][0]["text"] = "I was edited".into();
-    let body_text = serde_json::to_string_pretty(&body).unwrap();
-    use sha2::Digest;
-    let checksum: String = sha2::Sha256::digest(body_text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    fs::write(
-        &manifest,
-        format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}"),
-    )
-    .unwrap();
+    resign_manifest(&manifest, |body| {
+        body["runs"][0]["text"] = "I was edited".into()
+    });
     assert_input_error(
         &["replay", manifest.to_str().unwrap()],
         "the recorded text is not what the recorded tokens spell",

@@ -69,10 +69,7 @@ fn class(correct: Option<bool>) -> &'static str {
 
 fn compare(r: &CompareReport, lang: Lang) -> String {
     let mut out = String::new();
-    let truth = match &r.truth {
-        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
-        None => lang.text("panel.truth_unknown").to_string(),
-    };
+    let truth = super::terminal::truth_label(r, lang);
     let _ = writeln!(
         out,
         "<p><b>{}</b></p><table>",

@@ -35,6 +35,14 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
     format!("{table}\n")
 }
 
+/// "truth: Paris" or "truth: unknown", in `lang`.
+pub fn truth_label(report: &CompareReport, lang: Lang) -> String {
+    match &report.truth {
+        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
+        None => lang.text("panel.truth_unknown").to_string(),
+    }
+}
+
 /// Whether a compare panel carries its verdict paragraphs (a demo step folds
 /// them into its one computed takeaway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +59,7 @@ pub fn compare_panel(
     style: &TerminalStyle,
 ) -> String {
     let mut out = String::new();
-    let truth = match &report.truth {
-        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
-        None => lang.text("panel.truth_unknown").to_string(),
-    };
+    let truth = truth_label(report, lang);
     let _ = writeln!(
         out,
         "{} {}   {}",
@@ -179,10 +184,7 @@ pub fn compare_panel(
 /// One comparison in a few lines, for a projector: the rule's outcome, then
 /// the model's answers with their counts at each temperature.
 pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) -> String {
-    let truth = match &report.truth {
-        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
-        None => lang.text("panel.truth_unknown").to_string(),
-    };
+    let truth = truth_label(report, lang);
     let rule = &report.rule;
     let outcome = match &rule.outcome {
         RuleOutcome::Answer { value } => match rule.correct {

@@ -65,3 +65,22 @@ pub fn assert_input_error_env(args: &[&str], envs: &[(&str, &OsStr)], needle: &s
 pub fn assert_input_error(args: &[&str], needle: &str) {
     assert_input_error_env(args, &[], needle);
 }
+
+/// Edits the body of the manifest at `path` with `edit`, then signs it again
+/// (a new checksum), as someone tampering with it on purpose would.
+pub fn resign_manifest(path: &std::path::Path, edit: impl FnOnce(&mut Value)) {
+    use sha2::Digest;
+    let envelope: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut body = envelope["body"].clone();
+    edit(&mut body);
+    let body_text = serde_json::to_string_pretty(&body).unwrap();
+    let checksum: String = sha2::Sha256::digest(body_text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(
+        path,
+        format!("{{\"checksum\": \"{checksum}\", \"body\": {body_text}}}"),
+    )
+    .unwrap();
+}
