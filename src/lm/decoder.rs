@@ -505,6 +505,45 @@ fn attend(
             _ => blocks.push((r, 1)),
         }
     }
+    // Decoding (one row per sequence): each (row, head) straight into its
+    // slice of the output, with no per-block buffers.
+    if blocks.iter().all(|&(_, len)| len == 1) {
+        let mut out = vec![0f32; rows.len() * heads * head_dim];
+        let attend_row_head = |(index, out): (usize, &mut [f32])| {
+            let (row, head) = (rows[index / heads], index % heads);
+            let cache = caches[row.sequence];
+            let query = &q[index * head_dim..(index + 1) * head_dim];
+            let first = window.map_or(0, |w| (row.position + 1).saturating_sub(w));
+            let kv_offset = (head / groups) * head_dim;
+            let scores: Vec<f32> = (first..=row.position)
+                .map(|j| {
+                    dense_dot(query, &cache.keys[j * kv_width + kv_offset..][..head_dim]) * scale
+                })
+                .collect();
+            let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+            let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+            let total: f64 = exps.iter().map(|&e| e as f64).sum();
+            let norm = (1.0 / total) as f32;
+            for (j, e) in (first..=row.position).zip(&exps) {
+                let weight = e * norm;
+                let value = &cache.values[j * kv_width + kv_offset..][..head_dim];
+                for (o, v) in out.iter_mut().zip(value) {
+                    *o += weight * v;
+                }
+            }
+        };
+        // One query's heads are too little work to share out between threads.
+        if rows.len() == 1 {
+            out.chunks_mut(head_dim)
+                .enumerate()
+                .for_each(attend_row_head);
+        } else {
+            out.par_chunks_mut(head_dim)
+                .enumerate()
+                .for_each(attend_row_head);
+        }
+        return out;
+    }
     let attend_block = |&(block, head): &(usize, usize)| -> Vec<f32> {
         let (first_row, len) = blocks[block];
         let block_rows = &rows[first_row..first_row + len];
@@ -568,12 +607,7 @@ fn attend(
     let tasks: Vec<(usize, usize)> = (0..blocks.len())
         .flat_map(|block| (0..heads).map(move |head| (block, head)))
         .collect();
-    // One query's heads are too little work to share out between threads.
-    let results: Vec<Vec<f32>> = if rows.len() == 1 {
-        tasks.iter().map(attend_block).collect()
-    } else {
-        tasks.par_iter().map(attend_block).collect()
-    };
+    let results: Vec<Vec<f32>> = tasks.par_iter().map(attend_block).collect();
     let mut out = vec![0f32; rows.len() * heads * head_dim];
     for (&(block, head), result) in tasks.iter().zip(&results) {
         let (first_row, _) = blocks[block];
