@@ -470,6 +470,17 @@ fn activate(activation: Activation, x: f32) -> f32 {
     }
 }
 
+/// The attention weights of one query's `scores`, in position order: the
+/// one softmax both attention paths use, so a row gets the same bits
+/// whether it was decoded alone or prefilled in a block.
+fn softmax(scores: &[f32]) -> Vec<f32> {
+    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+    let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+    let total: f64 = exps.iter().map(|&e| e as f64).sum();
+    let norm = (1.0 / total) as f32;
+    exps.iter().map(|e| e * norm).collect()
+}
+
 /// Query rows of one sequence attended together, so each cached key and
 /// value is read once for the whole block instead of once per row.
 const ATTENTION_BLOCK: usize = 16;
@@ -520,12 +531,7 @@ fn attend(
                     dense_dot(query, &cache.keys[j * kv_width + kv_offset..][..head_dim]) * scale
                 })
                 .collect();
-            let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-            let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
-            let total: f64 = exps.iter().map(|&e| e as f64).sum();
-            let norm = (1.0 / total) as f32;
-            for (j, e) in (first..=row.position).zip(&exps) {
-                let weight = e * norm;
+            for (j, &weight) in (first..=row.position).zip(&softmax(&scores)) {
                 let value = &cache.values[j * kv_width + kv_offset..][..head_dim];
                 for (o, v) in out.iter_mut().zip(value) {
                     *o += weight * v;
@@ -580,16 +586,7 @@ fn attend(
             }
         }
         // Softmax weights per row, summed in position order as for one row.
-        let weights: Vec<Vec<f32>> = scores
-            .iter()
-            .map(|row_scores| {
-                let max = row_scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-                let exps: Vec<f32> = row_scores.iter().map(|s| (s - max).exp()).collect();
-                let total: f64 = exps.iter().map(|&e| e as f64).sum();
-                let norm = (1.0 / total) as f32;
-                exps.iter().map(|e| e * norm).collect()
-            })
-            .collect();
+        let weights: Vec<Vec<f32>> = scores.iter().map(|row| softmax(row)).collect();
         let mut out = vec![0f32; len * head_dim];
         for j in lowest..=highest {
             let value = value_at(j);
