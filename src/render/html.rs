@@ -5,7 +5,6 @@
 
 use std::fmt::Write;
 
-use super::style::mark;
 use crate::commands::{ProbsReport, RepeatReport, TraceReport};
 use crate::comparison::{shorten, temperature_label, CompareReport};
 use crate::demo::takeaway::repeat_setting;
@@ -78,13 +77,7 @@ fn compare(r: &CompareReport, lang: Lang) -> String {
             &[("input", &r.input), ("truth", &truth)]
         ))
     );
-    let outcome = match r.rule.outcome.answer() {
-        Some(a) => format!("{} {}", mark(r.rule.correct), a),
-        None => match &r.rule.outcome {
-            crate::rules::RuleOutcome::Error { error } => error.describe(lang),
-            _ => String::new(),
-        },
-    };
+    let outcome = super::terminal::rule_outcome_text(&r.rule, lang);
     let _ = writeln!(
         out,
         "<tr><th>{} {}</th><td class=\"{}\">{}</td></tr>",
@@ -105,13 +98,10 @@ fn compare(r: &CompareReport, lang: Lang) -> String {
             .answers
             .iter()
             .map(|a| {
-                let answer = a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"));
                 format!(
-                    "<span class=\"{}\">{} {} ×{}</span>",
+                    "<span class=\"{}\">{}</span>",
                     class(a.correct),
-                    mark(a.correct),
-                    escape(&shorten(answer, 40)),
-                    a.count
+                    escape(&super::terminal::answer_text(a, 40, lang))
                 )
             })
             .collect();

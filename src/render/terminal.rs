@@ -7,7 +7,9 @@ use std::fmt::Write;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use super::style::{mark, TerminalStyle};
-use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport};
+use crate::comparison::{
+    shorten, temperature_label, AnswerCount, CompareReport, RuleSide, SummaryReport,
+};
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
@@ -33,6 +35,47 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
         table.add_row(row.clone());
     }
     format!("{table}\n")
+}
+
+/// The rule's outcome as plain text: "✓ Paris", "✗ yes", "? neutral", or its
+/// explicit error in `lang`.
+pub fn rule_outcome_text(rule: &RuleSide, lang: Lang) -> String {
+    match &rule.outcome {
+        RuleOutcome::Answer { value } => format!("{} {value}", mark(rule.correct)),
+        RuleOutcome::Error { error } => error.describe(lang),
+    }
+}
+
+/// One distinct answer of the model as plain text, "✓ Paris ×3", the
+/// answer cut to `max` characters ("(no answer)" when none was read).
+pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
+    let text = answer
+        .answer
+        .as_deref()
+        .unwrap_or(lang.text("panel.no_answer"));
+    format!(
+        "{} {} ×{}",
+        mark(answer.correct),
+        shorten(text, max),
+        answer.count
+    )
+}
+
+/// `text` coloured by whether it was right.
+fn paint(correct: Option<bool>, text: &str, style: &TerminalStyle) -> String {
+    match correct {
+        Some(true) => style.good(text),
+        Some(false) => style.bad(text),
+        None => text.to_string(),
+    }
+}
+
+/// `text` about the rule's outcome, coloured: an explicit error as wrong.
+fn paint_rule(rule: &RuleSide, text: &str, style: &TerminalStyle) -> String {
+    match rule.outcome {
+        RuleOutcome::Error { .. } => style.bad(text),
+        RuleOutcome::Answer { .. } => paint(rule.correct, text, style),
+    }
 }
 
 /// "truth: Paris" or "truth: unknown", in `lang`.
@@ -72,14 +115,12 @@ pub fn compare_panel(
     let rule = &report.rule;
     let _ = writeln!(left, "{}", rule.summary);
     let outcome = match &rule.outcome {
-        RuleOutcome::Answer { value } => match rule.correct {
-            Some(true) => style.good(&format!("✓ {value}")),
-            Some(false) => style.bad(&format!("✗ {value}")),
-            None => format!("? {value}"),
-        },
-        RuleOutcome::Error { error } => style.bad(&lang.fill("panel.error", &[("error", error)])),
+        RuleOutcome::Error { .. } => {
+            lang.fill("panel.error", &[("error", &rule_outcome_text(rule, lang))])
+        }
+        RuleOutcome::Answer { .. } => rule_outcome_text(rule, lang),
     };
-    let _ = writeln!(left, "\n{outcome}\n");
+    let _ = writeln!(left, "\n{}\n", paint_rule(rule, &outcome, style));
     let _ = writeln!(left, "{}", style.bold(lang.text("panel.trace")));
     for (i, step) in rule.trace.iter().enumerate() {
         let _ = writeln!(left, "{}. {}: {}", i + 1, step.rule, step.detail);
@@ -127,13 +168,7 @@ pub fn compare_panel(
             ),
         );
         for a in &t.answers {
-            let answer = a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"));
-            let line = format!("{} {answer} ×{}", mark(a.correct), a.count);
-            let line = match a.correct {
-                Some(true) => style.good(&line),
-                Some(false) => style.bad(&line),
-                None => line,
-            };
+            let line = paint(a.correct, &answer_text(a, usize::MAX, lang), style);
             let _ = writeln!(
                 right,
                 "{line}  {}",
@@ -186,14 +221,7 @@ pub fn compare_panel(
 pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) -> String {
     let truth = truth_label(report, lang);
     let rule = &report.rule;
-    let outcome = match &rule.outcome {
-        RuleOutcome::Answer { value } => match rule.correct {
-            Some(true) => style.good(&format!("✓ {value}")),
-            Some(false) => style.bad(&format!("✗ {value}")),
-            None => format!("? {value}"),
-        },
-        RuleOutcome::Error { error } => style.bad(&error.describe(lang)),
-    };
+    let outcome = paint_rule(rule, &rule_outcome_text(rule, lang), style);
     let mut table = new_table(style);
     table.add_row(vec![
         format!("{} {}", lang.text("side.rule"), rule.name),
@@ -210,15 +238,7 @@ pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) 
         let answers: Vec<String> = t
             .answers
             .iter()
-            .map(|a| {
-                let answer = a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"));
-                let text = format!("{} {} ×{}", mark(a.correct), shorten(answer, 32), a.count);
-                match a.correct {
-                    Some(true) => style.good(&text),
-                    Some(false) => style.bad(&text),
-                    None => text,
-                }
-            })
+            .map(|a| paint(a.correct, &answer_text(a, 32, lang), style))
             .collect();
         table.add_row(vec![
             format!(
