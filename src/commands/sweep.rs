@@ -125,7 +125,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
     if args.resume && args.output.exists() {
         // Resuming appends to the file: it must be a regular one.
         crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
-    } else if args.output.exists() || std::fs::symlink_metadata(&args.output).is_ok() {
+    } else if std::fs::symlink_metadata(&args.output).is_ok() {
+        // Something is there (a dangling link too): say what, and refuse.
         crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
         return Err(output_exists(&args.output).into());
     }
