@@ -44,9 +44,127 @@ pub enum Command {
     Score(ScoreArgs),
     /// Show how the model splits TEXT into tokens.
     Tokenize(TokenizeArgs),
+    /// Part 0 of the note: why abilities seem to emerge suddenly, measured.
+    #[command(subcommand)]
+    Emergence(EmergenceCommand),
     /// List, fetch or locate the models detprob knows.
     #[command(subcommand)]
     Model(ModelCommand),
+}
+
+/// `detprob emergence …`: the note's causes of "emergence", made visible.
+#[derive(Debug, Subcommand)]
+pub enum EmergenceCommand {
+    /// Strict and smooth metrics on problems of growing length, on the real models.
+    Metric(EmergenceMetricArgs),
+    /// The composition law p^k: smooth sub-tasks, a whole task that seems to jump.
+    Subtasks(EmergenceSubtasksArgs),
+}
+
+/// Lengths k of `--digits`: a range `1..6`, a list `1,2,4`, or one number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lengths(pub Vec<usize>);
+
+impl std::str::FromStr for Lengths {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{s}' is not a whole number"))
+        };
+        let lengths: Vec<usize> = match text.split_once("..") {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
+                if a > b {
+                    return Err(format!("the range {text} is empty"));
+                }
+                if b > 1000 {
+                    return Err(format!(
+                        "{b} is more than detprob asks (at most {})",
+                        crate::emergence::problems::MAX_LENGTH
+                    ));
+                }
+                (a..=b).collect()
+            }
+            None => crate::comparison::list("length", text)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(number)
+                .collect::<Result<_, _>>()?,
+        };
+        crate::emergence::problems::check_lengths(&lengths).map_err(|e| e.to_string())?;
+        Ok(Lengths(lengths))
+    }
+}
+
+/// `--plot FILE.svg [--force]`: a chart for slides.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Also draw the chart as an SVG file (an existing file is kept unless
+    /// --force is given).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Replace an existing --plot file (only ever a regular file).
+    #[arg(long, requires = "plot")]
+    pub force: bool,
+}
+
+/// Flags of `detprob emergence metric`.
+#[derive(Debug, Args)]
+pub struct EmergenceMetricArgs {
+    /// Models to ask, comma-separated (default: every model detprob knows).
+    #[arg(long, short = 'm', value_name = "ALIAS", value_delimiter = ',')]
+    pub model: Vec<String>,
+    /// Any GGUF file of a supported architecture instead of --model.
+    #[arg(long, value_name = "PATH", conflicts_with = "model")]
+    pub model_file: Option<PathBuf>,
+    /// Check the --model-file against this SHA-256 before using it.
+    #[arg(long, value_name = "HEX", requires = "model_file")]
+    pub sha256: Option<String>,
+    /// Code that runs the model.
+    #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
+    pub engine: Engine,
+    /// The task family: add two k-digit numbers, or reverse k letters.
+    #[arg(long, value_enum, default_value_t = crate::emergence::problems::Family::Addition)]
+    pub family: crate::emergence::problems::Family,
+    /// Lengths k to ask (digits per number, or letters): a range `1..6` or a list `1,2,4`.
+    #[arg(long, alias = "lengths", value_name = "K", default_value = "1..6")]
+    pub digits: Lengths,
+    /// Problems per length.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub problems: usize,
+    /// Seed of the problem generator (same seed, same problems on every machine).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
+    pub format: crate::report::Format,
+    /// Language of the words around the numbers (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
+}
+
+/// Flags of `detprob emergence subtasks`.
+#[derive(Debug, Args)]
+pub struct EmergenceSubtasksArgs {
+    /// Lay the points of a saved `emergence metric --format json` report on the curves.
+    #[arg(long, value_name = "FILE.json")]
+    pub from: Option<PathBuf>,
+    /// Sub-task counts k to draw, comma-separated.
+    #[arg(long, value_name = "K", value_delimiter = ',', default_values_t = crate::emergence::subtasks::COUNTS)]
+    pub counts: Vec<usize>,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
+    pub format: crate::report::Format,
+    /// Language of the words around the numbers (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
 }
 
 /// Which model to load.

@@ -44,6 +44,39 @@ impl PromptFormat {
         }
     }
 
+    /// A chat of earlier (user, reply) turns followed by `user`, with the
+    /// reply turn opened for the model; `None` for a base model, which has
+    /// no turns (give it plain text to continue instead).
+    pub fn render_dialogue(&self, turns: &[(String, String)], user: &str) -> Option<String> {
+        let (open_user, open_reply, close) = match self {
+            Self::ChatMl { .. } => (
+                "<|im_start|>user\n",
+                "<|im_start|>assistant\n",
+                "<|im_end|>\n",
+            ),
+            Self::GemmaTurns => (
+                "<start_of_turn>user\n",
+                "<start_of_turn>model\n",
+                "<end_of_turn>\n",
+            ),
+            Self::Completion => return None,
+        };
+        let mut text = String::new();
+        if let Self::ChatMl {
+            default_system: Some(system),
+        } = self
+        {
+            text.push_str(&format!("<|im_start|>system\n{system}{close}"));
+        }
+        for (question, reply) in turns {
+            text.push_str(&format!(
+                "{open_user}{question}{close}{open_reply}{reply}{close}"
+            ));
+        }
+        text.push_str(&format!("{open_user}{user}{close}{open_reply}"));
+        Some(text)
+    }
+
     /// The text sent to the tokenizer for a single user message.
     pub fn render(&self, user: &str) -> String {
         match self {
@@ -78,6 +111,26 @@ mod tests {
             format.render("Hi"),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
         );
+    }
+
+    #[test]
+    fn a_dialogue_repeats_the_turns_and_ends_on_an_open_reply() {
+        let turns = [("1 + 1".to_string(), "2".to_string())];
+        assert_eq!(
+            PromptFormat::GemmaTurns
+                .render_dialogue(&turns, "2 + 2")
+                .unwrap(),
+            "<start_of_turn>user\n1 + 1<end_of_turn>\n<start_of_turn>model\n2<end_of_turn>\n\
+             <start_of_turn>user\n2 + 2<end_of_turn>\n<start_of_turn>model\n"
+        );
+        let single = PromptFormat::ChatMl {
+            default_system: None,
+        };
+        assert_eq!(
+            single.render_dialogue(&[], "Hi").unwrap(),
+            single.render("Hi")
+        );
+        assert_eq!(PromptFormat::Completion.render_dialogue(&turns, "x"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod compare;
 mod demo;
+mod emergence;
 mod generate;
 mod model;
 mod probs;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Repeat(args)) => repeat::run(args),
         Some(Command::Score(args)) => score::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
+        Some(Command::Emergence(command)) => emergence::run(command),
         Some(Command::Model(command)) => model::run(command),
     }
 }

@@ -9,6 +9,10 @@
 //! that continue with it; the logits are the natural logs of those weights.
 //! Greedy decoding therefore spells the heaviest branch, and sampling draws
 //! completion `c` with probability proportional to its weight.
+//!
+//! [`scripted_lines`] scripts whole lines instead: the model looks at the
+//! last line of everything it was fed (prompt included), so one script can
+//! answer many questions of a few-shot prompt ("3 + 4 = 7").
 
 use std::path::PathBuf;
 
@@ -35,8 +39,11 @@ pub struct ScriptedModel {
     pieces: Vec<String>,
     /// The completions and their weights.
     script: Vec<(String, f64)>,
-    /// Text generated since the prompt.
+    /// Text generated since the prompt (or, with `last_line`, the last
+    /// line of everything fed).
     generated: String,
+    /// Whether the script continues the last line fed, prompt included.
+    last_line: bool,
 }
 
 impl ScriptedModel {
@@ -74,7 +81,16 @@ impl LanguageModel for ScriptedModel {
         if start == 0 {
             // A new sequence: the tokens are the prompt.
             self.generated.clear();
-        } else {
+        }
+        if self.last_line {
+            for &t in tokens {
+                let piece = self.pieces.get(t as usize).map_or("", String::as_str);
+                self.generated.push_str(piece);
+                if let Some((_, rest)) = self.generated.rsplit_once('\n') {
+                    self.generated = rest.to_string();
+                }
+            }
+        } else if start > 0 {
             for &t in tokens {
                 if let Some(piece) = self
                     .pieces
@@ -100,6 +116,17 @@ impl LanguageModel for ScriptedModel {
 /// A loaded fake model that spells `script`'s completions, each drawn with
 /// probability proportional to its weight.
 pub fn scripted(script: &[(&str, f64)]) -> LoadedModel {
+    fake(script, false)
+}
+
+/// A loaded fake model whose script continues the last line it was fed,
+/// prompt included: `("3 + 4 = 7", 1.0)` answers " 7" after a prompt that
+/// ends in the line "3 + 4 =".
+pub fn scripted_lines(script: &[(&str, f64)]) -> LoadedModel {
+    fake(script, true)
+}
+
+fn fake(script: &[(&str, f64)], last_line: bool) -> LoadedModel {
     let tokenizer = TextTokenizer::characters(ALPHABET, EOS);
     let pieces: Vec<String> = (0..tokenizer.vocab_size() as u32)
         .map(|id| tokenizer.piece(id))
@@ -108,6 +135,7 @@ pub fn scripted(script: &[(&str, f64)]) -> LoadedModel {
         pieces,
         script: script.iter().map(|(c, w)| (c.to_string(), *w)).collect(),
         generated: String::new(),
+        last_line,
     };
     let info = ModelInfo {
         alias: Some("fake".into()),

@@ -61,7 +61,7 @@ pub fn samples(reports: &[&CompareReport]) -> String {
                 .expect("in-memory write");
         }
     }
-    String::from_utf8(writer.into_inner().expect("flush")).expect("UTF-8 input gives UTF-8 CSV")
+    finish(writer)
 }
 
 /// One row per input and temperature.
@@ -97,5 +97,10 @@ pub fn summary(report: &SummaryReport) -> String {
                 .expect("in-memory write");
         }
     }
+    finish(writer)
+}
+
+/// The text an in-memory CSV writer holds.
+pub fn finish(writer: csv::Writer<Vec<u8>>) -> String {
     String::from_utf8(writer.into_inner().expect("flush")).expect("UTF-8 input gives UTF-8 CSV")
 }

@@ -1,8 +1,10 @@
 //! Renderers: turn a report (plain data) into text or JSON. Renderers never do
 //! I/O; they return the string to print.
 
+pub mod chart;
 pub mod csv;
 pub mod demo;
+pub mod emergence;
 pub mod experiments;
 pub mod html;
 mod json;

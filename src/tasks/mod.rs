@@ -25,6 +25,7 @@
 //! expected); other answers compare case-insensitively.
 
 pub mod extract;
+pub mod metrics;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -1,0 +1,159 @@
+//! `detprob emergence metric|subtasks`: plan (flags → problems, models,
+//! output paths checked) → run (each model in turn) → a report, rendered once.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::cli::{EmergenceCommand, EmergenceMetricArgs, EmergenceSubtasksArgs, PlotArgs};
+use crate::emergence::metric::{self, MetricPlan};
+use crate::emergence::{problems, subtasks};
+use crate::error::{invalid, InputError};
+use crate::files::{self, Overwrite};
+use crate::lm;
+use crate::render::{self, chart, style::TerminalStyle};
+use crate::report::emergence::MetricReport;
+use crate::store::{catalog, ModelChoice};
+use crate::words::Lang;
+
+pub fn run(command: EmergenceCommand) -> anyhow::Result<String> {
+    match command {
+        EmergenceCommand::Metric(args) => run_metric(args),
+        EmergenceCommand::Subtasks(args) => run_subtasks(args),
+    }
+}
+
+/// The `--plot` path and whether it may replace a file, checked before any
+/// work: its directory must exist and take a file.
+fn plot_target(args: &PlotArgs) -> Result<Option<(&Path, Overwrite)>, InputError> {
+    let Some(path) = args.plot.as_deref() else {
+        return Ok(None);
+    };
+    let overwrite = Overwrite::forced(args.force);
+    files::check_output(path, "--plot", overwrite)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        invalid(format!(
+            "--plot {}: cannot write in {}: {e}",
+            path.display(),
+            dir.display()
+        ))
+    })?;
+    Ok(Some((path, overwrite)))
+}
+
+fn write_plot(target: Option<(&Path, Overwrite)>, charts: &[chart::Chart]) -> anyhow::Result<()> {
+    if let Some((path, overwrite)) = target {
+        let svg = chart::svg(charts).map_err(|e| anyhow::anyhow!("drawing the chart: {e}"))?;
+        files::write_whole(path, "--plot", overwrite, svg.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
+    problems::check_problem_count(args.problems)?;
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let choices: Vec<ModelChoice> = if args.model_file.is_some() {
+        vec![ModelChoice::resolve(
+            None,
+            args.model_file.as_deref(),
+            args.sha256.as_deref(),
+        )?]
+    } else if args.model.is_empty() {
+        catalog::MODELS.iter().map(ModelChoice::Alias).collect()
+    } else {
+        args.model
+            .iter()
+            .map(|alias| ModelChoice::resolve(Some(alias), None, None))
+            .collect::<Result<_, _>>()?
+    };
+    let plot = plot_target(&args.plot)?;
+    let plan = MetricPlan {
+        family: args.family,
+        lengths: args.digits.0.clone(),
+        problems: args.problems,
+        seed: args.seed,
+    };
+    let mut models = Vec::new();
+    for choice in &choices {
+        let mut loaded = lm::load(choice, args.engine)?;
+        let bar = progress_bar(&lang.fill(
+            "emergence.progress",
+            &[
+                ("model", &loaded.info.label()),
+                ("done", &"{pos}"),
+                ("total", &"{len}"),
+            ],
+        ));
+        bar.set_length(plan.lengths.len() as u64);
+        let measured =
+            metric::measure(&mut loaded, &plan, &|done, _| bar.set_position(done as u64));
+        bar.finish_and_clear();
+        models.push(measured?);
+    }
+    let report = MetricReport {
+        family: plan.family.name().to_string(),
+        seed: plan.seed,
+        problems_per_length: plan.problems,
+        lengths: plan.lengths,
+        models,
+    };
+    let charts: Vec<chart::Chart> = report
+        .models
+        .iter()
+        .map(|m| render::emergence::metric_chart(m, lang))
+        .collect();
+    write_plot(plot, &charts)?;
+    Ok(render::emergence::metric(
+        &report,
+        args.format,
+        lang,
+        &TerminalStyle::detect(),
+    ))
+}
+
+/// A progress line on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(template: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(1);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{template} [{{bar:20}}] {{elapsed}}"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    if let Some(k) = args.counts.iter().find(|&&k| !(1..=64).contains(&k)) {
+        return Err(invalid(format!("--counts: {k} is outside 1..64")).into());
+    }
+    let measured: Option<MetricReport> = args
+        .from
+        .as_deref()
+        .map(|path| {
+            let text = files::read_text(path, "metric report", files::DATA_LIMIT)?;
+            serde_json::from_str(&text).map_err(|e| {
+                invalid(format!(
+                    "{} is not a report of `detprob emergence metric --format json`: {e}",
+                    path.display()
+                ))
+            })
+        })
+        .transpose()?;
+    let plot = plot_target(&args.plot)?;
+    let report = subtasks::report(&args.counts, measured.as_ref());
+    write_plot(plot, &[render::emergence::subtasks_chart(&report, lang)])?;
+    Ok(render::emergence::subtasks(
+        &report,
+        args.format,
+        lang,
+        &TerminalStyle::detect(),
+    ))
+}

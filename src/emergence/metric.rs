@@ -1,0 +1,531 @@
+//! `detprob emergence metric`: one family's problems at every length k, asked
+//! of a model, scored by a strict metric (exact match) beside smooth ones
+//! (per-digit accuracy, edit distance, the right answer's probability,
+//! multiple choice) — the note's first two causes of "emergence".
+//!
+//! How a model is run: every prompt is tokenized, the prefix all problems
+//! share (instruction and examples) is prefilled once, and each problem
+//! decodes from a fork of it. For each problem one walk over a token trie
+//! scores the right answer and its near-miss distractors (teacher forcing)
+//! and decodes the greedy answer; nodes that several of them share (the
+//! greedy answer usually begins like the right one) are run once, and every
+//! problem's pending nodes go through the model as one batch per step.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use serde::Deserialize;
+
+use super::problems::{self, Family, Problem};
+use crate::lm::{self, LanguageModel, LoadedModel};
+use crate::prompt::PromptFormat;
+use crate::report::emergence::{MetricPoint, ModelMetrics, ProblemResult};
+use crate::sampler::ModelDistribution;
+use crate::tasks::metrics;
+
+/// What to ask.
+#[derive(Debug, Clone)]
+pub struct MetricPlan {
+    /// The task family.
+    pub family: Family,
+    /// The lengths k.
+    pub lengths: Vec<usize>,
+    /// Problems per length.
+    pub problems: usize,
+    /// Seed of the problem generator.
+    pub seed: u64,
+}
+
+/// How a family is asked (`prompts.toml`).
+#[derive(Debug, Deserialize)]
+struct Template {
+    instruction: String,
+    separator: String,
+    examples: Vec<(String, String)>,
+}
+
+fn templates() -> &'static HashMap<String, Template> {
+    static TEMPLATES: OnceLock<HashMap<String, Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        toml::from_str(include_str!("prompts.toml"))
+            .expect("prompts.toml is valid (a test parses it)")
+    })
+}
+
+/// A problem as the model is asked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// The whole prompt's text.
+    pub prompt: String,
+    /// Text between the prompt and the answer (a space after a few-shot
+    /// line's separator; nothing in a chat's reply turn).
+    pub answer_prefix: &'static str,
+    /// `chat` or `few_shot`.
+    pub style: &'static str,
+}
+
+/// How `question` of `family` is put to a model with `format`: examples as
+/// earlier chat turns for an instruct model, as plain lines for a base one.
+pub fn ask(family: Family, format: &PromptFormat, question: &str) -> Asked {
+    let template = &templates()[family.name()];
+    let turns: Vec<(String, String)> = template
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, (q, a))| {
+            let q = if i == 0 {
+                format!("{}\n\n{q}", template.instruction)
+            } else {
+                q.clone()
+            };
+            (q, a.clone())
+        })
+        .collect();
+    match format.render_dialogue(&turns, question) {
+        Some(prompt) => Asked {
+            prompt,
+            answer_prefix: "",
+            style: "chat",
+        },
+        None => {
+            let mut prompt = format!("{}\n\n", template.instruction);
+            for (q, a) in &template.examples {
+                prompt.push_str(&format!("{q}{} {a}\n", template.separator));
+            }
+            prompt.push_str(&format!("{question}{}", template.separator));
+            Asked {
+                prompt,
+                answer_prefix: " ",
+                style: "few_shot",
+            }
+        }
+    }
+}
+
+/// What the model did on one problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// Tokens of the right answer (index 0 of the options).
+    pub answer_tokens: Vec<u32>,
+    /// Per option (right answer first, then the distractors), each token's
+    /// log-probability with the option's earlier tokens fed in.
+    pub option_logprobs: Vec<Vec<f64>>,
+    /// Tokens of the greedy answer (up to its stop).
+    pub greedy_tokens: Vec<u32>,
+    /// The greedy answer's first line.
+    pub greedy_text: String,
+}
+
+/// Runs `plan` on `loaded`. `progress(done, total)` is called after each length.
+pub fn measure(
+    loaded: &mut LoadedModel,
+    plan: &MetricPlan,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<ModelMetrics> {
+    let started = Instant::now();
+    let family = plan.family;
+    let sets: Vec<Vec<Problem>> = plan
+        .lengths
+        .iter()
+        .map(|&k| problems::generate(family, k, plan.problems, plan.seed))
+        .collect();
+    let style = ask(family, &loaded.prompt_format, "").style;
+    let prompts: Vec<Vec<Vec<u32>>> = sets
+        .iter()
+        .map(|set| {
+            set.iter()
+                .map(|p| {
+                    let asked = ask(family, &loaded.prompt_format, &p.question);
+                    loaded.tokenizer.encode_prompt(&asked.prompt)
+                })
+                .collect()
+        })
+        .collect();
+    // The prefix every prompt shares, prefilled once (at least one token of
+    // each prompt is left to feed, so each has its own last logits).
+    let all: Vec<&Vec<u32>> = prompts.iter().flatten().collect();
+    let shortest = all.iter().map(|p| p.len()).min().unwrap_or(1);
+    let shared = (0..shortest.saturating_sub(1))
+        .take_while(|&i| all.iter().all(|p| p[i] == all[0][i]))
+        .count();
+    let mut base = loaded.model.fork();
+    if shared > 0 {
+        crate::generation::prefill(loaded, &all[0][..shared])?;
+        base = loaded.model.fork();
+    }
+    let mut points = Vec::new();
+    for (i, (set, ids)) in sets.iter().zip(&prompts).enumerate() {
+        let observed = observe(loaded, base.as_ref(), shared, family, set, ids)?;
+        points.push(summarize(family, plan.lengths[i], set, &observed));
+        progress(i + 1, sets.len());
+    }
+    Ok(ModelMetrics {
+        model: loaded.info.label(),
+        prompt_style: style.to_string(),
+        points,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Asks one length's problems: their prompts' tails fed in lockstep from the
+/// shared state, then one batched walk per step over every problem's trie.
+pub fn observe(
+    loaded: &LoadedModel,
+    base: &dyn LanguageModel,
+    shared: usize,
+    family: Family,
+    set: &[Problem],
+    prompt_ids: &[Vec<u32>],
+) -> anyhow::Result<Vec<Observed>> {
+    let tokenizer = &loaded.tokenizer;
+    let mut walks: Vec<Walk> = set
+        .iter()
+        .zip(prompt_ids)
+        .map(|(problem, ids)| {
+            let asked = ask(family, &loaded.prompt_format, &problem.question);
+            let options: Vec<Vec<u32>> = std::iter::once(&problem.answer)
+                .chain(&problem.distractors)
+                .map(|option| {
+                    let whole = tokenizer
+                        .encode_prompt(&format!("{}{}{option}", asked.prompt, asked.answer_prefix));
+                    match whole.strip_prefix(ids.as_slice()) {
+                        Some(tail) if !tail.is_empty() => tail.to_vec(),
+                        _ => tokenizer.encode(&format!("{}{option}", asked.answer_prefix), false),
+                    }
+                })
+                .collect();
+            Walk::new(options, ids.len())
+        })
+        .collect();
+
+    // The prompts' tails, one token per problem per step.
+    let mut states: Vec<Box<dyn LanguageModel>> = walks.iter().map(|_| base.fork()).collect();
+    let mut roots: Vec<Vec<f32>> = vec![Vec::new(); walks.len()];
+    let longest = prompt_ids.iter().map(|p| p.len()).max().unwrap_or(0);
+    for position in shared..longest {
+        let rows: Vec<usize> = (0..walks.len())
+            .filter(|&i| position < prompt_ids[i].len())
+            .collect();
+        let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
+        let positions = vec![position; rows.len()];
+        let mut batch: Vec<&mut Box<dyn LanguageModel>> = states
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| position < prompt_ids[*i].len())
+            .map(|(_, s)| s)
+            .collect();
+        for (row, logits) in rows
+            .iter()
+            .zip(lm::forward_batch(&mut batch, &tokens, &positions)?)
+        {
+            roots[*row] = logits;
+        }
+    }
+    for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {
+        walk.visit(&[], logits);
+        walk.states.insert(Vec::new(), state);
+    }
+
+    // The tries, one depth per step.
+    for depth in 0.. {
+        let mut requests: Vec<(usize, Vec<u32>)> = Vec::new();
+        for (i, walk) in walks.iter_mut().enumerate() {
+            walk.advance_greedy(depth, tokenizer);
+            requests.extend(walk.wanted(depth + 1).into_iter().map(|path| (i, path)));
+        }
+        if requests.is_empty() {
+            break;
+        }
+        // Each request forks its parent's state; the last request of a
+        // parent takes the state itself.
+        let mut forks: Vec<Box<dyn LanguageModel>> = Vec::with_capacity(requests.len());
+        for (n, (i, path)) in requests.iter().enumerate() {
+            let parent = &path[..depth];
+            let last_use = !requests[n + 1..]
+                .iter()
+                .any(|(j, p)| j == i && &p[..depth] == parent);
+            let walk = &mut walks[*i];
+            forks.push(if last_use {
+                walk.states.remove(parent).expect("the parent was run")
+            } else {
+                walk.states[parent].fork()
+            });
+        }
+        let tokens: Vec<u32> = requests.iter().map(|(_, p)| p[depth]).collect();
+        let positions: Vec<usize> = requests
+            .iter()
+            .map(|(i, _)| walks[*i].answer_start + depth)
+            .collect();
+        let mut batch: Vec<&mut Box<dyn LanguageModel>> = forks.iter_mut().collect();
+        let outputs = lm::forward_batch(&mut batch, &tokens, &positions)?;
+        for walk in walks.iter_mut() {
+            walk.states.clear();
+        }
+        for (((i, path), logits), state) in requests.into_iter().zip(outputs).zip(forks) {
+            walks[i].visit(&path, &logits);
+            walks[i].states.insert(path, state);
+        }
+    }
+    Ok(walks.into_iter().map(|w| w.finish(tokenizer)).collect())
+}
+
+/// One problem's walk over the trie of its options and its greedy answer.
+struct Walk {
+    options: Vec<Vec<u32>>,
+    option_logprobs: Vec<Vec<f64>>,
+    /// Position of the answer's first token.
+    answer_start: usize,
+    greedy: Vec<u32>,
+    greedy_tail: String,
+    greedy_open: bool,
+    greedy_limit: usize,
+    /// The most likely next token after each path run so far.
+    best: HashMap<Vec<u32>, u32>,
+    /// Model states after the paths of the current depth.
+    states: HashMap<Vec<u32>, Box<dyn LanguageModel>>,
+}
+
+impl Walk {
+    fn new(options: Vec<Vec<u32>>, answer_start: usize) -> Self {
+        let greedy_limit = options[0].len() + 2;
+        Self {
+            option_logprobs: vec![Vec::new(); options.len()],
+            options,
+            answer_start,
+            greedy: Vec::new(),
+            greedy_tail: String::new(),
+            greedy_open: true,
+            greedy_limit,
+            best: HashMap::new(),
+            states: HashMap::new(),
+        }
+    }
+
+    /// Records what the logits after `path` say about each option's next
+    /// token and about the greedy choice.
+    fn visit(&mut self, path: &[u32], logits: &[f32]) {
+        let distribution = ModelDistribution::new(logits);
+        let depth = path.len();
+        for (option, logprobs) in self.options.iter().zip(&mut self.option_logprobs) {
+            if option.len() > depth && option[..depth] == *path {
+                logprobs.push(distribution.logprob(option[depth]));
+            }
+        }
+        self.best.insert(path.to_vec(), distribution.argmax);
+    }
+
+    /// Extends the greedy answer (of length `depth`) by its most likely
+    /// token, unless that ends the answer.
+    fn advance_greedy(&mut self, depth: usize, tokenizer: &crate::tokenizer::TextTokenizer) {
+        if !self.greedy_open || self.greedy.len() != depth {
+            return;
+        }
+        let token = self.best[&self.greedy];
+        if tokenizer.stop_ids.contains(&token) || tokenizer.is_control(token) {
+            self.greedy_open = false;
+            return;
+        }
+        let bytes = tokenizer.bytes_of(token);
+        if let Some(newline) = bytes.iter().position(|&b| b == b'\n') {
+            let before = &bytes[..newline];
+            let seen_text = !tokenizer.decode(&self.greedy).trim().is_empty();
+            if seen_text || before.iter().any(|b| !b.is_ascii_whitespace()) {
+                self.greedy_tail = String::from_utf8_lossy(before).into_owned();
+                self.greedy_open = false;
+                return;
+            }
+        }
+        self.greedy.push(token);
+        if self.greedy.len() >= self.greedy_limit {
+            self.greedy_open = false;
+        }
+    }
+
+    /// The paths of length `depth` still to run: prefixes of options that
+    /// go on past them, and the greedy answer while it is open.
+    fn wanted(&self, depth: usize) -> Vec<Vec<u32>> {
+        let mut wanted: BTreeSet<Vec<u32>> = self
+            .options
+            .iter()
+            .filter(|o| o.len() > depth)
+            .map(|o| o[..depth].to_vec())
+            .collect();
+        if self.greedy_open && self.greedy.len() == depth {
+            wanted.insert(self.greedy.clone());
+        }
+        wanted.into_iter().collect()
+    }
+
+    fn finish(self, tokenizer: &crate::tokenizer::TextTokenizer) -> Observed {
+        let text = format!("{}{}", tokenizer.decode(&self.greedy), self.greedy_tail);
+        let greedy_text = text.trim().lines().next().unwrap_or("").trim().to_string();
+        Observed {
+            answer_tokens: self.options[0].clone(),
+            option_logprobs: self.option_logprobs,
+            greedy_tokens: self.greedy,
+            greedy_text,
+        }
+    }
+}
+
+/// The metrics of one length, from what the model did on each problem.
+pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed]) -> MetricPoint {
+    let alignment = family.alignment();
+    let scored: Vec<(Vec<char>, Vec<char>, Vec<bool>)> = set
+        .iter()
+        .zip(observed)
+        .map(|(problem, seen)| {
+            let truth = family.symbols(&problem.answer);
+            let answer = family.read_answer(&seen.greedy_text);
+            let places = metrics::per_place(&answer, &truth, alignment);
+            (truth, answer, places)
+        })
+        .collect();
+    let place_count = scored.iter().map(|s| s.2.len()).max().unwrap_or(0);
+    // Places are indexed units-first for numbers, first-letter-first for letters.
+    let place_of = |i: usize, n: usize| match alignment {
+        metrics::Alignment::Right => n - 1 - i,
+        metrics::Alignment::Left => i,
+    };
+    let per_place_accuracy: Vec<f64> = (0..place_count)
+        .map(|place| {
+            metrics::mean(scored.iter().filter_map(|(_, _, places)| {
+                let n = places.len();
+                (0..n)
+                    .find(|&i| place_of(i, n) == place)
+                    .map(|i| f64::from(u8::from(places[i])))
+            }))
+        })
+        .collect();
+    let predicted = metrics::mean(scored.iter().map(|(_, _, places)| {
+        let n = places.len();
+        (0..n)
+            .map(|i| per_place_accuracy[place_of(i, n)])
+            .product::<f64>()
+    }));
+    let results: Vec<ProblemResult> = set
+        .iter()
+        .zip(observed)
+        .zip(&scored)
+        .map(|((problem, seen), (truth, answer, _))| {
+            let totals: Vec<f64> = seen
+                .option_logprobs
+                .iter()
+                .map(|l| l.iter().sum())
+                .collect();
+            ProblemResult {
+                question: problem.question.clone(),
+                answer: problem.answer.clone(),
+                greedy: answer.iter().collect(),
+                greedy_text: seen.greedy_text.clone(),
+                exact: metrics::exact_match(answer, truth),
+                answer_logprob: totals[0],
+                choice_rank: 1 + totals[1..].iter().filter(|&&t| t >= totals[0]).count(),
+            }
+        })
+        .collect();
+    MetricPoint {
+        k,
+        problems: set.len(),
+        answer_symbols: metrics::mean(scored.iter().map(|s| s.0.len() as f64)),
+        exact_match: metrics::mean(results.iter().map(|r| f64::from(u8::from(r.exact)))),
+        per_digit_accuracy: metrics::mean(
+            scored
+                .iter()
+                .flat_map(|s| s.2.iter().map(|&b| f64::from(u8::from(b)))),
+        ),
+        per_place_accuracy,
+        token_edit_distance: metrics::mean(
+            observed
+                .iter()
+                .map(|o| metrics::edit_distance(&o.greedy_tokens, &o.answer_tokens) as f64),
+        ),
+        answer_probability: metrics::mean(
+            observed
+                .iter()
+                .map(|o| metrics::geometric_mean_probability(&o.option_logprobs[0])),
+        ),
+        answer_probability_whole: metrics::mean(
+            observed
+                .iter()
+                .map(|o| metrics::sequence_probability(&o.option_logprobs[0])),
+        ),
+        multiple_choice_accuracy: metrics::mean(observed.iter().map(|o| {
+            let totals: Vec<f64> = o.option_logprobs.iter().map(|l| l.iter().sum()).collect();
+            f64::from(u8::from(metrics::ranked_first(&totals)))
+        })),
+        predicted_exact_from_digits: predicted,
+        results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lm::fake;
+
+    #[test]
+    fn every_metric_is_exact_on_a_scripted_model() {
+        let set = problems::generate(Family::Addition, 2, 2, 5);
+        let (right, wrong) = (&set[0], &set[1]);
+        // Problem 1: always right. Problem 2: its first distractor 3 times
+        // in 4, the right answer once.
+        let lines = [
+            format!("{} = {}", right.question, right.answer),
+            format!("{} = {}", wrong.question, wrong.distractors[0]),
+            format!("{} = {}", wrong.question, wrong.answer),
+        ];
+        let mut loaded = fake::scripted_lines(&[
+            (lines[0].as_str(), 1.0),
+            (lines[1].as_str(), 0.75),
+            (lines[2].as_str(), 0.25),
+        ]);
+        let plan = MetricPlan {
+            family: Family::Addition,
+            lengths: vec![2],
+            problems: 2,
+            seed: 5,
+        };
+        let report = measure(&mut loaded, &plan, &|_, _| {}).unwrap();
+        assert_eq!(report.prompt_style, "few_shot");
+        let point = &report.points[0];
+        let results = &point.results;
+        assert_eq!(results[0].greedy, right.answer);
+        assert_eq!(results[1].greedy, wrong.distractors[0]);
+        assert_eq!((results[0].exact, results[1].exact), (true, false));
+        assert_eq!(point.exact_match, 0.5);
+        // The right answer won the choice once, lost it to the distractor once.
+        assert_eq!(point.multiple_choice_accuracy, 0.5);
+        assert_eq!((results[0].choice_rank, results[1].choice_rank), (1, 2));
+        // A near miss differs in one digit: all places but one are right.
+        let (n1, n2) = (right.answer.len(), wrong.answer.len());
+        let expected = (n1 + n2 - 1) as f64 / (n1 + n2) as f64;
+        assert!((point.per_digit_accuracy - expected).abs() < 1e-12);
+        // Teacher forcing: every token of the right answers has probability
+        // 1, except problem 2's diverging digit (1/4). Tokens are " " and
+        // one per digit.
+        let tokens2 = (1 + n2) as f64;
+        let geometric = (1.0 + 0.25f64.powf(1.0 / tokens2)) / 2.0;
+        assert!((point.answer_probability - geometric).abs() < 1e-6);
+        assert!((point.answer_probability_whole - 0.625).abs() < 1e-6);
+        assert!((results[1].answer_logprob - 0.25f64.ln()).abs() < 1e-6);
+        // One substituted digit token: edit distance 1 for problem 2.
+        assert_eq!(point.token_edit_distance, 0.5);
+        assert!(point.predicted_exact_from_digits > 0.0 && point.predicted_exact_from_digits < 1.0);
+    }
+
+    #[test]
+    fn the_prompt_templates_parse_and_name_their_style() {
+        for family in [Family::Addition, Family::Reverse] {
+            let asked = ask(family, &PromptFormat::Completion, "q");
+            assert_eq!(asked.style, "few_shot");
+            assert!(asked.prompt.ends_with("q =") || asked.prompt.ends_with("q ->"));
+            let chat = ask(family, &PromptFormat::GemmaTurns, "q");
+            assert_eq!(chat.style, "chat");
+            assert!(chat
+                .prompt
+                .ends_with("q<end_of_turn>\n<start_of_turn>model\n"));
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Part 0 of the note, emergent abilities, made measurable: why abilities
+//! seem to jump with scale. [`metric`] asks the real models problems of
+//! growing length and scores them strictly and smoothly (cause 1, non-smooth
+//! metrics); [`subtasks`] draws the composition law p^k that turns smooth
+//! sub-task gains into a jump (cause 2). [`problems`] generates the seeded
+//! problems both use.
+
+pub mod metric;
+pub mod problems;
+pub mod subtasks;

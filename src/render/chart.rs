@@ -1,0 +1,266 @@
+//! Charts of shares (0–100 %) against a numeric x axis: as terminal text
+//! (one marker character per series, joined by dots) and as SVG for slides
+//! (drawn by plotters).
+
+use plotters::prelude::*;
+
+/// One line of a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Its name in the legend.
+    pub label: String,
+    /// Its marker in the terminal chart.
+    pub marker: char,
+    /// Its colour in the SVG chart (RGB).
+    pub color: (u8, u8, u8),
+    /// Points (x, share in 0..=1), in increasing x.
+    pub points: Vec<(f64, f64)>,
+    /// Whether the points are joined by a line (else scattered).
+    pub joined: bool,
+}
+
+/// A chart's axes and lines.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Title above it.
+    pub title: String,
+    /// Name of the x axis.
+    pub x_label: String,
+    /// Draw the x axis on a log₂ scale.
+    pub log_x: bool,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Where the x axis is labelled (empty: at every joined series' x).
+    pub ticks: Vec<f64>,
+}
+
+impl Chart {
+    fn x_range(&self) -> (f64, f64) {
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+        if lo.is_finite() && hi > lo {
+            (lo, hi)
+        } else if lo.is_finite() {
+            (lo - 1.0, lo + 1.0)
+        } else {
+            (0.0, 1.0)
+        }
+    }
+
+    fn scale_x(&self, x: f64) -> f64 {
+        if self.log_x {
+            x.max(1e-9).log2()
+        } else {
+            x
+        }
+    }
+}
+
+/// `chart` as terminal text: `height` rows from 0 % to 100 %, `width`
+/// columns of plot, then the x labels and the legend.
+pub fn text(chart: &Chart, width: usize, height: usize) -> String {
+    let (lo, hi) = chart.x_range();
+    let (lo, hi) = (chart.scale_x(lo), chart.scale_x(hi));
+    let column = |x: f64| -> usize {
+        (((chart.scale_x(x) - lo) / (hi - lo)) * (width - 1) as f64).round() as usize
+    };
+    let row =
+        |y: f64| -> usize { ((1.0 - y.clamp(0.0, 1.0)) * (height - 1) as f64).round() as usize };
+    let mut grid = vec![vec![' '; width]; height];
+    for series in chart.series.iter().filter(|s| s.joined) {
+        for pair in series.points.windows(2) {
+            let (c0, c1) = (column(pair[0].0), column(pair[1].0));
+            for c in c0 + 1..c1 {
+                let t = (c - c0) as f64 / (c1 - c0) as f64;
+                let y = pair[0].1 + t * (pair[1].1 - pair[0].1);
+                if let Some(cell) = grid[row(y)].get_mut(c).filter(|cell| **cell == ' ') {
+                    *cell = '·';
+                }
+            }
+        }
+    }
+    for series in &chart.series {
+        for &(x, y) in &series.points {
+            grid[row(y)][column(x)] = series.marker;
+        }
+    }
+    let mut out = format!("{}\n", chart.title);
+    for (r, cells) in grid.iter().enumerate() {
+        let share = 1.0 - r as f64 / (height - 1) as f64;
+        let label = if r % 2 == 0 || height <= 6 {
+            format!("{:>4.0}%", 100.0 * share)
+        } else {
+            " ".repeat(5)
+        };
+        out.push_str(&format!(
+            "{label} │{}\n",
+            cells.iter().collect::<String>().trim_end()
+        ));
+    }
+    out.push_str(&format!("{} └{}\n", " ".repeat(5), "─".repeat(width)));
+    let mut axis = vec![' '; width + 8];
+    let xs: Vec<f64> = if chart.ticks.is_empty() {
+        let bits: std::collections::BTreeSet<u64> = chart
+            .series
+            .iter()
+            .filter(|s| s.joined)
+            .flat_map(|s| s.points.iter().map(|p| p.0.to_bits()))
+            .collect();
+        bits.into_iter().map(f64::from_bits).collect()
+    } else {
+        chart.ticks.clone()
+    };
+    for x in xs {
+        let label = format_x(x);
+        let start = 7 + column(x);
+        for (i, ch) in label.chars().enumerate() {
+            if let Some(cell) = axis.get_mut(start + i) {
+                *cell = ch;
+            }
+        }
+    }
+    out.push_str(&format!(
+        "{}  {}\n",
+        axis.iter().collect::<String>().trim_end(),
+        chart.x_label
+    ));
+    let legend: Vec<String> = chart
+        .series
+        .iter()
+        .map(|s| format!("{} {}", s.marker, s.label))
+        .collect();
+    out.push_str(&format!("{}{}\n", " ".repeat(7), legend.join("   ")));
+    out
+}
+
+fn format_x(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// `charts` side by side as one SVG document.
+pub fn svg(charts: &[Chart]) -> Result<String, String> {
+    let mut out = String::new();
+    {
+        let width = 560 * charts.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut out, (width, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let panels = root.split_evenly((1, charts.len().max(1)));
+        for (chart, area) in charts.iter().zip(panels) {
+            draw(chart, &area).map_err(|e| e.to_string())?;
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn draw<DB: DrawingBackend>(
+    chart: &Chart,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (lo, hi) = chart.x_range();
+    let (lo, hi) = (chart.scale_x(lo), chart.scale_x(hi));
+    let mut context = ChartBuilder::on(area)
+        .caption(&chart.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(lo..hi, 0.0..100.0)?;
+    let log_x = chart.log_x;
+    context
+        .configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc("%")
+        .x_label_formatter(&|x| {
+            if log_x {
+                format_x(2f64.powf(*x).round())
+            } else {
+                format_x(*x)
+            }
+        })
+        .draw()?;
+    for series in &chart.series {
+        let (r, g, b) = series.color;
+        let color = RGBColor(r, g, b);
+        let points: Vec<(f64, f64)> = series
+            .points
+            .iter()
+            .map(|&(x, y)| (chart.scale_x(x), 100.0 * y))
+            .collect();
+        context
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(series.label.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        context.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    context
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart() -> Chart {
+        Chart {
+            title: "t".into(),
+            x_label: "k".into(),
+            log_x: false,
+            series: vec![
+                Series {
+                    label: "flat".into(),
+                    marker: 'F',
+                    color: (0, 0, 0),
+                    points: vec![(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)],
+                    joined: true,
+                },
+                Series {
+                    label: "falling".into(),
+                    marker: 'D',
+                    color: (0, 0, 0),
+                    points: vec![(1.0, 1.0), (3.0, 0.0)],
+                    joined: true,
+                },
+            ],
+            ticks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn markers_sit_at_their_values_and_later_series_win_a_shared_cell() {
+        let text = text(&chart(), 21, 11);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "t");
+        // Top row: 100 %, D over F at x = 1, F at x = 2 and 3.
+        assert_eq!(lines[1], " 100% │D·········F·········F");
+        // Bottom row: 0 %, D at x = 3 (the last column).
+        assert!(
+            lines[11].starts_with("   0% │") && lines[11].ends_with('D'),
+            "{text}"
+        );
+        assert!(lines[13].contains('1') && lines[13].contains('3'));
+        assert!(lines[14].contains("F flat") && lines[14].contains("D falling"));
+    }
+
+    #[test]
+    fn the_svg_names_every_series() {
+        let svg = svg(&[chart()]).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        assert!(svg.contains("flat") && svg.contains("falling"), "{svg}");
+    }
+}

@@ -1,0 +1,206 @@
+//! `detprob emergence`: the metric run on both real models (every field,
+//! the same JSON twice, greedy answers equal to plain generation), the p^k
+//! curves with measured points, charts for slides, and bad input.
+
+mod common;
+
+use common::{assert_input_error, detprob, json};
+use detprob::emergence::metric::ask;
+use detprob::emergence::problems::{self, Family};
+use detprob::generation::{complete, GenerationSettings};
+use detprob::lm::{self, Engine};
+use detprob::sampler::Sampling;
+use detprob::store::ModelChoice;
+use serde_json::Value;
+
+const RUN: &[&str] = &[
+    "emergence",
+    "metric",
+    "--problems",
+    "4",
+    "--digits",
+    "1..3",
+    "--format",
+    "json",
+];
+
+/// The report without its wall times, the only fields allowed to differ.
+fn without_times(mut report: Value) -> Value {
+    for model in report["models"].as_array_mut().unwrap() {
+        model.as_object_mut().unwrap().remove("seconds");
+    }
+    report
+}
+
+#[test]
+fn both_models_report_every_metric_and_a_second_run_agrees() {
+    let first = json(RUN);
+    let models = first["models"].as_array().unwrap();
+    let names: Vec<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["smollm2-135m", "gemma3-270m"]);
+    assert_eq!(models[0]["prompt_style"], "chat");
+    assert_eq!(models[1]["prompt_style"], "few_shot");
+    for model in models {
+        let points = model["points"].as_array().unwrap();
+        assert_eq!(points.len(), 3);
+        for (point, k) in points.iter().zip(1..) {
+            assert_eq!(point["k"], k);
+            for field in [
+                "exact_match",
+                "per_digit_accuracy",
+                "answer_probability",
+                "answer_probability_whole",
+                "multiple_choice_accuracy",
+                "predicted_exact_from_digits",
+            ] {
+                let share = point[field].as_f64().unwrap_or_else(|| panic!("{field}"));
+                assert!((0.0..=1.0).contains(&share), "{field} = {share}");
+            }
+            assert!(point["token_edit_distance"].as_f64().unwrap() >= 0.0);
+            let results = point["results"].as_array().unwrap();
+            assert_eq!(results.len(), 4);
+            // Exact match is the share of results marked exact.
+            let exact = results.iter().filter(|r| r["exact"] == true).count();
+            assert_eq!(point["exact_match"].as_f64().unwrap(), exact as f64 / 4.0);
+        }
+    }
+    assert_eq!(without_times(first), without_times(json(RUN)));
+}
+
+#[test]
+fn greedy_answers_match_plain_greedy_generation() {
+    // The batched trie walk must decode what `generate` decodes alone.
+    for alias in ["smollm2-135m", "gemma3-270m"] {
+        let choice = ModelChoice::resolve(Some(alias), None, None).unwrap();
+        let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
+        let plan = detprob::emergence::metric::MetricPlan {
+            family: Family::Addition,
+            lengths: vec![2, 3],
+            problems: 3,
+            seed: 9,
+        };
+        let report = detprob::emergence::metric::measure(&mut loaded, &plan, &|_, _| {}).unwrap();
+        for (point, &k) in report.points.iter().zip(&plan.lengths) {
+            for (problem, result) in problems::generate(Family::Addition, k, 3, 9)
+                .iter()
+                .zip(&point.results)
+            {
+                let asked = ask(Family::Addition, &loaded.prompt_format, &problem.question);
+                let ids = loaded.tokenizer.encode_prompt(&asked.prompt);
+                let settings = GenerationSettings {
+                    sampling: Sampling::Greedy,
+                    seed: 0,
+                    max_tokens: 12,
+                    ignore_eos: false,
+                    alternatives: 0,
+                    stop_at_newline: true,
+                };
+                let alone = complete(&mut loaded, &ids, &settings).unwrap();
+                let first_line = alone.text.trim().lines().next().unwrap_or("").trim();
+                // The walk stops two tokens past the right answer's length.
+                assert!(
+                    first_line.starts_with(&result.greedy_text),
+                    "{alias} {}: walk {:?}, generate {:?}",
+                    problem.question,
+                    result.greedy_text,
+                    first_line
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn plots_and_measured_points_for_slides() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("metric.json");
+    let plot = dir.path().join("metric.svg");
+    let out = detprob()
+        .args([
+            "emergence",
+            "metric",
+            "-m",
+            "smollm2-135m",
+            "--problems",
+            "2",
+        ])
+        .args(["--digits", "1,2", "--format", "json", "--plot"])
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&report, &out.stdout).unwrap();
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("smollm2-135m"));
+    // An existing plot is kept without --force.
+    let again = detprob()
+        .args(["emergence", "subtasks", "--plot"])
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&plot).unwrap(), svg);
+
+    let subtasks = json(&[
+        "emergence",
+        "subtasks",
+        "--from",
+        report.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let measured = subtasks["measured"].as_array().unwrap();
+    assert_eq!(measured.len(), 2);
+    assert_eq!(measured[0]["model"], "smollm2-135m");
+    let zh = detprob()
+        .args(["emergence", "subtasks", "--lang", "zh", "--from"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(zh.stdout).unwrap();
+    assert!(
+        text.contains("子任务准确率") && text.contains("实测"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_emergence_input_is_one_line_and_exit_2() {
+    let metric = |extra: &[&str]| {
+        let mut args = vec!["emergence", "metric", "-m", "smollm2-135m"];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let check = |args: Vec<String>, needle: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_input_error(&args, needle);
+    };
+    check(metric(&["--digits", "0"]), "outside 1..12");
+    check(metric(&["--digits", "40"]), "outside 1..12");
+    check(metric(&["--digits", "1,,2"]), "empty item");
+    check(metric(&["--problems", "0"]), "--problems must be from 1");
+    check(metric(&["--family", "poetry"]), "poetry");
+    check(
+        metric(&["--plot", "/nonexistent-dir/chart.svg"]),
+        "cannot write in /nonexistent-dir",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("not-a-report.json");
+    std::fs::write(&bad, "{\"family\": 3}").unwrap();
+    check(
+        vec![
+            "emergence".into(),
+            "subtasks".into(),
+            "--from".into(),
+            bad.to_string_lossy().into_owned(),
+        ],
+        "is not a report of `detprob emergence metric --format json`",
+    );
+}
