@@ -111,6 +111,30 @@ pub struct PlotArgs {
     pub force: bool,
 }
 
+/// A part of the source note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// Part 0: emergent abilities.
+    #[value(name = "0")]
+    Emergence,
+    /// Part 1: LLM vs ordinary program.
+    #[value(name = "1")]
+    Comparison,
+    /// Both parts.
+    All,
+}
+
+impl Part {
+    /// Whether a scenario of note part `part` belongs to this selection.
+    pub fn includes(self, part: u8) -> bool {
+        match self {
+            Part::Emergence => part == 0,
+            Part::Comparison => part == 1,
+            Part::All => true,
+        }
+    }
+}
+
 /// Flags of `detprob emergence metric`.
 #[derive(Debug, Args)]
 pub struct EmergenceMetricArgs {
@@ -507,6 +531,10 @@ pub struct TourArgs {
     /// Start at this step.
     #[arg(long, value_name = "STEP")]
     pub from: Option<usize>,
+    /// The note's part to walk through: 0 (emergent abilities), 1 (LLM vs
+    /// ordinary program) or all (part 1's steps, then part 0's).
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    pub part: Part,
     /// Before each live run, pause and ask the class to predict what the
     /// model will say (on a terminal only).
     #[arg(long)]

@@ -18,10 +18,13 @@ fn stdout_of(args: &[&str]) -> String {
 
 #[test]
 fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
-    let text = stdout_of(&["tour", "--seeds", "1..2", "--runs", "2", "--lang", "en"]);
+    let text = stdout_of(&[
+        "tour", "--part", "1", "--seeds", "1..2", "--runs", "2", "--lang", "en",
+    ]);
     for i in 1..=13 {
-        assert!(text.contains(&format!("{i}/13 · ")), "step {i} missing");
+        assert!(text.contains(&format!("{i}/19 · ")), "step {i} missing");
     }
+    assert!(!text.contains("14/19 · "), "part 0 ran with --part 1");
     for key in [
         "定义",
         "逻辑控制",
@@ -50,6 +53,8 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
 fn the_tour_writes_a_chinese_markdown_handout() {
     let text = stdout_of(&[
         "tour",
+        "--part",
+        "1",
         "--no-pause",
         "--seeds",
         "1",
@@ -150,7 +155,7 @@ fn demo_list_shows_every_scenario() {
         .lines()
         .filter(|l| l.contains("┆ 0") || l.contains("┆ 1"))
         .count();
-    assert_eq!(rows, 13, "{text}");
+    assert_eq!(rows, 19, "{text}");
     assert!(text.contains("05-output") && text.contains("输出结果"));
 }
 
@@ -158,17 +163,24 @@ fn demo_list_shows_every_scenario() {
 fn the_tour_runs_only_the_chosen_steps_and_refuses_steps_it_does_not_have() {
     let text = stdout_of(&["tour", "--only", "3,5", "--runs", "2", "--lang", "en"]);
     assert!(
-        text.contains("3/13 · ") && text.contains("5/13 · "),
+        text.contains("3/19 · ") && text.contains("5/19 · "),
         "{text}"
     );
     assert!(
-        !text.contains("4/13 · ") && !text.contains("1/13 · "),
+        !text.contains("4/19 · ") && !text.contains("1/19 · "),
         "{text}"
     );
     assert!(text.contains("Tour finished: 2 steps"), "{text}");
-    let text = stdout_of(&["tour", "--from", "12", "--seeds", "1", "--lang", "en"]);
-    assert!(text.contains("12/13 · ") && text.contains("13/13 · ") && !text.contains("11/13 · "));
-    assert_input_error(&["tour", "--only", "14"], "there is no step 14");
+    let text = stdout_of(&[
+        "tour", "--from", "12", "--part", "1", "--seeds", "1", "--lang", "en",
+    ]);
+    assert!(text.contains("12/19 · ") && text.contains("13/19 · ") && !text.contains("11/19 · "));
+    assert!(!text.contains("14/19 · "), "{text}");
+    assert_input_error(&["tour", "--only", "20"], "there is no step 20");
+    assert_input_error(
+        &["tour", "--only", "3", "--part", "0"],
+        "none of the chosen steps is in that part",
+    );
     assert_input_error(&["tour", "--from", "0"], "there is no step 0");
     assert_input_error(&["tour", "--only", "two"], "--only");
 }
@@ -235,4 +247,40 @@ fn the_chinese_tour_labels_and_takeaways_come_from_the_catalogue() {
         text.contains("结论（根据本次运行计算）") && text.contains("表中没有"),
         "{text}"
     );
+}
+
+#[test]
+fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed() {
+    let text = stdout_of(&["tour", "--part", "0", "--lang", "zh", "-f", "markdown"]);
+    for key in [
+        "涌现能力的定义",
+        "评价指标不够平滑",
+        "复杂任务由多个子任务构成",
+        "误区1",
+        "误区2",
+        "误区3",
+    ] {
+        assert!(
+            text.contains(&format!("\n## {key}")),
+            "{key} missing:\n{text}"
+        );
+    }
+    assert_eq!(text.matches("\n## ").count(), 6, "part 1 ran with --part 0");
+    // Both models of step 14, by name; every metric takeaway from its run.
+    assert!(text.contains("smollm2-135m，k 位数加法"), "{text}");
+    assert!(text.contains("gemma3-270m，k 位数加法"), "{text}");
+    assert_eq!(text.matches("完全正确率从").count(), 6, "{text}");
+    assert_eq!(text.matches("子任务准确率从 80% 平滑升到 95%").count(), 2);
+    for english in [
+        "exact match",
+        "per digit",
+        "Takeaway",
+        "length k",
+        "measured",
+    ] {
+        assert!(
+            !text.contains(english),
+            "English {english:?} in the zh tour:\n{text}"
+        );
+    }
 }

@@ -12,6 +12,15 @@ use crate::error::invalid;
 use crate::lm;
 use crate::render::{self, style::TerminalStyle};
 
+/// The demo's model; with `--model` or `--model-file` it serves every step,
+/// else part-0 steps may ask the models they name as well.
+fn load_models(args: &ClassroomArgs) -> anyhow::Result<demo::Models> {
+    let model = &args.model;
+    let main = lm::load(&model_choice(model)?, model.engine)?;
+    let fixed = model.model.is_some() || model.model_file.is_some();
+    Ok(demo::Models::new(main, model.engine, fixed))
+}
+
 fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
     if let Some(runs) = args.runs {
         crate::comparison::check_runs(runs, "--runs")?;
@@ -48,11 +57,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
         (None, None) => return Err(invalid("name a scenario, or use --list or --file FILE").into()),
     };
     let overrides = overrides(&args.classroom)?;
-    let mut loaded = lm::load(
-        &model_choice(&args.classroom.model)?,
-        args.classroom.model.engine,
-    )?;
-    let step = demo::run(&mut loaded, &scenario, &overrides)?;
+    let mut models = load_models(&args.classroom)?;
+    let step = demo::run(&mut models, &scenario, &overrides)?;
+    let loaded = &models.main;
     Ok(match args.classroom.format {
         ClassroomFormat::Terminal => {
             render::demo::step_terminal(&step, None, lang, &TerminalStyle::detect())
@@ -106,17 +113,22 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     let overrides = overrides(&args.classroom)?;
     let all = Scenario::builtin();
     let steps = selected_steps(&args, all.len())?;
-    let scenarios: Vec<(usize, &Scenario)> = steps.iter().map(|&n| (n, &all[n - 1])).collect();
+    let scenarios: Vec<(usize, &Scenario)> = steps
+        .iter()
+        .map(|&n| (n, &all[n - 1]))
+        .filter(|(_, s)| args.part.includes(s.part))
+        .collect();
+    if scenarios.is_empty() {
+        return Err(invalid("--part: none of the chosen steps is in that part of the note").into());
+    }
     let format = args.classroom.format;
     let interactive = format == ClassroomFormat::Terminal
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let pause = !args.no_pause && interactive;
     let predict = args.predict && interactive;
-    let mut loaded = lm::load(
-        &model_choice(&args.classroom.model)?,
-        args.classroom.model.engine,
-    )?;
+    let mut models = load_models(&args.classroom)?;
+    let label = models.main.info.label();
     let style = TerminalStyle::detect();
     let started = std::time::Instant::now();
     let mut stdout = std::io::stdout().lock();
@@ -133,11 +145,9 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
         ClassroomFormat::Markdown => write!(
             stdout,
             "{}",
-            render::demo::tour_markdown_heading(&loaded.info.label(), lang)
+            render::demo::tour_markdown_heading(&label, lang)
         )?,
-        ClassroomFormat::Html => {
-            write!(stdout, "{}", render::html::head(&loaded.info.label(), lang))?
-        }
+        ClassroomFormat::Html => write!(stdout, "{}", render::html::head(&label, lang))?,
         _ => {}
     }
     let wait_for_enter = |stdout: &mut std::io::StdoutLock, text: &str| -> anyhow::Result<()> {
@@ -160,7 +170,7 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }
-        let step = demo::run(&mut loaded, scenario, &overrides)?;
+        let step = demo::run(&mut models, scenario, &overrides)?;
         match format {
             ClassroomFormat::Terminal => write!(
                 stdout,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::commands::{ProbsReport, RepeatReport, TraceReport};
 use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
 use crate::lm::LoadedModel;
+use crate::report::emergence::MetricReport;
 use crate::rules;
 use crate::sampler::Sampling;
 pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
@@ -75,6 +76,14 @@ pub enum ViewResult {
     Facts {
         facts: Facts,
     },
+    /// Part 0: one metric report per family, on the tour's model.
+    Metric {
+        reports: Vec<MetricReport>,
+    },
+    /// Part 0: the p^k curves, with the tour model's measured points.
+    Subtasks {
+        report: crate::report::emergence::SubtasksReport,
+    },
 }
 
 /// One step of a demo or the tour.
@@ -94,12 +103,59 @@ pub struct Overrides {
     pub runs: Option<usize>,
 }
 
-/// Runs `scenario` on `loaded`.
+/// The models a demo or the tour runs on: the one chosen for it, and any
+/// other that a part-0 scenario names (loaded on first use, then kept).
+pub struct Models {
+    /// The demo's model.
+    pub main: LoadedModel,
+    others: Vec<LoadedModel>,
+    engine: crate::lm::Engine,
+    /// The user named the model: every step uses it, whatever a scenario names.
+    fixed: bool,
+}
+
+impl Models {
+    /// `main`, plus whatever scenarios name unless the user `fixed` the model.
+    pub fn new(main: LoadedModel, engine: crate::lm::Engine, fixed: bool) -> Self {
+        Self {
+            main,
+            others: Vec::new(),
+            engine,
+            fixed,
+        }
+    }
+
+    /// The model a scenario names by `alias`.
+    fn get(&mut self, alias: &str) -> anyhow::Result<&mut LoadedModel> {
+        if self.fixed || self.main.info.alias.as_deref() == Some(alias) {
+            return Ok(&mut self.main);
+        }
+        let index = match self
+            .others
+            .iter()
+            .position(|m| m.info.alias.as_deref() == Some(alias))
+        {
+            Some(i) => i,
+            None => {
+                let choice = crate::store::ModelChoice::resolve(Some(alias), None, None)?;
+                self.others.push(crate::lm::load(&choice, self.engine)?);
+                self.others.len() - 1
+            }
+        };
+        Ok(&mut self.others[index])
+    }
+}
+
+/// Runs `scenario` on `models`.
 pub fn run(
-    loaded: &mut LoadedModel,
+    models: &mut Models,
     scenario: &Scenario,
     overrides: &Overrides,
 ) -> anyhow::Result<DemoStep> {
+    if matches!(scenario.view, View::Metric | View::Subtasks) {
+        return run_emergence(models, scenario);
+    }
+    let loaded = &mut models.main;
     let started = std::time::Instant::now();
     let seeds = overrides
         .seeds
@@ -192,6 +248,75 @@ pub fn run(
         View::Facts => ViewResult::Facts {
             facts: facts(loaded),
         },
+        View::Metric | View::Subtasks => unreachable!("part-0 views run in run_emergence"),
+    };
+    let takeaway = Bilingual {
+        en: takeaway::takeaway(&result, Lang::En),
+        zh: takeaway::takeaway(&result, Lang::Zh),
+    };
+    Ok(DemoStep {
+        scenario: scenario.clone(),
+        result,
+        takeaway,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs a part-0 scenario: its problems asked of each model it names (or
+/// of the demo's model), then the metric tables or the p^k curves.
+fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<DemoStep> {
+    let started = std::time::Instant::now();
+    let measure = |models: &mut Models, family| -> anyhow::Result<MetricReport> {
+        let plan = crate::emergence::metric::MetricPlan {
+            family,
+            lengths: scenario.lengths.clone(),
+            problems: scenario.problems,
+            seed: scenario.seeds.first().copied().unwrap_or(1),
+        };
+        let mut measured = Vec::new();
+        if scenario.models.is_empty() || models.fixed {
+            measured.push(crate::emergence::metric::measure(
+                &mut models.main,
+                &plan,
+                &|_, _| {},
+            )?);
+        } else {
+            for alias in &scenario.models {
+                let loaded = models.get(alias)?;
+                measured.push(crate::emergence::metric::measure(
+                    loaded,
+                    &plan,
+                    &|_, _| {},
+                )?);
+            }
+        }
+        Ok(MetricReport {
+            family: family.name().to_string(),
+            seed: plan.seed,
+            problems_per_length: plan.problems,
+            lengths: plan.lengths,
+            models: measured,
+        })
+    };
+    let result = match scenario.view {
+        View::Metric => ViewResult::Metric {
+            reports: scenario
+                .families
+                .iter()
+                .map(|&family| measure(models, family))
+                .collect::<anyhow::Result<_>>()?,
+        },
+        _ => {
+            let measured = (scenario.problems > 0)
+                .then(|| measure(models, scenario.families[0]))
+                .transpose()?;
+            ViewResult::Subtasks {
+                report: crate::emergence::subtasks::report(
+                    &crate::emergence::subtasks::COUNTS,
+                    measured.as_ref(),
+                ),
+            }
+        }
     };
     let takeaway = Bilingual {
         en: takeaway::takeaway(&result, Lang::En),

@@ -11,7 +11,7 @@ use crate::error::{invalid, InputError};
 use crate::rules::{self, Rule};
 
 /// The scenarios shipped in `demos/`, compiled into the binary (file name, text).
-pub const BUILTIN: [(&str, &str); 13] = [
+pub const BUILTIN: [(&str, &str); 19] = [
     (
         "01-definition.toml",
         include_str!("../../demos/01-definition.toml"),
@@ -61,6 +61,30 @@ pub const BUILTIN: [(&str, &str); 13] = [
         "13-generalization.toml",
         include_str!("../../demos/13-generalization.toml"),
     ),
+    (
+        "14-emergence-definition.toml",
+        include_str!("../../demos/14-emergence-definition.toml"),
+    ),
+    (
+        "15-strict-metrics.toml",
+        include_str!("../../demos/15-strict-metrics.toml"),
+    ),
+    (
+        "16-subtasks.toml",
+        include_str!("../../demos/16-subtasks.toml"),
+    ),
+    (
+        "17-misconception-linear.toml",
+        include_str!("../../demos/17-misconception-linear.toml"),
+    ),
+    (
+        "18-misconception-all-tasks.toml",
+        include_str!("../../demos/18-misconception-all-tasks.toml"),
+    ),
+    (
+        "19-misconception-predictable.toml",
+        include_str!("../../demos/19-misconception-predictable.toml"),
+    ),
 ];
 
 /// Text in both languages.
@@ -85,6 +109,19 @@ pub enum View {
     Repeat,
     /// The rule's code size against the model's parameters, from its metadata.
     Facts,
+    /// Part 0: strict and smooth metrics on problems of growing length.
+    Metric,
+    /// Part 0: the composition law p^k (with measured points when
+    /// `problems` > 0).
+    Subtasks,
+}
+
+impl View {
+    /// Whether the view runs on inputs (part 1) rather than generated
+    /// problems (part 0).
+    pub fn needs_inputs(self) -> bool {
+        !matches!(self, View::Facts | View::Metric | View::Subtasks)
+    }
 }
 
 /// How an input is put to the model.
@@ -132,7 +169,8 @@ pub struct ScenarioInput {
 struct ScenarioFile {
     /// Position in the tour.
     order: u32,
-    /// The row of the source table (`row`) or a summary point (`summary`).
+    /// Part 1: a row of the source table (`row`) or a summary point
+    /// (`summary`); part 0: `definition`, `cause` or `misconception`.
     kind: Spanned<String>,
     /// The row's or point's name in the source (e.g. 输出结果).
     key: String,
@@ -141,8 +179,21 @@ struct ScenarioFile {
     claim: Bilingual,
     view: View,
     rule: Option<Spanned<String>>,
+    #[serde(default = "no_inputs")]
     inputs: Spanned<Vec<InputEntry>>,
     template: Option<Template>,
+    /// Part 0: the task families asked (`addition`, `reverse`).
+    #[serde(default = "default_families")]
+    families: Vec<crate::emergence::problems::Family>,
+    /// Part 0: the lengths k (`1..4` or `1,2,4`).
+    #[serde(default = "default_lengths")]
+    lengths: Spanned<String>,
+    /// Part 0: problems per length (0: no measurement, curves only).
+    #[serde(default = "default_problems")]
+    problems: usize,
+    /// Part 0: the models to ask (aliases; default: the demo's model).
+    #[serde(default)]
+    models: Vec<Spanned<String>>,
     #[serde(default = "default_temperatures")]
     temperatures: Spanned<Vec<f64>>,
     #[serde(default = "default_seeds")]
@@ -154,6 +205,18 @@ struct ScenarioFile {
     point_out: Bilingual,
 }
 
+fn no_inputs() -> Spanned<Vec<InputEntry>> {
+    Spanned::new(0..0, Vec::new())
+}
+fn default_families() -> Vec<crate::emergence::problems::Family> {
+    vec![crate::emergence::problems::Family::Addition]
+}
+fn default_lengths() -> Spanned<String> {
+    Spanned::new(0..0, "1..3".into())
+}
+fn default_problems() -> usize {
+    6
+}
 fn default_temperatures() -> Spanned<Vec<f64>> {
     Spanned::new(0..0, vec![0.0, 0.7, 1.2])
 }
@@ -189,6 +252,14 @@ pub struct Scenario {
     pub runs: usize,
     pub max_tokens: usize,
     pub point_out: Bilingual,
+    /// The note's part: 0 (emergent abilities) or 1 (LLM vs ordinary program).
+    pub part: u8,
+    /// Part 0: the families, lengths and problems per length to ask.
+    pub families: Vec<crate::emergence::problems::Family>,
+    pub lengths: Vec<usize>,
+    pub problems: usize,
+    /// Part 0: the models to ask, by alias (empty: the demo's model).
+    pub models: Vec<String>,
 }
 
 fn rule_name<S: serde::Serializer>(
@@ -248,12 +319,36 @@ impl Scenario {
             at(offset, &field, &message)
         })?;
         let kind = raw.kind.get_ref().clone();
-        if kind != "row" && kind != "summary" {
-            return Err(at(
-                raw.kind.span().start,
-                "kind",
-                "must be \"row\" or \"summary\"",
-            ));
+        let part = match kind.as_str() {
+            "row" | "summary" => 1,
+            "definition" | "cause" | "misconception" => 0,
+            _ => {
+                return Err(at(
+                    raw.kind.span().start,
+                    "kind",
+                    "must be \"row\" or \"summary\" (part 1), or \"definition\", \"cause\" or \"misconception\" (part 0)",
+                ))
+            }
+        };
+        let lengths: crate::cli::Lengths = raw
+            .lengths
+            .get_ref()
+            .parse()
+            .map_err(|e: String| at(raw.lengths.span().start, "lengths", &e))?;
+        if raw.problems > crate::emergence::problems::MAX_PROBLEMS
+            || (raw.problems == 0 && raw.view == View::Metric)
+        {
+            return Err(invalid(format!(
+                "{file}: field `problems` must be from 1 to {} (0 only for the subtasks view)",
+                crate::emergence::problems::MAX_PROBLEMS
+            )));
+        }
+        for alias in &raw.models {
+            crate::store::catalog::find(alias.get_ref())
+                .map_err(|e| at(alias.span().start, "models", &e.to_string()))?;
+        }
+        if raw.families.is_empty() {
+            return Err(invalid(format!("{file}: field `families` is empty")));
         }
         let rule = match &raw.rule {
             Some(name) => Some(
@@ -295,7 +390,7 @@ impl Scenario {
                 rule: routed,
             });
         }
-        if inputs.is_empty() {
+        if inputs.is_empty() && raw.view.needs_inputs() {
             return Err(at(
                 inputs_at,
                 "inputs",
@@ -347,6 +442,11 @@ impl Scenario {
             runs: raw.runs,
             max_tokens: raw.max_tokens,
             point_out: raw.point_out,
+            part,
+            families: raw.families,
+            lengths: lengths.0,
+            problems: raw.problems,
+            models: raw.models.into_iter().map(Spanned::into_inner).collect(),
         })
     }
 
@@ -394,8 +494,24 @@ mod tests {
             ]
         );
         assert_eq!(all.iter().filter(|s| s.kind == "summary").count(), 4);
+        let part0: Vec<&str> = all
+            .iter()
+            .filter(|s| s.part == 0)
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(
+            part0,
+            [
+                "涌现能力的定义",
+                "评价指标不够平滑",
+                "复杂任务由多个子任务构成",
+                "误区1",
+                "误区2",
+                "误区3"
+            ]
+        );
         let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
-        assert_eq!(orders, (1..=13).collect::<Vec<_>>());
+        assert_eq!(orders, (1..=19).collect::<Vec<_>>());
     }
 
     fn rules_of(scenario: &Scenario) -> Vec<&'static str> {

@@ -32,6 +32,13 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Trace { reports } => reports.iter().flat_map(|r| trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports.iter().flat_map(|r| repeat(r, lang)).collect(),
         ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
+        ViewResult::Metric { reports } => reports
+            .iter()
+            .flat_map(|r| crate::render::emergence::metric_takeaways(r, lang))
+            .collect(),
+        ViewResult::Subtasks { report } => {
+            crate::render::emergence::subtasks_takeaways(report, lang)
+        }
     };
     sentences.join(lang.sentence_gap())
 }

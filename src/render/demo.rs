@@ -3,8 +3,9 @@
 //! as a Markdown handout. Every word comes from the catalogue (`words`).
 
 use super::style::TerminalStyle;
-use super::{experiments, markdown, terminal};
+use super::{emergence, experiments, markdown, terminal};
 use crate::demo::{group_digits, DemoStep, Facts, Lang, RuleAnswer, Scenario, ViewResult};
+use crate::report::Format;
 
 /// `detprob demo --list`.
 pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
@@ -91,6 +92,13 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         ViewResult::Facts { facts } => {
             terminal::table(&facts_headers(lang), &facts_rows(facts, lang), style)
         }
+        ViewResult::Metric { reports } => reports
+            .iter()
+            .map(|r| emergence::metric_tables(r, Format::Terminal, lang, style))
+            .collect(),
+        ViewResult::Subtasks { report } => {
+            emergence::subtasks_body(report, Format::Terminal, lang, style)
+        }
     }
 }
 
@@ -112,6 +120,13 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             .collect(),
         ViewResult::Facts { facts } => {
             markdown::table(&facts_headers(lang), &facts_rows(facts, lang))
+        }
+        ViewResult::Metric { reports } => reports
+            .iter()
+            .map(|r| emergence::metric_tables(r, Format::Markdown, lang, &TerminalStyle::plain()))
+            .collect(),
+        ViewResult::Subtasks { report } => {
+            emergence::subtasks_body(report, Format::Markdown, lang, &TerminalStyle::plain())
         }
     }
 }

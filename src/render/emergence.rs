@@ -68,11 +68,12 @@ fn heading(report: &MetricReport, lang: Lang) -> String {
     )
 }
 
-fn model_heading(model: &ModelMetrics, lang: Lang) -> String {
+fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
     lang.fill(
         "emergence.metric.model",
         &[
             ("model", &model.model),
+            ("family", &family),
             (
                 "style",
                 &lang.text(&format!("emergence.style.{}", model.prompt_style)),
@@ -118,6 +119,7 @@ pub fn metric_chart(model: &ModelMetrics, lang: Lang) -> Chart {
 
 /// What the run showed, per model, from its numbers.
 pub fn metric_takeaways(report: &MetricReport, lang: Lang) -> Vec<String> {
+    let family = lang.text(&format!("emergence.family.{}", report.family));
     report
         .models
         .iter()
@@ -134,6 +136,7 @@ pub fn metric_takeaways(report: &MetricReport, lang: Lang) -> Vec<String> {
                 "emergence.takeaway.metric",
                 &[
                     ("model", &m.model),
+                    ("family", &family),
                     ("k1", &first.k),
                     ("k2", &last.k),
                     ("exact1", &percent(first.exact_match)),
@@ -179,42 +182,29 @@ pub fn metric_takeaways(report: &MetricReport, lang: Lang) -> Vec<String> {
         .collect()
 }
 
-/// `report` in `format`.
+/// `report` in `format`, with its takeaways.
 pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
+    let takeaways = metric_takeaways(report, lang);
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => metric_csv(report),
         Format::Markdown => {
             let mut out = format!("# {}\n\n", heading(report, lang));
-            for m in &report.models {
-                out.push_str(&format!(
-                    "## {}\n\n{}\n",
-                    model_heading(m, lang),
-                    markdown::table(&headers(lang), &rows(m))
-                ));
-            }
+            out.push_str(&metric_tables(report, format, lang, style));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
-            for t in metric_takeaways(report, lang) {
+            for t in takeaways {
                 out.push_str(&format!("- {t}\n"));
             }
             out
         }
         Format::Terminal => {
             let mut out = format!("{}\n", style.bold(&heading(report, lang)));
-            for m in &report.models {
-                out.push_str(&format!(
-                    "\n{}\n{}",
-                    style.bold(&model_heading(m, lang)),
-                    terminal::table(&headers(lang), &rows(m), style)
-                ));
-                let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
-                out.push_str(&chart::text(&metric_chart(m, lang), width, 11));
-            }
+            out.push_str(&metric_tables(report, format, lang, style));
             out.push_str(&format!(
                 "\n{}\n",
                 style.bold(lang.text("emergence.takeaway.title"))
             ));
-            for t in metric_takeaways(report, lang) {
+            for t in takeaways {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))
@@ -222,6 +212,43 @@ pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &Termina
             }
             out
         }
+    }
+}
+
+/// Each model's table (and, on a terminal, its chart), under a heading
+/// naming the family: the body a tour step shows.
+pub fn metric_tables(
+    report: &MetricReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let family = lang.text(&format!("emergence.family.{}", report.family));
+    match format {
+        Format::Terminal => {
+            let mut out = String::new();
+            for m in &report.models {
+                out.push_str(&format!(
+                    "\n{}\n{}",
+                    style.bold(&model_heading(m, family, lang)),
+                    terminal::table(&headers(lang), &rows(m), style)
+                ));
+                let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+                out.push_str(&chart::text(&metric_chart(m, lang), width, 11));
+            }
+            out
+        }
+        _ => report
+            .models
+            .iter()
+            .map(|m| {
+                format!(
+                    "**{}**\n\n{}\n",
+                    model_heading(m, family, lang),
+                    markdown::table(&headers(lang), &rows(m))
+                )
+            })
+            .collect(),
     }
 }
 
@@ -365,26 +392,15 @@ pub fn subtasks_takeaways(report: &SubtasksReport, lang: Lang) -> Vec<String> {
     out
 }
 
-/// `report` in `format`.
+/// `report` in `format`, with its takeaways.
 pub fn subtasks(
     report: &SubtasksReport,
     format: Format,
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
-    let mut headers = vec![lang.text("emergence.axis.p").to_string()];
-    headers.extend(report.curves.iter().map(|c| format!("k={}", c.k)));
-    let rows: Vec<Vec<String>> = report
-        .accuracies
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            std::iter::once(format!("{p:.2}"))
-                .chain(report.curves.iter().map(|c| percent(c.success[i])))
-                .collect()
-        })
-        .collect();
-    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let title = lang.text("emergence.subtasks.title");
+    let takeaways = subtasks_takeaways(report, lang);
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => {
@@ -403,31 +419,21 @@ pub fn subtasks(
         }
         Format::Markdown => {
             let mut out = format!(
-                "# {}\n\n{}\n",
-                lang.text("emergence.subtasks.title"),
-                markdown::table(&header_refs, &rows)
+                "# {title}\n\n{}\n",
+                subtasks_body(report, format, lang, style)
             );
-            for t in subtasks_takeaways(report, lang) {
+            for t in takeaways {
                 out.push_str(&format!("- {t}\n"));
             }
             out
         }
         Format::Terminal => {
             let mut out = format!(
-                "{}\n{}",
-                style.bold(lang.text("emergence.subtasks.title")),
-                terminal::table(&header_refs, &rows, style)
+                "{}\n{}\n",
+                style.bold(title),
+                subtasks_body(report, format, lang, style)
             );
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
-            let chart = subtasks_chart(report, lang);
-            // The chart's title repeats the heading: leave it out.
-            out.push_str(
-                chart::text(&chart, width, 13)
-                    .split_once('\n')
-                    .map_or("", |x| x.1),
-            );
-            out.push('\n');
-            for t in subtasks_takeaways(report, lang) {
+            for t in takeaways {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))
@@ -435,5 +441,42 @@ pub fn subtasks(
             }
             out
         }
+    }
+}
+
+/// The table of p^k (p in steps of 0.1) and, on a terminal, the chart:
+/// the body a tour step shows.
+pub fn subtasks_body(
+    report: &SubtasksReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let mut headers = vec![lang.text("emergence.axis.p").to_string()];
+    headers.extend(report.curves.iter().map(|c| format!("k={}", c.k)));
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> = report
+        .accuracies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| (*p * 10.0).fract().abs() < 1e-9 || **p >= 0.949)
+        .map(|(i, p)| {
+            std::iter::once(format!("{p:.2}"))
+                .chain(report.curves.iter().map(|c| percent(c.success[i])))
+                .collect()
+        })
+        .collect();
+    match format {
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+            let chart = chart::text(&subtasks_chart(report, lang), width, 13);
+            // The chart's title repeats the heading: leave it out.
+            format!(
+                "{}{}",
+                terminal::table(&header_refs, &rows, style),
+                chart.split_once('\n').map_or("", |x| x.1)
+            )
+        }
+        _ => markdown::table(&header_refs, &rows),
     }
 }

@@ -234,6 +234,31 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         }
         ViewResult::Trace { reports } => reports.iter().map(trace).collect(),
         ViewResult::Repeat { reports } => reports.iter().map(|r| repeat(r, lang)).collect(),
+        ViewResult::Metric { reports } => reports
+            .iter()
+            .map(|r| {
+                let charts: Vec<super::chart::Chart> = r
+                    .models
+                    .iter()
+                    .map(|m| super::emergence::metric_chart(m, lang))
+                    .collect();
+                markdown_table_html(&super::emergence::metric_tables(
+                    r,
+                    crate::report::Format::Markdown,
+                    lang,
+                    &super::style::TerminalStyle::plain(),
+                )) + &super::chart::svg(&charts).unwrap_or_default()
+            })
+            .collect(),
+        ViewResult::Subtasks { report } => {
+            markdown_table_html(&super::emergence::subtasks_body(
+                report,
+                crate::report::Format::Markdown,
+                lang,
+                &super::style::TerminalStyle::plain(),
+            )) + &super::chart::svg(&[super::emergence::subtasks_chart(report, lang)])
+                .unwrap_or_default()
+        }
         ViewResult::Facts { facts } => format!(
             "<table><tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr></table>",
             escape(lang.text("facts.rules")),
@@ -283,6 +308,52 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         escape(lang.text("tour.takeaway")),
         escape(lang.pick(&step.takeaway)),
     )
+}
+
+/// Markdown text (bold lines and pipe tables, as the emergence renderer
+/// writes them) as HTML.
+fn markdown_table_html(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        if line.starts_with('|') {
+            if cells
+                .iter()
+                .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+            {
+                continue;
+            }
+            let tag = if in_table { "td" } else { "th" };
+            if !in_table {
+                out.push_str("<table>");
+                in_table = true;
+            }
+            out.push_str("<tr>");
+            for cell in cells {
+                out.push_str(&format!("<{tag}>{}</{tag}>", escape(cell)));
+            }
+            out.push_str("</tr>");
+        } else {
+            if in_table {
+                out.push_str("</table>\n");
+                in_table = false;
+            }
+            let line = line.trim().trim_matches('*');
+            if !line.is_empty() {
+                out.push_str(&format!("<p><strong>{}</strong></p>", escape(line)));
+            }
+        }
+    }
+    if in_table {
+        out.push_str("</table>\n");
+    }
+    out
 }
 
 #[cfg(test)]
