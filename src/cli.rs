@@ -59,6 +59,62 @@ pub enum EmergenceCommand {
     Metric(EmergenceMetricArgs),
     /// The composition law p^k: smooth sub-tasks, a whole task that seems to jump.
     Subtasks(EmergenceSubtasksArgs),
+    /// Grokking, trained live: memorize (a + b) mod p first, generalize much later.
+    Grok(EmergenceGrokArgs),
+}
+
+/// Flags of `detprob emergence grok`.
+#[derive(Debug, Args)]
+pub struct EmergenceGrokArgs {
+    /// The modulus p (a prime from 3 to 257).
+    #[arg(long, default_value_t = 97)]
+    pub modulus: usize,
+    /// Share of the p² pairs (a, b) used for training; the rest are the test.
+    #[arg(long, value_name = "F", default_value_t = 0.2)]
+    pub train_fraction: f64,
+    /// One model per fraction (e.g. 0.2,0.3,0.4,0.5,0.6): steps to grok against the amount of data.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        conflicts_with = "train_fraction"
+    )]
+    pub train_fractions: Vec<f64>,
+    /// Hidden width.
+    #[arg(long, default_value_t = 256)]
+    pub width: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-2, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// AdamW weight decay (0 is the control that should not grok in the same budget).
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    pub weight_decay: f64,
+    /// Most optimizer steps.
+    #[arg(long, default_value_t = 3000)]
+    pub steps: usize,
+    /// Seed of the initialization and the train/test split.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Amplify the slow part of the gradient (Grokfast's EMA filter).
+    #[arg(long)]
+    pub grokfast: bool,
+    /// Evaluate every this many steps.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub log_every: usize,
+    /// Train to the full --steps even after the test accuracy reaches 99 %.
+    #[arg(long)]
+    pub no_stop: bool,
+    /// Draw the step axis on a log scale.
+    #[arg(long)]
+    pub log_steps: bool,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Output format (csv: one row per logged step).
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
+    pub format: crate::report::Format,
+    /// Language of the words around the numbers (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
 }
 
 /// Lengths k of `--digits`: a range `1..6`, a list `1,2,4`, or one number.

@@ -204,3 +204,132 @@ fn bad_emergence_input_is_one_line_and_exit_2() {
         "is not a report of `detprob emergence metric --format json`",
     );
 }
+
+#[test]
+fn grokking_curves_have_every_field_and_repeat_bit_for_bit() {
+    let run = |threads: &str| {
+        common::json_with_env(
+            &[
+                "emergence",
+                "grok",
+                "--modulus",
+                "31",
+                "--width",
+                "64",
+                "--steps",
+                "200",
+                "--log-every",
+                "50",
+                "--no-stop",
+                "--format",
+                "json",
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        )
+    };
+    let strip = |mut report: Value| {
+        for row in report["rows"].as_array_mut().unwrap() {
+            row.as_object_mut().unwrap().remove("seconds");
+        }
+        for key in ["seconds", "steps_per_second"] {
+            report.as_object_mut().unwrap().remove(key);
+        }
+        report["settings"]
+            .as_object_mut()
+            .unwrap()
+            .remove("threads");
+        report
+    };
+    let first = run("2");
+    let rows = first["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "steps 0, 50, 100, 150, 200");
+    for field in [
+        "step",
+        "train_accuracy",
+        "test_accuracy",
+        "train_loss",
+        "test_loss",
+        "weight_norm",
+        "fourier_share",
+        "seconds",
+    ] {
+        assert!(rows.iter().all(|r| r[field].is_number()), "{field}");
+    }
+    for field in [
+        "memorized_at",
+        "generalized_at",
+        "delay_ratio",
+        "precursor_at",
+    ] {
+        assert!(first.get(field).is_some(), "{field}");
+    }
+    assert_eq!(first["settings"]["modulus"], 31);
+    // Same seed and settings: the same curve, at 2 threads and at 1.
+    let first = strip(first);
+    assert_eq!(first, strip(run("2")));
+    assert_eq!(first, strip(run("1")));
+    // A different seed draws a different split and start.
+    let other = common::json(&[
+        "emergence",
+        "grok",
+        "--modulus",
+        "31",
+        "--width",
+        "64",
+        "--steps",
+        "200",
+        "--log-every",
+        "50",
+        "--no-stop",
+        "--seed",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_ne!(first["rows"], strip(other)["rows"]);
+}
+
+#[test]
+fn the_default_grok_run_memorizes_long_before_it_generalizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("grok.svg");
+    let out = detprob()
+        .args(["emergence", "grok", "--format", "json", "--plot"])
+        .arg(&plot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let memorized = report["memorized_at"].as_u64().expect("memorized");
+    let generalized = report["generalized_at"].as_u64().expect("generalized");
+    assert!(
+        generalized >= 5 * memorized,
+        "memorized at {memorized}, generalized at {generalized}"
+    );
+    // The Fourier measure rose before the jump.
+    assert!(report["precursor_at"].as_u64().unwrap() < generalized);
+    assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+}
+
+#[test]
+fn bad_grok_settings_are_one_line_and_exit_2() {
+    for (args, needle) in [
+        (&["--modulus", "2"][..], "--modulus must be a prime"),
+        (&["--modulus", "91"][..], "prime"),
+        (&["--train-fraction", "1.5"][..], "--train-fraction"),
+        (&["--train-fraction", "0"][..], "--train-fraction"),
+        (&["--width", "0"][..], "--width"),
+        (&["--steps", "0"][..], "--steps"),
+        (&["--lr", "0"][..], "--lr"),
+        (&["--lr", "-0.1"][..], "--lr"),
+        (&["--plot", "/nonexistent-dir/g.svg"][..], "cannot write in"),
+    ] {
+        let mut all = vec!["emergence", "grok"];
+        all.extend_from_slice(args);
+        assert_input_error(&all, needle);
+    }
+}

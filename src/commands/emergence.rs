@@ -4,14 +4,18 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use crate::cli::{EmergenceCommand, EmergenceMetricArgs, EmergenceSubtasksArgs, PlotArgs};
+use crate::cli::{
+    EmergenceCommand, EmergenceGrokArgs, EmergenceMetricArgs, EmergenceSubtasksArgs, PlotArgs,
+};
+use crate::emergence::grok::{self, GrokSettings};
 use crate::emergence::metric::{self, MetricPlan};
 use crate::emergence::{problems, subtasks};
 use crate::error::{invalid, InputError};
 use crate::files::{self, Overwrite};
 use crate::lm;
 use crate::render::{self, chart, style::TerminalStyle};
-use crate::report::emergence::MetricReport;
+use crate::report::emergence::{GrokSweepReport, MetricReport};
+use crate::report::Format;
 use crate::store::{catalog, ModelChoice};
 use crate::words::Lang;
 
@@ -19,6 +23,7 @@ pub fn run(command: EmergenceCommand) -> anyhow::Result<String> {
     match command {
         EmergenceCommand::Metric(args) => run_metric(args),
         EmergenceCommand::Subtasks(args) => run_subtasks(args),
+        EmergenceCommand::Grok(args) => run_grok(args),
     }
 }
 
@@ -156,4 +161,140 @@ fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
         lang,
         &TerminalStyle::detect(),
     ))
+}
+
+fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let base = GrokSettings {
+        modulus: args.modulus,
+        train_fraction: args.train_fraction,
+        width: args.width,
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        steps: args.steps,
+        seed: args.seed,
+        grokfast: args.grokfast,
+        log_every: args.log_every,
+        stop_when_generalized: !args.no_stop,
+    };
+    let fractions = if args.train_fractions.is_empty() {
+        vec![args.train_fraction]
+    } else {
+        args.train_fractions.clone()
+    };
+    if fractions.len() > 12 {
+        return Err(invalid("--train-fractions: at most 12 fractions").into());
+    }
+    let runs: Vec<GrokSettings> = fractions
+        .iter()
+        .map(|&train_fraction| GrokSettings {
+            train_fraction,
+            ..base.clone()
+        })
+        .collect();
+    for settings in &runs {
+        settings.check()?;
+    }
+    let plot = plot_target(&args.plot)?;
+    crate::emergence::grok::tune_allocator();
+    let style = TerminalStyle::detect();
+    let live = args.format == Format::Terminal && std::io::stdout().is_terminal();
+    let mut reports = Vec::new();
+    for (i, settings) in runs.iter().enumerate() {
+        let mut screen = LiveScreen::new(live);
+        let mut last_draw = std::time::Instant::now();
+        let report = grok::train(settings, &mut |rows| {
+            if screen.enabled && last_draw.elapsed().as_millis() >= 200 {
+                last_draw = std::time::Instant::now();
+                let mut text = render::grok::live(rows, args.log_steps, lang, &style);
+                if runs.len() > 1 {
+                    text = format!("({}/{}) {text}", i + 1, runs.len());
+                }
+                screen.show(&text);
+            }
+        })?;
+        screen.clear();
+        reports.push(report);
+    }
+    if reports.len() == 1 {
+        let report = reports.remove(0);
+        let title = lang.text("grok.svg_title");
+        write_plot(
+            plot,
+            &[render::grok::chart(
+                &report.rows,
+                title,
+                args.log_steps,
+                lang,
+            )],
+        )?;
+        Ok(render::grok::report(
+            &report,
+            args.format,
+            args.log_steps,
+            lang,
+            &style,
+        ))
+    } else {
+        let sweep = GrokSweepReport { runs: reports };
+        write_plot(
+            plot,
+            &[render::grok::sweep_chart(&sweep, args.log_steps, lang)],
+        )?;
+        Ok(render::grok::sweep(
+            &sweep,
+            args.format,
+            args.log_steps,
+            lang,
+            &style,
+        ))
+    }
+}
+
+/// How many terminal rows `text` takes: long lines wrap at the terminal's width.
+fn rows_on_screen(text: &str) -> usize {
+    let columns = TerminalStyle::detect().width.max(1) as usize;
+    text.lines()
+        .map(|l| textwrap::core::display_width(l).div_ceil(columns).max(1))
+        .sum()
+}
+
+/// A region of the terminal redrawn in place while something runs: each
+/// [`LiveScreen::show`] replaces what the previous one drew.
+struct LiveScreen {
+    enabled: bool,
+    lines: usize,
+}
+
+impl LiveScreen {
+    fn new(enabled: bool) -> Self {
+        Self { enabled, lines: 0 }
+    }
+
+    fn show(&mut self, text: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{}{}", Self::erase(self.lines), text);
+        let _ = out.flush();
+        self.lines = rows_on_screen(text);
+    }
+
+    fn clear(&mut self) {
+        use std::io::Write;
+        if self.lines > 0 {
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{}", Self::erase(self.lines));
+            let _ = out.flush();
+            self.lines = 0;
+        }
+    }
+
+    /// Moves up `lines` lines and erases from there to the end of the screen.
+    fn erase(lines: usize) -> String {
+        if lines == 0 {
+            String::new()
+        } else {
+            format!("\x1b[{lines}F\x1b[J")
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! sub-task gains into a jump (cause 2). [`problems`] generates the seeded
 //! problems both use.
 
+pub mod grok;
 pub mod metric;
 pub mod problems;
 pub mod subtasks;

@@ -103,7 +103,7 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
         ));
     }
     out.push_str(&format!("{} └{}\n", " ".repeat(5), "─".repeat(width)));
-    let mut axis = vec![' '; width + 8];
+    let mut axis = vec![' '; width + 16];
     let xs: Vec<f64> = if chart.ticks.is_empty() {
         let bits: std::collections::BTreeSet<u64> = chart
             .series
@@ -111,7 +111,12 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
             .filter(|s| s.joined)
             .flat_map(|s| s.points.iter().map(|p| p.0.to_bits()))
             .collect();
-        bits.into_iter().map(f64::from_bits).collect()
+        let xs: Vec<f64> = bits.into_iter().map(f64::from_bits).collect();
+        if xs.len() <= 8 {
+            xs
+        } else {
+            nice_ticks(xs[0], xs[xs.len() - 1], chart.log_x)
+        }
     } else {
         chart.ticks.clone()
     };
@@ -129,13 +134,55 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
         axis.iter().collect::<String>().trim_end(),
         chart.x_label
     ));
-    let legend: Vec<String> = chart
+    // The legend, wrapped to the chart's width (entries kept whole).
+    let mut line = String::new();
+    for entry in chart
         .series
         .iter()
         .map(|s| format!("{} {}", s.marker, s.label))
-        .collect();
-    out.push_str(&format!("{}{}\n", " ".repeat(7), legend.join("   ")));
+    {
+        let wide = textwrap::core::display_width(&line) + 3 + textwrap::core::display_width(&entry);
+        if !line.is_empty() && wide > width {
+            out.push_str(&format!("{}{line}\n", " ".repeat(7)));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str("   ");
+        }
+        line.push_str(&entry);
+    }
+    out.push_str(&format!("{}{line}\n", " ".repeat(7)));
     out
+}
+
+/// About six round tick values (1, 2 or 5 × 10^n apart; powers of ten on a
+/// log axis) from `lo` to `hi`.
+fn nice_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
+    if log {
+        let mut ticks = vec![lo];
+        let mut t = 10f64.powf(lo.max(1e-9).log10().ceil());
+        while t <= hi {
+            if t > lo {
+                ticks.push(t);
+            }
+            t *= 10.0;
+        }
+        return ticks;
+    }
+    let raw = (hi - lo) / 6.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let mut t = (lo / step).ceil() * step;
+    let mut ticks = Vec::new();
+    while t <= hi + 1e-9 {
+        ticks.push(t);
+        t += step;
+    }
+    ticks
 }
 
 fn format_x(x: f64) -> String {
@@ -255,6 +302,15 @@ mod tests {
         );
         assert!(lines[13].contains('1') && lines[13].contains('3'));
         assert!(lines[14].contains("F flat") && lines[14].contains("D falling"));
+    }
+
+    #[test]
+    fn long_axes_get_round_ticks() {
+        assert_eq!(
+            nice_ticks(0.0, 3000.0, false),
+            [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0]
+        );
+        assert_eq!(nice_ticks(1.0, 2500.0, true), [1.0, 10.0, 100.0, 1000.0]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod demo;
 pub mod emergence;
 pub mod experiments;
+pub mod grok;
 pub mod html;
 mod json;
 pub mod markdown;

@@ -134,3 +134,118 @@ pub struct MeasuredPoint {
     /// What p^k predicts for it (p = `accuracy`, k = `subtasks`).
     pub predicted: f64,
 }
+
+/// The settings a `grok` run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrokSettingsRecord {
+    /// The modulus p.
+    pub modulus: usize,
+    /// Share of the p² pairs trained on.
+    pub train_fraction: f64,
+    /// Hidden width.
+    pub width: usize,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Step budget.
+    pub steps: usize,
+    /// Seed of the initialization and the split.
+    pub seed: u64,
+    /// Whether Grokfast's slow-gradient filter was on.
+    pub grokfast: bool,
+    /// Threads the matrix code used (results are checked identical at 1 and 2).
+    pub threads: usize,
+}
+
+/// One logged step of training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrokRow {
+    /// Optimizer steps taken.
+    pub step: usize,
+    /// Share of training pairs answered right.
+    pub train_accuracy: f64,
+    /// Share of unseen (test) pairs answered right.
+    pub test_accuracy: f64,
+    /// Mean squared error on the training pairs.
+    pub train_loss: f64,
+    /// Mean squared error on the test pairs.
+    pub test_loss: f64,
+    /// L2 norm of all weights.
+    pub weight_norm: f64,
+    /// Share of each hidden unit's a-embedding energy in its strongest
+    /// Fourier frequency (pooled over units): the structure that generalizes.
+    pub fourier_share: f64,
+    /// Wall time since training started, in seconds.
+    pub seconds: f64,
+}
+
+/// What a `grok` run did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrokReport {
+    /// The settings.
+    pub settings: GrokSettingsRecord,
+    /// One row per logged step.
+    pub rows: Vec<GrokRow>,
+    /// First logged step with training accuracy ≥ 99 % (memorized).
+    pub memorized_at: Option<usize>,
+    /// First logged step with test accuracy ≥ 95 % (generalized).
+    pub generalized_at: Option<usize>,
+    /// `generalized_at / memorized_at`: how much later the jump came.
+    pub delay_ratio: Option<f64>,
+    /// First logged step where the Fourier share had made half of its rise
+    /// (from its first value to its highest): the precursor.
+    pub precursor_at: Option<usize>,
+    /// Whether training stopped at test accuracy ≥ 99 % before the budget.
+    pub stopped_early: bool,
+    /// Optimizer steps per second (evaluation included).
+    pub steps_per_second: f64,
+    /// Wall time, in seconds.
+    pub seconds: f64,
+}
+
+impl GrokReport {
+    /// The report of `rows`, with the summary steps derived from them.
+    pub fn new(
+        settings: GrokSettingsRecord,
+        rows: Vec<GrokRow>,
+        stopped_early: bool,
+        seconds: f64,
+    ) -> Self {
+        let first = |test: &dyn Fn(&GrokRow) -> bool| rows.iter().find(|r| test(r)).map(|r| r.step);
+        let memorized_at = first(&|r| r.train_accuracy >= 0.99);
+        let generalized_at = first(&|r| r.test_accuracy >= 0.95);
+        let delay_ratio = match (memorized_at, generalized_at) {
+            (Some(m), Some(g)) => Some(g as f64 / m.max(1) as f64),
+            _ => None,
+        };
+        let start = rows.first().map_or(0.0, |r| r.fourier_share);
+        let peak = rows.iter().map(|r| r.fourier_share).fold(start, f64::max);
+        let precursor_at = (peak > start)
+            .then(|| first(&|r| r.fourier_share >= start + 0.5 * (peak - start)))
+            .flatten();
+        let last_step = rows.last().map_or(0, |r| r.step);
+        Self {
+            settings,
+            memorized_at,
+            generalized_at,
+            delay_ratio,
+            precursor_at,
+            stopped_early,
+            steps_per_second: if seconds > 0.0 {
+                last_step as f64 / seconds
+            } else {
+                0.0
+            },
+            seconds,
+            rows,
+        }
+    }
+}
+
+/// `grok --train-fractions`: one run per data fraction.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrokSweepReport {
+    /// One run per fraction, in the order given.
+    pub runs: Vec<GrokReport>,
+}

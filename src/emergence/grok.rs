@@ -1,0 +1,451 @@
+//! `detprob emergence grok`: the note's third cause, grokking, trained live.
+//! A Gromov-style network learns (a + b) mod p from part of the table: one
+//! learned vector per a and per b, summed, squared element-wise, and read
+//! out to p scores; full-batch AdamW with weight decay on the mean squared
+//! error against the one-hot answer. With scarce data it first memorizes
+//! the training pairs, then, much later, suddenly gets the unseen pairs
+//! right. The share of the embedding's energy in its strongest Fourier
+//! frequencies rises before that jump: a smooth precursor.
+//!
+//! Training runs on candle (candle-nn's `Var`s, autograd and `AdamW`);
+//! weights and the train/test split come from a ChaCha20 stream, so the same
+//! settings give the same curve.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::error::{invalid, InputError};
+use crate::report::emergence::{GrokReport, GrokRow};
+
+/// How many of each unit's strongest frequencies the Fourier measure counts.
+pub const KEY_FREQUENCIES: usize = 1;
+
+/// What to train and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrokSettings {
+    /// The modulus p (a prime).
+    pub modulus: usize,
+    /// Share of the p² pairs used for training.
+    pub train_fraction: f64,
+    /// Hidden width.
+    pub width: usize,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW (decoupled) weight decay.
+    pub weight_decay: f64,
+    /// Most optimizer steps.
+    pub steps: usize,
+    /// Seed of the initialization and the split.
+    pub seed: u64,
+    /// Amplify the slow part of the gradient (Grokfast's EMA filter,
+    /// α = 0.98, λ = 5).
+    pub grokfast: bool,
+    /// Evaluate every this many steps.
+    pub log_every: usize,
+    /// Stop once test accuracy reaches 99 %.
+    pub stop_when_generalized: bool,
+}
+
+impl Default for GrokSettings {
+    fn default() -> Self {
+        Self {
+            modulus: 97,
+            train_fraction: 0.2,
+            width: 256,
+            lr: 1e-2,
+            weight_decay: 0.3,
+            steps: 3000,
+            seed: 1,
+            grokfast: false,
+            log_every: 10,
+            stop_when_generalized: true,
+        }
+    }
+}
+
+impl GrokSettings {
+    /// Checks every setting; the message names the flag.
+    pub fn check(&self) -> Result<(), InputError> {
+        let p = self.modulus;
+        if !(3..=257).contains(&p) || !(2..p).take_while(|d| d * d <= p).all(|d| !p.is_multiple_of(d)) {
+            return Err(invalid(format!(
+                "--modulus must be a prime from 3 to 257 (the Fourier picture of (a + b) mod p needs a prime), not {p}"
+            )));
+        }
+        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
+            return Err(invalid(format!(
+                "--train-fraction must be between 0 and 1 (exclusive), not {}",
+                self.train_fraction
+            )));
+        }
+        let train = (self.train_fraction * (p * p) as f64).round() as usize;
+        if train == 0 || train == p * p {
+            return Err(invalid(format!(
+                "--train-fraction {} leaves no training or no test pairs for p = {p}",
+                self.train_fraction
+            )));
+        }
+        if !(1..=4096).contains(&self.width) {
+            return Err(invalid(format!(
+                "--width must be from 1 to 4096, not {}",
+                self.width
+            )));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
+            return Err(invalid(format!("--lr must be in (0, 10], not {}", self.lr)));
+        }
+        if !(self.weight_decay.is_finite() && (0.0..=100.0).contains(&self.weight_decay)) {
+            return Err(invalid(format!(
+                "--weight-decay must be from 0 to 100, not {}",
+                self.weight_decay
+            )));
+        }
+        if !(1..=200_000).contains(&self.steps) {
+            return Err(invalid(format!(
+                "--steps must be from 1 to 200000, not {}",
+                self.steps
+            )));
+        }
+        if self.log_every == 0 {
+            return Err(invalid("--log-every must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// The table of (a, b) pairs split into training and test sets.
+struct Split {
+    train: (Tensor, Tensor, Tensor, Vec<u32>),
+    test: (Tensor, Tensor, Tensor, Vec<u32>),
+}
+
+fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> candle_core::Result<Split> {
+    let p = settings.modulus;
+    let mut pairs: Vec<(u32, u32)> = (0..p as u32)
+        .flat_map(|a| (0..p as u32).map(move |b| (a, b)))
+        .collect();
+    // Fisher–Yates, drawing from the seeded stream.
+    for i in (1..pairs.len()).rev() {
+        let j = ((rng.next_u64() as u128 * (i as u128 + 1)) >> 64) as usize;
+        pairs.swap(i, j);
+    }
+    let cut = (settings.train_fraction * (p * p) as f64).round() as usize;
+    let part = |pairs: &[(u32, u32)]| -> candle_core::Result<(Tensor, Tensor, Tensor, Vec<u32>)> {
+        let a: Vec<u32> = pairs.iter().map(|x| x.0).collect();
+        let b: Vec<u32> = pairs.iter().map(|x| x.1).collect();
+        let labels: Vec<u32> = pairs.iter().map(|x| (x.0 + x.1) % p as u32).collect();
+        let mut one_hot = vec![0f32; pairs.len() * p];
+        for (i, &l) in labels.iter().enumerate() {
+            one_hot[i * p + l as usize] = 1.0;
+        }
+        let n = pairs.len();
+        Ok((
+            Tensor::from_vec(a, n, &Device::Cpu)?,
+            Tensor::from_vec(b, n, &Device::Cpu)?,
+            Tensor::from_vec(one_hot, (n, p), &Device::Cpu)?,
+            labels,
+        ))
+    };
+    Ok(Split {
+        train: part(&pairs[..cut])?,
+        test: part(&pairs[cut..])?,
+    })
+}
+
+/// A standard normal draw (Box–Muller on two uniforms from the stream).
+fn normal(rng: &mut ChaCha20Rng) -> f64 {
+    let uniform =
+        |rng: &mut ChaCha20Rng| ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let (u, v) = (uniform(rng), uniform(rng));
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+fn init(rows: usize, cols: usize, std: f64, rng: &mut ChaCha20Rng) -> candle_core::Result<Var> {
+    let values: Vec<f32> = (0..rows * cols)
+        .map(|_| (std * normal(rng)) as f32)
+        .collect();
+    Var::from_tensor(&Tensor::from_vec(values, (rows, cols), &Device::Cpu)?)
+}
+
+/// The network's weights.
+struct Network {
+    embed_a: Var,
+    embed_b: Var,
+    readout: Var,
+}
+
+impl Network {
+    fn scores(&self, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+        let hidden = (self.embed_a.index_select(a, 0)? + self.embed_b.index_select(b, 0)?)?;
+        hidden.sqr()?.matmul(self.readout.as_tensor())
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        vec![
+            self.embed_a.clone(),
+            self.embed_b.clone(),
+            self.readout.clone(),
+        ]
+    }
+}
+
+/// Share of correct argmax answers, and the mean squared error.
+fn evaluate(
+    net: &Network,
+    set: &(Tensor, Tensor, Tensor, Vec<u32>),
+) -> candle_core::Result<(f64, f64)> {
+    let scores = net.scores(&set.0, &set.1)?;
+    let loss = (&scores - &set.2)?.sqr()?.mean_all()?.to_scalar::<f32>()? as f64;
+    let guesses: Vec<u32> = scores.argmax(1)?.to_vec1()?;
+    let right = guesses.iter().zip(&set.3).filter(|(g, l)| g == l).count();
+    Ok((right as f64 / set.3.len() as f64, loss))
+}
+
+/// How much of each hidden unit's embedding lives in its `top` strongest
+/// Fourier frequencies over the residues 0..p, pooled over units (weighted
+/// by their energy; the mean, frequency 0, left out). A network that has
+/// grokked (a + b) mod p gives each unit a few clean frequencies, so this
+/// share rises from its random start (a few frequencies out of p/2) towards
+/// 1. `embedding` is p rows of `width` values; f and p − f count as one.
+pub fn fourier_share(embedding: &[f32], p: usize, width: usize, top: usize) -> f64 {
+    let (cos, sin): (Vec<f64>, Vec<f64>) = (0..p)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * i as f64 / p as f64;
+            (angle.cos(), angle.sin())
+        })
+        .unzip();
+    let (mut kept, mut total) = (0f64, 0f64);
+    let mut power = vec![0f64; p / 2];
+    for w in 0..width {
+        for (f, slot) in (1..=p / 2).zip(power.iter_mut()) {
+            let (mut re, mut im) = (0f64, 0f64);
+            for a in 0..p {
+                let x = embedding[a * width + w] as f64;
+                let i = (f * a) % p;
+                re += x * cos[i];
+                im -= x * sin[i];
+            }
+            *slot = re * re + im * im;
+        }
+        let unit: f64 = power.iter().sum();
+        power.sort_by(|x, y| y.total_cmp(x));
+        kept += power.iter().take(top).sum::<f64>();
+        total += unit;
+    }
+    // Parseval: all frequencies together hold p·Σx²; rounding noise alone
+    // (a constant embedding) is no structure.
+    let energy: f64 = embedding.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() * p as f64;
+    if total == 0.0 || total <= 1e-9 * energy {
+        return 0.0;
+    }
+    kept / total
+}
+
+fn weight_norm(net: &Network) -> candle_core::Result<f64> {
+    let mut sum = 0f64;
+    for var in net.vars() {
+        sum += var.as_tensor().sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+    }
+    Ok(sum.sqrt())
+}
+
+/// Trains with `settings`, calling `on_log` with each logged row (and all
+/// rows so far) as it comes.
+pub fn train(
+    settings: &GrokSettings,
+    on_log: &mut dyn FnMut(&[GrokRow]),
+) -> anyhow::Result<GrokReport> {
+    settings.check()?;
+    let started = Instant::now();
+    let p = settings.modulus;
+    let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
+    let data = split(settings, &mut rng)?;
+    // Gromov's initialization scale: √0.25 / (2·width)^(1/3).
+    let std = 0.5 / (2.0 * settings.width as f64).cbrt();
+    let net = Network {
+        embed_a: init(p, settings.width, std, &mut rng)?,
+        embed_b: init(p, settings.width, std, &mut rng)?,
+        readout: init(settings.width, p, std, &mut rng)?,
+    };
+    let mut optimizer = AdamW::new(
+        net.vars(),
+        ParamsAdamW {
+            lr: settings.lr,
+            beta1: 0.9,
+            beta2: 0.98,
+            eps: 1e-8,
+            weight_decay: settings.weight_decay,
+        },
+    )?;
+    let mut slow: Vec<Option<Tensor>> = vec![None; 3];
+    let mut rows: Vec<GrokRow> = Vec::new();
+    let mut stopped_early = false;
+    for step in 0..=settings.steps {
+        if step % settings.log_every == 0 || step == settings.steps {
+            let (train_accuracy, train_loss) = evaluate(&net, &data.train)?;
+            let (test_accuracy, test_loss) = evaluate(&net, &data.test)?;
+            let embedding: Vec<f32> = net.embed_a.as_tensor().flatten_all()?.to_vec1()?;
+            rows.push(GrokRow {
+                step,
+                train_accuracy,
+                test_accuracy,
+                train_loss,
+                test_loss,
+                weight_norm: weight_norm(&net)?,
+                fourier_share: fourier_share(&embedding, p, settings.width, KEY_FREQUENCIES),
+                seconds: started.elapsed().as_secs_f64(),
+            });
+            on_log(&rows);
+            if settings.stop_when_generalized && test_accuracy >= 0.99 && step < settings.steps {
+                stopped_early = true;
+                break;
+            }
+        }
+        if step == settings.steps {
+            break;
+        }
+        let scores = net.scores(&data.train.0, &data.train.1)?;
+        let loss = (&scores - &data.train.2)?.sqr()?.mean_all()?;
+        let mut grads = loss.backward()?;
+        if settings.grokfast {
+            const ALPHA: f64 = 0.98;
+            const LAMBDA: f64 = 5.0;
+            for (var, slow) in net.vars().iter().zip(slow.iter_mut()) {
+                let Some(g) = grads.get(var.as_tensor()).cloned() else {
+                    continue;
+                };
+                let ema = match slow.take() {
+                    Some(previous) => ((previous * ALPHA)? + (&g * (1.0 - ALPHA))?)?,
+                    None => g.clone(),
+                };
+                grads.insert(var.as_tensor(), (&g + (&ema * LAMBDA)?)?);
+                *slow = Some(ema);
+            }
+        }
+        optimizer.step(&grads)?;
+    }
+    Ok(GrokReport::new(
+        settings_record(settings),
+        rows,
+        stopped_early,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+fn settings_record(s: &GrokSettings) -> crate::report::emergence::GrokSettingsRecord {
+    crate::report::emergence::GrokSettingsRecord {
+        modulus: s.modulus,
+        train_fraction: s.train_fraction,
+        width: s.width,
+        lr: s.lr,
+        weight_decay: s.weight_decay,
+        steps: s.steps,
+        seed: s.seed,
+        grokfast: s.grokfast,
+        threads: candle_core::utils::get_num_threads(),
+    }
+}
+
+/// Keeps glibc's allocator from handing each step's large temporaries back
+/// to the system and asking for them again (measured: it doubled the step
+/// time at width 512). A no-op elsewhere.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator thresholds; it is called before
+    // training allocates and takes no pointers.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
+}
+
+/// Ensures `DType` stays the one the network is built in (f32 on the CPU).
+const _: DType = DType::F32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fourier_share_is_exact_on_hand_made_embeddings() {
+        let p = 11;
+        let width = 3;
+        // Every column a cosine of frequency 3: all energy in one frequency.
+        let pure: Vec<f32> = (0..p)
+            .flat_map(|a| {
+                (0..width).map(move |w| {
+                    ((std::f64::consts::TAU * 3.0 * a as f64 / p as f64) + w as f64).cos() as f32
+                })
+            })
+            .collect();
+        assert!((fourier_share(&pure, p, width, 1) - 1.0).abs() < 1e-6);
+        // Two frequencies of equal amplitude in one unit: half each.
+        let two: Vec<f32> = (0..p)
+            .map(|a| {
+                let x = std::f64::consts::TAU * a as f64 / p as f64;
+                ((2.0 * x).cos() + (5.0 * x).sin()) as f32
+            })
+            .collect();
+        assert!((fourier_share(&two, p, 1, 1) - 0.5).abs() < 1e-6);
+        assert!((fourier_share(&two, p, 1, 2) - 1.0).abs() < 1e-6);
+        // Units of different clean frequencies: each is one frequency.
+        let mixed: Vec<f32> = (0..p)
+            .flat_map(|a| {
+                let x = std::f64::consts::TAU * a as f64 / p as f64;
+                [(2.0 * x).cos() as f32, (4.0 * x).sin() as f32 * 3.0]
+            })
+            .collect();
+        assert!((fourier_share(&mixed, p, 2, 1) - 1.0).abs() < 1e-6);
+        // A constant has no energy outside frequency 0.
+        assert_eq!(fourier_share(&[1.0; 11], p, 1, 1), 0.0);
+    }
+
+    #[test]
+    fn bad_settings_name_their_flag() {
+        let check = |edit: fn(&mut GrokSettings)| {
+            let mut s = GrokSettings::default();
+            edit(&mut s);
+            s.check().unwrap_err().to_string()
+        };
+        assert!(check(|s| s.modulus = 2).contains("--modulus"));
+        assert!(check(|s| s.modulus = 91).contains("prime"));
+        assert!(check(|s| s.train_fraction = 1.0).contains("--train-fraction"));
+        assert!(check(|s| s.train_fraction = 0.0).contains("--train-fraction"));
+        assert!(check(|s| s.width = 0).contains("--width"));
+        assert!(check(|s| s.steps = 0).contains("--steps"));
+        assert!(check(|s| s.lr = 0.0).contains("--lr"));
+        assert!(check(|s| s.lr = -1.0).contains("--lr"));
+        assert!(GrokSettings::default().check().is_ok());
+    }
+
+    #[test]
+    fn a_short_run_is_bit_identical_when_repeated() {
+        let settings = GrokSettings {
+            modulus: 23,
+            width: 32,
+            steps: 60,
+            log_every: 20,
+            ..GrokSettings::default()
+        };
+        let strip = |r: GrokReport| -> Vec<GrokRow> {
+            r.rows
+                .into_iter()
+                .map(|row| GrokRow {
+                    seconds: 0.0,
+                    ..row
+                })
+                .collect()
+        };
+        let first = strip(train(&settings, &mut |_| {}).unwrap());
+        let second = strip(train(&settings, &mut |_| {}).unwrap());
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 4);
+        assert_eq!(first[0].step, 0);
+        // Training moved the training loss down.
+        assert!(first[3].train_loss < first[0].train_loss);
+    }
+}

@@ -1,0 +1,398 @@
+//! Rendering of `detprob emergence grok`: the training curves as a chart
+//! (redrawn live on a terminal), the summary steps and a takeaway computed
+//! from them; the fraction sweep as a table and one test curve per fraction.
+
+use super::chart::{self, Chart, Series};
+use super::style::TerminalStyle;
+use super::{csv as csv_text, markdown, terminal};
+use crate::report::emergence::{GrokReport, GrokRow, GrokSweepReport};
+use crate::report::Format;
+use crate::words::Lang;
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", 100.0 * share)
+}
+
+fn step_text(step: Option<usize>, lang: Lang) -> String {
+    step.map_or_else(|| lang.text("grok.never").to_string(), |s| s.to_string())
+}
+
+/// The curves of `rows`: accuracies, the Fourier share, and the weight norm
+/// and training loss relative to their highest value.
+pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Chart {
+    let max = |f: fn(&GrokRow) -> f64| rows.iter().map(f).fold(f64::MIN_POSITIVE, f64::max);
+    let (norm_max, loss_max) = (max(|r| r.weight_norm), max(|r| r.train_loss));
+    let x = |r: &GrokRow| {
+        if log_steps {
+            r.step.max(1) as f64
+        } else {
+            r.step as f64
+        }
+    };
+    let line = |key: &str, marker, color, value: &dyn Fn(&GrokRow) -> f64| Series {
+        label: lang.text(&format!("grok.series.{key}")).to_string(),
+        marker,
+        color,
+        points: rows.iter().map(|r| (x(r), value(r))).collect(),
+        joined: true,
+    };
+    Chart {
+        title: title.to_string(),
+        x_label: lang.text("grok.axis.step").to_string(),
+        log_x: log_steps,
+        series: vec![
+            line("loss", 'l', (127, 127, 127), &|r| r.train_loss / loss_max),
+            line("norm", 'w', (148, 103, 189), &|r| r.weight_norm / norm_max),
+            line("fourier", 'F', (44, 160, 44), &|r| r.fourier_share),
+            line("train", 'T', (31, 119, 180), &|r| r.train_accuracy),
+            line("test", 'V', (214, 39, 40), &|r| r.test_accuracy),
+        ],
+        ticks: Vec::new(),
+    }
+}
+
+fn title(report: &GrokReport, lang: Lang) -> String {
+    let s = &report.settings;
+    lang.fill(
+        "grok.title",
+        &[
+            ("p", &s.modulus),
+            ("fraction", &format!("{:.0}%", 100.0 * s.train_fraction)),
+            ("width", &s.width),
+            ("lr", &s.lr),
+            ("decay", &s.weight_decay),
+            (
+                "grokfast",
+                &if s.grokfast {
+                    lang.text("grok.with_grokfast")
+                } else {
+                    ""
+                },
+            ),
+        ],
+    )
+}
+
+/// What the run did, from its summary steps.
+pub fn takeaways(report: &GrokReport, lang: Lang) -> Vec<String> {
+    let last = report.rows.last();
+    let time_at = |step: usize| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.step == step)
+            .map_or(0.0, |r| r.seconds)
+    };
+    let mut out = Vec::new();
+    match (report.memorized_at, report.generalized_at) {
+        (Some(m), Some(g)) => out.push(lang.fill(
+            "grok.takeaway.grokked",
+            &[
+                ("m", &m),
+                ("m_seconds", &format!("{:.1}", time_at(m))),
+                ("g", &g),
+                ("g_seconds", &format!("{:.1}", time_at(g))),
+                (
+                    "ratio",
+                    &format!("{:.1}", report.delay_ratio.unwrap_or(0.0)),
+                ),
+            ],
+        )),
+        (Some(m), None) => out.push(lang.fill(
+            "grok.takeaway.memorized_only",
+            &[
+                ("m", &m),
+                ("steps", &last.map_or(0, |r| r.step)),
+                ("test", &percent(last.map_or(0.0, |r| r.test_accuracy))),
+            ],
+        )),
+        (None, Some(g)) => out.push(lang.fill("grok.takeaway.generalized_first", &[("g", &g)])),
+        (None, None) => out.push(lang.fill(
+            "grok.takeaway.nothing",
+            &[
+                ("steps", &last.map_or(0, |r| r.step)),
+                ("train", &percent(last.map_or(0.0, |r| r.train_accuracy))),
+                ("test", &percent(last.map_or(0.0, |r| r.test_accuracy))),
+            ],
+        )),
+    }
+    if let (Some(f), Some(first), Some(last)) =
+        (report.precursor_at, report.rows.first(), report.rows.last())
+    {
+        let key = match report.generalized_at {
+            Some(g) if f < g => "grok.takeaway.precursor_before",
+            Some(_) => "grok.takeaway.precursor_not_before",
+            None => "grok.takeaway.precursor_no_jump",
+        };
+        out.push(lang.fill(
+            key,
+            &[
+                ("f", &f),
+                ("from", &percent(first.fourier_share)),
+                ("to", &percent(last.fourier_share)),
+                ("g", &step_text(report.generalized_at, lang)),
+            ],
+        ));
+    }
+    out.push(lang.fill(
+        "grok.takeaway.speed",
+        &[
+            ("rate", &format!("{:.0}", report.steps_per_second)),
+            ("seconds", &format!("{:.1}", report.seconds)),
+            ("threads", &report.settings.threads),
+        ],
+    ));
+    out
+}
+
+fn summary_rows(report: &GrokReport, lang: Lang) -> Vec<Vec<String>> {
+    vec![
+        vec![
+            lang.text("grok.summary.memorized").to_string(),
+            step_text(report.memorized_at, lang),
+        ],
+        vec![
+            lang.text("grok.summary.generalized").to_string(),
+            step_text(report.generalized_at, lang),
+        ],
+        vec![
+            lang.text("grok.summary.precursor").to_string(),
+            step_text(report.precursor_at, lang),
+        ],
+    ]
+}
+
+/// The live view while training: the chart of the rows so far.
+pub fn live(rows: &[GrokRow], log_steps: bool, lang: Lang, style: &TerminalStyle) -> String {
+    let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+    let step = rows.last().map_or(0, |r| r.step);
+    let title = lang.fill("grok.live", &[("step", &step)]);
+    chart::text(&chart(rows, &title, log_steps, lang), width, 13)
+}
+
+/// `report` in `format`.
+pub fn report(
+    report: &GrokReport,
+    format: Format,
+    log_steps: bool,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let headers = [
+        lang.text("grok.summary.what"),
+        lang.text("grok.summary.step"),
+    ];
+    match format {
+        Format::Json => super::to_json(report),
+        Format::Csv => rows_csv(std::slice::from_ref(report)),
+        Format::Markdown => {
+            let mut out = format!(
+                "# {}\n\n{}\n",
+                title(report, lang),
+                markdown::table(&headers, &summary_rows(report, lang))
+            );
+            for t in takeaways(report, lang) {
+                out.push_str(&format!("- {t}\n"));
+            }
+            out
+        }
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+            let mut out = chart::text(
+                &chart(&report.rows, &title(report, lang), log_steps, lang),
+                width,
+                13,
+            );
+            out.push_str(&terminal::table(
+                &headers,
+                &summary_rows(report, lang),
+                style,
+            ));
+            for t in takeaways(report, lang) {
+                out.push_str(&format!(
+                    "{}\n",
+                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                ));
+            }
+            out
+        }
+    }
+}
+
+fn rows_csv(reports: &[GrokReport]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "train_fraction",
+            "weight_decay",
+            "step",
+            "train_accuracy",
+            "test_accuracy",
+            "train_loss",
+            "test_loss",
+            "weight_norm",
+            "fourier_share",
+            "seconds",
+        ])
+        .expect("writing to memory");
+    for report in reports {
+        for r in &report.rows {
+            writer
+                .write_record([
+                    report.settings.train_fraction.to_string(),
+                    report.settings.weight_decay.to_string(),
+                    r.step.to_string(),
+                    r.train_accuracy.to_string(),
+                    r.test_accuracy.to_string(),
+                    r.train_loss.to_string(),
+                    r.test_loss.to_string(),
+                    r.weight_norm.to_string(),
+                    r.fourier_share.to_string(),
+                    format!("{:.3}", r.seconds),
+                ])
+                .expect("writing to memory");
+        }
+    }
+    csv_text::finish(writer)
+}
+
+/// One test-accuracy curve per fraction.
+pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Chart {
+    const COLORS: [(u8, u8, u8); 6] = [
+        (31, 119, 180),
+        (44, 160, 44),
+        (255, 127, 14),
+        (148, 103, 189),
+        (214, 39, 40),
+        (23, 190, 207),
+    ];
+    let markers = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    Chart {
+        title: lang.text("grok.sweep.title").to_string(),
+        x_label: lang.text("grok.axis.step").to_string(),
+        log_x: log_steps,
+        series: sweep
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| Series {
+                label: lang.fill(
+                    "grok.sweep.series",
+                    &[(
+                        "fraction",
+                        &format!("{:.0}%", 100.0 * run.settings.train_fraction),
+                    )],
+                ),
+                marker: markers[i % markers.len()],
+                color: COLORS[i % COLORS.len()],
+                points: run
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let x = if log_steps { r.step.max(1) } else { r.step };
+                        (x as f64, r.test_accuracy)
+                    })
+                    .collect(),
+                joined: true,
+            })
+            .collect(),
+        ticks: Vec::new(),
+    }
+}
+
+/// What the sweep showed: the smallest fraction that generalized.
+pub fn sweep_takeaways(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
+    let grokked: Vec<&GrokReport> = sweep
+        .runs
+        .iter()
+        .filter(|r| r.generalized_at.is_some())
+        .collect();
+    let failed: Vec<String> = sweep
+        .runs
+        .iter()
+        .filter(|r| r.generalized_at.is_none())
+        .map(|r| format!("{:.0}%", 100.0 * r.settings.train_fraction))
+        .collect();
+    let mut out = Vec::new();
+    match grokked.iter().min_by(|a, b| {
+        a.settings
+            .train_fraction
+            .total_cmp(&b.settings.train_fraction)
+    }) {
+        Some(least) => out.push(lang.fill(
+            "grok.takeaway.sweep",
+            &[
+                (
+                    "fraction",
+                    &format!("{:.0}%", 100.0 * least.settings.train_fraction),
+                ),
+                ("g", &step_text(least.generalized_at, lang)),
+                (
+                    "failed",
+                    &if failed.is_empty() {
+                        lang.text("grok.none").to_string()
+                    } else {
+                        failed.join(lang.list_gap())
+                    },
+                ),
+            ],
+        )),
+        None => out.push(lang.text("grok.takeaway.sweep_none").to_string()),
+    }
+    out
+}
+
+/// `sweep` in `format`.
+pub fn sweep(
+    sweep: &GrokSweepReport,
+    format: Format,
+    log_steps: bool,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let headers = [
+        lang.text("grok.sweep.fraction"),
+        lang.text("grok.summary.memorized"),
+        lang.text("grok.summary.generalized"),
+        lang.text("grok.sweep.final_test"),
+    ];
+    let rows: Vec<Vec<String>> = sweep
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{:.0}%", 100.0 * r.settings.train_fraction),
+                step_text(r.memorized_at, lang),
+                step_text(r.generalized_at, lang),
+                percent(r.rows.last().map_or(0.0, |x| x.test_accuracy)),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Json => super::to_json(sweep),
+        Format::Csv => rows_csv(&sweep.runs),
+        Format::Markdown => {
+            let mut out = format!(
+                "# {}\n\n{}\n",
+                lang.text("grok.sweep.title"),
+                markdown::table(&headers, &rows)
+            );
+            for t in sweep_takeaways(sweep, lang) {
+                out.push_str(&format!("- {t}\n"));
+            }
+            out
+        }
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+            let mut out = chart::text(&sweep_chart(sweep, log_steps, lang), width, 13);
+            out.push_str(&terminal::table(&headers, &rows, style));
+            for t in sweep_takeaways(sweep, lang) {
+                out.push_str(&format!(
+                    "{}\n",
+                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                ));
+            }
+            out
+        }
+    }
+}
