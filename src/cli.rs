@@ -61,6 +61,33 @@ pub enum EmergenceCommand {
     Subtasks(EmergenceSubtasksArgs),
     /// Grokking, trained live: memorize (a + b) mod p first, generalize much later.
     Grok(EmergenceGrokArgs),
+    /// Tiny models of growing size trained on 3-digit addition: smooth digits, a steep exact match.
+    Scale(EmergenceScaleArgs),
+}
+
+/// Flags of `detprob emergence scale`.
+#[derive(Debug, Args)]
+pub struct EmergenceScaleArgs {
+    /// Hidden widths, one model each, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = [4, 8, 16, 32, 64, 128, 256])]
+    pub widths: Vec<usize>,
+    /// Optimizer steps per model (the same budget for every size).
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
+    pub lr: f64,
+    /// Seed of the data, the initialization and the minibatches.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Output format (csv: one row per width).
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
+    pub format: crate::report::Format,
+    /// Language of the words around the numbers (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
 }
 
 /// Flags of `detprob emergence grok`.

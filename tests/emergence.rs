@@ -333,3 +333,52 @@ fn bad_grok_settings_are_one_line_and_exit_2() {
         assert_input_error(&all, needle);
     }
 }
+
+#[test]
+fn the_scale_sweep_reports_each_width_alike_and_repeats() {
+    let args = [
+        "emergence",
+        "scale",
+        "--widths",
+        "4,64",
+        "--steps",
+        "300",
+        "--format",
+        "json",
+    ];
+    let strip = |mut report: Value| {
+        report.as_object_mut().unwrap().remove("seconds");
+        for point in report["points"].as_array_mut().unwrap() {
+            point.as_object_mut().unwrap().remove("seconds");
+        }
+        report
+    };
+    let first = strip(common::json(&args));
+    let points = first["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for point in points {
+        // The same field names as `emergence metric`.
+        for field in [
+            "exact_match",
+            "per_digit_accuracy",
+            "predicted_exact_from_digits",
+            "answer_probability",
+            "answer_probability_whole",
+        ] {
+            let share = point[field].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&share), "{field} {share}");
+        }
+        assert_eq!(point["per_place_accuracy"].as_array().unwrap().len(), 4);
+    }
+    // The wider model learned more in the same budget.
+    assert!(points[1]["per_digit_accuracy"].as_f64() > points[0]["per_digit_accuracy"].as_f64());
+    assert_eq!(first, strip(common::json(&args)));
+    assert_input_error(
+        &["emergence", "scale", "--widths", "0"],
+        "--widths: 0 is outside",
+    );
+    assert_input_error(
+        &["emergence", "scale", "--steps", "0"],
+        "--steps must be from 1",
+    );
+}

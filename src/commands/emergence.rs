@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::{
-    EmergenceCommand, EmergenceGrokArgs, EmergenceMetricArgs, EmergenceSubtasksArgs, PlotArgs,
+    EmergenceCommand, EmergenceGrokArgs, EmergenceMetricArgs, EmergenceScaleArgs,
+    EmergenceSubtasksArgs, PlotArgs,
 };
 use crate::emergence::grok::{self, GrokSettings};
 use crate::emergence::metric::{self, MetricPlan};
@@ -24,6 +25,7 @@ pub fn run(command: EmergenceCommand) -> anyhow::Result<String> {
         EmergenceCommand::Metric(args) => run_metric(args),
         EmergenceCommand::Subtasks(args) => run_subtasks(args),
         EmergenceCommand::Grok(args) => run_grok(args),
+        EmergenceCommand::Scale(args) => run_scale(args),
     }
 }
 
@@ -297,4 +299,30 @@ impl LiveScreen {
             format!("\x1b[{lines}F\x1b[J")
         }
     }
+}
+
+fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
+    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let settings = crate::emergence::scale::ScaleSettings {
+        widths: args.widths.clone(),
+        steps: args.steps,
+        lr: args.lr,
+        seed: args.seed,
+        ..Default::default()
+    };
+    settings.check()?;
+    let plot = plot_target(&args.plot)?;
+    crate::emergence::grok::tune_allocator();
+    let bar = progress_bar(lang.text("scale.progress"));
+    bar.set_length(settings.widths.len() as u64);
+    let report = crate::emergence::scale::run(&settings, &|done, _| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    let report = report?;
+    write_plot(plot, &[render::emergence::scale_chart(&report, lang)])?;
+    Ok(render::emergence::scale(
+        &report,
+        args.format,
+        lang,
+        &TerminalStyle::detect(),
+    ))
 }

@@ -71,7 +71,11 @@ impl GrokSettings {
     /// Checks every setting; the message names the flag.
     pub fn check(&self) -> Result<(), InputError> {
         let p = self.modulus;
-        if !(3..=257).contains(&p) || !(2..p).take_while(|d| d * d <= p).all(|d| !p.is_multiple_of(d)) {
+        if !(3..=257).contains(&p)
+            || !(2..p)
+                .take_while(|d| d * d <= p)
+                .all(|d| !p.is_multiple_of(d))
+        {
             return Err(invalid(format!(
                 "--modulus must be a prime from 3 to 257 (the Fourier picture of (a + b) mod p needs a prime), not {p}"
             )));

@@ -8,4 +8,5 @@
 pub mod grok;
 pub mod metric;
 pub mod problems;
+pub mod scale;
 pub mod subtasks;

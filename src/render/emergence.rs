@@ -5,7 +5,7 @@
 use super::chart::{self, Chart, Series};
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
-use crate::report::emergence::{MetricReport, ModelMetrics, SubtasksReport};
+use crate::report::emergence::{MetricReport, ModelMetrics, ScaleReport, SubtasksReport};
 use crate::report::Format;
 use crate::words::Lang;
 
@@ -478,5 +478,166 @@ pub fn subtasks_body(
             )
         }
         _ => markdown::table(&header_refs, &rows),
+    }
+}
+
+/// The scale sweep's metrics against width (log scale).
+pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
+    let line = |key: &str,
+                marker,
+                color,
+                value: fn(&crate::report::emergence::ScalePoint) -> f64| Series {
+        label: lang.text(&format!("emergence.series.{key}")).to_string(),
+        marker,
+        color,
+        points: report
+            .points
+            .iter()
+            .map(|p| (p.width as f64, value(p)))
+            .collect(),
+        joined: true,
+    };
+    Chart {
+        title: lang.text("scale.title").to_string(),
+        x_label: lang.text("scale.axis").to_string(),
+        log_x: true,
+        series: vec![
+            line("per_digit", 'd', (31, 119, 180), |p| p.per_digit_accuracy),
+            line("probability", 'p', (148, 103, 189), |p| {
+                p.answer_probability
+            }),
+            line("predicted", '^', (255, 127, 14), |p| {
+                p.predicted_exact_from_digits
+            }),
+            line("exact", 'E', (214, 39, 40), |p| p.exact_match),
+        ],
+        ticks: report.points.iter().map(|p| p.width as f64).collect(),
+    }
+}
+
+/// What the sweep showed, from its numbers.
+pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
+    let (Some(first), Some(last)) = (report.points.first(), report.points.last()) else {
+        return Vec::new();
+    };
+    let half = report
+        .points
+        .iter()
+        .find(|p| p.exact_match >= 0.5)
+        .map_or_else(
+            || lang.text("grok.never").to_string(),
+            |p| p.width.to_string(),
+        );
+    let digits_half = report
+        .points
+        .iter()
+        .find(|p| p.per_digit_accuracy >= 0.5)
+        .map_or_else(
+            || lang.text("grok.never").to_string(),
+            |p| p.width.to_string(),
+        );
+    vec![lang.fill(
+        "scale.takeaway",
+        &[
+            ("w1", &first.width),
+            ("w2", &last.width),
+            ("digit1", &percent(first.per_digit_accuracy)),
+            ("digit2", &percent(last.per_digit_accuracy)),
+            ("exact1", &percent(first.exact_match)),
+            ("exact2", &percent(last.exact_match)),
+            ("digits_half", &digits_half),
+            ("half", &half),
+        ],
+    )]
+}
+
+/// `report` in `format`.
+pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
+    let headers = [
+        lang.text("scale.width"),
+        lang.text("scale.parameters"),
+        lang.text("emergence.header.exact"),
+        lang.text("emergence.header.per_digit"),
+        lang.text("emergence.header.predicted"),
+        lang.text("emergence.header.probability"),
+    ];
+    let rows: Vec<Vec<String>> = report
+        .points
+        .iter()
+        .map(|p| {
+            vec![
+                p.width.to_string(),
+                p.parameters.to_string(),
+                percent(p.exact_match),
+                percent(p.per_digit_accuracy),
+                percent(p.predicted_exact_from_digits),
+                percent(p.answer_probability),
+            ]
+        })
+        .collect();
+    let heading = lang.fill(
+        "scale.heading",
+        &[
+            ("steps", &report.steps),
+            ("train", &report.train_pairs),
+            ("test", &report.test_pairs),
+            ("seconds", &format!("{:.1}", report.seconds)),
+        ],
+    );
+    match format {
+        Format::Json => super::to_json(report),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer
+                .write_record([
+                    "width",
+                    "parameters",
+                    "exact_match",
+                    "per_digit_accuracy",
+                    "predicted_exact_from_digits",
+                    "answer_probability",
+                    "answer_probability_whole",
+                    "seconds",
+                ])
+                .expect("writing to memory");
+            for p in &report.points {
+                writer
+                    .write_record([
+                        p.width.to_string(),
+                        p.parameters.to_string(),
+                        p.exact_match.to_string(),
+                        p.per_digit_accuracy.to_string(),
+                        p.predicted_exact_from_digits.to_string(),
+                        p.answer_probability.to_string(),
+                        p.answer_probability_whole.to_string(),
+                        format!("{:.3}", p.seconds),
+                    ])
+                    .expect("writing to memory");
+            }
+            csv_text::finish(writer)
+        }
+        Format::Markdown => {
+            let mut out = format!("# {heading}\n\n{}\n", markdown::table(&headers, &rows));
+            for t in scale_takeaways(report, lang) {
+                out.push_str(&format!("- {t}\n"));
+            }
+            out
+        }
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+            let mut out = format!(
+                "{}\n{}{}",
+                style.bold(&heading),
+                terminal::table(&headers, &rows, style),
+                chart::text(&scale_chart(report, lang), width, 11)
+            );
+            for t in scale_takeaways(report, lang) {
+                out.push_str(&format!(
+                    "{}\n",
+                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                ));
+            }
+            out
+        }
     }
 }

@@ -249,3 +249,44 @@ pub struct GrokSweepReport {
     /// One run per fraction, in the order given.
     pub runs: Vec<GrokReport>,
 }
+
+/// What `detprob emergence scale` measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScaleReport {
+    /// Optimizer steps per model (the same budget for every size).
+    pub steps: usize,
+    /// Training pairs.
+    pub train_pairs: usize,
+    /// Held-out pairs scored.
+    pub test_pairs: usize,
+    /// Seed of the data, the initialization and the minibatches.
+    pub seed: u64,
+    /// One point per width, smallest first.
+    pub points: Vec<ScalePoint>,
+    /// Wall time, in seconds.
+    pub seconds: f64,
+}
+
+/// One trained size, scored on the held-out pairs (field names as in
+/// `emergence metric`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalePoint {
+    /// Hidden width.
+    pub width: usize,
+    /// Trained parameters.
+    pub parameters: usize,
+    /// Share of sums with all four digits right.
+    pub exact_match: f64,
+    /// Share of digits right (the sub-tasks).
+    pub per_digit_accuracy: f64,
+    /// Per place, units first.
+    pub per_place_accuracy: Vec<f64>,
+    /// The product of the per-place accuracies.
+    pub predicted_exact_from_digits: f64,
+    /// Mean geometric-mean probability of the right digits (smooth).
+    pub answer_probability: f64,
+    /// Mean probability of the whole right sum.
+    pub answer_probability_whole: f64,
+    /// Training time of this model, in seconds.
+    pub seconds: f64,
+}

@@ -1,0 +1,322 @@
+//! `detprob emergence scale`: tiny networks of growing width, each trained
+//! for the same budget on 3-digit addition, scored like `emergence metric`
+//! (the same metric functions and field names). The sub-tasks — the four
+//! digits of the sum — improve smoothly with size, while exact match, which
+//! needs all four, rises late and steeply: the note's first two causes with
+//! models made in front of the class.
+//!
+//! The network reads the six digits of a and b (one-hot, 60 inputs), has two
+//! hidden ReLU layers of the given width, and answers each of the sum's four
+//! digits (zero-padded) with its own 10-way softmax; cross-entropy, Adam
+//! (candle-nn's AdamW without decay), minibatches drawn from a seeded stream.
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor, Var, D};
+use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::error::{invalid, InputError};
+use crate::report::emergence::{ScalePoint, ScaleReport};
+use crate::tasks::metrics::{self, Alignment};
+
+/// Digits per operand.
+const DIGITS: usize = 3;
+/// Digits of the (zero-padded) sum.
+const ANSWER_DIGITS: usize = DIGITS + 1;
+
+/// What to train.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleSettings {
+    /// Hidden widths, one model each.
+    pub widths: Vec<usize>,
+    /// Optimizer steps per model.
+    pub steps: usize,
+    /// Training pairs.
+    pub train_pairs: usize,
+    /// Held-out pairs scored.
+    pub test_pairs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Seed of the data, the initialization and the minibatches.
+    pub seed: u64,
+}
+
+impl Default for ScaleSettings {
+    fn default() -> Self {
+        Self {
+            widths: vec![4, 8, 16, 32, 64, 128, 256],
+            steps: 2000,
+            train_pairs: 20_000,
+            test_pairs: 2_000,
+            batch: 256,
+            lr: 3e-3,
+            seed: 1,
+        }
+    }
+}
+
+impl ScaleSettings {
+    /// Checks every setting; the message names the flag.
+    pub fn check(&self) -> Result<(), InputError> {
+        if self.widths.is_empty() || self.widths.len() > 12 {
+            return Err(invalid("--widths: give 1 to 12 widths"));
+        }
+        if let Some(w) = self.widths.iter().find(|&&w| !(1..=2048).contains(&w)) {
+            return Err(invalid(format!("--widths: {w} is outside 1..2048")));
+        }
+        if !(1..=100_000).contains(&self.steps) {
+            return Err(invalid(format!(
+                "--steps must be from 1 to 100000, not {}",
+                self.steps
+            )));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 10.0) {
+            return Err(invalid(format!("--lr must be in (0, 10], not {}", self.lr)));
+        }
+        Ok(())
+    }
+}
+
+/// Pairs (a, b) as one-hot digit inputs and per-digit labels.
+struct Data {
+    inputs: Vec<f32>,
+    labels: Vec<u32>,
+    count: usize,
+}
+
+fn data(count: usize, rng: &mut ChaCha20Rng) -> Data {
+    let mut inputs = vec![0f32; count * 2 * DIGITS * 10];
+    let mut labels = Vec::with_capacity(count * ANSWER_DIGITS);
+    for i in 0..count {
+        let a = rng.next_u32() % 1000;
+        let b = rng.next_u32() % 1000;
+        for (j, digit) in digits(a, DIGITS).chain(digits(b, DIGITS)).enumerate() {
+            inputs[(i * 2 * DIGITS + j) * 10 + digit as usize] = 1.0;
+        }
+        labels.extend(digits(a + b, ANSWER_DIGITS));
+    }
+    Data {
+        inputs,
+        labels,
+        count,
+    }
+}
+
+/// The `n` decimal digits of `x`, most significant first, zero-padded.
+fn digits(x: u32, n: usize) -> impl Iterator<Item = u32> {
+    (0..n).rev().map(move |i| (x / 10u32.pow(i as u32)) % 10)
+}
+
+fn normal(rng: &mut ChaCha20Rng) -> f64 {
+    let uniform =
+        |rng: &mut ChaCha20Rng| ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let (u, v) = (uniform(rng), uniform(rng));
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// He initialization for a ReLU layer: N(0, 2 / fan_in); biases zero.
+fn layer(fan_in: usize, fan_out: usize, rng: &mut ChaCha20Rng) -> candle_core::Result<(Var, Var)> {
+    let std = (2.0 / fan_in as f64).sqrt();
+    let w: Vec<f32> = (0..fan_in * fan_out)
+        .map(|_| (std * normal(rng)) as f32)
+        .collect();
+    Ok((
+        Var::from_tensor(&Tensor::from_vec(w, (fan_in, fan_out), &Device::Cpu)?)?,
+        Var::zeros(fan_out, candle_core::DType::F32, &Device::Cpu)?,
+    ))
+}
+
+struct Mlp {
+    layers: Vec<(Var, Var)>,
+}
+
+impl Mlp {
+    /// Logits, (rows, 4, 10).
+    fn logits(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            h = h.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+            if i + 1 < self.layers.len() {
+                h = h.relu()?;
+            }
+        }
+        h.reshape(((), ANSWER_DIGITS, 10))
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        self.layers
+            .iter()
+            .flat_map(|(w, b)| [w.clone(), b.clone()])
+            .collect()
+    }
+
+    fn parameters(&self) -> usize {
+        self.vars().iter().map(|v| v.as_tensor().elem_count()).sum()
+    }
+}
+
+/// Trains one model per width; `progress(done, total)` after each.
+pub fn run(
+    settings: &ScaleSettings,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<ScaleReport> {
+    settings.check()?;
+    let started = Instant::now();
+    let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
+    let train = data(settings.train_pairs, &mut rng);
+    let test = data(settings.test_pairs, &mut rng);
+    let width_in = 2 * DIGITS * 10;
+    let train_x = Tensor::from_vec(train.inputs.clone(), (train.count, width_in), &Device::Cpu)?;
+    let train_y = Tensor::from_vec(
+        train.labels.clone(),
+        (train.count, ANSWER_DIGITS),
+        &Device::Cpu,
+    )?;
+    let test_x = Tensor::from_vec(test.inputs.clone(), (test.count, width_in), &Device::Cpu)?;
+    let mut points = Vec::new();
+    for (n, &width) in settings.widths.iter().enumerate() {
+        let model_started = Instant::now();
+        // Each width draws its own stream: adding a width changes no other.
+        let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
+        rng.set_stream(1 + width as u64);
+        let net = Mlp {
+            layers: vec![
+                layer(width_in, width, &mut rng)?,
+                layer(width, width, &mut rng)?,
+                layer(width, ANSWER_DIGITS * 10, &mut rng)?,
+            ],
+        };
+        let mut optimizer = AdamW::new(
+            net.vars(),
+            ParamsAdamW {
+                lr: settings.lr,
+                weight_decay: 0.0,
+                ..ParamsAdamW::default()
+            },
+        )?;
+        for _ in 0..settings.steps {
+            let rows: Vec<u32> = (0..settings.batch)
+                .map(|_| (rng.next_u64() % train.count as u64) as u32)
+                .collect();
+            let rows = Tensor::from_vec(rows, settings.batch, &Device::Cpu)?;
+            let x = train_x.index_select(&rows, 0)?;
+            let y = train_y.index_select(&rows, 0)?;
+            let logits = net.logits(&x)?.reshape(((), 10))?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &y.flatten_all()?)?;
+            optimizer.backward_step(&loss)?;
+        }
+        let log_probs = candle_nn::ops::log_softmax(&net.logits(&test_x)?, D::Minus1)?;
+        let log_probs: Vec<f32> = log_probs.flatten_all()?.to_vec1()?;
+        points.push(score(
+            &log_probs,
+            &test.labels,
+            width,
+            net.parameters(),
+            model_started.elapsed().as_secs_f64(),
+        ));
+        progress(n + 1, settings.widths.len());
+    }
+    Ok(ScaleReport {
+        steps: settings.steps,
+        train_pairs: settings.train_pairs,
+        test_pairs: settings.test_pairs,
+        seed: settings.seed,
+        points,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The metrics of one model from its log-probabilities (test pairs × 4
+/// digits × 10) and the right digits, through the shared metric functions.
+pub fn score(
+    log_probs: &[f32],
+    labels: &[u32],
+    width: usize,
+    parameters: usize,
+    seconds: f64,
+) -> ScalePoint {
+    let count = labels.len() / ANSWER_DIGITS;
+    let digit = |d: u32| char::from_digit(d, 10).unwrap_or('?');
+    let mut per_problem = Vec::with_capacity(count);
+    for i in 0..count {
+        let truth: Vec<char> = labels[i * ANSWER_DIGITS..][..ANSWER_DIGITS]
+            .iter()
+            .map(|&d| digit(d))
+            .collect();
+        let mut answer = Vec::with_capacity(ANSWER_DIGITS);
+        let mut logprobs = Vec::with_capacity(ANSWER_DIGITS);
+        for j in 0..ANSWER_DIGITS {
+            let row = &log_probs[(i * ANSWER_DIGITS + j) * 10..][..10];
+            let best = (0..10).fold(0, |b, d| if row[d] > row[b] { d } else { b });
+            answer.push(digit(best as u32));
+            logprobs.push(row[labels[i * ANSWER_DIGITS + j] as usize] as f64);
+        }
+        let places = metrics::per_place(&answer, &truth, Alignment::Right);
+        per_problem.push((metrics::exact_match(&answer, &truth), places, logprobs));
+    }
+    let per_place_accuracy: Vec<f64> = (0..ANSWER_DIGITS)
+        .map(|place| {
+            // Places units first, as `emergence metric` reports them.
+            let i = ANSWER_DIGITS - 1 - place;
+            metrics::mean(per_problem.iter().map(|p| f64::from(u8::from(p.1[i]))))
+        })
+        .collect();
+    ScalePoint {
+        width,
+        parameters,
+        exact_match: metrics::mean(per_problem.iter().map(|p| f64::from(u8::from(p.0)))),
+        per_digit_accuracy: metrics::mean(per_place_accuracy.iter().copied()),
+        predicted_exact_from_digits: per_place_accuracy.iter().product(),
+        answer_probability: metrics::mean(
+            per_problem
+                .iter()
+                .map(|p| metrics::geometric_mean_probability(&p.2)),
+        ),
+        answer_probability_whole: metrics::mean(
+            per_problem
+                .iter()
+                .map(|p| metrics::sequence_probability(&p.2)),
+        ),
+        per_place_accuracy,
+        seconds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_exact_on_hand_made_log_probabilities() {
+        // Two pairs: the first answered 0123 with certainty (right); the
+        // second answered 1000 where 0999 was right (every digit wrong, the
+        // right digit at probability 1/4 each).
+        let labels = [0, 1, 2, 3, 0, 9, 9, 9];
+        let mut log_probs = vec![f32::NEG_INFINITY; 8 * 10];
+        for (slot, &d) in [0u32, 1, 2, 3].iter().enumerate() {
+            log_probs[slot * 10 + d as usize] = 0.0;
+        }
+        for (slot, &d) in [1u32, 0, 0, 0].iter().enumerate() {
+            let row = &mut log_probs[(4 + slot) * 10..][..10];
+            row[d as usize] = 0.5f32.ln();
+            row[labels[4 + slot] as usize] = 0.25f32.ln();
+        }
+        let point = score(&log_probs, &labels, 8, 100, 0.0);
+        assert_eq!(point.exact_match, 0.5);
+        assert_eq!(point.per_digit_accuracy, 0.5);
+        assert_eq!(point.per_place_accuracy, [0.5, 0.5, 0.5, 0.5]);
+        assert_eq!(point.predicted_exact_from_digits, 0.0625);
+        assert!((point.answer_probability - 0.625).abs() < 1e-6);
+        assert!((point.answer_probability_whole - (1.0 + 0.25f64.powi(4)) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn digits_are_zero_padded() {
+        assert_eq!(digits(7, 4).collect::<Vec<_>>(), [0, 0, 0, 7]);
+        assert_eq!(digits(1998, 4).collect::<Vec<_>>(), [1, 9, 9, 8]);
+    }
+}
