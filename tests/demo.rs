@@ -22,9 +22,9 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
         "tour", "--part", "1", "--seeds", "1..2", "--runs", "2", "--lang", "en",
     ]);
     for i in 1..=13 {
-        assert!(text.contains(&format!("{i}/19 · ")), "step {i} missing");
+        assert!(text.contains(&format!("{i}/21 · ")), "step {i} missing");
     }
-    assert!(!text.contains("14/19 · "), "part 0 ran with --part 1");
+    assert!(!text.contains("14/21 · "), "part 0 ran with --part 1");
     for key in [
         "定义",
         "逻辑控制",
@@ -155,7 +155,7 @@ fn demo_list_shows_every_scenario() {
         .lines()
         .filter(|l| l.contains("┆ 0") || l.contains("┆ 1"))
         .count();
-    assert_eq!(rows, 19, "{text}");
+    assert_eq!(rows, 21, "{text}");
     assert!(text.contains("05-output") && text.contains("输出结果"));
 }
 
@@ -163,20 +163,20 @@ fn demo_list_shows_every_scenario() {
 fn the_tour_runs_only_the_chosen_steps_and_refuses_steps_it_does_not_have() {
     let text = stdout_of(&["tour", "--only", "3,5", "--runs", "2", "--lang", "en"]);
     assert!(
-        text.contains("3/19 · ") && text.contains("5/19 · "),
+        text.contains("3/21 · ") && text.contains("5/21 · "),
         "{text}"
     );
     assert!(
-        !text.contains("4/19 · ") && !text.contains("1/19 · "),
+        !text.contains("4/21 · ") && !text.contains("1/21 · "),
         "{text}"
     );
     assert!(text.contains("Tour finished: 2 steps"), "{text}");
     let text = stdout_of(&[
         "tour", "--from", "12", "--part", "1", "--seeds", "1", "--lang", "en",
     ]);
-    assert!(text.contains("12/19 · ") && text.contains("13/19 · ") && !text.contains("11/19 · "));
-    assert!(!text.contains("14/19 · "), "{text}");
-    assert_input_error(&["tour", "--only", "20"], "there is no step 20");
+    assert!(text.contains("12/21 · ") && text.contains("13/21 · ") && !text.contains("11/21 · "));
+    assert!(!text.contains("14/21 · "), "{text}");
+    assert_input_error(&["tour", "--only", "22"], "there is no step 22");
     assert_input_error(
         &["tour", "--only", "3", "--part", "0"],
         "none of the chosen steps is in that part",
@@ -251,7 +251,19 @@ fn the_chinese_tour_labels_and_takeaways_come_from_the_catalogue() {
 
 #[test]
 fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed() {
-    let text = stdout_of(&["tour", "--part", "0", "--lang", "zh", "-f", "markdown"]);
+    // Steps 17 and 18 train networks (about 40 s together): the test below
+    // runs their views on a short budget instead.
+    let text = stdout_of(&[
+        "tour",
+        "--part",
+        "0",
+        "--only",
+        "14,15,16,19,20,21",
+        "--lang",
+        "zh",
+        "-f",
+        "markdown",
+    ]);
     for key in [
         "涌现能力的定义",
         "评价指标不够平滑",
@@ -282,5 +294,43 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
             !text.contains(english),
             "English {english:?} in the zh tour:\n{text}"
         );
+    }
+}
+
+#[test]
+fn the_training_views_run_from_a_scenario_with_computed_takeaways() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        ("17-scale.toml", "train_steps = 150\nwidths = [4, 32]\n"),
+        ("18-grokking.toml", "train_steps = 120\n"),
+    ] {
+        let text = std::fs::read_to_string(format!("{}/demos/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .replace("train_steps = 1500\n", "")
+            .replace("widths = [4, 8, 16, 32, 64, 128]\n", "");
+        let file = dir.path().join(name);
+        std::fs::write(&file, format!("{text}{extra}")).unwrap();
+        let step = json(&["demo", "--file", file.to_str().unwrap(), "-f", "json"]);
+        let takeaway = step["takeaway"]["en"].as_str().unwrap();
+        match step["result"]["view"].as_str().unwrap() {
+            "scale" => {
+                let points = step["result"]["report"]["points"].as_array().unwrap();
+                assert_eq!(points.len(), 2);
+                let digit = points[0]["per_digit_accuracy"].as_f64().unwrap();
+                assert!(
+                    takeaway.contains(&format!("{:.1}%", 100.0 * digit)),
+                    "{takeaway}"
+                );
+            }
+            "grok" => {
+                let rows = step["result"]["report"]["rows"].as_array().unwrap();
+                assert_eq!(rows.last().unwrap()["step"], 120);
+                assert!(takeaway.contains("steps per second"), "{takeaway}");
+            }
+            other => panic!("unexpected view {other}"),
+        }
+        // The Chinese takeaway is computed alike, with no English sentence.
+        let zh = step["takeaway"]["zh"].as_str().unwrap();
+        assert!(!zh.contains(" the "), "{zh}");
     }
 }

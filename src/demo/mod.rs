@@ -84,6 +84,14 @@ pub enum ViewResult {
     Subtasks {
         report: crate::report::emergence::SubtasksReport,
     },
+    /// Part 0: tiny models of growing width, trained in class.
+    Scale {
+        report: crate::report::emergence::ScaleReport,
+    },
+    /// Part 0: grokking, trained in class.
+    Grok {
+        report: crate::report::emergence::GrokReport,
+    },
 }
 
 /// One step of a demo or the tour.
@@ -152,7 +160,10 @@ pub fn run(
     scenario: &Scenario,
     overrides: &Overrides,
 ) -> anyhow::Result<DemoStep> {
-    if matches!(scenario.view, View::Metric | View::Subtasks) {
+    if matches!(
+        scenario.view,
+        View::Metric | View::Subtasks | View::Scale | View::Grok
+    ) {
         return run_emergence(models, scenario);
     }
     let loaded = &mut models.main;
@@ -248,7 +259,9 @@ pub fn run(
         View::Facts => ViewResult::Facts {
             facts: facts(loaded),
         },
-        View::Metric | View::Subtasks => unreachable!("part-0 views run in run_emergence"),
+        View::Metric | View::Subtasks | View::Scale | View::Grok => {
+            unreachable!("part-0 views run in run_emergence")
+        }
     };
     let takeaway = Bilingual {
         en: takeaway::takeaway(&result, Lang::En),
@@ -306,6 +319,29 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
                 .map(|&family| measure(models, family))
                 .collect::<anyhow::Result<_>>()?,
         },
+        View::Scale => {
+            let mut settings = crate::emergence::scale::ScaleSettings::default();
+            if !scenario.widths.is_empty() {
+                settings.widths = scenario.widths.clone();
+            }
+            if let Some(steps) = scenario.train_steps {
+                settings.steps = steps;
+            }
+            crate::emergence::grok::tune_allocator();
+            ViewResult::Scale {
+                report: crate::emergence::scale::run(&settings, &|_, _| {})?,
+            }
+        }
+        View::Grok => {
+            let mut settings = crate::emergence::grok::GrokSettings::default();
+            if let Some(steps) = scenario.train_steps {
+                settings.steps = steps;
+            }
+            crate::emergence::grok::tune_allocator();
+            ViewResult::Grok {
+                report: crate::emergence::grok::train(&settings, &mut |_| {})?,
+            }
+        }
         _ => {
             let measured = (scenario.problems > 0)
                 .then(|| measure(models, scenario.families[0]))

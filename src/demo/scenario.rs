@@ -11,7 +11,7 @@ use crate::error::{invalid, InputError};
 use crate::rules::{self, Rule};
 
 /// The scenarios shipped in `demos/`, compiled into the binary (file name, text).
-pub const BUILTIN: [(&str, &str); 19] = [
+pub const BUILTIN: [(&str, &str); 21] = [
     (
         "01-definition.toml",
         include_str!("../../demos/01-definition.toml"),
@@ -73,17 +73,22 @@ pub const BUILTIN: [(&str, &str); 19] = [
         "16-subtasks.toml",
         include_str!("../../demos/16-subtasks.toml"),
     ),
+    ("17-scale.toml", include_str!("../../demos/17-scale.toml")),
     (
-        "17-misconception-linear.toml",
-        include_str!("../../demos/17-misconception-linear.toml"),
+        "18-grokking.toml",
+        include_str!("../../demos/18-grokking.toml"),
     ),
     (
-        "18-misconception-all-tasks.toml",
-        include_str!("../../demos/18-misconception-all-tasks.toml"),
+        "19-misconception-linear.toml",
+        include_str!("../../demos/19-misconception-linear.toml"),
     ),
     (
-        "19-misconception-predictable.toml",
-        include_str!("../../demos/19-misconception-predictable.toml"),
+        "20-misconception-all-tasks.toml",
+        include_str!("../../demos/20-misconception-all-tasks.toml"),
+    ),
+    (
+        "21-misconception-predictable.toml",
+        include_str!("../../demos/21-misconception-predictable.toml"),
     ),
 ];
 
@@ -114,13 +119,20 @@ pub enum View {
     /// Part 0: the composition law p^k (with measured points when
     /// `problems` > 0).
     Subtasks,
+    /// Part 0: tiny models of growing width trained on 3-digit addition.
+    Scale,
+    /// Part 0: grokking (a + b) mod p, trained live.
+    Grok,
 }
 
 impl View {
     /// Whether the view runs on inputs (part 1) rather than generated
     /// problems (part 0).
     pub fn needs_inputs(self) -> bool {
-        !matches!(self, View::Facts | View::Metric | View::Subtasks)
+        !matches!(
+            self,
+            View::Facts | View::Metric | View::Subtasks | View::Scale | View::Grok
+        )
     }
 }
 
@@ -194,6 +206,11 @@ struct ScenarioFile {
     /// Part 0: the models to ask (aliases; default: the demo's model).
     #[serde(default)]
     models: Vec<Spanned<String>>,
+    /// Part 0, scale: the widths to train (default: the command's).
+    #[serde(default)]
+    widths: Vec<usize>,
+    /// Part 0, scale and grok: the step budget (default: the command's).
+    train_steps: Option<usize>,
     #[serde(default = "default_temperatures")]
     temperatures: Spanned<Vec<f64>>,
     #[serde(default = "default_seeds")]
@@ -260,6 +277,10 @@ pub struct Scenario {
     pub problems: usize,
     /// Part 0: the models to ask, by alias (empty: the demo's model).
     pub models: Vec<String>,
+    /// Part 0, scale: the widths to train (empty: the command's).
+    pub widths: Vec<usize>,
+    /// Part 0, scale and grok: the step budget.
+    pub train_steps: Option<usize>,
 }
 
 fn rule_name<S: serde::Serializer>(
@@ -341,6 +362,16 @@ impl Scenario {
             return Err(invalid(format!(
                 "{file}: field `problems` must be from 1 to {} (0 only for the subtasks view)",
                 crate::emergence::problems::MAX_PROBLEMS
+            )));
+        }
+        if raw.train_steps.is_some_and(|n| !(1..=100_000).contains(&n)) {
+            return Err(invalid(format!(
+                "{file}: field `train_steps` must be from 1 to 100000"
+            )));
+        }
+        if raw.widths.iter().any(|w| !(1..=2048).contains(w)) || raw.widths.len() > 12 {
+            return Err(invalid(format!(
+                "{file}: field `widths` takes 1 to 12 widths from 1 to 2048"
             )));
         }
         for alias in &raw.models {
@@ -447,6 +478,8 @@ impl Scenario {
             lengths: lengths.0,
             problems: raw.problems,
             models: raw.models.into_iter().map(Spanned::into_inner).collect(),
+            widths: raw.widths,
+            train_steps: raw.train_steps,
         })
     }
 
@@ -505,13 +538,15 @@ mod tests {
                 "涌现能力的定义",
                 "评价指标不够平滑",
                 "复杂任务由多个子任务构成",
+                "随模型规模增长而出现",
+                "Grokking（顿悟）现象",
                 "误区1",
                 "误区2",
                 "误区3"
             ]
         );
         let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
-        assert_eq!(orders, (1..=19).collect::<Vec<_>>());
+        assert_eq!(orders, (1..=21).collect::<Vec<_>>());
     }
 
     fn rules_of(scenario: &Scenario) -> Vec<&'static str> {

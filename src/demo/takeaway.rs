@@ -39,6 +39,8 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Subtasks { report } => {
             crate::render::emergence::subtasks_takeaways(report, lang)
         }
+        ViewResult::Scale { report } => crate::render::emergence::scale_takeaways(report, lang),
+        ViewResult::Grok { report } => crate::render::grok::takeaways(report, lang),
     };
     sentences.join(lang.sentence_gap())
 }

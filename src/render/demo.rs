@@ -99,6 +99,12 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Terminal, lang, style)
         }
+        ViewResult::Scale { report } => {
+            emergence::scale_body(report, Format::Terminal, lang, style)
+        }
+        ViewResult::Grok { report } => {
+            super::grok::body(report, Format::Terminal, false, lang, style)
+        }
     }
 }
 
@@ -128,6 +134,16 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Markdown, lang, &TerminalStyle::plain())
         }
+        ViewResult::Scale { report } => {
+            emergence::scale_body(report, Format::Markdown, lang, &TerminalStyle::plain())
+        }
+        ViewResult::Grok { report } => super::grok::body(
+            report,
+            Format::Markdown,
+            false,
+            lang,
+            &TerminalStyle::plain(),
+        ),
     }
 }
 

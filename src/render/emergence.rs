@@ -551,30 +551,8 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
     )]
 }
 
-/// `report` in `format`.
+/// `report` in `format`, with its takeaway.
 pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
-    let headers = [
-        lang.text("scale.width"),
-        lang.text("scale.parameters"),
-        lang.text("emergence.header.exact"),
-        lang.text("emergence.header.per_digit"),
-        lang.text("emergence.header.predicted"),
-        lang.text("emergence.header.probability"),
-    ];
-    let rows: Vec<Vec<String>> = report
-        .points
-        .iter()
-        .map(|p| {
-            vec![
-                p.width.to_string(),
-                p.parameters.to_string(),
-                percent(p.exact_match),
-                percent(p.per_digit_accuracy),
-                percent(p.predicted_exact_from_digits),
-                percent(p.answer_probability),
-            ]
-        })
-        .collect();
     let heading = lang.fill(
         "scale.heading",
         &[
@@ -617,19 +595,20 @@ pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalS
             csv_text::finish(writer)
         }
         Format::Markdown => {
-            let mut out = format!("# {heading}\n\n{}\n", markdown::table(&headers, &rows));
+            let mut out = format!(
+                "# {heading}\n\n{}\n",
+                scale_body(report, format, lang, style)
+            );
             for t in scale_takeaways(report, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
         }
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
             let mut out = format!(
-                "{}\n{}{}",
+                "{}\n{}",
                 style.bold(&heading),
-                terminal::table(&headers, &rows, style),
-                chart::text(&scale_chart(report, lang), width, 11)
+                scale_body(report, format, lang, style)
             );
             for t in scale_takeaways(report, lang) {
                 out.push_str(&format!(
@@ -639,5 +618,44 @@ pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalS
             }
             out
         }
+    }
+}
+
+/// The table per width and, on a terminal, the chart: the body a tour step shows.
+pub fn scale_body(
+    report: &ScaleReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let headers = [
+        lang.text("scale.width"),
+        lang.text("scale.parameters"),
+        lang.text("emergence.header.exact"),
+        lang.text("emergence.header.per_digit"),
+        lang.text("emergence.header.predicted"),
+        lang.text("emergence.header.probability"),
+    ];
+    let rows: Vec<Vec<String>> = report
+        .points
+        .iter()
+        .map(|p| {
+            vec![
+                p.width.to_string(),
+                p.parameters.to_string(),
+                percent(p.exact_match),
+                percent(p.per_digit_accuracy),
+                percent(p.predicted_exact_from_digits),
+                percent(p.answer_probability),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+            terminal::table(&headers, &rows, style)
+                + &chart::text(&scale_chart(report, lang), width, 11)
+        }
+        _ => markdown::table(&headers, &rows),
     }
 }

@@ -170,8 +170,9 @@ pub fn live(rows: &[GrokRow], log_steps: bool, lang: Lang, style: &TerminalStyle
     chart::text(&chart(rows, &title, log_steps, lang), width, 13)
 }
 
-/// `report` in `format`.
-pub fn report(
+/// The chart (on a terminal) and the table of summary steps: the body a
+/// tour step shows.
+pub fn body(
     report: &GrokReport,
     format: Format,
     log_steps: bool,
@@ -183,31 +184,42 @@ pub fn report(
         lang.text("grok.summary.step"),
     ];
     match format {
+        Format::Terminal => {
+            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+            chart::text(
+                &chart(&report.rows, &title(report, lang), log_steps, lang),
+                width,
+                13,
+            ) + &terminal::table(&headers, &summary_rows(report, lang), style)
+        }
+        _ => format!(
+            "**{}**\n\n{}",
+            title(report, lang),
+            markdown::table(&headers, &summary_rows(report, lang))
+        ),
+    }
+}
+
+/// `report` in `format`.
+pub fn report(
+    report: &GrokReport,
+    format: Format,
+    log_steps: bool,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    match format {
         Format::Json => super::to_json(report),
         Format::Csv => rows_csv(std::slice::from_ref(report)),
         Format::Markdown => {
-            let mut out = format!(
-                "# {}\n\n{}\n",
-                title(report, lang),
-                markdown::table(&headers, &summary_rows(report, lang))
-            );
+            let mut out = format!("{}\n", body(report, format, log_steps, lang, style));
             for t in takeaways(report, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
         }
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
-            let mut out = chart::text(
-                &chart(&report.rows, &title(report, lang), log_steps, lang),
-                width,
-                13,
-            );
-            out.push_str(&terminal::table(
-                &headers,
-                &summary_rows(report, lang),
-                style,
-            ));
+            let mut out = body(report, format, log_steps, lang, style);
             for t in takeaways(report, lang) {
                 out.push_str(&format!(
                     "{}\n",

@@ -259,6 +259,30 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
             )) + &super::chart::svg(&[super::emergence::subtasks_chart(report, lang)])
                 .unwrap_or_default()
         }
+        ViewResult::Scale { report } => {
+            markdown_table_html(&super::emergence::scale_body(
+                report,
+                crate::report::Format::Markdown,
+                lang,
+                &super::style::TerminalStyle::plain(),
+            )) + &super::chart::svg(&[super::emergence::scale_chart(report, lang)])
+                .unwrap_or_default()
+        }
+        ViewResult::Grok { report } => {
+            markdown_table_html(&super::grok::body(
+                report,
+                crate::report::Format::Markdown,
+                false,
+                lang,
+                &super::style::TerminalStyle::plain(),
+            )) + &super::chart::svg(&[super::grok::chart(
+                &report.rows,
+                lang.text("grok.svg_title"),
+                false,
+                lang,
+            )])
+            .unwrap_or_default()
+        }
         ViewResult::Facts { facts } => format!(
             "<table><tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr></table>",
             escape(lang.text("facts.rules")),
