@@ -100,16 +100,41 @@ pub fn complete(
     prompt_ids: &[u32],
     settings: &GenerationSettings,
 ) -> anyhow::Result<Completion> {
+    complete_streaming(loaded, prompt_ids, settings, &mut |_| {})
+}
+
+/// [`complete`], calling `on_text` with each new piece of the completion's
+/// text as its tokens come (a character split across tokens is held back
+/// until it is whole). The pieces join to exactly [`Completion::text`], and
+/// the completion is the one [`complete`] gives.
+pub fn complete_streaming(
+    loaded: &mut LoadedModel,
+    prompt_ids: &[u32],
+    settings: &GenerationSettings,
+    on_text: &mut dyn FnMut(&str),
+) -> anyhow::Result<Completion> {
     let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
-    let model = loaded.model.as_mut();
-    decode(
-        model,
-        &loaded.tokenizer,
+    let tokenizer = &loaded.tokenizer;
+    let mut shown = 0;
+    let completion = decode(
+        loaded.model.as_mut(),
+        tokenizer,
         logits,
         prompt_ids.len(),
         settings,
         prefill_seconds,
-    )
+        &mut |tokens| {
+            let text = tokenizer.visible_text(tokens);
+            if !text.ends_with('\u{FFFD}') && text.len() > shown && text.is_char_boundary(shown) {
+                on_text(&text[shown..]);
+                shown = text.len();
+            }
+        },
+    )?;
+    if completion.text.len() > shown && completion.text.is_char_boundary(shown) {
+        on_text(&completion.text[shown..]);
+    }
+    Ok(completion)
 }
 
 /// Generates one completion of `prompt_ids` per entry of `settings`. The
@@ -223,6 +248,7 @@ impl Prefilled {
             self.prompt_len,
             settings,
             self.seconds,
+            &mut |_| {},
         )
     }
 }
@@ -403,11 +429,15 @@ fn decode(
     prompt_len: usize,
     settings: &GenerationSettings,
     prefill_seconds: f64,
+    on_tokens: &mut dyn FnMut(&[u32]),
 ) -> anyhow::Result<Completion> {
     let context = model.context_length();
     let started = Instant::now();
     let mut state = Decoding::new(settings, prompt_len);
-    while let Some(token) = state.advance(&mut logits, tokenizer, context) {
+    loop {
+        let next = state.advance(&mut logits, tokenizer, context);
+        on_tokens(&state.tokens);
+        let Some(token) = next else { break };
         logits = model.forward(&[token], state.position)?;
         state.fed();
     }

@@ -3,10 +3,12 @@
 use serde::Serialize;
 
 use super::model_choice;
-use crate::cli::GenerateArgs;
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{GenerateArgs, OutputFormat};
 use crate::error::InputError;
 use crate::experiments::manifest::Manifest;
-use crate::generation::{complete, Completion, GenerationSettings};
+use crate::generation::{complete, complete_streaming, Completion, GenerationSettings};
 use crate::lm::{self, ModelInfo};
 use crate::render;
 use crate::sampler::SAMPLER_ORDER;
@@ -48,7 +50,18 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         alternatives: args.alternatives,
         stop_at_newline: false,
     };
-    let completion = complete(&mut loaded, &prompt_ids, &settings)?;
+    // On a terminal the text streams as it comes; the report then adds only
+    // its closing line. Piped or JSON output is the whole report at the end.
+    let stream = args.format == OutputFormat::Text && std::io::stdout().is_terminal();
+    let completion = if stream {
+        let mut out = std::io::stdout().lock();
+        complete_streaming(&mut loaded, &prompt_ids, &settings, &mut |piece| {
+            let _ = out.write_all(render::style::terminal_safe(piece).as_bytes());
+            let _ = out.flush();
+        })?
+    } else {
+        complete(&mut loaded, &prompt_ids, &settings)?
+    };
     if let Some((path, overwrite)) = record {
         let mut manifest = Manifest::new("generate", &loaded, &choice)?;
         let prompt = manifest.prompt(None, &formatted_prompt, &prompt_ids);
@@ -64,7 +77,11 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         sampler_order: SAMPLER_ORDER,
         completion,
     };
-    Ok(render::render(&report, args.format))
+    let text = render::render(&report, args.format);
+    Ok(match text.strip_prefix(report.completion.text.as_str()) {
+        Some(rest) if stream => rest.to_string(),
+        _ => text,
+    })
 }
 
 /// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a
