@@ -47,9 +47,21 @@ pub enum Command {
     /// Part 0 of the note: why abilities seem to emerge suddenly, measured.
     #[command(subcommand)]
     Emergence(EmergenceCommand),
+    /// The classroom screen: type a question, watch the rule and the model live.
+    Live(LiveArgs),
     /// List, fetch or locate the models detprob knows.
     #[command(subcommand)]
     Model(ModelCommand),
+}
+
+/// Flags of `detprob live`.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Language of the screen (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
 }
 
 /// `detprob emergence …`: the note's causes of "emergence", made visible.

@@ -115,14 +115,39 @@ pub fn complete_streaming(
 ) -> anyhow::Result<Completion> {
     let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
     let tokenizer = &loaded.tokenizer;
+    let model = loaded.model.as_mut();
+    let run = Run {
+        logits,
+        prompt_len: prompt_ids.len(),
+        prefill_seconds,
+    };
+    decode_streaming(model, tokenizer, run, settings, on_text)
+}
+
+/// Where a decode starts: the prompt's next-token logits and length, and
+/// the seconds its prefill took.
+struct Run {
+    logits: Vec<f32>,
+    prompt_len: usize,
+    prefill_seconds: f64,
+}
+
+/// [`decode`], handing out each new whole piece of the text as it comes.
+fn decode_streaming(
+    model: &mut dyn LanguageModel,
+    tokenizer: &TextTokenizer,
+    run: Run,
+    settings: &GenerationSettings,
+    on_text: &mut dyn FnMut(&str),
+) -> anyhow::Result<Completion> {
     let mut shown = 0;
     let completion = decode(
-        loaded.model.as_mut(),
+        model,
         tokenizer,
-        logits,
-        prompt_ids.len(),
+        run.logits,
+        run.prompt_len,
         settings,
-        prefill_seconds,
+        run.prefill_seconds,
         &mut |tokens| {
             let text = tokenizer.visible_text(tokens);
             if !text.ends_with('\u{FFFD}') && text.len() > shown && text.is_char_boundary(shown) {
@@ -153,6 +178,7 @@ pub fn complete_each(
 pub struct Prefilled {
     state: Box<dyn LanguageModel>,
     logits: Vec<f32>,
+    prompt_ids: Vec<u32>,
     prompt_len: usize,
     seconds: f64,
 }
@@ -164,8 +190,34 @@ impl Prefilled {
         Ok(Self {
             state: loaded.model.fork(),
             logits,
+            prompt_ids: prompt_ids.to_vec(),
             prompt_len: prompt_ids.len(),
             seconds,
+        })
+    }
+
+    /// `prompt_ids` prefilled from a fork of this state when they begin
+    /// with this prompt (a system prompt shared by every question), so only
+    /// the rest runs through the model; from scratch otherwise. With
+    /// detprob's decoder the logits are bitwise those of [`Self::new`] (each
+    /// row is computed alike however the prompt is split; a test checks it).
+    pub fn extend(&self, loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let mut state = self.state.fork();
+        let shared = prompt_ids.len() > self.prompt_len
+            && prompt_ids.starts_with(&self.prompt_ids)
+            && prompt_ids.len() < state.context_length()
+            && state.as_decoder().is_some();
+        if !shared {
+            return Self::new(loaded, prompt_ids);
+        }
+        let logits = state.forward(&prompt_ids[self.prompt_len..], self.prompt_len)?;
+        Ok(Self {
+            state,
+            logits,
+            prompt_ids: prompt_ids.to_vec(),
+            prompt_len: prompt_ids.len(),
+            seconds: started.elapsed().as_secs_f64(),
         })
     }
 
@@ -240,16 +292,29 @@ impl Prefilled {
         loaded: &LoadedModel,
         settings: &GenerationSettings,
     ) -> anyhow::Result<Completion> {
+        self.complete_streaming(loaded, settings, &mut |_| {})
+    }
+
+    /// [`Self::complete`], handing out the text as it comes (as
+    /// [`complete_streaming`] does).
+    pub fn complete_streaming(
+        &self,
+        loaded: &LoadedModel,
+        settings: &GenerationSettings,
+        on_text: &mut dyn FnMut(&str),
+    ) -> anyhow::Result<Completion> {
         let mut fork = self.state.fork();
-        decode(
-            fork.as_mut(),
-            &loaded.tokenizer,
-            self.logits.clone(),
-            self.prompt_len,
-            settings,
-            self.seconds,
-            &mut |_| {},
-        )
+        let run = Run {
+            logits: self.logits.clone(),
+            prompt_len: self.prompt_len,
+            prefill_seconds: self.seconds,
+        };
+        decode_streaming(fork.as_mut(), &loaded.tokenizer, run, settings, on_text)
+    }
+
+    /// The next-token logits after the prompt (the first step's distribution).
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
     }
 }
 

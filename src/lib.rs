@@ -17,6 +17,7 @@ pub mod experiments;
 pub mod files;
 pub mod generation;
 pub mod gguf;
+pub mod live;
 pub mod lm;
 pub mod prompt;
 pub mod render;

@@ -333,3 +333,33 @@ fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
         );
     }
 }
+
+#[test]
+fn a_prompt_continued_from_a_prefilled_opening_gives_the_same_bits() {
+    use detprob::generation::{GenerationSettings, Prefilled};
+    use detprob::sampler::Sampling;
+    for alias in ["smollm2-135m", "gemma3-270m"] {
+        let choice = ModelChoice::resolve(Some(alias), None, None).unwrap();
+        let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
+        let text = loaded
+            .prompt_format
+            .prepare("What is the capital of Peru?", false);
+        let ids = loaded.tokenizer.encode_prompt(&text);
+        let opening = Prefilled::new(&mut loaded, &ids[..ids.len() / 2]).unwrap();
+        let continued = opening.extend(&mut loaded, &ids).unwrap();
+        let whole = Prefilled::new(&mut loaded, &ids).unwrap();
+        assert_eq!(continued.logits(), whole.logits(), "{alias}");
+        let settings = GenerationSettings {
+            sampling: Sampling::from_settings(0.8, None, None, None).unwrap(),
+            seed: 4,
+            max_tokens: 12,
+            ignore_eos: true,
+            alternatives: 0,
+            stop_at_newline: false,
+        };
+        assert_eq!(
+            continued.complete(&loaded, &settings).unwrap().tokens,
+            whole.complete(&loaded, &settings).unwrap().tokens
+        );
+    }
+}

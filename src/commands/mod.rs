@@ -46,6 +46,11 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Score(args)) => score::run(args),
         Some(Command::Tokenize(args)) => tokenize::run(args),
         Some(Command::Emergence(command)) => emergence::run(command),
+        Some(Command::Live(args)) => crate::live::run(
+            model_choice(&args.model)?,
+            args.model.engine,
+            args.lang.unwrap_or_else(crate::words::Lang::from_env),
+        ),
         Some(Command::Model(command)) => model::run(command),
     }
 }

@@ -1,0 +1,93 @@
+//! `detprob live` driven as a teacher would, in a real terminal (tmux, when
+//! present): type a question, change the temperature, replay the seed, see
+//! "reproduced", quit with exit 0. Without a terminal it refuses in one line.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::assert_input_error;
+
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.0])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.0];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits until the screen shows `text`.
+    fn expect(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{text:?} never appeared:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn a_teacher_types_a_question_changes_the_temperature_and_replays_a_seed() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the terminal run");
+        return;
+    }
+    let name = format!("detprob-live-{}", std::process::id());
+    let command = format!(
+        "{} live --lang en; echo EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_detprob")
+    );
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "32"])
+        .arg(&command)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tmux = Tmux(name);
+    tmux.expect("Type a question and press Enter.");
+    tmux.keys(&["-l", "What is 17 + 25?"]);
+    tmux.keys(&["Enter"]);
+    tmux.expect("Rule: arithmetic");
+    tmux.expect("red, underlined");
+    tmux.keys(&["Right"]);
+    tmux.expect("T = 1 · seed 1");
+    tmux.expect("Next token at T = 1");
+    // A first sample at the new temperature, then the same seed again.
+    tmux.keys(&["s"]);
+    tmux.keys(&["s"]);
+    let screen = tmux.expect("Reproduced: identical");
+    assert!(screen.contains("Answer: 42"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.expect("EXIT=0");
+}
+
+#[test]
+fn without_a_terminal_live_says_what_to_use_instead() {
+    assert_input_error(&["live"], "detprob live needs a terminal");
+}
