@@ -258,13 +258,14 @@ fn the_chinese_tour_labels_and_takeaways_come_from_the_catalogue() {
 #[test]
 fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed() {
     // Steps 17 and 18 train networks (about 40 s together): the test below
-    // runs their views on a short budget instead.
+    // runs their views on a short budget instead. Step 20 (two families)
+    // is left to the scenario parser's test, for time.
     let text = stdout_of(&[
         "tour",
         "--part",
         "0",
         "--only",
-        "14,15,16,19,20,21",
+        "14,15,16,19,21",
         "--lang",
         "zh",
         "-f",
@@ -275,7 +276,6 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
         "评价指标不够平滑",
         "复杂任务由多个子任务构成",
         "误区1",
-        "误区2",
         "误区3",
     ] {
         assert!(
@@ -283,11 +283,11 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
             "{key} missing:\n{text}"
         );
     }
-    assert_eq!(text.matches("\n## ").count(), 6, "part 1 ran with --part 0");
+    assert_eq!(text.matches("\n## ").count(), 5, "part 1 ran with --part 0");
     // Both models of step 14, by name; every metric takeaway from its run.
     assert!(text.contains("smollm2-135m，k 位数加法"), "{text}");
     assert!(text.contains("gemma3-270m，k 位数加法"), "{text}");
-    assert_eq!(text.matches("完全正确率从").count(), 6, "{text}");
+    assert_eq!(text.matches("完全正确率从").count(), 4, "{text}");
     assert_eq!(text.matches("子任务准确率从 80% 平滑升到 95%").count(), 2);
     for english in [
         "exact match",
