@@ -104,6 +104,23 @@ pub struct DemoStep {
     pub seconds: f64,
 }
 
+impl DemoStep {
+    /// The step of `scenario` that produced `result`, its takeaway computed
+    /// in both languages, timed from `started`.
+    fn new(scenario: &Scenario, result: ViewResult, started: std::time::Instant) -> Self {
+        let takeaway = Bilingual {
+            en: takeaway::takeaway(&result, Lang::En),
+            zh: takeaway::takeaway(&result, Lang::Zh),
+        };
+        Self {
+            scenario: scenario.clone(),
+            result,
+            takeaway,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 /// Overrides for a quicker run (tests, rehearsals).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -263,16 +280,7 @@ pub fn run(
             unreachable!("part-0 views run in run_emergence")
         }
     };
-    let takeaway = Bilingual {
-        en: takeaway::takeaway(&result, Lang::En),
-        zh: takeaway::takeaway(&result, Lang::Zh),
-    };
-    Ok(DemoStep {
-        scenario: scenario.clone(),
-        result,
-        takeaway,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(DemoStep::new(scenario, result, started))
 }
 
 /// Runs a part-0 scenario: its problems asked of each model it names (or
@@ -354,16 +362,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             }
         }
     };
-    let takeaway = Bilingual {
-        en: takeaway::takeaway(&result, Lang::En),
-        zh: takeaway::takeaway(&result, Lang::Zh),
-    };
-    Ok(DemoStep {
-        scenario: scenario.clone(),
-        result,
-        takeaway,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(DemoStep::new(scenario, result, started))
 }
 
 /// The rules' source and data, compiled in so the count is of this build.

@@ -160,8 +160,9 @@ fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> candle_core::Result<
     })
 }
 
-/// A standard normal draw (Box–Muller on two uniforms from the stream).
-fn normal(rng: &mut ChaCha20Rng) -> f64 {
+/// A standard normal draw (Box–Muller on two uniforms from the stream);
+/// every tiny network detprob trains is initialized from it.
+pub(crate) fn normal(rng: &mut ChaCha20Rng) -> f64 {
     let uniform =
         |rng: &mut ChaCha20Rng| ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
     let (u, v) = (uniform(rng), uniform(rng));

@@ -111,18 +111,11 @@ fn digits(x: u32, n: usize) -> impl Iterator<Item = u32> {
     (0..n).rev().map(move |i| (x / 10u32.pow(i as u32)) % 10)
 }
 
-fn normal(rng: &mut ChaCha20Rng) -> f64 {
-    let uniform =
-        |rng: &mut ChaCha20Rng| ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-    let (u, v) = (uniform(rng), uniform(rng));
-    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-}
-
 /// He initialization for a ReLU layer: N(0, 2 / fan_in); biases zero.
 fn layer(fan_in: usize, fan_out: usize, rng: &mut ChaCha20Rng) -> candle_core::Result<(Var, Var)> {
     let std = (2.0 / fan_in as f64).sqrt();
     let w: Vec<f32> = (0..fan_in * fan_out)
-        .map(|_| (std * normal(rng)) as f32)
+        .map(|_| (std * super::grok::normal(rng)) as f32)
         .collect();
     Ok((
         Var::from_tensor(&Tensor::from_vec(w, (fan_in, fan_out), &Device::Cpu)?)?,

@@ -4,6 +4,17 @@
 
 use plotters::prelude::*;
 
+/// Colours for series that have no colour of their own (matplotlib's
+/// first six, which read apart on a projector).
+pub const PALETTE: [(u8, u8, u8); 6] = [
+    (31, 119, 180),
+    (44, 160, 44),
+    (255, 127, 14),
+    (148, 103, 189),
+    (214, 39, 40),
+    (23, 190, 207),
+];
+
 /// One line of a chart.
 #[derive(Debug, Clone)]
 pub struct Series {

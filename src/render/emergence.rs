@@ -294,14 +294,6 @@ fn metric_csv(report: &MetricReport) -> String {
 
 /// The p^k curves with the measured points, as a chart.
 pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
-    const COLORS: [(u8, u8, u8); 6] = [
-        (31, 119, 180),
-        (44, 160, 44),
-        (255, 127, 14),
-        (148, 103, 189),
-        (214, 39, 40),
-        (23, 190, 207),
-    ];
     let mut series: Vec<Series> = report
         .curves
         .iter()
@@ -312,7 +304,7 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
                 k @ 1..=9 => char::from_digit(k as u32, 10).unwrap_or('*'),
                 _ => ['x', 'y', 'z', 'w'][i % 4],
             },
-            color: COLORS[i % COLORS.len()],
+            color: chart::PALETTE[i % chart::PALETTE.len()],
             points: report
                 .accuracies
                 .iter()

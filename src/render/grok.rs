@@ -270,14 +270,6 @@ fn rows_csv(reports: &[GrokReport]) -> String {
 
 /// One test-accuracy curve per fraction.
 pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Chart {
-    const COLORS: [(u8, u8, u8); 6] = [
-        (31, 119, 180),
-        (44, 160, 44),
-        (255, 127, 14),
-        (148, 103, 189),
-        (214, 39, 40),
-        (23, 190, 207),
-    ];
     let markers = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
     Chart {
         title: lang.text("grok.sweep.title").to_string(),
@@ -296,7 +288,7 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
                     )],
                 ),
                 marker: markers[i % markers.len()],
-                color: COLORS[i % COLORS.len()],
+                color: chart::PALETTE[i % chart::PALETTE.len()],
                 points: run
                     .rows
                     .iter()
