@@ -93,13 +93,7 @@ pub struct EmergenceScaleArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Output format (csv: one row per width).
-    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
-    pub format: crate::report::Format,
-    /// Language of the words around the numbers (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
+    pub output: EmergenceOutputArgs,
 }
 
 /// Flags of `detprob emergence grok`.
@@ -147,13 +141,7 @@ pub struct EmergenceGrokArgs {
     #[arg(long)]
     pub log_steps: bool,
     #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Output format (csv: one row per logged step).
-    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
-    pub format: crate::report::Format,
-    /// Language of the words around the numbers (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
+    pub output: EmergenceOutputArgs,
 }
 
 /// Lengths k of `--digits`: a range `1..6`, a list `1,2,4`, or one number.
@@ -230,6 +218,27 @@ impl Part {
     }
 }
 
+/// How every `detprob emergence` command writes its report: the chart for
+/// slides, the format (csv gives one row per table row), the language.
+#[derive(Debug, Args)]
+pub struct EmergenceOutputArgs {
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
+    pub format: crate::report::Format,
+    /// Language of the words around the numbers (default: from the locale).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::words::Lang>,
+}
+
+impl EmergenceOutputArgs {
+    /// `--lang`, else the locale's language.
+    pub fn lang(&self) -> crate::words::Lang {
+        self.lang.unwrap_or_else(crate::words::Lang::from_env)
+    }
+}
+
 /// Flags of `detprob emergence metric`.
 #[derive(Debug, Args)]
 pub struct EmergenceMetricArgs {
@@ -258,13 +267,7 @@ pub struct EmergenceMetricArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
-    pub format: crate::report::Format,
-    /// Language of the words around the numbers (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
+    pub output: EmergenceOutputArgs,
 }
 
 /// Flags of `detprob emergence subtasks`.
@@ -277,13 +280,7 @@ pub struct EmergenceSubtasksArgs {
     #[arg(long, value_name = "K", value_delimiter = ',', default_values_t = crate::emergence::subtasks::COUNTS)]
     pub counts: Vec<usize>,
     #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
-    pub format: crate::report::Format,
-    /// Language of the words around the numbers (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
+    pub output: EmergenceOutputArgs,
 }
 
 /// Which model to load.

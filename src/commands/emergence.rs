@@ -18,7 +18,6 @@ use crate::render::{self, chart, style::TerminalStyle};
 use crate::report::emergence::{GrokSweepReport, MetricReport};
 use crate::report::Format;
 use crate::store::{catalog, ModelChoice};
-use crate::words::Lang;
 
 pub fn run(command: EmergenceCommand) -> anyhow::Result<String> {
     match command {
@@ -61,7 +60,7 @@ fn write_plot(target: Option<(&Path, Overwrite)>, charts: &[chart::Chart]) -> an
 
 fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
     problems::check_problem_count(args.problems)?;
-    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let lang = args.output.lang();
     let choices: Vec<ModelChoice> = if args.model_file.is_some() {
         vec![ModelChoice::resolve(
             None,
@@ -76,7 +75,7 @@ fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
             .map(|alias| ModelChoice::resolve(Some(alias), None, None))
             .collect::<Result<_, _>>()?
     };
-    let plot = plot_target(&args.plot)?;
+    let plot = plot_target(&args.output.plot)?;
     let plan = MetricPlan {
         family: args.family,
         lengths: args.digits.0.clone(),
@@ -115,7 +114,7 @@ fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
     write_plot(plot, &charts)?;
     Ok(render::emergence::metric(
         &report,
-        args.format,
+        args.output.format,
         lang,
         &TerminalStyle::detect(),
     ))
@@ -137,7 +136,7 @@ fn progress_bar(template: &str) -> indicatif::ProgressBar {
 }
 
 fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
-    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let lang = args.output.lang();
     if let Some(k) = args.counts.iter().find(|&&k| !(1..=64).contains(&k)) {
         return Err(invalid(format!("--counts: {k} is outside 1..64")).into());
     }
@@ -154,19 +153,19 @@ fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
             })
         })
         .transpose()?;
-    let plot = plot_target(&args.plot)?;
+    let plot = plot_target(&args.output.plot)?;
     let report = subtasks::report(&args.counts, measured.as_ref());
     write_plot(plot, &[render::emergence::subtasks_chart(&report, lang)])?;
     Ok(render::emergence::subtasks(
         &report,
-        args.format,
+        args.output.format,
         lang,
         &TerminalStyle::detect(),
     ))
 }
 
 fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
-    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let lang = args.output.lang();
     let base = GrokSettings {
         modulus: args.modulus,
         train_fraction: args.train_fraction,
@@ -197,10 +196,9 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
     for settings in &runs {
         settings.check()?;
     }
-    let plot = plot_target(&args.plot)?;
-    crate::emergence::grok::tune_allocator();
+    let plot = plot_target(&args.output.plot)?;
     let style = TerminalStyle::detect();
-    let live = args.format == Format::Terminal && std::io::stdout().is_terminal();
+    let live = args.output.format == Format::Terminal && std::io::stdout().is_terminal();
     let mut reports = Vec::new();
     for (i, settings) in runs.iter().enumerate() {
         let mut screen = LiveScreen::new(live);
@@ -232,7 +230,7 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
         )?;
         Ok(render::grok::report(
             &report,
-            args.format,
+            args.output.format,
             args.log_steps,
             lang,
             &style,
@@ -245,7 +243,7 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
         )?;
         Ok(render::grok::sweep(
             &sweep,
-            args.format,
+            args.output.format,
             args.log_steps,
             lang,
             &style,
@@ -302,7 +300,7 @@ impl LiveScreen {
 }
 
 fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
-    let lang = args.lang.unwrap_or_else(Lang::from_env);
+    let lang = args.output.lang();
     let settings = crate::emergence::scale::ScaleSettings {
         widths: args.widths.clone(),
         steps: args.steps,
@@ -311,8 +309,7 @@ fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
         ..Default::default()
     };
     settings.check()?;
-    let plot = plot_target(&args.plot)?;
-    crate::emergence::grok::tune_allocator();
+    let plot = plot_target(&args.output.plot)?;
     let bar = progress_bar(lang.text("scale.progress"));
     bar.set_length(settings.widths.len() as u64);
     let report = crate::emergence::scale::run(&settings, &|done, _| bar.set_position(done as u64));
@@ -321,7 +318,7 @@ fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
     write_plot(plot, &[render::emergence::scale_chart(&report, lang)])?;
     Ok(render::emergence::scale(
         &report,
-        args.format,
+        args.output.format,
         lang,
         &TerminalStyle::detect(),
     ))

@@ -335,7 +335,6 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             if let Some(steps) = scenario.train_steps {
                 settings.steps = steps;
             }
-            crate::emergence::grok::tune_allocator();
             ViewResult::Scale {
                 report: crate::emergence::scale::run(&settings, &|_, _| {})?,
             }
@@ -345,7 +344,6 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             if let Some(steps) = scenario.train_steps {
                 settings.steps = steps;
             }
-            crate::emergence::grok::tune_allocator();
             ViewResult::Grok {
                 report: crate::emergence::grok::train(&settings, &mut |_| {})?,
             }

@@ -265,6 +265,7 @@ pub fn train(
     on_log: &mut dyn FnMut(&[GrokRow]),
 ) -> anyhow::Result<GrokReport> {
     settings.check()?;
+    tune_allocator();
     let started = Instant::now();
     let p = settings.modulus;
     let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
@@ -358,7 +359,7 @@ fn settings_record(s: &GrokSettings) -> crate::report::emergence::GrokSettingsRe
 /// Keeps glibc's allocator from handing each step's large temporaries back
 /// to the system and asking for them again (measured: it doubled the step
 /// time at width 512). A no-op elsewhere.
-pub fn tune_allocator() {
+pub(crate) fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator thresholds; it is called before
     // training allocates and takes no pointers.

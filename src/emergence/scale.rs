@@ -158,6 +158,7 @@ pub fn run(
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<ScaleReport> {
     settings.check()?;
+    super::grok::tune_allocator();
     let started = Instant::now();
     let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
     let train = data(settings.train_pairs, &mut rng);

@@ -72,6 +72,12 @@ impl Chart {
     }
 }
 
+/// Columns of plot that fit `style`'s width beside the axis labels, at
+/// least 20 and at most `max`.
+pub fn fit_width(style: &super::style::TerminalStyle, max: usize) -> usize {
+    usize::from(style.width).saturating_sub(10).clamp(20, max)
+}
+
 /// `chart` as terminal text: `height` rows from 0 % to 100 %, `width`
 /// columns of plot, then the x labels and the legend.
 pub fn text(chart: &Chart, width: usize, height: usize) -> String {

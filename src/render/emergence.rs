@@ -9,7 +9,8 @@ use crate::report::emergence::{MetricReport, ModelMetrics, ScaleReport, Subtasks
 use crate::report::Format;
 use crate::words::Lang;
 
-fn percent(share: f64) -> String {
+/// A share as a percentage with one decimal.
+pub(super) fn percent(share: f64) -> String {
     format!("{:.1}%", 100.0 * share)
 }
 
@@ -233,7 +234,7 @@ pub fn metric_tables(
                     style.bold(&model_heading(m, family, lang)),
                     terminal::table(&headers(lang), &rows(m), style)
                 ));
-                let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+                let width = chart::fit_width(style, 60);
                 out.push_str(&chart::text(&metric_chart(m, lang), width, 11));
             }
             out
@@ -460,7 +461,7 @@ pub fn subtasks_body(
         .collect();
     match format {
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+            let width = chart::fit_width(style, 60);
             let chart = chart::text(&subtasks_chart(report, lang), width, 13);
             // The chart's title repeats the heading: leave it out.
             format!(
@@ -644,7 +645,7 @@ pub fn scale_body(
         .collect();
     match format {
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 60);
+            let width = chart::fit_width(style, 60);
             terminal::table(&headers, &rows, style)
                 + &chart::text(&scale_chart(report, lang), width, 11)
         }

@@ -3,15 +3,12 @@
 //! from them; the fraction sweep as a table and one test curve per fraction.
 
 use super::chart::{self, Chart, Series};
+use super::emergence::percent;
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{GrokReport, GrokRow, GrokSweepReport};
 use crate::report::Format;
 use crate::words::Lang;
-
-fn percent(share: f64) -> String {
-    format!("{:.1}%", 100.0 * share)
-}
 
 fn step_text(step: Option<usize>, lang: Lang) -> String {
     step.map_or_else(|| lang.text("grok.never").to_string(), |s| s.to_string())
@@ -164,7 +161,7 @@ fn summary_rows(report: &GrokReport, lang: Lang) -> Vec<Vec<String>> {
 
 /// The live view while training: the chart of the rows so far.
 pub fn live(rows: &[GrokRow], log_steps: bool, lang: Lang, style: &TerminalStyle) -> String {
-    let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+    let width = chart::fit_width(style, 70);
     let step = rows.last().map_or(0, |r| r.step);
     let title = lang.fill("grok.live", &[("step", &step)]);
     chart::text(&chart(rows, &title, log_steps, lang), width, 13)
@@ -185,7 +182,7 @@ pub fn body(
     ];
     match format {
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+            let width = chart::fit_width(style, 70);
             chart::text(
                 &chart(&report.rows, &title(report, lang), log_steps, lang),
                 width,
@@ -387,7 +384,7 @@ pub fn sweep(
             out
         }
         Format::Terminal => {
-            let width = usize::from(style.width).saturating_sub(10).clamp(20, 70);
+            let width = chart::fit_width(style, 70);
             let mut out = chart::text(&sweep_chart(sweep, log_steps, lang), width, 13);
             out.push_str(&terminal::table(&headers, &rows, style));
             for t in sweep_takeaways(sweep, lang) {
