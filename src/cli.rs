@@ -6,6 +6,62 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::lm::Engine;
+use crate::report::Format;
+use crate::words::Lang;
+
+/// Formats of a report that reads as a document: text, Markdown, JSON.
+const DOCUMENT: &[Format] = &[Format::Terminal, Format::Markdown, Format::Json];
+/// Formats of a report made of rows: a document's, plus CSV.
+const ROWS: &[Format] = &[
+    Format::Terminal,
+    Format::Markdown,
+    Format::Json,
+    Format::Csv,
+];
+/// Formats of a classroom run: a document's, plus a self-contained HTML handout.
+const CLASSROOM: &[Format] = &[
+    Format::Terminal,
+    Format::Markdown,
+    Format::Html,
+    Format::Json,
+];
+
+/// A `--format` parser that accepts the formats in `allowed` (and their
+/// aliases, such as `text` for `terminal`), so that every command spells
+/// the same format the same way and lists only what it can write.
+fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(|f| f.to_possible_value()))
+        .map(|name| Format::from_str(&name, true).expect("a listed format parses"))
+}
+
+/// Comma-separated temperatures, each finite and ≥ 0 (`0,0.7,1.2`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Temperatures(pub Vec<f64>);
+
+impl std::str::FromStr for Temperatures {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        crate::comparison::parse_temperatures(text)
+            .map(Temperatures)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Seeds: an inclusive range `1..5`, a list `1,2,9`, or a mix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
+impl std::str::FromStr for Seeds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        crate::comparison::parse_seeds(text)
+            .map(Seeds)
+            .map_err(|e| e.to_string())
+    }
+}
 
 /// Watch, live and reproducibly, how a conventional program differs from a
 /// language model.
@@ -15,6 +71,10 @@ pub struct Cli {
     /// What to do (default: the showcase).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Language of everything detprob writes for a person (default: from
+    /// the locale). JSON and CSV are the same in every language.
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<Lang>,
 }
 
 /// detprob's subcommands.
@@ -54,14 +114,40 @@ pub enum Command {
     Model(ModelCommand),
 }
 
+impl Command {
+    /// The output format the command's flags ask for (terminal where a
+    /// command has no --format).
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Compare(a) => a.grid.format,
+            Command::Showcase(a) => a.grid.format,
+            Command::Generate(a) => a.format,
+            Command::Probs(a) => a.format,
+            Command::Trace(a) => a.format,
+            Command::Demo(a) => a.classroom.format,
+            Command::Tour(a) => a.classroom.format,
+            Command::Sweep(a) => a.format,
+            Command::Replay(a) => a.format,
+            Command::Repeat(a) => a.format,
+            Command::Score(a) => a.format,
+            Command::Tokenize(a) => a.format,
+            Command::Emergence(command) => match command {
+                EmergenceCommand::Metric(a) => a.output.format,
+                EmergenceCommand::Subtasks(a) => a.output.format,
+                EmergenceCommand::Grok(a) => a.output.format,
+                EmergenceCommand::Scale(a) => a.output.format,
+            },
+            Command::Model(ModelCommand::List { format }) => *format,
+            Command::Live(_) | Command::Model(_) => Format::Terminal,
+        }
+    }
+}
+
 /// Flags of `detprob live`.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Language of the screen (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
 }
 
 /// `detprob emergence …`: the note's causes of "emergence", made visible.
@@ -225,18 +311,8 @@ pub struct EmergenceOutputArgs {
     #[command(flatten)]
     pub plot: PlotArgs,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::Format::Terminal)]
-    pub format: crate::report::Format,
-    /// Language of the words around the numbers (default: from the locale).
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
-}
-
-impl EmergenceOutputArgs {
-    /// `--lang`, else the locale's language.
-    pub fn lang(&self) -> crate::words::Lang {
-        self.lang.unwrap_or_else(crate::words::Lang::from_env)
-    }
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
+    pub format: Format,
 }
 
 /// Flags of `detprob emergence metric`.
@@ -352,33 +428,21 @@ impl RecordArgs {
     }
 }
 
-/// Output format of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Human-readable text.
-    Text,
-    /// JSON (plain data, every field).
-    Json,
-}
-
 impl GridArgs {
-    /// The seeds flag, or `default` when it was not given.
-    pub fn seeds_or<'a>(&'a self, default: &'a str) -> &'a str {
-        self.seeds.as_deref().unwrap_or(default)
+    /// The sample grid these flags ask for, with `default_seeds` when
+    /// --seeds was not given.
+    pub fn grid(
+        &self,
+        default_seeds: std::ops::RangeInclusive<u64>,
+    ) -> Result<crate::comparison::SampleGrid, crate::error::InputError> {
+        crate::comparison::SampleGrid::new(
+            self.temperatures.0.clone(),
+            self.seeds
+                .as_ref()
+                .map_or_else(|| default_seeds.collect(), |s| s.0.clone()),
+            self.max_tokens,
+        )
     }
-}
-
-/// Output format of a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// Side-by-side panels fitted to the terminal, coloured unless NO_COLOR.
-    Terminal,
-    /// Markdown, for slides and handouts.
-    Markdown,
-    /// JSON (plain data, every field).
-    Json,
-    /// CSV, one row per sample.
-    Csv,
 }
 
 /// The sample grid and model flags shared by `compare` and `showcase`.
@@ -393,16 +457,16 @@ pub struct GridArgs {
         value_name = "LIST",
         allow_hyphen_values = true
     )]
-    pub temperatures: String,
+    pub temperatures: Temperatures,
     /// Seeds: an inclusive range like 1..5, or a list like 1,2,9 [default: 1..5].
     #[arg(long, value_name = "SEEDS")]
-    pub seeds: Option<String>,
+    pub seeds: Option<Seeds>,
     /// At most this many tokens per model answer (answers also stop at a newline).
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_tokens: usize,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Terminal)]
-    pub format: ReportFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
+    pub format: Format,
 }
 
 /// Flags of `detprob compare`.
@@ -438,15 +502,12 @@ pub struct ShowcaseArgs {
     pub grid: GridArgs,
 }
 
-/// Output format of `probs` and `trace`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ViewFormat {
-    /// Text for a terminal (readable at 80 columns).
-    Terminal,
-    /// Markdown, for slides.
-    Markdown,
-    /// JSON (plain data).
-    Json,
+/// The showcase's flags at their defaults: what `detprob` with no
+/// subcommand runs.
+#[derive(Debug, Parser)]
+pub struct ShowcaseDefaults {
+    #[command(flatten)]
+    pub grid: GridArgs,
 }
 
 /// Flags of `detprob probs`.
@@ -461,7 +522,7 @@ pub struct ProbsArgs {
         value_name = "LIST",
         allow_hyphen_values = true
     )]
-    pub temperatures: String,
+    pub temperatures: Temperatures,
     /// How many of the most likely tokens to show per column.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
@@ -471,8 +532,8 @@ pub struct ProbsArgs {
     #[arg(long)]
     pub raw: bool,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// The prompt.
     pub prompt: String,
 }
@@ -492,7 +553,7 @@ pub struct TraceArgs {
     pub temperature: f64,
     /// Seed, or several (1..4 or 1,2,9) to see where samples branch.
     #[arg(long, short = 's', default_value = "1", value_name = "SEEDS")]
-    pub seeds: String,
+    pub seeds: Seeds,
     #[command(flatten)]
     pub filters: FilterArgs,
     /// At most this many new tokens.
@@ -517,8 +578,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "NAME")]
     pub rule: Option<String>,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// The prompt (or, with --rule, the input).
     pub prompt: String,
 }
@@ -556,23 +617,10 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub record: RecordArgs,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// The prompt.
     pub prompt: String,
-}
-
-/// Output format of a demo or the tour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ClassroomFormat {
-    /// Text for a terminal or a projector.
-    Terminal,
-    /// A Markdown handout.
-    Markdown,
-    /// A self-contained HTML handout (styles and charts inline).
-    Html,
-    /// JSON (plain data, every field).
-    Json,
 }
 
 /// Flags shared by `demo` and `tour`.
@@ -580,15 +628,12 @@ pub enum ClassroomFormat {
 pub struct ClassroomArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Language of labels and takeaways [default: from the locale].
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::words::Lang>,
     /// Output format (markdown or html writes a handout).
-    #[arg(long, short = 'f', value_enum, default_value_t = ClassroomFormat::Terminal)]
-    pub format: ClassroomFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(CLASSROOM))]
+    pub format: Format,
     /// Override every scenario's seeds (e.g. 1..2 for a quick rehearsal).
     #[arg(long, value_name = "SEEDS")]
-    pub seeds: Option<String>,
+    pub seeds: Option<Seeds>,
     /// Override every repeat scenario's run count.
     #[arg(long, value_name = "N")]
     pub runs: Option<usize>,
@@ -659,10 +704,10 @@ pub struct SweepArgs {
         value_name = "LIST",
         allow_hyphen_values = true
     )]
-    pub temperatures: String,
+    pub temperatures: Temperatures,
     /// Seeds: an inclusive range like 1..10, or a list like 1,2,9.
     #[arg(long, default_value = "1..10", value_name = "SEEDS")]
-    pub seeds: String,
+    pub seeds: Seeds,
     /// Comma-separated top-k values to sweep as well.
     #[arg(long, value_name = "LIST")]
     pub top_k: Option<String>,
@@ -690,8 +735,8 @@ pub struct SweepArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Format of the summary on stdout.
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
 }
 
 /// Flags of `detprob replay`.
@@ -703,8 +748,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "PATH")]
     pub model_file: Option<PathBuf>,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
 }
 
 /// Flags of `detprob repeat`.
@@ -722,7 +767,7 @@ pub struct RepeatArgs {
         value_name = "LIST",
         allow_hyphen_values = true
     )]
-    pub temperatures: String,
+    pub temperatures: Temperatures,
     /// The fixed seed.
     #[arg(long, short = 's', default_value_t = 1)]
     pub seed: u64,
@@ -733,8 +778,8 @@ pub struct RepeatArgs {
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_tokens: usize,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// The input.
     pub input: String,
 }
@@ -751,8 +796,8 @@ pub struct ScoreArgs {
     #[arg(long, conflicts_with = "rule")]
     pub raw: bool,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = ViewFormat::Terminal)]
-    pub format: ViewFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// The prompt (or, with --rule, the input).
     pub prompt: String,
     /// The answer to score.
@@ -765,8 +810,8 @@ pub struct TokenizeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
     /// Wrap TEXT in the model's chat template first, as `generate` does.
     #[arg(long)]
     pub chat: bool,
@@ -780,8 +825,8 @@ pub enum ModelCommand {
     /// List the known models, their licences and whether they are cached.
     List {
         /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-        format: OutputFormat,
+        #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+        format: Format,
     },
     /// Download and verify a model into the cache (all models if none named).
     Fetch {

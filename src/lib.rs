@@ -19,6 +19,7 @@ pub mod generation;
 pub mod gguf;
 pub mod live;
 pub mod lm;
+pub mod progress;
 pub mod prompt;
 pub mod render;
 pub mod report;

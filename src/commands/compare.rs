@@ -6,23 +6,26 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use indicatif::ProgressBar;
+
 use super::model_choice;
-use crate::cli::{CompareArgs, GridArgs, ReportFormat, ShowcaseArgs};
-use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid, SummaryReport};
+use crate::cli::{CompareArgs, GridArgs, ShowcaseArgs};
+use crate::comparison::{compare, shorten, CompareInput, CompareReport, SampleGrid, SummaryReport};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::files::Overwrite;
 use crate::lm;
-use crate::render::terminal::Verdicts;
-use crate::render::{self, style::TerminalStyle};
+use crate::progress;
+use crate::render::terminal::{self, Verdicts};
+use crate::render::{Printed, Render, View};
 use crate::rules::{self, Rule};
-use crate::words::Lang;
+use crate::words::{Bilingual, Lang};
 
 /// One showcase input with the reason it was chosen.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShowcaseItem {
     /// What this input demonstrates.
-    pub why: String,
+    pub why: Bilingual,
     /// The comparison.
     pub comparison: CompareReport,
 }
@@ -44,7 +47,7 @@ struct ShowcaseFile {
 #[derive(Deserialize)]
 struct ShowcaseEntry {
     text: String,
-    why: String,
+    why: Bilingual,
 }
 
 /// An input, the rule chosen for it, and its truth if given.
@@ -116,24 +119,45 @@ pub(super) fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, 
     Ok(inputs)
 }
 
-/// Seeds `compare` samples when `--seeds` is not given.
-const COMPARE_SEEDS: &str = "1..5";
-/// Seeds the showcase samples when `--seeds` is not given.
-const SHOWCASE_SEEDS: &str = "1..5";
+/// Seeds `compare` and the showcase sample when `--seeds` is not given.
+const DEFAULT_SEEDS: std::ops::RangeInclusive<u64> = 1..=5;
 
-/// Loads the model and compares every plan; with `record`, writes a manifest.
+/// Loads the model (a spinner while it loads) and compares every plan in
+/// turn, with a progress line on a terminal, handing each report to `done`
+/// as soon as it is complete; with `record`, writes a manifest.
 fn run_all(
     grid: &SampleGrid,
     grid_args: &GridArgs,
     plans: &[Planned],
     record: Option<(&Path, Overwrite)>,
+    lang: Lang,
+    done: &mut dyn FnMut(usize, &CompareReport, &ProgressBar) -> anyhow::Result<()>,
 ) -> anyhow::Result<(Vec<CompareReport>, String)> {
     let choice = model_choice(&grid_args.model)?;
-    let mut loaded = lm::load(&choice, grid_args.model.engine)?;
-    let reports = plans
-        .iter()
-        .map(|p| compare(&mut loaded, p.rule, &p.input, grid))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let loading = progress::spinner(&lang.fill("compare.loading", &[("model", &choice.label())]));
+    let loaded = lm::load(&choice, grid_args.model.engine);
+    loading.finish_and_clear();
+    let mut loaded = loaded?;
+    let bar = progress::bar("", plans.len() as u64);
+    let mut reports = Vec::with_capacity(plans.len());
+    for (i, p) in plans.iter().enumerate() {
+        progress::relabel(
+            &bar,
+            &lang.fill(
+                "compare.progress",
+                &[
+                    ("n", &(i + 1)),
+                    ("count", &plans.len()),
+                    ("input", &shorten(&p.input.text, 40)),
+                ],
+            ),
+        );
+        let report = compare(&mut loaded, p.rule, &p.input, grid)?;
+        bar.inc(1);
+        done(i, &report, &bar)?;
+        reports.push(report);
+    }
+    bar.finish_and_clear();
     if let Some((path, overwrite)) = record {
         let mut manifest = Manifest::new("compare", &loaded, &choice)?;
         for report in &reports {
@@ -145,65 +169,55 @@ fn run_all(
     Ok((reports, model))
 }
 
-pub fn run(args: CompareArgs) -> anyhow::Result<String> {
+pub fn run(args: CompareArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     // Everything the user typed is checked before the model is loaded.
-    let grid = SampleGrid::parse(
-        &args.grid.temperatures,
-        args.grid.seeds_or(COMPARE_SEEDS),
-        args.grid.max_tokens,
-    )?;
+    let grid = args.grid.grid(DEFAULT_SEEDS)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
-    let style = TerminalStyle::detect();
+    let record = args.record.target()?;
     match (&args.inputs, &args.input) {
         (Some(path), _) => {
             let plans = read_inputs(path)?
                 .into_iter()
                 .map(|(text, truth)| plan(&text, truth, forced))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (reports, model) = run_all(&grid, &args.grid, &plans, args.record.target()?)?;
-            let summary = SummaryReport::new(model, grid, reports);
-            Ok(match args.grid.format {
-                ReportFormat::Terminal => render::terminal::summary_table(&summary, &style),
-                ReportFormat::Markdown => render::markdown::summary(&summary),
-                ReportFormat::Json => render::to_json(&summary),
-                ReportFormat::Csv => render::csv::summary(&summary),
-            })
+            let (reports, model) = run_all(
+                &grid,
+                &args.grid,
+                &plans,
+                record,
+                view.lang,
+                &mut |_, _, _| Ok(()),
+            )?;
+            Ok(Box::new(SummaryReport::new(model, grid, reports)))
         }
         (None, Some(text)) => {
             let plans = [plan(text, args.truth.clone(), forced)?];
-            let (reports, _) = run_all(&grid, &args.grid, &plans, args.record.target()?)?;
-            let report = &reports[0];
-            Ok(match args.grid.format {
-                ReportFormat::Terminal => {
-                    render::terminal::compare_panel(report, Lang::En, Verdicts::Shown, &style)
-                }
-                ReportFormat::Markdown => render::markdown::compare(report),
-                ReportFormat::Json => render::to_json(report),
-                ReportFormat::Csv => render::csv::samples(&[report]),
-            })
+            let (mut reports, _) = run_all(
+                &grid,
+                &args.grid,
+                &plans,
+                record,
+                view.lang,
+                &mut |_, _, _| Ok(()),
+            )?;
+            Ok(Box::new(reports.remove(0)))
         }
         (None, None) => Err(invalid("give an INPUT or --inputs FILE").into()),
     }
 }
 
-/// The showcase, with the default grid when `args` is `None`.
-pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
+/// The showcase, with the default grid when `args` is `None`. On a
+/// terminal each panel is printed as soon as it is computed.
+pub fn showcase(args: Option<ShowcaseArgs>, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let started = Instant::now();
     let grid_args = match args {
         Some(args) => args.grid,
         None => {
-            use clap::FromArgMatches;
-            let matches =
-                <ShowcaseArgs as clap::Args>::augment_args(clap::Command::new("showcase"))
-                    .get_matches_from(["showcase"]);
-            ShowcaseArgs::from_arg_matches(&matches)?.grid
+            use clap::Parser;
+            crate::cli::ShowcaseDefaults::parse_from(["showcase"]).grid
         }
     };
-    let grid = SampleGrid::parse(
-        &grid_args.temperatures,
-        grid_args.seeds_or(SHOWCASE_SEEDS),
-        grid_args.max_tokens,
-    )?;
+    let grid = grid_args.grid(DEFAULT_SEEDS)?;
     let file: ShowcaseFile =
         toml::from_str(include_str!("../../demos/showcase.toml")).expect("showcase.toml parses");
     let plans = file
@@ -211,8 +225,33 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
         .iter()
         .map(|e| plan(&e.text, None, None))
         .collect::<Result<Vec<_>, _>>()?;
-    let (reports, _) = run_all(&grid, &grid_args, &plans, None)?;
-    let report = ShowcaseReport {
+    let live = view.live();
+    let count = plans.len();
+    let (lang, style) = (view.lang, &view.style);
+    let whys: Vec<Bilingual> = file.inputs.iter().map(|e| e.why.clone()).collect();
+    let (reports, _) = run_all(
+        &grid,
+        &grid_args,
+        &plans,
+        None,
+        lang,
+        &mut |i, report, bar| {
+            if live {
+                let text = terminal::showcase_heading(i, count, lang.pick(&whys[i]), lang, style)
+                    + &terminal::compare_panel(report, lang, Verdicts::Shown, style)
+                    + "\n";
+                bar.suspend(|| print_now(&text))?;
+            }
+            Ok(())
+        },
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    if live {
+        return Ok(Box::new(Printed(terminal::showcase_footer(
+            seconds, lang, style,
+        ))));
+    }
+    Ok(Box::new(ShowcaseReport {
         items: file
             .inputs
             .into_iter()
@@ -222,50 +261,15 @@ pub fn showcase(args: Option<ShowcaseArgs>) -> anyhow::Result<String> {
                 comparison,
             })
             .collect(),
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    let style = TerminalStyle::detect();
-    Ok(match grid_args.format {
-        ReportFormat::Terminal => {
-            let mut out = String::new();
-            for (i, item) in report.items.iter().enumerate() {
-                out.push_str(&format!(
-                    "{}\n",
-                    style.bold(&format!(
-                        "── {}/{} ── {}",
-                        i + 1,
-                        report.items.len(),
-                        item.why
-                    ))
-                ));
-                out.push_str(&render::terminal::compare_panel(
-                    &item.comparison,
-                    Lang::En,
-                    Verdicts::Shown,
-                    &style,
-                ));
-                out.push('\n');
-            }
-            out.push_str(&style.dim(&format!("showcase ran in {:.1} s\n", report.seconds)));
-            out
-        }
-        ReportFormat::Markdown => report
-            .items
-            .iter()
-            .map(|item| {
-                format!(
-                    "## {}\n\n{}",
-                    item.why,
-                    render::markdown::compare(&item.comparison)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        ReportFormat::Json => render::to_json(&report),
-        ReportFormat::Csv => {
-            let comparisons: Vec<&CompareReport> =
-                report.items.iter().map(|i| &i.comparison).collect();
-            render::csv::samples(&comparisons)
-        }
-    })
+        seconds,
+    }))
+}
+
+/// Writes `text` to stdout at once (a panel that is ready while others compute).
+fn print_now(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(crate::render::style::terminal_safe(text).as_bytes())?;
+    out.flush()?;
+    Ok(())
 }

@@ -5,12 +5,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::model_choice;
-use crate::cli::{ClassroomArgs, ClassroomFormat, DemoArgs, TourArgs};
+use crate::cli::{ClassroomArgs, DemoArgs, TourArgs};
 use crate::comparison::parse_seeds;
-use crate::demo::{self, Lang, Overrides, Scenario};
+use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
 use crate::error::invalid;
 use crate::lm;
-use crate::render::{self, style::TerminalStyle};
+use crate::render::{self, Format, Printed, Render, View};
 
 /// The demo's model; with `--model` or `--model-file` it serves every step,
 /// else part-0 steps may ask the models they name as well.
@@ -26,16 +26,15 @@ fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
         crate::comparison::check_runs(runs, "--runs")?;
     }
     Ok(Overrides {
-        seeds: args.seeds.as_deref().map(parse_seeds).transpose()?,
+        seeds: args.seeds.as_ref().map(|s| s.0.clone()),
         runs: args.runs,
     })
 }
 
-pub fn run(args: DemoArgs) -> anyhow::Result<String> {
-    let lang = args.classroom.lang.unwrap_or_else(Lang::from_env);
+pub fn run(args: DemoArgs) -> anyhow::Result<Box<dyn Render>> {
     let builtin = Scenario::builtin();
     if args.list {
-        return Ok(render::demo::list(&builtin, lang));
+        return Ok(Box::new(ScenarioList(builtin)));
     }
     let scenario = match (&args.file, &args.name) {
         (Some(path), _) => Scenario::from_file(path)?,
@@ -59,23 +58,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<String> {
     let overrides = overrides(&args.classroom)?;
     let mut models = load_models(&args.classroom)?;
     let step = demo::run(&mut models, &scenario, &overrides)?;
-    let loaded = &models.main;
-    Ok(match args.classroom.format {
-        ClassroomFormat::Terminal => {
-            render::demo::step_terminal(&step, None, lang, &TerminalStyle::detect())
-        }
-        ClassroomFormat::Markdown => render::demo::step_markdown(&step, lang),
-        ClassroomFormat::Html => {
-            render::html::head(&loaded.info.label(), lang)
-                + &render::html::step(
-                    &step,
-                    (scenario.order as usize, Scenario::builtin().len()),
-                    lang,
-                )
-                + &render::html::foot(1, step.seconds, lang)
-        }
-        ClassroomFormat::Json => render::to_json(&step),
-    })
+    Ok(Box::new(DemoRun {
+        step,
+        model: models.main.info.label(),
+        position: (scenario.order as usize, Scenario::builtin().len()),
+    }))
 }
 
 /// Clears the terminal and puts the cursor at the top left.
@@ -108,8 +95,8 @@ fn selected_steps(args: &TourArgs, count: usize) -> anyhow::Result<Vec<usize>> {
     Ok(steps)
 }
 
-pub fn tour(args: TourArgs) -> anyhow::Result<String> {
-    let lang = args.classroom.lang.unwrap_or_else(Lang::from_env);
+pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
+    let lang = view.lang;
     let overrides = overrides(&args.classroom)?;
     let all = Scenario::builtin();
     let steps = selected_steps(&args, all.len())?;
@@ -121,15 +108,15 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     if scenarios.is_empty() {
         return Err(invalid("--part: none of the chosen steps is in that part of the note").into());
     }
-    let format = args.classroom.format;
-    let interactive = format == ClassroomFormat::Terminal
+    let format = view.format;
+    let interactive = format == Format::Terminal
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let pause = !args.no_pause && interactive;
     let predict = args.predict && interactive;
     let mut models = load_models(&args.classroom)?;
     let label = models.main.info.label();
-    let style = TerminalStyle::detect();
+    let style = &view.style;
     let started = std::time::Instant::now();
     let mut stdout = std::io::stdout().lock();
     let on_terminal = stdout.is_terminal();
@@ -141,15 +128,7 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
         }
     };
     let mut steps = Vec::new();
-    match format {
-        ClassroomFormat::Markdown => write!(
-            stdout,
-            "{}",
-            render::demo::tour_markdown_heading(&label, lang)
-        )?,
-        ClassroomFormat::Html => write!(stdout, "{}", render::html::head(&label, lang))?,
-        _ => {}
-    }
+    write!(stdout, "{}", render::demo::tour_head(&label, view))?;
     let wait_for_enter = |stdout: &mut std::io::StdoutLock, text: &str| -> anyhow::Result<()> {
         write!(stdout, "{text}")?;
         stdout.flush()?;
@@ -166,31 +145,14 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
             write!(
                 stdout,
                 "{}",
-                render::demo::step_claim(scenario, Some((number, all.len())), lang, &style)
+                render::demo::step_claim(scenario, Some((number, all.len())), lang, style)
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }
         let step = demo::run(&mut models, scenario, &overrides)?;
-        match format {
-            ClassroomFormat::Terminal => write!(
-                stdout,
-                "{}",
-                safe(render::demo::step_terminal(
-                    &step,
-                    Some((number, all.len())),
-                    lang,
-                    &style
-                ))
-            )?,
-            ClassroomFormat::Markdown => {
-                write!(stdout, "{}", safe(render::demo::step_markdown(&step, lang)))?
-            }
-            ClassroomFormat::Html => write!(
-                stdout,
-                "{}",
-                render::html::step(&step, (number, all.len()), lang)
-            )?,
-            ClassroomFormat::Json => steps.push(step),
+        match render::demo::tour_step(&step, (number, all.len()), view) {
+            Some(text) => write!(stdout, "{}", safe(text))?,
+            None => steps.push(step),
         }
         stdout.flush()?;
         if pause && i + 1 < scenarios.len() {
@@ -199,13 +161,11 @@ pub fn tour(args: TourArgs) -> anyhow::Result<String> {
     }
     let seconds = started.elapsed().as_secs_f64();
     Ok(match format {
-        ClassroomFormat::Json => {
-            render::to_json(&serde_json::json!({ "steps": steps, "seconds": seconds }))
-        }
-        ClassroomFormat::Html => render::html::foot(scenarios.len(), seconds, lang),
-        _ => format!(
-            "{}\n",
-            render::demo::tour_footer(scenarios.len(), seconds, lang)
-        ),
+        Format::Json => Box::new(TourReport { steps, seconds }),
+        _ => Box::new(Printed(render::demo::tour_foot(
+            scenarios.len(),
+            seconds,
+            view,
+        ))),
     })
 }

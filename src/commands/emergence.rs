@@ -1,7 +1,6 @@
 //! `detprob emergence metric|subtasks`: plan (flags → problems, models,
 //! output paths checked) → run (each model in turn) → a report, rendered once.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::cli::{
@@ -14,18 +13,19 @@ use crate::emergence::{problems, subtasks};
 use crate::error::{invalid, InputError};
 use crate::files::{self, Overwrite};
 use crate::lm;
-use crate::render::{self, chart, style::TerminalStyle};
-use crate::report::emergence::{GrokSweepReport, MetricReport};
-use crate::report::Format;
+use crate::progress;
+use crate::render::{self, chart, style::TerminalStyle, GrokSweepView, GrokView, Render, View};
+use crate::report::emergence::{GrokSweepReport, MetricReport, ScaleReport, SubtasksReport};
 use crate::store::{catalog, ModelChoice};
+use crate::words::Lang;
 
-pub fn run(command: EmergenceCommand) -> anyhow::Result<String> {
-    match command {
-        EmergenceCommand::Metric(args) => run_metric(args),
-        EmergenceCommand::Subtasks(args) => run_subtasks(args),
-        EmergenceCommand::Grok(args) => run_grok(args),
-        EmergenceCommand::Scale(args) => run_scale(args),
-    }
+pub fn run(command: EmergenceCommand, view: &View) -> anyhow::Result<Box<dyn Render>> {
+    Ok(match command {
+        EmergenceCommand::Metric(args) => Box::new(run_metric(args, view.lang)?),
+        EmergenceCommand::Subtasks(args) => Box::new(run_subtasks(args, view.lang)?),
+        EmergenceCommand::Grok(args) => run_grok(args, view)?,
+        EmergenceCommand::Scale(args) => Box::new(run_scale(args, view.lang)?),
+    })
 }
 
 /// The `--plot` path and whether it may replace a file, checked before any
@@ -58,9 +58,8 @@ fn write_plot(target: Option<(&Path, Overwrite)>, charts: &[chart::Chart]) -> an
     Ok(())
 }
 
-fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
+fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricReport> {
     problems::check_problem_count(args.problems)?;
-    let lang = args.output.lang();
     let choices: Vec<ModelChoice> = if args.model_file.is_some() {
         vec![ModelChoice::resolve(
             None,
@@ -85,15 +84,10 @@ fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
     let mut models = Vec::new();
     for choice in &choices {
         let mut loaded = lm::load(choice, args.engine)?;
-        let bar = progress_bar(&lang.fill(
-            "emergence.progress",
-            &[
-                ("model", &loaded.info.label()),
-                ("done", &"{pos}"),
-                ("total", &"{len}"),
-            ],
-        ));
-        bar.set_length(plan.lengths.len() as u64);
+        let bar = progress::bar(
+            &lang.fill("emergence.progress", &[("model", &loaded.info.label())]),
+            plan.lengths.len() as u64,
+        );
         let measured =
             metric::measure(&mut loaded, &plan, &|done, _| bar.set_position(done as u64));
         bar.finish_and_clear();
@@ -112,31 +106,10 @@ fn run_metric(args: EmergenceMetricArgs) -> anyhow::Result<String> {
         .map(|m| render::emergence::metric_chart(m, lang))
         .collect();
     write_plot(plot, &charts)?;
-    Ok(render::emergence::metric(
-        &report,
-        args.output.format,
-        lang,
-        &TerminalStyle::detect(),
-    ))
+    Ok(report)
 }
 
-/// A progress line on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(template: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(1);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(&format!("{template} [{{bar:20}}] {{elapsed}}"))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
-fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
-    let lang = args.output.lang();
+fn run_subtasks(args: EmergenceSubtasksArgs, lang: Lang) -> anyhow::Result<SubtasksReport> {
     if let Some(k) = args.counts.iter().find(|&&k| !(1..=64).contains(&k)) {
         return Err(invalid(format!("--counts: {k} is outside 1..64")).into());
     }
@@ -156,16 +129,10 @@ fn run_subtasks(args: EmergenceSubtasksArgs) -> anyhow::Result<String> {
     let plot = plot_target(&args.output.plot)?;
     let report = subtasks::report(&args.counts, measured.as_ref());
     write_plot(plot, &[render::emergence::subtasks_chart(&report, lang)])?;
-    Ok(render::emergence::subtasks(
-        &report,
-        args.output.format,
-        lang,
-        &TerminalStyle::detect(),
-    ))
+    Ok(report)
 }
 
-fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
-    let lang = args.output.lang();
+fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let base = GrokSettings {
         modulus: args.modulus,
         train_fraction: args.train_fraction,
@@ -197,8 +164,8 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
         settings.check()?;
     }
     let plot = plot_target(&args.output.plot)?;
-    let style = TerminalStyle::detect();
-    let live = args.output.format == Format::Terminal && std::io::stdout().is_terminal();
+    let (lang, style) = (view.lang, &view.style);
+    let live = view.live();
     let mut reports = Vec::new();
     for (i, settings) in runs.iter().enumerate() {
         let mut screen = LiveScreen::new(live);
@@ -206,7 +173,7 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
         let report = grok::train(settings, &mut |rows| {
             if screen.enabled && last_draw.elapsed().as_millis() >= 200 {
                 last_draw = std::time::Instant::now();
-                let mut text = render::grok::live(rows, args.log_steps, lang, &style);
+                let mut text = render::grok::live(rows, args.log_steps, lang, style);
                 if runs.len() > 1 {
                     text = format!("({}/{}) {text}", i + 1, runs.len());
                 }
@@ -228,26 +195,20 @@ fn run_grok(args: EmergenceGrokArgs) -> anyhow::Result<String> {
                 lang,
             )],
         )?;
-        Ok(render::grok::report(
-            &report,
-            args.output.format,
-            args.log_steps,
-            lang,
-            &style,
-        ))
+        Ok(Box::new(GrokView {
+            report,
+            log_steps: args.log_steps,
+        }))
     } else {
         let sweep = GrokSweepReport { runs: reports };
         write_plot(
             plot,
             &[render::grok::sweep_chart(&sweep, args.log_steps, lang)],
         )?;
-        Ok(render::grok::sweep(
-            &sweep,
-            args.output.format,
-            args.log_steps,
-            lang,
-            &style,
-        ))
+        Ok(Box::new(GrokSweepView {
+            sweep,
+            log_steps: args.log_steps,
+        }))
     }
 }
 
@@ -299,8 +260,7 @@ impl LiveScreen {
     }
 }
 
-fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
-    let lang = args.output.lang();
+fn run_scale(args: EmergenceScaleArgs, lang: Lang) -> anyhow::Result<ScaleReport> {
     let settings = crate::emergence::scale::ScaleSettings {
         widths: args.widths.clone(),
         steps: args.steps,
@@ -310,16 +270,10 @@ fn run_scale(args: EmergenceScaleArgs) -> anyhow::Result<String> {
     };
     settings.check()?;
     let plot = plot_target(&args.output.plot)?;
-    let bar = progress_bar(lang.text("scale.progress"));
-    bar.set_length(settings.widths.len() as u64);
+    let bar = progress::bar(lang.text("scale.progress"), settings.widths.len() as u64);
     let report = crate::emergence::scale::run(&settings, &|done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let report = report?;
     write_plot(plot, &[render::emergence::scale_chart(&report, lang)])?;
-    Ok(render::emergence::scale(
-        &report,
-        args.output.format,
-        lang,
-        &TerminalStyle::detect(),
-    ))
+    Ok(report)
 }

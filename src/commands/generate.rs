@@ -3,14 +3,14 @@
 use serde::Serialize;
 
 use super::model_choice;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use crate::cli::{GenerateArgs, OutputFormat};
+use crate::cli::GenerateArgs;
 use crate::error::InputError;
 use crate::experiments::manifest::Manifest;
 use crate::generation::{complete, complete_streaming, Completion, GenerationSettings};
 use crate::lm::{self, ModelInfo};
-use crate::render;
+use crate::render::{self, Printed, Render, View};
 use crate::sampler::SAMPLER_ORDER;
 
 /// Everything one `generate` run did.
@@ -32,7 +32,7 @@ pub struct GenerateReport {
     pub completion: Completion,
 }
 
-pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
+pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let sampling = args.filters.sampling(args.temperature)?;
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
@@ -52,7 +52,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
     };
     // On a terminal the text streams as it comes; the report then adds only
     // its closing line. Piped or JSON output is the whole report at the end.
-    let stream = args.format == OutputFormat::Text && std::io::stdout().is_terminal();
+    let stream = view.live();
     let completion = if stream {
         let mut out = std::io::stdout().lock();
         complete_streaming(&mut loaded, &prompt_ids, &settings, &mut |piece| {
@@ -77,11 +77,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<String> {
         sampler_order: SAMPLER_ORDER,
         completion,
     };
-    let text = render::render(&report, args.format);
-    Ok(match text.strip_prefix(report.completion.text.as_str()) {
-        Some(rest) if stream => rest.to_string(),
-        _ => text,
-    })
+    if stream {
+        // The text is on the screen already: only the closing line is left.
+        let text = render::render(&report, view);
+        let rest = text
+            .strip_prefix(report.completion.text.as_str())
+            .map(str::to_string)
+            .unwrap_or(text);
+        return Ok(Box::new(Printed(rest)));
+    }
+    Ok(Box::new(report))
 }
 
 /// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a

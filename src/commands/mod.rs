@@ -27,32 +27,42 @@ pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, Tr
 
 use crate::cli::{Cli, Command, ModelArgs};
 use crate::error::InputError;
+use crate::render::{self, Format, Render, View};
 use crate::store::ModelChoice;
+use crate::words::Lang;
 
-/// Runs the command and returns what to print on stdout.
+/// Runs the command and returns what to print on stdout: its report,
+/// rendered once here in the format and language the flags ask for.
 pub fn run(cli: Cli) -> anyhow::Result<String> {
-    match cli.command {
-        None => compare::showcase(None),
-        Some(Command::Showcase(args)) => compare::showcase(Some(args)),
-        Some(Command::Compare(args)) => compare::run(args),
-        Some(Command::Generate(args)) => generate::run(args),
-        Some(Command::Probs(args)) => probs::run(args),
-        Some(Command::Trace(args)) => trace::run(args),
-        Some(Command::Demo(args)) => demo::run(args),
-        Some(Command::Tour(args)) => demo::tour(args),
-        Some(Command::Sweep(args)) => sweep::run(args),
-        Some(Command::Replay(args)) => replay::run(args),
-        Some(Command::Repeat(args)) => repeat::run(args),
-        Some(Command::Score(args)) => score::run(args),
-        Some(Command::Tokenize(args)) => tokenize::run(args),
-        Some(Command::Emergence(command)) => emergence::run(command),
-        Some(Command::Live(args)) => crate::live::run(
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    let format = cli
+        .command
+        .as_ref()
+        .map_or(Format::Terminal, Command::format);
+    let view = View::new(format, lang);
+    let report: Box<dyn Render> = match cli.command {
+        None => compare::showcase(None, &view)?,
+        Some(Command::Showcase(args)) => compare::showcase(Some(args), &view)?,
+        Some(Command::Compare(args)) => compare::run(args, &view)?,
+        Some(Command::Generate(args)) => generate::run(args, &view)?,
+        Some(Command::Probs(args)) => Box::new(probs::run(args)?),
+        Some(Command::Trace(args)) => Box::new(trace::run(args)?),
+        Some(Command::Demo(args)) => demo::run(args)?,
+        Some(Command::Tour(args)) => demo::tour(args, &view)?,
+        Some(Command::Sweep(args)) => Box::new(sweep::run(args)?),
+        Some(Command::Replay(args)) => replay::run(args, &view)?,
+        Some(Command::Repeat(args)) => Box::new(repeat::run(args)?),
+        Some(Command::Score(args)) => Box::new(score::run(args)?),
+        Some(Command::Tokenize(args)) => Box::new(tokenize::run(args)?),
+        Some(Command::Emergence(command)) => emergence::run(command, &view)?,
+        Some(Command::Live(args)) => Box::new(render::Printed(crate::live::run(
             model_choice(&args.model)?,
             args.model.engine,
-            args.lang.unwrap_or_else(crate::words::Lang::from_env),
-        ),
-        Some(Command::Model(command)) => model::run(command),
-    }
+            lang,
+        )?)),
+        Some(Command::Model(command)) => model::run(command)?,
+    };
+    Ok(render::render(report.as_ref(), &view))
 }
 
 /// The model the `--model` / `--model-file` flags select.

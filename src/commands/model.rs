@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::ModelCommand;
-use crate::render;
+use crate::render::{Printed, Render};
 use crate::store::{self, catalog, ModelSpec, MODELS};
 
 /// One catalogue entry and its cache state.
@@ -36,9 +36,9 @@ pub struct ModelListReport {
     pub models: Vec<ModelEntry>,
 }
 
-pub fn run(command: ModelCommand) -> anyhow::Result<String> {
+pub fn run(command: ModelCommand) -> anyhow::Result<Box<dyn Render>> {
     match command {
-        ModelCommand::List { format } => {
+        ModelCommand::List { .. } => {
             let report = ModelListReport {
                 cache_dir: store::cache_dir().display().to_string(),
                 models: MODELS
@@ -55,7 +55,7 @@ pub fn run(command: ModelCommand) -> anyhow::Result<String> {
                     })
                     .collect(),
             };
-            Ok(render::render(&report, format))
+            Ok(Box::new(report))
         }
         ModelCommand::Fetch { alias, verify } => {
             let specs: Vec<&ModelSpec> = match alias {
@@ -67,11 +67,14 @@ pub fn run(command: ModelCommand) -> anyhow::Result<String> {
                 let path = store::fetch(spec, verify)?;
                 out.push_str(&format!("{}\t{}\n", spec.alias, path.display()));
             }
-            Ok(out)
+            Ok(Box::new(Printed(out)))
         }
         ModelCommand::Path { alias } => {
             let spec = catalog::find(alias.as_deref().unwrap_or(store::DEFAULT_MODEL))?;
-            Ok(format!("{}\n", store::ensure_model(spec)?.display()))
+            Ok(Box::new(Printed(format!(
+                "{}\n",
+                store::ensure_model(spec)?.display()
+            ))))
         }
     }
 }

@@ -5,12 +5,10 @@
 use serde::Serialize;
 
 use super::model_choice;
-use crate::cli::{FilterArgs, ProbsArgs, ViewFormat};
-use crate::comparison::parse_temperatures;
+use crate::cli::{FilterArgs, ProbsArgs};
 use crate::error::{invalid, InputError};
 use crate::generation::prefill;
 use crate::lm::{self, LoadedModel};
-use crate::render::{self, style::TerminalStyle};
 use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution};
 use crate::tokenizer::TextTokenizer;
 
@@ -110,8 +108,8 @@ pub fn column(
     }
 }
 
-pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
-    let temperatures = parse_temperatures(&args.temperatures)?;
+pub fn run(args: ProbsArgs) -> anyhow::Result<ProbsReport> {
+    let temperatures = args.temperatures.0.clone();
     args.filters.sampling(1.0)?;
     if args.top == 0 {
         return Err(invalid("--top must be at least 1").into());
@@ -128,12 +126,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<String> {
         args.top,
         &args.filters,
     )?;
-    let style = TerminalStyle::detect();
-    Ok(match args.format {
-        ViewFormat::Terminal => render::terminal::probs(&report, crate::words::Lang::En, &style),
-        ViewFormat::Markdown => render::markdown::probs(&report),
-        ViewFormat::Json => render::to_json(&report),
-    })
+    Ok(report)
 }
 
 /// The next-token distribution after `prompt`, per filter and temperature.

@@ -9,13 +9,11 @@ use serde::Serialize;
 use super::compare::plan;
 use super::generate::random_seed;
 use super::model_choice;
-use crate::cli::{RepeatArgs, ViewFormat};
-use crate::comparison::{parse_temperatures, sample_settings, TaskPrompt};
+use crate::cli::RepeatArgs;
+use crate::comparison::{sample_settings, TaskPrompt};
 use crate::generation::Prefilled;
 use crate::lm::{self, LoadedModel};
-use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
-use crate::words::Lang;
 
 /// One line of the count: a side at one setting.
 #[derive(Debug, Clone, Serialize)]
@@ -62,9 +60,9 @@ fn count(outputs: &[String]) -> (usize, String, usize) {
     (counts.len(), top, n)
 }
 
-pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
+pub fn run(args: RepeatArgs) -> anyhow::Result<RepeatReport> {
     crate::comparison::check_runs(args.runs, "--runs")?;
-    let temperatures = parse_temperatures(&args.temperatures)?;
+    let temperatures = args.temperatures.0.clone();
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
@@ -79,13 +77,7 @@ pub fn run(args: RepeatArgs) -> anyhow::Result<String> {
             max_tokens: args.max_tokens,
         },
     )?;
-    Ok(match args.format {
-        ViewFormat::Terminal => {
-            render::experiments::repeat_terminal(&report, Lang::En, &TerminalStyle::detect())
-        }
-        ViewFormat::Markdown => render::experiments::repeat_markdown(&report, Lang::En),
-        ViewFormat::Json => render::to_json(&report),
-    })
+    Ok(report)
 }
 
 /// How `repeat` runs each side.

@@ -1,16 +1,15 @@
 //! `detprob replay`: verify a manifest, find its model, re-run every recorded
 //! completion and report identical or the first differing step.
 
-use crate::cli::{OutputFormat, ReplayArgs};
+use crate::cli::ReplayArgs;
 use crate::error::invalid;
 use crate::experiments::manifest::{file_sha256, Manifest};
 use crate::experiments::replay::{check_model_hash, replay};
 use crate::lm;
-use crate::render;
-use crate::render::TextReport;
+use crate::render::{self, Format, Render, View};
 use crate::store::ModelChoice;
 
-pub fn run(args: ReplayArgs) -> anyhow::Result<String> {
+pub fn run(args: ReplayArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let manifest = Manifest::load(&args.manifest)?;
     let choice = match (&args.model_file, &manifest.model.alias) {
         (Some(path), _) => ModelChoice::File(path.clone(), None),
@@ -32,14 +31,24 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<String> {
         Some(spec) => check_model_hash(&manifest, spec.sha256)?,
         None => check_model_hash(&manifest, &file_sha256(&choice.local_path()?)?)?,
     }
-    let mut loaded = lm::load(&choice, manifest.model.engine)?;
-    let report = replay(&mut loaded, &manifest)?;
-    let rendered = render::render(&report, args.format);
+    let spinner = crate::progress::spinner(
+        &view
+            .lang
+            .fill("replay.progress", &[("command", &manifest.command)]),
+    );
+    let replayed = lm::load(&choice, manifest.model.engine)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut loaded| replay(&mut loaded, &manifest));
+    spinner.finish_and_clear();
+    let report = replayed?;
     if report.identical() {
-        return Ok(rendered);
+        return Ok(Box::new(report));
     }
-    if args.format == OutputFormat::Text {
-        eprint!("{}", report.to_text());
+    // A difference is an error (exit 1): the report goes with it, to stderr
+    // as text, or to stdout when a machine reads it.
+    let rendered = render::render(&report, view);
+    if view.format == Format::Terminal {
+        eprint!("{rendered}");
     } else {
         print!("{rendered}");
     }

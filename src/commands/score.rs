@@ -7,16 +7,14 @@
 use serde::Serialize;
 
 use super::model_choice;
-use crate::cli::{ScoreArgs, ViewFormat};
+use crate::cli::ScoreArgs;
 use crate::error::{invalid, InputError};
 use crate::generation::prefill;
 use crate::lm::{self, LoadedModel};
 use crate::prompt::PromptFormat;
-use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
 use crate::sampler::ModelDistribution;
 use crate::tasks::{self, PromptTemplate};
-use crate::words::Lang;
 
 /// One token of the answer, as the model saw it.
 #[derive(Debug, Clone, Serialize)]
@@ -63,19 +61,14 @@ pub struct ScoreReport {
     pub greedy_would_write_it: bool,
 }
 
-pub fn run(args: ScoreArgs) -> anyhow::Result<String> {
+pub fn run(args: ScoreArgs) -> anyhow::Result<ScoreReport> {
     if args.answer.trim().is_empty() {
         return Err(invalid("the answer to score is empty").into());
     }
     let rule = args.rule.as_deref().map(rules::by_name).transpose()?;
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
     let report = report(&mut loaded, &args.prompt, &args.answer, rule, args.raw)?;
-    let lang = Lang::En;
-    Ok(match args.format {
-        ViewFormat::Terminal => render::score::terminal(&report, lang, &TerminalStyle::detect()),
-        ViewFormat::Markdown => render::score::markdown(&report, lang),
-        ViewFormat::Json => render::to_json(&report),
-    })
+    Ok(report)
 }
 
 /// Scores `answer` after `prompt` (through `rule`'s task template when given,

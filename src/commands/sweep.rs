@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::compare::{plan, read_inputs};
 use super::model_choice;
-use crate::cli::{SweepArgs, ViewFormat};
-use crate::comparison::{find_truth, parse_seeds, parse_temperatures, CompareInput, TaskPrompt};
+use crate::cli::SweepArgs;
+use crate::comparison::{find_truth, CompareInput, TaskPrompt};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{
@@ -17,7 +17,6 @@ use crate::experiments::sweep::{
 use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
-use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule};
 use crate::sampler::Sampling;
 use crate::tasks::Task;
@@ -61,11 +60,11 @@ const MAX_SWEEP_SAMPLES: usize = 1_000_000;
 /// Samples decoded together in one batch (rows are written after each batch).
 const SWEEP_BATCH: usize = 32;
 
-pub fn run(args: SweepArgs) -> anyhow::Result<String> {
+pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
     // Everything the user typed is checked before the model loads.
-    let temperatures = parse_temperatures(&args.temperatures)?;
-    let seeds = parse_seeds(&args.seeds)?;
+    let temperatures = args.temperatures.0.clone();
+    let seeds = args.seeds.0.clone();
     let top_ks: Vec<Option<usize>> = filter_list("top-k", args.top_k.as_deref())?;
     let top_ps: Vec<Option<f64>> = filter_list("top-p", args.top_p.as_deref())?;
     let mut samplings = Vec::new();
@@ -287,11 +286,5 @@ pub fn run(args: SweepArgs) -> anyhow::Result<String> {
         groups: summarize(&rows),
         seconds: started.elapsed().as_secs_f64(),
     };
-    Ok(match args.format {
-        ViewFormat::Terminal => {
-            render::experiments::sweep_terminal(&summary, &TerminalStyle::detect())
-        }
-        ViewFormat::Markdown => render::experiments::sweep_markdown(&summary),
-        ViewFormat::Json => render::to_json(&summary),
-    })
+    Ok(summary)
 }

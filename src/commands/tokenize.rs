@@ -5,7 +5,6 @@ use serde::Serialize;
 use super::model_choice;
 use crate::cli::TokenizeArgs;
 use crate::lm;
-use crate::render;
 
 /// One token of the split text.
 #[derive(Debug, Serialize)]
@@ -29,7 +28,7 @@ pub struct TokenizeReport {
     pub tokens: Vec<TokenPiece>,
 }
 
-pub fn run(args: TokenizeArgs) -> anyhow::Result<String> {
+pub fn run(args: TokenizeArgs) -> anyhow::Result<TokenizeReport> {
     let choice = model_choice(&args.model)?;
     let (tokenizer, format) = lm::load_tokenizer(&choice)?;
     let text = if args.chat {
@@ -54,5 +53,5 @@ pub fn run(args: TokenizeArgs) -> anyhow::Result<String> {
         text,
         tokens,
     };
-    Ok(render::render(&report, args.format))
+    Ok(report)
 }

@@ -6,12 +6,10 @@
 use serde::Serialize;
 
 use super::model_choice;
-use crate::cli::{TraceArgs, ViewFormat};
-use crate::comparison::parse_seeds;
+use crate::cli::TraceArgs;
 use crate::error::{invalid, InputError};
 use crate::generation::{complete_each, Completion, GenerationSettings};
 use crate::lm::{self, LoadedModel};
-use crate::render::{self, style::TerminalStyle};
 use crate::rules::{self, Rule, TraceStep};
 use crate::sampler::Sampling;
 use crate::tasks::{self, PromptTemplate};
@@ -127,7 +125,7 @@ pub struct RuleTrace {
     /// Rule name.
     pub rule: &'static str,
     /// The answer or error.
-    pub output: String,
+    pub output: crate::words::Phrase,
     /// Each explicit step.
     pub steps: Vec<TraceStep>,
 }
@@ -256,9 +254,9 @@ fn divergence(samples: &[TracedSample], tokenizer: &TextTokenizer) -> Divergence
     }
 }
 
-pub fn run(args: TraceArgs) -> anyhow::Result<String> {
+pub fn run(args: TraceArgs) -> anyhow::Result<TraceReport> {
     let sampling = args.filters.sampling(args.temperature)?;
-    let seeds = parse_seeds(&args.seeds)?;
+    let seeds = args.seeds.0.clone();
     if seeds.len() > 64 {
         return Err(invalid("trace shows at most 64 seeds").into());
     }
@@ -283,12 +281,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<String> {
             raw: args.raw,
         },
     )?;
-    let style = TerminalStyle::detect();
-    Ok(match args.format {
-        ViewFormat::Terminal => render::terminal::trace(&report, crate::words::Lang::En, &style),
-        ViewFormat::Markdown => render::markdown::trace(&report),
-        ViewFormat::Json => render::to_json(&report),
-    })
+    Ok(report)
 }
 
 /// What to trace.
@@ -341,7 +334,7 @@ pub fn report(loaded: &mut LoadedModel, request: &TraceRequest) -> anyhow::Resul
             let run = r.apply(request.prompt);
             RuleTrace {
                 rule: r.name(),
-                output: run.outcome.display(),
+                output: run.outcome.phrase(),
                 steps: run.trace,
             }
         }),

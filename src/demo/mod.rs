@@ -17,14 +17,37 @@ pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
 
 pub use crate::words::Lang;
 
-impl Lang {
-    /// Picks the text in this language.
-    pub fn pick(self, text: &Bilingual) -> &str {
-        match self {
-            Lang::En => &text.en,
-            Lang::Zh => &text.zh,
-        }
+/// The shipped scenarios, for `demo --list`.
+pub struct ScenarioList(pub Vec<Scenario>);
+
+/// Not a report: the list is for reading (`demo --list`).
+impl crate::render::AsJson for ScenarioList {
+    fn json(&self) -> String {
+        crate::render::to_json(&self.0)
     }
+}
+
+/// One scenario run by `detprob demo`, with where it stands in the tour.
+#[derive(Serialize)]
+pub struct DemoRun {
+    /// The step.
+    #[serde(flatten)]
+    pub step: DemoStep,
+    /// The model that ran it.
+    #[serde(skip)]
+    pub model: String,
+    /// Its step number and the tour's length.
+    #[serde(skip)]
+    pub position: (usize, usize),
+}
+
+/// A whole tour run with `--format json`.
+#[derive(Serialize)]
+pub struct TourReport {
+    /// Each step, in order.
+    pub steps: Vec<DemoStep>,
+    /// Wall time of the whole tour, in seconds.
+    pub seconds: f64,
 }
 
 /// The rule's size, counted from its source, against the model's.

@@ -92,13 +92,7 @@ pub const BUILTIN: [(&str, &str); 21] = [
     ),
 ];
 
-/// Text in both languages.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Bilingual {
-    pub en: String,
-    pub zh: String,
-}
+pub use crate::words::Bilingual;
 
 /// Which detprob view a scenario shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

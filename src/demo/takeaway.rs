@@ -322,7 +322,7 @@ fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
                 ("rule", &rule.rule),
                 ("steps", &rule.steps.len()),
                 ("sourced", &sourced),
-                ("output", &lang.quote(&rule.output)),
+                ("output", &lang.quote(&rule.output.text(lang))),
             ],
         ));
     }

@@ -147,6 +147,7 @@ impl Session {
 
     /// The rule that fits the input answers, with its steps.
     fn run_rule(&mut self) {
+        let lang = self.lang;
         let prompt = self.state.prompt.clone().unwrap_or_default();
         self.state.rule = match rules::pick(&prompt) {
             Some(rule) => {
@@ -157,7 +158,14 @@ impl Session {
                     trace: run
                         .trace
                         .iter()
-                        .map(|s| format!("{}: {}", s.rule, s.detail))
+                        .map(|s| {
+                            format!(
+                                "{}{}{}",
+                                s.rule.text(lang),
+                                lang.text("colon"),
+                                s.detail.text(lang)
+                            )
+                        })
                         .collect(),
                 }
             }

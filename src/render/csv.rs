@@ -86,7 +86,7 @@ pub fn summary(report: &SummaryReport) -> String {
                 .write_record([
                     row.input.clone(),
                     row.rule.clone(),
-                    row.rule_output.clone(),
+                    row.rule_output.to_string(),
                     flag(row.rule_correct),
                     row.truth.clone().unwrap_or_default(),
                     c.temperature.to_string(),

@@ -112,14 +112,18 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
     match result {
         ViewResult::Compare { reports } => reports
             .iter()
-            .map(markdown::compare)
+            .map(|r| markdown::compare(r, lang))
             .collect::<Vec<_>>()
             .join("\n"),
         ViewResult::Probs { reports, rules } => {
             let rules: String = rules.iter().map(|r| rule_line(r, lang) + "\n\n").collect();
-            rules + &reports.iter().map(markdown::probs).collect::<String>()
+            rules
+                + &reports
+                    .iter()
+                    .map(|r| markdown::probs(r, lang))
+                    .collect::<String>()
         }
-        ViewResult::Trace { reports } => reports.iter().map(markdown::trace).collect(),
+        ViewResult::Trace { reports } => reports.iter().map(|r| markdown::trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports
             .iter()
             .map(|r| experiments::repeat_markdown(r, lang))
@@ -268,8 +272,38 @@ pub fn step_markdown(step: &DemoStep, lang: Lang) -> String {
     )
 }
 
+/// What the tour writes before its first step: a handout's title or page head.
+pub fn tour_head(model: &str, view: &super::View) -> String {
+    match view.format {
+        super::Format::Markdown => tour_markdown_heading(model, view.lang),
+        super::Format::Html => super::html::head(model, view.lang),
+        _ => String::new(),
+    }
+}
+
+/// Tour step `position` (number, of how many) as the tour prints it, or
+/// `None` when the format collects the steps into one report (JSON).
+pub fn tour_step(step: &DemoStep, position: (usize, usize), view: &super::View) -> Option<String> {
+    match view.format {
+        super::Format::Terminal => {
+            Some(step_terminal(step, Some(position), view.lang, &view.style))
+        }
+        super::Format::Markdown => Some(step_markdown(step, view.lang)),
+        super::Format::Html => Some(super::html::step(step, position, view.lang)),
+        super::Format::Json | super::Format::Csv => None,
+    }
+}
+
+/// What the tour writes after its last step.
+pub fn tour_foot(steps: usize, seconds: f64, view: &super::View) -> String {
+    match view.format {
+        super::Format::Html => super::html::foot(steps, seconds, view.lang),
+        _ => format!("{}\n", tour_footer(steps, seconds, view.lang)),
+    }
+}
+
 /// The handout's title.
-pub fn tour_markdown_heading(model: &str, lang: Lang) -> String {
+fn tour_markdown_heading(model: &str, lang: Lang) -> String {
     format!(
         "# {}\n\n{} {model}\n\n",
         lang.text("tour.title"),

@@ -198,7 +198,7 @@ pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &Termina
             }
             out
         }
-        Format::Terminal => {
+        Format::Terminal | Format::Html => {
             let mut out = format!("{}\n", style.bold(&heading(report, lang)));
             out.push_str(&metric_tables(report, format, lang, style));
             out.push_str(&format!(
@@ -420,7 +420,7 @@ pub fn subtasks(
             }
             out
         }
-        Format::Terminal => {
+        Format::Terminal | Format::Html => {
             let mut out = format!(
                 "{}\n{}\n",
                 style.bold(title),
@@ -597,7 +597,7 @@ pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalS
             }
             out
         }
-        Format::Terminal => {
+        Format::Terminal | Format::Html => {
             let mut out = format!(
                 "{}\n{}",
                 style.bold(&heading),

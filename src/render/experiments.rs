@@ -1,27 +1,28 @@
-//! Rendering of experiments: the sweep summary, the repeat counts and the
-//! replay verdict.
+//! Rendering of experiments: the sweep summary and the repeat counts.
 
 use super::style::TerminalStyle;
-use super::{markdown, terminal, TextReport};
+use super::{markdown, terminal};
 use crate::commands::RepeatReport;
 use crate::comparison::shorten;
 use crate::demo::takeaway::{repeat_setting, seed_list};
-use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
 use crate::words::Lang;
 
-const SWEEP_HEADERS: [&str; 8] = [
-    "input",
-    "setting",
-    "samples",
-    "correct",
-    "distinct answers",
-    "answer entropy (bits)",
-    "most frequent answer",
-    "token entropy (nats)",
-];
+fn sweep_headers(lang: Lang) -> [&'static str; 8] {
+    [
+        "sweep.header.input",
+        "sweep.header.setting",
+        "sweep.header.samples",
+        "sweep.header.correct",
+        "sweep.header.distinct",
+        "sweep.header.answer_entropy",
+        "sweep.header.top_answer",
+        "sweep.header.token_entropy",
+    ]
+    .map(|k| lang.text(k))
+}
 
-fn sweep_rows(summary: &SweepSummary, width: usize) -> Vec<Vec<String>> {
+fn sweep_rows(summary: &SweepSummary, width: usize, lang: Lang) -> Vec<Vec<String>> {
     summary
         .groups
         .iter()
@@ -44,7 +45,10 @@ fn sweep_rows(summary: &SweepSummary, width: usize) -> Vec<Vec<String>> {
                 format!("{:.2}", g.answer_entropy_bits),
                 format!(
                     "{} ×{}",
-                    shorten(g.top_answer.as_deref().unwrap_or("(none)"), width),
+                    shorten(
+                        g.top_answer.as_deref().unwrap_or(lang.text("sweep.none")),
+                        width
+                    ),
                     g.top_count
                 ),
                 format!("{:.2}", g.mean_token_entropy),
@@ -53,30 +57,35 @@ fn sweep_rows(summary: &SweepSummary, width: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn sweep_footer(summary: &SweepSummary) -> String {
+fn sweep_footer(summary: &SweepSummary, lang: Lang) -> String {
     let resumed = if summary.resumed_rows > 0 {
-        format!(" ({} kept from the interrupted run)", summary.resumed_rows)
+        lang.fill("sweep.resumed", &[("rows", &summary.resumed_rows)])
     } else {
         String::new()
     };
-    format!(
-        "{} samples of {} in {}{resumed}; {:.1} s\n",
-        summary.rows,
-        summary.model,
-        summary.output.display(),
-        summary.seconds
-    )
+    lang.fill(
+        "sweep.footer",
+        &[
+            ("rows", &summary.rows),
+            ("model", &summary.model),
+            ("path", &summary.output.display()),
+            ("resumed", &resumed),
+            ("seconds", &format!("{:.1}", summary.seconds)),
+        ],
+    ) + "\n"
 }
 
 /// The sweep summary as a terminal table.
-pub fn sweep_terminal(summary: &SweepSummary, style: &TerminalStyle) -> String {
-    terminal::table(&SWEEP_HEADERS, &sweep_rows(summary, 28), style)
-        + &style.dim(&sweep_footer(summary))
+pub fn sweep_terminal(summary: &SweepSummary, lang: Lang, style: &TerminalStyle) -> String {
+    terminal::table(&sweep_headers(lang), &sweep_rows(summary, 28, lang), style)
+        + &style.dim(&sweep_footer(summary, lang))
 }
 
 /// The sweep summary as Markdown.
-pub fn sweep_markdown(summary: &SweepSummary) -> String {
-    markdown::table(&SWEEP_HEADERS, &sweep_rows(summary, 60)) + "\n" + &sweep_footer(summary)
+pub fn sweep_markdown(summary: &SweepSummary, lang: Lang) -> String {
+    markdown::table(&sweep_headers(lang), &sweep_rows(summary, 60, lang))
+        + "\n"
+        + &sweep_footer(summary, lang)
 }
 
 fn repeat_headers(lang: Lang) -> [&'static str; 5] {
@@ -159,34 +168,4 @@ pub fn repeat_markdown(report: &RepeatReport, lang: Lang) -> String {
         + &markdown::table(&repeat_headers(lang), &repeat_rows(report, 80, lang))
         + if seeds.is_empty() { "" } else { "\n" }
         + &seeds
-}
-
-impl TextReport for ReplayReport {
-    fn to_text(&self) -> String {
-        let mut out = format!(
-            "replayed {} {} run(s), {} tokens (recorded on {} threads, replayed on {})\n",
-            self.runs, self.command, self.tokens, self.recorded_threads, self.replay_threads
-        );
-        if self.identical() {
-            out.push_str("identical: every run gave the recorded tokens\n");
-            return out;
-        }
-        let token = |t: &Option<(u32, String)>, lp: Option<f64>| match t {
-            Some((id, piece)) => format!(
-                "{piece:?} (id {id}, p = {})",
-                lp.map_or("?".to_string(), |l| format!("{:.4}", l.exp()))
-            ),
-            None => "end of text".to_string(),
-        };
-        for d in &self.differences {
-            out.push_str(&format!(
-                "run {} differs at step {}: recorded {}, replayed {}\n",
-                d.run,
-                d.step,
-                token(&d.recorded, d.recorded_logprob),
-                token(&d.replayed, d.replayed_logprob)
-            ));
-        }
-        out
-    }
 }

@@ -215,7 +215,7 @@ pub fn report(
             }
             out
         }
-        Format::Terminal => {
+        Format::Terminal | Format::Html => {
             let mut out = body(report, format, log_steps, lang, style);
             for t in takeaways(report, lang) {
                 out.push_str(&format!(
@@ -383,7 +383,7 @@ pub fn sweep(
             }
             out
         }
-        Format::Terminal => {
+        Format::Terminal | Format::Html => {
             let width = chart::fit_width(style, 70);
             let mut out = chart::text(&sweep_chart(sweep, log_steps, lang), width, 13);
             out.push_str(&terminal::table(&headers, &rows, style));

@@ -140,21 +140,22 @@ fn probs(r: &ProbsReport) -> String {
     out
 }
 
-fn trace(r: &TraceReport) -> String {
+fn trace(r: &TraceReport, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(rule) = &r.rule {
         let _ = writeln!(
             out,
             "<p><b>{}</b>: {}</p><ol>",
             escape(rule.rule),
-            escape(&rule.output)
+            escape(&rule.output.text(lang))
         );
         for step in &rule.steps {
             let _ = writeln!(
                 out,
-                "<li>{}: {} <code class=\"small\">{}</code></li>",
-                escape(&step.rule),
-                escape(&step.detail),
+                "<li>{}{}{} <code class=\"small\">{}</code></li>",
+                escape(&step.rule.text(lang)),
+                lang.text("colon"),
+                escape(&step.detail.text(lang)),
                 escape(&step.source)
             );
         }
@@ -173,7 +174,14 @@ fn trace(r: &TraceReport) -> String {
                 )
             })
             .collect();
-        let _ = writeln!(out, "<p>seed {}: {}</p>", sample.seed, tokens.join(" "));
+        let _ = writeln!(
+            out,
+            "<p>{}</p>",
+            lang.fill(
+                "trace.seed",
+                &[("seed", &sample.seed), ("text", &tokens.join(" "))]
+            )
+        );
     }
     out
 }
@@ -232,7 +240,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 .collect();
             rules + &reports.iter().map(probs).collect::<String>()
         }
-        ViewResult::Trace { reports } => reports.iter().map(trace).collect(),
+        ViewResult::Trace { reports } => reports.iter().map(|r| trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports.iter().map(|r| repeat(r, lang)).collect(),
         ViewResult::Metric { reports } => reports
             .iter()

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::style::mark;
-use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport};
+use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport, TruthSource};
+use crate::words::Lang;
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -24,46 +25,88 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// One comparison as a Markdown section.
-pub fn compare(report: &CompareReport) -> String {
+pub fn compare(report: &CompareReport, lang: Lang) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### Input: {}\n", cell(&report.input));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        lang.fill("markdown.input", &[("input", &cell(&report.input))])
+    );
     if let Some(truth) = &report.truth {
+        let source = lang.text(match truth.source {
+            TruthSource::Given => "truth_source.given",
+            TruthSource::Rule => "truth_source.rule",
+            TruthSource::Data => "truth_source.data",
+        });
         let _ = writeln!(
             out,
-            "Truth: **{}** ({})\n",
-            cell(&truth.answer),
-            truth.source
+            "{}\n",
+            lang.fill(
+                "markdown.truth",
+                &[("answer", &cell(&truth.answer)), ("source", &source)]
+            )
         );
     }
     let rule = &report.rule;
-    let _ = writeln!(out, "**Rule `{}`** — {}\n", rule.name, rule.summary);
     let _ = writeln!(
         out,
-        "- Output: {} {}",
-        mark(rule.correct),
-        cell(&rule.outcome.display())
+        "{}\n",
+        lang.fill(
+            "markdown.rule",
+            &[("name", &rule.name), ("summary", &rule.summary.text(lang))]
+        )
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        lang.fill(
+            "markdown.output",
+            &[
+                ("mark", &mark(rule.correct)),
+                ("output", &cell(&rule.outcome.phrase().text(lang)))
+            ]
+        )
     );
     for (i, step) in rule.trace.iter().enumerate() {
         let _ = writeln!(
             out,
-            "- Step {}: {}: {}",
-            i + 1,
-            step.rule,
-            cell(&step.detail)
+            "{}",
+            lang.fill(
+                "markdown.step",
+                &[
+                    ("n", &(i + 1)),
+                    ("rule", &step.rule.text(lang)),
+                    ("detail", &cell(&step.detail.text(lang)))
+                ]
+            )
         );
     }
     let _ = writeln!(
         out,
-        "- Same output in {}/{} runs\n",
-        rule.runs - rule.distinct_outputs + 1,
-        rule.runs
+        "{}\n",
+        lang.fill(
+            "markdown.same_output",
+            &[
+                ("same", &(rule.runs - rule.distinct_outputs + 1)),
+                ("runs", &rule.runs)
+            ]
+        )
     );
-    let _ = writeln!(out, "**Model `{}`**\n", report.model.model);
     let _ = writeln!(
         out,
-        "| temperature | distinct texts | answer | count | probability | example |"
+        "{}\n",
+        lang.fill("markdown.model", &[("name", &report.model.model)])
     );
-    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+    let headers = [
+        "markdown.header.temperature",
+        "markdown.header.distinct_texts",
+        "markdown.header.answer",
+        "markdown.header.count",
+        "markdown.header.probability",
+        "markdown.header.example",
+    ]
+    .map(|k| lang.text(k));
+    let mut rows = Vec::new();
     for t in &report.model.temperatures {
         for (i, a) in t.answers.iter().enumerate() {
             let (label, distinct) = if i == 0 {
@@ -74,193 +117,286 @@ pub fn compare(report: &CompareReport) -> String {
             } else {
                 (String::new(), String::new())
             };
-            let _ = writeln!(
-                out,
-                "| {label} | {distinct} | {} {} | {} | {:.3} | {} |",
-                mark(a.correct),
-                cell(a.answer.as_deref().unwrap_or("(no answer)")),
-                a.count,
-                a.probability,
-                cell(&shorten(&a.example, 60))
-            );
+            rows.push(vec![
+                label,
+                distinct,
+                format!(
+                    "{} {}",
+                    mark(a.correct),
+                    a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"))
+                ),
+                a.count.to_string(),
+                format!("{:.3}", a.probability),
+                shorten(&a.example, 60),
+            ]);
         }
     }
+    out.push_str(&table(&headers, &rows));
     let v = &report.verdicts;
     let _ = writeln!(out);
     for (name, verdict) in [
-        ("Reproducibility", &v.reproducibility),
-        ("Generalization", &v.generalization),
-        ("Error type", &v.error_type),
+        ("verdict.reproducibility", &v.reproducibility),
+        ("verdict.generalization", &v.generalization),
+        ("verdict.error_type", &v.error_type),
     ] {
-        let _ = writeln!(out, "- **{name}** ({}): {}", verdict.row, verdict.text);
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.fill(
+                "markdown.verdict",
+                &[
+                    ("name", &lang.text(name)),
+                    ("row", &verdict.row.text(lang)),
+                    ("text", &verdict.text.text(lang))
+                ]
+            )
+        );
+    }
+    out
+}
+
+/// The summary table's header: input, rule, its output, truth, then one
+/// column per temperature.
+pub fn summary_headers(report: &SummaryReport, lang: Lang) -> Vec<String> {
+    let mut header: Vec<String> = [
+        "summary.input",
+        "summary.rule",
+        "summary.rule_output",
+        "summary.truth",
+    ]
+    .iter()
+    .map(|k| lang.text(k).to_string())
+    .collect();
+    header.extend(
+        report
+            .grid
+            .temperatures
+            .iter()
+            .map(|&t| temperature_label(t)),
+    );
+    header
+}
+
+/// One input's summary cells: `max` cuts the input and the rule's output.
+pub fn summary_cells(row: &crate::comparison::SummaryRow, max: usize, lang: Lang) -> Vec<String> {
+    let mut cells = vec![
+        shorten(&row.input, max),
+        row.rule.clone(),
+        format!(
+            "{} {}",
+            mark(row.rule_correct),
+            shorten(&row.rule_output.text(lang), max)
+        ),
+        row.truth.clone().unwrap_or_else(|| "?".into()),
+    ];
+    cells.extend(row.temperatures.iter().map(|c| {
+        lang.fill(
+            "summary.cell",
+            &[
+                (
+                    "right",
+                    &c.correct.map_or("?".to_string(), |n| n.to_string()),
+                ),
+                ("samples", &c.samples),
+                ("answers", &c.distinct_answers),
+            ],
+        )
+    }));
+    cells
+}
+
+/// The summary's closing lines: the rule's record, then the model's per temperature.
+pub fn summary_totals(report: &SummaryReport, lang: Lang) -> String {
+    let mut out = lang.fill(
+        "summary.rule_total",
+        &[
+            ("answered", &report.rule_answered),
+            ("inputs", &report.rows.len()),
+            ("right", &report.rule_correct),
+            ("scored", &report.rule_scored),
+        ],
+    );
+    out.push('\n');
+    for t in &report.model_totals {
+        out.push_str(&lang.fill(
+            "summary.model_total",
+            &[
+                ("t", &temperature_label(t.temperature)),
+                ("right", &t.correct),
+                ("scored", &t.scored),
+                ("distinct", &format!("{:.1}", t.mean_distinct_answers)),
+            ],
+        ));
+        out.push('\n');
     }
     out
 }
 
 /// A summary as a Markdown table.
-pub fn summary(report: &SummaryReport) -> String {
-    let mut out = String::new();
-    let temps: Vec<String> = report
-        .grid
-        .temperatures
+pub fn summary(report: &SummaryReport, lang: Lang) -> String {
+    let headers = summary_headers(report, lang);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> = report
+        .rows
         .iter()
-        .map(|&t| temperature_label(t))
+        .map(|row| summary_cells(row, usize::MAX, lang))
         .collect();
-    let _ = writeln!(
-        out,
-        "| input | rule | rule output | truth | {} |",
-        temps.join(" | ")
-    );
-    let _ = writeln!(out, "|{}", " --- |".repeat(4 + temps.len()));
-    for row in &report.rows {
-        let cells: Vec<String> = row
-            .temperatures
-            .iter()
-            .map(|c| {
-                let right = c.correct.map_or("?".to_string(), |n| n.to_string());
-                format!(
-                    "{right}/{} right, {} answers",
-                    c.samples, c.distinct_answers
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} {} | {} | {} |",
-            cell(&row.input),
-            row.rule,
-            mark(row.rule_correct),
-            cell(&row.rule_output),
-            cell(row.truth.as_deref().unwrap_or("?")),
-            cells.join(" | ")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nRule: answered {}/{} inputs; right on {}/{} scored.\n",
-        report.rule_answered,
-        report.rows.len(),
-        report.rule_correct,
-        report.rule_scored
-    );
-    for t in &report.model_totals {
-        let _ = writeln!(
-            out,
-            "- Model {}: right in {}/{} scored samples; {:.1} distinct answers per input.",
-            temperature_label(t.temperature),
-            t.correct,
-            t.scored,
-            t.mean_distinct_answers
-        );
-    }
-    out
+    format!(
+        "{}\n{}",
+        table(&headers, &rows),
+        summary_totals(report, lang)
+    )
 }
 
 /// `probs` as a Markdown table: one row per rank, one column per distribution.
-pub fn probs(report: &crate::commands::ProbsReport) -> String {
+pub fn probs(report: &crate::commands::ProbsReport, lang: Lang) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### Next token after: {}\n", cell(&report.prompt));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        lang.fill("markdown.next_token", &[("prompt", &cell(&report.prompt))])
+    );
     let columns: Vec<&crate::commands::DistributionColumn> =
         report.filters.iter().chain(&report.temperatures).collect();
-    let labels: Vec<String> = columns.iter().map(|c| c.label.clone()).collect();
-    let _ = writeln!(out, "| rank | {} |", labels.join(" | "));
-    let _ = writeln!(out, "|{}", " --- |".repeat(1 + columns.len()));
-    let rows = columns.iter().map(|c| c.top.len()).max().unwrap_or(0);
-    for rank in 0..rows {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| {
+    let mut headers = vec![lang.text("markdown.rank").to_string()];
+    headers.extend(columns.iter().map(|c| c.label.clone()));
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let ranks = columns.iter().map(|c| c.top.len()).max().unwrap_or(0);
+    let mut rows: Vec<Vec<String>> = (0..ranks)
+        .map(|rank| {
+            let mut row = vec![(rank + 1).to_string()];
+            row.extend(columns.iter().map(|c| {
                 c.top.get(rank).map_or(String::new(), |e| {
-                    format!("`{}` {:.1}%", cell(&e.piece), e.probability * 100.0)
+                    format!("`{}` {:.1}%", e.piece, e.probability * 100.0)
                 })
-            })
-            .collect();
-        let _ = writeln!(out, "| {} | {} |", rank + 1, cells.join(" | "));
-    }
-    let tails: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{:.1}%", c.tail * 100.0))
+            }));
+            row
+        })
         .collect();
-    let _ = writeln!(out, "| tail | {} |", tails.join(" | "));
-    let entropies: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{:.2} bits", c.entropy_bits))
-        .collect();
-    let _ = writeln!(out, "| entropy | {} |", entropies.join(" | "));
+    let mut tails = vec![lang.text("markdown.tail").to_string()];
+    tails.extend(columns.iter().map(|c| format!("{:.1}%", c.tail * 100.0)));
+    rows.push(tails);
+    let mut entropies = vec![lang.text("markdown.entropy").to_string()];
+    entropies.extend(columns.iter().map(|c| {
+        lang.fill(
+            "markdown.bits",
+            &[("bits", &format!("{:.2}", c.entropy_bits))],
+        )
+    }));
+    rows.push(entropies);
+    out.push_str(&table(&headers, &rows));
     out
 }
 
 /// `trace` as Markdown.
-pub fn trace(report: &crate::commands::TraceReport) -> String {
+pub fn trace(report: &crate::commands::TraceReport, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(rule) = &report.rule {
         let _ = writeln!(
             out,
-            "**Rule `{}`** on “{}” → {}\n",
-            rule.rule,
-            cell(&report.input),
-            cell(&rule.output)
+            "{}\n",
+            lang.fill(
+                "markdown.rule_trace",
+                &[
+                    ("rule", &rule.rule),
+                    ("input", &cell(&report.input)),
+                    ("output", &cell(&rule.output.text(lang)))
+                ]
+            )
         );
         for (i, step) in rule.steps.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "{}. {}: {} (`{}`)",
+                "{}. {}{}{} (`{}`)",
                 i + 1,
-                step.rule,
-                cell(&step.detail),
+                step.rule.text(lang),
+                lang.text("colon"),
+                cell(&step.detail.text(lang)),
                 step.source
             );
         }
         let _ = writeln!(out);
     }
     let model = &report.model;
-    let _ = writeln!(out, "**Model `{}`**\n", model.model);
+    let _ = writeln!(
+        out,
+        "{}\n",
+        lang.fill("markdown.model", &[("name", &model.model)])
+    );
     for sample in &model.samples {
-        let _ = writeln!(out, "Seed {}: “{}”\n", sample.seed, cell(&sample.text));
+        let _ = writeln!(
+            out,
+            "{}\n",
+            lang.fill(
+                "markdown.seed",
+                &[("seed", &sample.seed), ("text", &cell(&sample.text))]
+            )
+        );
         if model.samples.len() == 1 {
-            let _ = writeln!(out, "| # | token | p | model p | path p | alternatives |");
-            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-            for s in &sample.steps {
-                let alternatives: Vec<String> = s
-                    .alternatives
-                    .iter()
-                    .map(|a| format!("`{}` {:.1}%", cell(&a.piece), a.probability * 100.0))
-                    .collect();
-                let token = if s.low {
-                    format!("**`{}`** ⚑", cell(&s.piece))
-                } else {
-                    format!("`{}`", cell(&s.piece))
-                };
-                let _ = writeln!(
-                    out,
-                    "| {} | {token} | {:.1}% | {:.1}% | {:.2e} | {} |",
-                    s.step,
-                    s.probability * 100.0,
-                    s.model_probability * 100.0,
-                    s.running_probability,
-                    alternatives.join(" ")
-                );
-            }
+            let headers = [
+                "#",
+                lang.text("trace.header.token"),
+                lang.text("markdown.header.p"),
+                lang.text("trace.header.model_p"),
+                lang.text("trace.header.path_p"),
+                lang.text("trace.header.alternatives"),
+            ];
+            let rows: Vec<Vec<String>> = sample
+                .steps
+                .iter()
+                .map(|s| {
+                    let alternatives: Vec<String> = s
+                        .alternatives
+                        .iter()
+                        .map(|a| format!("`{}` {:.1}%", a.piece, a.probability * 100.0))
+                        .collect();
+                    let token = if s.low {
+                        format!("**`{}`** ⚑", s.piece)
+                    } else {
+                        format!("`{}`", s.piece)
+                    };
+                    vec![
+                        s.step.to_string(),
+                        token,
+                        format!("{:.1}%", s.probability * 100.0),
+                        format!("{:.1}%", s.model_probability * 100.0),
+                        format!("{:.2e}", s.running_probability),
+                        alternatives.join(" "),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&headers, &rows));
+            out.push('\n');
         }
     }
     if let Some(d) = &model.divergence {
         let _ = writeln!(
             out,
-            "Shared by all: {} step(s), “{}”\n",
-            d.shared_steps,
-            cell(&d.shared_text)
+            "{}\n",
+            lang.fill(
+                "trace.shared",
+                &[
+                    ("steps", &d.shared_steps),
+                    ("text", &format!("“{}”", cell(&d.shared_text)))
+                ]
+            )
         );
         for b in &d.branches {
             let _ = writeln!(
                 out,
-                "- seed {} leaves seed {} at step {}: `{}` ({:.1}%) instead of `{}` ({:.1}%)",
-                b.seed,
-                b.from_seed,
-                b.step,
-                cell(&b.piece),
-                b.probability * 100.0,
-                cell(&b.other_piece),
-                b.other_probability * 100.0
+                "- {}",
+                lang.fill(
+                    "trace.branch",
+                    &[
+                        ("seed", &b.seed),
+                        ("other_seed", &b.from_seed),
+                        ("step", &b.step),
+                        ("piece", &format!("`{}`", cell(&b.piece))),
+                        ("p", &format!("{:.1}%", b.probability * 100.0)),
+                        ("other_piece", &format!("`{}`", cell(&b.other_piece))),
+                        ("other_p", &format!("{:.1}%", b.other_probability * 100.0)),
+                    ]
+                )
             );
         }
     }

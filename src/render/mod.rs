@@ -1,5 +1,7 @@
-//! Renderers: turn a report (plain data) into text or JSON. Renderers never do
-//! I/O; they return the string to print.
+//! Renderers: turn a report (plain data) into the bytes to print. Renderers
+//! never do I/O and never compute; they return a string. One file per family
+//! of reports, each with its formats side by side; [`render`] is the one
+//! place that picks a format, called once from `commands::run`.
 
 pub mod chart;
 pub mod csv;
@@ -10,6 +12,7 @@ pub mod grok;
 pub mod html;
 mod json;
 pub mod markdown;
+mod reports;
 pub mod score;
 pub mod style;
 pub mod terminal;
@@ -17,20 +20,102 @@ mod text;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
+pub use crate::report::Format;
+use crate::words::Lang;
+pub use json::to_json;
+pub use reports::{GrokSweepView, GrokView};
+use style::TerminalStyle;
 
-/// A report that can be shown as human-readable text.
-pub trait TextReport: Serialize {
-    /// Human-readable rendering, ending with a newline.
-    fn to_text(&self) -> String;
+/// How the user asked to see a report, resolved once from the flags.
+pub struct View {
+    /// The output format.
+    pub format: Format,
+    /// The language of the words.
+    pub lang: Lang,
+    /// Width and colours of the terminal (plain when piped).
+    pub style: TerminalStyle,
 }
 
-pub use json::to_json;
+impl View {
+    /// `format` in `lang`, styled for stdout.
+    pub fn new(format: Format, lang: Lang) -> Self {
+        Self {
+            format,
+            lang,
+            style: TerminalStyle::detect(),
+        }
+    }
 
-/// Renders `report` in `format`.
-pub fn render<R: TextReport>(report: &R, format: OutputFormat) -> String {
-    match format {
-        OutputFormat::Text => report.to_text(),
-        OutputFormat::Json => json::to_json(report),
+    /// Whether the output goes to a person watching a terminal, so a command
+    /// may stream it as it is computed (piped and machine-readable output is
+    /// written whole at the end and never differs).
+    pub fn live(&self) -> bool {
+        use std::io::IsTerminal;
+        self.format == Format::Terminal && std::io::stdout().is_terminal()
+    }
+}
+
+/// Any report as pretty JSON (every field).
+pub trait AsJson {
+    /// Pretty JSON with a trailing newline.
+    fn json(&self) -> String;
+}
+
+impl<T: Serialize> AsJson for T {
+    fn json(&self) -> String {
+        to_json(self)
+    }
+}
+
+/// Not a report: the text is what the command wrote, in any format.
+impl AsJson for Printed {
+    fn json(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// A report and its renderers, one per format it can be written in. The
+/// `--format` flag of each command lists only the formats its report has,
+/// so the optional ones are asked for only when they exist.
+pub trait Render: AsJson {
+    /// Text for a terminal or a projector.
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String;
+    /// Markdown, for slides and handouts.
+    fn markdown(&self, lang: Lang) -> String;
+    /// CSV, one row per table row (reports made of rows only).
+    fn csv(&self) -> Option<String> {
+        None
+    }
+    /// A self-contained HTML page (classroom reports only).
+    fn html(&self, _lang: Lang) -> Option<String> {
+        None
+    }
+}
+
+/// `report` written as `view` asks: the one place a format is chosen.
+pub fn render(report: &dyn Render, view: &View) -> String {
+    match view.format {
+        Format::Terminal => report.terminal(view.lang, &view.style),
+        Format::Markdown => report.markdown(view.lang),
+        Format::Json => report.json(),
+        // The flag parser offers csv and html only where the report has them.
+        Format::Csv => report.csv().unwrap_or_else(|| report.json()),
+        Format::Html => report
+            .html(view.lang)
+            .unwrap_or_else(|| report.markdown(view.lang)),
+    }
+}
+
+/// Text a command has already written as it went (a streamed tour, a token
+/// stream's closing line) or plain lines with no format (`model path`):
+/// shown as it is, whatever the format.
+pub struct Printed(pub String);
+
+impl Render for Printed {
+    fn terminal(&self, _: Lang, _: &TerminalStyle) -> String {
+        self.0.clone()
+    }
+    fn markdown(&self, _: Lang) -> String {
+        self.0.clone()
     }
 }

@@ -113,7 +113,7 @@ pub fn compare_panel(
 
     let mut left = String::new();
     let rule = &report.rule;
-    let _ = writeln!(left, "{}", rule.summary);
+    let _ = writeln!(left, "{}", rule.summary.text(lang));
     let outcome = match &rule.outcome {
         RuleOutcome::Error { .. } => {
             lang.fill("panel.error", &[("error", &rule_outcome_text(rule, lang))])
@@ -123,7 +123,14 @@ pub fn compare_panel(
     let _ = writeln!(left, "\n{}\n", paint_rule(rule, &outcome, style));
     let _ = writeln!(left, "{}", style.bold(lang.text("panel.trace")));
     for (i, step) in rule.trace.iter().enumerate() {
-        let _ = writeln!(left, "{}. {}: {}", i + 1, step.rule, step.detail);
+        let _ = writeln!(
+            left,
+            "{}. {}{}{}",
+            i + 1,
+            step.rule.text(lang),
+            lang.text("colon"),
+            step.detail.text(lang)
+        );
     }
     let _ = write!(
         left,
@@ -193,9 +200,9 @@ pub fn compare_panel(
         return out;
     }
     for (name, verdict) in [
-        ("Reproducibility", &report.verdicts.reproducibility),
-        ("Generalization", &report.verdicts.generalization),
-        ("Error type", &report.verdicts.error_type),
+        ("verdict.reproducibility", &report.verdicts.reproducibility),
+        ("verdict.generalization", &report.verdicts.generalization),
+        ("verdict.error_type", &report.verdicts.error_type),
     ] {
         let wrap = |text: &str, indent: &str| {
             let options = textwrap::Options::new(style.width as usize)
@@ -203,14 +210,17 @@ pub fn compare_panel(
                 .subsequent_indent("  ");
             textwrap::fill(text, options)
         };
-        let heading = format!("{name}: ");
-        let body = wrap(&format!("{heading}{}", verdict.text), "");
+        let heading = format!("{}{}", lang.text(name), lang.text("colon"));
+        let body = wrap(&format!("{heading}{}", verdict.text.text(lang)), "");
         let body = body.replacen(&heading, &style.bold(&heading), 1);
         let _ = writeln!(out, "{body}");
         let _ = writeln!(
             out,
             "{}",
-            style.dim(&wrap(&format!("↳ table row: {}", verdict.row), "  "))
+            style.dim(&wrap(
+                &lang.fill("verdict.table_row", &[("row", &verdict.row.text(lang))]),
+                "  "
+            ))
         );
     }
     out
@@ -259,61 +269,47 @@ pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) 
     )
 }
 
+/// Showcase item `i`: its heading (n/m and why it was chosen) and its panel.
+pub fn showcase_item(
+    report: &crate::commands::ShowcaseReport,
+    i: usize,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let item = &report.items[i];
+    showcase_heading(i, report.items.len(), lang.pick(&item.why), lang, style)
+        + &compare_panel(&item.comparison, lang, Verdicts::Shown, style)
+        + "\n"
+}
+
+/// The heading of showcase item `i` of `count`.
+pub fn showcase_heading(
+    i: usize,
+    count: usize,
+    why: &str,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let heading = lang.fill(
+        "showcase.heading",
+        &[("n", &(i + 1)), ("count", &count), ("why", &why)],
+    );
+    format!("{}\n", style.bold(&heading))
+}
+
+/// The showcase's last line: how long it took.
+pub fn showcase_footer(seconds: f64, lang: Lang, style: &TerminalStyle) -> String {
+    style.dim(&lang.fill("showcase.ran_in", &[("seconds", &format!("{seconds:.1}"))])) + "\n"
+}
+
 /// The summary table over many inputs.
-pub fn summary_table(report: &SummaryReport, style: &TerminalStyle) -> String {
+pub fn summary_table(report: &SummaryReport, lang: Lang, style: &TerminalStyle) -> String {
     let mut table = new_table(style);
-    let mut header = vec![
-        "input".to_string(),
-        "rule".into(),
-        "rule output".into(),
-        "truth".into(),
-    ];
-    header.extend(
-        report
-            .grid
-            .temperatures
-            .iter()
-            .map(|&t| temperature_label(t)),
-    );
-    table.set_header(header);
+    table.set_header(super::markdown::summary_headers(report, lang));
     for row in &report.rows {
-        let mut cells = vec![
-            shorten(&row.input, 40),
-            row.rule.clone(),
-            format!(
-                "{} {}",
-                mark(row.rule_correct),
-                shorten(&row.rule_output, 40)
-            ),
-            row.truth.clone().unwrap_or_else(|| "?".into()),
-        ];
-        cells.extend(row.temperatures.iter().map(|c| {
-            let right = c.correct.map_or("?".to_string(), |n| n.to_string());
-            format!(
-                "{right}/{} right, {} answers",
-                c.samples, c.distinct_answers
-            )
-        }));
-        table.add_row(cells);
+        table.add_row(super::markdown::summary_cells(row, 40, lang));
     }
-    let mut out = format!("{table}\n");
-    let n = report.rows.len();
-    let _ = writeln!(
-        out,
-        "Rule: answered {}/{n} inputs (explicit errors on the rest); right on {}/{} scored.",
-        report.rule_answered, report.rule_correct, report.rule_scored
-    );
-    for t in &report.model_totals {
-        let _ = writeln!(
-            out,
-            "Model {}: right in {}/{} scored samples; {:.1} distinct answers per input.",
-            temperature_label(t.temperature),
-            t.correct,
-            t.scored,
-            t.mean_distinct_answers
-        );
-    }
-    out
+    format!("{table}\n{}", super::markdown::summary_totals(report, lang))
 }
 
 /// A horizontal bar of `width` cells for probability `p`, in eighths.
@@ -427,17 +423,18 @@ pub fn trace(report: &crate::commands::TraceReport, lang: Lang, style: &Terminal
                 &[
                     ("rule", &rule.rule),
                     ("input", &lang.quote(&report.input)),
-                    ("output", &rule.output)
+                    ("output", &rule.output.text(lang))
                 ]
             ))
         );
         for (i, step) in rule.steps.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "  {}. {}: {}  {}",
+                "  {}. {}{}{}  {}",
                 i + 1,
-                step.rule,
-                step.detail,
+                step.rule.text(lang),
+                lang.text("colon"),
+                step.detail.text(lang),
                 style.dim(&step.source)
             );
         }

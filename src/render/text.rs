@@ -1,68 +1,207 @@
-//! Plain-text rendering of each report, for a terminal.
+//! The small reports — `generate`, `tokenize`, `model list`, `replay` — in
+//! text for a terminal and in Markdown.
 
 use std::fmt::Write;
 
-use super::TextReport;
+use super::markdown;
+use super::style::TerminalStyle;
+use super::terminal;
 use crate::commands::{GenerateReport, ModelListReport, TokenizeReport};
+use crate::experiments::replay::ReplayReport;
 use crate::generation::StopReason;
 use crate::sampler::Sampling;
+use crate::words::Lang;
 
-impl TextReport for GenerateReport {
-    fn to_text(&self) -> String {
-        let c = &self.completion;
-        let mut out = String::new();
-        out.push_str(&c.text);
-        if !c.text.ends_with('\n') {
-            out.push('\n');
-        }
-        let sampling = match &self.settings.sampling {
-            Sampling::Greedy => "greedy (temperature 0)".to_string(),
-            Sampling::Random { temperature, .. } => {
-                format!("temperature {temperature}, seed {}", self.settings.seed)
-            }
-        };
-        let stop = match c.stop_reason {
-            StopReason::EndOfText => "end of text",
-            StopReason::MaxTokens => "token limit",
-            StopReason::ContextFull => "context full",
-            StopReason::Newline => "end of line",
-        };
-        let _ = writeln!(
-            out,
-            "— {}: {sampling}; {} tokens, stopped at {stop}",
-            self.model.alias.as_deref().unwrap_or(&self.model.name),
-            c.tokens.len(),
-        );
-        out
+/// The catalogue key of why generation stopped.
+pub fn stop_key(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::EndOfText => "stop.end_of_text",
+        StopReason::MaxTokens => "stop.max_tokens",
+        StopReason::ContextFull => "stop.context_full",
+        StopReason::Newline => "stop.newline",
     }
 }
 
-impl TextReport for TokenizeReport {
-    fn to_text(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "{} tokens ({})", self.tokens.len(), self.model);
-        for t in &self.tokens {
-            let _ = writeln!(out, "{:>7}  {}", t.id, t.visible);
-        }
-        out
-    }
+/// Model, sampling, token count and why it stopped, filled into `key`.
+fn generate_settings(report: &GenerateReport, key: &str, lang: Lang) -> String {
+    let sampling = match &report.settings.sampling {
+        Sampling::Greedy => lang.text("generate.greedy").to_string(),
+        Sampling::Random { temperature, .. } => lang.fill(
+            "generate.sampled",
+            &[("t", temperature), ("seed", &report.settings.seed)],
+        ),
+    };
+    let c = &report.completion;
+    lang.fill(
+        key,
+        &[
+            (
+                "model",
+                &report.model.alias.as_deref().unwrap_or(&report.model.name),
+            ),
+            ("sampling", &sampling),
+            ("tokens", &c.tokens.len()),
+            ("stop", &lang.text(stop_key(c.stop_reason))),
+        ],
+    )
 }
 
-impl TextReport for ModelListReport {
-    fn to_text(&self) -> String {
-        let mut out = String::new();
-        for m in &self.models {
-            let _ = writeln!(
-                out,
-                "{:<14} {:<32} {:>7.1} MB  {:<20} {}",
-                m.alias,
-                m.name,
-                m.size as f64 / 1e6,
-                m.licence,
-                if m.cached { "cached" } else { "not cached" }
-            );
-        }
-        let _ = writeln!(out, "cache: {}", self.cache_dir);
-        out
+/// The completion's text, then one line of settings.
+pub fn generate(report: &GenerateReport, lang: Lang) -> String {
+    let mut out = report.completion.text.clone();
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
+    out + &generate_settings(report, "generate.footer", lang) + "\n"
+}
+
+/// The prompt, the completion as a quote, the settings.
+pub fn generate_markdown(report: &GenerateReport, lang: Lang) -> String {
+    let quote: Vec<String> = report
+        .completion
+        .text
+        .lines()
+        .map(|l| format!("> {l}"))
+        .collect();
+    format!(
+        "{}\n\n{}\n\n{}\n",
+        lang.fill("generate.prompt", &[("prompt", &report.prompt)]),
+        quote.join("\n"),
+        generate_settings(report, "generate.settings", lang)
+    )
+}
+
+fn tokenize_rows(report: &TokenizeReport) -> Vec<Vec<String>> {
+    report
+        .tokens
+        .iter()
+        .map(|t| vec![t.id.to_string(), t.visible.clone()])
+        .collect()
+}
+
+/// The count, then one token per line: id and its visible text.
+pub fn tokenize(report: &TokenizeReport, lang: Lang) -> String {
+    let mut out = lang.fill(
+        "tokenize.count",
+        &[("count", &report.tokens.len()), ("model", &report.model)],
+    );
+    out.push('\n');
+    for t in &report.tokens {
+        let _ = writeln!(out, "{:>7}  {}", t.id, t.visible);
+    }
+    out
+}
+
+/// The count and a table of the tokens.
+pub fn tokenize_markdown(report: &TokenizeReport, lang: Lang) -> String {
+    let headers = [lang.text("tokenize.id"), lang.text("tokenize.piece")];
+    let rows: Vec<Vec<String>> = tokenize_rows(report)
+        .into_iter()
+        .map(|r| vec![r[0].clone(), format!("`{}`", r[1])])
+        .collect();
+    format!(
+        "{}\n\n{}",
+        lang.fill(
+            "tokenize.count",
+            &[("count", &report.tokens.len()), ("model", &report.model)]
+        ),
+        markdown::table(&headers, &rows)
+    )
+}
+
+fn model_rows(report: &ModelListReport, lang: Lang) -> Vec<Vec<String>> {
+    report
+        .models
+        .iter()
+        .map(|m| {
+            vec![
+                m.alias.to_string(),
+                m.name.to_string(),
+                lang.fill(
+                    "model_list.megabytes",
+                    &[("mb", &format!("{:.1}", m.size as f64 / 1e6))],
+                ),
+                m.licence.to_string(),
+                lang.text(if m.cached {
+                    "model_list.cached"
+                } else {
+                    "model_list.not_cached"
+                })
+                .to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn model_headers(lang: Lang) -> [&'static str; 5] {
+    [
+        "model_list.alias",
+        "model_list.name",
+        "model_list.size",
+        "model_list.licence",
+        "model_list.state",
+    ]
+    .map(|k| lang.text(k))
+}
+
+/// The models as a table, and the cache's place.
+pub fn model_list(report: &ModelListReport, lang: Lang, style: &TerminalStyle) -> String {
+    terminal::table(&model_headers(lang), &model_rows(report, lang), style)
+        + &lang.fill("model_list.cache", &[("path", &report.cache_dir)])
+        + "\n"
+}
+
+/// The models as a Markdown table.
+pub fn model_list_markdown(report: &ModelListReport, lang: Lang) -> String {
+    markdown::table(&model_headers(lang), &model_rows(report, lang))
+        + "\n"
+        + &lang.fill("model_list.cache", &[("path", &report.cache_dir)])
+        + "\n"
+}
+
+/// What was replayed and, per differing run, its first difference.
+pub fn replay(report: &ReplayReport, lang: Lang) -> String {
+    let mut out = lang.fill(
+        "replay.summary",
+        &[
+            ("runs", &report.runs),
+            ("command", &report.command),
+            ("tokens", &report.tokens),
+            ("recorded", &report.recorded_threads),
+            ("replayed", &report.replay_threads),
+        ],
+    );
+    out.push('\n');
+    if report.identical() {
+        out.push_str(lang.text("replay.identical"));
+        out.push('\n');
+        return out;
+    }
+    let token = |t: &Option<(u32, String)>, lp: Option<f64>| match t {
+        Some((id, piece)) => lang.fill(
+            "replay.token",
+            &[
+                ("piece", &format!("{piece:?}")),
+                ("id", id),
+                (
+                    "p",
+                    &lp.map_or("?".to_string(), |l| format!("{:.4}", l.exp())),
+                ),
+            ],
+        ),
+        None => lang.text("replay.end_of_text").to_string(),
+    };
+    for d in &report.differences {
+        out.push_str(&lang.fill(
+            "replay.differs",
+            &[
+                ("run", &d.run),
+                ("step", &d.step),
+                ("recorded", &token(&d.recorded, d.recorded_logprob)),
+                ("replayed", &token(&d.replayed, d.replayed_logprob)),
+            ],
+        ));
+        out.push('\n');
+    }
+    out
 }

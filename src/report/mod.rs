@@ -1,16 +1,18 @@
 //! Reports: the plain data a command computes and a renderer formats. A
 //! leaf module — serde types with a `///` per field and small derived
-//! values, no model, no flags, no words. New commands put their reports
-//! here (one file per family of commands); the older commands' reports
-//! still live beside their commands and move here as they are touched.
+//! values, no model, no flags. Words appear only as [`crate::words::Phrase`]s
+//! (catalogue keys and data), so a report does not depend on `--lang`.
+//! One file per family of commands.
 
+pub mod compare;
 pub mod emergence;
 
 /// How a report is written out: the same names on every command that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// Text for a terminal or a projector: tables and a chart.
+    /// Text for a terminal or a projector (`text` is an alias).
     #[default]
+    #[value(alias = "text")]
     Terminal,
     /// Markdown, for slides and handouts.
     Markdown,
@@ -18,4 +20,6 @@ pub enum Format {
     Json,
     /// CSV: one row per table row.
     Csv,
+    /// A self-contained HTML handout (styles and charts inline).
+    Html,
 }

@@ -11,6 +11,7 @@
 //! factor     = "-" factor | number | "(" expression ")"
 //! ```
 
+use crate::words::Phrase;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
@@ -38,8 +39,8 @@ impl Rule for Arithmetic {
         "arithmetic"
     }
 
-    fn summary(&self) -> &'static str {
-        "exact + − × ÷ with parentheses on integers and decimals of any size"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.arithmetic")
     }
 
     fn task(&self) -> Task {
@@ -64,7 +65,7 @@ impl Rule for Arithmetic {
         let mut trace = Vec::new();
         let expression = strip_question(input);
         trace.push(TraceStep::new(
-            "extract expression",
+            Phrase::new("rule.step.extract_expression"),
             format!("{expression:?}"),
             here!(),
         ));
@@ -78,10 +79,10 @@ impl Rule for Arithmetic {
                 };
                 match parser.expression().and_then(|value| {
                     if parser.position < parser.tokens.len() {
-                        Err(RuleError::CannotParse(format!(
-                            "unexpected {} after a complete expression",
-                            parser.tokens[parser.position].describe()
-                        )))
+                        Err(RuleError::CannotParse(
+                            Phrase::new("rule.error.unexpected_after")
+                                .arg("found", parser.tokens[parser.position].describe()),
+                        ))
                     } else {
                         Ok(value)
                     }
@@ -123,12 +124,14 @@ enum Token {
 }
 
 impl Token {
-    fn describe(&self) -> String {
+    fn describe(&self) -> Phrase {
         match self {
-            Token::Number(_, text) => format!("number {text}"),
-            Token::Operator(op) => format!("'{op}'"),
-            Token::Open => "'('".into(),
-            Token::Close => "')'".into(),
+            Token::Number(_, text) => {
+                Phrase::new("rule.error.number_token").arg("text", text.as_str())
+            }
+            Token::Operator(op) => Phrase::data(format!("'{op}'")),
+            Token::Open => Phrase::data("'('"),
+            Token::Close => Phrase::data("')'"),
         }
     }
 }
@@ -150,7 +153,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
                 }
                 let literal: String = chars[start..i].iter().filter(|&&c| c != ',').collect();
                 let value = parse_decimal(&literal).ok_or_else(|| {
-                    RuleError::CannotParse(format!("'{literal}' is not a number"))
+                    RuleError::CannotParse(
+                        Phrase::new("rule.error.not_a_number").arg("text", format!("'{literal}'")),
+                    )
                 })?;
                 tokens.push(Token::Number(value, literal));
             }
@@ -177,14 +182,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, RuleError> {
             _ => {
                 let rest: String = chars[i..].iter().take(20).collect();
                 let word = rest.split_whitespace().next().unwrap_or("");
-                return Err(RuleError::CannotParse(format!(
-                    "'{word}' is not a number or an operator (+ - × ÷ ( ))"
-                )));
+                return Err(RuleError::CannotParse(
+                    Phrase::new("rule.error.not_number_or_operator")
+                        .arg("text", format!("'{word}'")),
+                ));
             }
         }
     }
     if tokens.is_empty() {
-        return Err(RuleError::CannotParse("no expression".into()));
+        return Err(RuleError::CannotParse(Phrase::new(
+            "rule.error.no_expression",
+        )));
     }
     Ok(tokens)
 }
@@ -243,9 +251,9 @@ impl Parser<'_> {
             let result = if op == '*' {
                 &value * &right
             } else if right.is_zero() {
-                self.trace
-                    .push(TraceStep::new("÷", "division by zero", here!()));
-                return Err(RuleError::Undefined("division by zero".into()));
+                let zero = Phrase::new("rule.error.division_by_zero");
+                self.trace.push(TraceStep::new("÷", zero.clone(), here!()));
+                return Err(RuleError::Undefined(zero));
             } else {
                 &value / &right
             };
@@ -273,14 +281,15 @@ impl Parser<'_> {
                         self.position += 1;
                         Ok(value)
                     }
-                    _ => Err(RuleError::CannotParse("missing ')'".into())),
+                    _ => Err(RuleError::CannotParse(Phrase::new(
+                        "rule.error.missing_close",
+                    ))),
                 }
             }
-            Some(other) => Err(RuleError::CannotParse(format!(
-                "expected a number, found {}",
-                other.describe()
-            ))),
-            None => Err(RuleError::CannotParse("expression ends too early".into())),
+            Some(other) => Err(RuleError::CannotParse(
+                Phrase::new("rule.error.expected_number").arg("found", other.describe()),
+            )),
+            None => Err(RuleError::CannotParse(Phrase::new("rule.error.ends_early"))),
         }
     }
 
@@ -298,7 +307,7 @@ impl Parser<'_> {
             other => other,
         };
         self.trace.push(TraceStep::new(
-            format!("apply {symbol}"),
+            Phrase::new("rule.step.apply").arg("symbol", symbol.to_string()),
             format!(
                 "{} {symbol} {} = {}",
                 format_exact(left),
@@ -414,13 +423,19 @@ mod tests {
     #[test]
     fn words_are_an_explicit_cannot_parse_error() {
         let run = Arithmetic.apply("seventeen plus twenty-five");
-        assert_eq!(
+        assert!(matches!(
             run.outcome,
             RuleOutcome::Error {
-                error: RuleError::CannotParse(
-                    "'seventeen' is not a number or an operator (+ - × ÷ ( ))".into()
-                )
+                error: RuleError::CannotParse(_)
             }
+        ));
+        assert_eq!(
+            run.outcome.display(),
+            "error: cannot parse: 'seventeen' is not a number or an operator (+ - × ÷ ( ))"
+        );
+        assert_eq!(
+            run.outcome.phrase().text(crate::words::Lang::Zh),
+            "报错：无法解析：'seventeen' 既不是数字，也不是运算符（+ - × ÷ ( )）"
         );
     }
 
@@ -436,7 +451,7 @@ mod tests {
     #[test]
     fn the_trace_names_every_operation_in_order() {
         let run = Arithmetic.apply("2 + 3 * 4");
-        let details: Vec<&str> = run.trace.iter().map(|s| s.detail.as_str()).collect();
+        let details: Vec<String> = run.trace.iter().map(|s| s.detail.to_string()).collect();
         assert_eq!(details, vec!["\"2 + 3 * 4\"", "3 × 4 = 12", "2 + 12 = 14"]);
         assert!(run.trace[1].source.starts_with("src/rules/arithmetic.rs:"));
     }

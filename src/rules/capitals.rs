@@ -3,6 +3,7 @@
 //! fictional — is an explicit not-in-table error: extending the rule means
 //! editing the table.
 
+use crate::words::Phrase;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -97,8 +98,8 @@ impl Rule for Capitals {
         "capitals"
     }
 
-    fn summary(&self) -> &'static str {
-        "looks the country up in a table of capitals"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.capitals")
     }
 
     fn task(&self) -> Task {
@@ -119,8 +120,10 @@ impl Rule for Capitals {
         let country = country_in(input);
         let key = normalize(&country);
         let mut trace = vec![TraceStep::new(
-            "extract country",
-            format!("{country:?} → key {key:?}"),
+            Phrase::new("rule.step.extract_country"),
+            Phrase::new("rule.detail.country_key")
+                .arg("country", format!("{country:?}"))
+                .arg("key", format!("{key:?}")),
             here!(),
         )];
         let table = table();
@@ -128,14 +131,12 @@ impl Rule for Capitals {
             Some(&row) => {
                 let entry = &table.rows[row];
                 trace.push(TraceStep::new(
-                    "table lookup",
-                    format!(
-                        "{} → {} (row {} of {})",
-                        entry.country,
-                        entry.capital,
-                        row + 1,
-                        table.rows.len()
-                    ),
+                    Phrase::new("rule.step.table_lookup"),
+                    Phrase::new("rule.detail.table_row")
+                        .arg("country", entry.country.as_str())
+                        .arg("capital", entry.capital.as_str())
+                        .arg("row", row + 1)
+                        .arg("rows", table.rows.len()),
                     here!(),
                 ));
                 RuleOutcome::Answer {
@@ -144,18 +145,17 @@ impl Rule for Capitals {
             }
             None => {
                 trace.push(TraceStep::new(
-                    "table lookup",
-                    format!(
-                        "{key:?} is not among the {} countries in the table",
-                        table.rows.len()
-                    ),
+                    Phrase::new("rule.step.table_lookup"),
+                    Phrase::new("rule.detail.not_among")
+                        .arg("key", format!("{key:?}"))
+                        .arg("rows", table.rows.len()),
                     here!(),
                 ));
                 RuleOutcome::Error {
                     error: RuleError::NotInTable(if country.is_empty() {
-                        "(no country)".into()
+                        Phrase::new("rule.error.no_country")
                     } else {
-                        country
+                        Phrase::data(country)
                     }),
                 }
             }

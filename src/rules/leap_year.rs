@@ -4,6 +4,7 @@
 use super::{Rule, RuleError, RuleOutcome, RuleRun, TraceStep};
 use crate::here;
 use crate::tasks::Task;
+use crate::words::Phrase;
 
 /// The Gregorian leap-year rule.
 pub struct LeapYear;
@@ -13,9 +14,9 @@ pub fn year_in(input: &str) -> Result<u64, RuleError> {
     input
         .split(|c: char| !c.is_ascii_digit())
         .find(|w| !w.is_empty())
-        .ok_or_else(|| RuleError::CannotParse("no year (digits) in the input".into()))?
+        .ok_or_else(|| RuleError::CannotParse(Phrase::new("rule.error.no_year")))?
         .parse()
-        .map_err(|_| RuleError::CannotParse("the year is too large".into()))
+        .map_err(|_| RuleError::CannotParse(Phrase::new("rule.error.year_too_large")))
 }
 
 /// The year in `input`, or the finished run that reports why there is none.
@@ -36,6 +37,24 @@ pub fn leap_affinity(input: &str) -> u8 {
 }
 
 /// "yes" or "no".
+/// "`year` mod `divisor` = r → `result`", one test of the rule.
+fn remainder(year: u64, divisor: u64, result: impl Into<Phrase>) -> Phrase {
+    Phrase::new("rule.detail.remainder")
+        .arg("year", year)
+        .arg("divisor", divisor)
+        .arg("remainder", year % divisor)
+        .arg("result", result)
+}
+
+/// "yes" or "no" as a word of the trace (translated, unlike the answer).
+pub(crate) fn yes_no_word(yes: bool) -> Phrase {
+    Phrase::new(if yes {
+        "rule.detail.yes"
+    } else {
+        "rule.detail.no"
+    })
+}
+
 pub fn yes_no(leap: bool) -> String {
     if leap { "yes" } else { "no" }.to_string()
 }
@@ -45,8 +64,8 @@ impl Rule for LeapYear {
         "leap-year"
     }
 
-    fn summary(&self) -> &'static str {
-        "divisible by 4, except centuries, except centuries divisible by 400"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.leap_year")
     }
 
     fn task(&self) -> Task {
@@ -62,27 +81,35 @@ impl Rule for LeapYear {
             Ok(year) => year,
             Err(run) => return run,
         };
-        let mut trace = vec![TraceStep::new("extract year", year.to_string(), here!())];
+        let mut trace = vec![TraceStep::new(
+            Phrase::new("rule.step.extract_year"),
+            year.to_string(),
+            here!(),
+        )];
         // Each test runs only if the one before it did not settle the answer.
         let by_4 = year % 4 == 0;
         trace.push(TraceStep::new(
-            "divisible by 4?",
-            format!("{year} mod 4 = {} → {}", year % 4, yes_no(by_4)),
+            Phrase::new("rule.step.divisible_by_4"),
+            remainder(year, 4, yes_no_word(by_4)),
             here!(),
         ));
         let leap = by_4 && {
             let century = year % 100 == 0;
-            let kind = if century { "century" } else { "not a century" };
+            let kind = if century {
+                "rule.detail.century"
+            } else {
+                "rule.detail.not_century"
+            };
             trace.push(TraceStep::new(
-                "century?",
-                format!("{year} mod 100 = {} → {kind}", year % 100),
+                Phrase::new("rule.step.century"),
+                remainder(year, 100, Phrase::new(kind)),
                 here!(),
             ));
             !century || {
                 let by_400 = year % 400 == 0;
                 trace.push(TraceStep::new(
-                    "divisible by 400?",
-                    format!("{year} mod 400 = {} → {}", year % 400, yes_no(by_400)),
+                    Phrase::new("rule.step.divisible_by_400"),
+                    remainder(year, 400, yes_no_word(by_400)),
                     here!(),
                 ));
                 by_400
@@ -117,11 +144,31 @@ mod tests {
     }
 
     #[test]
+    fn the_trace_reads_in_chinese_with_its_numbers_unchanged() {
+        use crate::words::Lang;
+        let run = LeapYear.apply("Is 1900 a leap year?");
+        let steps: Vec<String> = run
+            .trace
+            .iter()
+            .map(|s| format!("{}：{}", s.rule.text(Lang::Zh), s.detail.text(Lang::Zh)))
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                "提取年份：1900",
+                "能被 4 整除吗？：1900 mod 4 = 0 → 是",
+                "整百年吗？：1900 mod 100 = 0 → 整百年",
+                "能被 400 整除吗？：1900 mod 400 = 300 → 否",
+            ]
+        );
+    }
+
+    #[test]
     fn the_trace_shows_only_the_tests_that_ran() {
         let details = |year: u64| -> Vec<String> {
             LeapYear.apply(&format!("Is {year} a leap year?")).trace[1..]
                 .iter()
-                .map(|s| s.detail.clone())
+                .map(|s| s.detail.to_string())
                 .collect()
         };
         assert_eq!(details(2023), vec!["2023 mod 4 = 3 → no"]);

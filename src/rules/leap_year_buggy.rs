@@ -9,6 +9,7 @@ use super::leap_year::{leap_affinity, year_or_error, yes_no};
 use super::{Rule, RuleOutcome, RuleRun, TraceStep};
 use crate::here;
 use crate::tasks::Task;
+use crate::words::Phrase;
 
 /// The leap-year rule without its century exception (a planted bug).
 pub struct LeapYearBuggy;
@@ -18,8 +19,8 @@ impl Rule for LeapYearBuggy {
         "leap-year-buggy"
     }
 
-    fn summary(&self) -> &'static str {
-        "divisible by 4 (planted bug: forgets the century rule)"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.leap_year_buggy")
     }
 
     fn task(&self) -> Task {
@@ -43,14 +44,17 @@ impl Rule for LeapYearBuggy {
         #[rustfmt::skip]
         let (leap, bug_at) = (year % 4 == 0, here!()); // PLANTED BUG: the century exceptions (÷100, ÷400) are missing.
         let trace = vec![
-            TraceStep::new("extract year", year.to_string(), here!()),
             TraceStep::new(
-                "divisible by 4?",
-                format!(
-                    "{year} mod 4 = {} → {} (century rule missing)",
-                    year % 4,
-                    yes_no(leap)
-                ),
+                Phrase::new("rule.step.extract_year"),
+                year.to_string(),
+                here!(),
+            ),
+            TraceStep::new(
+                Phrase::new("rule.step.divisible_by_4"),
+                Phrase::new("rule.detail.remainder_bug")
+                    .arg("year", year)
+                    .arg("remainder", year % 4)
+                    .arg("result", super::leap_year::yes_no_word(leap)),
                 bug_at,
             )
             .decisive(),
@@ -87,7 +91,10 @@ mod tests {
             .collect();
         assert!(runs.windows(2).all(|w| w[0] == w[1]));
         assert_eq!(runs[0].outcome.answer(), Some("yes"));
-        assert!(runs[0].trace[1].detail.contains("century rule missing"));
+        assert!(runs[0].trace[1]
+            .detail
+            .to_string()
+            .contains("century rule missing"));
         let source = include_str!("leap_year_buggy.rs");
         let line: usize = runs[0].trace[1]
             .source

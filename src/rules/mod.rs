@@ -13,6 +13,7 @@ mod units;
 use serde::Serialize;
 
 use crate::tasks::Task;
+use crate::words::Phrase;
 
 pub use arithmetic::{parse_decimal, Arithmetic};
 pub use capitals::{country_in, Capitals};
@@ -26,7 +27,7 @@ pub trait Rule: Sync {
     /// Name used with `--rule`.
     fn name(&self) -> &'static str;
     /// One line on what the rule does.
-    fn summary(&self) -> &'static str;
+    fn summary(&self) -> Phrase;
     /// The task whose prompt template and answer extractor the model side uses.
     fn task(&self) -> Task;
     /// How clearly `input` belongs to this rule's domain: 0 not at all, higher
@@ -75,11 +76,16 @@ impl RuleOutcome {
         }
     }
 
-    /// The outcome as one line of text.
+    /// The outcome as one line of English text.
     pub fn display(&self) -> String {
+        self.phrase().to_string()
+    }
+
+    /// The outcome as words: the answer as it is, or "error: …".
+    pub fn phrase(&self) -> Phrase {
         match self {
-            Self::Answer { value } => value.clone(),
-            Self::Error { error } => format!("error: {error}"),
+            Self::Answer { value } => Phrase::data(value.as_str()),
+            Self::Error { error } => Phrase::new("panel.error").arg("error", error.phrase()),
         }
     }
 }
@@ -90,25 +96,30 @@ impl RuleOutcome {
 pub enum RuleError {
     /// The input is outside the rule's grammar.
     #[error("cannot parse: {0}")]
-    CannotParse(String),
+    CannotParse(Phrase),
     /// The key is not in the rule's table.
     #[error("not in table: {0}")]
-    NotInTable(String),
+    NotInTable(Phrase),
     /// The operation is undefined (e.g. division by zero).
     #[error("undefined: {0}")]
-    Undefined(String),
+    Undefined(Phrase),
 }
 
 impl RuleError {
     /// The error in `lang`: the kind from the catalogue, the detail as the
     /// rule wrote it (a country's name, the text it could not read).
     pub fn describe(&self, lang: crate::words::Lang) -> String {
+        self.phrase().text(lang)
+    }
+
+    /// The error as words for a report: its kind and its detail.
+    pub fn phrase(&self) -> Phrase {
         let (key, detail) = match self {
             Self::CannotParse(d) => ("rule_error.cannot_parse", d),
             Self::NotInTable(d) => ("rule_error.not_in_table", d),
             Self::Undefined(d) => ("rule_error.undefined", d),
         };
-        lang.fill(key, &[("detail", detail)])
+        Phrase::new(key).arg("detail", detail.clone())
     }
 }
 
@@ -116,9 +127,9 @@ impl RuleError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceStep {
     /// Which rule or operation fired.
-    pub rule: String,
+    pub rule: Phrase,
     /// What it did.
-    pub detail: String,
+    pub detail: Phrase,
     /// Where in detprob's source the step is implemented (`file:line`).
     pub source: String,
     /// Whether this step decided the answer (a wrong answer is blamed on the
@@ -128,7 +139,7 @@ pub struct TraceStep {
 
 impl TraceStep {
     /// A step implemented at `source`.
-    pub fn new(rule: impl Into<String>, detail: impl Into<String>, source: String) -> Self {
+    pub fn new(rule: impl Into<Phrase>, detail: impl Into<Phrase>, source: String) -> Self {
         Self {
             rule: rule.into(),
             detail: detail.into(),

@@ -8,6 +8,7 @@
 //! at one named rule (`lexicon word`) — and is what a class compares with the
 //! model's kind of error.
 
+use crate::words::Phrase;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -37,8 +38,8 @@ impl Rule for Sentiment {
         "sentiment"
     }
 
-    fn summary(&self) -> &'static str {
-        "adds up keyword polarities from a lexicon (ignores negation)"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.sentiment")
     }
 
     fn task(&self) -> Task {
@@ -68,8 +69,11 @@ impl Rule for Sentiment {
                 score += polarity;
                 trace.push(
                     TraceStep::new(
-                        "lexicon word",
-                        format!("{word:?} {polarity:+} → sum {score:+}"),
+                        Phrase::new("rule.step.lexicon_word"),
+                        Phrase::new("rule.detail.lexicon_word")
+                            .arg("word", format!("{word:?}"))
+                            .arg("polarity", format!("{polarity:+}"))
+                            .arg("sum", format!("{score:+}")),
                         here!(),
                     )
                     .decisive(),
@@ -82,7 +86,7 @@ impl Rule for Sentiment {
             _ => "neutral",
         };
         trace.push(TraceStep::new(
-            "sign of sum",
+            Phrase::new("rule.step.sign_of_sum"),
             format!("{score:+} → {label}"),
             here!(),
         ));
@@ -120,8 +124,8 @@ mod tests {
         // and it says so every time, at the same rule.
         let run = Sentiment.apply("It's not bad at all.");
         assert_eq!(run.outcome.display(), "negative");
-        assert_eq!(run.trace[0].rule, "lexicon word");
-        assert!(run.trace[0].detail.contains("\"bad\" -1"));
+        assert_eq!(run.trace[0].rule.to_string(), "lexicon word");
+        assert!(run.trace[0].detail.to_string().contains("\"bad\" -1"));
         assert_eq!(Sentiment.apply("not good").outcome.display(), "positive");
     }
 }

@@ -8,6 +8,7 @@
 //! `lb`/`lbs`/`pounds`; other words between them are passed over. In a
 //! question the target may come first: `how many UNIT is NUMBER UNIT`.
 
+use crate::words::Phrase;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 
@@ -92,8 +93,8 @@ impl Rule for Units {
         "units"
     }
 
-    fn summary(&self) -> &'static str {
-        "°C↔°F, km↔mi, kg↔lb with the exact defining formulas"
+    fn summary(&self) -> Phrase {
+        Phrase::new("rule.summary.units")
     }
 
     fn task(&self) -> Task {
@@ -120,22 +121,22 @@ impl Rule for Units {
             Err(error) => RuleOutcome::Error { error },
             Ok((value, text, from, to)) => {
                 trace.push(TraceStep::new(
-                    "parse",
+                    Phrase::new("rule.step.parse"),
                     format!("{text} {} → {}", from.symbol(), to.symbol()),
                     here!(),
                 ));
                 match convert(&value, from, to) {
                     None => RuleOutcome::Error {
-                        error: RuleError::Undefined(format!(
-                            "cannot convert {} to {}",
-                            from.symbol(),
-                            to.symbol()
-                        )),
+                        error: RuleError::Undefined(
+                            Phrase::new("rule.error.cannot_convert")
+                                .arg("from", from.symbol())
+                                .arg("to", to.symbol()),
+                        ),
                     },
                     Some((result, formula)) => {
                         let shown = display(&result);
                         trace.push(TraceStep::new(
-                            "formula",
+                            Phrase::new("rule.step.formula"),
                             format!(
                                 "{formula}: {text} {} = {shown} {}",
                                 from.symbol(),
@@ -164,11 +165,14 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
             t.trim_start_matches(['-', '+'])
                 .starts_with(|c: char| c.is_ascii_digit())
         })
-        .ok_or_else(|| RuleError::CannotParse("no number to convert".into()))?;
+        .ok_or_else(|| RuleError::CannotParse(Phrase::new("rule.error.no_number")))?;
     let number_text = tokens[number_at].trim_end_matches(|c: char| !c.is_ascii_digit());
     let (number_text, attached_unit) = split_number(number_text, tokens[number_at]);
-    let value = parse_decimal(&number_text)
-        .ok_or_else(|| RuleError::CannotParse(format!("'{number_text}' is not a number")))?;
+    let value = parse_decimal(&number_text).ok_or_else(|| {
+        RuleError::CannotParse(
+            Phrase::new("rule.error.not_a_number").arg("text", format!("'{number_text}'")),
+        )
+    })?;
     let rest = &tokens[number_at + 1..];
     let (from, after_from) = match attached_unit.and_then(Unit::parse) {
         Some(unit) => (unit, rest),
@@ -178,7 +182,11 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
             let unit = rest
                 .get(skipped)
                 .and_then(|w| Unit::parse(w))
-                .ok_or_else(|| RuleError::CannotParse(format!("no unit after {number_text}")))?;
+                .ok_or_else(|| {
+                    RuleError::CannotParse(
+                        Phrase::new("rule.error.no_unit_after").arg("number", number_text.as_str()),
+                    )
+                })?;
             (unit, &rest[skipped + 1..])
         }
     };
@@ -190,7 +198,7 @@ fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
         .skip(1)
         .find_map(|w| Unit::parse(w))
         .or_else(|| tokens[..number_at].iter().find_map(|w| Unit::parse(w)))
-        .ok_or_else(|| RuleError::CannotParse("no target unit (write '… to UNIT')".into()))?;
+        .ok_or_else(|| RuleError::CannotParse(Phrase::new("rule.error.no_target_unit")))?;
     Ok((value, number_text, from, to))
 }
 

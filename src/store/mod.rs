@@ -61,6 +61,17 @@ impl ModelChoice {
         catalog::find(alias).map(Self::Alias)
     }
 
+    /// How to name the model before it is loaded: its alias, or the file's name.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Alias(spec) => spec.alias.to_string(),
+            Self::File(path, _) => path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
     /// The catalogue entry, when the model came from the catalogue.
     pub fn spec(&self) -> Option<&'static ModelSpec> {
         match self {

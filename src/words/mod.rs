@@ -8,6 +8,10 @@
 //! the files. A unit test fails when a key, or a placeholder of a key, exists
 //! in one language and not the other.
 
+mod phrase;
+
+pub use phrase::Phrase;
+
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::sync::OnceLock;
@@ -72,6 +76,26 @@ impl Lang {
     /// Opening and closing quotation marks around quoted text.
     pub fn quote(self, text: &str) -> String {
         self.fill("quote", &[("text", &text)])
+    }
+}
+
+/// Text kept in data files (scenarios, the showcase) in both languages.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bilingual {
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+}
+
+impl Lang {
+    /// Picks the text in this language.
+    pub fn pick(self, text: &Bilingual) -> &str {
+        match self {
+            Lang::En => &text.en,
+            Lang::Zh => &text.zh,
+        }
     }
 }
 

@@ -1,0 +1,293 @@
+//! The comparison at the heart of detprob: one input goes to a rule-based
+//! function and to the language model, whose answers are sampled over a grid
+//! of temperatures × seeds. The result is a [`CompareReport`] — plain data
+//! that every renderer and test reads — including three verdicts computed
+//! from this run, each tied to its row of the comparison table.
+
+mod grid;
+mod summary;
+mod truth;
+mod verdicts;
+
+use std::collections::BTreeSet;
+
+use crate::error::InputError;
+use crate::generation::{complete_each, GenerationSettings};
+use crate::lm::LoadedModel;
+use crate::rules::Rule;
+use crate::sampler::Sampling;
+use crate::tasks::{self, PromptTemplate, Task};
+
+pub use crate::report::compare::*;
+pub use grid::{
+    check_runs, list, parse_seeds, parse_temperatures, MAX_RUNS, MAX_SEEDS, MAX_TEMPERATURES,
+};
+pub use truth::find_truth;
+use verdicts::verdicts;
+
+/// One input to compare, with its truth when the caller knows it.
+#[derive(Debug, Clone)]
+pub struct CompareInput {
+    /// The input text.
+    pub text: String,
+    /// The correct answer, if given.
+    pub truth: Option<String>,
+}
+
+/// A rule's task put to the model: the template, the text after the chat
+/// template, and its token ids.
+pub struct TaskPrompt {
+    pub template: String,
+    pub formatted: String,
+    pub ids: Vec<u32>,
+}
+
+impl TaskPrompt {
+    /// The prompt for `input` in `task`'s template for this model.
+    pub fn new(loaded: &LoadedModel, task: Task, input: &str) -> Result<Self, InputError> {
+        let template = tasks::template(task)?
+            .for_format(&loaded.prompt_format)
+            .to_string();
+        let formatted = loaded
+            .prompt_format
+            .render(&PromptTemplate::fill(&template, input.trim()));
+        let ids = loaded.tokenizer.encode_prompt(&formatted);
+        Ok(Self {
+            template,
+            formatted,
+            ids,
+        })
+    }
+}
+
+/// Compares `rule` and the model on `input` over `grid`.
+pub fn compare(
+    loaded: &mut LoadedModel,
+    rule: &dyn Rule,
+    input: &CompareInput,
+    grid: &SampleGrid,
+) -> anyhow::Result<CompareReport> {
+    if input.text.trim().is_empty() {
+        return Err(InputError::EmptyPrompt.into());
+    }
+    let task = rule.task();
+
+    // The rule, run as many times as the model is sampled.
+    let runs: Vec<_> = (0..grid.len()).map(|_| rule.apply(&input.text)).collect();
+    let distinct_outputs = runs
+        .iter()
+        .map(|r| r.outcome.display())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let first = runs.into_iter().next().expect("grid is not empty");
+    let truth = find_truth(rule, &first.outcome, input);
+    let rule_side = RuleSide {
+        name: rule.name(),
+        summary: rule.summary(),
+        correct: match (first.outcome.answer(), &truth) {
+            (Some(answer), Some(t)) => Some(task.matches(answer, &t.answer)),
+            _ => None,
+        },
+        outcome: first.outcome,
+        trace: first.trace,
+        runs: grid.len(),
+        distinct_outputs,
+    };
+
+    // The model, over the grid.
+    let TaskPrompt {
+        template,
+        formatted: formatted_prompt,
+        ids: prompt_ids,
+    } = TaskPrompt::new(loaded, task, &input.text)?;
+    let settings: Vec<GenerationSettings> = grid
+        .temperatures
+        .iter()
+        .flat_map(|&t| grid.seeds.iter().map(move |&seed| (t, seed)))
+        .map(|(t, seed)| sample_settings(t, seed, grid.max_tokens))
+        .collect::<Result<_, _>>()?;
+    let completions = complete_each(loaded, &prompt_ids, &settings)?;
+    let samples: Vec<ModelSample> = settings
+        .iter()
+        .zip(completions)
+        .map(|(s, c)| {
+            let text = c.text.trim().to_string();
+            let answer = task.extract(&input.text, &text);
+            let correct = truth.as_ref().map(|t| {
+                answer
+                    .as_deref()
+                    .is_some_and(|a| task.matches(a, &t.answer))
+            });
+            let logprobs: Vec<f64> = c.steps.iter().map(|s| s.logprob).collect();
+            let whole = logprobs.iter().sum::<f64>().exp();
+            let answer_probability = answer
+                .as_deref()
+                .and_then(|a| span_probability(&loaded.tokenizer, &c.tokens, &logprobs, a))
+                .unwrap_or(whole);
+            ModelSample {
+                temperature: s.sampling.temperature(),
+                seed: s.seed,
+                probability: whole,
+                answer_probability,
+                text,
+                tokens: c.tokens,
+                answer,
+                correct,
+                stop_reason: c.stop_reason,
+                logprobs,
+            }
+        })
+        .collect();
+
+    // Re-run one random cell from scratch: same seed, same text?
+    let check_temperature = grid
+        .temperatures
+        .iter()
+        .copied()
+        .find(|&t| t > 0.0)
+        .unwrap_or(grid.temperatures[0]);
+    let check_seed = grid.seeds[0];
+    let rerun = complete_each(
+        loaded,
+        &prompt_ids,
+        &[sample_settings(
+            check_temperature,
+            check_seed,
+            grid.max_tokens,
+        )?],
+    )?;
+    let original = samples
+        .iter()
+        .find(|s| s.temperature == check_temperature && s.seed == check_seed)
+        .expect("the checked cell is in the grid");
+    let seed_check = SeedCheck {
+        temperature: check_temperature,
+        seed: check_seed,
+        identical: rerun[0].tokens == original.tokens,
+    };
+
+    let temperatures = grid
+        .temperatures
+        .iter()
+        .map(|&t| summarize(t, &samples, truth.is_some()))
+        .collect();
+    let model_side = ModelSide {
+        model: loaded.info.label(),
+        prompt_template: template,
+        formatted_prompt,
+        prompt_tokens: prompt_ids.len(),
+        samples,
+        temperatures,
+        seed_check,
+    };
+    let verdicts = verdicts(&rule_side, &model_side, truth.as_ref());
+    Ok(CompareReport {
+        input: input.text.clone(),
+        task,
+        truth,
+        rule: rule_side,
+        model: model_side,
+        verdicts,
+    })
+}
+
+/// The probability of the tokens that overlap the first occurrence of
+/// `answer` (case-insensitive) in the generated text, or `None` when it is not
+/// there verbatim.
+fn span_probability(
+    tokenizer: &crate::tokenizer::TextTokenizer,
+    tokens: &[u32],
+    logprobs: &[f64],
+    answer: &str,
+) -> Option<f64> {
+    let mut text = Vec::new();
+    let mut ends = Vec::with_capacity(tokens.len());
+    for &t in tokens {
+        if !tokenizer.is_control(t) {
+            text.extend_from_slice(tokenizer.bytes_of(t));
+        }
+        ends.push(text.len());
+    }
+    let text = String::from_utf8(text).ok()?.to_lowercase();
+    let start = text.find(&answer.to_lowercase())?;
+    let end = start + answer.len();
+    let mut begin = 0;
+    let mut logprob = 0.0;
+    for (i, &token_end) in ends.iter().enumerate() {
+        if token_end > start && begin < end && token_end > begin {
+            logprob += logprobs[i];
+        }
+        begin = token_end;
+    }
+    Some(logprob.exp())
+}
+
+/// The settings of one compare cell.
+pub fn sample_settings(
+    temperature: f64,
+    seed: u64,
+    max_tokens: usize,
+) -> Result<GenerationSettings, InputError> {
+    Ok(GenerationSettings {
+        sampling: Sampling::from_settings(temperature, None, None, None)?,
+        seed,
+        max_tokens,
+        ignore_eos: false,
+        alternatives: 0,
+        stop_at_newline: true,
+    })
+}
+
+fn summarize(temperature: f64, samples: &[ModelSample], truth_known: bool) -> TemperatureSummary {
+    let at: Vec<&ModelSample> = samples
+        .iter()
+        .filter(|s| s.temperature == temperature)
+        .collect();
+    let mut answers: Vec<AnswerCount> = Vec::new();
+    for sample in &at {
+        match answers.iter_mut().find(|a| a.answer == sample.answer) {
+            Some(entry) => {
+                entry.count += 1;
+                if sample.answer_probability > entry.probability {
+                    entry.probability = sample.answer_probability;
+                    entry.example = sample.text.clone();
+                }
+            }
+            None => answers.push(AnswerCount {
+                answer: sample.answer.clone(),
+                count: 1,
+                correct: sample.correct,
+                probability: sample.answer_probability,
+                example: sample.text.clone(),
+            }),
+        }
+    }
+    answers.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(b.probability.total_cmp(&a.probability))
+    });
+    TemperatureSummary {
+        temperature,
+        samples: at.len(),
+        distinct_texts: at.iter().map(|s| &s.text).collect::<BTreeSet<_>>().len(),
+        correct: truth_known.then(|| at.iter().filter(|s| s.correct == Some(true)).count()),
+        answers,
+    }
+}
+
+/// Formats a temperature as `T=0.7`.
+pub fn temperature_label(t: f64) -> String {
+    format!("T={t}")
+}
+
+/// `text` cut to `max` characters with an ellipsis.
+pub fn shorten(text: &str, max: usize) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

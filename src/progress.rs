@@ -1,0 +1,49 @@
+//! Progress lines on stderr: what is being computed, n of m, elapsed. Shown
+//! only when stderr is a terminal, so piped and machine-readable output (and
+//! a log of stderr) stays clean; every long loop reports through here.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A bar of `total` steps labelled `label` (a line already in the user's
+/// language), with n/m and the time elapsed; hidden off a terminal.
+pub fn bar(label: &str, total: u64) -> ProgressBar {
+    line(label, total, BAR)
+}
+
+/// A label with a spinner and the time elapsed, for work whose size is
+/// unknown or a single step (loading, one long comparison).
+pub fn spinner(label: &str) -> ProgressBar {
+    line(label, 0, "{spinner} {elapsed}")
+}
+
+/// Puts a new `label` in front of `bar` (the next item of a loop).
+pub fn relabel(bar: &ProgressBar, label: &str) {
+    bar.set_style(style(label, BAR));
+}
+
+const BAR: &str = "[{bar:20}] {pos}/{len} {elapsed}";
+
+fn line(label: &str, total: u64, tail: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = if total == 0 {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(style(label, tail));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn style(label: &str, tail: &str) -> ProgressStyle {
+    // The label is data, not a template: braces in it are escaped.
+    let label = label.replace('{', "{{").replace('}', "}}");
+    ProgressStyle::with_template(&format!("{label} {tail}"))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}

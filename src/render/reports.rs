@@ -1,0 +1,284 @@
+//! Which renderer writes each report in each format: one [`Render`] impl per
+//! report, each delegating to its family's renderers (as hyperfine's
+//! exporters do). A new report gets its line here and nowhere else.
+
+use super::style::TerminalStyle;
+use super::terminal::Verdicts;
+use super::{csv, demo, emergence, experiments, grok, html, markdown, score, terminal, text};
+use super::{Format, Render};
+use crate::commands::{
+    GenerateReport, ModelListReport, ProbsReport, RepeatReport, ScoreReport, ShowcaseReport,
+    TokenizeReport, TraceReport,
+};
+use crate::comparison::{CompareReport, SummaryReport};
+use crate::demo::{DemoRun, ScenarioList, TourReport};
+use crate::experiments::replay::ReplayReport;
+use crate::experiments::sweep::SweepSummary;
+use crate::report::emergence::{
+    GrokReport, GrokSweepReport, MetricReport, ScaleReport, SubtasksReport,
+};
+use crate::words::Lang;
+
+impl Render for CompareReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        terminal::compare_panel(self, lang, Verdicts::Shown, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        markdown::compare(self, lang)
+    }
+    fn csv(&self) -> Option<String> {
+        Some(csv::samples(&[self]))
+    }
+}
+
+impl Render for SummaryReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        terminal::summary_table(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        markdown::summary(self, lang)
+    }
+    fn csv(&self) -> Option<String> {
+        Some(csv::summary(self))
+    }
+}
+
+impl Render for ShowcaseReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        let mut out: String = (0..self.items.len())
+            .map(|i| terminal::showcase_item(self, i, lang, style))
+            .collect();
+        out.push_str(&terminal::showcase_footer(self.seconds, lang, style));
+        out
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        self.items
+            .iter()
+            .map(|item| {
+                format!(
+                    "## {}\n\n{}",
+                    lang.pick(&item.why),
+                    markdown::compare(&item.comparison, lang)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    fn csv(&self) -> Option<String> {
+        let comparisons: Vec<&CompareReport> = self.items.iter().map(|i| &i.comparison).collect();
+        Some(csv::samples(&comparisons))
+    }
+}
+
+impl Render for GenerateReport {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        text::generate(self, lang)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        text::generate_markdown(self, lang)
+    }
+}
+
+impl Render for TokenizeReport {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        text::tokenize(self, lang)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        text::tokenize_markdown(self, lang)
+    }
+}
+
+impl Render for ModelListReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        text::model_list(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        text::model_list_markdown(self, lang)
+    }
+}
+
+impl Render for ReplayReport {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        text::replay(self, lang)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        text::replay(self, lang)
+    }
+}
+
+impl Render for ProbsReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        terminal::probs(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        markdown::probs(self, lang)
+    }
+}
+
+impl Render for TraceReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        terminal::trace(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        markdown::trace(self, lang)
+    }
+}
+
+impl Render for RepeatReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        experiments::repeat_terminal(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        experiments::repeat_markdown(self, lang)
+    }
+}
+
+impl Render for SweepSummary {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        experiments::sweep_terminal(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        experiments::sweep_markdown(self, lang)
+    }
+}
+
+impl Render for ScoreReport {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        score::terminal(self, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        score::markdown(self, lang)
+    }
+}
+
+impl Render for ScenarioList {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        demo::list(&self.0, lang)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        demo::list(&self.0, lang)
+    }
+}
+
+impl Render for DemoRun {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        demo::step_terminal(&self.step, None, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        demo::step_markdown(&self.step, lang)
+    }
+    fn html(&self, lang: Lang) -> Option<String> {
+        Some(
+            html::head(&self.model, lang)
+                + &html::step(&self.step, self.position, lang)
+                + &html::foot(1, self.step.seconds, lang),
+        )
+    }
+}
+
+impl Render for TourReport {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        demo::tour_footer(self.steps.len(), self.seconds, lang) + "\n"
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        self.steps
+            .iter()
+            .map(|s| demo::step_markdown(s, lang))
+            .collect()
+    }
+}
+
+/// The emergence renderers take the format themselves (their tables, charts
+/// and takeaways are shared between formats).
+macro_rules! emergence_render {
+    ($report:ty, $render:path) => {
+        impl Render for $report {
+            fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+                $render(self, Format::Terminal, lang, style)
+            }
+            fn markdown(&self, lang: Lang) -> String {
+                $render(self, Format::Markdown, lang, &TerminalStyle::plain())
+            }
+            fn csv(&self) -> Option<String> {
+                Some($render(
+                    self,
+                    Format::Csv,
+                    Lang::En,
+                    &TerminalStyle::plain(),
+                ))
+            }
+        }
+    };
+}
+
+emergence_render!(MetricReport, emergence::metric);
+emergence_render!(SubtasksReport, emergence::subtasks);
+emergence_render!(ScaleReport, emergence::scale);
+
+/// One grokking run, with the step axis the flags ask for.
+pub struct GrokView {
+    /// The run.
+    pub report: GrokReport,
+    /// Steps on a logarithmic axis.
+    pub log_steps: bool,
+}
+
+impl super::AsJson for GrokView {
+    fn json(&self) -> String {
+        super::to_json(&self.report)
+    }
+}
+
+impl Render for GrokView {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        grok::report(&self.report, Format::Terminal, self.log_steps, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        let plain = TerminalStyle::plain();
+        grok::report(&self.report, Format::Markdown, self.log_steps, lang, &plain)
+    }
+    fn csv(&self) -> Option<String> {
+        let plain = TerminalStyle::plain();
+        Some(grok::report(
+            &self.report,
+            Format::Csv,
+            self.log_steps,
+            Lang::En,
+            &plain,
+        ))
+    }
+}
+
+/// A sweep of grokking runs, with the step axis the flags ask for.
+pub struct GrokSweepView {
+    /// The runs.
+    pub sweep: GrokSweepReport,
+    /// Steps on a logarithmic axis.
+    pub log_steps: bool,
+}
+
+impl super::AsJson for GrokSweepView {
+    fn json(&self) -> String {
+        super::to_json(&self.sweep)
+    }
+}
+
+impl Render for GrokSweepView {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        grok::sweep(&self.sweep, Format::Terminal, self.log_steps, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        let plain = TerminalStyle::plain();
+        grok::sweep(&self.sweep, Format::Markdown, self.log_steps, lang, &plain)
+    }
+    fn csv(&self) -> Option<String> {
+        let plain = TerminalStyle::plain();
+        Some(grok::sweep(
+            &self.sweep,
+            Format::Csv,
+            self.log_steps,
+            Lang::En,
+            &plain,
+        ))
+    }
+}
