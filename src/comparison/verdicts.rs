@@ -189,3 +189,193 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
             .arg("truth", truth.answer.as_str()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
+    use crate::lm::fake;
+    use crate::rules;
+    use crate::words::Lang;
+
+    /// `input` through `rule` against a fake model that spells `script`,
+    /// over T = 0 and 1 × seeds 1..3.
+    fn run(script: &[(&str, f64)], rule: &str, input: &str, truth: Option<&str>) -> CompareReport {
+        let mut loaded = fake::scripted(script);
+        compare(
+            &mut loaded,
+            rules::by_name(rule).unwrap(),
+            &CompareInput {
+                text: input.into(),
+                truth: truth.map(str::to_string),
+            },
+            &SampleGrid::parse("0,1", "1..3", 16).unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// The three verdicts' texts in `lang`.
+    fn texts(report: &CompareReport, lang: Lang) -> [String; 3] {
+        let v = &report.verdicts;
+        [&v.reproducibility, &v.generalization, &v.error_type].map(|v| v.text.text(lang))
+    }
+
+    #[test]
+    fn a_right_rule_and_a_right_model_say_so_and_count_the_runs() {
+        let r = run(&[("42", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        let [repro, general, error] = texts(&r, Lang::En);
+        assert_eq!(
+            repro,
+            "the rule gave 1 distinct output in 6 runs; the model gave 1 distinct text in 3 runs at T=0, \
+             1 in 3 at T=1; re-running T=1 seed 1 from scratch repeated the same text."
+        );
+        assert_eq!(
+            general,
+            "the input is inside the rule's domain: the rule answers '42' (right); the model was right in 6 of 6 samples."
+        );
+        assert_eq!(
+            error,
+            "the rule was right; the model was right in all 6 samples."
+        );
+        let [repro, general, error] = texts(&r, Lang::Zh);
+        assert!(
+            repro
+                .starts_with("规则在 6 次运行中给出 1 种输出；模型在 T=0 下 3 次运行得到 1 种文本"),
+            "{repro}"
+        );
+        assert_eq!(
+            general,
+            "输入在规则的范围内：规则答“42”（正确）；模型在 6 次采样中答对 6 次。"
+        );
+        assert_eq!(error, "规则答对了；模型 6 次采样全部答对。");
+    }
+
+    #[test]
+    fn fluent_wrong_answers_are_called_hallucination_with_their_count() {
+        let r = run(&[("32", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        let [_, _, error] = texts(&r, Lang::En);
+        assert!(
+            error.contains("the model's errors are fluent wrong answers (hallucination): '32' (3 of 3 samples at T=1)"),
+            "{error}"
+        );
+        assert!(error.ends_with("(truth: 42)."), "{error}");
+        let [_, _, zh] = texts(&r, Lang::Zh);
+        assert!(
+            zh.contains("模型的错误是流畅的错误答案（幻觉）：“32”（T=1 下 3 次采样中出现 3 次）"),
+            "{zh}"
+        );
+    }
+
+    #[test]
+    fn samples_without_an_answer_are_wandering_not_hallucination() {
+        let r = run(
+            &[("I cannot say", 1.0)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        let [_, _, error] = texts(&r, Lang::En);
+        assert!(
+            error.contains("the model never gave a wrong answer, but in 3 of 3 samples at T=1 it wandered off without one, e.g. \"I cannot say\""),
+            "{error}"
+        );
+        assert!(!error.contains("hallucination"), "{error}");
+    }
+
+    #[test]
+    fn an_input_outside_the_rule_is_an_explicit_error_beside_the_models_attempt() {
+        let r = run(
+            &[("42", 1.0)],
+            "arithmetic",
+            "seventeen plus twenty-five",
+            Some("42"),
+        );
+        let [_, general, error] = texts(&r, Lang::En);
+        assert_eq!(
+            general,
+            "the input is outside the rule's grammar or table, and the rule says so \
+             (cannot parse: 'seventeen' is not a number or an operator (+ - × ÷ ( ))); \
+             the model answered anyway: '42' at T=0 (right); it was right in 6 of 6 samples."
+        );
+        assert!(
+            error.starts_with("the rule fails with an explicit error at 'extract expression'"),
+            "{error}"
+        );
+        let [_, general, error] = texts(&r, Lang::Zh);
+        assert!(
+            general.contains("模型照样作答：在 T=0 下答“42”（正确）"),
+            "{general}"
+        );
+        assert!(
+            error.starts_with("规则在“提取算式”这一步明确报错"),
+            "{error}"
+        );
+
+        let silent = run(
+            &[("hmm", 1.0)],
+            "arithmetic",
+            "seventeen plus twenty-five",
+            Some("42"),
+        );
+        let [_, general, _] = texts(&silent, Lang::En);
+        assert!(
+            general.contains("the model replied \"hmm\" at T=0, with no answer that could be read"),
+            "{general}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_rule_names_its_bug_and_an_unknown_truth_is_not_scored() {
+        let r = run(
+            &[("no", 1.0)],
+            "leap-year-buggy",
+            "Is 1900 a leap year?",
+            None,
+        );
+        let [_, general, error] = texts(&r, Lang::En);
+        assert!(
+            general.contains("the rule answers 'yes' (wrong)"),
+            "{general}"
+        );
+        assert!(
+            error.starts_with("the rule's answer 'yes' is wrong: a systematic bug at rule 'divisible by 4?' — 1900 mod 4 = 0 → yes (century rule missing) (src/rules/leap_year_buggy.rs:"),
+            "{error}"
+        );
+        assert!(
+            error.contains("the same wrong answer in all 6 runs"),
+            "{error}"
+        );
+        let [_, _, zh] = texts(&r, Lang::Zh);
+        assert!(
+            zh.contains(
+                "规则“能被 4 整除吗？”处有一个系统性 bug——1900 mod 4 = 0 → 是（缺少整百年规则）"
+            ),
+            "{zh}"
+        );
+
+        let unknown = run(
+            &[("Birnin Zana", 1.0)],
+            "capitals",
+            "What is the capital of Qzrbland?",
+            None,
+        );
+        let [_, general, error] = texts(&unknown, Lang::En);
+        assert!(
+            general.ends_with("it was not scorable (no known truth)."),
+            "{general}"
+        );
+        assert!(
+            error.ends_with("; the model's answers cannot be scored without a known truth."),
+            "{error}"
+        );
+        let sentiment = run(&[("positive", 1.0)], "sentiment", "I loved it", None);
+        let [_, general, error] = texts(&sentiment, Lang::En);
+        assert!(
+            general.contains("the rule answers 'positive';"),
+            "{general}"
+        );
+        assert!(
+            error.starts_with("the rule answered (truth unknown);"),
+            "{error}"
+        );
+    }
+}

@@ -558,3 +558,53 @@ pub fn trace(report: &crate::commands::TraceReport, lang: Lang, style: &Terminal
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comparison::{compare, CompareInput, SampleGrid};
+    use crate::lm::fake;
+
+    /// A comparison on a fake model whose answers are fixed: "32" mostly, "42" sometimes.
+    fn report() -> CompareReport {
+        let mut loaded = fake::scripted(&[("The answer is 32.", 0.7), ("42", 0.3)]);
+        compare(
+            &mut loaded,
+            crate::rules::by_name("leap-year-buggy").unwrap(),
+            &CompareInput {
+                text: "Is 1900 a leap year?".into(),
+                truth: None,
+            },
+            &SampleGrid::parse("0,1.2", "1..3", 24).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_compare_panel_in_english_and_chinese() {
+        let report = report();
+        let style = TerminalStyle::plain();
+        insta::assert_snapshot!(
+            "compare_panel_en",
+            compare_panel(&report, Lang::En, Verdicts::Shown, &style)
+        );
+        insta::assert_snapshot!(
+            "compare_panel_zh",
+            compare_panel(&report, Lang::Zh, Verdicts::Shown, &style)
+        );
+        insta::assert_snapshot!("compare_brief_zh", compare_brief(&report, Lang::Zh, &style));
+    }
+
+    #[test]
+    fn the_compare_markdown_in_english_and_chinese() {
+        let report = report();
+        insta::assert_snapshot!(
+            "compare_markdown_en",
+            super::super::markdown::compare(&report, Lang::En)
+        );
+        insta::assert_snapshot!(
+            "compare_markdown_zh",
+            super::super::markdown::compare(&report, Lang::Zh)
+        );
+    }
+}

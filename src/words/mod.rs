@@ -214,6 +214,50 @@ mod tests {
         }
     }
 
+    /// Every string literal in the source that looks like a catalogue key
+    /// (`table.name`, with a table the catalogue has) is in the catalogue:
+    /// a key the code uses cannot be missing at run time.
+    #[test]
+    fn every_key_the_source_names_is_in_the_catalogue() {
+        let en = catalogue(Lang::En);
+        let tables: BTreeSet<&str> = en
+            .keys()
+            .filter_map(|k| k.split_once('.').map(|(t, _)| t))
+            .collect();
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        let mut files = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for literal in source.split('"').skip(1).step_by(2) {
+                let is_key = literal.contains('.')
+                    && literal.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
+                    })
+                    && literal.split('.').all(|part| !part.is_empty());
+                let table = literal.split('.').next().unwrap_or_default();
+                if is_key && tables.contains(table) {
+                    checked += 1;
+                    if !en.contains_key(literal) {
+                        missing.push(format!("{literal} ({})", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(checked > 300, "only {checked} keys found in the source");
+        assert!(missing.is_empty(), "keys not in the catalogue: {missing:?}");
+    }
+
     #[test]
     fn placeholders_are_filled_by_name_and_unknown_ones_stay() {
         assert_eq!(
