@@ -196,12 +196,16 @@ fn draw_model(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
         );
         area = boxed;
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(Block::bordered().title(lang.text("live.model_side")))
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    let paragraph = Paragraph::new(lines)
+        .block(Block::bordered().title(lang.text("live.model_side")))
+        .wrap(Wrap { trim: false });
+    // The end of the sample stays in view (a long one streams upwards);
+    // ↑/↓ scroll back from there.
+    let rows = paragraph.line_count(area.width) as u16;
+    let top = rows
+        .saturating_sub(area.height)
+        .saturating_sub(state.scroll_back);
+    frame.render_widget(paragraph.scroll((top, 0)), area);
 }
 
 fn token_style(probability: f64) -> Style {
@@ -395,6 +399,58 @@ mod tests {
             assert!(zh.contains(expected), "{expected:?} missing:\n{zh}");
         }
         assert!(!zh.contains("Answer") && !zh.contains("Reproduced"), "{zh}");
+    }
+
+    /// The main states, pinned: the first screen, a run, the same seed
+    /// replayed (in Chinese), and the help.
+    #[test]
+    fn the_main_screens_are_pinned_in_english_and_chinese() {
+        let plain = |state: &LiveState, lang| {
+            screen(state, lang)
+                .iter()
+                .map(|row| row.trim_end().to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let first = LiveState::new("smollm2-135m".into());
+        insta::assert_snapshot!("live_first_en", plain(&first, Lang::En));
+        insta::assert_snapshot!("live_first_zh", plain(&first, Lang::Zh));
+        let mut state = after_a_run();
+        insta::assert_snapshot!("live_run_en", plain(&state, Lang::En));
+        state.press(Key::Char('s'));
+        state.finish_sample(vec![1, 2], vec![]);
+        insta::assert_snapshot!("live_reproduced_zh", plain(&state, Lang::Zh));
+        state.press(Key::Char('?'));
+        insta::assert_snapshot!("live_help_en", plain(&state, Lang::En));
+        insta::assert_snapshot!("live_help_zh", plain(&state, Lang::Zh));
+    }
+
+    #[test]
+    fn a_long_sample_shows_its_end_and_scrolls_back_with_the_arrows() {
+        let mut state = LiveState::new("m".into());
+        for c in "count".chars() {
+            state.press(Key::Char(c));
+        }
+        state.press(Key::Enter);
+        let tokens: Vec<ShownToken> = (1..=40)
+            .map(|i| ShownToken {
+                text: format!("line {i}\n"),
+                probability: 0.9,
+            })
+            .collect();
+        state.finish_sample((0..40).collect(), tokens);
+        let text = screen(&state, Lang::En).join("\n");
+        assert!(text.contains("line 40") && !text.contains("line 1 "), "{text}");
+        for _ in 0..10 {
+            state.press(Key::Up);
+        }
+        let text = screen(&state, Lang::En).join("\n");
+        assert!(!text.contains("line 40"), "{text}");
+        for _ in 0..10 {
+            state.press(Key::Down);
+        }
+        assert_eq!(state.scroll_back, 0);
+        assert!(screen(&state, Lang::En).join("\n").contains("line 40"));
     }
 
     #[test]

@@ -101,6 +101,8 @@ impl Session {
                 KeyCode::Esc => Key::Escape,
                 KeyCode::Left => Key::Left,
                 KeyCode::Right => Key::Right,
+                KeyCode::Up | KeyCode::PageUp => Key::Up,
+                KeyCode::Down | KeyCode::PageDown => Key::Down,
                 _ => continue,
             };
             let action = self.state.press(key);

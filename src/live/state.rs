@@ -92,6 +92,9 @@ pub struct LiveState {
     pub notice: Notice,
     /// Whether the loop should end.
     pub quit: bool,
+    /// How many rows the model panel is scrolled back from the end of the
+    /// sample (0 follows the text as it streams).
+    pub scroll_back: u16,
 }
 
 /// Model work a key asks the loop to do.
@@ -126,6 +129,10 @@ pub enum Key {
     Left,
     /// Right arrow.
     Right,
+    /// Up arrow or Page Up: scroll the sample back.
+    Up,
+    /// Down arrow or Page Down: scroll the sample forward.
+    Down,
     /// Ctrl-C.
     Interrupt,
 }
@@ -153,6 +160,7 @@ impl LiveState {
             help: false,
             notice: Notice::None,
             quit: false,
+            scroll_back: 0,
         }
     }
 
@@ -233,6 +241,14 @@ impl LiveState {
             }
             Key::Char('r') if has_prompt => Action::Resample,
             Key::Char('m') => Action::SwitchModel,
+            Key::Up => {
+                self.scroll_back = self.scroll_back.saturating_add(3);
+                Action::None
+            }
+            Key::Down => {
+                self.scroll_back = self.scroll_back.saturating_sub(3);
+                Action::None
+            }
             _ => Action::None,
         }
     }
@@ -254,6 +270,7 @@ impl LiveState {
         self.last_run = Some((key.0, key.1, key.2, ids));
         self.tokens = tokens;
         self.streaming.clear();
+        self.scroll_back = 0;
     }
 }
 
