@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use indicatif::ProgressBar;
 
@@ -18,26 +18,9 @@ use crate::lm;
 use crate::progress;
 use crate::render::terminal::{self, Verdicts};
 use crate::render::{Printed, Render, View};
+use crate::report::compare::{ShowcaseItem, ShowcaseReport};
 use crate::rules::{self, Rule};
 use crate::words::{Bilingual, Lang};
-
-/// One showcase input with the reason it was chosen.
-#[derive(Debug, Clone, Serialize)]
-pub struct ShowcaseItem {
-    /// What this input demonstrates.
-    pub why: Bilingual,
-    /// The comparison.
-    pub comparison: CompareReport,
-}
-
-/// The showcase run.
-#[derive(Debug, Clone, Serialize)]
-pub struct ShowcaseReport {
-    /// The inputs, in order.
-    pub items: Vec<ShowcaseItem>,
-    /// Wall time of the whole run, in seconds (model load included).
-    pub seconds: f64,
-}
 
 #[derive(Deserialize)]
 struct ShowcaseFile {

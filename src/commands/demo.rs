@@ -10,6 +10,7 @@ use crate::comparison::parse_seeds;
 use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
 use crate::error::invalid;
 use crate::lm;
+use crate::progress;
 use crate::render::{self, Format, Printed, Render, View};
 
 /// The demo's model; with `--model` or `--model-file` it serves every step,
@@ -31,7 +32,7 @@ fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
     })
 }
 
-pub fn run(args: DemoArgs) -> anyhow::Result<Box<dyn Render>> {
+pub fn run(args: DemoArgs, lang: crate::words::Lang) -> anyhow::Result<Box<dyn Render>> {
     let builtin = Scenario::builtin();
     if args.list {
         return Ok(Box::new(ScenarioList(builtin)));
@@ -57,7 +58,17 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Box<dyn Render>> {
     };
     let overrides = overrides(&args.classroom)?;
     let mut models = load_models(&args.classroom)?;
-    let step = demo::run(&mut models, &scenario, &overrides)?;
+    let working = progress::spinner(&lang.fill(
+        "tour.progress",
+        &[
+            ("n", &scenario.order),
+            ("count", &Scenario::builtin().len()),
+            ("title", &lang.pick(&scenario.title)),
+        ],
+    ));
+    let step = demo::run(&mut models, &scenario, &overrides);
+    working.finish_and_clear();
+    let step = step?;
     Ok(Box::new(DemoRun {
         step,
         model: models.main.info.label(),
@@ -149,7 +160,17 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }
-        let step = demo::run(&mut models, scenario, &overrides)?;
+        let working = progress::spinner(&lang.fill(
+            "tour.progress",
+            &[
+                ("n", &number),
+                ("count", &all.len()),
+                ("title", &lang.pick(&scenario.title)),
+            ],
+        ));
+        let step = demo::run(&mut models, scenario, &overrides);
+        working.finish_and_clear();
+        let step = step?;
         match render::demo::tour_step(&step, (number, all.len()), view) {
             Some(text) => write!(stdout, "{}", safe(text))?,
             None => steps.push(step),

@@ -1,36 +1,16 @@
 //! `detprob generate`: one completion with full sampling records.
 
-use serde::Serialize;
-
-use super::model_choice;
 use std::io::Write;
 
+use super::model_choice;
 use crate::cli::GenerateArgs;
 use crate::error::InputError;
 use crate::experiments::manifest::Manifest;
-use crate::generation::{complete, complete_streaming, Completion, GenerationSettings};
-use crate::lm::{self, ModelInfo};
+use crate::generation::{complete, complete_streaming, GenerationSettings};
+use crate::lm;
 use crate::render::{self, Printed, Render, View};
+use crate::report::model::GenerateReport;
 use crate::sampler::SAMPLER_ORDER;
-
-/// Everything one `generate` run did.
-#[derive(Debug, Serialize)]
-pub struct GenerateReport {
-    /// The model that ran.
-    pub model: ModelInfo,
-    /// The user's prompt, as given.
-    pub prompt: String,
-    /// The text actually tokenized (after the chat template, unless `--raw`).
-    pub formatted_prompt: String,
-    /// Token ids of the formatted prompt.
-    pub prompt_ids: Vec<u32>,
-    /// Sampling settings, seed and limits.
-    pub settings: GenerationSettings,
-    /// Order in which the sampler applies its settings.
-    pub sampler_order: &'static str,
-    /// What came out.
-    pub completion: Completion,
-}
 
 pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let sampling = args.filters.sampling(args.temperature)?;

@@ -14,16 +14,19 @@ mod sweep;
 mod tokenize;
 mod trace;
 
-pub use compare::{ShowcaseItem, ShowcaseReport};
-pub use generate::GenerateReport;
-pub use model::{ModelEntry, ModelListReport};
+pub use crate::report::compare::{ShowcaseItem, ShowcaseReport};
+pub use crate::report::experiments::{RepeatReport, RepeatRow, Side};
+pub use crate::report::model::{
+    GenerateReport, ModelEntry, ModelListReport, TokenPiece, TokenizeReport,
+};
+pub use crate::report::views::{
+    DistributionColumn, Divergence, ModelTrace, ProbsReport, RuleTrace, ScoreReport, ScoredToken,
+    TokenProbability, TraceReport, TracedSample, TracedStep,
+};
 pub use probs::report as probs_report;
-pub use probs::{DistributionColumn, ProbsReport, TokenProbability};
-pub use repeat::{report as repeat_report, RepeatReport, RepeatRow, RepeatSettings};
-pub use score::{report as score_report, ScoreReport, ScoredToken};
-pub use tokenize::{TokenPiece, TokenizeReport};
+pub use repeat::{report as repeat_report, RepeatSettings};
+pub use score::report as score_report;
 pub use trace::{report as trace_report, TraceRequest};
-pub use trace::{Divergence, ModelTrace, RuleTrace, TraceReport, TracedSample, TracedStep};
 
 use crate::cli::{Cli, Command, ModelArgs};
 use crate::error::InputError;
@@ -47,11 +50,11 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Generate(args)) => generate::run(args, &view)?,
         Some(Command::Probs(args)) => Box::new(probs::run(args)?),
         Some(Command::Trace(args)) => Box::new(trace::run(args)?),
-        Some(Command::Demo(args)) => demo::run(args)?,
+        Some(Command::Demo(args)) => demo::run(args, lang)?,
         Some(Command::Tour(args)) => demo::tour(args, &view)?,
         Some(Command::Sweep(args)) => Box::new(sweep::run(args)?),
         Some(Command::Replay(args)) => replay::run(args, &view)?,
-        Some(Command::Repeat(args)) => Box::new(repeat::run(args)?),
+        Some(Command::Repeat(args)) => Box::new(repeat::run(args, lang)?),
         Some(Command::Score(args)) => Box::new(score::run(args)?),
         Some(Command::Tokenize(args)) => Box::new(tokenize::run(args)?),
         Some(Command::Emergence(command)) => emergence::run(command, &view)?,

@@ -1,40 +1,9 @@
 //! `detprob model list|fetch|path`: the model catalogue and cache.
 
-use serde::Serialize;
-
 use crate::cli::ModelCommand;
 use crate::render::{Printed, Render};
+use crate::report::model::{ModelEntry, ModelListReport};
 use crate::store::{self, catalog, ModelSpec, MODELS};
-
-/// One catalogue entry and its cache state.
-#[derive(Debug, Serialize)]
-pub struct ModelEntry {
-    /// Alias for `--model`.
-    pub alias: &'static str,
-    /// Model name.
-    pub name: &'static str,
-    /// File name.
-    pub file: &'static str,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 of the file.
-    pub sha256: &'static str,
-    /// Licence of the weights.
-    pub licence: &'static str,
-    /// Whether the file is in detprob's cache.
-    pub cached: bool,
-    /// Where it is (or will be) cached.
-    pub path: String,
-}
-
-/// The catalogue.
-#[derive(Debug, Serialize)]
-pub struct ModelListReport {
-    /// Cache directory.
-    pub cache_dir: String,
-    /// Known models, default first.
-    pub models: Vec<ModelEntry>,
-}
 
 pub fn run(command: ModelCommand) -> anyhow::Result<Box<dyn Render>> {
     match command {

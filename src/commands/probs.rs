@@ -2,63 +2,14 @@
 //! per temperature, and, when filters are set, one per filter stage — so a
 //! class sees the "sampling from a probability distribution" row happen.
 
-use serde::Serialize;
-
 use super::model_choice;
 use crate::cli::{FilterArgs, ProbsArgs};
 use crate::error::{invalid, InputError};
 use crate::generation::prefill;
 use crate::lm::{self, LoadedModel};
+use crate::report::views::{DistributionColumn, ProbsReport, TokenProbability};
 use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution};
 use crate::tokenizer::TextTokenizer;
-
-/// One token's probability in a column.
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenProbability {
-    /// Token id.
-    pub token: u32,
-    /// The token shown visibly (`␣` space, `↵` newline, `<0xNN>` bytes).
-    pub piece: String,
-    /// Its probability in this column.
-    pub probability: f64,
-}
-
-/// A next-token distribution: at one temperature, or after one filter.
-#[derive(Debug, Clone, Serialize)]
-pub struct DistributionColumn {
-    /// `T=0.5`, or the filter stage (`model`, `top-k 40`, …).
-    pub label: String,
-    /// The temperature of this column (filter stages are at 1).
-    pub temperature: f64,
-    /// Tokens that can be drawn.
-    pub candidates: usize,
-    /// The most likely tokens, most likely first (ties: lower id first).
-    pub top: Vec<TokenProbability>,
-    /// Probability mass of every other candidate (summed, not 1 − top).
-    pub tail: f64,
-    /// Entropy of the column, in bits.
-    pub entropy_bits: f64,
-    /// Sum of every candidate's probability (1 up to rounding).
-    pub total: f64,
-}
-
-/// Everything `probs` computed.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbsReport {
-    /// Model alias.
-    pub model: String,
-    /// The prompt as given.
-    pub prompt: String,
-    /// The text tokenized (after the chat template unless `--raw`).
-    pub formatted_prompt: String,
-    /// Prompt length in tokens.
-    pub prompt_tokens: usize,
-    /// The model's own distribution and each filter stage (at temperature 1);
-    /// empty when no filter is set.
-    pub filters: Vec<DistributionColumn>,
-    /// The distribution sampled from at each temperature (after the filters).
-    pub temperatures: Vec<DistributionColumn>,
-}
 
 /// Builds a column over `candidates` (ascending ids).
 pub fn column(

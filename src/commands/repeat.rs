@@ -4,48 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::compare::plan;
 use super::generate::random_seed;
 use super::model_choice;
 use crate::cli::RepeatArgs;
+use crate::comparison::shorten;
 use crate::comparison::{sample_settings, TaskPrompt};
 use crate::generation::Prefilled;
 use crate::lm::{self, LoadedModel};
+use crate::progress;
+use crate::report::experiments::{RepeatReport, RepeatRow, Side};
 use crate::rules::{self, Rule};
-
-/// One line of the count: a side at one setting.
-#[derive(Debug, Clone, Serialize)]
-pub struct RepeatRow {
-    /// `rule` or `model`.
-    pub side: &'static str,
-    /// The setting, e.g. `T=0.7, seed 1 every run`.
-    pub setting: String,
-    /// Temperature (`None` for the rule).
-    pub temperature: Option<f64>,
-    /// Whether every run used the same seed (`None` for the rule and greedy).
-    pub fixed_seed: Option<bool>,
-    /// Seeds used, in run order (empty for the rule).
-    pub seeds: Vec<u64>,
-    /// Runs.
-    pub runs: usize,
-    /// Distinct outputs among them.
-    pub distinct: usize,
-    /// The most frequent output and how often it came.
-    pub most_common: String,
-    pub most_common_count: usize,
-}
-
-/// What `repeat` found.
-#[derive(Debug, Clone, Serialize)]
-pub struct RepeatReport {
-    pub input: String,
-    pub rule: &'static str,
-    pub model: String,
-    pub runs: usize,
-    pub rows: Vec<RepeatRow>,
-}
+use crate::words::{Lang, Phrase};
+use indicatif::ProgressBar;
 
 fn count(outputs: &[String]) -> (usize, String, usize) {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -60,12 +31,28 @@ fn count(outputs: &[String]) -> (usize, String, usize) {
     (counts.len(), top, n)
 }
 
-pub fn run(args: RepeatArgs) -> anyhow::Result<RepeatReport> {
+pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
     crate::comparison::check_runs(args.runs, "--runs")?;
     let temperatures = args.temperatures.0.clone();
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
+    // One step per row of the model's side: greedy, then fixed and fresh
+    // seeds at each temperature above 0.
+    let steps = temperatures
+        .iter()
+        .map(|&t| if t == 0.0 { 1 } else { 2 })
+        .sum();
+    let bar = progress::bar(
+        &lang.fill(
+            "repeat.progress",
+            &[
+                ("input", &lang.quote(&shorten(&args.input, 40))),
+                ("runs", &args.runs),
+            ],
+        ),
+        steps,
+    );
     let report = report(
         &mut loaded,
         planned.rule,
@@ -76,7 +63,9 @@ pub fn run(args: RepeatArgs) -> anyhow::Result<RepeatReport> {
             seed: args.seed,
             max_tokens: args.max_tokens,
         },
+        &bar,
     )?;
+    bar.finish_and_clear();
     Ok(report)
 }
 
@@ -88,12 +77,14 @@ pub struct RepeatSettings<'a> {
     pub max_tokens: usize,
 }
 
-/// Runs `rule` and the model `settings.runs` times each on `input`.
+/// Runs `rule` and the model `settings.runs` times each on `input`,
+/// advancing `progress` by one per row of the model's side.
 pub fn report(
     loaded: &mut LoadedModel,
     rule: &'static dyn Rule,
     input: &str,
     settings: &RepeatSettings,
+    progress: &ProgressBar,
 ) -> anyhow::Result<RepeatReport> {
     let runs = settings.runs;
     let rule_outputs: Vec<String> = (0..runs)
@@ -101,8 +92,8 @@ pub fn report(
         .collect();
     let (distinct, most_common, most_common_count) = count(&rule_outputs);
     let mut rows = vec![RepeatRow {
-        side: "rule",
-        setting: format!("{} (no seed, no temperature)", rule.name()),
+        side: Side::Rule,
+        setting: Phrase::new("repeat.setting.rule").arg("rule", rule.name()),
         temperature: None,
         fixed_seed: None,
         seeds: Vec::new(),
@@ -133,12 +124,15 @@ pub fn report(
                 .map(|c| c.text.trim().to_string())
                 .collect();
             let (distinct, most_common, most_common_count) = count(&outputs);
+            progress.inc(1);
             rows.push(RepeatRow {
-                side: "model",
+                side: Side::Model,
                 setting: match fixed {
-                    None => format!("T={t} (greedy: no draw)"),
-                    Some(true) => format!("T={t}, seed {} every run", settings.seed),
-                    Some(false) => format!("T={t}, a new random seed each run"),
+                    None => Phrase::new("repeat.setting.greedy").arg("t", t.to_string()),
+                    Some(true) => Phrase::new("repeat.setting.fixed")
+                        .arg("t", t.to_string())
+                        .arg("seed", settings.seed),
+                    Some(false) => Phrase::new("repeat.setting.fresh").arg("t", t.to_string()),
                 },
                 temperature: Some(t),
                 fixed_seed: fixed,

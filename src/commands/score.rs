@@ -4,62 +4,16 @@
 //! shows that a right answer can hold real probability even where greedy
 //! decoding picked something else.
 
-use serde::Serialize;
-
 use super::model_choice;
 use crate::cli::ScoreArgs;
 use crate::error::{invalid, InputError};
 use crate::generation::prefill;
 use crate::lm::{self, LoadedModel};
 use crate::prompt::PromptFormat;
+use crate::report::views::{ScoreReport, ScoredToken};
 use crate::rules::{self, Rule};
 use crate::sampler::ModelDistribution;
 use crate::tasks::{self, PromptTemplate};
-
-/// One token of the answer, as the model saw it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScoredToken {
-    /// Token id.
-    pub token: u32,
-    /// The token shown visibly.
-    pub piece: String,
-    /// The model's probability of this token here (temperature 1).
-    pub probability: f64,
-    /// Its natural-log probability.
-    pub logprob: f64,
-    /// Its rank among all tokens at this step (1 = the most likely).
-    pub rank: usize,
-    /// The model's most likely token at this step, shown visibly.
-    pub top_piece: String,
-    /// That token's probability.
-    pub top_probability: f64,
-}
-
-/// What `score` found.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScoreReport {
-    /// Model alias.
-    pub model: String,
-    /// The prompt as given.
-    pub prompt: String,
-    /// The rule whose task template asked it (`--rule`), if any.
-    pub rule: Option<&'static str>,
-    /// The text tokenized before the answer.
-    pub formatted_prompt: String,
-    /// The answer as given.
-    pub answer: String,
-    /// The answer's tokens, in order.
-    pub tokens: Vec<ScoredToken>,
-    /// Natural-log probability of the whole answer (sum over its tokens).
-    pub logprob: f64,
-    /// Probability of the whole answer (product over its tokens).
-    pub probability: f64,
-    /// Geometric mean of the tokens' probabilities.
-    pub mean_token_probability: f64,
-    /// Whether every token was the model's most likely (greedy decoding
-    /// would have written exactly this answer's tokens).
-    pub greedy_would_write_it: bool,
-}
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<ScoreReport> {
     if args.answer.trim().is_empty() {

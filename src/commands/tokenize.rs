@@ -1,32 +1,9 @@
 //! `detprob tokenize`: how the model sees text.
 
-use serde::Serialize;
-
 use super::model_choice;
 use crate::cli::TokenizeArgs;
 use crate::lm;
-
-/// One token of the split text.
-#[derive(Debug, Serialize)]
-pub struct TokenPiece {
-    /// Token id.
-    pub id: u32,
-    /// The token's text (lossy UTF-8).
-    pub text: String,
-    /// The token shown visibly: `␣` space, `↵` newline, `⇥` tab, `<0xNN>` partial bytes.
-    pub visible: String,
-}
-
-/// The result of tokenizing one text.
-#[derive(Debug, Serialize)]
-pub struct TokenizeReport {
-    /// Model alias or file.
-    pub model: String,
-    /// The text that was split (after the chat template with `--chat`).
-    pub text: String,
-    /// The tokens, in order (BOS first for models that add one).
-    pub tokens: Vec<TokenPiece>,
-}
+use crate::report::model::{TokenPiece, TokenizeReport};
 
 pub fn run(args: TokenizeArgs) -> anyhow::Result<TokenizeReport> {
     let choice = model_choice(&args.model)?;

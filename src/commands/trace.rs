@@ -3,143 +3,19 @@
 //! and, over several seeds, where the samples branch apart. With `--rule`,
 //! the rule's own explicit steps sit beside the model's.
 
-use serde::Serialize;
-
 use super::model_choice;
 use crate::cli::TraceArgs;
 use crate::error::{invalid, InputError};
 use crate::generation::{complete_each, Completion, GenerationSettings};
 use crate::lm::{self, LoadedModel};
-use crate::rules::{self, Rule, TraceStep};
+use crate::report::views::{
+    Branch, Divergence, ModelTrace, PairDivergence, RuleTrace, TraceReport, TracedAlternative,
+    TracedSample, TracedStep,
+};
+use crate::rules::{self, Rule};
 use crate::sampler::Sampling;
 use crate::tasks::{self, PromptTemplate};
 use crate::tokenizer::TextTokenizer;
-
-/// An alternative token at a step.
-#[derive(Debug, Clone, Serialize)]
-pub struct TracedAlternative {
-    /// The token shown visibly.
-    pub piece: String,
-    /// Its probability under the model (temperature 1).
-    pub probability: f64,
-}
-
-/// One generation step.
-#[derive(Debug, Clone, Serialize)]
-pub struct TracedStep {
-    /// Step number, from 1.
-    pub step: usize,
-    /// The chosen token id.
-    pub token: u32,
-    /// The chosen token shown visibly.
-    pub piece: String,
-    /// Its probability in the distribution sampled from (1 when greedy).
-    pub probability: f64,
-    /// Its probability under the model (temperature 1, no filters).
-    pub model_probability: f64,
-    /// Product of `probability` up to and including this step: how likely
-    /// this exact path was under these settings.
-    pub running_probability: f64,
-    /// Whether the chosen token was unlikely (below `--low`; for greedy
-    /// sampling, judged by the model's probability): another seed likely
-    /// branches here.
-    pub low: bool,
-    /// The model's most likely tokens at this step.
-    pub alternatives: Vec<TracedAlternative>,
-}
-
-/// One traced sample.
-#[derive(Debug, Clone, Serialize)]
-pub struct TracedSample {
-    /// Its seed.
-    pub seed: u64,
-    /// Generated token ids.
-    pub tokens: Vec<u32>,
-    /// Generated text.
-    pub text: String,
-    /// Every step.
-    pub steps: Vec<TracedStep>,
-}
-
-/// Where sample `seed` leaves the sample it shares the longest prefix with.
-#[derive(Debug, Clone, Serialize)]
-pub struct Branch {
-    /// The branching sample.
-    pub seed: u64,
-    /// The earlier sample it follows longest.
-    pub from_seed: u64,
-    /// The step (from 1) where their tokens first differ.
-    pub step: usize,
-    /// This sample's token there, and its probability.
-    pub piece: String,
-    /// Probability of `piece` in the distribution sampled from.
-    pub probability: f64,
-    /// The other sample's token there.
-    pub other_piece: String,
-    /// Probability of `other_piece` in the other sample's distribution.
-    pub other_probability: f64,
-}
-
-/// First differing step between two samples.
-#[derive(Debug, Clone, Serialize)]
-pub struct PairDivergence {
-    /// First seed.
-    pub a: u64,
-    /// Second seed.
-    pub b: u64,
-    /// Step (from 1) where their token ids first differ, or `null` if identical.
-    pub step: Option<usize>,
-}
-
-/// How several samples share and split.
-#[derive(Debug, Clone, Serialize)]
-pub struct Divergence {
-    /// Tokens every sample shares at the start.
-    pub shared_steps: usize,
-    /// Their text.
-    pub shared_text: String,
-    /// Each later sample's branch point.
-    pub branches: Vec<Branch>,
-    /// Every pair's first differing step.
-    pub pairs: Vec<PairDivergence>,
-}
-
-/// The model's side of a trace.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelTrace {
-    /// Model alias.
-    pub model: String,
-    /// The text tokenized.
-    pub formatted_prompt: String,
-    /// Sampling settings.
-    pub sampling: Sampling,
-    /// The traced samples, one per seed.
-    pub samples: Vec<TracedSample>,
-    /// With several seeds: where they branch.
-    pub divergence: Option<Divergence>,
-}
-
-/// The rule's side of a trace.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleTrace {
-    /// Rule name.
-    pub rule: &'static str,
-    /// The answer or error.
-    pub output: crate::words::Phrase,
-    /// Each explicit step.
-    pub steps: Vec<TraceStep>,
-}
-
-/// Everything `trace` computed.
-#[derive(Debug, Clone, Serialize)]
-pub struct TraceReport {
-    /// The prompt or input.
-    pub input: String,
-    /// The rule's steps (with `--rule`).
-    pub rule: Option<RuleTrace>,
-    /// The model's steps.
-    pub model: ModelTrace,
-}
 
 fn traced(
     completion: &Completion,

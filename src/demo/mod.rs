@@ -292,6 +292,7 @@ pub fn run(
                         seed: seeds[0],
                         max_tokens: scenario.max_tokens,
                     },
+                    &indicatif::ProgressBar::hidden(),
                 )?);
             }
             ViewResult::Repeat { reports }

@@ -330,19 +330,8 @@ fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
 }
 
 /// How a repeat row's setting reads.
-pub fn repeat_setting(row: &RepeatRow, rule: &str, lang: Lang) -> String {
-    match (row.temperature, row.fixed_seed) {
-        (None, _) => lang.fill("repeat.setting.rule", &[("rule", &rule)]),
-        (Some(t), None) => lang.fill("repeat.setting.greedy", &[("t", &t)]),
-        (Some(t), Some(true)) => lang.fill(
-            "repeat.setting.fixed",
-            &[
-                ("t", &t),
-                ("seed", &row.seeds.first().copied().unwrap_or_default()),
-            ],
-        ),
-        (Some(t), Some(false)) => lang.fill("repeat.setting.fresh", &[("t", &t)]),
-    }
+pub fn repeat_setting(row: &RepeatRow, lang: Lang) -> String {
+    row.setting.text(lang)
 }
 
 /// The fresh seeds of a row as a `--seeds` list, so a sample can be replayed.
@@ -373,7 +362,7 @@ fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
                 "takeaway.repeat",
                 &[
                     ("side", &side),
-                    ("setting", &repeat_setting(row, report.rule, lang)),
+                    ("setting", &repeat_setting(row, lang)),
                     ("runs", &row.runs),
                     ("distinct", &row.distinct),
                     ("seeds", &seeds),

@@ -440,7 +440,10 @@ mod tests {
             .collect();
         state.finish_sample((0..40).collect(), tokens);
         let text = screen(&state, Lang::En).join("\n");
-        assert!(text.contains("line 40") && !text.contains("line 1 "), "{text}");
+        assert!(
+            text.contains("line 40") && !text.contains("line 1 "),
+            "{text}"
+        );
         for _ in 0..10 {
             state.press(Key::Up);
         }

@@ -110,7 +110,7 @@ fn repeat_rows(report: &RepeatReport, width: usize, lang: Lang) -> Vec<Vec<Strin
             };
             vec![
                 lang.text(side).to_string(),
-                repeat_setting(r, report.rule, lang),
+                repeat_setting(r, lang),
                 r.runs.to_string(),
                 r.distinct.to_string(),
                 format!(

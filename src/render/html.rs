@@ -205,7 +205,7 @@ fn repeat(r: &RepeatReport, lang: Lang) -> String {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ×{}</td></tr>",
             escape(lang.text(side)),
-            escape(&repeat_setting(row, r.rule, lang)),
+            escape(&repeat_setting(row, lang)),
             row.runs,
             row.distinct,
             escape(&shorten(&row.most_common, 60)),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::generation::StopReason;
 use crate::rules::{RuleOutcome, TraceStep};
 use crate::tasks::Task;
-use crate::words::Phrase;
+use crate::words::{Bilingual, Phrase};
 
 /// Temperatures × seeds to sample, and the answer length.
 #[derive(Debug, Clone, Serialize)]
@@ -252,4 +252,22 @@ pub struct TemperatureTotal {
     pub correct: usize,
     /// Mean number of distinct answers per input.
     pub mean_distinct_answers: f64,
+}
+
+/// One showcase input with the reason it was chosen.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowcaseItem {
+    /// What this input demonstrates.
+    pub why: Bilingual,
+    /// The comparison.
+    pub comparison: CompareReport,
+}
+
+/// The showcase run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowcaseReport {
+    /// The inputs, in order.
+    pub items: Vec<ShowcaseItem>,
+    /// Wall time of the whole run, in seconds (model load included).
+    pub seconds: f64,
 }

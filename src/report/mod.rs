@@ -6,6 +6,9 @@
 
 pub mod compare;
 pub mod emergence;
+pub mod experiments;
+pub mod model;
+pub mod views;
 
 /// How a report is written out: the same names on every command that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

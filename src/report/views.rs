@@ -1,0 +1,228 @@
+//! Reports of the views that open up the model: `probs` (the next-token
+//! distribution), `trace` (generation step by step, where seeds branch),
+//! `score` (how likely a stated answer is).
+
+use serde::Serialize;
+
+use crate::rules::TraceStep;
+use crate::sampler::Sampling;
+use crate::words::Phrase;
+
+/// One token's probability in a column.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenProbability {
+    /// Token id.
+    pub token: u32,
+    /// The token shown visibly (`␣` space, `↵` newline, `<0xNN>` bytes).
+    pub piece: String,
+    /// Its probability in this column.
+    pub probability: f64,
+}
+
+/// A next-token distribution: at one temperature, or after one filter.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionColumn {
+    /// `T=0.5`, or the filter stage (`model`, `top-k 40`, …).
+    pub label: String,
+    /// The temperature of this column (filter stages are at 1).
+    pub temperature: f64,
+    /// Tokens that can be drawn.
+    pub candidates: usize,
+    /// The most likely tokens, most likely first (ties: lower id first).
+    pub top: Vec<TokenProbability>,
+    /// Probability mass of every other candidate (summed, not 1 − top).
+    pub tail: f64,
+    /// Entropy of the column, in bits.
+    pub entropy_bits: f64,
+    /// Sum of every candidate's probability (1 up to rounding).
+    pub total: f64,
+}
+
+/// Everything `probs` computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbsReport {
+    /// Model alias.
+    pub model: String,
+    /// The prompt as given.
+    pub prompt: String,
+    /// The text tokenized (after the chat template unless `--raw`).
+    pub formatted_prompt: String,
+    /// Prompt length in tokens.
+    pub prompt_tokens: usize,
+    /// The model's own distribution and each filter stage (at temperature 1);
+    /// empty when no filter is set.
+    pub filters: Vec<DistributionColumn>,
+    /// The distribution sampled from at each temperature (after the filters).
+    pub temperatures: Vec<DistributionColumn>,
+}
+
+/// An alternative token at a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct TracedAlternative {
+    /// The token shown visibly.
+    pub piece: String,
+    /// Its probability under the model (temperature 1).
+    pub probability: f64,
+}
+
+/// One generation step.
+#[derive(Debug, Clone, Serialize)]
+pub struct TracedStep {
+    /// Step number, from 1.
+    pub step: usize,
+    /// The chosen token id.
+    pub token: u32,
+    /// The chosen token shown visibly.
+    pub piece: String,
+    /// Its probability in the distribution sampled from (1 when greedy).
+    pub probability: f64,
+    /// Its probability under the model (temperature 1, no filters).
+    pub model_probability: f64,
+    /// Product of `probability` up to and including this step: how likely
+    /// this exact path was under these settings.
+    pub running_probability: f64,
+    /// Whether the chosen token was unlikely (below `--low`; for greedy
+    /// sampling, judged by the model's probability): another seed likely
+    /// branches here.
+    pub low: bool,
+    /// The model's most likely tokens at this step.
+    pub alternatives: Vec<TracedAlternative>,
+}
+
+/// One traced sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct TracedSample {
+    /// Its seed.
+    pub seed: u64,
+    /// Generated token ids.
+    pub tokens: Vec<u32>,
+    /// Generated text.
+    pub text: String,
+    /// Every step.
+    pub steps: Vec<TracedStep>,
+}
+
+/// Where sample `seed` leaves the sample it shares the longest prefix with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Branch {
+    /// The branching sample.
+    pub seed: u64,
+    /// The earlier sample it follows longest.
+    pub from_seed: u64,
+    /// The step (from 1) where their tokens first differ.
+    pub step: usize,
+    /// This sample's token there, and its probability.
+    pub piece: String,
+    /// Probability of `piece` in the distribution sampled from.
+    pub probability: f64,
+    /// The other sample's token there.
+    pub other_piece: String,
+    /// Probability of `other_piece` in the other sample's distribution.
+    pub other_probability: f64,
+}
+
+/// First differing step between two samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairDivergence {
+    /// First seed.
+    pub a: u64,
+    /// Second seed.
+    pub b: u64,
+    /// Step (from 1) where their token ids first differ, or `null` if identical.
+    pub step: Option<usize>,
+}
+
+/// How several samples share and split.
+#[derive(Debug, Clone, Serialize)]
+pub struct Divergence {
+    /// Tokens every sample shares at the start.
+    pub shared_steps: usize,
+    /// Their text.
+    pub shared_text: String,
+    /// Each later sample's branch point.
+    pub branches: Vec<Branch>,
+    /// Every pair's first differing step.
+    pub pairs: Vec<PairDivergence>,
+}
+
+/// The model's side of a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelTrace {
+    /// Model alias.
+    pub model: String,
+    /// The text tokenized.
+    pub formatted_prompt: String,
+    /// Sampling settings.
+    pub sampling: Sampling,
+    /// The traced samples, one per seed.
+    pub samples: Vec<TracedSample>,
+    /// With several seeds: where they branch.
+    pub divergence: Option<Divergence>,
+}
+
+/// The rule's side of a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleTrace {
+    /// Rule name.
+    pub rule: &'static str,
+    /// The answer or error.
+    pub output: Phrase,
+    /// Each explicit step.
+    pub steps: Vec<TraceStep>,
+}
+
+/// Everything `trace` computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceReport {
+    /// The prompt or input.
+    pub input: String,
+    /// The rule's steps (with `--rule`).
+    pub rule: Option<RuleTrace>,
+    /// The model's steps.
+    pub model: ModelTrace,
+}
+
+/// One token of the answer, as the model saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredToken {
+    /// Token id.
+    pub token: u32,
+    /// The token shown visibly.
+    pub piece: String,
+    /// The model's probability of this token here (temperature 1).
+    pub probability: f64,
+    /// Its natural-log probability.
+    pub logprob: f64,
+    /// Its rank among all tokens at this step (1 = the most likely).
+    pub rank: usize,
+    /// The model's most likely token at this step, shown visibly.
+    pub top_piece: String,
+    /// That token's probability.
+    pub top_probability: f64,
+}
+
+/// What `score` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreReport {
+    /// Model alias.
+    pub model: String,
+    /// The prompt as given.
+    pub prompt: String,
+    /// The rule whose task template asked it (`--rule`), if any.
+    pub rule: Option<&'static str>,
+    /// The text tokenized before the answer.
+    pub formatted_prompt: String,
+    /// The answer as given.
+    pub answer: String,
+    /// The answer's tokens, in order.
+    pub tokens: Vec<ScoredToken>,
+    /// Natural-log probability of the whole answer (sum over its tokens).
+    pub logprob: f64,
+    /// Probability of the whole answer (product over its tokens).
+    pub probability: f64,
+    /// Geometric mean of the tokens' probabilities.
+    pub mean_token_probability: f64,
+    /// Whether every token was the model's most likely (greedy decoding
+    /// would have written exactly this answer's tokens).
+    pub greedy_would_write_it: bool,
+}
