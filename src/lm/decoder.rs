@@ -16,6 +16,7 @@
 //! KV cache. Every value is computed in an order that depends neither on the
 //! thread count nor on how tokens were batched.
 
+use super::ModelConfig;
 use std::sync::Arc;
 
 use candle_core::quantized::QTensor;
@@ -28,7 +29,6 @@ use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile};
 
 /// Longest sequence detprob runs (rotary tables are built this far).
-const MAX_POSITIONS: usize = 8192;
 /// Gemma 3: one layer in this many attends globally.
 const GEMMA_GLOBAL_EVERY: usize = 6;
 /// Gemma 3: RoPE base of the sliding-window layers.
@@ -158,35 +158,18 @@ pub struct Decoder {
 
 impl Decoder {
     /// Reads and repacks the weights of a llama or Gemma 3 GGUF.
-    pub fn load(gguf: &mut GgufFile) -> Result<Self, InputError> {
-        let architecture = gguf.architecture;
-        let prefix = match architecture {
-            Architecture::Llama => "llama",
-            Architecture::Gemma3 => "gemma3",
-        };
-        let key = |s: &str| format!("{prefix}.{s}");
-        let heads = gguf.require_u32(&key("attention.head_count"))? as usize;
-        let kv_heads = gguf.require_u32(&key("attention.head_count_kv"))? as usize;
-        let layers = gguf.require_u32(&key("block_count"))? as usize;
-        let hidden = gguf.require_u32(&key("embedding_length"))? as usize;
-        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
-            return Err(gguf.corrupt("head counts do not divide"));
-        }
-        let head_dim = gguf
-            .optional_u32(&key("attention.key_length"))
-            .map(|d| d as usize)
-            .unwrap_or(hidden / heads);
-        let eps = gguf
-            .optional_f32(&key("attention.layer_norm_rms_epsilon"))
-            .unwrap_or(1e-6);
-        let trained = gguf.optional_u32(&key("context_length")).unwrap_or(2048) as usize;
-        let context_length = trained.min(MAX_POSITIONS);
-        let base = gguf
-            .optional_f32(&key("rope.freq_base"))
-            .unwrap_or(match architecture {
-                Architecture::Llama => 10_000.0,
-                Architecture::Gemma3 => 1_000_000.0,
-            });
+    pub fn load(gguf: &mut GgufFile, config: &ModelConfig) -> Result<Self, InputError> {
+        let architecture = config.architecture;
+        let (layers, hidden, heads, kv_heads, head_dim, eps) = (
+            config.layers,
+            config.hidden,
+            config.heads,
+            config.kv_heads,
+            config.head_dim,
+            config.eps,
+        );
+        let context_length = config.context_length();
+        let base = config.rope_base;
         let gemma = architecture == Architecture::Gemma3;
         let pairs = if gemma {
             RopePairs::Halves
@@ -202,9 +185,7 @@ impl Decoder {
                 context_length,
             ))
         });
-        let window = gguf
-            .optional_u32(&key("attention.sliding_window"))
-            .unwrap_or(512) as usize;
+        let window = config.sliding_window;
         let shape = Shape {
             hidden,
             heads,

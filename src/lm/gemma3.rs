@@ -11,6 +11,7 @@
 //! - five of every six layers attend within a sliding window of 512 positions
 //!   with RoPE base 10,000; every sixth is global with the file's RoPE base.
 
+use super::ModelConfig;
 use std::sync::Arc;
 
 use candle_core::quantized::{QMatMul, QTensor};
@@ -23,7 +24,6 @@ use crate::gguf::GgufFile;
 
 /// Longest sequence detprob runs with Gemma 3 (its training context is
 /// 32,768; rotary tables are built only this far to keep memory small).
-const MAX_POSITIONS: usize = 8192;
 /// One layer in this many attends globally; the rest use the sliding window.
 const SLIDING_WINDOW_PATTERN: usize = 6;
 /// RoPE base of the sliding-window layers (fixed in Gemma 3).
@@ -199,27 +199,22 @@ pub struct Gemma3 {
 
 impl Gemma3 {
     /// Reads the weights from an opened GGUF.
-    pub fn load(gguf: &mut GgufFile, device: &Device) -> Result<Self, InputError> {
-        let key = |s: &str| format!("gemma3.{s}");
-        let heads = gguf.require_u32(&key("attention.head_count"))? as usize;
-        let kv_heads = gguf.require_u32(&key("attention.head_count_kv"))? as usize;
-        let layers = gguf.require_u32(&key("block_count"))? as usize;
-        let embedding_length = gguf.require_u32(&key("embedding_length"))? as usize;
-        let head_dim = gguf.require_u32(&key("attention.key_length"))? as usize;
-        let eps = gguf
-            .optional_f32(&key("attention.layer_norm_rms_epsilon"))
-            .unwrap_or(1e-6) as f64;
-        let window = gguf
-            .optional_u32(&key("attention.sliding_window"))
-            .unwrap_or(512) as usize;
-        let global_base = gguf
-            .optional_f32(&key("rope.freq_base"))
-            .unwrap_or(1_000_000.0);
-        let trained = gguf.optional_u32(&key("context_length")).unwrap_or(32_768) as usize;
-        let context_length = trained.min(MAX_POSITIONS);
-        if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
-            return Err(gguf.corrupt("head counts do not divide"));
-        }
+    pub fn load(
+        gguf: &mut GgufFile,
+        config: &ModelConfig,
+        device: &Device,
+    ) -> Result<Self, InputError> {
+        let (heads, kv_heads, layers, embedding_length, head_dim) = (
+            config.heads,
+            config.kv_heads,
+            config.layers,
+            config.hidden,
+            config.head_dim,
+        );
+        let eps = config.eps as f64;
+        let window = config.sliding_window;
+        let global_base = config.rope_base;
+        let context_length = config.context_length();
         let build = |gguf: &mut GgufFile| -> candle_core::Result<Self> {
             let mut tensor = |name: &str| gguf.content.tensor(&mut gguf.reader, name, device);
             let global_rope = RotaryTables::new(head_dim, global_base, context_length, device)?;

@@ -1,6 +1,7 @@
 //! Llama-architecture models (SmolLM2), run with candle-transformers'
 //! `quantized_llama`.
 
+use super::ModelConfig;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
 
@@ -18,8 +19,12 @@ pub struct Llama {
 
 impl Llama {
     /// Reads the weights from an opened GGUF.
-    pub fn load(gguf: &mut GgufFile, device: &Device) -> Result<Self, InputError> {
-        let trained = gguf.optional_u32("llama.context_length").unwrap_or(2048) as usize;
+    pub fn load(
+        gguf: &mut GgufFile,
+        config: &ModelConfig,
+        device: &Device,
+    ) -> Result<Self, InputError> {
+        let trained = config.trained_context;
         let placeholder = empty_content(&gguf.content);
         let content = std::mem::replace(&mut gguf.content, placeholder);
         let weights = ModelWeights::from_gguf(content, &mut gguf.reader, device);

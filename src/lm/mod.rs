@@ -2,11 +2,14 @@
 //! the architecture, and [`LoadedModel`], which bundles a model with its
 //! tokenizer and prompt format, all read from one GGUF file.
 
+mod config;
 pub mod decoder;
 pub mod fake;
 mod gemma3;
 mod llama;
 pub mod quant;
+
+pub use config::{ModelConfig, MAX_POSITIONS};
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -148,8 +151,7 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         .optional_str("general.name")
         .unwrap_or("unnamed model")
         .to_string();
-    let layers = gguf.require_u32(&gguf.arch_key("block_count"))? as usize;
-    let embedding_length = gguf.require_u32(&gguf.arch_key("embedding_length"))? as usize;
+    let config = ModelConfig::from_gguf(&gguf)?;
     let parameters = gguf
         .content
         .tensor_infos
@@ -164,7 +166,7 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
     // is built on a second handle while this thread reads the weights.
     let (tokenizer, model) = std::thread::scope(|scope| {
         let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&GgufFile::open(&path)?));
-        let model = load_weights(&mut gguf, engine);
+        let model = load_weights(&mut gguf, &config, engine);
         let tokenizer = tokenizer
             .join()
             .expect("the tokenizer thread does not panic");
@@ -177,8 +179,8 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
         architecture,
         path,
         parameters,
-        layers,
-        embedding_length,
+        layers: config.layers,
+        embedding_length: config.hidden,
         vocab_size: tokenizer.vocab_size(),
         context_length: model.context_length(),
         tokenizer_fingerprint: tokenizer.fingerprint.clone(),
@@ -195,12 +197,20 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
 }
 
 /// Reads the weights for `engine`.
-fn load_weights(gguf: &mut GgufFile, engine: Engine) -> Result<Box<dyn LanguageModel>, InputError> {
+fn load_weights(
+    gguf: &mut GgufFile,
+    config: &ModelConfig,
+    engine: Engine,
+) -> Result<Box<dyn LanguageModel>, InputError> {
     let device = Device::Cpu;
     Ok(match (engine, gguf.architecture) {
-        (Engine::Detprob, _) => Box::new(decoder::Decoder::load(gguf)?),
-        (Engine::Candle, Architecture::Llama) => Box::new(llama::Llama::load(gguf, &device)?),
-        (Engine::Candle, Architecture::Gemma3) => Box::new(gemma3::Gemma3::load(gguf, &device)?),
+        (Engine::Detprob, _) => Box::new(decoder::Decoder::load(gguf, config)?),
+        (Engine::Candle, Architecture::Llama) => {
+            Box::new(llama::Llama::load(gguf, config, &device)?)
+        }
+        (Engine::Candle, Architecture::Gemma3) => {
+            Box::new(gemma3::Gemma3::load(gguf, config, &device)?)
+        }
     })
 }
 
