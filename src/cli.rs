@@ -392,6 +392,15 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
+    /// The filters as the sampler takes them.
+    pub fn filters(&self) -> crate::sampler::Filters {
+        crate::sampler::Filters {
+            top_k: self.top_k,
+            top_p: self.top_p,
+            min_p: self.min_p,
+        }
+    }
+
     /// The validated sampling mode at `temperature` with these filters.
     pub fn sampling(
         &self,

@@ -1,11 +1,21 @@
 //! detprob shows, live and reproducibly, how a conventional program differs
 //! from a language model.
 //!
-//! The crate is split along the ideas it teaches: [`lm`] (the language model:
-//! weights, KV cache) with its [`tokenizer`] and [`prompt`] format, the
-//! [`sampler`] (the only owner of randomness), [`generation`] (the loop that
-//! joins them), [`store`] (where model files come from), [`commands`] (which
-//! compute plain report data) and [`render`] (which formats reports).
+//! The crate is split along the ideas it teaches:
+//! - the two sides: [`rules`] (rule-based functions with their traces) and
+//!   [`lm`] (the language model: weights, kernels, KV cache) with its
+//!   [`tokenizer`] and [`prompt`] format; the [`sampler`] is the only owner
+//!   of randomness and [`generation`] the loop that joins them;
+//! - what detprob computes with them: [`comparison`] (one input to both
+//!   sides, verdicts), [`inspect`] (probabilities, traces, scores),
+//!   [`experiments`] (repeats, sweeps, replayable manifests), [`emergence`]
+//!   (part 0 of the note) and [`demo`] (the classroom scenarios);
+//! - how it is shown: every command builds a [`report`] (plain data), which
+//!   [`render`] formats once, with words from the [`words`] catalogue in
+//!   English or Chinese; [`live`] is the full-screen classroom view and
+//!   [`progress`] the stderr progress lines;
+//! - the edges: [`cli`] (flags), [`commands`] (flags → report), [`store`]
+//!   (where model files come from), [`files`] (user-named files), [`gguf`].
 
 pub mod cli;
 pub mod commands;
@@ -17,6 +27,7 @@ pub mod experiments;
 pub mod files;
 pub mod generation;
 pub mod gguf;
+pub mod inspect;
 pub mod live;
 pub mod lm;
 pub mod progress;

@@ -292,6 +292,25 @@ pub struct FilterStage {
 
 /// Applies top-k, top-p and min-p, in that order, to the model's
 /// distribution, and returns the candidates after each filter that is set.
+/// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a
+/// person can read it off the screen and type it back (`--seed`, `--seeds`)
+/// to replay the run; it is reported with the run.
+pub fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) % 999_999 + 1
+}
+
+/// The sampler's filters, in the order it applies them (each optional).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Filters {
+    /// Keep only the k most likely tokens.
+    pub top_k: Option<usize>,
+    /// Keep the most likely tokens whose probabilities add up to p.
+    pub top_p: Option<f64>,
+    /// Drop tokens less than p times as likely as the most likely.
+    pub min_p: Option<f64>,
+}
+
 pub fn filter_stages(
     model: &ModelDistribution,
     top_k: Option<usize>,

@@ -10,8 +10,10 @@ use indicatif::ProgressBar;
 
 use super::model_choice;
 use crate::cli::{CompareArgs, GridArgs, ShowcaseArgs};
-use crate::comparison::{compare, shorten, CompareInput, CompareReport, SampleGrid, SummaryReport};
-use crate::error::{invalid, InputError};
+use crate::comparison::{
+    compare, plan, read_inputs, shorten, CompareReport, Planned, SampleGrid, SummaryReport,
+};
+use crate::error::invalid;
 use crate::experiments::manifest::Manifest;
 use crate::files::Overwrite;
 use crate::lm;
@@ -19,7 +21,7 @@ use crate::progress;
 use crate::render::terminal::{self, Verdicts};
 use crate::render::{Printed, Render, View};
 use crate::report::compare::{ShowcaseItem, ShowcaseReport};
-use crate::rules::{self, Rule};
+use crate::rules;
 use crate::words::{Bilingual, Lang};
 
 #[derive(Deserialize)]
@@ -31,75 +33,6 @@ struct ShowcaseFile {
 struct ShowcaseEntry {
     text: String,
     why: Bilingual,
-}
-
-/// An input, the rule chosen for it, and its truth if given.
-pub(super) struct Planned {
-    pub(super) input: CompareInput,
-    pub(super) rule: &'static dyn Rule,
-}
-
-pub(super) fn plan(
-    text: &str,
-    truth: Option<String>,
-    forced: Option<&'static dyn Rule>,
-) -> Result<Planned, InputError> {
-    if text.trim().is_empty() {
-        return Err(InputError::EmptyPrompt);
-    }
-    let rule = match forced {
-        Some(rule) => rule,
-        None => rules::pick(text).ok_or_else(|| {
-            invalid(format!(
-                "no rule's domain fits {text:?}; choose one with --rule ({})",
-                rules::names()
-            ))
-        })?,
-    };
-    Ok(Planned {
-        input: CompareInput {
-            text: text.to_string(),
-            truth,
-        },
-        rule,
-    })
-}
-
-/// Reads an inputs file: UTF-8, one input per line, `INPUT<TAB>TRUTH`
-/// optional, blank lines and `#` comments skipped.
-pub(super) fn read_inputs(path: &Path) -> Result<Vec<(String, Option<String>)>, InputError> {
-    let bytes = crate::files::read_bytes(path, "inputs file", crate::files::TEXT_LIMIT)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        invalid(format!(
-            "inputs file {} is not UTF-8 (line {line})",
-            path.display()
-        ))
-    })?;
-    let inputs: Vec<(String, Option<String>)> = text
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|l| match l.split_once('\t') {
-            Some((input, truth)) => (
-                input.to_string(),
-                Some(truth.trim().to_string()).filter(|t| !t.is_empty()),
-            ),
-            None => (l.to_string(), None),
-        })
-        .collect();
-    if inputs.is_empty() {
-        return Err(invalid(format!(
-            "inputs file {} has no inputs",
-            path.display()
-        )));
-    }
-    Ok(inputs)
 }
 
 /// Seeds `compare` and the showcase sample when `--seeds` is not given.

@@ -24,7 +24,7 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
     let settings = GenerationSettings {
         sampling,
-        seed: args.seed.unwrap_or_else(random_seed),
+        seed: args.seed.unwrap_or_else(crate::sampler::fresh_seed),
         max_tokens: args.max_tokens,
         ignore_eos: args.ignore_eos,
         alternatives: args.alternatives,
@@ -67,12 +67,4 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
         return Ok(Box::new(Printed(rest)));
     }
     Ok(Box::new(report))
-}
-
-/// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a
-/// person can read it off the screen and type it back (`--seed`, `--seeds`)
-/// to replay the run; it is reported with the run.
-pub(crate) fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) % 999_999 + 1
 }

@@ -1,5 +1,8 @@
 //! Commands: each turns validated flags into a report (plain, serializable
-//! data) and hands it to a renderer. Nothing here prints.
+//! data); [`run`] renders it once, in the format and language asked for.
+//! Only the commands that are live on a terminal (the tour, the showcase,
+//! `generate`, `emergence grok`) print as they go, and then return what is
+//! left to print.
 
 mod compare;
 mod demo;
@@ -13,20 +16,6 @@ mod score;
 mod sweep;
 mod tokenize;
 mod trace;
-
-pub use crate::report::compare::{ShowcaseItem, ShowcaseReport};
-pub use crate::report::experiments::{RepeatReport, RepeatRow, Side};
-pub use crate::report::model::{
-    GenerateReport, ModelEntry, ModelListReport, TokenPiece, TokenizeReport,
-};
-pub use crate::report::views::{
-    DistributionColumn, Divergence, ModelTrace, ProbsReport, RuleTrace, ScoreReport, ScoredToken,
-    TokenProbability, TraceReport, TracedSample, TracedStep,
-};
-pub use probs::report as probs_report;
-pub use repeat::{report as repeat_report, RepeatSettings};
-pub use score::report as score_report;
-pub use trace::{report as trace_report, TraceRequest};
 
 use crate::cli::{Cli, Command, ModelArgs};
 use crate::error::InputError;

@@ -3,61 +3,11 @@
 //! class sees the "sampling from a probability distribution" row happen.
 
 use super::model_choice;
-use crate::cli::{FilterArgs, ProbsArgs};
+use crate::cli::ProbsArgs;
 use crate::error::{invalid, InputError};
-use crate::generation::prefill;
-use crate::lm::{self, LoadedModel};
-use crate::report::views::{DistributionColumn, ProbsReport, TokenProbability};
-use crate::sampler::{candidate_distribution, filter_stages, ModelDistribution};
-use crate::tokenizer::TextTokenizer;
-
-/// Builds a column over `candidates` (ascending ids).
-pub fn column(
-    label: String,
-    logits: &[f32],
-    candidates: &[u32],
-    temperature: f64,
-    top: usize,
-    tokenizer: &TextTokenizer,
-) -> DistributionColumn {
-    let probabilities = candidate_distribution(logits, candidates, temperature);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| {
-        probabilities[b]
-            .total_cmp(&probabilities[a])
-            .then(a.cmp(&b))
-    });
-    // Tokens with no probability at all (everything but the argmax at T=0)
-    // are not listed.
-    let shown = top.min(
-        order
-            .iter()
-            .take_while(|&&i| probabilities[i] > 0.0)
-            .count(),
-    );
-    let total: f64 = probabilities.iter().sum();
-    DistributionColumn {
-        label,
-        temperature,
-        candidates: candidates.len(),
-        top: order[..shown]
-            .iter()
-            .map(|&i| TokenProbability {
-                token: candidates[i],
-                piece: tokenizer.visible_piece(candidates[i]),
-                probability: probabilities[i],
-            })
-            .collect(),
-        tail: order[shown..].iter().map(|&i| probabilities[i]).sum(),
-        entropy_bits: probabilities
-            .iter()
-            .filter(|&&p| p > 0.0)
-            .map(|&p| -p * p.log2())
-            .sum::<f64>()
-            .max(0.0),
-        total,
-    }
-}
+use crate::inspect::probs::report;
+use crate::lm;
+use crate::report::views::ProbsReport;
 
 pub fn run(args: ProbsArgs) -> anyhow::Result<ProbsReport> {
     let temperatures = args.temperatures.0.clone();
@@ -75,58 +25,7 @@ pub fn run(args: ProbsArgs) -> anyhow::Result<ProbsReport> {
         args.raw,
         &temperatures,
         args.top,
-        &args.filters,
+        &args.filters.filters(),
     )?;
-    Ok(report)
-}
-
-/// The next-token distribution after `prompt`, per filter and temperature.
-pub fn report(
-    loaded: &mut LoadedModel,
-    prompt: &str,
-    raw: bool,
-    temperatures: &[f64],
-    top: usize,
-    filter_args: &FilterArgs,
-) -> anyhow::Result<ProbsReport> {
-    let formatted_prompt = loaded.prompt_format.prepare(prompt, raw);
-    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
-    let (logits, _) = prefill(loaded, &prompt_ids)?;
-    let tokenizer = &loaded.tokenizer;
-    let model = ModelDistribution::new(&logits);
-    let stages = filter_stages(
-        &model,
-        filter_args.top_k,
-        filter_args.top_p,
-        filter_args.min_p,
-    );
-    let all: Vec<u32> = (0..logits.len() as u32).collect();
-    let sampled_from = stages.last().map_or(&all, |s| &s.candidates);
-    let mut filters = Vec::new();
-    if !stages.is_empty() {
-        filters.push(column("model".into(), &logits, &all, 1.0, top, tokenizer));
-        for stage in &stages {
-            filters.push(column(
-                stage.filter.clone(),
-                &logits,
-                &stage.candidates,
-                1.0,
-                top,
-                tokenizer,
-            ));
-        }
-    }
-    let temperatures = temperatures
-        .iter()
-        .map(|&t| column(format!("T={t}"), &logits, sampled_from, t, top, tokenizer))
-        .collect();
-    let report = ProbsReport {
-        model: loaded.info.label(),
-        prompt: prompt.to_string(),
-        formatted_prompt,
-        prompt_tokens: prompt_ids.len(),
-        filters,
-        temperatures,
-    };
     Ok(report)
 }

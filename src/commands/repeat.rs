@@ -2,34 +2,15 @@
 //! runs N times; the model runs N times at each temperature with one fixed
 //! seed, and N times with a fresh random seed each run.
 
-use std::collections::BTreeMap;
-
-use super::compare::plan;
-use super::generate::random_seed;
 use super::model_choice;
 use crate::cli::RepeatArgs;
-use crate::comparison::shorten;
-use crate::comparison::{sample_settings, TaskPrompt};
-use crate::generation::Prefilled;
-use crate::lm::{self, LoadedModel};
+use crate::comparison::{plan, shorten};
+use crate::experiments::repeat::{report, RepeatSettings};
+use crate::lm;
 use crate::progress;
-use crate::report::experiments::{RepeatReport, RepeatRow, Side};
-use crate::rules::{self, Rule};
-use crate::words::{Lang, Phrase};
-use indicatif::ProgressBar;
-
-fn count(outputs: &[String]) -> (usize, String, usize) {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for o in outputs {
-        *counts.entry(o).or_default() += 1;
-    }
-    let (top, n) = counts
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(t, n)| (t.to_string(), *n))
-        .unwrap_or_default();
-    (counts.len(), top, n)
-}
+use crate::report::experiments::RepeatReport;
+use crate::rules;
+use crate::words::Lang;
 
 pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
     crate::comparison::check_runs(args.runs, "--runs")?;
@@ -67,88 +48,4 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
     )?;
     bar.finish_and_clear();
     Ok(report)
-}
-
-/// How `repeat` runs each side.
-pub struct RepeatSettings<'a> {
-    pub runs: usize,
-    pub temperatures: &'a [f64],
-    pub seed: u64,
-    pub max_tokens: usize,
-}
-
-/// Runs `rule` and the model `settings.runs` times each on `input`,
-/// advancing `progress` by one per row of the model's side.
-pub fn report(
-    loaded: &mut LoadedModel,
-    rule: &'static dyn Rule,
-    input: &str,
-    settings: &RepeatSettings,
-    progress: &ProgressBar,
-) -> anyhow::Result<RepeatReport> {
-    let runs = settings.runs;
-    let rule_outputs: Vec<String> = (0..runs)
-        .map(|_| rule.apply(input).outcome.display())
-        .collect();
-    let (distinct, most_common, most_common_count) = count(&rule_outputs);
-    let mut rows = vec![RepeatRow {
-        side: Side::Rule,
-        setting: Phrase::new("repeat.setting.rule").arg("rule", rule.name()),
-        temperature: None,
-        fixed_seed: None,
-        seeds: Vec::new(),
-        runs,
-        distinct,
-        most_common,
-        most_common_count,
-    }];
-    let prompt = TaskPrompt::new(loaded, rule.task(), input)?;
-    let prefilled = Prefilled::new(loaded, &prompt.ids)?;
-    for &t in settings.temperatures {
-        let variants: Vec<(Option<bool>, Vec<u64>)> = if t == 0.0 {
-            vec![(None, vec![settings.seed; runs])]
-        } else {
-            vec![
-                (Some(true), vec![settings.seed; runs]),
-                (Some(false), (0..runs).map(|_| random_seed()).collect()),
-            ]
-        };
-        for (fixed, seeds) in variants {
-            let cells = seeds
-                .iter()
-                .map(|&seed| sample_settings(t, seed, settings.max_tokens))
-                .collect::<Result<Vec<_>, _>>()?;
-            let outputs: Vec<String> = prefilled
-                .complete_many(loaded, &cells)?
-                .into_iter()
-                .map(|c| c.text.trim().to_string())
-                .collect();
-            let (distinct, most_common, most_common_count) = count(&outputs);
-            progress.inc(1);
-            rows.push(RepeatRow {
-                side: Side::Model,
-                setting: match fixed {
-                    None => Phrase::new("repeat.setting.greedy").arg("t", t.to_string()),
-                    Some(true) => Phrase::new("repeat.setting.fixed")
-                        .arg("t", t.to_string())
-                        .arg("seed", settings.seed),
-                    Some(false) => Phrase::new("repeat.setting.fresh").arg("t", t.to_string()),
-                },
-                temperature: Some(t),
-                fixed_seed: fixed,
-                seeds,
-                runs,
-                distinct,
-                most_common,
-                most_common_count,
-            });
-        }
-    }
-    Ok(RepeatReport {
-        input: input.to_string(),
-        rule: rule.name(),
-        model: loaded.info.label(),
-        runs,
-        rows,
-    })
 }

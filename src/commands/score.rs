@@ -6,14 +6,11 @@
 
 use super::model_choice;
 use crate::cli::ScoreArgs;
-use crate::error::{invalid, InputError};
-use crate::generation::prefill;
-use crate::lm::{self, LoadedModel};
-use crate::prompt::PromptFormat;
-use crate::report::views::{ScoreReport, ScoredToken};
-use crate::rules::{self, Rule};
-use crate::sampler::ModelDistribution;
-use crate::tasks::{self, PromptTemplate};
+use crate::error::invalid;
+use crate::inspect::score::report;
+use crate::lm;
+use crate::report::views::ScoreReport;
+use crate::rules;
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<ScoreReport> {
     if args.answer.trim().is_empty() {
@@ -23,104 +20,4 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<ScoreReport> {
     let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
     let report = report(&mut loaded, &args.prompt, &args.answer, rule, args.raw)?;
     Ok(report)
-}
-
-/// Scores `answer` after `prompt` (through `rule`'s task template when given,
-/// else the chat template, else as is with `raw`).
-pub fn report(
-    loaded: &mut LoadedModel,
-    prompt: &str,
-    answer: &str,
-    rule: Option<&'static dyn Rule>,
-    raw: bool,
-) -> anyhow::Result<ScoreReport> {
-    if prompt.trim().is_empty() {
-        return Err(InputError::EmptyPrompt.into());
-    }
-    let user_text = match rule {
-        Some(rule) => PromptTemplate::fill(
-            tasks::template(rule.task())?.for_format(&loaded.prompt_format),
-            prompt.trim(),
-        ),
-        None => prompt.to_string(),
-    };
-    let formatted_prompt = loaded.prompt_format.prepare(&user_text, raw);
-    let prompt_ids = loaded.tokenizer.encode_prompt(&formatted_prompt);
-    // A base model continues "Answer:" with a space before the answer, as it
-    // was trained on running text; a chat model answers right after its turn
-    // marker.
-    let spaced = !raw
-        && loaded.prompt_format == PromptFormat::Completion
-        && !answer.starts_with(char::is_whitespace)
-        && !formatted_prompt.ends_with(char::is_whitespace);
-    let answer_text = if spaced {
-        format!(" {answer}")
-    } else {
-        answer.to_string()
-    };
-    let answer_ids = loaded.tokenizer.encode(&answer_text, false);
-    if prompt_ids.len() + answer_ids.len() > loaded.model.context_length() {
-        return Err(InputError::PromptTooLong {
-            tokens: prompt_ids.len() + answer_ids.len(),
-            context: loaded.model.context_length(),
-        }
-        .into());
-    }
-    let (mut logits, _) = prefill(loaded, &prompt_ids)?;
-    let mut tokens = Vec::with_capacity(answer_ids.len());
-    for (i, &token) in answer_ids.iter().enumerate() {
-        let distribution = ModelDistribution::new(&logits);
-        let logprob = distribution.logprob(token);
-        tokens.push(ScoredToken {
-            token,
-            piece: loaded.tokenizer.visible_piece(token),
-            probability: logprob.exp(),
-            logprob,
-            rank: distribution.rank(token),
-            top_piece: loaded.tokenizer.visible_piece(distribution.argmax),
-            top_probability: distribution.probability(distribution.argmax),
-        });
-        if i + 1 < answer_ids.len() {
-            logits = loaded.model.forward(&[token], prompt_ids.len() + i)?;
-        }
-    }
-    let logprob: f64 = tokens.iter().map(|t| t.logprob).sum();
-    Ok(ScoreReport {
-        model: loaded.info.label(),
-        prompt: prompt.to_string(),
-        rule: rule.map(|r| r.name()),
-        formatted_prompt,
-        answer: answer.to_string(),
-        greedy_would_write_it: tokens.iter().all(|t| t.rank == 1),
-        mean_token_probability: (logprob / tokens.len().max(1) as f64).exp(),
-        probability: logprob.exp(),
-        logprob,
-        tokens,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lm::fake;
-
-    #[test]
-    fn a_stated_answer_gets_the_product_of_its_token_probabilities_and_ranks() {
-        let mut loaded = fake::scripted(&[("32", 0.6), ("42", 0.3), ("44", 0.1)]);
-        let r = report(&mut loaded, "What is 17 + 25?", "42", None, true).unwrap();
-        assert_eq!(r.tokens.len(), 2);
-        assert!(
-            (r.tokens[0].probability - 0.4).abs() < 1e-6,
-            "4 leads 42 and 44"
-        );
-        assert_eq!(r.tokens[0].rank, 2, "3 (0.6) outranks 4 (0.4)");
-        assert_eq!(r.tokens[0].top_piece, "3");
-        assert!((r.tokens[1].probability - 0.75).abs() < 1e-6, "42 of 42|44");
-        assert_eq!(r.tokens[1].rank, 1);
-        assert!((r.probability - 0.3).abs() < 1e-6);
-        assert!((r.mean_token_probability - 0.3f64.sqrt()).abs() < 1e-6);
-        assert!(!r.greedy_would_write_it);
-        let greedy = report(&mut loaded, "What is 17 + 25?", "32", None, true).unwrap();
-        assert!(greedy.greedy_would_write_it);
-    }
 }

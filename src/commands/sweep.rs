@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::compare::{plan, read_inputs};
 use super::model_choice;
 use crate::cli::SweepArgs;
 use crate::comparison::{find_truth, CompareInput, TaskPrompt};
+use crate::comparison::{plan, read_inputs};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{

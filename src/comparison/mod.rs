@@ -5,6 +5,7 @@
 //! from this run, each tied to its row of the comparison table.
 
 mod grid;
+mod plan;
 mod summary;
 mod truth;
 mod verdicts;
@@ -22,6 +23,7 @@ pub use crate::report::compare::*;
 pub use grid::{
     check_runs, list, parse_seeds, parse_temperatures, MAX_RUNS, MAX_SEEDS, MAX_TEMPERATURES,
 };
+pub use plan::{plan, read_inputs, Planned};
 pub use truth::find_truth;
 use verdicts::verdicts;
 

@@ -7,10 +7,11 @@ pub mod takeaway;
 
 use serde::Serialize;
 
-use crate::commands::{ProbsReport, RepeatReport, TraceReport};
 use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
 use crate::lm::LoadedModel;
 use crate::report::emergence::MetricReport;
+use crate::report::experiments::RepeatReport;
+use crate::report::views::{ProbsReport, TraceReport};
 use crate::rules;
 use crate::sampler::Sampling;
 pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
@@ -242,12 +243,8 @@ pub fn run(
                         output: rule.apply(&input.text).outcome.display(),
                     });
                 }
-                let filters = crate::cli::FilterArgs {
-                    top_k: None,
-                    top_p: None,
-                    min_p: None,
-                };
-                reports.push(crate::commands::probs_report(
+                let filters = crate::sampler::Filters::default();
+                reports.push(crate::inspect::probs::report(
                     loaded,
                     &input.text,
                     raw,
@@ -262,9 +259,9 @@ pub fn run(
             let temperature = scenario.temperatures[0];
             let mut reports = Vec::new();
             for input in &scenario.inputs {
-                reports.push(crate::commands::trace_report(
+                reports.push(crate::inspect::trace::report(
                     loaded,
-                    &crate::commands::TraceRequest {
+                    &crate::inspect::trace::TraceRequest {
                         prompt: &input.text,
                         rule: scenario.rule,
                         sampling: Sampling::from_settings(temperature, None, None, None)?,
@@ -282,11 +279,11 @@ pub fn run(
             let mut reports = Vec::new();
             for input in &scenario.inputs {
                 let rule = input.rule.expect("checked when the scenario was parsed");
-                reports.push(crate::commands::repeat_report(
+                reports.push(crate::experiments::repeat::report(
                     loaded,
                     rule,
                     &input.text,
-                    &crate::commands::RepeatSettings {
+                    &crate::experiments::repeat::RepeatSettings {
                         runs: overrides.runs.unwrap_or(scenario.runs),
                         temperatures: &scenario.temperatures,
                         seed: seeds[0],

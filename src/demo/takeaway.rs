@@ -6,8 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::{Facts, ViewResult};
-use crate::commands::{ProbsReport, RepeatReport, RepeatRow, TraceReport};
 use crate::comparison::CompareReport;
+use crate::report::experiments::{RepeatReport, RepeatRow};
+use crate::report::views::{ProbsReport, TraceReport};
 use crate::rules::{decisive_step, RuleOutcome};
 use crate::words::Lang;
 

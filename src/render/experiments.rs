@@ -2,10 +2,10 @@
 
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
-use crate::commands::RepeatReport;
 use crate::comparison::shorten;
 use crate::demo::takeaway::{repeat_setting, seed_list};
 use crate::experiments::sweep::SweepSummary;
+use crate::report::experiments::RepeatReport;
 use crate::words::Lang;
 
 fn sweep_headers(lang: Lang) -> [&'static str; 8] {

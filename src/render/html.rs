@@ -5,10 +5,11 @@
 
 use std::fmt::Write;
 
-use crate::commands::{ProbsReport, RepeatReport, TraceReport};
 use crate::comparison::{shorten, temperature_label, CompareReport};
 use crate::demo::takeaway::repeat_setting;
 use crate::demo::{group_digits, DemoStep, Lang, ViewResult};
+use crate::report::experiments::RepeatReport;
+use crate::report::views::{ProbsReport, TraceReport};
 
 /// `text` with HTML's special characters escaped.
 pub fn escape(text: &str) -> String {

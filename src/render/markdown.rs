@@ -249,14 +249,14 @@ pub fn summary(report: &SummaryReport, lang: Lang) -> String {
 }
 
 /// `probs` as a Markdown table: one row per rank, one column per distribution.
-pub fn probs(report: &crate::commands::ProbsReport, lang: Lang) -> String {
+pub fn probs(report: &crate::report::views::ProbsReport, lang: Lang) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{}\n",
         lang.fill("markdown.next_token", &[("prompt", &cell(&report.prompt))])
     );
-    let columns: Vec<&crate::commands::DistributionColumn> =
+    let columns: Vec<&crate::report::views::DistributionColumn> =
         report.filters.iter().chain(&report.temperatures).collect();
     let mut headers = vec![lang.text("markdown.rank").to_string()];
     headers.extend(columns.iter().map(|c| c.label.clone()));
@@ -289,7 +289,7 @@ pub fn probs(report: &crate::commands::ProbsReport, lang: Lang) -> String {
 }
 
 /// `trace` as Markdown.
-pub fn trace(report: &crate::commands::TraceReport, lang: Lang) -> String {
+pub fn trace(report: &crate::report::views::TraceReport, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(rule) = &report.rule {
         let _ = writeln!(

@@ -6,17 +6,17 @@ use super::style::TerminalStyle;
 use super::terminal::Verdicts;
 use super::{csv, demo, emergence, experiments, grok, html, markdown, score, terminal, text};
 use super::{Format, Render};
-use crate::commands::{
-    GenerateReport, ModelListReport, ProbsReport, RepeatReport, ScoreReport, ShowcaseReport,
-    TokenizeReport, TraceReport,
-};
 use crate::comparison::{CompareReport, SummaryReport};
 use crate::demo::{DemoRun, ScenarioList, TourReport};
 use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
+use crate::report::compare::ShowcaseReport;
 use crate::report::emergence::{
     GrokReport, GrokSweepReport, MetricReport, ScaleReport, SubtasksReport,
 };
+use crate::report::experiments::RepeatReport;
+use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
+use crate::report::views::{ProbsReport, ScoreReport, TraceReport};
 use crate::words::Lang;
 
 impl Render for CompareReport {

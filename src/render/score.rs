@@ -3,7 +3,7 @@
 
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
-use crate::commands::ScoreReport;
+use crate::report::views::ScoreReport;
 use crate::words::Lang;
 
 fn headers(lang: Lang) -> [&'static str; 5] {

@@ -271,7 +271,7 @@ pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) 
 
 /// Showcase item `i`: its heading (n/m and why it was chosen) and its panel.
 pub fn showcase_item(
-    report: &crate::commands::ShowcaseReport,
+    report: &crate::report::compare::ShowcaseReport,
     i: usize,
     lang: Lang,
     style: &TerminalStyle,
@@ -332,7 +332,7 @@ fn percent(p: f64) -> String {
     }
 }
 
-fn distribution_cell(column: &crate::commands::DistributionColumn, lang: Lang) -> String {
+fn distribution_cell(column: &crate::report::views::DistributionColumn, lang: Lang) -> String {
     let mut cell = String::new();
     for entry in &column.top {
         let _ = writeln!(
@@ -363,7 +363,11 @@ fn distribution_cell(column: &crate::commands::DistributionColumn, lang: Lang) -
 }
 
 /// `probs`: columns of next-token distributions, as many per row as fit.
-pub fn probs(report: &crate::commands::ProbsReport, lang: Lang, style: &TerminalStyle) -> String {
+pub fn probs(
+    report: &crate::report::views::ProbsReport,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
     let mut out = String::new();
     let room = (style.width as usize).saturating_sub(18);
     let _ = writeln!(
@@ -412,7 +416,11 @@ pub fn probs(report: &crate::commands::ProbsReport, lang: Lang, style: &Terminal
 }
 
 /// `trace`: the rule's steps, then the model's steps or branch points.
-pub fn trace(report: &crate::commands::TraceReport, lang: Lang, style: &TerminalStyle) -> String {
+pub fn trace(
+    report: &crate::report::views::TraceReport,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
     let mut out = String::new();
     if let Some(rule) = &report.rule {
         let _ = writeln!(

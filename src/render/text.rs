@@ -6,9 +6,9 @@ use std::fmt::Write;
 use super::markdown;
 use super::style::TerminalStyle;
 use super::terminal;
-use crate::commands::{GenerateReport, ModelListReport, TokenizeReport};
 use crate::experiments::replay::ReplayReport;
 use crate::generation::StopReason;
+use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
 use crate::sampler::Sampling;
 use crate::words::Lang;
 

@@ -5,11 +5,11 @@
 //! Q4_K, Q6_K, …). At load each matrix is repacked, without changing a single
 //! weight's value, into one of three layouts that one kernel each runs fast:
 //!
-//! - [`Codes::Nibbles`]: per 32 weights, 4-bit codes `q ∈ 0..=15`, a scale and
+//! - `Codes::Nibbles`: per 32 weights, 4-bit codes `q ∈ 0..=15`, a scale and
 //!   an offset, `w = scale·q + offset` (Q4_0, Q4_1, Q4_K);
-//! - [`Codes::Bytes`]: per 32 weights, signed 8-bit codes and one scale per 16,
+//! - `Codes::Bytes`: per 32 weights, signed 8-bit codes and one scale per 16,
 //!   `w = scale·q` (Q5_0, Q8_0, Q6_K);
-//! - [`Codes::Dense`]: plain f32 rows, for any other type.
+//! - `Codes::Dense`: plain f32 rows, for any other type.
 //!
 //! Activations are quantized per 32 values to 8 bits, as llama.cpp does
 //! (Q8_0/Q8_1 for the 32-blocks; the k-quants get the same 32-value blocks
