@@ -60,162 +60,41 @@ const MAX_SWEEP_SAMPLES: usize = 1_000_000;
 /// Samples decoded together in one batch (rows are written after each batch).
 const SWEEP_BATCH: usize = 32;
 
+/// Everything the flags ask for, checked before the model loads.
+struct SweepPlan {
+    inputs: Vec<Planned>,
+    samplings: Vec<Sampling>,
+    seeds: Vec<u64>,
+    format: RowFormat,
+}
+
+/// A prompt ready to sample, with its truth when a rule's task is known.
+struct Prepared {
+    label: String,
+    task: Option<Task>,
+    truth: Option<String>,
+    template: Option<String>,
+    formatted: String,
+    ids: Vec<u32>,
+}
+
+/// One cell of the sweep: its prompt, its settings and its key in the file.
+type Cell = (usize, GenerationSettings, CellKey);
+
 pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
-    // Everything the user typed is checked before the model loads.
-    let temperatures = args.temperatures.0.clone();
-    let seeds = args.seeds.0.clone();
-    let top_ks: Vec<Option<usize>> = filter_list("top-k", args.top_k.as_deref())?;
-    let top_ps: Vec<Option<f64>> = filter_list("top-p", args.top_p.as_deref())?;
-    let mut samplings = Vec::new();
-    for &t in &temperatures {
-        for &k in &top_ks {
-            for &p in &top_ps {
-                samplings.push(Sampling::from_settings(t, k, p, None)?);
-            }
-        }
-    }
-    if args.max_tokens == 0 {
-        return Err(invalid("--max-tokens must be at least 1").into());
-    }
-    if args.resume && args.record.path.is_some() {
-        return Err(invalid(
-            "--record cannot be combined with --resume: a manifest must cover the whole sweep",
-        )
-        .into());
-    }
-    let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
-    let mut planned = Vec::new();
-    for text in &args.inputs {
-        let p = plan(text, None, forced)?;
-        planned.push(Planned::Task {
-            input: p.input,
-            rule: p.rule,
-        });
-    }
-    if let Some(path) = &args.inputs_file {
-        for (text, truth) in read_inputs(path)? {
-            let p = plan(&text, truth, forced)?;
-            planned.push(Planned::Task {
-                input: p.input,
-                rule: p.rule,
-            });
-        }
-    }
-    for prompt in &args.prompt {
-        if prompt.trim().is_empty() {
-            return Err(InputError::EmptyPrompt.into());
-        }
-        planned.push(Planned::Free(prompt.clone()));
-    }
-    if planned.is_empty() {
-        return Err(invalid("give inputs, --inputs-file FILE or --prompt TEXT").into());
-    }
-    let cells = planned.len() as u128 * samplings.len() as u128 * seeds.len() as u128;
-    if cells > MAX_SWEEP_SAMPLES as u128 {
-        return Err(invalid(format!(
-            "this sweep would take {cells} samples; at most {MAX_SWEEP_SAMPLES} in one run"
-        ))
-        .into());
-    }
-    let format = args
-        .row_format
-        .unwrap_or_else(|| RowFormat::for_path(&args.output));
-    if args.resume && args.output.exists() {
-        // Resuming appends to the file: it must be a regular one.
-        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
-    } else if std::fs::symlink_metadata(&args.output).is_ok() {
-        // Something is there (a dangling link too): say what, and refuse.
-        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
-        return Err(output_exists(&args.output).into());
-    }
+    let plan = plan_sweep(&args)?;
     let record = args.record.target()?;
-
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
     let model_label = loaded.info.label();
-
-    // Prompts, truths and every cell, in the order rows are written.
-    struct Prepared {
-        label: String,
-        task: Option<Task>,
-        truth: Option<String>,
-        template: Option<String>,
-        formatted: String,
-        ids: Vec<u32>,
-    }
-    let mut prepared = Vec::new();
-    for item in &planned {
-        prepared.push(match item {
-            Planned::Task { input, rule } => {
-                let outcome = rule.apply(&input.text).outcome;
-                let prompt = TaskPrompt::new(&loaded, rule.task(), &input.text)?;
-                Prepared {
-                    label: input.text.clone(),
-                    task: Some(rule.task()),
-                    truth: find_truth(*rule, &outcome, input).map(|t| t.answer),
-                    template: Some(prompt.template),
-                    formatted: prompt.formatted,
-                    ids: prompt.ids,
-                }
-            }
-            Planned::Free(text) => {
-                let formatted = loaded.prompt_format.prepare(text, args.raw);
-                Prepared {
-                    label: text.clone(),
-                    task: None,
-                    truth: None,
-                    template: None,
-                    ids: loaded.tokenizer.encode_prompt(&formatted),
-                    formatted,
-                }
-            }
-        });
-    }
-    let mut cells: Vec<(usize, GenerationSettings, CellKey)> = Vec::new();
-    for (index, input) in prepared.iter().enumerate() {
-        for sampling in &samplings {
-            for &seed in &seeds {
-                let settings = GenerationSettings {
-                    sampling: sampling.clone(),
-                    seed,
-                    max_tokens: args.max_tokens,
-                    ignore_eos: args.ignore_eos,
-                    alternatives: 0,
-                    stop_at_newline: input.task.is_some() && !args.ignore_eos,
-                };
-                let key = CellKey::of(&input.label, &model_label, &settings);
-                cells.push((index, settings, key));
-            }
-        }
-    }
-
-    // Rows already written by an interrupted run must be this sweep's first cells.
-    let (mut rows, mut writer) = if args.resume && args.output.exists() {
-        let (rows, keep) = read_rows(&args.output, format)?;
-        if rows.len() > cells.len() {
-            return Err(invalid(format!(
-                "{} has {} rows but this sweep has only {} cells",
-                args.output.display(),
-                rows.len(),
-                cells.len()
-            ))
-            .into());
-        }
-        if let Some(i) = rows.iter().zip(&cells).position(|(r, c)| r.key() != c.2) {
-            return Err(invalid(format!(
-                "row {} of {} is not cell {} of this sweep (other inputs, settings or model?); cannot resume",
-                i + 1,
-                args.output.display(),
-                i + 1
-            ))
-            .into());
-        }
-        let writer = RowWriter::append(&args.output, format, keep)?;
-        (rows, writer)
-    } else {
-        (Vec::new(), RowWriter::create(&args.output, format)?)
-    };
+    let prepared = plan
+        .inputs
+        .iter()
+        .map(|item| prepare(&loaded, item, args.raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cells = cells(&prepared, &plan, &args, &model_label);
+    let (mut rows, mut writer) = open_rows(&args, plan.format, &cells)?;
     let resumed_rows = rows.len();
     let mut manifest = match record {
         Some(_) => Some(Manifest::new("sweep", &loaded, &choice)?),
@@ -241,27 +120,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
             let settings: Vec<GenerationSettings> = chunk.iter().map(|c| c.1.clone()).collect();
             let completions = prefilled.complete_many(&loaded, &settings)?;
             for (settings, completion) in settings.iter().zip(completions) {
-                let text = completion.text.trim();
-                let (answer, correct) = match input.task {
-                    Some(task) => {
-                        let answer = task.extract(&input.label, text);
-                        let correct = input
-                            .truth
-                            .as_ref()
-                            .map(|t| answer.as_deref().is_some_and(|a| task.matches(a, t)));
-                        (answer, correct)
-                    }
-                    None => (Some(text.to_string()), None),
-                };
-                let row = SweepRow::new(
-                    &input.label,
-                    &model_label,
-                    settings,
-                    &completion,
-                    answer,
-                    input.truth.as_deref(),
-                    correct,
-                );
+                let row = score_row(input, &model_label, settings, &completion);
                 writer.write(&row)?;
                 if let Some(manifest) = manifest.as_mut() {
                     let prompt =
@@ -277,14 +136,198 @@ pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
     if let (Some(manifest), Some((path, overwrite))) = (&manifest, record) {
         manifest.save(path, overwrite)?;
     }
-
-    let summary = SweepSummary {
+    Ok(SweepSummary {
         model: model_label,
         output: args.output.clone(),
         rows: rows.len(),
         resumed_rows,
         groups: summarize(&rows),
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Checks every flag and input, and the output file, before the model loads.
+fn plan_sweep(args: &SweepArgs) -> anyhow::Result<SweepPlan> {
+    let top_ks: Vec<Option<usize>> = filter_list("top-k", args.top_k.as_deref())?;
+    let top_ps: Vec<Option<f64>> = filter_list("top-p", args.top_p.as_deref())?;
+    let mut samplings = Vec::new();
+    for &t in &args.temperatures.0 {
+        for &k in &top_ks {
+            for &p in &top_ps {
+                samplings.push(Sampling::from_settings(t, k, p, None)?);
+            }
+        }
+    }
+    if args.max_tokens == 0 {
+        return Err(invalid("--max-tokens must be at least 1").into());
+    }
+    if args.resume && args.record.path.is_some() {
+        return Err(invalid(
+            "--record cannot be combined with --resume: a manifest must cover the whole sweep",
+        )
+        .into());
+    }
+    let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
+    let task = |text: &str, truth| {
+        plan(text, truth, forced).map(|p| Planned::Task {
+            input: p.input,
+            rule: p.rule,
+        })
     };
-    Ok(summary)
+    let mut inputs = Vec::new();
+    for text in &args.inputs {
+        inputs.push(task(text, None)?);
+    }
+    if let Some(path) = &args.inputs_file {
+        for (text, truth) in read_inputs(path)? {
+            inputs.push(task(&text, truth)?);
+        }
+    }
+    for prompt in &args.prompt {
+        if prompt.trim().is_empty() {
+            return Err(InputError::EmptyPrompt.into());
+        }
+        inputs.push(Planned::Free(prompt.clone()));
+    }
+    if inputs.is_empty() {
+        return Err(invalid("give inputs, --inputs-file FILE or --prompt TEXT").into());
+    }
+    let seeds = args.seeds.0.clone();
+    let count = inputs.len() as u128 * samplings.len() as u128 * seeds.len() as u128;
+    if count > MAX_SWEEP_SAMPLES as u128 {
+        return Err(invalid(format!(
+            "this sweep would take {count} samples; at most {MAX_SWEEP_SAMPLES} in one run"
+        ))
+        .into());
+    }
+    if args.resume && args.output.exists() {
+        // Resuming appends to the file: it must be a regular one.
+        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
+    } else if std::fs::symlink_metadata(&args.output).is_ok() {
+        // Something is there (a dangling link too): say what, and refuse.
+        crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
+        return Err(output_exists(&args.output).into());
+    }
+    Ok(SweepPlan {
+        inputs,
+        samplings,
+        seeds,
+        format: args
+            .row_format
+            .unwrap_or_else(|| RowFormat::for_path(&args.output)),
+    })
+}
+
+/// The prompt of one planned input, in the model's template.
+fn prepare(loaded: &lm::LoadedModel, item: &Planned, raw: bool) -> Result<Prepared, InputError> {
+    Ok(match item {
+        Planned::Task { input, rule } => {
+            let outcome = rule.apply(&input.text).outcome;
+            let prompt = TaskPrompt::new(loaded, rule.task(), &input.text)?;
+            Prepared {
+                label: input.text.clone(),
+                task: Some(rule.task()),
+                truth: find_truth(*rule, &outcome, input).map(|t| t.answer),
+                template: Some(prompt.template),
+                formatted: prompt.formatted,
+                ids: prompt.ids,
+            }
+        }
+        Planned::Free(text) => {
+            let formatted = loaded.prompt_format.prepare(text, raw);
+            Prepared {
+                label: text.clone(),
+                task: None,
+                truth: None,
+                template: None,
+                ids: loaded.tokenizer.encode_prompt(&formatted),
+                formatted,
+            }
+        }
+    })
+}
+
+/// Every cell, in the order rows are written: input, then sampling, then seed.
+fn cells(prepared: &[Prepared], plan: &SweepPlan, args: &SweepArgs, model: &str) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for (index, input) in prepared.iter().enumerate() {
+        for sampling in &plan.samplings {
+            for &seed in &plan.seeds {
+                let settings = GenerationSettings {
+                    sampling: sampling.clone(),
+                    seed,
+                    max_tokens: args.max_tokens,
+                    ignore_eos: args.ignore_eos,
+                    alternatives: 0,
+                    stop_at_newline: input.task.is_some() && !args.ignore_eos,
+                };
+                let key = CellKey::of(&input.label, model, &settings);
+                cells.push((index, settings, key));
+            }
+        }
+    }
+    cells
+}
+
+/// The output file: created, or with `--resume` the rows already written,
+/// which must be this sweep's first cells.
+fn open_rows(
+    args: &SweepArgs,
+    format: RowFormat,
+    cells: &[Cell],
+) -> anyhow::Result<(Vec<SweepRow>, RowWriter)> {
+    if !(args.resume && args.output.exists()) {
+        return Ok((Vec::new(), RowWriter::create(&args.output, format)?));
+    }
+    let (rows, keep) = read_rows(&args.output, format)?;
+    if rows.len() > cells.len() {
+        return Err(invalid(format!(
+            "{} has {} rows but this sweep has only {} cells",
+            args.output.display(),
+            rows.len(),
+            cells.len()
+        ))
+        .into());
+    }
+    if let Some(i) = rows.iter().zip(cells).position(|(r, c)| r.key() != c.2) {
+        return Err(invalid(format!(
+            "row {} of {} is not cell {} of this sweep (other inputs, settings or model?); cannot resume",
+            i + 1,
+            args.output.display(),
+            i + 1
+        ))
+        .into());
+    }
+    let writer = RowWriter::append(&args.output, format, keep)?;
+    Ok((rows, writer))
+}
+
+/// One sample as a row: its answer read and scored when the task is known.
+fn score_row(
+    input: &Prepared,
+    model: &str,
+    settings: &GenerationSettings,
+    completion: &crate::generation::Completion,
+) -> SweepRow {
+    let text = completion.text.trim();
+    let (answer, correct) = match input.task {
+        Some(task) => {
+            let answer = task.extract(&input.label, text);
+            let correct = input
+                .truth
+                .as_ref()
+                .map(|t| answer.as_deref().is_some_and(|a| task.matches(a, t)));
+            (answer, correct)
+        }
+        None => (Some(text.to_string()), None),
+    };
+    SweepRow::new(
+        &input.label,
+        model,
+        settings,
+        completion,
+        answer,
+        input.truth.as_deref(),
+        correct,
+    )
 }

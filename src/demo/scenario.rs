@@ -241,14 +241,40 @@ fn default_max_tokens() -> usize {
     32
 }
 
+/// What a step stands for in the source note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Part 1: a row of the comparison table.
+    Row,
+    /// Part 1: a summary point.
+    Summary,
+    /// Part 0: what emergence is.
+    Definition,
+    /// Part 0: a cause of apparent emergence.
+    Cause,
+    /// Part 0: a misconception about it.
+    Misconception,
+}
+
+impl Kind {
+    /// The note's part: 1 (LLM vs ordinary program) or 0 (emergence).
+    pub fn part(self) -> u8 {
+        match self {
+            Kind::Row | Kind::Summary => 1,
+            Kind::Definition | Kind::Cause | Kind::Misconception => 0,
+        }
+    }
+}
+
 /// A checked scenario.
 #[derive(Clone, Serialize)]
 pub struct Scenario {
     /// File name without `.toml`.
     pub name: String,
     pub order: u32,
-    /// `row` or `summary`.
-    pub kind: String,
+    /// What the step stands for in the note.
+    pub kind: Kind,
     pub key: String,
     pub title: Bilingual,
     pub claim: Bilingual,
@@ -333,10 +359,12 @@ impl Scenario {
                 .unwrap_or_else(|| "?".to_string());
             at(offset, &field, &message)
         })?;
-        let kind = raw.kind.get_ref().clone();
-        let part = match kind.as_str() {
-            "row" | "summary" => 1,
-            "definition" | "cause" | "misconception" => 0,
+        let kind = match raw.kind.get_ref().as_str() {
+            "row" => Kind::Row,
+            "summary" => Kind::Summary,
+            "definition" => Kind::Definition,
+            "cause" => Kind::Cause,
+            "misconception" => Kind::Misconception,
             _ => {
                 return Err(at(
                     raw.kind.span().start,
@@ -467,7 +495,7 @@ impl Scenario {
             runs: raw.runs,
             max_tokens: raw.max_tokens,
             point_out: raw.point_out,
-            part,
+            part: kind.part(),
             families: raw.families,
             lengths: lengths.0,
             problems: raw.problems,
@@ -503,7 +531,7 @@ mod tests {
         let all = Scenario::builtin();
         let rows: Vec<&str> = all
             .iter()
-            .filter(|s| s.kind == "row")
+            .filter(|s| s.kind == Kind::Row)
             .map(|s| s.key.as_str())
             .collect();
         assert_eq!(
@@ -520,7 +548,7 @@ mod tests {
                 "适用场景"
             ]
         );
-        assert_eq!(all.iter().filter(|s| s.kind == "summary").count(), 4);
+        assert_eq!(all.iter().filter(|s| s.kind == Kind::Summary).count(), 4);
         let part0: Vec<&str> = all
             .iter()
             .filter(|s| s.part == 0)
