@@ -585,7 +585,11 @@ fn attend(
     let tasks: Vec<(usize, usize)> = (0..blocks.len())
         .flat_map(|block| (0..heads).map(move |head| (block, head)))
         .collect();
-    let results: Vec<Vec<f32>> = tasks.par_iter().map(attend_block).collect();
+    let results: Vec<Vec<f32>> = if rayon::current_num_threads() == 1 {
+        tasks.iter().map(attend_block).collect()
+    } else {
+        tasks.par_iter().map(attend_block).collect()
+    };
     let mut out = vec![0f32; rows.len() * heads * head_dim];
     for (&(block, head), result) in tasks.iter().zip(&results) {
         let (first_row, _) = blocks[block];
