@@ -216,6 +216,8 @@ def main() -> None:
                         help=f"install {LLAMA_CPP_PYTHON} into bench/.venv and exit")
     parser.add_argument("--models", default="smollm2-135m,gemma3-270m")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", default="1,2",
+                        help="thread counts to measure, comma-separated (both sides get the same)")
     args = parser.parse_args()
     if args.install:
         install()
@@ -227,9 +229,11 @@ def main() -> None:
     if not DETPROB.exists():
         raise SystemExit("build detprob first: cargo build --release")
 
-    print(f"machine: {cpu_summary()}; {THREADS} threads; medians of {args.rounds} alternating rounds")
+    global THREADS
+    print(f"machine: {cpu_summary()}; medians of {args.rounds} alternating rounds")
     rows = []
-    for alias in args.models.split(","):
+    for threads, alias in [(int(t), a) for t in args.threads.split(",") for a in args.models.split(",")]:
+        THREADS = threads
         path = model_path(alias)
         ours, theirs = [], []
         for _ in range(args.rounds):
@@ -245,16 +249,16 @@ def main() -> None:
         ]:
             a, b = med(ours, key), med(theirs, key)
             ratio = a / b if higher_is_better else b / a
-            rows.append((alias, label, a, b, ratio))
-        rows.append((alias, "detprob process start to first token, seconds",
+            rows.append((threads, alias, label, a, b, ratio))
+        rows.append((threads, alias, "detprob process start to first token, seconds",
                      med(ours, "first_token"), None, None))
-        rows.append((alias, "detprob peak RSS, MB", med(ours, "rss_mb"), None, None))
+        rows.append((threads, alias, "detprob peak RSS, MB", med(ours, "rss_mb"), None, None))
 
-    print("| model | measure | detprob | llama.cpp | speed ratio (x llama.cpp) |")
-    print("| --- | --- | ---: | ---: | ---: |")
-    for alias, label, a, b, ratio in rows:
+    print("| threads | model | measure | detprob | llama.cpp | speed ratio (x llama.cpp) |")
+    print("| ---: | --- | --- | ---: | ---: | ---: |")
+    for threads, alias, label, a, b, ratio in rows:
         fmt = lambda v: "" if v is None else f"{v:.3g}" if v < 10 else f"{v:.1f}"
-        print(f"| {alias} | {label} | {fmt(a)} | {fmt(b)} | {'' if ratio is None else f'{ratio:.2f}'} |")
+        print(f"| {threads} | {alias} | {label} | {fmt(a)} | {fmt(b)} | {'' if ratio is None else f'{ratio:.2f}'} |")
     print("speed ratio > 1 means detprob is faster (for times: llama.cpp's time / detprob's).")
 
 

@@ -90,36 +90,27 @@ pub fn run(args: CompareArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let grid = args.grid.grid(DEFAULT_SEEDS)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let record = args.record.target()?;
-    match (&args.inputs, &args.input) {
-        (Some(path), _) => {
-            let plans = read_inputs(path)?
-                .into_iter()
-                .map(|(text, truth)| plan(&text, truth, forced))
-                .collect::<Result<Vec<_>, _>>()?;
-            let (reports, model) = run_all(
-                &grid,
-                &args.grid,
-                &plans,
-                record,
-                view.lang,
-                &mut |_, _, _| Ok(()),
-            )?;
-            Ok(Box::new(SummaryReport::new(model, grid, reports)))
-        }
-        (None, Some(text)) => {
-            let plans = [plan(text, args.truth.clone(), forced)?];
-            let (mut reports, _) = run_all(
-                &grid,
-                &args.grid,
-                &plans,
-                record,
-                view.lang,
-                &mut |_, _, _| Ok(()),
-            )?;
-            Ok(Box::new(reports.remove(0)))
-        }
-        (None, None) => Err(invalid("give an INPUT or --inputs FILE").into()),
-    }
+    let plans = match (&args.inputs, &args.input) {
+        (Some(path), _) => read_inputs(path)?
+            .into_iter()
+            .map(|(text, truth)| plan(&text, truth, forced))
+            .collect::<Result<Vec<_>, _>>()?,
+        (None, Some(text)) => vec![plan(text, args.truth.clone(), forced)?],
+        (None, None) => return Err(invalid("give an INPUT or --inputs FILE").into()),
+    };
+    let (mut reports, model) = run_all(
+        &grid,
+        &args.grid,
+        &plans,
+        record,
+        view.lang,
+        &mut |_, _, _| Ok(()),
+    )?;
+    Ok(match args.inputs {
+        // An inputs file gets the summary over all its inputs.
+        Some(_) => Box::new(SummaryReport::new(model, grid, reports)),
+        None => Box::new(reports.remove(0)),
+    })
 }
 
 /// The showcase, with the default grid when `args` is `None`. On a

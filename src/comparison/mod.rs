@@ -293,3 +293,33 @@ pub fn shorten(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+/// Comparisons on the fake model, for exact tests of everything that reads
+/// a [`CompareReport`] (verdicts, takeaways, renderers).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{compare, CompareInput, CompareReport, SampleGrid};
+
+    /// `input` through the rule `rule` against a fake model that spells
+    /// `script`, over `temperatures` × `seeds` (answers up to 24 tokens).
+    pub fn fake_compare(
+        script: &[(&str, f64)],
+        rule: &str,
+        input: &str,
+        truth: Option<&str>,
+        temperatures: &str,
+        seeds: &str,
+    ) -> CompareReport {
+        let mut loaded = crate::lm::fake::scripted(script);
+        compare(
+            &mut loaded,
+            crate::rules::by_name(rule).unwrap(),
+            &CompareInput {
+                text: input.into(),
+                truth: truth.map(str::to_string),
+            },
+            &SampleGrid::parse(temperatures, seeds, 24).unwrap(),
+        )
+        .unwrap()
+    }
+}

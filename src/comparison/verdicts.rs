@@ -192,25 +192,13 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
 
 #[cfg(test)]
 mod tests {
-    use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
-    use crate::lm::fake;
-    use crate::rules;
+    use crate::comparison::testing::fake_compare;
+    use crate::comparison::CompareReport;
     use crate::words::Lang;
 
-    /// `input` through `rule` against a fake model that spells `script`,
-    /// over T = 0 and 1 × seeds 1..3.
+    /// Over T = 0 and 1 × seeds 1..3.
     fn run(script: &[(&str, f64)], rule: &str, input: &str, truth: Option<&str>) -> CompareReport {
-        let mut loaded = fake::scripted(script);
-        compare(
-            &mut loaded,
-            rules::by_name(rule).unwrap(),
-            &CompareInput {
-                text: input.into(),
-                truth: truth.map(str::to_string),
-            },
-            &SampleGrid::parse("0,1", "1..3", 16).unwrap(),
-        )
-        .unwrap()
+        fake_compare(script, rule, input, truth, "0,1", "1..3")
     }
 
     /// The three verdicts' texts in `lang`.

@@ -391,25 +391,11 @@ fn facts(facts: &Facts, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comparison::{compare, CompareInput, SampleGrid};
-    use crate::lm::fake;
-    use crate::rules;
+    use crate::comparison::testing::fake_compare;
 
-    /// A comparison of `input` (with `truth`) through `rule` on a fake model
-    /// that spells `script`, over T = 0 and 1 × seeds 1..4.
+    /// Over T = 0 and 1 × seeds 1..4.
     fn run(script: &[(&str, f64)], rule: &str, input: &str, truth: Option<&str>) -> CompareReport {
-        let mut loaded = fake::scripted(script);
-        let grid = SampleGrid::parse("0,1", "1..4", 16).unwrap();
-        compare(
-            &mut loaded,
-            rules::by_name(rule).unwrap(),
-            &CompareInput {
-                text: input.into(),
-                truth: truth.map(str::to_string),
-            },
-            &grid,
-        )
-        .unwrap()
+        fake_compare(script, rule, input, truth, "0,1", "1..4")
     }
 
     fn both(reports: Vec<CompareReport>) -> (String, String) {

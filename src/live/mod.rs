@@ -160,14 +160,7 @@ impl Session {
                     trace: run
                         .trace
                         .iter()
-                        .map(|s| {
-                            format!(
-                                "{}{}{}",
-                                s.rule.text(lang),
-                                lang.text("colon"),
-                                s.detail.text(lang)
-                            )
-                        })
+                        .map(|s| crate::render::terminal::step_text(s, lang))
                         .collect(),
                 }
             }

@@ -153,10 +153,8 @@ fn trace(r: &TraceReport, lang: Lang) -> String {
         for step in &rule.steps {
             let _ = writeln!(
                 out,
-                "<li>{}{}{} <code class=\"small\">{}</code></li>",
-                escape(&step.rule.text(lang)),
-                lang.text("colon"),
-                escape(&step.detail.text(lang)),
+                "<li>{} <code class=\"small\">{}</code></li>",
+                escape(&super::terminal::step_text(step, lang)),
                 escape(&step.source)
             );
         }

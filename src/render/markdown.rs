@@ -307,11 +307,9 @@ pub fn trace(report: &crate::report::views::TraceReport, lang: Lang) -> String {
         for (i, step) in rule.steps.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "{}. {}{}{} (`{}`)",
+                "{}. {} (`{}`)",
                 i + 1,
-                step.rule.text(lang),
-                lang.text("colon"),
-                cell(&step.detail.text(lang)),
+                cell(&super::terminal::step_text(step, lang)),
                 step.source
             );
         }

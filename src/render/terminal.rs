@@ -46,6 +46,16 @@ pub fn rule_outcome_text(rule: &RuleSide, lang: Lang) -> String {
     }
 }
 
+/// One step of a rule's trace as "what fired: what it did", in `lang`.
+pub fn step_text(step: &crate::rules::TraceStep, lang: Lang) -> String {
+    format!(
+        "{}{}{}",
+        step.rule.text(lang),
+        lang.text("colon"),
+        step.detail.text(lang)
+    )
+}
+
 /// One distinct answer of the model as plain text, "✓ Paris ×3", the
 /// answer cut to `max` characters ("(no answer)" when none was read).
 pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
@@ -123,14 +133,7 @@ pub fn compare_panel(
     let _ = writeln!(left, "\n{}\n", paint_rule(rule, &outcome, style));
     let _ = writeln!(left, "{}", style.bold(lang.text("panel.trace")));
     for (i, step) in rule.trace.iter().enumerate() {
-        let _ = writeln!(
-            left,
-            "{}. {}{}{}",
-            i + 1,
-            step.rule.text(lang),
-            lang.text("colon"),
-            step.detail.text(lang)
-        );
+        let _ = writeln!(left, "{}. {}", i + 1, step_text(step, lang));
     }
     let _ = write!(
         left,
@@ -438,11 +441,9 @@ pub fn trace(
         for (i, step) in rule.steps.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "  {}. {}{}{}  {}",
+                "  {}. {}  {}",
                 i + 1,
-                step.rule.text(lang),
-                lang.text("colon"),
-                step.detail.text(lang),
+                step_text(step, lang),
                 style.dim(&step.source)
             );
         }
@@ -570,22 +571,19 @@ pub fn trace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comparison::{compare, CompareInput, SampleGrid};
-    use crate::lm::fake;
+    use crate::comparison::testing::fake_compare;
 
     /// A comparison on a fake model whose answers are fixed: "32" mostly, "42" sometimes.
     fn report() -> CompareReport {
-        let mut loaded = fake::scripted(&[("The answer is 32.", 0.7), ("42", 0.3)]);
-        compare(
-            &mut loaded,
-            crate::rules::by_name("leap-year-buggy").unwrap(),
-            &CompareInput {
-                text: "Is 1900 a leap year?".into(),
-                truth: None,
-            },
-            &SampleGrid::parse("0,1.2", "1..3", 24).unwrap(),
+        let script = [("The answer is 32.", 0.7), ("42", 0.3)];
+        fake_compare(
+            &script,
+            "leap-year-buggy",
+            "Is 1900 a leap year?",
+            None,
+            "0,1.2",
+            "1..3",
         )
-        .unwrap()
     }
 
     #[test]
