@@ -179,8 +179,9 @@ fn claim(s: &Scenario, lang: Lang) -> String {
 fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang) -> String {
     let counter = position.map_or(String::new(), |(i, n)| format!("{i}/{n} · "));
     let title = lang.pick(&s.title);
-    if title == s.key {
-        format!("{counter}{}", s.key)
+    if title.contains(&s.key) {
+        // The title already names the note's term (Chinese titles quote it).
+        format!("{counter}{title}")
     } else {
         format!("{counter}{} · {title}", s.key)
     }
@@ -322,4 +323,25 @@ pub fn tour_footer(steps: usize, seconds: f64, lang: Lang) -> String {
         "tour.finished",
         &[("steps", &steps), ("seconds", &format!("{seconds:.1}"))],
     )
+}
+
+#[cfg(test)]
+mod heading_tests {
+    use super::*;
+
+    #[test]
+    fn a_heading_names_the_notes_term_once() {
+        let all = Scenario::builtin();
+        let grok = all.iter().find(|s| s.name == "18-grokking").unwrap();
+        assert_eq!(
+            heading(grok, Some((18, 21)), Lang::Zh),
+            "18/21 · 原因三：Grokking（顿悟）现象"
+        );
+        assert_eq!(
+            heading(grok, None, Lang::En),
+            "Grokking（顿悟）现象 · Cause 3: grokking"
+        );
+        let definition = all.iter().find(|s| s.name == "01-definition").unwrap();
+        assert_eq!(heading(definition, None, Lang::Zh), "定义");
+    }
 }
