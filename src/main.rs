@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match detprob::commands::run(cli) {
+    match run_on_the_pool(cli) {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
             let output = if stdout.is_terminal() {
@@ -49,6 +49,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Runs the command on a worker of the thread pool that its parallel work
+/// uses, so that each parallel step is shared with the thread that started
+/// it instead of handed over to the pool and waited for (the pool has
+/// `RAYON_NUM_THREADS` threads, by default one per core, as before).
+fn run_on_the_pool(cli: detprob::cli::Cli) -> anyhow::Result<String> {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .build()
+    {
+        Ok(pool) => pool.install(|| detprob::commands::run(cli)),
+        // No pool (threads could not start): run here, on the global pool.
+        Err(_) => detprob::commands::run(cli),
+    }
+}
+
+/// Stack of each pool thread: the main thread's usual size.
+const STACK_SIZE: usize = 8 << 20;
 
 /// clap's usage error folded onto one line: the message and any details,
 /// without the usage block and the pointer to `--help`.
