@@ -288,7 +288,7 @@ impl QMatrix {
                             *value = dense_dot(weights, x);
                         }
                     }
-                    _ => matrix.dot_each(kernel, row, &quantized, row_out),
+                    codes => dot_each(kernel, codes, &quantized, row_out),
                 }
             }
         };
@@ -317,59 +317,58 @@ impl QMatrix {
             })
             .collect()
     }
+}
 
-    /// Dot products of weight row `row` with each activation row: four at a
-    /// time where the kernel allows (the weights are unpacked once for the
-    /// four), each bitwise equal to [`QMatrix::dot`] on its own.
-    fn dot_each(&self, kernel: Kernel, row: usize, xs: &[QuantizedRow], out: &mut [f32]) {
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if kernel == Kernel::Avx2 {
-            let codes = self.row_codes(row);
-            while done + 4 <= xs.len() {
-                let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
-                // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-                let values = match codes {
-                    RowCodes::Nibbles {
-                        codes,
-                        scales,
-                        offsets,
-                    } => unsafe { avx2::nibbles_dot4(codes, scales, offsets, four) },
-                    RowCodes::Bytes { codes, scales } => unsafe {
-                        avx2::bytes_dot4(codes, scales, four)
-                    },
-                    RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
-                };
-                out[done..done + 4].copy_from_slice(&values);
-                done += 4;
-            }
-        }
-        for t in done..xs.len() {
-            out[t] = self.dot(kernel, row, &xs[t]);
+/// One weight row (already cut out of its matrix) times each quantized
+/// activation row: four at a time where the kernel has a four-row form (the
+/// weights unpacked once for the four), each bitwise equal to [`dot`] alone.
+fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if kernel == Kernel::Avx2 {
+        while done + 4 <= xs.len() {
+            let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
+            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
+            let values = match codes {
+                RowCodes::Nibbles {
+                    codes,
+                    scales,
+                    offsets,
+                } => unsafe { avx2::nibbles_dot4(codes, scales, offsets, four) },
+                RowCodes::Bytes { codes, scales } => unsafe {
+                    avx2::bytes_dot4(codes, scales, four)
+                },
+                RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
+            };
+            out[done..done + 4].copy_from_slice(&values);
+            done += 4;
         }
     }
+    for t in done..xs.len() {
+        out[t] = dot(kernel, codes, &xs[t]);
+    }
+}
 
-    /// Dot product of weight row `row` with a quantized activation row.
-    fn dot(&self, kernel: Kernel, row: usize, x: &QuantizedRow) -> f32 {
-        match self.row_codes(row) {
-            RowCodes::Nibbles {
-                codes,
-                scales,
-                offsets,
-            } => match kernel {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-                Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
-                Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
-            },
-            RowCodes::Bytes { codes, scales } => match kernel {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: as above.
-                Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
-                Kernel::Portable => portable::bytes_dot(codes, scales, x),
-            },
-            RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
-        }
+/// One weight row times one quantized activation row.
+fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
+    match codes {
+        RowCodes::Nibbles {
+            codes,
+            scales,
+            offsets,
+        } => match kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
+            Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
+            Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
+        },
+        RowCodes::Bytes { codes, scales } => match kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
+            Kernel::Portable => portable::bytes_dot(codes, scales, x),
+        },
+        RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
     }
 }
 
@@ -559,7 +558,7 @@ mod tests {
                 );
                 let row = QuantizedRow::new(&x[t * cols..(t + 1) * cols]);
                 for (r, fast) in alone.iter().enumerate() {
-                    let portable = matrix.dot(Kernel::Portable, r, &row);
+                    let portable = dot(Kernel::Portable, matrix.row_codes(r), &row);
                     assert!(
                         (portable - fast).abs() <= 1e-4 * (1.0 + portable.abs()),
                         "{dtype:?}"
