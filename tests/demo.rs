@@ -280,7 +280,8 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
     ] {
         // The heading names the note's term (a Chinese title quotes it).
         assert!(
-            text.lines().any(|l| l.starts_with("## ") && l.contains(key)),
+            text.lines()
+                .any(|l| l.starts_with("## ") && l.contains(key)),
             "{key} missing:\n{text}"
         );
     }
