@@ -146,7 +146,7 @@ impl TextTokenizer {
                 for s in &scores {
                     hasher.update(s.to_le_bytes());
                 }
-                let merges = merges_from_scores(&tokens, &token_types, &scores, &vocab);
+                let merges = merges_from_scores(&tokens, &token_types, &scores);
                 let unk = gguf
                     .optional_u32("tokenizer.ggml.unknown_token_id")
                     .and_then(|id| tokens.get(id as usize).cloned());
@@ -387,21 +387,16 @@ fn string_array(gguf: &GgufFile, key: &str) -> Result<Vec<String>, InputError> {
 /// of splitting a token into two vocabulary tokens, highest merged-token score
 /// first (ties: lower merged id, then lower left id). Byte tokens are never
 /// merge results.
-fn merges_from_scores(
-    tokens: &[String],
-    types: &[i32],
-    scores: &[f32],
-    vocab: &HashMap<String, u32>,
-) -> Vec<(String, String)> {
-    // Gemma's 262,144 tokens give about 2 million substring lookups: a local
-    // map keyed by borrowed text with a fast hash keeps this under a fifth of
-    // a second. It holds the same id per text as `vocab` (built the same way).
+fn merges_from_scores(tokens: &[String], types: &[i32], scores: &[f32]) -> Vec<(String, String)> {
+    // Gemma's 262,144 tokens give about 2 million substring lookups: a map
+    // keyed by borrowed text with a fast hash keeps this under a fifth of a
+    // second. Built like the tokenizer's vocabulary, it holds the same id per
+    // text (a repeated text keeps its last id).
     let ids: rustc_hash::FxHashMap<&str, u32> = tokens
         .iter()
         .enumerate()
         .map(|(id, t)| (t.as_str(), id as u32))
         .collect();
-    debug_assert_eq!(ids.len(), vocab.len());
     let mut ranked: Vec<(f32, u32, u32, usize)> = Vec::with_capacity(2 * tokens.len());
     for (id, token) in tokens.iter().enumerate() {
         if types[id] == TOKEN_TYPE_BYTE || ids.get(token.as_str()) != Some(&(id as u32)) {
@@ -516,12 +511,7 @@ mod tests {
             .to_vec();
         let types = vec![1; 6];
         let scores = vec![0.0, 0.0, 0.0, -2.0, -1.0, -3.0];
-        let vocab = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-        let merges = merges_from_scores(&tokens, &types, &scores, &vocab);
+        let merges = merges_from_scores(&tokens, &types, &scores);
         let pairs: Vec<(&str, &str)> = merges
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))

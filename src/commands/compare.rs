@@ -18,7 +18,7 @@ use crate::experiments::manifest::Manifest;
 use crate::files::Overwrite;
 use crate::lm;
 use crate::progress;
-use crate::render::terminal::{self, Verdicts};
+use crate::render::terminal;
 use crate::render::{Printed, Render, View};
 use crate::report::compare::{ShowcaseItem, ShowcaseReport};
 use crate::rules;
@@ -144,9 +144,7 @@ pub fn showcase(args: Option<ShowcaseArgs>, view: &View) -> anyhow::Result<Box<d
         lang,
         &mut |i, report, bar| {
             if live {
-                let text = terminal::showcase_heading(i, count, lang.pick(&whys[i]), lang, style)
-                    + &terminal::compare_panel(report, lang, Verdicts::Shown, style)
-                    + "\n";
+                let text = terminal::showcase_item((i, count), &whys[i], report, lang, style);
                 bar.suspend(|| print_now(&text))?;
             }
             Ok(())

@@ -58,22 +58,34 @@ pub fn run(args: DemoArgs, lang: crate::words::Lang) -> anyhow::Result<Box<dyn R
     };
     let overrides = overrides(&args.classroom)?;
     let mut models = load_models(&args.classroom)?;
-    let working = progress::spinner(&lang.fill(
-        "tour.progress",
-        &[
-            ("n", &scenario.order),
-            ("count", &Scenario::builtin().len()),
-            ("title", &lang.pick(&scenario.title)),
-        ],
-    ));
-    let step = demo::run(&mut models, &scenario, &overrides);
-    working.finish_and_clear();
-    let step = step?;
+    let position = (scenario.order as usize, builtin.len());
+    let step = run_step(&mut models, &scenario, &overrides, position, lang)?;
     Ok(Box::new(DemoRun {
         step,
         model: models.main.info.label(),
-        position: (scenario.order as usize, Scenario::builtin().len()),
+        position,
     }))
+}
+
+/// Runs one scenario, with "step n of m: title" on stderr while it works.
+fn run_step(
+    models: &mut demo::Models,
+    scenario: &Scenario,
+    overrides: &Overrides,
+    (number, count): (usize, usize),
+    lang: crate::words::Lang,
+) -> anyhow::Result<demo::DemoStep> {
+    let working = progress::spinner(&lang.fill(
+        "tour.progress",
+        &[
+            ("n", &number),
+            ("count", &count),
+            ("title", &lang.pick(&scenario.title)),
+        ],
+    ));
+    let step = demo::run(models, scenario, overrides);
+    working.finish_and_clear();
+    step
 }
 
 /// Clears the terminal and puts the cursor at the top left.
@@ -160,17 +172,7 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }
-        let working = progress::spinner(&lang.fill(
-            "tour.progress",
-            &[
-                ("n", &number),
-                ("count", &all.len()),
-                ("title", &lang.pick(&scenario.title)),
-            ],
-        ));
-        let step = demo::run(&mut models, scenario, &overrides);
-        working.finish_and_clear();
-        let step = step?;
+        let step = run_step(&mut models, scenario, &overrides, (number, all.len()), lang)?;
         match render::demo::tour_step(&step, (number, all.len()), view) {
             Some(text) => write!(stdout, "{}", safe(text))?,
             None => steps.push(step),

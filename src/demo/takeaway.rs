@@ -330,11 +330,6 @@ fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
     out
 }
 
-/// How a repeat row's setting reads.
-pub fn repeat_setting(row: &RepeatRow, lang: Lang) -> String {
-    row.setting.text(lang)
-}
-
 /// The fresh seeds of a row as a `--seeds` list, so a sample can be replayed.
 pub fn seed_list(row: &RepeatRow) -> String {
     row.seeds
@@ -363,7 +358,7 @@ fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
                 "takeaway.repeat",
                 &[
                     ("side", &side),
-                    ("setting", &repeat_setting(row, lang)),
+                    ("setting", &row.setting.text(lang)),
                     ("runs", &row.runs),
                     ("distinct", &row.distinct),
                     ("seeds", &seeds),

@@ -3,7 +3,7 @@
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::comparison::shorten;
-use crate::demo::takeaway::{repeat_setting, seed_list};
+use crate::demo::takeaway::seed_list;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::experiments::RepeatReport;
 use crate::words::Lang;
@@ -110,7 +110,7 @@ fn repeat_rows(report: &RepeatReport, width: usize, lang: Lang) -> Vec<Vec<Strin
             };
             vec![
                 lang.text(side).to_string(),
-                repeat_setting(r, lang),
+                r.setting.text(lang),
                 r.runs.to_string(),
                 r.distinct.to_string(),
                 format!(

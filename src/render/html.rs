@@ -6,7 +6,6 @@
 use std::fmt::Write;
 
 use crate::comparison::{shorten, temperature_label, CompareReport};
-use crate::demo::takeaway::repeat_setting;
 use crate::demo::{group_digits, DemoStep, Lang, ViewResult};
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
@@ -204,7 +203,7 @@ fn repeat(r: &RepeatReport, lang: Lang) -> String {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ×{}</td></tr>",
             escape(lang.text(side)),
-            escape(&repeat_setting(row, lang)),
+            escape(&row.setting.text(lang)),
             row.runs,
             row.distinct,
             escape(&shorten(&row.most_common, 60)),

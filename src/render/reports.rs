@@ -45,8 +45,14 @@ impl Render for SummaryReport {
 
 impl Render for ShowcaseReport {
     fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
-        let mut out: String = (0..self.items.len())
-            .map(|i| terminal::showcase_item(self, i, lang, style))
+        let count = self.items.len();
+        let mut out: String = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                terminal::showcase_item((i, count), &item.why, &item.comparison, lang, style)
+            })
             .collect();
         out.push_str(&terminal::showcase_footer(self.seconds, lang, style));
         out

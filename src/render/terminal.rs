@@ -272,32 +272,24 @@ pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) 
     )
 }
 
-/// Showcase item `i`: its heading (n/m and why it was chosen) and its panel.
+/// Showcase item `i` of `count`: its heading (n/m and why it was chosen)
+/// and its panel.
 pub fn showcase_item(
-    report: &crate::report::compare::ShowcaseReport,
-    i: usize,
-    lang: Lang,
-    style: &TerminalStyle,
-) -> String {
-    let item = &report.items[i];
-    showcase_heading(i, report.items.len(), lang.pick(&item.why), lang, style)
-        + &compare_panel(&item.comparison, lang, Verdicts::Shown, style)
-        + "\n"
-}
-
-/// The heading of showcase item `i` of `count`.
-pub fn showcase_heading(
-    i: usize,
-    count: usize,
-    why: &str,
+    (i, count): (usize, usize),
+    why: &crate::words::Bilingual,
+    comparison: &CompareReport,
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
     let heading = lang.fill(
         "showcase.heading",
-        &[("n", &(i + 1)), ("count", &count), ("why", &why)],
+        &[("n", &(i + 1)), ("count", &count), ("why", &lang.pick(why))],
     );
-    format!("{}\n", style.bold(&heading))
+    format!(
+        "{}\n{}\n",
+        style.bold(&heading),
+        compare_panel(comparison, lang, Verdicts::Shown, style)
+    )
 }
 
 /// The showcase's last line: how long it took.
