@@ -1,6 +1,7 @@
 //! Progress lines on stderr: what is being computed, n of m, elapsed. Shown
 //! only when stderr is a terminal, so piped and machine-readable output (and
-//! a log of stderr) stays clean; every long loop reports through here.
+//! a log of stderr) stays clean. The commands' loops report through here;
+//! the long-prompt prefill (`generation`) and `sweep` still draw their own.
 
 use std::io::IsTerminal;
 use std::time::Duration;
