@@ -4,9 +4,14 @@
     python3 bench/versus_llama_cpp.py --install      # once: builds llama-cpp-python (~10 min)
     python3 bench/versus_llama_cpp.py                # both models, 5 alternating rounds
     python3 bench/versus_llama_cpp.py --models smollm2-135m --rounds 3
+    python3 bench/versus_llama_cpp.py --isa avx2 --install  # llama.cpp for AVX2 + FMA only
+    python3 bench/versus_llama_cpp.py --isa avx2            # both sides limited to AVX2 + FMA
 
 The reference is llama.cpp through llama-cpp-python, installed into
-bench/.venv (the script re-runs itself there). detprob is the release build
+bench/.venv (the script re-runs itself there). `--isa avx2` measures what a
+machine with AVX2 + FMA and no AVX-512 would see: llama.cpp built for AVX2,
+FMA and F16C only (into bench/.venv-avx2) against detprob forced to its AVX2
+kernels (DETPROB_KERNEL=avx2). detprob is the release build
 in target/release (built first with `cargo build --release`).
 
 Each round runs detprob, then llama.cpp, with 2 threads and the same prompt
@@ -43,6 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "bench" / ".venv"
+ISA = "native"
 DETPROB = ROOT / "target" / "release" / "detprob"
 LLAMA_CPP_PYTHON = "llama-cpp-python==0.3.36"
 THREADS = 2
@@ -60,8 +66,12 @@ PROMPT = (
 )
 
 
+def venv_dir() -> Path:
+    return VENV if ISA == "native" else VENV.with_name(".venv-" + ISA)
+
+
 def venv_python() -> Path:
-    return VENV / "bin" / "python"
+    return venv_dir() / "bin" / "python"
 
 
 def cmake_args() -> str:
@@ -77,6 +87,8 @@ def cmake_args() -> str:
                 break
     except OSError:
         return ""
+    if ISA == "avx2":
+        return "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
     if not any(f.startswith("amx") for f in flags):
         return ""
     wanted = {
@@ -90,7 +102,7 @@ def cmake_args() -> str:
 
 def install() -> None:
     if not venv_python().exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv_dir())], check=True)
     env = dict(os.environ)
     if cmake_args():
         env["CMAKE_ARGS"] = cmake_args()
@@ -129,6 +141,8 @@ def run_child(args: list[str], env: dict) -> tuple[str, float, int]:
 def detprob_env() -> dict:
     env = dict(os.environ)
     env["RAYON_NUM_THREADS"] = str(THREADS)
+    if ISA != "native":
+        env["DETPROB_KERNEL"] = ISA
     return env
 
 
@@ -213,24 +227,29 @@ def cpu_summary() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--install", action="store_true",
-                        help=f"install {LLAMA_CPP_PYTHON} into bench/.venv and exit")
+                        help=f"install {LLAMA_CPP_PYTHON} into bench/.venv (or .venv-ISA) and exit")
+    parser.add_argument("--isa", choices=["native", "avx2"], default="native",
+                        help="native: each side uses what this CPU has; avx2: both limited to AVX2 + FMA")
     parser.add_argument("--models", default="smollm2-135m,gemma3-270m")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", default="1,2",
                         help="thread counts to measure, comma-separated (both sides get the same)")
     args = parser.parse_args()
+    global ISA
+    ISA = args.isa
     if args.install:
         install()
         return
-    if Path(sys.prefix).resolve() != VENV.resolve():
+    if Path(sys.prefix).resolve() != venv_dir().resolve():
         if not venv_python().exists():
-            raise SystemExit("llama.cpp is not installed: run python3 bench/versus_llama_cpp.py --install")
+            raise SystemExit(f"llama.cpp is not installed: run python3 bench/versus_llama_cpp.py --isa {ISA} --install")
         os.execv(str(venv_python()), [str(venv_python()), __file__, *sys.argv[1:]])
     if not DETPROB.exists():
         raise SystemExit("build detprob first: cargo build --release")
 
     global THREADS
-    print(f"machine: {cpu_summary()}; medians of {args.rounds} alternating rounds")
+    limited = "" if ISA == "native" else f"; both sides limited to {ISA.upper()} + FMA kernels"
+    print(f"machine: {cpu_summary()}{limited}; medians of {args.rounds} alternating rounds")
     rows = []
     for threads, alias in [(int(t), a) for t in args.threads.split(",") for a in args.models.split(",")]:
         THREADS = threads
