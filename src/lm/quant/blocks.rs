@@ -7,7 +7,7 @@ use std::io::Read;
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
-use super::{Codes, BLOCK};
+use super::{Codes, Factors, BLOCK};
 
 /// One block decoded from a GGUF type: 32 codes and how to scale them.
 struct Block {
@@ -43,23 +43,18 @@ pub(super) fn repack(
     source: &mut dyn Read,
 ) -> std::io::Result<Codes> {
     let (bytes_per_block, values_per_block) = block_layout(dtype).expect("caller checked the type");
-    let nibbles = matches!(dtype, GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K);
     let blocks = elements / BLOCK;
-    let mut codes_u8 = Vec::with_capacity(if nibbles { elements / 2 } else { 0 });
-    let mut codes_i8 = Vec::with_capacity(if nibbles { 0 } else { elements });
-    let mut scales = Vec::with_capacity(if nibbles { blocks } else { 2 * blocks });
-    let mut offsets = Vec::with_capacity(if nibbles { blocks } else { 0 });
-    let mut push = |block: Block| {
-        if nibbles {
-            for j in 0..16 {
-                codes_u8.push(block.codes[j] as u8 | ((block.codes[j + 16] as u8) << 4));
-            }
-            scales.push(block.scales[0]);
-            offsets.push(block.offset.unwrap_or(0.0));
-        } else {
-            codes_i8.extend_from_slice(&block.codes);
-            scales.extend_from_slice(&block.scales);
-        }
+    let mut layout = match dtype {
+        GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K => Packing::Nibbles {
+            codes: Vec::with_capacity(elements / 2),
+            scales: Vec::with_capacity(blocks),
+            offsets: Vec::with_capacity(blocks),
+        },
+        _ => Packing::Bytes {
+            codes: Vec::with_capacity(elements),
+            scales: Vec::with_capacity(2 * blocks),
+            per_block: if dtype == GgmlDType::Q6K { 2 } else { 1 },
+        },
     };
     let mut remaining = elements / values_per_block;
     let mut buffer = vec![0u8; REPACK_CHUNK_BLOCKS.min(remaining) * bytes_per_block];
@@ -69,29 +64,86 @@ pub(super) fn repack(
         source.read_exact(chunk)?;
         for raw in chunk.chunks_exact(bytes_per_block) {
             match dtype {
-                GgmlDType::Q4_0 => push(decode_q4_0(raw)),
-                GgmlDType::Q4_1 => push(decode_q4_1(raw)),
-                GgmlDType::Q5_0 => push(decode_q5_0(raw)),
-                GgmlDType::Q8_0 => push(decode_q8_0(raw)),
-                GgmlDType::Q4K => decode_q4k(raw).into_iter().for_each(&mut push),
-                GgmlDType::Q6K => decode_q6k(raw).into_iter().for_each(&mut push),
+                GgmlDType::Q4_0 => layout.push(decode_q4_0(raw)),
+                GgmlDType::Q4_1 => layout.push(decode_q4_1(raw)),
+                GgmlDType::Q5_0 => layout.push(decode_q5_0(raw)),
+                GgmlDType::Q8_0 => layout.push(decode_q8_0(raw)),
+                GgmlDType::Q4K => decode_q4k(raw).into_iter().for_each(|b| layout.push(b)),
+                GgmlDType::Q6K => decode_q6k(raw).into_iter().for_each(|b| layout.push(b)),
                 _ => unreachable!("block_layout filtered the type"),
             }
         }
         remaining -= count;
     }
-    Ok(if nibbles {
-        Codes::Nibbles {
-            codes: codes_u8,
-            scales,
-            offsets,
+    Ok(layout.finish())
+}
+
+/// A [`Codes`] layout being filled, its factors still f32.
+enum Packing {
+    Nibbles {
+        codes: Vec<u8>,
+        scales: Vec<f32>,
+        offsets: Vec<f32>,
+    },
+    Bytes {
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+        per_block: usize,
+    },
+}
+
+impl Packing {
+    fn push(&mut self, block: Block) {
+        match self {
+            Packing::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => {
+                codes.extend(
+                    (0..16).map(|j| block.codes[j] as u8 | ((block.codes[j + 16] as u8) << 4)),
+                );
+                scales.push(block.scales[0]);
+                offsets.push(block.offset.unwrap_or(0.0));
+            }
+            Packing::Bytes {
+                codes,
+                scales,
+                per_block,
+            } => {
+                codes.extend_from_slice(&block.codes);
+                scales.extend_from_slice(&block.scales[..*per_block]);
+            }
         }
-    } else {
-        Codes::Bytes {
-            codes: codes_i8,
-            scales,
+    }
+
+    fn finish(self) -> Codes {
+        match self {
+            Packing::Nibbles {
+                codes,
+                scales,
+                offsets,
+            } => Codes::Nibbles {
+                codes,
+                factors: Factors::new(
+                    scales
+                        .into_iter()
+                        .zip(offsets)
+                        .flat_map(|(scale, offset)| [scale, offset])
+                        .collect(),
+                ),
+            },
+            Packing::Bytes {
+                codes,
+                scales,
+                per_block,
+            } => Codes::Bytes {
+                codes,
+                scales: Factors::new(scales),
+                per_block,
+            },
         }
-    })
+    }
 }
 
 /// Whether `dtype` weights of shape `(rows, cols)` repack into a kernel layout.

@@ -7,9 +7,14 @@
 //!
 //! - `Codes::Nibbles`: per 32 weights, 4-bit codes `q ∈ 0..=15`, a scale and
 //!   an offset, `w = scale·q + offset` (Q4_0, Q4_1, Q4_K);
-//! - `Codes::Bytes`: per 32 weights, signed 8-bit codes and one scale per 16,
-//!   `w = scale·q` (Q5_0, Q8_0, Q6_K);
+//! - `Codes::Bytes`: per 32 weights, signed 8-bit codes and one scale per 32
+//!   or per 16, `w = scale·q` (Q5_0, Q8_0, Q6_K);
 //! - `Codes::Dense`: plain f32 rows, for any other type.
+//!
+//! Decoding a token reads every weight once, so fewer bytes per weight help:
+//! scales and offsets stay f16 where they are exact f16 values (see
+//! `factors`). Q5_0 is widened to bytes: keeping its 5-bit packing measured
+//! slower (rebuilding the codes costs more than the bytes saved).
 //!
 //! Activations are quantized per 32 values to 8 bits, as llama.cpp does
 //! (Q8_0/Q8_1 for the 32-blocks; the k-quants get the same 32-value blocks
@@ -40,30 +45,32 @@ const ROWS_PER_TASK: usize = 16;
 #[derive(Clone)]
 enum Codes {
     /// `codes[16 b..16 b + 16]` hold block `b`: the low nibble of byte `j` is
-    /// weight `j`, the high nibble weight `j + 16`.
-    Nibbles {
-        codes: Vec<u8>,
-        scales: Vec<f32>,
-        offsets: Vec<f32>,
+    /// weight `j`, the high nibble weight `j + 16`; block `b`'s scale is
+    /// `factors[2 b]`, its offset `factors[2 b + 1]`.
+    Nibbles { codes: Vec<u8>, factors: Factors },
+    /// One signed byte per weight and `per_block` (1 or 2) scales per block:
+    /// with two, `scales[2 b]` applies to weights 0..16 of block `b`,
+    /// `scales[2 b + 1]` to weights 16..32.
+    Bytes {
+        codes: Vec<i8>,
+        scales: Factors,
+        per_block: usize,
     },
-    /// One signed byte per weight; `scales[2 b]` applies to weights 0..16 of
-    /// block `b`, `scales[2 b + 1]` to weights 16..32.
-    Bytes { codes: Vec<i8>, scales: Vec<f32> },
     /// Row-major f32 weights.
     Dense(Vec<f32>),
 }
 
-/// One weight row's slices of a [`Codes`] layout.
+/// One weight row's slices of a [`Codes`] layout: what the kernels take.
 #[derive(Clone, Copy)]
 enum RowCodes<'a> {
     Nibbles {
         codes: &'a [u8],
-        scales: &'a [f32],
-        offsets: &'a [f32],
+        factors: FactorRow<'a>,
     },
     Bytes {
         codes: &'a [i8],
-        scales: &'a [f32],
+        scales: FactorRow<'a>,
+        per_block: usize,
     },
     Dense(&'a [f32]),
 }
@@ -180,41 +187,37 @@ impl QMatrix {
     /// Bytes the repacked weights occupy.
     pub fn size_in_bytes(&self) -> usize {
         match &self.codes {
-            Codes::Nibbles {
-                codes,
-                scales,
-                offsets,
-            } => codes.len() + 4 * (scales.len() + offsets.len()),
-            Codes::Bytes { codes, scales } => codes.len() + 4 * scales.len(),
+            Codes::Nibbles { codes, factors } => codes.len() + factors.size_in_bytes(),
+            Codes::Bytes { codes, scales, .. } => codes.len() + scales.size_in_bytes(),
             Codes::Dense(values) => 4 * values.len(),
         }
     }
 
     /// Row `row` as f32 values (an embedding lookup).
     pub fn row(&self, row: usize) -> Vec<f32> {
+        let mut out = vec![0f32; self.cols];
         match self.row_codes(row) {
-            RowCodes::Nibbles {
-                codes,
-                scales,
-                offsets,
-            } => {
-                let mut out = vec![0f32; self.cols];
+            RowCodes::Nibbles { codes, factors } => {
                 for (b, packed) in codes.chunks_exact(16).enumerate() {
-                    let (scale, offset) = (scales[b], offsets[b]);
+                    let (scale, offset) = (factors.get(2 * b), factors.get(2 * b + 1));
                     for (j, byte) in packed.iter().enumerate() {
                         out[b * BLOCK + j] = scale * (byte & 0xF) as f32 + offset;
                         out[b * BLOCK + j + 16] = scale * (byte >> 4) as f32 + offset;
                     }
                 }
-                out
             }
-            RowCodes::Bytes { codes, scales } => codes
-                .iter()
-                .enumerate()
-                .map(|(i, &q)| scales[i / 16] * q as f32)
-                .collect(),
-            RowCodes::Dense(values) => values.to_vec(),
+            RowCodes::Bytes {
+                codes,
+                scales,
+                per_block,
+            } => {
+                for (i, &q) in codes.iter().enumerate() {
+                    out[i] = scales.get(i * per_block / BLOCK) * q as f32;
+                }
+            }
+            RowCodes::Dense(values) => out.copy_from_slice(values),
         }
+        out
     }
 
     /// Weight row `row`, cut out of the matrix's layout.
@@ -222,18 +225,18 @@ impl QMatrix {
         let blocks = self.cols / BLOCK;
         let range = row * blocks..(row + 1) * blocks;
         match &self.codes {
-            Codes::Nibbles {
+            Codes::Nibbles { codes, factors } => RowCodes::Nibbles {
+                codes: &codes[range.start * 16..range.end * 16],
+                factors: factors.slice(2 * range.start..2 * range.end),
+            },
+            Codes::Bytes {
                 codes,
                 scales,
-                offsets,
-            } => RowCodes::Nibbles {
-                codes: &codes[range.start * 16..range.end * 16],
-                scales: &scales[range.clone()],
-                offsets: &offsets[range],
-            },
-            Codes::Bytes { codes, scales } => RowCodes::Bytes {
+                per_block,
+            } => RowCodes::Bytes {
                 codes: &codes[range.start * BLOCK..range.end * BLOCK],
-                scales: &scales[2 * range.start..2 * range.end],
+                scales: scales.slice(per_block * range.start..per_block * range.end),
+                per_block: *per_block,
             },
             Codes::Dense(values) => {
                 RowCodes::Dense(&values[row * self.cols..(row + 1) * self.cols])
@@ -281,8 +284,7 @@ impl QMatrix {
         let work = |(m, first, out): (usize, usize, &mut [f32])| {
             let matrix = matrices[m];
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                let row = first + i;
-                match matrix.row_codes(row) {
+                match matrix.row_codes(first + i) {
                     RowCodes::Dense(weights) => {
                         for (value, x) in row_out.iter_mut().zip(x.chunks_exact(cols)) {
                             *value = dense_dot(weights, x);
@@ -328,18 +330,8 @@ fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32
     if kernel == Kernel::Avx2 {
         while done + 4 <= xs.len() {
             let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
-            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-            let values = match codes {
-                RowCodes::Nibbles {
-                    codes,
-                    scales,
-                    offsets,
-                } => unsafe { avx2::nibbles_dot4(codes, scales, offsets, four) },
-                RowCodes::Bytes { codes, scales } => unsafe {
-                    avx2::bytes_dot4(codes, scales, four)
-                },
-                RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
-            };
+            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+            let values = unsafe { avx2::dot_rows(codes, four) };
             out[done..done + 4].copy_from_slice(&values);
             done += 4;
         }
@@ -351,31 +343,18 @@ fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32
 
 /// One weight row times one quantized activation row.
 fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
-    match codes {
-        RowCodes::Nibbles {
-            codes,
-            scales,
-            offsets,
-        } => match kernel {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-            Kernel::Avx2 => unsafe { avx2::nibbles_dot(codes, scales, offsets, x) },
-            Kernel::Portable => portable::nibbles_dot(codes, scales, offsets, x),
-        },
-        RowCodes::Bytes { codes, scales } => match kernel {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Kernel::Avx2 => unsafe { avx2::bytes_dot(codes, scales, x) },
-            Kernel::Portable => portable::bytes_dot(codes, scales, x),
-        },
-        RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
+        Kernel::Avx2 => unsafe { avx2::dot_rows(codes, [x])[0] },
+        Kernel::Portable => portable::dot(codes, x),
     }
 }
 
 /// Which implementation of the block kernels this CPU runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
-    /// 256-bit integer kernels (x86-64 with AVX2 and FMA).
+    /// 256-bit integer kernels (x86-64 with AVX2, FMA and F16C).
     #[cfg(target_arch = "x86_64")]
     Avx2,
     /// Plain Rust loops, for every CPU.
@@ -384,7 +363,8 @@ pub enum Kernel {
 
 impl Kernel {
     /// The fastest kernel this CPU supports. `DETPROB_KERNEL=portable` forces
-    /// the portable one (for comparisons).
+    /// the portable one (for comparisons); `DETPROB_KERNEL=avx2` keeps to the
+    /// AVX2 kernels on a CPU that has more.
     pub fn detect() -> Self {
         use std::sync::OnceLock;
         static CHOSEN: OnceLock<Kernel> = OnceLock::new();
@@ -395,6 +375,7 @@ impl Kernel {
             if !forced_portable
                 && is_x86_feature_detected!("avx2")
                 && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c")
             {
                 return Kernel::Avx2;
             }
@@ -434,7 +415,10 @@ pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod blocks;
+mod factors;
 mod portable;
+
+use factors::{FactorRow, Factors};
 
 use blocks::{block_layout, repack, repackable};
 
@@ -511,9 +495,20 @@ mod tests {
 
     #[test]
     fn matmul_matches_dequantized_weights() {
-        let (rows, cols, tokens) = (37, 512, 3);
-        let x = values(tokens * cols, 11);
-        for dtype in TYPES {
+        let (rows, tokens) = (37, 3);
+        // 96 columns: an odd number of blocks, so the kernels' two-factor
+        // loads reach the factor after a row's last (32-weight types only).
+        let cases = TYPES.map(|dtype| (dtype, 512)).into_iter().chain(
+            [
+                GgmlDType::Q4_0,
+                GgmlDType::Q4_1,
+                GgmlDType::Q5_0,
+                GgmlDType::Q8_0,
+            ]
+            .map(|d| (d, 96)),
+        );
+        for (dtype, cols) in cases {
+            let x = values(tokens * cols, 11);
             let (q, exact) = quantized(dtype, rows, cols);
             let out = QMatrix::from_qtensor(&q).unwrap().matmul(&x, tokens);
             for t in 0..tokens {
@@ -565,6 +560,31 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn layouts_take_no_more_bytes_than_the_file_where_factors_are_f16() {
+        let (rows, cols) = (8, 256);
+        for (dtype, layout, gguf_bytes_per_32) in [
+            (GgmlDType::Q4_0, "nibbles", 18.0),
+            (GgmlDType::Q4_1, "nibbles", 20.0),
+            (GgmlDType::Q5_0, "bytes", 34.0),
+            (GgmlDType::Q8_0, "bytes", 34.0),
+        ] {
+            let (q, _) = quantized(dtype, rows, cols);
+            let matrix = QMatrix::from_qtensor(&q).unwrap();
+            let (name, half) = match &matrix.codes {
+                Codes::Nibbles { factors, .. } => ("nibbles", factors.is_half()),
+                Codes::Bytes { scales, .. } => ("bytes", scales.is_half()),
+                Codes::Dense(_) => ("dense", false),
+            };
+            assert_eq!((name, half), (layout, true), "{dtype:?}");
+            // Q4_0 keeps its implied offset −8·d as a second f16, and every
+            // matrix one f16 after its last factor.
+            let extra = if dtype == GgmlDType::Q4_0 { 2.0 } else { 0.0 };
+            let expected = (gguf_bytes_per_32 + extra) * (rows * cols / BLOCK) as f64 + 2.0;
+            assert_eq!(matrix.size_in_bytes() as f64, expected, "{dtype:?}");
         }
     }
 

@@ -1,0 +1,115 @@
+//! Per-block factors (the scales and offsets of the repacked layouts) in
+//! as few bytes as keep every value exact.
+//!
+//! Decoding is bound by memory traffic: every weight byte is read once per
+//! token. GGUF's Q4_0, Q4_1, Q5_0 and Q8_0 store their factors as f16, so a
+//! matrix whose factors are all exact f16 values keeps them in 2 bytes, and
+//! the kernels widen them to f32 (exactly) as they go. Factors that f16
+//! cannot hold exactly (the k-quants' `d·sc` products) stay f32. The kernels
+//! compute with the same f32 values either way, so the choice never changes
+//! a result.
+
+use half::f16;
+
+/// A matrix's per-block factors, followed by one zero: a kernel reads
+/// factors `i` and `i + 1` with one load.
+#[derive(Clone)]
+pub(super) enum Factors {
+    /// Every factor is exactly an f16.
+    Half(Vec<f16>),
+    Single(Vec<f32>),
+}
+
+/// One row's slice of [`Factors`]: the row's factors and the one after them
+/// (the next row's first, or the zero at the end).
+#[derive(Clone, Copy)]
+pub(super) enum FactorRow<'a> {
+    Half(&'a [f16]),
+    Single(&'a [f32]),
+}
+
+impl Factors {
+    /// Stores `values` as f16 when every one of them converts back exactly.
+    pub(super) fn new(mut values: Vec<f32>) -> Self {
+        let exact = values.iter().all(|&v| {
+            let h = f16::from_f32(v);
+            h.to_f32().to_bits() == v.to_bits()
+        });
+        values.push(0.0);
+        if exact {
+            Factors::Half(values.iter().map(|&v| f16::from_f32(v)).collect())
+        } else {
+            Factors::Single(values)
+        }
+    }
+
+    pub(super) fn size_in_bytes(&self) -> usize {
+        match self {
+            Factors::Half(values) => 2 * values.len(),
+            Factors::Single(values) => 4 * values.len(),
+        }
+    }
+
+    /// Factors `range` (and the one after them).
+    pub(super) fn slice(&self, range: std::ops::Range<usize>) -> FactorRow<'_> {
+        let padded = range.start..range.end + 1;
+        match self {
+            Factors::Half(values) => FactorRow::Half(&values[padded]),
+            Factors::Single(values) => FactorRow::Single(&values[padded]),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_half(&self) -> bool {
+        matches!(self, Factors::Half(_))
+    }
+}
+
+impl FactorRow<'_> {
+    /// Factor `i` as f32 (exact either way).
+    pub(super) fn get(self, i: usize) -> f32 {
+        assert!(i < self.len());
+        match self {
+            FactorRow::Half(values) => values[i].to_f32(),
+            FactorRow::Single(values) => values[i],
+        }
+    }
+
+    /// Factors in the row.
+    pub(super) fn len(self) -> usize {
+        match self {
+            FactorRow::Half(values) => values.len() - 1,
+            FactorRow::Single(values) => values.len() - 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_halves_are_kept_in_two_bytes_and_widen_to_the_same_values() {
+        let values = [0.5, -0.000_123_4_f32, 3.0, 65504.0];
+        let exact: Vec<f32> = values.iter().map(|&v| f16::from_f32(v).to_f32()).collect();
+        let factors = Factors::new(exact.clone());
+        assert!(factors.is_half());
+        assert_eq!(
+            factors.size_in_bytes(),
+            10,
+            "four f16 and the zero after them"
+        );
+        let row = factors.slice(1..4);
+        assert_eq!((0..3).map(|i| row.get(i)).collect::<Vec<_>>(), &exact[1..4]);
+    }
+
+    #[test]
+    fn values_f16_cannot_hold_stay_f32() {
+        let factors = Factors::new(vec![0.5, 0.1]);
+        assert!(!factors.is_half());
+        assert_eq!(
+            [factors.slice(0..2).get(0), factors.slice(0..2).get(1)],
+            [0.5, 0.1]
+        );
+    }
+}
