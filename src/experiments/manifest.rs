@@ -72,7 +72,7 @@ pub struct Manifest {
     pub model: RecordedModel,
     /// Fingerprint of the tokenizer's vocabulary.
     pub tokenizer_fingerprint: String,
-    /// Kernels the matrices ran on (`avx2`, `portable`).
+    /// Kernels the matrices ran on (`avx-vnni`, `avx2`, `portable`).
     pub kernel: String,
     /// Worker threads during the run.
     pub threads: usize,

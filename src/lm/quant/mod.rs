@@ -327,11 +327,16 @@ impl QMatrix {
 fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32]) {
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if kernel == Kernel::Avx2 {
+    if kernel != Kernel::Portable {
         while done + 4 <= xs.len() {
             let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
-            // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
-            let values = unsafe { avx2::dot_rows(codes, four) };
+            // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+            let values = unsafe {
+                match kernel {
+                    Kernel::AvxVnni => avx2::vnni::dot_rows(codes, four),
+                    _ => avx2::plain::dot_rows(codes, four),
+                }
+            };
             out[done..done + 4].copy_from_slice(&values);
             done += 4;
         }
@@ -345,8 +350,11 @@ fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32
 fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2, FMA and F16C.
-        Kernel::Avx2 => unsafe { avx2::dot_rows(codes, [x])[0] },
+        // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+        Kernel::Avx2 => unsafe { avx2::plain::dot_rows(codes, [x])[0] },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Kernel::AvxVnni => unsafe { avx2::vnni::dot_rows(codes, [x])[0] },
         Kernel::Portable => portable::dot(codes, x),
     }
 }
@@ -357,6 +365,9 @@ pub enum Kernel {
     /// 256-bit integer kernels (x86-64 with AVX2, FMA and F16C).
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// The same kernels with AVX-VNNI's fused byte dot product (same bits).
+    #[cfg(target_arch = "x86_64")]
+    AvxVnni,
     /// Plain Rust loops, for every CPU.
     Portable,
 }
@@ -369,17 +380,20 @@ impl Kernel {
         use std::sync::OnceLock;
         static CHOSEN: OnceLock<Kernel> = OnceLock::new();
         *CHOSEN.get_or_init(|| {
-            let forced_portable =
-                std::env::var("DETPROB_KERNEL").is_ok_and(|v| v.eq_ignore_ascii_case("portable"));
+            let forced = std::env::var("DETPROB_KERNEL").unwrap_or_default();
+            let forced = |name: &str| forced.eq_ignore_ascii_case(name);
             #[cfg(target_arch = "x86_64")]
-            if !forced_portable
+            if !forced("portable")
                 && is_x86_feature_detected!("avx2")
                 && is_x86_feature_detected!("fma")
                 && is_x86_feature_detected!("f16c")
             {
+                if !forced("avx2") && is_x86_feature_detected!("avxvnni") {
+                    return Kernel::AvxVnni;
+                }
                 return Kernel::Avx2;
             }
-            let _ = forced_portable;
+            let _ = forced;
             Kernel::Portable
         })
     }
@@ -389,6 +403,8 @@ impl Kernel {
         match self {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::AvxVnni => "avx-vnni",
             Kernel::Portable => "portable",
         }
     }
@@ -559,6 +575,37 @@ mod tests {
                         "{dtype:?}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The AVX2 and AVX-VNNI builds of the kernels sum the same integers, so
+    /// they must agree bit for bit, one row at a time and four at a time.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vnni_kernels_give_the_avx2_kernels_bits() {
+        if !(is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("f16c")
+            && is_x86_feature_detected!("avxvnni"))
+        {
+            eprintln!("skipped: this CPU has no AVX-VNNI");
+            return;
+        }
+        let (rows, cols) = (9, 512);
+        let xs: Vec<QuantizedRow> = (0..5)
+            .map(|t| QuantizedRow::new(&values(cols, 20 + t)))
+            .collect();
+        for dtype in TYPES {
+            let (q, _) = quantized(dtype, rows, cols);
+            let matrix = QMatrix::from_qtensor(&q).unwrap();
+            for r in 0..rows {
+                let mut avx2 = vec![0f32; xs.len()];
+                let mut vnni = vec![0f32; xs.len()];
+                dot_each(Kernel::Avx2, matrix.row_codes(r), &xs, &mut avx2);
+                dot_each(Kernel::AvxVnni, matrix.row_codes(r), &xs, &mut vnni);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&avx2), bits(&vnni), "{dtype:?} row {r}");
             }
         }
     }
