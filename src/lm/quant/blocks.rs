@@ -47,14 +47,16 @@ pub(super) fn repack(
     let mut layout = match dtype {
         GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K => Packing::Nibbles {
             codes: Vec::with_capacity(elements / 2),
-            scales: Vec::with_capacity(blocks),
-            offsets: Vec::with_capacity(blocks),
+            factors: Vec::with_capacity(2 * blocks),
         },
-        _ => Packing::Bytes {
-            codes: Vec::with_capacity(elements),
-            scales: Vec::with_capacity(2 * blocks),
-            per_block: if dtype == GgmlDType::Q6K { 2 } else { 1 },
-        },
+        _ => {
+            let per_block = if dtype == GgmlDType::Q6K { 2 } else { 1 };
+            Packing::Bytes {
+                codes: Vec::with_capacity(elements),
+                scales: Vec::with_capacity(per_block * blocks),
+                per_block,
+            }
+        }
     };
     let mut remaining = elements / values_per_block;
     let mut buffer = vec![0u8; REPACK_CHUNK_BLOCKS.min(remaining) * bytes_per_block];
@@ -78,12 +80,12 @@ pub(super) fn repack(
     Ok(layout.finish())
 }
 
-/// A [`Codes`] layout being filled, its factors still f32.
+/// A [`Codes`] layout being filled, its factors still f32 (in the layout's
+/// order: a Nibbles block's scale, then its offset).
 enum Packing {
     Nibbles {
         codes: Vec<u8>,
-        scales: Vec<f32>,
-        offsets: Vec<f32>,
+        factors: Vec<f32>,
     },
     Bytes {
         codes: Vec<i8>,
@@ -95,16 +97,11 @@ enum Packing {
 impl Packing {
     fn push(&mut self, block: Block) {
         match self {
-            Packing::Nibbles {
-                codes,
-                scales,
-                offsets,
-            } => {
+            Packing::Nibbles { codes, factors } => {
                 codes.extend(
                     (0..16).map(|j| block.codes[j] as u8 | ((block.codes[j + 16] as u8) << 4)),
                 );
-                scales.push(block.scales[0]);
-                offsets.push(block.offset.unwrap_or(0.0));
+                factors.extend([block.scales[0], block.offset.unwrap_or(0.0)]);
             }
             Packing::Bytes {
                 codes,
@@ -119,19 +116,9 @@ impl Packing {
 
     fn finish(self) -> Codes {
         match self {
-            Packing::Nibbles {
+            Packing::Nibbles { codes, factors } => Codes::Nibbles {
                 codes,
-                scales,
-                offsets,
-            } => Codes::Nibbles {
-                codes,
-                factors: Factors::new(
-                    scales
-                        .into_iter()
-                        .zip(offsets)
-                        .flat_map(|(scale, offset)| [scale, offset])
-                        .collect(),
-                ),
+                factors: Factors::new(factors),
             },
             Packing::Bytes {
                 codes,

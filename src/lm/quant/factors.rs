@@ -1,10 +1,12 @@
 //! Per-block factors (the scales and offsets of the repacked layouts) in
 //! as few bytes as keep every value exact.
 //!
-//! Decoding is bound by memory traffic: every weight byte is read once per
-//! token. GGUF's Q4_0, Q4_1, Q5_0 and Q8_0 store their factors as f16, so a
-//! matrix whose factors are all exact f16 values keeps them in 2 bytes, and
-//! the kernels widen them to f32 (exactly) as they go. Factors that f16
+//! Every weight byte is read once per token and held for the whole run, so
+//! bytes saved here are memory and memory traffic saved (the kernels
+//! themselves are bound more by their instructions than by memory, so the
+//! speed gained is small). GGUF's Q4_0, Q4_1, Q5_0 and Q8_0 store their
+//! factors as f16, so a matrix whose factors are all exact f16 values keeps
+//! them in 2 bytes, and the kernels widen them to f32 (exactly) as they go. Factors that f16
 //! cannot hold exactly (the k-quants' `d·sc` products) stay f32. The kernels
 //! compute with the same f32 values either way, so the choice never changes
 //! a result.
