@@ -4,6 +4,7 @@
 //! A missing, foreign, corrupt or truncated file is reported as an
 //! [`InputError`] here, so model code never sees a half-valid file.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,77 @@ use std::path::{Path, PathBuf};
 use candle_core::quantized::gguf_file::{Content, Value};
 
 use crate::error::InputError;
+
+/// A buffered file reader that knows its position without asking the
+/// system: candle's header parser asks for it before every string, and
+/// Gemma's vocabulary alone has 262,144 of them (a `BufReader`'s answer is
+/// an `lseek` call each time).
+pub struct FileReader {
+    inner: BufReader<File>,
+    position: u64,
+}
+
+impl FileReader {
+    /// Big enough that the header of a GGUF takes few reads.
+    const BUFFER_BYTES: usize = 1 << 16;
+
+    fn new(file: File) -> Self {
+        Self {
+            inner: BufReader::with_capacity(Self::BUFFER_BYTES, file),
+            position: 0,
+        }
+    }
+
+    /// After a failed read the position is whatever the file says.
+    fn resync(&mut self) {
+        if let Ok(position) = self.inner.stream_position() {
+            self.position = position;
+        }
+    }
+}
+
+impl Read for FileReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.position += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                self.resync();
+                Err(e)
+            }
+        }
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        match self.inner.read_exact(buf) {
+            Ok(()) => {
+                self.position += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.resync();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Seek for FileReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let result = self.inner.seek(to);
+        match result {
+            Ok(position) => self.position = position,
+            Err(_) => self.resync(),
+        }
+        result
+    }
+
+    fn stream_position(&mut self) -> std::io::Result<u64> {
+        Ok(self.position)
+    }
+}
 
 /// The model architectures detprob can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -29,7 +101,7 @@ pub struct GgufFile {
     /// The parsed header: metadata and tensor directory.
     pub content: Content,
     /// A reader positioned anywhere; model loaders seek as they need.
-    pub reader: BufReader<File>,
+    pub reader: FileReader,
     /// The architecture named in `general.architecture`.
     pub architecture: Architecture,
 }
@@ -60,7 +132,7 @@ impl GgufFile {
         }
         let file = File::open(path).map_err(unreadable)?;
         let actual_len = file.metadata().map_err(unreadable)?.len();
-        let mut reader = BufReader::new(file);
+        let mut reader = FileReader::new(file);
         let mut magic = [0u8; 4];
         if reader.read_exact(&mut magic).is_err() || &magic != GGUF_MAGIC {
             return Err(InputError::NotGguf {
@@ -113,44 +185,25 @@ impl GgufFile {
         })
     }
 
-    /// The raw metadata value under `key`, if present.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.content.metadata.get(key)
-    }
-
-    /// A required metadata value, as a corrupt-file error when absent.
-    pub fn require(&self, key: &str) -> Result<&Value, InputError> {
-        self.get(key)
-            .ok_or_else(|| self.corrupt(format!("missing metadata key {key}")))
-    }
-
-    /// A required unsigned integer.
-    pub fn require_u32(&self, key: &str) -> Result<u32, InputError> {
-        self.require(key)?
-            .to_u32()
-            .map_err(|e| self.corrupt(format!("{key}: {e}")))
-    }
-
-    /// An optional unsigned integer.
-    pub fn optional_u32(&self, key: &str) -> Option<u32> {
-        self.get(key).and_then(|v| v.to_u32().ok())
-    }
-
-    /// An optional float.
-    pub fn optional_f32(&self, key: &str) -> Option<f32> {
-        self.get(key).and_then(|v| v.to_f32().ok())
-    }
-
-    /// An optional boolean.
-    pub fn optional_bool(&self, key: &str) -> Option<bool> {
-        self.get(key).and_then(|v| v.to_bool().ok())
-    }
-
-    /// An optional string.
-    pub fn optional_str(&self, key: &str) -> Option<&str> {
-        self.get(key)
-            .and_then(|v| v.to_string().ok())
-            .map(String::as_str)
+    /// Moves the metadata keys starting with `prefix` out of this file's
+    /// header (e.g. `tokenizer.`, which no weights loader reads), so they can
+    /// be used on another thread while this file's weights are read.
+    pub fn split_off(&mut self, prefix: &str) -> MetadataPart {
+        let keys: Vec<String> = self
+            .content
+            .metadata
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        let values = keys
+            .into_iter()
+            .filter_map(|k| self.content.metadata.remove_entry(&k))
+            .collect();
+        MetadataPart {
+            path: self.path.clone(),
+            values,
+        }
     }
 
     /// `{architecture}.{suffix}`, e.g. `llama.context_length`.
@@ -161,11 +214,83 @@ impl GgufFile {
         };
         format!("{prefix}.{suffix}")
     }
+}
+
+impl Metadata for GgufFile {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.content.metadata.get(key)
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Metadata keys split off a [`GgufFile`]'s header (see
+/// [`GgufFile::split_off`]).
+pub struct MetadataPart {
+    path: PathBuf,
+    values: HashMap<String, Value>,
+}
+
+impl Metadata for MetadataPart {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Typed access to a GGUF file's metadata; absent or mistyped values are
+/// corrupt-file errors naming the file.
+pub trait Metadata {
+    /// The raw metadata value under `key`, if present.
+    fn get(&self, key: &str) -> Option<&Value>;
+
+    /// The file the metadata came from.
+    fn path(&self) -> &Path;
+
+    /// A required metadata value, as a corrupt-file error when absent.
+    fn require(&self, key: &str) -> Result<&Value, InputError> {
+        self.get(key)
+            .ok_or_else(|| self.corrupt(format!("missing metadata key {key}")))
+    }
+
+    /// A required unsigned integer.
+    fn require_u32(&self, key: &str) -> Result<u32, InputError> {
+        self.require(key)?
+            .to_u32()
+            .map_err(|e| self.corrupt(format!("{key}: {e}")))
+    }
+
+    /// An optional unsigned integer.
+    fn optional_u32(&self, key: &str) -> Option<u32> {
+        self.get(key).and_then(|v| v.to_u32().ok())
+    }
+
+    /// An optional float.
+    fn optional_f32(&self, key: &str) -> Option<f32> {
+        self.get(key).and_then(|v| v.to_f32().ok())
+    }
+
+    /// An optional boolean.
+    fn optional_bool(&self, key: &str) -> Option<bool> {
+        self.get(key).and_then(|v| v.to_bool().ok())
+    }
+
+    /// An optional string.
+    fn optional_str(&self, key: &str) -> Option<&str> {
+        self.get(key)
+            .and_then(|v| v.to_string().ok())
+            .map(String::as_str)
+    }
 
     /// A corrupt-file error about this file.
-    pub fn corrupt(&self, reason: impl Into<String>) -> InputError {
+    fn corrupt(&self, reason: impl Into<String>) -> InputError {
         InputError::CorruptGguf {
-            path: self.path.clone(),
+            path: self.path().to_path_buf(),
             reason: reason.into(),
         }
     }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::gguf::GgufFile;
+use crate::gguf::{GgufFile, Metadata};
 
 /// A model's prompt format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 //! for every engine and for the facts `detprob` reports about the model.
 
 use crate::error::InputError;
-use crate::gguf::{Architecture, GgufFile};
+use crate::gguf::{Architecture, GgufFile, Metadata};
 
 /// The most positions any engine keeps rotary tables and caches for.
 pub const MAX_POSITIONS: usize = 8192;

@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::quant::{dense_dot, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
-use crate::gguf::{Architecture, GgufFile};
+use crate::gguf::{Architecture, GgufFile, Metadata};
 
 /// Longest sequence detprob runs (rotary tables are built this far).
 /// Gemma 3: one layer in this many attends globally.

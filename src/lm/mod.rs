@@ -18,7 +18,7 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::gguf::{Architecture, GgufFile};
+use crate::gguf::{Architecture, GgufFile, Metadata};
 use crate::prompt::PromptFormat;
 use crate::store::ModelChoice;
 use crate::tokenizer::TextTokenizer;
@@ -162,10 +162,12 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
     let architecture = gguf.architecture;
     // Everything above is read before the weights: candle's llama loader
     // takes the header's metadata with it.
-    // The tokenizer (Gemma's 262k-token vocabulary takes most of a second)
-    // is built on a second handle while this thread reads the weights.
+    // The tokenizer (Gemma's vocabulary has 262,144 tokens) is built from
+    // the header's `tokenizer.` keys on a second thread while this one reads
+    // the weights.
+    let tokenizer_keys = gguf.split_off("tokenizer.");
     let (tokenizer, model) = std::thread::scope(|scope| {
-        let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&GgufFile::open(&path)?));
+        let tokenizer = scope.spawn(|| TextTokenizer::from_gguf(&tokenizer_keys));
         let model = load_weights(&mut gguf, &config, engine);
         let tokenizer = tokenizer
             .join()

@@ -6,37 +6,37 @@
 //! - `gpt2` (SmolLM2): byte-level BPE with the file's merges; the `smollm`
 //!   pre-tokenizer splits every digit on its own, then applies the GPT-2 regex
 //!   with no prefix space.
-//! - `llama` (Gemma 3): SentencePiece-style. llama.cpp repeatedly merges the
-//!   adjacent pair whose concatenation is the highest-scoring vocabulary token;
-//!   a BPE whose merges are every split of every token into two vocabulary
-//!   tokens, ranked by the merged token's score, does the same. Spaces become
-//!   `▁`; characters outside the vocabulary fall back to byte tokens.
+//! - `llama` (Gemma 3): SentencePiece-style score-driven merging, in
+//!   [`sentencepiece`] (the `tokenizers` crate has no such model: a BPE
+//!   emulating it needs every split of every token as a merge, which took
+//!   most of a second to build for Gemma's vocabulary).
 //!
-//! In both, control tokens (type 3) are special added tokens and user-defined
-//! tokens (type 4, e.g. Gemma's runs of newlines and spaces) are always split
-//! out of the text first, as llama.cpp does when parsing special tokens.
+//! In both, control tokens (type 3) and user-defined tokens (type 4, e.g.
+//! Gemma's runs of newlines and spaces) are always split out of the text
+//! first, as llama.cpp does when parsing special tokens.
+
+mod pieces;
+mod sentencepiece;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 use tokenizers::models::bpe::{Vocab, BPE};
-use tokenizers::normalizers::replace::Replace;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::{AddedToken, PreTokenizerWrapper, Tokenizer};
 
 use crate::error::InputError;
-use crate::gguf::GgufFile;
+use crate::gguf::Metadata;
+use pieces::Pieces;
+use sentencepiece::{SentencePiece, SPACE_MARKER};
 
 /// GGUF token types (llama.cpp's `llama_token_type`).
 const TOKEN_TYPE_CONTROL: i32 = 3;
 const TOKEN_TYPE_USER_DEFINED: i32 = 4;
 const TOKEN_TYPE_BYTE: i32 = 6;
-
-/// The SentencePiece word-boundary marker that stands for a space.
-const SPACE_MARKER: &str = "\u{2581}";
 
 /// Texts that end a turn in the chat formats detprob knows.
 const END_OF_TURN_TEXTS: &[&str] = &["<|im_end|>", "<|endoftext|>", "<end_of_turn>", "<eos>"];
@@ -51,11 +51,19 @@ pub enum VocabularyKind {
     Llama,
 }
 
+/// How text is split into ids.
+enum Splitter {
+    /// The `tokenizers` crate's BPE (byte-level for `gpt2` vocabularies).
+    Bpe(Box<Tokenizer>),
+    /// Score-driven merging for `llama` vocabularies.
+    SentencePiece(SentencePiece),
+}
+
 /// A model's tokenizer plus the facts about its vocabulary that generation needs.
 pub struct TextTokenizer {
-    inner: Tokenizer,
+    splitter: Splitter,
     /// Each token's raw bytes, indexed by id.
-    token_bytes: Vec<Vec<u8>>,
+    token_bytes: Pieces,
     /// Each token's GGUF type, indexed by id.
     token_types: Vec<i32>,
     /// Beginning-of-sequence token, if the vocabulary has one.
@@ -74,9 +82,10 @@ impl Drop for TextTokenizer {
     /// 262,144 tokens): it happens on a thread of its own, so a command does
     /// not wait for it on its way out (the process may end first).
     fn drop(&mut self) {
-        let inner = std::mem::replace(&mut self.inner, Tokenizer::new(BPE::default()));
+        let empty = Splitter::Bpe(Box::new(Tokenizer::new(BPE::default())));
+        let splitter = std::mem::replace(&mut self.splitter, empty);
         let token_bytes = std::mem::take(&mut self.token_bytes);
-        let freeing = move || drop((inner, token_bytes));
+        let freeing = move || drop((splitter, token_bytes));
         // If no thread can start, the closure (and the vocabulary) is
         // dropped here instead.
         let _ = std::thread::Builder::new()
@@ -87,7 +96,7 @@ impl Drop for TextTokenizer {
 
 impl TextTokenizer {
     /// Builds the tokenizer from `gguf`'s `tokenizer.ggml.*` metadata.
-    pub fn from_gguf(gguf: &GgufFile) -> Result<Self, InputError> {
+    pub fn from_gguf(gguf: &impl Metadata) -> Result<Self, InputError> {
         let kind = match gguf.optional_str("tokenizer.ggml.model") {
             Some("gpt2") => VocabularyKind::Gpt2,
             Some("llama") => VocabularyKind::Llama,
@@ -124,25 +133,25 @@ impl TextTokenizer {
             hasher.update(b"\n");
         }
 
-        let vocab: HashMap<String, u32> = tokens
-            .iter()
-            .enumerate()
-            .map(|(id, t)| (t.clone(), id as u32))
-            .collect();
-        let mut tokenizer = match kind {
+        let splitter = match kind {
             VocabularyKind::Gpt2 => {
                 let merges: Vec<(String, String)> = string_array(gguf, "tokenizer.ggml.merges")?
                     .into_iter()
                     .map(|m| {
-                        hasher.update(&m);
+                        hasher.update(m);
                         hasher.update(b"\n");
                         m.split_once(' ')
                             .map(|(a, b)| (a.to_string(), b.to_string()))
                             .ok_or_else(|| gguf.corrupt(format!("malformed merge {m:?}")))
                     })
                     .collect::<Result<_, _>>()?;
+                let vocab: Vocab = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(id, t)| (t.to_string(), id as u32))
+                    .collect();
                 let bpe = BPE::builder()
-                    .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
+                    .vocab_and_merges(vocab, merges)
                     .build()
                     .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
                 let mut tokenizer = Tokenizer::new(bpe);
@@ -156,7 +165,22 @@ impl TextTokenizer {
                 } else {
                     tokenizer.with_pre_tokenizer(Some(byte_level));
                 }
-                tokenizer
+                // Control tokens are special added tokens, user-defined
+                // ones plain added tokens matched before normalizing.
+                let mut special = Vec::new();
+                let mut user_defined = Vec::new();
+                for (token, &ty) in tokens.iter().zip(&token_types) {
+                    match ty {
+                        TOKEN_TYPE_CONTROL => special.push(AddedToken::from(*token, true)),
+                        TOKEN_TYPE_USER_DEFINED => {
+                            user_defined.push(AddedToken::from(*token, false).normalized(false))
+                        }
+                        _ => {}
+                    }
+                }
+                tokenizer.add_special_tokens(&special);
+                tokenizer.add_tokens(&user_defined);
+                Splitter::Bpe(Box::new(tokenizer))
             }
             VocabularyKind::Llama => {
                 let scores: Vec<f32> = match gguf.get("tokenizer.ggml.scores") {
@@ -168,52 +192,47 @@ impl TextTokenizer {
                         .collect(),
                     None => return Err(gguf.corrupt("llama vocabulary without scores")),
                 };
+                if scores.len() != tokens.len() {
+                    return Err(gguf.corrupt("scores and tokens differ in length"));
+                }
                 for s in &scores {
                     hasher.update(s.to_le_bytes());
                 }
-                let merges = merges_from_scores(&tokens, &token_types, &scores);
-                let unk = gguf
-                    .optional_u32("tokenizer.ggml.unknown_token_id")
-                    .and_then(|id| tokens.get(id as usize).cloned());
-                let mut builder = BPE::builder()
-                    .vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges)
-                    .byte_fallback(true)
-                    .fuse_unk(true);
-                if let Some(unk) = unk {
-                    builder = builder.unk_token(unk);
-                }
-                let bpe = builder
-                    .build()
-                    .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
-                let mut tokenizer = Tokenizer::new(bpe);
-                let replace = Replace::new(" ", SPACE_MARKER).expect("valid pattern");
-                tokenizer.with_normalizer(Some(replace));
                 if gguf.optional_bool("tokenizer.ggml.add_space_prefix") == Some(true) {
                     return Err(gguf.corrupt("add_space_prefix=true is not supported"));
                 }
-                tokenizer
+                let mut byte_ids = [None; 256];
+                for (id, (token, &ty)) in tokens.iter().zip(&token_types).enumerate() {
+                    if ty == TOKEN_TYPE_BYTE {
+                        if let Some(b) = byte_token_value(token) {
+                            byte_ids[b as usize] = Some(id as u32);
+                        }
+                    }
+                }
+                let unknown = gguf
+                    .optional_u32("tokenizer.ggml.unknown_token_id")
+                    .filter(|&id| (id as usize) < tokens.len());
+                let split_ids = (0..tokens.len() as u32)
+                    .filter(|&id| {
+                        let ty = token_types[id as usize];
+                        ty == TOKEN_TYPE_CONTROL || ty == TOKEN_TYPE_USER_DEFINED
+                    })
+                    .collect();
+                Splitter::SentencePiece(SentencePiece::new(
+                    &tokens,
+                    scores,
+                    |b| byte_ids[b as usize],
+                    unknown,
+                    split_ids,
+                ))
             }
         };
 
-        let mut special = Vec::new();
-        let mut user_defined = Vec::new();
-        for (token, ty) in tokens.iter().zip(&token_types) {
-            match *ty {
-                TOKEN_TYPE_CONTROL => special.push(AddedToken::from(token.clone(), true)),
-                TOKEN_TYPE_USER_DEFINED => {
-                    user_defined.push(AddedToken::from(token.clone(), false).normalized(false))
-                }
-                _ => {}
-            }
+        let text_bytes = tokens.iter().map(|t| t.len()).sum();
+        let mut token_bytes = Pieces::with_capacity(tokens.len(), text_bytes);
+        for (token, &ty) in tokens.iter().zip(&token_types) {
+            token_bytes.push_with(|out| push_raw_bytes(kind, token, ty, out));
         }
-        tokenizer.add_special_tokens(&special);
-        tokenizer.add_tokens(&user_defined);
-
-        let token_bytes = tokens
-            .iter()
-            .zip(&token_types)
-            .map(|(t, ty)| raw_bytes(kind, t, *ty))
-            .collect();
         let bos = gguf.optional_u32("tokenizer.ggml.bos_token_id");
         let eos = gguf.optional_u32("tokenizer.ggml.eos_token_id");
         let add_bos = gguf
@@ -234,7 +253,7 @@ impl TextTokenizer {
             }
         }
         Ok(Self {
-            inner: tokenizer,
+            splitter,
             token_bytes,
             token_types,
             bos,
@@ -266,14 +285,17 @@ impl TextTokenizer {
             .expect("a vocabulary without merges builds");
         let mut inner = Tokenizer::new(bpe);
         inner.add_special_tokens(&[AddedToken::from(eos.to_string(), true)]);
-        let mut token_bytes: Vec<Vec<u8>> = tokens.iter().map(|t| t.as_bytes().to_vec()).collect();
-        token_bytes.push(eos.as_bytes().to_vec());
+        let mut token_bytes = Pieces::default();
+        for token in &tokens {
+            token_bytes.push(token.as_bytes());
+        }
+        token_bytes.push(eos.as_bytes());
         let mut token_types = vec![1; tokens.len()];
         token_types.push(TOKEN_TYPE_CONTROL);
         let mut hasher = Sha256::new();
         hasher.update(alphabet.as_bytes());
         Self {
-            inner,
+            splitter: Splitter::Bpe(Box::new(inner)),
             token_bytes,
             token_types,
             bos: None,
@@ -286,15 +308,19 @@ impl TextTokenizer {
     /// Splits `text` into token ids; control-token text such as
     /// `<|im_start|>` becomes that token. Adds BOS first when `add_bos`.
     pub fn encode(&self, text: &str, add_bos: bool) -> Vec<u32> {
-        let encoding = self
-            .inner
-            .encode_fast(text, false)
-            .expect("BPE encoding of a str cannot fail");
-        let mut ids = Vec::with_capacity(encoding.len() + 1);
+        let mut ids = Vec::new();
         if add_bos {
             ids.extend(self.bos);
         }
-        ids.extend_from_slice(encoding.get_ids());
+        match &self.splitter {
+            Splitter::Bpe(tokenizer) => {
+                let encoding = tokenizer
+                    .encode_fast(text, false)
+                    .expect("BPE encoding of a str cannot fail");
+                ids.extend_from_slice(encoding.get_ids());
+            }
+            Splitter::SentencePiece(vocabulary) => vocabulary.encode(text, &mut ids),
+        }
         ids
     }
 
@@ -326,10 +352,7 @@ impl TextTokenizer {
 
     /// The raw bytes of one token (control tokens: their text).
     pub fn bytes_of(&self, id: u32) -> &[u8] {
-        self.token_bytes
-            .get(id as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.token_bytes.get(id as usize).unwrap_or(&[])
     }
 
     /// One token's text: its bytes as UTF-8, invalid bytes replaced.
@@ -394,83 +417,63 @@ fn push_visible(out: &mut String, s: &str) {
     }
 }
 
-/// Reads a GGUF string array.
-fn string_array(gguf: &GgufFile, key: &str) -> Result<Vec<String>, InputError> {
+/// Reads a GGUF string array (borrowing the strings).
+fn string_array<'a>(gguf: &'a impl Metadata, key: &str) -> Result<Vec<&'a str>, InputError> {
     gguf.require(key)?
         .to_vec()
         .map_err(|e| gguf.corrupt(format!("{key}: {e}")))?
         .iter()
         .map(|v| {
             v.to_string()
-                .cloned()
+                .map(String::as_str)
                 .map_err(|e| gguf.corrupt(format!("{key}: {e}")))
         })
         .collect()
 }
 
-/// BPE merges equivalent to SentencePiece's score-driven merging: every way
-/// of splitting a token into two vocabulary tokens, highest merged-token score
-/// first (ties: lower merged id, then lower left id). Byte tokens are never
-/// merge results.
-fn merges_from_scores(tokens: &[String], types: &[i32], scores: &[f32]) -> Vec<(String, String)> {
-    // Gemma's 262,144 tokens give about 2 million substring lookups: a map
-    // keyed by borrowed text with a fast hash keeps this under a fifth of a
-    // second. Built like the tokenizer's vocabulary, it holds the same id per
-    // text (a repeated text keeps its last id).
-    let ids: rustc_hash::FxHashMap<&str, u32> = tokens
-        .iter()
-        .enumerate()
-        .map(|(id, t)| (t.as_str(), id as u32))
-        .collect();
-    let mut ranked: Vec<(f32, u32, u32, usize)> = Vec::with_capacity(2 * tokens.len());
-    for (id, token) in tokens.iter().enumerate() {
-        if types[id] == TOKEN_TYPE_BYTE || ids.get(token.as_str()) != Some(&(id as u32)) {
-            continue;
-        }
-        for (split, _) in token.char_indices().skip(1) {
-            let (left, right) = token.split_at(split);
-            if let Some(&l) = ids.get(left) {
-                if ids.contains_key(right) {
-                    ranked.push((scores[id], id as u32, l, split));
-                }
-            }
-        }
-    }
-    // (score, merged id, left id) is unique per entry, so an unstable sort
-    // gives the one order.
-    ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    ranked
-        .into_iter()
-        .map(|(_, id, _, split)| {
-            let (l, r) = tokens[id as usize].split_at(split);
-            (l.to_string(), r.to_string())
-        })
-        .collect()
+/// The byte a SentencePiece byte token (`<0xNN>`) stands for.
+fn byte_token_value(token: &str) -> Option<u8> {
+    let hex = token.strip_prefix("<0x")?.strip_suffix('>')?;
+    u8::from_str_radix(hex, 16).ok()
 }
 
-/// A token's raw bytes, undoing the vocabulary's encoding of them.
-fn raw_bytes(kind: VocabularyKind, token: &str, ty: i32) -> Vec<u8> {
+/// Appends a token's raw bytes to `out`, undoing the vocabulary's encoding
+/// of them.
+fn push_raw_bytes(kind: VocabularyKind, token: &str, ty: i32, out: &mut Vec<u8>) {
     if ty == TOKEN_TYPE_CONTROL {
-        return token.as_bytes().to_vec();
+        out.extend_from_slice(token.as_bytes());
+        return;
     }
     match kind {
         VocabularyKind::Gpt2 => {
             let table = gpt2_char_to_byte();
-            token
-                .chars()
-                .map(|c| table.get(&c).copied())
-                .collect::<Option<Vec<u8>>>()
-                .unwrap_or_else(|| token.as_bytes().to_vec())
-        }
-        VocabularyKind::Llama => {
-            if ty == TOKEN_TYPE_BYTE {
-                if let Some(hex) = token.strip_prefix("<0x").and_then(|t| t.strip_suffix('>')) {
-                    if let Ok(b) = u8::from_str_radix(hex, 16) {
-                        return vec![b];
+            let start = out.len();
+            for c in token.chars() {
+                match table.get(&c) {
+                    Some(&b) => out.push(b),
+                    None => {
+                        // Not byte-level text after all: keep it as written.
+                        out.truncate(start);
+                        out.extend_from_slice(token.as_bytes());
+                        return;
                     }
                 }
             }
-            token.replace(SPACE_MARKER, " ").into_bytes()
+        }
+        VocabularyKind::Llama => {
+            if ty == TOKEN_TYPE_BYTE {
+                if let Some(b) = byte_token_value(token) {
+                    out.push(b);
+                    return;
+                }
+            }
+            let mut rest = token;
+            while let Some((before, after)) = rest.split_once(SPACE_MARKER) {
+                out.extend_from_slice(before.as_bytes());
+                out.push(b' ');
+                rest = after;
+            }
+            out.extend_from_slice(rest.as_bytes());
         }
     }
 }
@@ -519,31 +522,13 @@ mod tests {
 
     #[test]
     fn spm_byte_tokens_decode_to_their_byte() {
-        assert_eq!(
-            raw_bytes(VocabularyKind::Llama, "<0x0A>", TOKEN_TYPE_BYTE),
-            vec![b'\n']
-        );
-        assert_eq!(
-            raw_bytes(VocabularyKind::Llama, "▁the", 1),
-            b" the".to_vec()
-        );
-    }
-
-    #[test]
-    fn merges_from_scores_prefer_the_higher_scoring_result() {
-        let tokens: Vec<String> = ["a", "b", "c", "ab", "bc", "abc"]
-            .map(String::from)
-            .to_vec();
-        let types = vec![1; 6];
-        let scores = vec![0.0, 0.0, 0.0, -2.0, -1.0, -3.0];
-        let merges = merges_from_scores(&tokens, &types, &scores);
-        let pairs: Vec<(&str, &str)> = merges
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        assert_eq!(
-            pairs,
-            vec![("b", "c"), ("a", "b"), ("a", "bc"), ("ab", "c")]
-        );
+        let raw = |token, ty| {
+            let mut out = b"before".to_vec();
+            push_raw_bytes(VocabularyKind::Llama, token, ty, &mut out);
+            out
+        };
+        assert_eq!(raw("<0x0A>", TOKEN_TYPE_BYTE), b"before\n");
+        assert_eq!(raw("▁the▁▁end", 1), b"before the  end");
+        assert_eq!(raw("<0x0A>", 1), b"before<0x0A>", "only byte-type tokens");
     }
 }
