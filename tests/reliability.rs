@@ -290,3 +290,117 @@ fn an_offline_start_with_a_corrupt_cached_model_is_one_line() {
         "cache: removed a bad copy",
     );
 }
+
+/// A generate run's JSON without its timings.
+fn without_timings(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .filter(|(k, _)| !k.contains("seconds"))
+            .map(|(k, v)| (k, without_timings(v)))
+            .collect(),
+        serde_json::Value::Array(items) => items.into_iter().map(without_timings).collect(),
+        other => other,
+    }
+}
+
+#[test]
+fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
+    let real = detprob()
+        .args(["model", "path", "smollm2-135m"])
+        .output()
+        .unwrap();
+    assert!(real.status.success());
+    let real = String::from_utf8(real.stdout).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let models = cache.path().join("models");
+    fs::create_dir_all(&models).unwrap();
+    let gguf = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    if fs::hard_link(real.trim(), &gguf).is_err() {
+        fs::copy(real.trim(), &gguf).unwrap();
+    }
+    let cache_dir = cache.path().to_str().unwrap();
+    let run = || {
+        without_timings(common::json_with_env(
+            &[
+                "generate",
+                "-m",
+                "smollm2-135m",
+                "-t",
+                "0.8",
+                "-s",
+                "3",
+                "-n",
+                "12",
+                "--ignore-eos",
+                "-f",
+                "json",
+                "Tell me a story",
+            ],
+            &[("DETPROB_CACHE", cache_dir), ("HF_HUB_OFFLINE", "1")],
+        ))
+    };
+    let weights_dir = cache.path().join("weights");
+    let files = || {
+        let mut names: Vec<String> = fs::read_dir(&weights_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let repacked = weights_dir.join("SmolLM2-135M-Instruct.Q4_1.gguf.repacked");
+
+    // First load: repacked from the GGUF, and the file written whole.
+    let from_gguf = run();
+    assert_eq!(files(), ["SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]);
+    let written = fs::metadata(&repacked).unwrap();
+
+    // Second load: the file is mapped, not rewritten; the tokens are the
+    // same as repacking gave.
+    assert_eq!(run(), from_gguf);
+    let reused = fs::metadata(&repacked).unwrap();
+    assert_eq!(reused.modified().unwrap(), written.modified().unwrap());
+
+    // A truncated file, then one overwritten with zeros, is ignored and
+    // rebuilt, with the same tokens and no temporary file left.
+    let damages: [fn(&Path); 2] = [
+        |p| {
+            let file = fs::OpenOptions::new().write(true).open(p).unwrap();
+            file.set_len(fs::metadata(p).unwrap().len() / 2).unwrap();
+        },
+        |p| fs::write(p, vec![0u8; fs::metadata(p).unwrap().len() as usize]).unwrap(),
+    ];
+    for damage in damages {
+        damage(&repacked);
+        assert_eq!(run(), from_gguf);
+        assert_eq!(files(), ["SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]);
+        assert_eq!(fs::metadata(&repacked).unwrap().len(), written.len());
+        assert_eq!(run(), from_gguf, "the rebuilt file is used");
+    }
+}
+
+#[test]
+fn a_model_file_outside_the_cache_leaves_no_repacked_weights() {
+    let real = detprob()
+        .args(["model", "path", "smollm2-135m"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    common::json_with_env(
+        &[
+            "generate",
+            "--model-file",
+            real.trim(),
+            "-n",
+            "2",
+            "-f",
+            "json",
+            "hi",
+        ],
+        &[("DETPROB_CACHE", cache_dir)],
+    );
+    assert!(!cache.path().join("weights").exists());
+}

@@ -23,7 +23,7 @@ use candle_core::quantized::QTensor;
 use candle_core::Device;
 use rayon::prelude::*;
 
-use super::quant::{dense_dot, QMatrix};
+use super::quant::{dense_dot, MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile, Metadata};
@@ -201,17 +201,18 @@ impl Decoder {
             context_length,
         };
 
+        let mut source = MatrixSource::new(gguf);
         let read = |gguf: &mut GgufFile| -> candle_core::Result<Weights> {
-            let embedding = QMatrix::read(gguf, "token_embd.weight")?;
+            let embedding = source.read(gguf, "token_embd.weight")?;
             let output = match gguf.content.tensor_infos.contains_key("output.weight") {
-                true => Some(QMatrix::read(gguf, "output.weight")?),
+                true => Some(source.read(gguf, "output.weight")?),
                 false => None,
             };
             let final_norm = vector(gguf, "output_norm.weight")?;
             let mut blocks = Vec::with_capacity(layers);
             for layer in 0..layers {
                 let name = |n: &str| format!("blk.{layer}.{n}.weight");
-                let mut matrix = |n: &str| QMatrix::read(gguf, &name(n));
+                let mut matrix = |n: &str| source.read(gguf, &name(n));
                 let q = matrix("attn_q")?;
                 let k = matrix("attn_k")?;
                 let v = matrix("attn_v")?;
@@ -254,6 +255,7 @@ impl Decoder {
             })
         };
         let weights = read(gguf).map_err(|e| weights_error(gguf, e))?;
+        source.finish();
         if weights.embedding.rows() == 0 || weights.q_rows() != heads * head_dim {
             return Err(gguf.corrupt("attention weights do not match the head counts"));
         }

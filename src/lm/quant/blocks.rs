@@ -117,7 +117,7 @@ impl Packing {
     fn finish(self) -> Codes {
         match self {
             Packing::Nibbles { codes, factors } => Codes::Nibbles {
-                codes,
+                codes: codes.into(),
                 factors: Factors::new(factors),
             },
             Packing::Bytes {
@@ -125,7 +125,7 @@ impl Packing {
                 scales,
                 per_block,
             } => Codes::Bytes {
-                codes,
+                codes: codes.into(),
                 scales: Factors::new(scales),
                 per_block,
             },

@@ -13,13 +13,15 @@
 
 use half::f16;
 
+use super::stored::Stored;
+
 /// A matrix's per-block factors, followed by one zero: a kernel reads
 /// factors `i` and `i + 1` with one load.
 #[derive(Clone)]
 pub(super) enum Factors {
     /// Every factor is exactly an f16.
-    Half(Vec<f16>),
-    Single(Vec<f32>),
+    Half(Stored<f16>),
+    Single(Stored<f32>),
 }
 
 /// One row's slice of [`Factors`]: the row's factors and the one after them
@@ -39,9 +41,10 @@ impl Factors {
         });
         values.push(0.0);
         if exact {
-            Factors::Half(values.iter().map(|&v| f16::from_f32(v)).collect())
+            let halves: Vec<f16> = values.iter().map(|&v| f16::from_f32(v)).collect();
+            Factors::Half(halves.into())
         } else {
-            Factors::Single(values)
+            Factors::Single(values.into())
         }
     }
 

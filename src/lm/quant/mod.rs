@@ -11,6 +11,9 @@
 //!   or per 16, `w = scale·q` (Q5_0, Q8_0, Q6_K);
 //! - `Codes::Dense`: plain f32 rows, for any other type.
 //!
+//! A cached model's repacked matrices are kept in a file beside it and
+//! memory-mapped on later loads (`repacked`), so only the first load repacks.
+//!
 //! Decoding a token reads every weight once, so fewer bytes per weight help:
 //! scales and offsets stay f16 where they are exact f16 values (see
 //! `factors`). Q5_0 is widened to bytes: keeping its 5-bit packing measured
@@ -47,17 +50,17 @@ enum Codes {
     /// `codes[16 b..16 b + 16]` hold block `b`: the low nibble of byte `j` is
     /// weight `j`, the high nibble weight `j + 16`; block `b`'s scale is
     /// `factors[2 b]`, its offset `factors[2 b + 1]`.
-    Nibbles { codes: Vec<u8>, factors: Factors },
+    Nibbles { codes: Stored<u8>, factors: Factors },
     /// One signed byte per weight and `per_block` (1 or 2) scales per block:
     /// with two, `scales[2 b]` applies to weights 0..16 of block `b`,
     /// `scales[2 b + 1]` to weights 16..32.
     Bytes {
-        codes: Vec<i8>,
+        codes: Stored<i8>,
         scales: Factors,
         per_block: usize,
     },
     /// Row-major f32 weights.
-    Dense(Vec<f32>),
+    Dense(Stored<f32>),
 }
 
 /// One weight row's slices of a [`Codes`] layout: what the kernels take.
@@ -140,7 +143,8 @@ impl QMatrix {
             }
             repack(source, rows * cols, &mut &data[..])?
         } else {
-            Codes::Dense(tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?)
+            let values: Vec<f32> = tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?;
+            Codes::Dense(values.into())
         };
         Ok(Self {
             rows,
@@ -433,8 +437,12 @@ mod avx2;
 mod blocks;
 mod factors;
 mod portable;
+mod repacked;
+mod stored;
 
 use factors::{FactorRow, Factors};
+pub use repacked::MatrixSource;
+use stored::Stored;
 
 use blocks::{block_layout, repack, repackable};
 

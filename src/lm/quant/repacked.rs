@@ -1,0 +1,366 @@
+//! The repacked-weights file: a GGUF's matrices in detprob's own layouts,
+//! kept in the cache beside the models and memory-mapped on later loads, so
+//! loading a model does not repack (or even read) its weights again.
+//!
+//! One file per model in detprob's cache (`<cache>/models/NAME.gguf` has
+//! `<cache>/weights/NAME.gguf.repacked`); a GGUF elsewhere is repacked at
+//! every load, so files named on the command line leave nothing behind. The
+//! file records what it was built from (the GGUF's path, size and
+//! modification time, and [`LAYOUT_VERSION`]); a file that does not match,
+//! or fails any check, is ignored and rebuilt. It is written to a
+//! temporary file while the GGUF is read, and renamed into place only when
+//! complete, so a half-written file is never used or left behind (and a
+//! mapped file is never changed under a running process: a rebuild replaces
+//! it with a new file).
+//!
+//! Layout: the arrays, each starting on a 64-byte boundary; then a JSON
+//! index naming each matrix's arrays (offsets and lengths); then the index's
+//! length (8 bytes, little-endian) and [`MAGIC`].
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::{Mmap, MmapOptions};
+use serde::{Deserialize, Serialize};
+
+use super::factors::Factors;
+use super::stored::{Plain, Stored};
+use super::{Codes, QMatrix, BLOCK};
+use crate::gguf::GgufFile;
+
+/// The last eight bytes of every repacked-weights file.
+const MAGIC: &[u8; 8] = b"DPREPACK";
+/// Bump when the repacked layouts change what they store.
+const LAYOUT_VERSION: u32 = 1;
+/// Arrays start at multiples of this many bytes (a cache line).
+const ALIGN: u64 = 64;
+
+/// What a repacked-weights file was built from: it is used only while all
+/// of this still holds.
+#[derive(Serialize, Deserialize, PartialEq, Eq, Clone, Debug)]
+struct Origin {
+    layout: u32,
+    little_endian: bool,
+    gguf: PathBuf,
+    gguf_bytes: u64,
+    gguf_modified_ns: u128,
+}
+
+impl Origin {
+    /// The origin of `gguf`'s repacked-weights file, if it is to have one.
+    fn of(gguf: &Path) -> Option<Self> {
+        let gguf = gguf.canonicalize().ok()?;
+        let models = crate::store::cache_dir()
+            .join("models")
+            .canonicalize()
+            .ok()?;
+        if gguf.parent() != Some(models.as_path()) {
+            return None;
+        }
+        let meta = std::fs::metadata(&gguf).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(Origin {
+            layout: LAYOUT_VERSION,
+            little_endian: cfg!(target_endian = "little"),
+            gguf,
+            gguf_bytes: meta.len(),
+            gguf_modified_ns: modified.as_nanos(),
+        })
+    }
+
+    /// The repacked-weights file for this GGUF.
+    fn cache_path(&self) -> Option<PathBuf> {
+        let mut name = self.gguf.file_name()?.to_os_string();
+        name.push(".repacked");
+        Some(crate::store::cache_dir().join("weights").join(name))
+    }
+}
+
+/// Elements of one array, starting at byte `offset` of the file.
+#[derive(Serialize, Deserialize, Clone, Copy)]
+struct Span {
+    offset: u64,
+    len: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+enum FactorSpan {
+    Half(Span),
+    Single(Span),
+}
+
+#[derive(Serialize, Deserialize)]
+enum CodeSpans {
+    Nibbles {
+        codes: Span,
+        factors: FactorSpan,
+    },
+    Bytes {
+        codes: Span,
+        scales: FactorSpan,
+        per_block: usize,
+    },
+    Dense(Span),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    name: String,
+    codes: CodeSpans,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    origin: Origin,
+    matrices: Vec<Entry>,
+}
+
+/// Where a model's matrices come from while it loads: its repacked-weights
+/// file when a valid one exists, else the GGUF (and then a new
+/// repacked-weights file is written alongside).
+pub struct MatrixSource {
+    mapped: HashMap<String, QMatrix>,
+    /// Matrices asked for that the mapped file did not have.
+    missed: usize,
+    writer: Option<Writer>,
+    path: Option<PathBuf>,
+}
+
+impl MatrixSource {
+    /// Opens `gguf`'s repacked-weights file, or prepares to write one.
+    pub fn new(gguf: &GgufFile) -> Self {
+        let origin = Origin::of(&gguf.path);
+        let path = origin.as_ref().and_then(Origin::cache_path);
+        let mapped = match (&origin, &path) {
+            (Some(origin), Some(path)) => read_index(path, origin, gguf).unwrap_or_default(),
+            _ => HashMap::new(),
+        };
+        let writer = match (mapped.is_empty(), origin, &path) {
+            (true, Some(origin), Some(path)) => Writer::new(path, origin),
+            _ => None,
+        };
+        Self {
+            mapped,
+            missed: 0,
+            writer,
+            path,
+        }
+    }
+
+    /// Matrix `name`: mapped from the repacked-weights file, else read and
+    /// repacked from the GGUF (and added to the file being written).
+    pub fn read(&mut self, gguf: &mut GgufFile, name: &str) -> candle_core::Result<QMatrix> {
+        if let Some(matrix) = self.mapped.remove(name) {
+            return Ok(matrix);
+        }
+        self.missed += 1;
+        let matrix = QMatrix::read(gguf, name)?;
+        if let Some(writer) = &mut self.writer {
+            if writer.append(name, &matrix).is_err() {
+                self.writer = None;
+            }
+        }
+        Ok(matrix)
+    }
+
+    /// Whether the matrices came from a repacked-weights file.
+    pub fn was_mapped(&self) -> bool {
+        self.missed == 0 && self.writer.is_none()
+    }
+
+    /// Puts the written file in place. A file that lacked some matrix is
+    /// removed, so the next load rebuilds it. Failing to write only costs
+    /// the next load the repacking again.
+    pub fn finish(self) {
+        if let Some(writer) = self.writer {
+            let _ = writer.finish();
+        } else if self.missed > 0 {
+            if let Some(path) = &self.path {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Maps `path` and checks its index against `origin` and `gguf`'s tensors;
+/// `None` if anything is off.
+fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<String, QMatrix>> {
+    let file = File::open(path).ok()?;
+    // SAFETY: repacked-weights files are never written in place (see the
+    // module documentation), so the mapped bytes do not change.
+    // Populating the map now (the weights are in the page cache after
+    // their first use) moves the page faults off the first forward pass.
+    let map = Arc::new(unsafe { MmapOptions::new().populate().map(&file) }.ok()?);
+    let trailer = map.len().checked_sub(16)?;
+    if &map[trailer + 8..] != MAGIC {
+        return None;
+    }
+    let index_len = u64::from_le_bytes(map[trailer..trailer + 8].try_into().ok()?) as usize;
+    let index_start = trailer.checked_sub(index_len)?;
+    let index: Index = serde_json::from_slice(&map[index_start..trailer]).ok()?;
+    if index.origin != *origin {
+        return None;
+    }
+    let mut matrices = HashMap::with_capacity(index.matrices.len());
+    for entry in index.matrices {
+        let info = gguf.content.tensor_infos.get(&entry.name)?;
+        let (rows, cols) = info.shape.dims2().ok()?;
+        let codes = codes_from(&map, &entry.codes, rows, cols, index_start)?;
+        let matrix = QMatrix {
+            rows,
+            cols,
+            codes,
+            source: info.ggml_dtype,
+        };
+        matrices.insert(entry.name, matrix);
+    }
+    Some(matrices)
+}
+
+/// The arrays `spans` names, checked to be the sizes a `rows × cols` matrix
+/// needs and to lie before `end`.
+fn codes_from(
+    map: &Arc<Mmap>,
+    spans: &CodeSpans,
+    rows: usize,
+    cols: usize,
+    end: usize,
+) -> Option<Codes> {
+    fn array<T: Plain>(map: &Arc<Mmap>, span: Span, len: usize, end: usize) -> Option<Stored<T>> {
+        let offset = usize::try_from(span.offset).ok()?;
+        let bytes = len.checked_mul(size_of::<T>())?;
+        if span.len != len as u64 || offset.checked_add(bytes)? > end {
+            return None;
+        }
+        Stored::mapped(map, offset, len)
+    }
+    fn factors(map: &Arc<Mmap>, span: &FactorSpan, count: usize, end: usize) -> Option<Factors> {
+        // One padding factor follows a matrix's own (see `factors`).
+        Some(match *span {
+            FactorSpan::Half(span) => Factors::Half(array(map, span, count + 1, end)?),
+            FactorSpan::Single(span) => Factors::Single(array(map, span, count + 1, end)?),
+        })
+    }
+    let weights = rows.checked_mul(cols)?;
+    let blocks = weights / BLOCK;
+    Some(match spans {
+        CodeSpans::Nibbles {
+            codes,
+            factors: spans,
+        } => Codes::Nibbles {
+            codes: array(map, *codes, weights / 2, end)?,
+            factors: factors(map, spans, 2 * blocks, end)?,
+        },
+        CodeSpans::Bytes {
+            codes,
+            scales,
+            per_block,
+        } => {
+            if !matches!(per_block, 1 | 2) {
+                return None;
+            }
+            Codes::Bytes {
+                codes: array(map, *codes, weights, end)?,
+                scales: factors(map, scales, per_block * blocks, end)?,
+                per_block: *per_block,
+            }
+        }
+        CodeSpans::Dense(values) => Codes::Dense(array(map, *values, weights, end)?),
+    })
+}
+
+/// A repacked-weights file being written.
+struct Writer {
+    temp: tempfile::NamedTempFile,
+    out: BufWriter<File>,
+    written: u64,
+    target: PathBuf,
+    index: Index,
+}
+
+impl Writer {
+    fn new(target: &Path, origin: Origin) -> Option<Self> {
+        let dir = target.parent()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let temp = tempfile::Builder::new()
+            .prefix(".repacking-")
+            .tempfile_in(dir)
+            .ok()?;
+        let out = BufWriter::with_capacity(1 << 20, temp.reopen().ok()?);
+        Some(Self {
+            temp,
+            out,
+            written: 0,
+            target: target.to_path_buf(),
+            index: Index {
+                origin,
+                matrices: Vec::new(),
+            },
+        })
+    }
+
+    fn array<T: Plain>(&mut self, values: &Stored<T>) -> std::io::Result<Span> {
+        let padding = self.written.next_multiple_of(ALIGN) - self.written;
+        self.out
+            .write_all(&[0; ALIGN as usize][..padding as usize])?;
+        self.written += padding;
+        let span = Span {
+            offset: self.written,
+            len: values.len() as u64,
+        };
+        let bytes = values.as_bytes();
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(span)
+    }
+
+    fn factors(&mut self, factors: &Factors) -> std::io::Result<FactorSpan> {
+        Ok(match factors {
+            Factors::Half(values) => FactorSpan::Half(self.array(values)?),
+            Factors::Single(values) => FactorSpan::Single(self.array(values)?),
+        })
+    }
+
+    fn append(&mut self, name: &str, matrix: &QMatrix) -> std::io::Result<()> {
+        let codes = match &matrix.codes {
+            Codes::Nibbles { codes, factors } => CodeSpans::Nibbles {
+                codes: self.array(codes)?,
+                factors: self.factors(factors)?,
+            },
+            Codes::Bytes {
+                codes,
+                scales,
+                per_block,
+            } => CodeSpans::Bytes {
+                codes: self.array(codes)?,
+                scales: self.factors(scales)?,
+                per_block: *per_block,
+            },
+            Codes::Dense(values) => CodeSpans::Dense(self.array(values)?),
+        };
+        self.index.matrices.push(Entry {
+            name: name.to_string(),
+            codes,
+        });
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        let index = serde_json::to_vec(&self.index)?;
+        self.out.write_all(&index)?;
+        self.out.write_all(&(index.len() as u64).to_le_bytes())?;
+        self.out.write_all(MAGIC)?;
+        self.out.flush()?;
+        self.out.get_ref().sync_data()?;
+        drop(self.out);
+        self.temp.persist(&self.target).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
