@@ -30,6 +30,7 @@ use tokenizers::{AddedToken, PreTokenizerWrapper, Tokenizer};
 
 use crate::error::InputError;
 use crate::gguf::Metadata;
+use candle_core::quantized::gguf_file::Value;
 use pieces::Pieces;
 use sentencepiece::{SentencePiece, SPACE_MARKER};
 
@@ -108,15 +109,10 @@ impl TextTokenizer {
             }
         };
         let tokens = string_array(gguf, "tokenizer.ggml.tokens")?;
-        let token_types: Vec<i32> = match gguf.get("tokenizer.ggml.token_type") {
-            Some(v) => v
-                .to_vec()
-                .map_err(|e| gguf.corrupt(e.to_string()))?
-                .iter()
-                .map(|t| t.to_i32().unwrap_or(1))
-                .collect(),
-            None => vec![1; tokens.len()],
-        };
+        let token_types = numeric_array(gguf, "tokenizer.ggml.token_type", |t| {
+            t.to_i32().unwrap_or(1)
+        })?
+        .unwrap_or_else(|| vec![1; tokens.len()]);
         if token_types.len() != tokens.len() {
             return Err(gguf.corrupt("token_type and tokens differ in length"));
         }
@@ -183,15 +179,9 @@ impl TextTokenizer {
                 Splitter::Bpe(Box::new(tokenizer))
             }
             VocabularyKind::Llama => {
-                let scores: Vec<f32> = match gguf.get("tokenizer.ggml.scores") {
-                    Some(v) => v
-                        .to_vec()
-                        .map_err(|e| gguf.corrupt(e.to_string()))?
-                        .iter()
-                        .map(|s| s.to_f32().unwrap_or(0.0))
-                        .collect(),
-                    None => return Err(gguf.corrupt("llama vocabulary without scores")),
-                };
+                let scores =
+                    numeric_array(gguf, "tokenizer.ggml.scores", |s| s.to_f32().unwrap_or(0.0))?
+                        .ok_or_else(|| gguf.corrupt("llama vocabulary without scores"))?;
                 if scores.len() != tokens.len() {
                     return Err(gguf.corrupt("scores and tokens differ in length"));
                 }
@@ -429,6 +419,22 @@ fn string_array<'a>(gguf: &'a impl Metadata, key: &str) -> Result<Vec<&'a str>, 
                 .map_err(|e| gguf.corrupt(format!("{key}: {e}")))
         })
         .collect()
+}
+
+/// Reads a GGUF array of numbers, each through `convert`; `None` when the
+/// key is absent.
+fn numeric_array<T>(
+    gguf: &impl Metadata,
+    key: &str,
+    convert: impl Fn(&Value) -> T,
+) -> Result<Option<Vec<T>>, InputError> {
+    let Some(value) = gguf.get(key) else {
+        return Ok(None);
+    };
+    let values = value
+        .to_vec()
+        .map_err(|e| gguf.corrupt(format!("{key}: {e}")))?;
+    Ok(Some(values.iter().map(convert).collect()))
 }
 
 /// The byte a SentencePiece byte token (`<0xNN>`) stands for.

@@ -322,6 +322,12 @@ mod tests {
     }
 
     #[test]
+    fn a_text_listed_twice_keeps_its_last_id() {
+        let v = vocabulary(&[("a", 0.0), ("b", 0.0), ("a", 0.0)], vec![]);
+        assert_eq!(encode(&v, "ab"), vec![2, 1]);
+    }
+
+    #[test]
     fn spaces_become_the_marker_and_unknown_characters_their_bytes() {
         let v = vocabulary(
             &[
