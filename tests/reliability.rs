@@ -350,10 +350,22 @@ fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
         names
     };
     let repacked = weights_dir.join("SmolLM2-135M-Instruct.Q4_1.gguf.repacked");
+    // What a killed write leaves: an hour-old one is abandoned, a fresh one
+    // may be another process's write in progress.
+    fs::create_dir_all(&weights_dir).unwrap();
+    let abandoned = fs::File::create(weights_dir.join(".repacking-old")).unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    abandoned.set_modified(hour_ago).unwrap();
+    fs::write(weights_dir.join(".repacking-new"), b"").unwrap();
 
-    // First load: repacked from the GGUF, and the file written whole.
+    // First load: repacked from the GGUF, and the file written whole; the
+    // abandoned write removed.
     let from_gguf = run();
-    assert_eq!(files(), ["SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]);
+    assert_eq!(
+        files(),
+        [".repacking-new", "SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]
+    );
+    fs::remove_file(weights_dir.join(".repacking-new")).unwrap();
     let written = fs::metadata(&repacked).unwrap();
 
     // Second load: the file is mapped, not rewritten; the tokens are the

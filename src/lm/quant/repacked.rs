@@ -37,6 +37,11 @@ const MAGIC: &[u8; 8] = b"DPREPACK";
 const LAYOUT_VERSION: u32 = 1;
 /// Arrays start at multiples of this many bytes (a cache line).
 const ALIGN: u64 = 64;
+/// How a file being written is named until it is complete.
+const TEMP_PREFIX: &str = ".repacking-";
+/// A file being written that is older than this was abandoned (its process
+/// was killed mid-write; a write takes about a second) and is removed.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// What a repacked-weights file was built from: it is used only while all
 /// of this still holds.
@@ -289,8 +294,9 @@ impl Writer {
     fn new(target: &Path, origin: Origin) -> Option<Self> {
         let dir = target.parent()?;
         std::fs::create_dir_all(dir).ok()?;
+        remove_abandoned(dir);
         let temp = tempfile::Builder::new()
-            .prefix(".repacking-")
+            .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .ok()?;
         let out = BufWriter::with_capacity(1 << 20, temp.reopen().ok()?);
@@ -362,5 +368,24 @@ impl Writer {
         drop(self.out);
         self.temp.persist(&self.target).map_err(|e| e.error)?;
         Ok(())
+    }
+}
+
+/// Removes files in `dir` that a write abandoned long ago.
+fn remove_abandoned(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > ABANDONED_AFTER);
+        if abandoned {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
