@@ -341,18 +341,7 @@ pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(
         let logits = loaded.model.forward(prompt_ids, 0)?;
         return Ok((logits, started.elapsed().as_secs_f64()));
     }
-    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        indicatif::ProgressBar::new(prompt_ids.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    progress.set_style(
-        indicatif::ProgressStyle::with_template(
-            "reading the prompt [{bar:30}] {pos}/{len} tokens, {elapsed} elapsed, eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
+    let progress = crate::progress::bar_for("generate.prefill_progress", prompt_ids.len() as u64);
     let mut logits = Vec::new();
     for (i, chunk) in prompt_ids.chunks(PREFILL_CHUNK).enumerate() {
         logits = loaded.model.forward(chunk, i * PREFILL_CHUNK)?;

@@ -1,12 +1,32 @@
 //! Progress lines on stderr: what is being computed, n of m, elapsed. Shown
 //! only when stderr is a terminal, so piped and machine-readable output (and
-//! a log of stderr) stays clean. The commands' loops report through here;
-//! the long-prompt prefill (`generation`) and `sweep` still draw their own.
+//! a log of stderr) stays clean. Every progress line goes through here, in
+//! the language of the command's `--lang`.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::words::Lang;
+
+/// The language of progress lines drawn by code that has no language of its
+/// own (a long prompt's prefill, inside generation).
+static LANGUAGE: OnceLock<Lang> = OnceLock::new();
+
+/// Sets the language of [`bar_for`]'s lines: the command's `--lang`, once,
+/// before any work starts.
+pub fn set_language(lang: Lang) {
+    let _ = LANGUAGE.set(lang);
+}
+
+/// A bar labelled with catalogue entry `key`, in the language
+/// [`set_language`] set (else the locale's).
+pub fn bar_for(key: &str, total: u64) -> ProgressBar {
+    let lang = *LANGUAGE.get_or_init(Lang::from_env);
+    bar(lang.text(key), total)
+}
 
 /// A bar of `total` steps labelled `label` (a line already in the user's
 /// language), with n/m and the time elapsed; hidden off a terminal.

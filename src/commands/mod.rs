@@ -27,6 +27,7 @@ use crate::words::Lang;
 /// rendered once here in the format and language the flags ask for.
 pub fn run(cli: Cli) -> anyhow::Result<String> {
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    crate::progress::set_language(lang);
     let format = cli
         .command
         .as_ref()
@@ -41,7 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Trace(args)) => Box::new(trace::run(args)?),
         Some(Command::Demo(args)) => demo::run(args, lang)?,
         Some(Command::Tour(args)) => demo::tour(args, &view)?,
-        Some(Command::Sweep(args)) => Box::new(sweep::run(args)?),
+        Some(Command::Sweep(args)) => Box::new(sweep::run(args, lang)?),
         Some(Command::Replay(args)) => replay::run(args, &view)?,
         Some(Command::Repeat(args)) => Box::new(repeat::run(args, lang)?),
         Some(Command::Score(args)) => Box::new(score::run(args)?),

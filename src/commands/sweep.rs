@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use super::model_choice;
 use crate::cli::SweepArgs;
@@ -17,9 +17,11 @@ use crate::experiments::sweep::{
 use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
+use crate::progress;
 use crate::rules::{self, Rule};
 use crate::sampler::Sampling;
 use crate::tasks::Task;
+use crate::words::Lang;
 
 /// One input as planned before the model loads.
 enum Planned {
@@ -81,7 +83,7 @@ struct Prepared {
 /// One cell of the sweep: its prompt, its settings and its key in the file.
 type Cell = (usize, GenerationSettings, CellKey);
 
-pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
+pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
     let plan = plan_sweep(&args)?;
     let record = args.record.target()?;
@@ -101,18 +103,12 @@ pub fn run(args: SweepArgs) -> anyhow::Result<SweepSummary> {
         None => None,
     };
 
+    let samples = (cells.len() - resumed_rows) as u64;
     let progress = if args.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new((cells.len() - resumed_rows) as u64)
+        progress::bar(lang.text("sweep.progress"), samples)
     };
-    progress.set_style(
-        ProgressStyle::with_template(
-            "sweep [{bar:30}] {pos}/{len} samples, {elapsed} elapsed, eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
     for group in cells[resumed_rows..].chunk_by(|a, b| a.0 == b.0) {
         let input = &prepared[group[0].0];
         let prefilled = Prefilled::new(&mut loaded, &input.ids)?;
