@@ -175,11 +175,6 @@ impl MatrixSource {
         Ok(matrix)
     }
 
-    /// Whether the matrices came from a repacked-weights file.
-    pub fn was_mapped(&self) -> bool {
-        self.missed == 0 && self.writer.is_none()
-    }
-
     /// Puts the written file in place. A file that lacked some matrix is
     /// removed, so the next load rebuilds it. Failing to write only costs
     /// the next load the repacking again.
