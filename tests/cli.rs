@@ -257,12 +257,7 @@ fn an_unsupported_architecture_is_a_one_line_error() {
 }
 
 fn model_path() -> PathBuf {
-    let out = detprob()
-        .args(["model", "path", "smollm2-135m"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    common::cached_model_path("smollm2-135m")
 }
 
 #[test]

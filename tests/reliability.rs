@@ -304,20 +304,21 @@ fn without_timings(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Where the cached SmolLM2 file is (fetched first if needed).
+fn cached_smollm2() -> String {
+    let path = common::cached_model_path("smollm2-135m");
+    path.to_str().unwrap().to_string()
+}
+
 #[test]
 fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
-    let real = detprob()
-        .args(["model", "path", "smollm2-135m"])
-        .output()
-        .unwrap();
-    assert!(real.status.success());
-    let real = String::from_utf8(real.stdout).unwrap();
+    let real = cached_smollm2();
     let cache = tempfile::tempdir().unwrap();
     let models = cache.path().join("models");
     fs::create_dir_all(&models).unwrap();
     let gguf = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
-    if fs::hard_link(real.trim(), &gguf).is_err() {
-        fs::copy(real.trim(), &gguf).unwrap();
+    if fs::hard_link(&real, &gguf).is_err() {
+        fs::copy(&real, &gguf).unwrap();
     }
     let cache_dir = cache.path().to_str().unwrap();
     let run = || {
@@ -394,18 +395,14 @@ fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
 
 #[test]
 fn a_model_file_outside_the_cache_leaves_no_repacked_weights() {
-    let real = detprob()
-        .args(["model", "path", "smollm2-135m"])
-        .output()
-        .unwrap();
-    let real = String::from_utf8(real.stdout).unwrap();
+    let real = cached_smollm2();
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
     common::json_with_env(
         &[
             "generate",
             "--model-file",
-            real.trim(),
+            &real,
             "-n",
             "2",
             "-f",

@@ -84,3 +84,10 @@ pub fn resign_manifest(path: &std::path::Path, edit: impl FnOnce(&mut Value)) {
     )
     .unwrap();
 }
+
+/// Where model `alias`'s cached file is (fetched first if needed).
+pub fn cached_model_path(alias: &str) -> std::path::PathBuf {
+    let out = detprob().args(["model", "path", alias]).output().unwrap();
+    assert!(out.status.success());
+    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
