@@ -189,16 +189,10 @@ impl GgufFile {
     /// header (e.g. `tokenizer.`, which no weights loader reads), so they can
     /// be used on another thread while this file's weights are read.
     pub fn split_off(&mut self, prefix: &str) -> MetadataPart {
-        let keys: Vec<String> = self
+        let values = self
             .content
             .metadata
-            .keys()
-            .filter(|k| k.starts_with(prefix))
-            .cloned()
-            .collect();
-        let values = keys
-            .into_iter()
-            .filter_map(|k| self.content.metadata.remove_entry(&k))
+            .extract_if(|key, _| key.starts_with(prefix))
             .collect();
         MetadataPart {
             path: self.path.clone(),

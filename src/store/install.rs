@@ -66,14 +66,8 @@ fn stamp_path(target: &Path) -> std::path::PathBuf {
 /// What the stamp records: checksum, size and modification time of the file
 /// as it was when hashed.
 fn stamp_text(target: &Path, spec: &ModelSpec) -> Option<String> {
-    let meta = std::fs::metadata(target).ok()?;
-    let modified = meta
-        .modified()
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    Some(format!("{} {} {}\n", spec.sha256, meta.len(), modified))
+    let (size, modified) = super::size_and_modified(target)?;
+    Some(format!("{} {} {}\n", spec.sha256, size, modified))
 }
 
 /// Records that `target` was just hashed and matched `spec`.

@@ -115,9 +115,26 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
+/// The cache's directory of model files.
+pub fn models_dir() -> PathBuf {
+    cache_dir().join("models")
+}
+
 /// Where `spec`'s file lives once cached.
 pub fn cached_path(spec: &ModelSpec) -> PathBuf {
-    cache_dir().join("models").join(spec.file_name)
+    models_dir().join(spec.file_name)
+}
+
+/// A file's size and modification time (nanoseconds since the Unix epoch):
+/// what tells that a cached file changed since something was derived from it.
+pub fn size_and_modified(path: &Path) -> Option<(u64, u128)> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some((meta.len(), modified.as_nanos()))
 }
 
 /// Whether `spec` is in the cache with the right size.

@@ -58,25 +58,17 @@ impl Origin {
     /// The origin of `gguf`'s repacked-weights file, if it is to have one.
     fn of(gguf: &Path) -> Option<Self> {
         let gguf = gguf.canonicalize().ok()?;
-        let models = crate::store::cache_dir()
-            .join("models")
-            .canonicalize()
-            .ok()?;
+        let models = crate::store::models_dir().canonicalize().ok()?;
         if gguf.parent() != Some(models.as_path()) {
             return None;
         }
-        let meta = std::fs::metadata(&gguf).ok()?;
-        let modified = meta
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
+        let (gguf_bytes, gguf_modified_ns) = crate::store::size_and_modified(&gguf)?;
         Some(Origin {
             layout: LAYOUT_VERSION,
             little_endian: cfg!(target_endian = "little"),
             gguf,
-            gguf_bytes: meta.len(),
-            gguf_modified_ns: modified.as_nanos(),
+            gguf_bytes,
+            gguf_modified_ns,
         })
     }
 
@@ -278,8 +270,7 @@ fn codes_from(
 
 /// A repacked-weights file being written.
 struct Writer {
-    temp: tempfile::NamedTempFile,
-    out: BufWriter<File>,
+    out: BufWriter<tempfile::NamedTempFile>,
     written: u64,
     target: PathBuf,
     index: Index,
@@ -294,10 +285,8 @@ impl Writer {
             .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .ok()?;
-        let out = BufWriter::with_capacity(1 << 20, temp.reopen().ok()?);
         Some(Self {
-            temp,
-            out,
+            out: BufWriter::with_capacity(1 << 20, temp),
             written: 0,
             target: target.to_path_buf(),
             index: Index {
@@ -358,10 +347,9 @@ impl Writer {
         self.out.write_all(&index)?;
         self.out.write_all(&(index.len() as u64).to_le_bytes())?;
         self.out.write_all(MAGIC)?;
-        self.out.flush()?;
-        self.out.get_ref().sync_data()?;
-        drop(self.out);
-        self.temp.persist(&self.target).map_err(|e| e.error)?;
+        let temp = self.out.into_inner().map_err(|e| e.into_error())?;
+        temp.as_file().sync_data()?;
+        temp.persist(&self.target).map_err(|e| e.error)?;
         Ok(())
     }
 }
