@@ -51,21 +51,57 @@ fn the_same_seed_repeats_the_same_text_and_other_seeds_vary() {
     );
 }
 
+/// A prompt long enough (about a hundred tokens on either model) that its
+/// norms and activations are shared between threads, not only its matrices.
+const LONG_PROMPT: &str = "A conventional program follows hand-written rules: the same \
+    input always gives the same output, and every step can be traced back to a line of code. \
+    A large language model learns from data and samples each next token from a probability \
+    distribution, so its answers may differ from run to run. In two sentences, say which of \
+    the two you would trust to decide whether 1900 is a leap year, and why.";
+
 #[test]
 fn tokens_do_not_depend_on_the_thread_count() {
-    let args = ["-t", "0.8", "-s", "11", "-n", "16", "--ignore-eos", PROMPT];
-    let one = generate_json(&args, &[("RAYON_NUM_THREADS", "1")]);
-    let two = generate_json(&args, &[("RAYON_NUM_THREADS", "2")]);
-    assert_eq!(tokens(&one), tokens(&two));
-    let logprobs = |r: &Value| -> Vec<f64> {
-        r["completion"]["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["logprob"].as_f64().unwrap())
-            .collect()
-    };
-    assert_eq!(logprobs(&one), logprobs(&two), "logits differ bit for bit");
+    for (model, prompt) in [
+        ("smollm2-135m", PROMPT),
+        ("smollm2-135m", LONG_PROMPT),
+        ("gemma3-270m", LONG_PROMPT),
+    ] {
+        let args = [
+            "-m",
+            model,
+            "-t",
+            "0.8",
+            "-s",
+            "11",
+            "-n",
+            "16",
+            "--ignore-eos",
+            prompt,
+        ];
+        let one = generate_json(&args, &[("RAYON_NUM_THREADS", "1")]);
+        let two = generate_json(&args, &[("RAYON_NUM_THREADS", "2")]);
+        assert_eq!(tokens(&one), tokens(&two), "{model}");
+        let logprobs = |r: &Value| -> Vec<f64> {
+            r["completion"]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["logprob"].as_f64().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            logprobs(&one),
+            logprobs(&two),
+            "{model}: logits differ bit for bit"
+        );
+        if prompt == LONG_PROMPT {
+            let prompt_tokens = one["prompt_ids"].as_array().unwrap().len();
+            assert!(
+                prompt_tokens >= 60,
+                "{model}: {prompt_tokens} prompt tokens"
+            );
+        }
+    }
 }
 
 #[test]

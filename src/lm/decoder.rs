@@ -17,7 +17,7 @@
 //! thread count nor on how tokens were batched.
 
 use super::ModelConfig;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use candle_core::quantized::QTensor;
 use candle_core::Device;
@@ -50,12 +50,22 @@ enum Activation {
     GeluTanh,
 }
 
-/// Cosine and sine of `position · θ_i` for every position and pair.
+/// Positions whose cosines and sines are computed together, when a row at
+/// one of them is first rotated.
+const ROTARY_SPAN: usize = 256;
+
+/// Cosine and sine of `position · θ_i` for every position and pair, computed
+/// a span of positions at a time as they are first needed: Gemma's two
+/// tables for all 8,192 positions were 16 MB and millions of libm calls at
+/// every load, for the few hundred positions a prompt uses.
 struct Rotary {
     pairs: RopePairs,
     half: usize,
-    cos: Vec<f32>,
-    sin: Vec<f32>,
+    /// `θ_i` of each pair.
+    inverse: Vec<f32>,
+    /// Span `s`: the cosines and sines of positions `s·ROTARY_SPAN..`, each
+    /// position's `half` values together.
+    spans: Vec<OnceLock<(Vec<f32>, Vec<f32>)>>,
 }
 
 impl Rotary {
@@ -64,27 +74,41 @@ impl Rotary {
         let inverse: Vec<f32> = (0..half)
             .map(|i| 1.0 / base.powf((2 * i) as f32 / head_dim as f32))
             .collect();
-        let mut cos = Vec::with_capacity(positions * half);
-        let mut sin = Vec::with_capacity(positions * half);
-        for position in 0..positions {
-            for theta in &inverse {
-                let angle = position as f32 * theta;
-                cos.push(angle.cos());
-                sin.push(angle.sin());
-            }
-        }
         Self {
             pairs,
             half,
-            cos,
-            sin,
+            inverse,
+            spans: (0..positions.div_ceil(ROTARY_SPAN))
+                .map(|_| OnceLock::new())
+                .collect(),
         }
+    }
+
+    /// The cosines and sines of `position`.
+    fn at(&self, position: usize) -> (&[f32], &[f32]) {
+        let (cos, sin) = self.spans[position / ROTARY_SPAN].get_or_init(|| {
+            let first = position / ROTARY_SPAN * ROTARY_SPAN;
+            let mut cos = Vec::with_capacity(ROTARY_SPAN * self.half);
+            let mut sin = Vec::with_capacity(ROTARY_SPAN * self.half);
+            for position in first..first + ROTARY_SPAN {
+                for theta in &self.inverse {
+                    let angle = position as f32 * theta;
+                    cos.push(angle.cos());
+                    sin.push(angle.sin());
+                }
+            }
+            (cos, sin)
+        });
+        let offset = position % ROTARY_SPAN * self.half;
+        (
+            &cos[offset..offset + self.half],
+            &sin[offset..offset + self.half],
+        )
     }
 
     /// Rotates one head's values for `position`.
     fn apply(&self, head: &mut [f32], position: usize) {
-        let cos = &self.cos[position * self.half..(position + 1) * self.half];
-        let sin = &self.sin[position * self.half..(position + 1) * self.half];
+        let (cos, sin) = self.at(position);
         for i in 0..self.half {
             let (a, b) = match self.pairs {
                 RopePairs::Interleaved => (2 * i, 2 * i + 1),
@@ -280,15 +304,34 @@ fn vector(gguf: &mut GgufFile, name: &str) -> candle_core::Result<Vec<f32>> {
 
 /// RMSNorm of each `weight.len()`-long row of `x`, in place, as llama.cpp
 /// computes it (sum of squares in f64, then `x · (1/√(mean + ε)) · weight`).
+/// Rows are shared between threads when `x` is a prompt's worth
+/// ([`share_elementwise`]); each row's arithmetic is the same either way.
 fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
-    for row in x.chunks_exact_mut(weight.len()) {
+    let norm_row = |row: &mut [f32]| {
         let sum: f64 = row.iter().map(|&v| (v as f64) * (v as f64)).sum();
         let mean = (sum / row.len() as f64) as f32;
         let scale = 1.0 / (mean + eps).sqrt();
         for (v, w) in row.iter_mut().zip(weight) {
             *v = *v * scale * w;
         }
+    };
+    if share_elementwise(x.len()) {
+        x.par_chunks_exact_mut(weight.len()).for_each(norm_row);
+    } else {
+        x.chunks_exact_mut(weight.len()).for_each(norm_row);
     }
+}
+
+/// Values per share of element-wise work (norms, activations) handed to a
+/// thread; fewer than this stay on the calling thread, as a decoded token's
+/// do (waking a thread would cost more than the work).
+const ELEMENTWISE_SHARE: usize = 1 << 14;
+
+/// Whether `values` of element-wise work are worth sharing between threads.
+/// On one thread a prompt's norms and activations were a tenth of Gemma's
+/// prefill, done while the other thread waited.
+fn share_elementwise(values: usize) -> bool {
+    values >= 2 * ELEMENTWISE_SHARE && rayon::current_num_threads() > 1
 }
 
 fn add_in_place(x: &mut [f32], y: &[f32]) {
@@ -446,8 +489,19 @@ impl Decoder {
 /// compiler vectorizes (libm's `expf` and `tanhf` are calls, one value at a
 /// time: a tenth of Gemma's prefill went to `tanhf`). Every value goes
 /// through the same operations, so the result does not depend on how the
-/// loop was vectorized.
+/// loop was vectorized or how the values were shared between threads.
 fn gated_activation(activation: Activation, gate: &mut [f32], up: &[f32]) {
+    if share_elementwise(gate.len()) {
+        gate.par_chunks_mut(ELEMENTWISE_SHARE)
+            .zip(up.par_chunks(ELEMENTWISE_SHARE))
+            .for_each(|(gate, up)| gate_values(activation, gate, up));
+    } else {
+        gate_values(activation, gate, up);
+    }
+}
+
+/// [`gated_activation`] of one share of the values.
+fn gate_values(activation: Activation, gate: &mut [f32], up: &[f32]) {
     match activation {
         Activation::Silu => {
             for (g, u) in gate.iter_mut().zip(up) {
@@ -703,6 +757,18 @@ mod tests {
         let mut head = [1.0, 0.0, 0.0, 0.0];
         rotary.apply(&mut head, 1);
         assert!((head[1] - 1f32.sin()).abs() < 1e-6 && head[2] == 0.0);
+    }
+
+    #[test]
+    fn every_span_holds_its_own_positions() {
+        let rotary = Rotary::new(RopePairs::Halves, 8, 10_000.0, 3 * ROTARY_SPAN);
+        for position in [0, 1, ROTARY_SPAN - 1, ROTARY_SPAN, 2 * ROTARY_SPAN + 7] {
+            let (cos, sin) = rotary.at(position);
+            for (i, theta) in rotary.inverse.iter().enumerate() {
+                let angle = position as f32 * theta;
+                assert_eq!((cos[i], sin[i]), (angle.cos(), angle.sin()), "{position}");
+            }
+        }
     }
 
     #[test]
