@@ -18,6 +18,8 @@
 //!
 //! All log-probabilities are natural logarithms; entropies are in nats.
 
+mod exp;
+
 use std::cmp::Ordering;
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -211,13 +213,21 @@ impl<'a> ModelDistribution<'a> {
         }
         let max = logits[argmax] as f64;
         let (mut sum, mut weighted) = (0f64, 0f64);
-        for &l in logits {
-            let shifted = l as f64 - max;
-            let e = shifted.exp();
-            sum += e;
-            // A token of probability 0 adds nothing (and −∞ · 0 is NaN).
-            if e > 0.0 {
-                weighted += e * shifted;
+        let mut shifted = [0f64; exp::CHUNK];
+        let mut exps = [0f64; exp::CHUNK];
+        for chunk in logits.chunks(exp::CHUNK) {
+            let (shifted, exps) = (&mut shifted[..chunk.len()], &mut exps[..chunk.len()]);
+            for ((s, e), &l) in shifted.iter_mut().zip(exps.iter_mut()).zip(chunk) {
+                *s = l as f64 - max;
+                *e = *s;
+            }
+            exp::exp_in_place(exps);
+            for (&s, &e) in shifted.iter().zip(exps.iter()) {
+                sum += e;
+                // A token of probability 0 adds nothing (and −∞ · 0 is NaN).
+                if e > 0.0 {
+                    weighted += e * s;
+                }
             }
         }
         Self {
@@ -235,7 +245,7 @@ impl<'a> ModelDistribution<'a> {
 
     /// Probability of `token`.
     pub fn probability(&self, token: u32) -> f64 {
-        self.logprob(token).exp()
+        exp::exp(self.logprob(token))
     }
 
     /// Entropy in nats.
@@ -450,10 +460,12 @@ fn tempered_weights(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec
         .iter()
         .map(|&t| logits[t as usize])
         .fold(f32::NEG_INFINITY, f32::max) as f64;
-    candidates
+    let mut weights: Vec<f64> = candidates
         .iter()
-        .map(|&t| ((logits[t as usize] as f64 - max) / temperature).exp())
-        .collect()
+        .map(|&t| (logits[t as usize] as f64 - max) / temperature)
+        .collect();
+    exp::exp_in_place(&mut weights);
+    weights
 }
 
 /// The index where the running sum of `weights` first exceeds `target`.
