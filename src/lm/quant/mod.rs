@@ -101,13 +101,40 @@ impl QuantizedRow {
     /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0 does:
     /// scale = max |x| / 127, codes rounded half away from zero.
     pub fn new(x: &[f32]) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { Self::new_avx2(x) };
+        }
+        Self::quantize(x)
+    }
+
+    /// [`QuantizedRow::new`] in AVX2 registers (the same operations on each
+    /// value, so the same codes and scales).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn new_avx2(x: &[f32]) -> Self {
+        Self::quantize(x)
+    }
+
+    #[inline(always)]
+    fn quantize(x: &[f32]) -> Self {
         debug_assert!(x.len().is_multiple_of(BLOCK));
         let blocks = x.len() / BLOCK;
         let mut codes = vec![0i8; x.len()];
         let mut scales = Vec::with_capacity(blocks);
         let mut sums = Vec::with_capacity(blocks);
         for (values, out) in x.chunks_exact(BLOCK).zip(codes.chunks_exact_mut(BLOCK)) {
-            let max = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+            // Eight running maxima, then theirs: the same maximum as one
+            // running maximum (max ignores order, and NaN either way), but
+            // not one long chain of dependent compares.
+            let mut lanes = [0f32; 8];
+            for eight in values.as_chunks::<8>().0 {
+                for (lane, v) in lanes.iter_mut().zip(eight) {
+                    *lane = lane.max(v.abs());
+                }
+            }
+            let max = lanes.iter().fold(0f32, |m, &v| m.max(v));
             let scale = max / 127.0;
             let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
             let mut total = 0i32;
@@ -454,8 +481,27 @@ impl Kernel {
     }
 }
 
-/// f32 dot product with eight running sums (vectorizes on any target).
+/// f32 dot product with eight running sums, in AVX registers where the CPU
+/// has them (the attention's dot products were SSE-wide on the baseline
+/// target). Each sum gets the same operations either way, with no fused
+/// multiply-add, so the bits do not depend on the CPU.
 pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX.
+        return unsafe { dense_dot_avx(a, b) };
+    }
+    dense_dot_sums(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn dense_dot_avx(a: &[f32], b: &[f32]) -> f32 {
+    dense_dot_sums(a, b)
+}
+
+#[inline(always)]
+fn dense_dot_sums(a: &[f32], b: &[f32]) -> f32 {
     let mut sums = [0f32; 8];
     let (a_chunks, a_rest) = a.as_chunks::<8>();
     let (b_chunks, b_rest) = b.as_chunks::<8>();
@@ -470,6 +516,118 @@ pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 {
         total += x * y;
     }
     total
+}
+
+/// `out[k] = dense_dot(many[k], one)` for each `k`, bit for bit, four at a
+/// time: four independent chains of sums keep the adder busy, where one dot
+/// product alone waits on its own previous sum (the attention's dot products
+/// are short and many).
+pub fn dense_dot_each(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX.
+        return unsafe { dense_dot_each_avx(many, one, out) };
+    }
+    dense_dot_each_sums(many, one, out)
+}
+
+/// [`dense_dot_each_sums`] written out in AVX (the compiler's own
+/// vectorization of four chains spilled them to the stack): each lane's
+/// product rounded, then added, as there.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn dense_dot_each_avx(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    assert_eq!(many.len(), out.len(), "one result per vector");
+    assert!(many.iter().all(|a| a.len() == one.len()), "lengths differ");
+    let chunks = one.len() / 8;
+    let mut fours = many.chunks_exact(4);
+    let mut out_fours = out.chunks_exact_mut(4);
+    for (four, out) in (&mut fours).zip(&mut out_fours) {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for c in 0..chunks {
+            // SAFETY: every vector holds `one.len()` ≥ 8·(c + 1) values.
+            unsafe {
+                let y = _mm256_loadu_ps(one.as_ptr().add(8 * c));
+                for (acc, a) in acc.iter_mut().zip(four) {
+                    let x = _mm256_loadu_ps(a.as_ptr().add(8 * c));
+                    *acc = _mm256_add_ps(*acc, _mm256_mul_ps(x, y));
+                }
+            }
+        }
+        for ((value, acc), a) in out.iter_mut().zip(acc).zip(four) {
+            let mut sums = [0f32; 8];
+            // SAFETY: `sums` is eight f32.
+            unsafe { _mm256_storeu_ps(sums.as_mut_ptr(), acc) };
+            let mut total = ((sums[0] + sums[4]) + (sums[1] + sums[5]))
+                + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
+            for (x, y) in a[8 * chunks..].iter().zip(&one[8 * chunks..]) {
+                total += x * y;
+            }
+            *value = total;
+        }
+    }
+    for (a, value) in fours.remainder().iter().zip(out_fours.into_remainder()) {
+        *value = dense_dot_sums(a, one);
+    }
+}
+
+#[inline(always)]
+fn dense_dot_each_sums(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
+    assert_eq!(many.len(), out.len(), "one result per vector");
+    let (one_chunks, one_rest) = one.as_chunks::<8>();
+    let mut fours = many.chunks_exact(4);
+    let mut out_fours = out.chunks_exact_mut(4);
+    for (four, out) in (&mut fours).zip(&mut out_fours) {
+        let split: [(&[[f32; 8]], &[f32]); 4] = std::array::from_fn(|k| four[k].as_chunks::<8>());
+        assert!(split.iter().all(|(chunks, rest)| {
+            chunks.len() == one_chunks.len() && rest.len() == one_rest.len()
+        }));
+        let mut sums = [[0f32; 8]; 4];
+        for (c, y) in one_chunks.iter().enumerate() {
+            for (sums, (chunks, _)) in sums.iter_mut().zip(&split) {
+                let x = &chunks[c];
+                for i in 0..8 {
+                    sums[i] += x[i] * y[i];
+                }
+            }
+        }
+        for ((value, sums), (_, rest)) in out.iter_mut().zip(&sums).zip(&split) {
+            let mut total = ((sums[0] + sums[4]) + (sums[1] + sums[5]))
+                + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
+            for (x, y) in rest.iter().zip(one_rest) {
+                total += x * y;
+            }
+            *value = total;
+        }
+    }
+    for (a, value) in fours.remainder().iter().zip(out_fours.into_remainder()) {
+        *value = dense_dot_sums(a, one);
+    }
+}
+
+/// `out[i] += weight · values[i]` (an attention row's weighted value), in
+/// AVX registers where the CPU has them; the same bits either way.
+pub fn add_scaled(out: &mut [f32], weight: f32, values: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX.
+        return unsafe { add_scaled_avx(out, weight, values) };
+    }
+    add_scaled_each(out, weight, values)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn add_scaled_avx(out: &mut [f32], weight: f32, values: &[f32]) {
+    add_scaled_each(out, weight, values)
+}
+
+#[inline(always)]
+fn add_scaled_each(out: &mut [f32], weight: f32, values: &[f32]) {
+    for (o, v) in out.iter_mut().zip(values) {
+        *o += weight * v;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -536,6 +694,34 @@ mod tests {
         cases.extend(values(100_000, 3).iter().map(|v| v * 127.0));
         for x in cases {
             assert_eq!(round_half_away(x), x.round() as i32, "{x}");
+        }
+    }
+
+    #[test]
+    fn dot_products_four_at_a_time_give_the_bits_of_one_at_a_time() {
+        let one = values(259, 21);
+        let many: Vec<Vec<f32>> = (0..11).map(|k| values(259, 30 + k)).collect();
+        let many: Vec<&[f32]> = many.iter().map(Vec::as_slice).collect();
+        let mut out = vec![0f32; many.len()];
+        dense_dot_each(&many, &one, &mut out);
+        for (a, value) in many.iter().zip(&out) {
+            assert_eq!(value.to_bits(), dense_dot(a, &one).to_bits());
+            assert_eq!(value.to_bits(), dense_dot_sums(a, &one).to_bits());
+        }
+    }
+
+    #[test]
+    fn wide_quantizing_gives_the_codes_of_the_baseline_loop() {
+        let x: Vec<f32> = values(64 * BLOCK, 11).iter().map(|v| v * 3.0).collect();
+        let (wide, baseline) = (QuantizedRow::new(&x), QuantizedRow::quantize(&x));
+        assert_eq!(wide.codes, baseline.codes);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&wide.scales), bits(&baseline.scales));
+        assert_eq!(bits(&wide.sums), bits(&baseline.sums));
+        // The eight running maxima give the one running maximum's scale.
+        for (block, scale) in x.chunks_exact(BLOCK).zip(&baseline.scales) {
+            let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert_eq!(scale.to_bits(), (max / 127.0).to_bits());
         }
     }
 
