@@ -141,6 +141,8 @@ pub struct Sampler {
     sampling: Sampling,
     rng: ChaCha20Rng,
     alternatives: usize,
+    /// The tempered weights of the last step (kept for their allocation).
+    weights: Vec<f64>,
 }
 
 impl Sampler {
@@ -151,6 +153,7 @@ impl Sampler {
             sampling,
             rng: ChaCha20Rng::seed_from_u64(seed),
             alternatives,
+            weights: Vec::new(),
         }
     }
 
@@ -172,11 +175,13 @@ impl Sampler {
                 min_p,
             } => {
                 let candidates = filter(&model, *top_k, *top_p, *min_p);
-                let weights = tempered_weights(logits, &candidates, *temperature);
+                let weights = &mut self.weights;
+                tempered_weights_into(logits, candidates.as_deref(), *temperature, weights);
                 let total: f64 = weights.iter().sum();
                 let u = uniform(&mut self.rng);
-                let pick = pick_index(&weights, u * total);
-                (candidates[pick], weights[pick] / total)
+                let pick = pick_index(weights, u * total);
+                let token = candidates.map_or(pick as u32, |c| c[pick]);
+                (token, weights[pick] / total)
             }
         };
         SampledToken {
@@ -336,8 +341,6 @@ pub struct FilterStage {
     pub candidates: Vec<u32>,
 }
 
-/// Applies top-k, top-p and min-p, in that order, to the model's
-/// distribution, and returns the candidates after each filter that is set.
 /// A fresh seed for runs that did not ask for one: from 1 to 999,999, so a
 /// person can read it off the screen and type it back (`--seed`, `--seeds`)
 /// to replay the run; it is reported with the run.
@@ -357,6 +360,8 @@ pub struct Filters {
     pub min_p: Option<f64>,
 }
 
+/// Applies top-k, top-p and min-p, in that order, to the model's
+/// distribution, and returns the candidates after each filter that is set.
 pub fn filter_stages(
     model: &ModelDistribution,
     top_k: Option<usize>,
@@ -365,6 +370,9 @@ pub fn filter_stages(
 ) -> Vec<FilterStage> {
     let vocab = model.logits.len();
     let mut stages = Vec::new();
+    if top_k.is_none() && top_p.is_none() && min_p.is_none() {
+        return stages;
+    }
     let mut kept: Vec<u32> = (0..vocab as u32).collect();
     let mut record = |name: String, kept: &[u32]| {
         let mut candidates = kept.to_vec();
@@ -418,17 +426,17 @@ pub fn filter_stages(
     stages
 }
 
-/// The surviving token ids after all filters, ascending.
+/// The surviving token ids after all filters, ascending; `None` when no
+/// filter is set (every token survives).
 fn filter(
     model: &ModelDistribution,
     top_k: Option<usize>,
     top_p: Option<f64>,
     min_p: Option<f64>,
-) -> Vec<u32> {
-    match filter_stages(model, top_k, top_p, min_p).pop() {
-        Some(last) => last.candidates,
-        None => (0..model.logits.len() as u32).collect(),
-    }
+) -> Option<Vec<u32>> {
+    filter_stages(model, top_k, top_p, min_p)
+        .pop()
+        .map(|last| last.candidates)
 }
 
 /// The distribution the sampler draws from, over `candidates` (ascending ids)
@@ -456,16 +464,56 @@ pub fn candidate_distribution(logits: &[f32], candidates: &[u32], temperature: f
 
 /// Unnormalized tempered weights `exp((logit − max) / T)` of the candidates.
 fn tempered_weights(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec<f64> {
-    let max = candidates
-        .iter()
-        .map(|&t| logits[t as usize])
-        .fold(f32::NEG_INFINITY, f32::max) as f64;
-    let mut weights: Vec<f64> = candidates
-        .iter()
-        .map(|&t| (logits[t as usize] as f64 - max) / temperature)
-        .collect();
-    exp::exp_in_place(&mut weights);
+    let mut weights = Vec::new();
+    tempered_weights_into(logits, Some(candidates), temperature, &mut weights);
     weights
+}
+
+/// [`tempered_weights`] of `candidates` (`None`: every token) into
+/// `weights`, whose allocation a sampler keeps from step to step (a fresh
+/// one for Gemma's vocabulary was two megabytes of new pages per token).
+fn tempered_weights_into(
+    logits: &[f32],
+    candidates: Option<&[u32]>,
+    temperature: f64,
+    weights: &mut Vec<f64>,
+) {
+    weights.clear();
+    match candidates {
+        Some(candidates) => {
+            let max = candidates
+                .iter()
+                .map(|&t| logits[t as usize])
+                .fold(f32::NEG_INFINITY, f32::max) as f64;
+            weights.extend(
+                candidates
+                    .iter()
+                    .map(|&t| (logits[t as usize] as f64 - max) / temperature),
+            );
+        }
+        None => {
+            let max = highest(logits) as f64;
+            weights.extend(logits.iter().map(|&l| (l as f64 - max) / temperature));
+        }
+    }
+    exp::exp_in_place(weights);
+}
+
+/// The highest of `values` (−∞ for none; NaN is passed over), as
+/// `fold(−∞, f32::max)` finds it, from eight running maxima instead of one
+/// chain of dependent compares (the maximum does not depend on the order).
+fn highest(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let (eights, rest) = values.as_chunks::<8>();
+    for eight in eights {
+        for (lane, &v) in lanes.iter_mut().zip(eight) {
+            *lane = lane.max(v);
+        }
+    }
+    lanes
+        .iter()
+        .chain(rest)
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
 }
 
 /// The index where the running sum of `weights` first exceeds `target`.
@@ -560,6 +608,28 @@ mod tests {
     }
 
     #[test]
+    fn eight_running_maxima_give_the_one_running_maximum() {
+        let mut logits = tied_logits(1001);
+        logits[500] = f32::NAN;
+        logits[777] = 11.5;
+        let one_chain = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        assert_eq!(highest(&logits).to_bits(), one_chain.to_bits());
+        assert_eq!(
+            highest(&logits[..5]),
+            logits[..5].iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+        );
+        assert_eq!(highest(&[]), f32::NEG_INFINITY);
+        let every: Vec<u32> = (0..logits.len() as u32).collect();
+        let mut unfiltered = Vec::new();
+        tempered_weights_into(&logits, None, 0.7, &mut unfiltered);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&unfiltered),
+            bits(&tempered_weights(&logits, &every, 0.7))
+        );
+    }
+
+    #[test]
     fn one_pass_entropy_matches_the_definition() {
         let logits = tied_logits(5000);
         let model = ModelDistribution::new(&logits);
@@ -593,7 +663,8 @@ mod tests {
     fn top_k_keeps_only_the_k_best() {
         let logits = [0.0f32, 3.0, 1.0, 2.0];
         let model = ModelDistribution::new(&logits);
-        assert_eq!(filter(&model, Some(2), None, None), vec![1, 3]);
+        assert_eq!(filter(&model, Some(2), None, None), Some(vec![1, 3]));
+        assert_eq!(filter(&model, None, None, None), None, "no filter keeps all");
     }
 
     #[test]
@@ -601,9 +672,12 @@ mod tests {
         // probabilities ≈ 0.64, 0.24, 0.09, 0.03
         let logits = [3.0f32, 2.0, 1.0, 0.0];
         let model = ModelDistribution::new(&logits);
-        assert_eq!(filter(&model, None, Some(0.5), None), vec![0]);
-        assert_eq!(filter(&model, None, Some(0.8), None), vec![0, 1]);
-        assert_eq!(filter(&model, None, Some(1.0), None), vec![0, 1, 2, 3]);
+        assert_eq!(filter(&model, None, Some(0.5), None), Some(vec![0]));
+        assert_eq!(filter(&model, None, Some(0.8), None), Some(vec![0, 1]));
+        assert_eq!(
+            filter(&model, None, Some(1.0), None),
+            Some(vec![0, 1, 2, 3])
+        );
     }
 
     #[test]
@@ -611,7 +685,7 @@ mod tests {
         let logits = [3.0f32, 2.0, 0.0];
         let model = ModelDistribution::new(&logits);
         // e^-1 ≈ 0.37 of the best survives a 0.3 threshold, e^-3 does not.
-        assert_eq!(filter(&model, None, None, Some(0.3)), vec![0, 1]);
+        assert_eq!(filter(&model, None, None, Some(0.3)), Some(vec![0, 1]));
     }
 
     #[test]
@@ -647,7 +721,10 @@ mod tests {
         assert_eq!(stages[0].candidates, vec![0, 1, 2, 3]);
         assert_eq!(stages[1].candidates, vec![0, 1, 2]);
         assert_eq!(stages[2].candidates, vec![0, 1]);
-        assert_eq!(filter(&model, Some(4), Some(0.9), Some(0.3)), vec![0, 1]);
+        assert_eq!(
+            filter(&model, Some(4), Some(0.9), Some(0.3)),
+            Some(vec![0, 1])
+        );
     }
 
     #[test]
