@@ -664,7 +664,11 @@ mod tests {
         let logits = [0.0f32, 3.0, 1.0, 2.0];
         let model = ModelDistribution::new(&logits);
         assert_eq!(filter(&model, Some(2), None, None), Some(vec![1, 3]));
-        assert_eq!(filter(&model, None, None, None), None, "no filter keeps all");
+        assert_eq!(
+            filter(&model, None, None, None),
+            None,
+            "no filter keeps all"
+        );
     }
 
     #[test]

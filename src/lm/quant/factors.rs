@@ -55,12 +55,12 @@ impl Factors {
         }
     }
 
-    /// Factors `range` (and the one after them).
-    pub(super) fn slice(&self, range: std::ops::Range<usize>) -> FactorRow<'_> {
-        let padded = range.start..range.end + 1;
+    /// Every factor (and the zero at the end), to cut rows from with
+    /// [`FactorRow::slice`].
+    pub(super) fn whole(&self) -> FactorRow<'_> {
         match self {
-            Factors::Half(values) => FactorRow::Half(&values[padded]),
-            Factors::Single(values) => FactorRow::Single(&values[padded]),
+            Factors::Half(values) => FactorRow::Half(values),
+            Factors::Single(values) => FactorRow::Single(values),
         }
     }
 
@@ -81,6 +81,15 @@ impl FactorRow<'_> {
     }
 
     /// Factors in the row.
+    /// Factors `range` of these (and the one after them).
+    pub(super) fn slice(self, range: std::ops::Range<usize>) -> Self {
+        let padded = range.start..range.end + 1;
+        match self {
+            FactorRow::Half(values) => FactorRow::Half(&values[padded]),
+            FactorRow::Single(values) => FactorRow::Single(&values[padded]),
+        }
+    }
+
     pub(super) fn len(self) -> usize {
         match self {
             FactorRow::Half(values) => values.len() - 1,
@@ -104,7 +113,7 @@ mod tests {
             10,
             "four f16 and the zero after them"
         );
-        let row = factors.slice(1..4);
+        let row = factors.whole().slice(1..4);
         assert_eq!((0..3).map(|i| row.get(i)).collect::<Vec<_>>(), &exact[1..4]);
     }
 
@@ -113,7 +122,10 @@ mod tests {
         let factors = Factors::new(vec![0.5, 0.1]);
         assert!(!factors.is_half());
         assert_eq!(
-            [factors.slice(0..2).get(0), factors.slice(0..2).get(1)],
+            [
+                factors.whole().slice(0..2).get(0),
+                factors.whole().slice(0..2).get(1)
+            ],
             [0.5, 0.1]
         );
     }

@@ -78,6 +78,31 @@ enum RowCodes<'a> {
     Dense(&'a [f32]),
 }
 
+impl<'a> RowCodes<'a> {
+    /// Row `row` of a whole matrix's codes ([`QMatrix::all_codes`]), rows
+    /// of `cols` weights.
+    fn row(self, row: usize, cols: usize) -> Self {
+        let blocks = cols / BLOCK;
+        let range = row * blocks..(row + 1) * blocks;
+        match self {
+            RowCodes::Nibbles { codes, factors } => RowCodes::Nibbles {
+                codes: &codes[range.start * 16..range.end * 16],
+                factors: factors.slice(2 * range.start..2 * range.end),
+            },
+            RowCodes::Bytes {
+                codes,
+                scales,
+                per_block,
+            } => RowCodes::Bytes {
+                codes: &codes[range.start * BLOCK..range.end * BLOCK],
+                scales: scales.slice(per_block * range.start..per_block * range.end),
+                per_block,
+            },
+            RowCodes::Dense(values) => RowCodes::Dense(&values[row * cols..(row + 1) * cols]),
+        }
+    }
+}
+
 /// A `rows × cols` weight matrix ready for [`QMatrix::matmul`].
 #[derive(Clone)]
 pub struct QMatrix {
@@ -267,25 +292,28 @@ impl QMatrix {
 
     /// Weight row `row`, cut out of the matrix's layout.
     fn row_codes(&self, row: usize) -> RowCodes<'_> {
-        let blocks = self.cols / BLOCK;
-        let range = row * blocks..(row + 1) * blocks;
+        self.all_codes().row(row, self.cols)
+    }
+
+    /// Every row's codes, to cut rows from with [`RowCodes::row`]: a mapped
+    /// array is checked and sliced here once, not once per row (Gemma's
+    /// output matrix has 262,144 rows per token).
+    fn all_codes(&self) -> RowCodes<'_> {
         match &self.codes {
             Codes::Nibbles { codes, factors } => RowCodes::Nibbles {
-                codes: &codes[range.start * 16..range.end * 16],
-                factors: factors.slice(2 * range.start..2 * range.end),
+                codes,
+                factors: factors.whole(),
             },
             Codes::Bytes {
                 codes,
                 scales,
                 per_block,
             } => RowCodes::Bytes {
-                codes: &codes[range.start * BLOCK..range.end * BLOCK],
-                scales: scales.slice(per_block * range.start..per_block * range.end),
+                codes,
+                scales: scales.whole(),
                 per_block: *per_block,
             },
-            Codes::Dense(values) => {
-                RowCodes::Dense(&values[row * self.cols..(row + 1) * self.cols])
-            }
+            Codes::Dense(values) => RowCodes::Dense(values),
         }
     }
 
@@ -332,8 +360,9 @@ impl QMatrix {
             .collect();
         let work = |(m, first, out): (usize, usize, &mut [f32])| {
             let matrix = matrices[m];
+            let all = matrix.all_codes();
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                match matrix.row_codes(first + i) {
+                match all.row(first + i, cols) {
                     RowCodes::Dense(weights) => {
                         for (value, x) in row_out.iter_mut().zip(x.chunks_exact(cols)) {
                             *value = dense_dot(weights, x);
