@@ -328,8 +328,9 @@ fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
 const ELEMENTWISE_SHARE: usize = 1 << 14;
 
 /// Whether `values` of element-wise work are worth sharing between threads.
-/// On one thread a prompt's norms and activations were a tenth of Gemma's
-/// prefill, done while the other thread waited.
+/// Done on the calling thread alone, a prompt's norms and activations were
+/// about a twentieth of a two-thread Gemma prefill, while the other thread
+/// waited.
 fn share_elementwise(values: usize) -> bool {
     values >= 2 * ELEMENTWISE_SHARE && rayon::current_num_threads() > 1
 }
