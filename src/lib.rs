@@ -36,6 +36,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod sampler;
+pub mod simd;
 pub mod store;
 pub mod tasks;
 pub mod tokenizer;

@@ -27,6 +27,7 @@ use super::quant::{add_scaled, dense_dot_each, MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile, Metadata};
+use crate::simd::wider_where_available;
 
 /// Longest sequence detprob runs (rotary tables are built this far).
 /// Gemma 3: one layer in this many attends globally.
@@ -501,23 +502,13 @@ fn gated_activation(activation: Activation, gate: &mut [f32], up: &[f32]) {
     }
 }
 
-/// [`gated_activation`] of one share of the values, in AVX2 registers where
-/// the CPU has them (eight values at a time instead of four; the same
-/// operations on each value, so the same bits).
-fn gate_values(activation: Activation, gate: &mut [f32], up: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        return unsafe { gate_values_avx2(activation, gate, up) };
-    }
-    gate_each(activation, gate, up)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn gate_values_avx2(activation: Activation, gate: &mut [f32], up: &[f32]) {
-    gate_each(activation, gate, up)
-}
+wider_where_available!(
+    "avx2",
+    /// [`gated_activation`] of one share of the values, in AVX2 registers where
+    /// the CPU has them (eight values at a time instead of four; the same
+    /// operations on each value, so the same bits).
+    fn gate_values(activation: Activation, gate: &mut [f32], up: &[f32]) = gate_each
+);
 
 #[inline(always)]
 fn gate_each(activation: Activation, gate: &mut [f32], up: &[f32]) {

@@ -8,6 +8,8 @@
 /// that stream a long slice through it.
 pub const CHUNK: usize = 1024;
 
+use crate::simd::wider_where_available;
+
 /// Below this, e^x is 0 here (the true value is under 2⁻¹⁰²¹).
 const LOWEST: f64 = -708.0;
 
@@ -46,21 +48,15 @@ pub fn exp(x: f64) -> f64 {
     }
 }
 
-/// Replaces each value with its [`exp`]: four at a time on a CPU with AVX2
-/// (the same operations as two at a time, so the same bits).
-pub fn exp_in_place(values: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        unsafe { exp_in_place_avx2(values) };
-        return;
-    }
-    values.iter_mut().for_each(|v| *v = exp(*v));
-}
+wider_where_available!(
+    "avx2",
+    /// Replaces each value with its [`exp`]: four at a time on a CPU with
+    /// AVX2 (the same operations as two at a time, so the same bits).
+    pub fn exp_in_place(values: &mut [f64]) = exp_each
+);
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn exp_in_place_avx2(values: &mut [f64]) {
+#[inline(always)]
+fn exp_each(values: &mut [f64]) {
     values.iter_mut().for_each(|v| *v = exp(*v));
 }
 

@@ -38,6 +38,7 @@ use candle_core::Device;
 use rayon::prelude::*;
 
 use crate::gguf::GgufFile;
+use crate::simd::wider_where_available;
 
 /// Weights per block in the repacked layouts (and per activation block).
 pub const BLOCK: usize = 32;
@@ -123,24 +124,13 @@ pub struct QuantizedRow {
 }
 
 impl QuantizedRow {
-    /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0 does:
-    /// scale = max |x| / 127, codes rounded half away from zero.
-    pub fn new(x: &[f32]) -> Self {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
-            return unsafe { Self::new_avx2(x) };
-        }
-        Self::quantize(x)
-    }
-
-    /// [`QuantizedRow::new`] in AVX2 registers (the same operations on each
-    /// value, so the same codes and scales).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn new_avx2(x: &[f32]) -> Self {
-        Self::quantize(x)
-    }
+    wider_where_available!(
+        "avx2",
+        /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0
+        /// does: scale = max |x| / 127, codes rounded half away from zero; in
+        /// AVX2 registers where the CPU has them.
+        pub fn new(x: &[f32]) -> QuantizedRow = QuantizedRow::quantize
+    );
 
     #[inline(always)]
     fn quantize(x: &[f32]) -> Self {
@@ -510,24 +500,14 @@ impl Kernel {
     }
 }
 
-/// f32 dot product with eight running sums, in AVX registers where the CPU
-/// has them (the attention's dot products were SSE-wide on the baseline
-/// target). Each sum gets the same operations either way, with no fused
-/// multiply-add, so the bits do not depend on the CPU.
-pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX.
-        return unsafe { dense_dot_avx(a, b) };
-    }
-    dense_dot_sums(a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn dense_dot_avx(a: &[f32], b: &[f32]) -> f32 {
-    dense_dot_sums(a, b)
-}
+wider_where_available!(
+    "avx",
+    /// f32 dot product with eight running sums, in AVX registers where the CPU
+    /// has them (the attention's dot products were SSE-wide on the baseline
+    /// target). Each sum gets the same operations either way, with no fused
+    /// multiply-add, so the bits do not depend on the CPU.
+    pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 = dense_dot_sums
+);
 
 #[inline(always)]
 fn dense_dot_sums(a: &[f32], b: &[f32]) -> f32 {
@@ -547,18 +527,15 @@ fn dense_dot_sums(a: &[f32], b: &[f32]) -> f32 {
     total
 }
 
-/// `out[k] = dense_dot(many[k], one)` for each `k`, bit for bit, four at a
-/// time: four independent chains of sums keep the adder busy, where one dot
-/// product alone waits on its own previous sum (the attention's dot products
-/// are short and many).
-pub fn dense_dot_each(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX.
-        return unsafe { dense_dot_each_avx(many, one, out) };
-    }
-    dense_dot_each_sums(many, one, out)
-}
+wider_where_available!(
+    "avx",
+    /// `out[k] = dense_dot(many[k], one)` for each `k`, bit for bit, four at a
+    /// time: four independent chains of sums keep the adder busy, where one dot
+    /// product alone waits on its own previous sum (the attention's dot products
+    /// are short and many).
+    pub fn dense_dot_each(many: &[&[f32]], one: &[f32], out: &mut [f32]) =
+        dense_dot_each_sums, wide dense_dot_each_avx
+);
 
 /// [`dense_dot_each_sums`] written out in AVX (the compiler's own
 /// vectorization of four chains spilled them to the stack): each lane's
@@ -635,22 +612,12 @@ fn dense_dot_each_sums(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `out[i] += weight · values[i]` (an attention row's weighted value), in
-/// AVX registers where the CPU has them; the same bits either way.
-pub fn add_scaled(out: &mut [f32], weight: f32, values: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: the CPU has AVX.
-        return unsafe { add_scaled_avx(out, weight, values) };
-    }
-    add_scaled_each(out, weight, values)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn add_scaled_avx(out: &mut [f32], weight: f32, values: &[f32]) {
-    add_scaled_each(out, weight, values)
-}
+wider_where_available!(
+    "avx",
+    /// `out[i] += weight · values[i]` (an attention row's weighted value), in
+    /// AVX registers where the CPU has them; the same bits either way.
+    pub fn add_scaled(out: &mut [f32], weight: f32, values: &[f32]) = add_scaled_each
+);
 
 #[inline(always)]
 fn add_scaled_each(out: &mut [f32], weight: f32, values: &[f32]) {
