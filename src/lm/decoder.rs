@@ -29,7 +29,6 @@ use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile, Metadata};
 use crate::simd::wider_where_available;
 
-/// Longest sequence detprob runs (rotary tables are built this far).
 /// Gemma 3: one layer in this many attends globally.
 const GEMMA_GLOBAL_EVERY: usize = 6;
 /// Gemma 3: RoPE base of the sliding-window layers.

@@ -80,7 +80,6 @@ impl FactorRow<'_> {
         }
     }
 
-    /// Factors in the row.
     /// Factors `range` of these (and the one after them).
     pub(super) fn slice(self, range: std::ops::Range<usize>) -> Self {
         let padded = range.start..range.end + 1;
@@ -90,6 +89,7 @@ impl FactorRow<'_> {
         }
     }
 
+    /// Factors in the row.
     pub(super) fn len(self) -> usize {
         match self {
             FactorRow::Half(values) => values.len() - 1,

@@ -324,8 +324,8 @@ impl QMatrix {
         assert_eq!(x.len(), tokens * cols, "activation shape");
         let needs_quantized = matrices.iter().any(|m| !matches!(m.codes, Codes::Dense(_)));
         // A prompt's rows are quantized, and its results turned token-major,
-        // on every thread: done here alone they were a fifth of a two-thread
-        // prefill. Each row is the same arithmetic wherever it runs.
+        // on every thread: done here alone they were about a sixth of a
+        // two-thread Gemma prefill. Each row is the same arithmetic wherever it runs.
         let share_rows = tokens > 1 && rayon::current_num_threads() > 1;
         let quantized: Vec<QuantizedRow> = match (needs_quantized, share_rows) {
             (false, _) => Vec::new(),
