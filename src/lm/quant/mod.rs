@@ -519,6 +519,13 @@ fn dense_dot_sums(a: &[f32], b: &[f32]) -> f32 {
             sums[i] += x[i] * y[i];
         }
     }
+    finish_dot(&sums, a_rest, b_rest)
+}
+
+/// A dot product's eight running sums added in [`dense_dot`]'s fixed order,
+/// then the products of the last values past a multiple of eight.
+#[inline(always)]
+fn finish_dot(sums: &[f32; 8], a_rest: &[f32], b_rest: &[f32]) -> f32 {
     let mut total =
         ((sums[0] + sums[4]) + (sums[1] + sums[5])) + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
     for (x, y) in a_rest.iter().zip(b_rest) {
@@ -534,12 +541,12 @@ wider_where_available!(
     /// product alone waits on its own previous sum (the attention's dot products
     /// are short and many).
     pub fn dense_dot_each(many: &[&[f32]], one: &[f32], out: &mut [f32]) =
-        dense_dot_each_sums, wide dense_dot_each_avx
+        dense_dot_one_at_a_time, wide dense_dot_each_avx
 );
 
-/// [`dense_dot_each_sums`] written out in AVX (the compiler's own
-/// vectorization of four chains spilled them to the stack): each lane's
-/// product rounded, then added, as there.
+/// [`dense_dot_each`] in AVX, written out (the compiler's own vectorization
+/// of four chains spilled them to the stack): each lane's product rounded,
+/// then added, as in [`dense_dot`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 fn dense_dot_each_avx(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
@@ -565,12 +572,7 @@ fn dense_dot_each_avx(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
             let mut sums = [0f32; 8];
             // SAFETY: `sums` is eight f32.
             unsafe { _mm256_storeu_ps(sums.as_mut_ptr(), acc) };
-            let mut total = ((sums[0] + sums[4]) + (sums[1] + sums[5]))
-                + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
-            for (x, y) in a[8 * chunks..].iter().zip(&one[8 * chunks..]) {
-                total += x * y;
-            }
-            *value = total;
+            *value = finish_dot(&sums, &a[8 * chunks..], &one[8 * chunks..]);
         }
     }
     for (a, value) in fours.remainder().iter().zip(out_fours.into_remainder()) {
@@ -578,36 +580,11 @@ fn dense_dot_each_avx(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
     }
 }
 
+/// [`dense_dot_each`] where AVX is missing: one dot product after another.
 #[inline(always)]
-fn dense_dot_each_sums(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
+fn dense_dot_one_at_a_time(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
     assert_eq!(many.len(), out.len(), "one result per vector");
-    let (one_chunks, one_rest) = one.as_chunks::<8>();
-    let mut fours = many.chunks_exact(4);
-    let mut out_fours = out.chunks_exact_mut(4);
-    for (four, out) in (&mut fours).zip(&mut out_fours) {
-        let split: [(&[[f32; 8]], &[f32]); 4] = std::array::from_fn(|k| four[k].as_chunks::<8>());
-        assert!(split.iter().all(|(chunks, rest)| {
-            chunks.len() == one_chunks.len() && rest.len() == one_rest.len()
-        }));
-        let mut sums = [[0f32; 8]; 4];
-        for (c, y) in one_chunks.iter().enumerate() {
-            for (sums, (chunks, _)) in sums.iter_mut().zip(&split) {
-                let x = &chunks[c];
-                for i in 0..8 {
-                    sums[i] += x[i] * y[i];
-                }
-            }
-        }
-        for ((value, sums), (_, rest)) in out.iter_mut().zip(&sums).zip(&split) {
-            let mut total = ((sums[0] + sums[4]) + (sums[1] + sums[5]))
-                + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
-            for (x, y) in rest.iter().zip(one_rest) {
-                total += x * y;
-            }
-            *value = total;
-        }
-    }
-    for (a, value) in fours.remainder().iter().zip(out_fours.into_remainder()) {
+    for (a, value) in many.iter().zip(out) {
         *value = dense_dot_sums(a, one);
     }
 }
