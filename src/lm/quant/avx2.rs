@@ -5,10 +5,16 @@
 //! exactly in integers (no pair can saturate: codes are at most 15 or |128|
 //! against at most |127|), so their results are bitwise the same.
 //!
-//! Each kernel is written once for N activation rows; the one-row and
-//! four-row entry points are its N = 1 and N = 4 cases, so every row gets
-//! the same instructions in the same order (the same bits) either way.
-//! Factors stored as f16 are widened (`vcvtph2ps`) as each block is reached.
+//! Each kernel is written once for R weight rows times N activation rows,
+//! and every (weight row, activation row) pair gets the same instructions in
+//! the same order (the same bits) in each of the shapes used: 1 × 4 for a
+//! prompt's tokens, 2 × 1 for a single token, 1 × 1 for what is left over.
+//!
+//! Blocks go in groups of four ([`GROUP`](crate::lm::quant::GROUP)): one
+//! load and one multiplication give a group's products of weight and
+//! activation factors (f16 factors widened with `vcvtph2ps` on the way),
+//! which are stored and broadcast back one block at a time. Each pair keeps
+//! one running sum of its blocks (and, for Nibbles, one of its offsets).
 
 /// The kernels compiled for `$features`, with `block_sums` (one block's 32
 /// products `unsigned · signed`, summed exactly to 8 lanes of 4 and
@@ -17,7 +23,7 @@ macro_rules! kernels {
     ($features:literal, |$unsigned:ident, $signed:ident| $block_sums:block) => {
         use std::arch::x86_64::*;
 
-        use crate::lm::quant::{FactorRow, QuantizedRow, RowCodes, BLOCK};
+        use crate::lm::quant::{FactorRow, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING};
 
         #[target_feature(enable = $features)]
         fn block_sums($unsigned: __m256i, $signed: __m256i) -> __m256 $block_sums
@@ -30,154 +36,246 @@ macro_rules! kernels {
             _mm_cvtss_f32(folded)
         }
 
-        /// Activation block `b` of `x`.
+        /// Factors `first..first + count` of a row (`count` ≤ `WIDTH`, which
+        /// is 4 or 8) as f32 in the lowest lanes, zeros in the rest. The load
+        /// stays inside the factors' padding after the row.
+        #[target_feature(enable = $features)]
+        fn factor_group<const WIDTH: usize>(factors: FactorRow, first: usize, count: usize) -> __m256 {
+            assert!(first + WIDTH <= factors.len() + PADDING && count <= WIDTH);
+            // SAFETY: the assert keeps the `WIDTH` values inside the slice,
+            // whose padding is part of it.
+            let values = unsafe {
+                match factors {
+                    FactorRow::Single(values) if WIDTH == 8 => _mm256_loadu_ps(values.as_ptr().add(first)),
+                    FactorRow::Single(values) => {
+                        _mm256_zextps128_ps256(_mm_loadu_ps(values.as_ptr().add(first)))
+                    }
+                    FactorRow::Half(values) => _mm256_cvtph_ps(if WIDTH == 8 {
+                        _mm_loadu_si128(values.as_ptr().add(first) as *const __m128i)
+                    } else {
+                        _mm_loadl_epi64(values.as_ptr().add(first) as *const __m128i)
+                    }),
+                }
+            };
+            if count == WIDTH {
+                return values;
+            }
+            // The next row's factors or the padding: cut off.
+            let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let kept = _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), lanes);
+            _mm256_and_ps(values, _mm256_castsi256_ps(kept))
+        }
+
+        /// The activation rows as the kernels read them: each row's codes and
+        /// factors, checked once to hold `blocks` blocks.
+        struct Activations<const N: usize> {
+            codes: [*const i8; N],
+            factors: [*const f32; N],
+        }
+
+        impl<const N: usize> Activations<N> {
+            fn new(xs: [&QuantizedRow; N], blocks: usize) -> Self {
+                for x in xs {
+                    assert!(x.codes.len() == BLOCK * blocks);
+                    assert!(x.factors.len() == 2 * blocks.next_multiple_of(GROUP));
+                }
+                Self {
+                    codes: xs.map(|x| x.codes.as_ptr()),
+                    factors: xs.map(|x| x.factors.as_ptr()),
+                }
+            }
+
+            /// Block `b`'s codes of row `k`.
+            ///
+            /// # Safety
+            /// `b` must be below the `blocks` the rows were checked for.
+            #[target_feature(enable = $features)]
+            unsafe fn block(&self, k: usize, b: usize) -> __m256i {
+                // SAFETY: `new` checked that the row holds block `b`.
+                unsafe { _mm256_loadu_si256(self.codes[k].add(BLOCK * b) as *const __m256i) }
+            }
+
+            /// The factors of row `k`'s group of blocks from `first`.
+            ///
+            /// # Safety
+            /// `first` must be a multiple of `GROUP` below `blocks`.
+            #[target_feature(enable = $features)]
+            unsafe fn factors(&self, k: usize, first: usize) -> __m256 {
+                // SAFETY: `new` checked that the row's factors fill whole groups.
+                unsafe { _mm256_loadu_ps(self.factors[k].add(2 * first)) }
+            }
+        }
+
+        /// `value` in every lane, loaded from memory: the compiler would
+        /// otherwise take a value just stored from its register with a
+        /// shuffle, an instruction where the load needs none.
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn broadcast_from_memory(value: &f32) -> __m256 {
+            let lanes: __m256;
+            // SAFETY: reads the four bytes of `value`, nothing else.
+            unsafe {
+                std::arch::asm!(
+                    "vbroadcastss {lanes}, dword ptr [{value}]",
+                    value = in(reg) value,
+                    lanes = out(ymm_reg) lanes,
+                    options(pure, readonly, nostack, preserves_flags),
+                );
+            }
+            lanes
+        }
+
+        /// R Nibbles weight rows times N activation rows.
         ///
-        /// # Safety
-        /// `x.codes` must hold at least `BLOCK · (b + 1)` codes.
-        #[target_feature(enable = $features)]
-        unsafe fn activation_block(x: &QuantizedRow, b: usize) -> __m256i {
-            debug_assert!(x.codes.len() >= BLOCK * (b + 1));
-            // SAFETY: the caller keeps the load inside `x.codes`.
-            unsafe { _mm256_loadu_si256(x.codes.as_ptr().add(BLOCK * b) as *const __m256i) }
-        }
-
-        /// Factors `i` and `i + 1` as f32, from one load (a row's factors are
-        /// followed by one more, so `i + 1` may be one past the row).
-        #[target_feature(enable = $features)]
-        fn factor_pair(factors: FactorRow, i: usize) -> (f32, f32) {
-            match factors {
-                FactorRow::Single(values) => (values[i], values[i + 1]),
-                FactorRow::Half(values) => {
-                    let pair = &values[i..i + 2];
-                    // SAFETY: `pair` is two f16, four bytes.
-                    let bits = unsafe { std::ptr::read_unaligned(pair.as_ptr() as *const i32) };
-                    let wide = _mm_cvtph_ps(_mm_cvtsi32_si128(bits));
-                    (_mm_cvtss_f32(wide), _mm_cvtss_f32(_mm_movehdup_ps(wide)))
-                }
-            }
-        }
-
-        /// Calls `each(b, factor b)` for blocks `0..blocks` of a layout with one
-        /// factor per block, converting two blocks' factors per load (a load of one
-        /// f16 alone compiles to an insert that waits on an unrelated register).
-        #[target_feature(enable = $features)]
-        fn each_factor(factors: FactorRow, blocks: usize, mut each: impl FnMut(usize, f32)) {
-            for b in (0..blocks).step_by(2) {
-                let (first, second) = factor_pair(factors, b);
-                each(b, first);
-                if b + 1 < blocks {
-                    each(b + 1, second);
-                }
-            }
-        }
-
-        /// A Nibbles row times N activation rows.
+        /// Per group of four blocks, one multiplication gives every block's
+        /// `scale_w · scale_x` and `offset_w · scale_x · Σ codes_x` (the
+        /// factors of both are interleaved the same way); the second kind,
+        /// the offsets' share, is summed apart from the products.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        #[allow(clippy::needless_range_loop)] // k indexes xs, acc and the loads together
-        unsafe fn nibbles_rows<const N: usize>(
-            codes: &[u8],
-            factors: FactorRow,
+        #[allow(clippy::needless_range_loop)] // r and k index rows, sums and products together
+        unsafe fn nibbles_rows<const R: usize, const N: usize>(
+            rows: [(&[u8], FactorRow); R],
             xs: [&QuantizedRow; N],
-        ) -> [f32; N] {
-            let blocks = factors.len() / 2;
-            assert!(codes.len() == 16 * blocks);
-            assert!(xs.iter().all(|x| x.codes.len() == BLOCK * blocks));
+        ) -> [[f32; N]; R] {
+            let blocks = rows[0].1.len() / 2;
+            for (codes, factors) in rows {
+                assert!(codes.len() == 16 * blocks && factors.len() == 2 * blocks);
+            }
+            let xs = Activations::new(xs, blocks);
             let low_mask = _mm_set1_epi8(0x0F);
-            let mut acc = [_mm256_setzero_ps(); N];
-            let mut offset_terms = [0f32; N];
-            for b in 0..blocks {
-                let (scale, offset) = factor_pair(factors, 2 * b);
-                // SAFETY: the asserts above keep every load inside the slices.
-                let packed = unsafe { _mm_loadu_si128(codes.as_ptr().add(16 * b) as *const __m128i) };
-                let low = _mm_and_si128(packed, low_mask);
-                let high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
-                let weights = _mm256_set_m128i(high, low);
-                for k in 0..N {
-                    // SAFETY: as above.
-                    let sums = block_sums(weights, unsafe { activation_block(xs[k], b) });
-                    let scale = _mm256_set1_ps(scale * xs[k].scales[b]);
-                    acc[k] = _mm256_fmadd_ps(sums, scale, acc[k]);
-                    // `Σ offset_b · scale_b · Σ codes_b`: the offsets' share.
-                    offset_terms[k] += offset * xs[k].sums[b];
+            // 1 in the offsets' lanes, 0 in the scales'.
+            let offset_lanes = _mm256_setr_ps(0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0);
+            let mut acc = [[_mm256_setzero_ps(); N]; R];
+            let mut offsets = [[_mm256_setzero_ps(); N]; R];
+            let mut products = [[[0f32; 2 * GROUP]; N]; R];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                for r in 0..R {
+                    let weight_factors = factor_group::<8>(rows[r].1, 2 * first, 2 * count);
+                    for k in 0..N {
+                        // SAFETY: `first` is a group's first block.
+                        let group = _mm256_mul_ps(weight_factors, unsafe { xs.factors(k, first) });
+                        offsets[r][k] = _mm256_fmadd_ps(group, offset_lanes, offsets[r][k]);
+                        // SAFETY: `products[r][k]` is eight f32.
+                        unsafe { _mm256_storeu_ps(products[r][k].as_mut_ptr(), group) };
+                    }
+                }
+                for j in 0..count {
+                    let b = first + j;
+                    for r in 0..R {
+                        // SAFETY: the asserts above keep the load inside the codes.
+                        let packed = unsafe { _mm_loadu_si128(rows[r].0.as_ptr().add(16 * b) as *const __m128i) };
+                        let low = _mm_and_si128(packed, low_mask);
+                        let high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
+                        let weights = _mm256_set_m128i(high, low);
+                        for k in 0..N {
+                            // SAFETY: `b` < `blocks`.
+                            let sums = block_sums(weights, unsafe { xs.block(k, b) });
+                            let scale = broadcast_from_memory(&products[r][k][2 * j]);
+                            acc[r][k] = _mm256_fmadd_ps(sums, scale, acc[r][k]);
+                        }
+                    }
                 }
             }
-            std::array::from_fn(|k| horizontal_sum(acc[k]) + offset_terms[k])
+            std::array::from_fn(|r| {
+                std::array::from_fn(|k| horizontal_sum(_mm256_add_ps(acc[r][k], offsets[r][k])))
+            })
         }
 
-        /// Signed codes (`ws`, one block) times activation block `b` of each of
-        /// the N rows, added into `acc`: `|w| · (x with w's sign)`, because
-        /// `maddubs` needs one unsigned operand.
-        #[target_feature(enable = $features)]
-        #[allow(clippy::needless_range_loop)] // k indexes xs and acc together
-        fn add_signed_block<const N: usize>(
-            ws: __m256i,
-            halves: __m256,
-            xs: &[&QuantizedRow; N],
-            b: usize,
-            acc: &mut [__m256; N],
-        ) {
-            let magnitudes = _mm256_sign_epi8(ws, ws);
-            for k in 0..N {
-                // SAFETY: the callers assert every activation row holds the blocks.
-                let x = unsafe { activation_block(xs[k], b) };
-                let sums = block_sums(magnitudes, _mm256_sign_epi8(x, ws));
-                let scale = _mm256_mul_ps(halves, _mm256_set1_ps(xs[k].scales[b]));
-                acc[k] = _mm256_fmadd_ps(sums, scale, acc[k]);
-            }
-        }
-
-        /// A Bytes row (`PER_BLOCK` scales per block) times N activation rows.
+        /// R Bytes weight rows (`PER_BLOCK` scales per block) times N
+        /// activation rows: `|w| · (x with w's sign)`, because the byte
+        /// products need one unsigned operand.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        unsafe fn bytes_rows<const N: usize, const PER_BLOCK: usize>(
-            codes: &[i8],
-            scales: FactorRow,
+        #[allow(clippy::needless_range_loop)] // r and k index rows, sums and products together
+        unsafe fn bytes_rows<const R: usize, const N: usize, const PER_BLOCK: usize>(
+            rows: [(&[i8], FactorRow); R],
             xs: [&QuantizedRow; N],
-        ) -> [f32; N] {
-            let blocks = scales.len() / PER_BLOCK;
-            assert!(codes.len() == BLOCK * blocks && scales.len() == PER_BLOCK * blocks);
-            assert!(xs.iter().all(|x| x.codes.len() == BLOCK * blocks));
-            let mut acc = [_mm256_setzero_ps(); N];
-            // SAFETY: the asserts above keep every load inside the slices.
-            let block =
-                |b: usize| unsafe { _mm256_loadu_si256(codes.as_ptr().add(BLOCK * b) as *const __m256i) };
-            if PER_BLOCK == 1 {
-                each_factor(scales, blocks, |b, scale| {
-                    add_signed_block(block(b), _mm256_set1_ps(scale), &xs, b, &mut acc);
-                });
-            } else {
-                for b in 0..blocks {
-                    // Lanes 0..4 hold weights 0..16, lanes 4..8 weights 16..32.
-                    let (first, second) = factor_pair(scales, 2 * b);
-                    let halves = _mm256_set_m128(_mm_set1_ps(second), _mm_set1_ps(first));
-                    add_signed_block(block(b), halves, &xs, b, &mut acc);
+        ) -> [[f32; N]; R] {
+            let blocks = rows[0].1.len() / PER_BLOCK;
+            for (codes, scales) in rows {
+                assert!(codes.len() == BLOCK * blocks && scales.len() == PER_BLOCK * blocks);
+            }
+            let xs = Activations::new(xs, blocks);
+            let mut acc = [[_mm256_setzero_ps(); N]; R];
+            let mut products = [[[0f32; 2 * GROUP]; N]; R];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                for r in 0..R {
+                    // Lined up with the activations' factors: with one scale
+                    // per block each scale twice, with two the block's pair.
+                    let weight_factors = if PER_BLOCK == 1 {
+                        let four = factor_group::<4>(rows[r].1, first, count);
+                        _mm256_permutevar8x32_ps(four, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))
+                    } else {
+                        factor_group::<8>(rows[r].1, 2 * first, 2 * count)
+                    };
+                    for k in 0..N {
+                        // SAFETY: `first` is a group's first block.
+                        let x_scales = _mm256_moveldup_ps(unsafe { xs.factors(k, first) });
+                        let group = _mm256_mul_ps(weight_factors, x_scales);
+                        // SAFETY: `products[r][k]` is eight f32.
+                        unsafe { _mm256_storeu_ps(products[r][k].as_mut_ptr(), group) };
+                    }
+                }
+                for j in 0..count {
+                    let b = first + j;
+                    for r in 0..R {
+                        // SAFETY: the asserts above keep the load inside the codes.
+                        let ws = unsafe { _mm256_loadu_si256(rows[r].0.as_ptr().add(BLOCK * b) as *const __m256i) };
+                        let magnitudes = _mm256_sign_epi8(ws, ws);
+                        for k in 0..N {
+                            // SAFETY: `b` < `blocks`.
+                            let signed = _mm256_sign_epi8(unsafe { xs.block(k, b) }, ws);
+                            let sums = block_sums(magnitudes, signed);
+                            // Lanes 0..4 hold weights 0..16, lanes 4..8 weights 16..32.
+                            let scale = if PER_BLOCK == 1 {
+                                broadcast_from_memory(&products[r][k][2 * j])
+                            } else {
+                                _mm256_set_m128(
+                                    _mm_set1_ps(products[r][k][2 * j + 1]),
+                                    _mm_set1_ps(products[r][k][2 * j]),
+                                )
+                            };
+                            acc[r][k] = _mm256_fmadd_ps(sums, scale, acc[r][k]);
+                        }
+                    }
                 }
             }
-            std::array::from_fn(|k| horizontal_sum(acc[k]))
+            std::array::from_fn(|r| std::array::from_fn(|k| horizontal_sum(acc[r][k])))
         }
 
-        /// One weight row times N activation rows, in the row's layout's kernel.
+        /// R weight rows (cut as `QMatrix::row_codes` cuts them, all of one
+        /// matrix) times N activation rows, in the rows' layout's kernel.
         ///
         /// # Safety
-        /// The CPU must have the module's features; the row is cut as
-        /// `QMatrix::row_codes` cuts it.
+        /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        pub unsafe fn dot_rows<const N: usize>(codes: RowCodes, xs: [&QuantizedRow; N]) -> [f32; N] {
+        pub unsafe fn dot_rows<const R: usize, const N: usize>(
+            rows: [RowCodes; R],
+            xs: [&QuantizedRow; N],
+        ) -> [[f32; N]; R] {
+            let nibbles = |row| match row {
+                RowCodes::Nibbles { codes, factors } => (codes, factors),
+                _ => unreachable!("one matrix's rows share a layout"),
+            };
+            let bytes = |row| match row {
+                RowCodes::Bytes { codes, scales, .. } => (codes, scales),
+                _ => unreachable!("one matrix's rows share a layout"),
+            };
             // SAFETY: the caller guarantees the CPU features.
             unsafe {
-                match codes {
-                    RowCodes::Nibbles { codes, factors } => nibbles_rows(codes, factors, xs),
-                    RowCodes::Bytes {
-                        codes,
-                        scales,
-                        per_block: 1,
-                    } => bytes_rows::<N, 1>(codes, scales, xs),
-                    RowCodes::Bytes { codes, scales, .. } => bytes_rows::<N, 2>(codes, scales, xs),
+                match rows[0] {
+                    RowCodes::Nibbles { .. } => nibbles_rows(rows.map(nibbles), xs),
+                    RowCodes::Bytes { per_block: 1, .. } => {
+                        bytes_rows::<R, N, 1>(rows.map(bytes), xs)
+                    }
+                    RowCodes::Bytes { .. } => bytes_rows::<R, N, 2>(rows.map(bytes), xs),
                     RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                 }
             }

@@ -15,8 +15,12 @@ use half::f16;
 
 use super::stored::Stored;
 
-/// A matrix's per-block factors, followed by one zero: a kernel reads
-/// factors `i` and `i + 1` with one load.
+/// Zeros after a matrix's last factor: a kernel loads eight factors at once
+/// from any of a row's (the rest of the eight cut off), so no load runs
+/// past the end.
+pub(super) const PADDING: usize = 7;
+
+/// A matrix's per-block factors, followed by [`PADDING`] zeros.
 #[derive(Clone)]
 pub(super) enum Factors {
     /// Every factor is exactly an f16.
@@ -24,8 +28,8 @@ pub(super) enum Factors {
     Single(Stored<f32>),
 }
 
-/// One row's slice of [`Factors`]: the row's factors and the one after them
-/// (the next row's first, or the zero at the end).
+/// One row's slice of [`Factors`]: the row's factors and the [`PADDING`]
+/// after them (the next row's first, or zeros at the end).
 #[derive(Clone, Copy)]
 pub(super) enum FactorRow<'a> {
     Half(&'a [f16]),
@@ -39,7 +43,7 @@ impl Factors {
             let h = f16::from_f32(v);
             h.to_f32().to_bits() == v.to_bits()
         });
-        values.push(0.0);
+        values.resize(values.len() + PADDING, 0.0);
         if exact {
             let halves: Vec<f16> = values.iter().map(|&v| f16::from_f32(v)).collect();
             Factors::Half(halves.into())
@@ -55,7 +59,7 @@ impl Factors {
         }
     }
 
-    /// Every factor (and the zero at the end), to cut rows from with
+    /// Every factor (and the zeros at the end), to cut rows from with
     /// [`FactorRow::slice`].
     pub(super) fn whole(&self) -> FactorRow<'_> {
         match self {
@@ -80,9 +84,9 @@ impl FactorRow<'_> {
         }
     }
 
-    /// Factors `range` of these (and the one after them).
+    /// Factors `range` of these (and the [`PADDING`] after them).
     pub(super) fn slice(self, range: std::ops::Range<usize>) -> Self {
-        let padded = range.start..range.end + 1;
+        let padded = range.start..range.end + PADDING;
         match self {
             FactorRow::Half(values) => FactorRow::Half(&values[padded]),
             FactorRow::Single(values) => FactorRow::Single(&values[padded]),
@@ -92,8 +96,8 @@ impl FactorRow<'_> {
     /// Factors in the row.
     pub(super) fn len(self) -> usize {
         match self {
-            FactorRow::Half(values) => values.len() - 1,
-            FactorRow::Single(values) => values.len() - 1,
+            FactorRow::Half(values) => values.len() - PADDING,
+            FactorRow::Single(values) => values.len() - PADDING,
         }
     }
 }
@@ -110,8 +114,8 @@ mod tests {
         assert!(factors.is_half());
         assert_eq!(
             factors.size_in_bytes(),
-            10,
-            "four f16 and the zero after them"
+            22,
+            "four f16 and the seven zeros after them"
         );
         let row = factors.whole().slice(1..4);
         assert_eq!((0..3).map(|i| row.get(i)).collect::<Vec<_>>(), &exact[1..4]);

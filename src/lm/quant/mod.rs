@@ -114,13 +114,17 @@ pub struct QMatrix {
     source: GgmlDType,
 }
 
+/// Blocks whose factors a kernel loads at once (eight f32: four scales and
+/// their four partners, interleaved).
+pub const GROUP: usize = 4;
+
 /// One row of activations quantized per block of 32.
 pub struct QuantizedRow {
     codes: Vec<i8>,
-    /// Scale of each block.
-    scales: Vec<f32>,
-    /// `scale · Σ codes` of each block (for the Nibbles offset term).
-    sums: Vec<f32>,
+    /// Block `b`'s scale at `2 b` and `scale · Σ codes` (for the Nibbles
+    /// offset term) at `2 b + 1`, then zeros up to a whole [`GROUP`] of
+    /// blocks, so the kernels load a group's factors in one vector.
+    factors: Vec<f32>,
 }
 
 impl QuantizedRow {
@@ -137,8 +141,7 @@ impl QuantizedRow {
         debug_assert!(x.len().is_multiple_of(BLOCK));
         let blocks = x.len() / BLOCK;
         let mut codes = vec![0i8; x.len()];
-        let mut scales = Vec::with_capacity(blocks);
-        let mut sums = Vec::with_capacity(blocks);
+        let mut factors = Vec::with_capacity(2 * blocks.next_multiple_of(GROUP));
         for (values, out) in x.chunks_exact(BLOCK).zip(codes.chunks_exact_mut(BLOCK)) {
             // Eight running maxima, then theirs: the same maximum as one
             // running maximum (max ignores order, and NaN either way), but
@@ -157,14 +160,20 @@ impl QuantizedRow {
                 *q = round_half_away(v * inverse) as i8;
                 total += *q as i32;
             }
-            scales.push(scale);
-            sums.push(scale * total as f32);
+            factors.extend([scale, scale * total as f32]);
         }
-        Self {
-            codes,
-            scales,
-            sums,
-        }
+        factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
+        Self { codes, factors }
+    }
+
+    /// Block `b`'s scale.
+    fn scale(&self, b: usize) -> f32 {
+        self.factors[2 * b]
+    }
+
+    /// Block `b`'s `scale · Σ codes`.
+    fn sum(&self, b: usize) -> f32 {
+        self.factors[2 * b + 1]
     }
 }
 
@@ -350,16 +359,16 @@ impl QMatrix {
             .collect();
         let work = |(m, first, out): (usize, usize, &mut [f32])| {
             let matrix = matrices[m];
-            let all = matrix.all_codes();
-            for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                match all.row(first + i, cols) {
-                    RowCodes::Dense(weights) => {
+            match matrix.all_codes() {
+                RowCodes::Dense(values) => {
+                    for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
+                        let weights = &values[(first + i) * cols..(first + i + 1) * cols];
                         for (value, x) in row_out.iter_mut().zip(x.chunks_exact(cols)) {
                             *value = dense_dot(weights, x);
                         }
                     }
-                    codes => dot_each(kernel, codes, &quantized, row_out),
                 }
+                all => dot_rows_each(kernel, all, cols, first, &quantized, out),
             }
         };
         // With one thread, handing each task to the pool only costs wake-ups
@@ -411,28 +420,66 @@ fn token_major(by_row: &[f32], rows: usize, tokens: usize, share: bool) -> Vec<f
     out
 }
 
-/// One weight row (already cut out of its matrix) times each quantized
-/// activation row: four at a time where the kernel has a four-row form (the
-/// weights unpacked once for the four), each bitwise equal to [`dot`] alone.
-fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32]) {
-    let mut done = 0;
+/// Rows `first..` of a matrix's codes (`all`, rows of `cols` weights) times
+/// each quantized activation row, into `out` (`rows × tokens`). Every
+/// (row, token) pair gets the same instructions in the same order however
+/// the kernel groups them, so the grouping never changes a bit: a prompt's
+/// tokens go four at a time through each row (the weights unpacked once
+/// for the four), a single token meets two rows at a time (two independent
+/// chains of sums instead of one).
+fn dot_rows_each(
+    kernel: Kernel,
+    all: RowCodes,
+    cols: usize,
+    first: usize,
+    xs: &[QuantizedRow],
+    out: &mut [f32],
+) {
+    let tokens = xs.len();
+    let row = |i: usize| all.row(first + i, cols);
+    let mut pairs_done = 0;
     #[cfg(target_arch = "x86_64")]
     if kernel != Kernel::Portable {
-        while done + 4 <= xs.len() {
-            let four = [&xs[done], &xs[done + 1], &xs[done + 2], &xs[done + 3]];
-            // SAFETY: `detect` only chooses a kernel the CPU has the features of.
-            let values = unsafe {
-                match kernel {
-                    Kernel::AvxVnni => avx2::vnni::dot_rows(codes, four),
-                    _ => avx2::plain::dot_rows(codes, four),
+        if tokens == 1 {
+            for (i, two) in out.chunks_exact_mut(2).enumerate() {
+                let [[a], [b]] = simd_dot(kernel, [row(2 * i), row(2 * i + 1)], [&xs[0]]);
+                two.copy_from_slice(&[a, b]);
+            }
+            pairs_done = out.len() / 2 * 2;
+        } else {
+            for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
+                let codes = row(i);
+                let mut fours = xs.chunks_exact(4);
+                for (four, values) in (&mut fours).zip(row_out.chunks_exact_mut(4)) {
+                    let four = [&four[0], &four[1], &four[2], &four[3]];
+                    values.copy_from_slice(&simd_dot(kernel, [codes], four)[0]);
                 }
-            };
-            out[done..done + 4].copy_from_slice(&values);
-            done += 4;
+                let done = tokens - fours.remainder().len();
+                for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
+                    *value = simd_dot(kernel, [codes], [x])[0][0];
+                }
+            }
+            pairs_done = out.len();
         }
     }
-    for t in done..xs.len() {
-        out[t] = dot(kernel, codes, &xs[t]);
+    for (pair, value) in out.iter_mut().enumerate().skip(pairs_done) {
+        *value = dot(kernel, row(pair / tokens), &xs[pair % tokens]);
+    }
+}
+
+/// R weight rows times N activation rows in an AVX2 kernel.
+#[cfg(target_arch = "x86_64")]
+fn simd_dot<const R: usize, const N: usize>(
+    kernel: Kernel,
+    rows: [RowCodes; R],
+    xs: [&QuantizedRow; N],
+) -> [[f32; N]; R] {
+    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+    unsafe {
+        match kernel {
+            Kernel::AvxVnni => avx2::vnni::dot_rows(rows, xs),
+            _ => avx2::plain::dot_rows(rows, xs),
+        }
     }
 }
 
@@ -440,11 +487,7 @@ fn dot_each(kernel: Kernel, codes: RowCodes, xs: &[QuantizedRow], out: &mut [f32
 fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `detect` only chooses a kernel the CPU has the features of.
-        Kernel::Avx2 => unsafe { avx2::plain::dot_rows(codes, [x])[0] },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Kernel::AvxVnni => unsafe { avx2::vnni::dot_rows(codes, [x])[0] },
+        Kernel::Avx2 | Kernel::AvxVnni => simd_dot(kernel, [codes], [x])[0][0],
         Kernel::Portable => portable::dot(codes, x),
     }
 }
@@ -611,7 +654,7 @@ mod portable;
 mod repacked;
 mod stored;
 
-use factors::{FactorRow, Factors};
+use factors::{FactorRow, Factors, PADDING};
 pub use repacked::MatrixSource;
 use stored::Stored;
 
@@ -689,12 +732,11 @@ mod tests {
         let (wide, baseline) = (QuantizedRow::new(&x), QuantizedRow::quantize(&x));
         assert_eq!(wide.codes, baseline.codes);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&wide.scales), bits(&baseline.scales));
-        assert_eq!(bits(&wide.sums), bits(&baseline.sums));
+        assert_eq!(bits(&wide.factors), bits(&baseline.factors));
         // The eight running maxima give the one running maximum's scale.
-        for (block, scale) in x.chunks_exact(BLOCK).zip(&baseline.scales) {
+        for (b, block) in x.chunks_exact(BLOCK).enumerate() {
             let max = block.iter().fold(0f32, |m, v| m.max(v.abs()));
-            assert_eq!(scale.to_bits(), (max / 127.0).to_bits());
+            assert_eq!(baseline.scale(b).to_bits(), (max / 127.0).to_bits());
         }
     }
 
@@ -723,7 +765,7 @@ mod tests {
         q.codes
             .iter()
             .enumerate()
-            .map(|(i, &c)| c as f32 * q.scales[i / BLOCK])
+            .map(|(i, &c)| c as f32 * q.scale(i / BLOCK))
             .collect()
     }
 
@@ -771,7 +813,8 @@ mod tests {
 
     #[test]
     fn kernels_agree_and_batching_changes_nothing() {
-        let (rows, cols) = (20, 256);
+        // An odd row count: a single token's rows go two at a time, then one.
+        let (rows, cols) = (21, 256);
         let x = values(6 * cols, 5);
         for dtype in TYPES {
             let (q, _) = quantized(dtype, rows, cols);
@@ -814,16 +857,24 @@ mod tests {
         let xs: Vec<QuantizedRow> = (0..5)
             .map(|t| QuantizedRow::new(&values(cols, 20 + t)))
             .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for dtype in TYPES {
             let (q, _) = quantized(dtype, rows, cols);
             let matrix = QMatrix::from_qtensor(&q).unwrap();
-            for r in 0..rows {
-                let mut avx2 = vec![0f32; xs.len()];
-                let mut vnni = vec![0f32; xs.len()];
-                dot_each(Kernel::Avx2, matrix.row_codes(r), &xs, &mut avx2);
-                dot_each(Kernel::AvxVnni, matrix.row_codes(r), &xs, &mut vnni);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&avx2), bits(&vnni), "{dtype:?} row {r}");
+            // Five tokens (four at a time, then one) and one token (two
+            // rows at a time, then one).
+            for tokens in [&xs[..], &xs[..1]] {
+                let mut avx2 = vec![0f32; rows * tokens.len()];
+                let mut vnni = vec![0f32; rows * tokens.len()];
+                let all = matrix.all_codes();
+                dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &mut avx2);
+                dot_rows_each(Kernel::AvxVnni, all, cols, 0, tokens, &mut vnni);
+                assert_eq!(
+                    bits(&avx2),
+                    bits(&vnni),
+                    "{dtype:?}, {} tokens",
+                    tokens.len()
+                );
             }
         }
     }
@@ -846,9 +897,10 @@ mod tests {
             };
             assert_eq!((name, half), (layout, true), "{dtype:?}");
             // Q4_0 keeps its implied offset −8·d as a second f16, and every
-            // matrix one f16 after its last factor.
+            // matrix seven f16 zeros after its last factor.
             let extra = if dtype == GgmlDType::Q4_0 { 2.0 } else { 0.0 };
-            let expected = (gguf_bytes_per_32 + extra) * (rows * cols / BLOCK) as f64 + 2.0;
+            let expected =
+                (gguf_bytes_per_32 + extra) * (rows * cols / BLOCK) as f64 + 2.0 * PADDING as f64;
             assert_eq!(matrix.size_in_bytes() as f64, expected, "{dtype:?}");
         }
     }

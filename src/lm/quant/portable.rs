@@ -34,10 +34,10 @@ fn nibbles_dot(codes: &[u8], factors: FactorRow, x: &QuantizedRow) -> f32 {
         for (j, byte) in packed.iter().enumerate() {
             sum += (byte & 0xF) as i32 * xs[j] as i32 + (byte >> 4) as i32 * xs[j + 16] as i32;
         }
-        total += sum as f32 * (factors.get(2 * b) * x.scales[b]);
+        total += sum as f32 * (factors.get(2 * b) * x.scale(b));
     }
-    let offsets = (0..codes.len() / 16).map(|b| factors.get(2 * b + 1));
-    total + offsets.zip(&x.sums).map(|(o, s)| o * s).sum::<f32>()
+    let offsets = (0..codes.len() / 16).map(|b| factors.get(2 * b + 1) * x.sum(b));
+    total + offsets.sum::<f32>()
 }
 
 /// Block `b` of signed codes times activation block `b`, the scale of
@@ -49,5 +49,5 @@ fn signed_block(ws: &[i8; BLOCK], halves: [f32; 2], x: &QuantizedRow, b: usize) 
             .map(|j| ws[j] as i32 * xs[j] as i32)
             .sum()
     };
-    half(0) as f32 * (halves[0] * x.scales[b]) + half(1) as f32 * (halves[1] * x.scales[b])
+    half(0) as f32 * (halves[0] * x.scale(b)) + half(1) as f32 * (halves[1] * x.scale(b))
 }

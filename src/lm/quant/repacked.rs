@@ -26,7 +26,7 @@ use std::sync::Arc;
 use memmap2::{Mmap, MmapOptions};
 use serde::{Deserialize, Serialize};
 
-use super::factors::Factors;
+use super::factors::{Factors, PADDING};
 use super::stored::{Plain, Stored};
 use super::{Codes, QMatrix, BLOCK};
 use crate::gguf::GgufFile;
@@ -34,7 +34,7 @@ use crate::gguf::GgufFile;
 /// The last eight bytes of every repacked-weights file.
 const MAGIC: &[u8; 8] = b"DPREPACK";
 /// Bump when the repacked layouts change what they store.
-const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_VERSION: u32 = 2;
 /// Arrays start at multiples of this many bytes (a cache line).
 const ALIGN: u64 = 64;
 /// How a file being written is named until it is complete.
@@ -236,8 +236,8 @@ fn codes_from(
     fn factors(map: &Arc<Mmap>, span: &FactorSpan, count: usize, end: usize) -> Option<Factors> {
         // One padding factor follows a matrix's own (see `factors`).
         Some(match *span {
-            FactorSpan::Half(span) => Factors::Half(array(map, span, count + 1, end)?),
-            FactorSpan::Single(span) => Factors::Single(array(map, span, count + 1, end)?),
+            FactorSpan::Half(span) => Factors::Half(array(map, span, count + PADDING, end)?),
+            FactorSpan::Single(span) => Factors::Single(array(map, span, count + PADDING, end)?),
         })
     }
     let weights = rows.checked_mul(cols)?;
