@@ -16,17 +16,35 @@
 //! which are stored and broadcast back one block at a time. Each pair keeps
 //! one running sum of its blocks (and, for Nibbles, one of its offsets).
 
-/// The kernels compiled for `$features`, with `block_sums` (one block's 32
-/// products `unsigned · signed`, summed exactly to 8 lanes of 4 and
-/// converted to f32) given as `|unsigned, signed| body`.
+/// The kernels compiled for `$features`, given
+/// - `block_sums`: one block's 32 products `unsigned · signed`, summed
+///   exactly to 8 lanes of 4 and converted to f32 (the Nibbles blocks);
+/// - `signed_weights`: what a block of signed weight codes `ws` becomes
+///   once, before meeting each activation block;
+/// - `signed_block`: one block's products of those weights and an
+///   activation block, summed and converted as above (the Bytes blocks);
+/// - `signed_activations`: the field of [`QuantizedRow`] those activation
+///   blocks are read from.
 macro_rules! kernels {
-    ($features:literal, |$unsigned:ident, $signed:ident| $block_sums:block) => {
+    (
+        $features:literal,
+        block_sums: |$unsigned:ident, $signed:ident| $block_sums:block,
+        signed_weights: |$ws:ident| $signed_weights:block,
+        signed_block: |$prepared:ident, $x:ident| $signed_block:block,
+        signed_activations: $field:ident $(,)?
+    ) => {
         use std::arch::x86_64::*;
 
         use crate::lm::quant::{FactorRow, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING};
 
         #[target_feature(enable = $features)]
         fn block_sums($unsigned: __m256i, $signed: __m256i) -> __m256 $block_sums
+
+        #[target_feature(enable = $features)]
+        fn signed_weights($ws: __m256i) -> [__m256i; 2] $signed_weights
+
+        #[target_feature(enable = $features)]
+        fn signed_block($prepared: [__m256i; 2], $x: __m256i) -> __m256 $signed_block
 
         #[target_feature(enable = $features)]
         fn horizontal_sum(v: __m256) -> f32 {
@@ -70,17 +88,20 @@ macro_rules! kernels {
         /// factors, checked once to hold `blocks` blocks.
         struct Activations<const N: usize> {
             codes: [*const i8; N],
+            /// What the Bytes kernel reads (`signed_activations`).
+            signed: [*const u8; N],
             factors: [*const f32; N],
         }
 
         impl<const N: usize> Activations<N> {
             fn new(xs: [&QuantizedRow; N], blocks: usize) -> Self {
                 for x in xs {
-                    assert!(x.codes.len() == BLOCK * blocks);
+                    assert!(x.codes.len() == BLOCK * blocks && x.$field.len() == BLOCK * blocks);
                     assert!(x.factors.len() == 2 * blocks.next_multiple_of(GROUP));
                 }
                 Self {
                     codes: xs.map(|x| x.codes.as_ptr()),
+                    signed: xs.map(|x| x.$field.as_ptr() as *const u8),
                     factors: xs.map(|x| x.factors.as_ptr()),
                 }
             }
@@ -93,6 +114,16 @@ macro_rules! kernels {
             unsafe fn block(&self, k: usize, b: usize) -> __m256i {
                 // SAFETY: `new` checked that the row holds block `b`.
                 unsafe { _mm256_loadu_si256(self.codes[k].add(BLOCK * b) as *const __m256i) }
+            }
+
+            /// Block `b` of row `k` as the Bytes kernel reads it.
+            ///
+            /// # Safety
+            /// As for [`Activations::block`].
+            #[target_feature(enable = $features)]
+            unsafe fn signed_block(&self, k: usize, b: usize) -> __m256i {
+                // SAFETY: `new` checked that the row holds block `b`.
+                unsafe { _mm256_loadu_si256(self.signed[k].add(BLOCK * b) as *const __m256i) }
             }
 
             /// The factors of row `k`'s group of blocks from `first`.
@@ -186,8 +217,7 @@ macro_rules! kernels {
         }
 
         /// R Bytes weight rows (`PER_BLOCK` scales per block) times N
-        /// activation rows: `|w| · (x with w's sign)`, because the byte
-        /// products need one unsigned operand.
+        /// activation rows.
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -228,11 +258,10 @@ macro_rules! kernels {
                     for r in 0..R {
                         // SAFETY: the asserts above keep the load inside the codes.
                         let ws = unsafe { _mm256_loadu_si256(rows[r].0.as_ptr().add(BLOCK * b) as *const __m256i) };
-                        let magnitudes = _mm256_sign_epi8(ws, ws);
+                        let prepared = signed_weights(ws);
                         for k in 0..N {
                             // SAFETY: `b` < `blocks`.
-                            let signed = _mm256_sign_epi8(unsafe { xs.block(k, b) }, ws);
-                            let sums = block_sums(magnitudes, signed);
+                            let sums = signed_block(prepared, unsafe { xs.signed_block(k, b) });
                             // Lanes 0..4 hold weights 0..16, lanes 4..8 weights 16..32.
                             let scale = if PER_BLOCK == 1 {
                                 broadcast_from_memory(&products[r][k][2 * j])
@@ -283,21 +312,48 @@ macro_rules! kernels {
     };
 }
 
-/// AVX2, FMA and F16C.
+/// AVX2, FMA and F16C. The byte products need one unsigned operand, so a
+/// Bytes block is multiplied as `|w| · (x with w's sign)`.
 pub mod plain {
-    kernels!("avx2,fma,f16c", |unsigned, signed| {
-        let pairs = _mm256_maddubs_epi16(unsigned, signed);
-        _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
-    });
+    kernels!(
+        "avx2,fma,f16c",
+        block_sums: |unsigned, signed| {
+            let pairs = _mm256_maddubs_epi16(unsigned, signed);
+            _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+        },
+        signed_weights: |ws| { [_mm256_sign_epi8(ws, ws), ws] },
+        signed_block: |prepared, x| {
+            let [magnitudes, ws] = prepared;
+            block_sums(magnitudes, _mm256_sign_epi8(x, ws))
+        },
+        signed_activations: codes,
+    );
 }
 
-/// AVX2, FMA, F16C and AVX-VNNI.
+/// AVX2, FMA, F16C and AVX-VNNI. A Bytes block is multiplied as
+/// `(x + 128) · w`, from activation codes stored with 128 added, starting
+/// from `−128 · Σ w` per lane instead of zero: the same integer as
+/// `x · w` with no sign instruction per activation block (`vpdpbusd`
+/// accumulates in 32 bits and cannot saturate here, where `maddubs` would).
 pub mod vnni {
-    kernels!("avx2,fma,f16c,avxvnni", |unsigned, signed| {
-        _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(
-            _mm256_setzero_si256(),
-            unsigned,
-            signed,
-        ))
-    });
+    kernels!(
+        "avx2,fma,f16c,avxvnni",
+        block_sums: |unsigned, signed| {
+            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(
+                _mm256_setzero_si256(),
+                unsigned,
+                signed,
+            ))
+        },
+        signed_weights: |ws| {
+            let zero = _mm256_setzero_si256();
+            let bias = _mm256_dpbusd_avx_epi32(zero, _mm256_set1_epi8(-128), ws);
+            [_mm256_sub_epi32(zero, bias), ws]
+        },
+        signed_block: |prepared, biased| {
+            let [start, ws] = prepared;
+            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(start, biased, ws))
+        },
+        signed_activations: biased,
+    );
 }

@@ -121,6 +121,8 @@ pub const GROUP: usize = 4;
 /// One row of activations quantized per block of 32.
 pub struct QuantizedRow {
     codes: Vec<i8>,
+    /// `codes` with 128 added (`code ^ 0x80`), for the AVX-VNNI kernels.
+    biased: Vec<u8>,
     /// Block `b`'s scale at `2 b` and `scale · Σ codes` (for the Nibbles
     /// offset term) at `2 b + 1`, then zeros up to a whole [`GROUP`] of
     /// blocks, so the kernels load a group's factors in one vector.
@@ -141,8 +143,12 @@ impl QuantizedRow {
         debug_assert!(x.len().is_multiple_of(BLOCK));
         let blocks = x.len() / BLOCK;
         let mut codes = vec![0i8; x.len()];
+        let mut biased = vec![0u8; x.len()];
         let mut factors = Vec::with_capacity(2 * blocks.next_multiple_of(GROUP));
-        for (values, out) in x.chunks_exact(BLOCK).zip(codes.chunks_exact_mut(BLOCK)) {
+        let blocks_out = codes
+            .chunks_exact_mut(BLOCK)
+            .zip(biased.chunks_exact_mut(BLOCK));
+        for (values, (out, out_biased)) in x.chunks_exact(BLOCK).zip(blocks_out) {
             // Eight running maxima, then theirs: the same maximum as one
             // running maximum (max ignores order, and NaN either way), but
             // not one long chain of dependent compares.
@@ -156,14 +162,19 @@ impl QuantizedRow {
             let scale = max / 127.0;
             let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
             let mut total = 0i32;
-            for (v, q) in values.iter().zip(out.iter_mut()) {
+            for ((v, q), biased) in values.iter().zip(out.iter_mut()).zip(out_biased) {
                 *q = round_half_away(v * inverse) as i8;
+                *biased = *q as u8 ^ 0x80;
                 total += *q as i32;
             }
             factors.extend([scale, scale * total as f32]);
         }
         factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
-        Self { codes, factors }
+        Self {
+            codes,
+            biased,
+            factors,
+        }
     }
 
     /// Block `b`'s scale.
@@ -731,6 +742,10 @@ mod tests {
         let x: Vec<f32> = values(64 * BLOCK, 11).iter().map(|v| v * 3.0).collect();
         let (wide, baseline) = (QuantizedRow::new(&x), QuantizedRow::quantize(&x));
         assert_eq!(wide.codes, baseline.codes);
+        assert_eq!(wide.biased, baseline.biased);
+        for (&code, &biased) in baseline.codes.iter().zip(&baseline.biased) {
+            assert_eq!(biased as i32, code as i32 + 128);
+        }
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&wide.factors), bits(&baseline.factors));
         // The eight running maxima give the one running maximum's scale.
