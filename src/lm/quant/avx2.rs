@@ -8,7 +8,8 @@
 //! Each kernel is written once for R weight rows times N activation rows,
 //! and every (weight row, activation row) pair gets the same instructions in
 //! the same order (the same bits) in each of the shapes used: 1 × 4 for a
-//! prompt's tokens, 2 × 1 for a single token, 1 × 1 for what is left over.
+//! prompt's tokens, 2 × 1 for a single token in the AVX2 build, 1 × 1 for a
+//! single token in the AVX-VNNI build and for what is left over.
 //!
 //! Blocks go in groups of four ([`GROUP`](crate::lm::quant::GROUP)): one
 //! load and one multiplication give a group's products of weight and
