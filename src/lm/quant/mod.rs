@@ -452,33 +452,29 @@ fn dot_rows_each(
 ) {
     let tokens = xs.len();
     let row = |i: usize| all.row(first + i, cols);
-    let mut pairs_done = 0;
+    let mut rows_in_pairs = 0;
     #[cfg(target_arch = "x86_64")]
-    if kernel != Kernel::Portable {
-        if tokens == 1 && kernel == Kernel::Avx2 {
-            for (i, two) in out.chunks_exact_mut(2).enumerate() {
-                let [[a], [b]] = simd_dot(kernel, [row(2 * i), row(2 * i + 1)], [&xs[0]]);
-                two.copy_from_slice(&[a, b]);
-            }
-            pairs_done = out.len() / 2 * 2;
-        } else {
-            for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                let codes = row(i);
-                let mut fours = xs.chunks_exact(4);
-                for (four, values) in (&mut fours).zip(row_out.chunks_exact_mut(4)) {
-                    let four = [&four[0], &four[1], &four[2], &four[3]];
-                    values.copy_from_slice(&simd_dot(kernel, [codes], four)[0]);
-                }
-                let done = tokens - fours.remainder().len();
-                for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
-                    *value = simd_dot(kernel, [codes], [x])[0][0];
-                }
-            }
-            pairs_done = out.len();
+    if tokens == 1 && kernel == Kernel::Avx2 {
+        for (i, two) in out.chunks_exact_mut(2).enumerate() {
+            let [[a], [b]] = simd_dot(kernel, [row(2 * i), row(2 * i + 1)], [&xs[0]]);
+            two.copy_from_slice(&[a, b]);
         }
+        rows_in_pairs = out.len() / 2 * 2;
     }
-    for (pair, value) in out.iter_mut().enumerate().skip(pairs_done) {
-        *value = dot(kernel, row(pair / tokens), &xs[pair % tokens]);
+    for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
+        let codes = row(i);
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if kernel != Kernel::Portable {
+            for (four, values) in xs.chunks_exact(4).zip(row_out.chunks_exact_mut(4)) {
+                let four = [&four[0], &four[1], &four[2], &four[3]];
+                values.copy_from_slice(&simd_dot(kernel, [codes], four)[0]);
+            }
+            done = tokens / 4 * 4;
+        }
+        for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
+            *value = dot(kernel, codes, x);
+        }
     }
 }
 

@@ -234,7 +234,7 @@ fn codes_from(
         Stored::mapped(map, offset, len)
     }
     fn factors(map: &Arc<Mmap>, span: &FactorSpan, count: usize, end: usize) -> Option<Factors> {
-        // One padding factor follows a matrix's own (see `factors`).
+        // `PADDING` zeros follow a matrix's own factors (see `factors`).
         Some(match *span {
             FactorSpan::Half(span) => Factors::Half(array(map, span, count + PADDING, end)?),
             FactorSpan::Single(span) => Factors::Single(array(map, span, count + PADDING, end)?),
