@@ -2,50 +2,77 @@
 //! source: [`plain`] for AVX2 (`maddubs` multiplies unsigned by signed bytes
 //! and adds pairs, `madd` widens to 32 bits) and [`vnni`] for AVX-VNNI
 //! (`vpdpbusd` does both in one instruction). Both sum each block's products
-//! exactly in integers (no pair can saturate: codes are at most 15 or |128|
-//! against at most |127|), so their results are bitwise the same.
+//! exactly in integers (no sum can overflow its lane), so their results are
+//! bitwise the same.
 //!
-//! Each kernel is written once for R weight rows times N activation rows,
-//! and every (weight row, activation row) pair gets the same instructions in
-//! the same order (the same bits) in each of the shapes used: 1 × 4 for a
-//! prompt's tokens, 2 × 1 for a single token in the AVX2 build, 1 × 1 for a
-//! single token in the AVX-VNNI build and for what is left over.
+//! The arithmetic every (weight row, activation row) pair gets, in every
+//! shape: blocks go in groups of four ([`GROUP`](crate::lm::quant::GROUP));
+//! of each block, the products of its even quads of weights (`0..4`,
+//! `8..12`, `16..20`, `24..28`) and of its odd quads are summed exactly,
+//! giving eight integers per group, which are converted to f32 and multiplied
+//! by their blocks' products of weight and activation scales into one
+//! running sum of eight lanes (with, for Nibbles, the group's offset terms).
+//! One load and one multiplication give a group's scale products (f16
+//! factors widened with `vcvtph2ps` on the way).
 //!
-//! Blocks go in groups of four ([`GROUP`](crate::lm::quant::GROUP)): one
-//! load and one multiplication give a group's products of weight and
-//! activation factors (f16 factors widened with `vcvtph2ps` on the way),
-//! which are stored and broadcast back one block at a time. Each pair keeps
-//! one running sum of its blocks (and, for Nibbles, one of its offsets).
+//! Two shapes compute it:
+//! - one activation row ([`dot_rows`], a decoded token, R weight rows at a
+//!   time): each block's eight lanes of quad sums are folded into its even
+//!   and odd sums, four blocks into one vector;
+//! - four activation rows ([`dot_quad`], a prompt's or a grid's tokens):
+//!   the rows are interleaved ([`QuantizedQuad`]) so that eight weights,
+//!   broadcast to four lanes, meet all four rows in one instruction; a
+//!   block's four such products leave every row's even and odd sums in one
+//!   vector, so one conversion and, per group, one multiply-add per row
+//!   serve where one of each per block and row did.
+//!
+//! Q6_K's two scales per block keep the older arithmetic (each block's eight
+//! quad sums converted and multiplied apart, [`bytes_rows`]) in both shapes.
 
 /// The kernels compiled for `$features`, given
 /// - `block_sums`: one block's 32 products `unsigned · signed`, summed
-///   exactly to 8 lanes of 4 and converted to f32 (the Nibbles blocks);
+///   exactly to 8 lanes of 4 (lane `i`: quad `i`);
 /// - `signed_weights`: what a block of signed weight codes `ws` becomes
 ///   once, before meeting each activation block;
 /// - `signed_block`: one block's products of those weights and an
-///   activation block, summed and converted as above (the Bytes blocks);
+///   activation block, summed as above (the Bytes blocks);
 /// - `signed_activations`: the field of [`QuantizedRow`] those activation
-///   blocks are read from.
+///   blocks are read from;
+/// - `unsigned_quarters`: a block's four products of eight unsigned weights
+///   (each broadcast to the four rows of a [`QuantizedQuad`]) and the
+///   quad's codes, summed per row into its even and odd quads;
+/// - `signed_quarters`: the same for eight signed weights, given the
+///   block's [`QuantizedQuad::starts`].
 macro_rules! kernels {
     (
         $features:literal,
         block_sums: |$unsigned:ident, $signed:ident| $block_sums:block,
         signed_weights: |$ws:ident| $signed_weights:block,
         signed_block: |$prepared:ident, $x:ident| $signed_block:block,
-        signed_activations: $field:ident $(,)?
+        signed_activations: $field:ident,
+        unsigned_quarters: |$uw:ident, $ux:ident| $unsigned_quarters:block,
+        signed_quarters: |$sw:ident, $sx:ident, $start:ident| $signed_quarters:block $(,)?
     ) => {
         use std::arch::x86_64::*;
 
-        use crate::lm::quant::{FactorRow, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING};
+        use crate::lm::quant::{
+            FactorRow, QuantizedQuad, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING,
+        };
 
         #[target_feature(enable = $features)]
-        fn block_sums($unsigned: __m256i, $signed: __m256i) -> __m256 $block_sums
+        fn block_sums($unsigned: __m256i, $signed: __m256i) -> __m256i $block_sums
 
         #[target_feature(enable = $features)]
         fn signed_weights($ws: __m256i) -> [__m256i; 2] $signed_weights
 
         #[target_feature(enable = $features)]
-        fn signed_block($prepared: [__m256i; 2], $x: __m256i) -> __m256 $signed_block
+        fn signed_block($prepared: [__m256i; 2], $x: __m256i) -> __m256i $signed_block
+
+        #[target_feature(enable = $features)]
+        fn unsigned_quarters($uw: [__m256i; 4], $ux: [__m256i; 4]) -> __m256i $unsigned_quarters
+
+        #[target_feature(enable = $features)]
+        fn signed_quarters($sw: [__m256i; 4], $sx: [__m256i; 4], $start: __m256i) -> __m256i $signed_quarters
 
         #[target_feature(enable = $features)]
         fn horizontal_sum(v: __m256) -> f32 {
@@ -53,6 +80,35 @@ macro_rules! kernels {
             let folded = _mm_add_ps(folded, _mm_movehl_ps(folded, folded));
             let folded = _mm_add_ss(folded, _mm_movehdup_ps(folded));
             _mm_cvtss_f32(folded)
+        }
+
+        /// Four blocks' quad sums (lane `i` of `v[j]`: block `j`'s quad `i`)
+        /// folded to `[even₀, odd₀, even₁, odd₁, …, odd₃]` and converted.
+        #[target_feature(enable = $features)]
+        fn group_sums(v: [__m256i; GROUP]) -> __m256 {
+            let pairs = |a, b| _mm256_add_epi32(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));
+            let (first, second) = (pairs(v[0], v[1]), pairs(v[2], v[3]));
+            _mm256_cvtepi32_ps(_mm256_add_epi32(
+                _mm256_permute2x128_si256(first, second, 0x20),
+                _mm256_permute2x128_si256(first, second, 0x31),
+            ))
+        }
+
+        /// Four blocks' sums of four rows (lanes `2k, 2k + 1` of `v[j]`: row
+        /// `k`'s even and odd sums of block `j`), one vector per row laid out
+        /// as [`group_sums`] lays out one.
+        #[target_feature(enable = $features)]
+        fn rows_of_group(v: [__m256; GROUP]) -> [__m256; 4] {
+            let v = v.map(|v| _mm256_castps_pd(v));
+            let (ac01, bd01) = (_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
+            let (ac23, bd23) = (_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
+            [
+                _mm256_permute2f128_pd(ac01, ac23, 0x20),
+                _mm256_permute2f128_pd(bd01, bd23, 0x20),
+                _mm256_permute2f128_pd(ac01, ac23, 0x31),
+                _mm256_permute2f128_pd(bd01, bd23, 0x31),
+            ]
+            .map(|v| _mm256_castpd_ps(v))
         }
 
         /// Factors `first..first + count` of a row (`count` ≤ `WIDTH`, which
@@ -83,6 +139,42 @@ macro_rules! kernels {
             let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
             let kept = _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), lanes);
             _mm256_and_ps(values, _mm256_castsi256_ps(kept))
+        }
+
+        /// A Nibbles row's group of factors, `[scale₀, offset₀, …]`.
+        #[target_feature(enable = $features)]
+        fn nibble_factors(factors: FactorRow, first: usize, count: usize) -> __m256 {
+            factor_group::<8>(factors, 2 * first, 2 * count)
+        }
+
+        /// A Bytes row's group of scales (one per block), each twice, lined
+        /// up with the even and odd sums.
+        #[target_feature(enable = $features)]
+        fn byte_scales(scales: FactorRow, first: usize, count: usize) -> __m256 {
+            let four = factor_group::<4>(scales, first, count);
+            _mm256_permutevar8x32_ps(four, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))
+        }
+
+        /// 1 in the offsets' lanes of a Nibbles group's products, 0 in the scales'.
+        #[target_feature(enable = $features)]
+        fn offset_lanes() -> __m256 {
+            _mm256_setr_ps(0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0)
+        }
+
+        /// A group's contribution to a Nibbles pair's running sum: `sums`
+        /// (from [`group_sums`]) times the blocks' scale products, then the
+        /// offset terms (`products`: the weight factors times the activation
+        /// row's interleaved scales and sums).
+        #[target_feature(enable = $features)]
+        fn nibbles_step(acc: __m256, sums: __m256, products: __m256) -> __m256 {
+            let acc = _mm256_fmadd_ps(sums, _mm256_moveldup_ps(products), acc);
+            _mm256_fmadd_ps(products, offset_lanes(), acc)
+        }
+
+        /// The same for a Bytes pair (`scales`: [`byte_scales`] of the row).
+        #[target_feature(enable = $features)]
+        fn bytes_step(acc: __m256, sums: __m256, scales: __m256, x_factors: __m256) -> __m256 {
+            _mm256_fmadd_ps(sums, _mm256_mul_ps(scales, _mm256_moveldup_ps(x_factors)), acc)
         }
 
         /// The activation rows as the kernels read them: each row's codes and
@@ -157,95 +249,172 @@ macro_rules! kernels {
             lanes
         }
 
-        /// R Nibbles weight rows times N activation rows.
+        /// R Nibbles weight rows times one activation row.
         ///
-        /// Per group of four blocks, one multiplication gives every block's
-        /// `scale_w · scale_x` and `offset_w · scale_x · Σ codes_x` (the
-        /// factors of both are interleaved the same way); the second kind,
-        /// the offsets' share, is summed apart from the products.
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        #[allow(clippy::needless_range_loop)] // r indexes rows and sums together
+        unsafe fn nibbles_one<const R: usize>(rows: [(&[u8], FactorRow); R], x: &QuantizedRow) -> [f32; R] {
+            let blocks = rows[0].1.len() / 2;
+            for (codes, factors) in rows {
+                assert!(codes.len() == 16 * blocks && factors.len() == 2 * blocks);
+            }
+            let xs = Activations::new([x], blocks);
+            let low_mask = _mm256_set1_epi8(0x0F);
+            // The packed bytes in both halves: the low half keeps the low
+            // nibbles (weights 0..16), the high half the high ones.
+            let shifts = _mm256_setr_epi64x(0, 0, 4, 4);
+            let mut acc = [_mm256_setzero_ps(); R];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                // SAFETY: `first` is a group's first block.
+                let x_factors = unsafe { xs.factors(0, first) };
+                for r in 0..R {
+                    let mut sums = [_mm256_setzero_si256(); GROUP];
+                    for j in 0..count {
+                        let b = first + j;
+                        // SAFETY: the asserts above keep the load inside the codes.
+                        let packed = unsafe { _mm_loadu_si128(rows[r].0.as_ptr().add(16 * b) as *const __m128i) };
+                        let both = _mm256_broadcastsi128_si256(packed);
+                        let weights = _mm256_and_si256(_mm256_srlv_epi64(both, shifts), low_mask);
+                        // SAFETY: `b` < `blocks`.
+                        sums[j] = block_sums(weights, unsafe { xs.block(0, b) });
+                    }
+                    let products = _mm256_mul_ps(nibble_factors(rows[r].1, first, count), x_factors);
+                    acc[r] = nibbles_step(acc[r], group_sums(sums), products);
+                }
+            }
+            acc.map(|v| horizontal_sum(v))
+        }
+
+        /// R Bytes weight rows (one scale per block) times one activation row.
+        ///
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        #[allow(clippy::needless_range_loop)] // r indexes rows and sums together
+        unsafe fn bytes_one<const R: usize>(rows: [(&[i8], FactorRow); R], x: &QuantizedRow) -> [f32; R] {
+            let blocks = rows[0].1.len();
+            for (codes, scales) in rows {
+                assert!(codes.len() == BLOCK * blocks && scales.len() == blocks);
+            }
+            let xs = Activations::new([x], blocks);
+            let mut acc = [_mm256_setzero_ps(); R];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                // SAFETY: `first` is a group's first block.
+                let x_factors = unsafe { xs.factors(0, first) };
+                for r in 0..R {
+                    let mut sums = [_mm256_setzero_si256(); GROUP];
+                    for j in 0..count {
+                        let b = first + j;
+                        // SAFETY: the asserts above keep the load inside the codes.
+                        let ws = unsafe { _mm256_loadu_si256(rows[r].0.as_ptr().add(BLOCK * b) as *const __m256i) };
+                        // SAFETY: `b` < `blocks`.
+                        sums[j] = signed_block(signed_weights(ws), unsafe { xs.signed_block(0, b) });
+                    }
+                    let scales = byte_scales(rows[r].1, first, count);
+                    acc[r] = bytes_step(acc[r], group_sums(sums), scales, x_factors);
+                }
+            }
+            acc.map(|v| horizontal_sum(v))
+        }
+
+        /// One weight row, one byte per weight (`weights`: unsigned 4-bit
+        /// codes with `NIBBLES`, else signed codes), times the four rows of
+        /// each of `quads`, into `out` (four values per quad); `factors` as
+        /// [`nibbles_one`] or [`bytes_one`] read them.
+        ///
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        unsafe fn quad_rows<const NIBBLES: bool>(
+            weights: &[u8],
+            factors: FactorRow,
+            quads: &[QuantizedQuad],
+            out: &mut [f32],
+        ) {
+            let blocks = weights.len() / BLOCK;
+            assert!(weights.len() == BLOCK * blocks && out.len() == 4 * quads.len());
+            assert!(factors.len() == if NIBBLES { 2 * blocks } else { blocks });
+            let weights = weights.as_ptr();
+            for (quad, out) in quads.iter().zip(out.chunks_exact_mut(4)) {
+                assert!(quad.codes.len() == 4 * BLOCK * blocks && quad.starts.len() == 8 * blocks);
+                assert!(quad.factors.len() == 4 * 2 * blocks.next_multiple_of(GROUP));
+                let (codes, starts, x_factors) = (quad.codes.as_ptr(), quad.starts.as_ptr(), quad.factors.as_ptr());
+                let mut acc = [_mm256_setzero_ps(); 4];
+                for first in (0..blocks).step_by(GROUP) {
+                    let count = GROUP.min(blocks - first);
+                    let mut sums = [_mm256_setzero_ps(); GROUP];
+                    for j in 0..count {
+                        let b = first + j;
+                        // SAFETY: the asserts above keep every load inside
+                        // block `b` of the weights and of the quad.
+                        let (ws, xq, start) = unsafe {
+                            (
+                                std::array::from_fn(|m| {
+                                    _mm256_set1_epi64x((weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned())
+                                }),
+                                std::array::from_fn(|m| {
+                                    _mm256_loadu_si256(codes.add(4 * BLOCK * b + BLOCK * m) as *const __m256i)
+                                }),
+                                _mm256_loadu_si256(starts.add(8 * b) as *const __m256i),
+                            )
+                        };
+                        let ints = if NIBBLES {
+                            unsigned_quarters(ws, xq)
+                        } else {
+                            signed_quarters(ws, xq, start)
+                        };
+                        sums[j] = _mm256_cvtepi32_ps(ints);
+                    }
+                    let by_row = rows_of_group(sums);
+                    // SAFETY: the asserts above keep the group's factors
+                    // (four rows of eight) inside the quad's.
+                    let x_factor = |k: usize| unsafe { _mm256_loadu_ps(x_factors.add(8 * (first + k))) };
+                    if NIBBLES {
+                        let weight_factors = nibble_factors(factors, first, count);
+                        for k in 0..4 {
+                            let products = _mm256_mul_ps(weight_factors, x_factor(k));
+                            acc[k] = nibbles_step(acc[k], by_row[k], products);
+                        }
+                    } else {
+                        let scales = byte_scales(factors, first, count);
+                        for k in 0..4 {
+                            acc[k] = bytes_step(acc[k], by_row[k], scales, x_factor(k));
+                        }
+                    }
+                }
+                for (value, acc) in out.iter_mut().zip(acc) {
+                    *value = horizontal_sum(acc);
+                }
+            }
+        }
+
+        /// R Bytes weight rows with two scales per block (weights 0..16 and
+        /// 16..32) times N activation rows: each block's quad sums converted
+        /// and multiplied by the block's two scale products apart.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
         #[allow(clippy::needless_range_loop)] // r and k index rows, sums and products together
-        unsafe fn nibbles_rows<const R: usize, const N: usize>(
-            rows: [(&[u8], FactorRow); R],
+        unsafe fn bytes_rows<const R: usize, const N: usize>(
+            rows: [(&[i8], FactorRow); R],
             xs: [&QuantizedRow; N],
         ) -> [[f32; N]; R] {
             let blocks = rows[0].1.len() / 2;
-            for (codes, factors) in rows {
-                assert!(codes.len() == 16 * blocks && factors.len() == 2 * blocks);
+            for (codes, scales) in rows {
+                assert!(codes.len() == BLOCK * blocks && scales.len() == 2 * blocks);
             }
             let xs = Activations::new(xs, blocks);
-            let low_mask = _mm_set1_epi8(0x0F);
-            // 1 in the offsets' lanes, 0 in the scales'.
-            let offset_lanes = _mm256_setr_ps(0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0);
             let mut acc = [[_mm256_setzero_ps(); N]; R];
-            let mut offsets = [[_mm256_setzero_ps(); N]; R];
             let mut products = [[[0f32; 2 * GROUP]; N]; R];
             for first in (0..blocks).step_by(GROUP) {
                 let count = GROUP.min(blocks - first);
                 for r in 0..R {
                     let weight_factors = factor_group::<8>(rows[r].1, 2 * first, 2 * count);
-                    for k in 0..N {
-                        // SAFETY: `first` is a group's first block.
-                        let group = _mm256_mul_ps(weight_factors, unsafe { xs.factors(k, first) });
-                        offsets[r][k] = _mm256_fmadd_ps(group, offset_lanes, offsets[r][k]);
-                        // SAFETY: `products[r][k]` is eight f32.
-                        unsafe { _mm256_storeu_ps(products[r][k].as_mut_ptr(), group) };
-                    }
-                }
-                for j in 0..count {
-                    let b = first + j;
-                    for r in 0..R {
-                        // SAFETY: the asserts above keep the load inside the codes.
-                        let packed = unsafe { _mm_loadu_si128(rows[r].0.as_ptr().add(16 * b) as *const __m128i) };
-                        let low = _mm_and_si128(packed, low_mask);
-                        let high = _mm_and_si128(_mm_srli_epi16(packed, 4), low_mask);
-                        let weights = _mm256_set_m128i(high, low);
-                        for k in 0..N {
-                            // SAFETY: `b` < `blocks`.
-                            let sums = block_sums(weights, unsafe { xs.block(k, b) });
-                            let scale = broadcast_from_memory(&products[r][k][2 * j]);
-                            acc[r][k] = _mm256_fmadd_ps(sums, scale, acc[r][k]);
-                        }
-                    }
-                }
-            }
-            std::array::from_fn(|r| {
-                std::array::from_fn(|k| horizontal_sum(_mm256_add_ps(acc[r][k], offsets[r][k])))
-            })
-        }
-
-        /// R Bytes weight rows (`PER_BLOCK` scales per block) times N
-        /// activation rows.
-        ///
-        /// # Safety
-        /// The CPU must have the module's features.
-        #[target_feature(enable = $features)]
-        #[allow(clippy::needless_range_loop)] // r and k index rows, sums and products together
-        unsafe fn bytes_rows<const R: usize, const N: usize, const PER_BLOCK: usize>(
-            rows: [(&[i8], FactorRow); R],
-            xs: [&QuantizedRow; N],
-        ) -> [[f32; N]; R] {
-            let blocks = rows[0].1.len() / PER_BLOCK;
-            for (codes, scales) in rows {
-                assert!(codes.len() == BLOCK * blocks && scales.len() == PER_BLOCK * blocks);
-            }
-            let xs = Activations::new(xs, blocks);
-            let mut acc = [[_mm256_setzero_ps(); N]; R];
-            let mut products = [[[0f32; 2 * GROUP]; N]; R];
-            for first in (0..blocks).step_by(GROUP) {
-                let count = GROUP.min(blocks - first);
-                for r in 0..R {
-                    // Lined up with the activations' factors: with one scale
-                    // per block each scale twice, with two the block's pair.
-                    let weight_factors = if PER_BLOCK == 1 {
-                        let four = factor_group::<4>(rows[r].1, first, count);
-                        _mm256_permutevar8x32_ps(four, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))
-                    } else {
-                        factor_group::<8>(rows[r].1, 2 * first, 2 * count)
-                    };
                     for k in 0..N {
                         // SAFETY: `first` is a group's first block.
                         let x_scales = _mm256_moveldup_ps(unsafe { xs.factors(k, first) });
@@ -262,16 +431,11 @@ macro_rules! kernels {
                         let prepared = signed_weights(ws);
                         for k in 0..N {
                             // SAFETY: `b` < `blocks`.
-                            let sums = signed_block(prepared, unsafe { xs.signed_block(k, b) });
+                            let sums = _mm256_cvtepi32_ps(signed_block(prepared, unsafe { xs.signed_block(k, b) }));
                             // Lanes 0..4 hold weights 0..16, lanes 4..8 weights 16..32.
-                            let scale = if PER_BLOCK == 1 {
-                                broadcast_from_memory(&products[r][k][2 * j])
-                            } else {
-                                _mm256_set_m128(
-                                    _mm_set1_ps(products[r][k][2 * j + 1]),
-                                    _mm_set1_ps(products[r][k][2 * j]),
-                                )
-                            };
+                            let low = broadcast_from_memory(&products[r][k][2 * j]);
+                            let high = broadcast_from_memory(&products[r][k][2 * j + 1]);
+                            let scale = _mm256_blend_ps(low, high, 0xF0);
                             acc[r][k] = _mm256_fmadd_ps(sums, scale, acc[r][k]);
                         }
                     }
@@ -281,15 +445,12 @@ macro_rules! kernels {
         }
 
         /// R weight rows (cut as `QMatrix::row_codes` cuts them, all of one
-        /// matrix) times N activation rows, in the rows' layout's kernel.
+        /// matrix) times one activation row, in the rows' layout's kernel.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        pub unsafe fn dot_rows<const R: usize, const N: usize>(
-            rows: [RowCodes; R],
-            xs: [&QuantizedRow; N],
-        ) -> [[f32; N]; R] {
+        pub unsafe fn dot_rows<const R: usize>(rows: [RowCodes; R], x: &QuantizedRow) -> [f32; R] {
             let nibbles = |row| match row {
                 RowCodes::Nibbles { codes, factors } => (codes, factors),
                 _ => unreachable!("one matrix's rows share a layout"),
@@ -301,11 +462,55 @@ macro_rules! kernels {
             // SAFETY: the caller guarantees the CPU features.
             unsafe {
                 match rows[0] {
-                    RowCodes::Nibbles { .. } => nibbles_rows(rows.map(nibbles), xs),
-                    RowCodes::Bytes { per_block: 1, .. } => {
-                        bytes_rows::<R, N, 1>(rows.map(bytes), xs)
+                    RowCodes::Nibbles { .. } => nibbles_one(rows.map(nibbles), x),
+                    RowCodes::Bytes { per_block: 1, .. } => bytes_one(rows.map(bytes), x),
+                    RowCodes::Bytes { .. } => bytes_rows(rows.map(bytes), [x]).map(|[v]| v),
+                    RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
+                }
+            }
+        }
+
+        /// A Nibbles row's codes (16 bytes per block: the low nibble of byte
+        /// `j` is weight `j`, the high nibble weight `j + 16`) as one byte
+        /// per weight in `out`.
+        #[target_feature(enable = $features)]
+        fn unpack_nibbles(codes: &[u8], out: &mut Vec<u8>) {
+            out.resize(2 * codes.len(), 0);
+            let (low_mask, shifts) = (_mm256_set1_epi8(0x0F), _mm256_setr_epi64x(0, 0, 4, 4));
+            for (packed, weights) in codes.chunks_exact(16).zip(out.chunks_exact_mut(BLOCK)) {
+                // SAFETY: `packed` is 16 bytes and `weights` 32.
+                unsafe {
+                    let both = _mm256_broadcastsi128_si256(_mm_loadu_si128(packed.as_ptr() as *const __m128i));
+                    let unpacked = _mm256_and_si256(_mm256_srlv_epi64(both, shifts), low_mask);
+                    _mm256_storeu_si256(weights.as_mut_ptr() as *mut __m256i, unpacked);
+                }
+            }
+        }
+
+        /// One weight row times the four rows of each of `quads`, into `out`
+        /// (four values per quad); `scratch` holds a Nibbles row's codes
+        /// unpacked to a byte per weight.
+        ///
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        pub unsafe fn dot_quads(row: RowCodes, scratch: &mut Vec<u8>, quads: &[QuantizedQuad], out: &mut [f32]) {
+            // SAFETY: the caller guarantees the CPU features.
+            unsafe {
+                match row {
+                    RowCodes::Nibbles { codes, factors } => {
+                        unpack_nibbles(codes, scratch);
+                        quad_rows::<true>(scratch, factors, quads, out)
                     }
-                    RowCodes::Bytes { .. } => bytes_rows::<R, N, 2>(rows.map(bytes), xs),
+                    RowCodes::Bytes { codes, scales, per_block: 1 } => {
+                        let codes = std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len());
+                        quad_rows::<false>(codes, scales, quads, out)
+                    }
+                    RowCodes::Bytes { codes, scales, .. } => {
+                        for (quad, out) in quads.iter().zip(out.chunks_exact_mut(4)) {
+                            out.copy_from_slice(&bytes_rows([(codes, scales)], quad.rows)[0]);
+                        }
+                    }
                     RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                 }
             }
@@ -314,13 +519,14 @@ macro_rules! kernels {
 }
 
 /// AVX2, FMA and F16C. The byte products need one unsigned operand, so a
-/// Bytes block is multiplied as `|w| · (x with w's sign)`.
+/// Bytes block is multiplied as `|w| · (x with w's sign)`. A Nibbles block's
+/// four quarters of pair sums (each at most 2 · 15 · 127) are added in 16
+/// bits before widening once.
 pub mod plain {
     kernels!(
         "avx2,fma,f16c",
         block_sums: |unsigned, signed| {
-            let pairs = _mm256_maddubs_epi16(unsigned, signed);
-            _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+            _mm256_madd_epi16(_mm256_maddubs_epi16(unsigned, signed), _mm256_set1_epi16(1))
         },
         signed_weights: |ws| { [_mm256_sign_epi8(ws, ws), ws] },
         signed_block: |prepared, x| {
@@ -328,23 +534,34 @@ pub mod plain {
             block_sums(magnitudes, _mm256_sign_epi8(x, ws))
         },
         signed_activations: codes,
+        unsigned_quarters: |ws, xs| {
+            let mut pairs = _mm256_maddubs_epi16(ws[0], xs[0]);
+            for m in 1..4 {
+                pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(ws[m], xs[m]));
+            }
+            _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
+        },
+        signed_quarters: |ws, xs, _start| {
+            let mut sums = _mm256_setzero_si256();
+            for m in 0..4 {
+                sums = _mm256_add_epi32(sums, signed_block(signed_weights(ws[m]), xs[m]));
+            }
+            sums
+        },
     );
 }
 
-/// AVX2, FMA, F16C and AVX-VNNI. A Bytes block is multiplied as
+/// AVX2, FMA, F16C and AVX-VNNI. A Bytes block of one row is multiplied as
 /// `(x + 128) · w`, from activation codes stored with 128 added, starting
-/// from `−128 · Σ w` per lane instead of zero: the same integer as
-/// `x · w` with no sign instruction per activation block (`vpdpbusd`
-/// accumulates in 32 bits and cannot saturate here, where `maddubs` would).
+/// from `−128 · Σ w` per lane; a quad's as `(w + 128) · x`, starting from
+/// `−128 · Σ x` ([`QuantizedQuad::starts`]). Either is the integer `x · w`
+/// with no sign instruction per product (`vpdpbusd` accumulates in 32 bits
+/// and cannot saturate here, where `maddubs` would).
 pub mod vnni {
     kernels!(
         "avx2,fma,f16c,avxvnni",
         block_sums: |unsigned, signed| {
-            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(
-                _mm256_setzero_si256(),
-                unsigned,
-                signed,
-            ))
+            _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), unsigned, signed)
         },
         signed_weights: |ws| {
             let zero = _mm256_setzero_si256();
@@ -353,8 +570,23 @@ pub mod vnni {
         },
         signed_block: |prepared, biased| {
             let [start, ws] = prepared;
-            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(start, biased, ws))
+            _mm256_dpbusd_avx_epi32(start, biased, ws)
         },
         signed_activations: biased,
+        unsigned_quarters: |ws, xs| {
+            let mut sums = _mm256_setzero_si256();
+            for m in 0..4 {
+                sums = _mm256_dpbusd_avx_epi32(sums, ws[m], xs[m]);
+            }
+            sums
+        },
+        signed_quarters: |ws, xs, start| {
+            let mut sums = start;
+            for m in 0..4 {
+                let biased = _mm256_xor_si256(ws[m], _mm256_set1_epi8(-128));
+                sums = _mm256_dpbusd_avx_epi32(sums, biased, xs[m]);
+            }
+            sums
+        },
     );
 }

@@ -202,6 +202,68 @@ fn round_half_away(x: f32) -> i32 {
     }
 }
 
+/// Four activation rows interleaved for the kernels that take tokens four at
+/// a time: per block and quarter `m` (weights `8m..8m + 8`), 32 bytes hold
+/// each row's eight codes in turn, so eight weights broadcast to four lanes
+/// meet all four rows in one instruction.
+pub struct QuantizedQuad<'a> {
+    rows: [&'a QuantizedRow; 4],
+    codes: Vec<i8>,
+    /// Per block, each row's `−128 · Σ codes` over its even quads of four
+    /// codes (`0..4`, `8..12`, …) and over its odd ones: where the AVX-VNNI
+    /// kernel's sums of `(w + 128) · x` start, to end at `Σ w · x`.
+    starts: Vec<i32>,
+    /// Per group of blocks, each row's factors for it in turn (eight f32).
+    factors: Vec<f32>,
+}
+
+impl<'a> QuantizedQuad<'a> {
+    fn new(rows: [&'a QuantizedRow; 4]) -> Self {
+        let blocks = rows[0].codes.len() / BLOCK;
+        let mut codes = Vec::with_capacity(4 * BLOCK * blocks);
+        let mut starts = Vec::with_capacity(8 * blocks);
+        for b in 0..blocks {
+            for m in 0..4 {
+                for row in rows {
+                    codes.extend_from_slice(&row.codes[BLOCK * b + 8 * m..BLOCK * b + 8 * m + 8]);
+                }
+            }
+            for row in rows {
+                let block = &row.codes[BLOCK * b..BLOCK * (b + 1)];
+                let quads = |parity: usize| -> i32 {
+                    block
+                        .chunks_exact(4)
+                        .skip(parity)
+                        .step_by(2)
+                        .flatten()
+                        .map(|&c| c as i32)
+                        .sum()
+                };
+                starts.extend([-128 * quads(0), -128 * quads(1)]);
+            }
+        }
+        let groups = rows[0].factors.len() / (2 * GROUP);
+        let factors = (0..groups)
+            .flat_map(|g| rows.map(|row| &row.factors[2 * GROUP * g..2 * GROUP * (g + 1)]))
+            .flatten()
+            .copied()
+            .collect();
+        Self {
+            rows,
+            codes,
+            starts,
+            factors,
+        }
+    }
+
+    /// `rows` four at a time (the rows after the last whole four are left).
+    fn each(rows: &'a [QuantizedRow]) -> Vec<Self> {
+        rows.chunks_exact(4)
+            .map(|four| Self::new([&four[0], &four[1], &four[2], &four[3]]))
+            .collect()
+    }
+}
+
 impl QMatrix {
     /// Repacks a GGUF tensor of shape `(rows, cols)`.
     pub fn from_qtensor(tensor: &QTensor) -> candle_core::Result<Self> {
@@ -353,6 +415,11 @@ impl QMatrix {
             (true, true) => x.par_chunks_exact(cols).map(QuantizedRow::new).collect(),
         };
         let kernel = Kernel::detect();
+        let quads = match kernel {
+            Kernel::Portable => Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            _ => QuantizedQuad::each(&quantized),
+        };
         // Each matrix's result by output row (rows × tokens), cut into tasks
         // that own disjoint slices.
         let mut by_row: Vec<Vec<f32>> = matrices
@@ -379,7 +446,7 @@ impl QMatrix {
                         }
                     }
                 }
-                all => dot_rows_each(kernel, all, cols, first, &quantized, out),
+                all => dot_rows_each(kernel, all, cols, first, &quantized, &quads, out),
             }
         };
         // With one thread, handing each task to the pool only costs wake-ups
@@ -432,22 +499,21 @@ fn token_major(by_row: &[f32], rows: usize, tokens: usize, share: bool) -> Vec<f
 }
 
 /// Rows `first..` of a matrix's codes (`all`, rows of `cols` weights) times
-/// each quantized activation row, into `out` (`rows × tokens`). Every
-/// (row, token) pair gets the same instructions in the same order however
-/// the kernel groups them, so the grouping never changes a bit: a prompt's
-/// tokens go four at a time through each row (the weights unpacked once
-/// for the four). A single token meets two rows at a time in the AVX2
-/// kernels, whose `maddubs`, `madd` and conversion make a long chain per
-/// block, so two independent rows keep the CPU busier (a one-thread decode
-/// took a tenth less time than one row at a time); with AVX-VNNI's shorter
-/// chain two rows measured slower (Gemma's decode took a tenth more time),
-/// so there it goes one row at a time.
+/// each quantized activation row, into `out` (`rows × tokens`); `quads` are
+/// the first activation rows four at a time ([`QuantizedQuad::each`]). Every
+/// (row, token) pair gets the same arithmetic however the kernel groups
+/// them, so the grouping never changes a bit: each quad of tokens meets a
+/// row at once, and the tokens left over one at a time. A single token meets
+/// two rows at a time in the AVX2 kernels, whose `maddubs`, `madd` chain per
+/// block is long, so two independent rows keep the CPU busier; with
+/// AVX-VNNI's shorter chain one row at a time measured faster.
 fn dot_rows_each(
     kernel: Kernel,
     all: RowCodes,
     cols: usize,
     first: usize,
     xs: &[QuantizedRow],
+    quads: &[QuantizedQuad],
     out: &mut [f32],
 ) {
     let tokens = xs.len();
@@ -456,21 +522,18 @@ fn dot_rows_each(
     #[cfg(target_arch = "x86_64")]
     if tokens == 1 && kernel == Kernel::Avx2 {
         for (i, two) in out.chunks_exact_mut(2).enumerate() {
-            let [[a], [b]] = simd_dot(kernel, [row(2 * i), row(2 * i + 1)], [&xs[0]]);
-            two.copy_from_slice(&[a, b]);
+            two.copy_from_slice(&simd_dot(kernel, [row(2 * i), row(2 * i + 1)], &xs[0]));
         }
         rows_in_pairs = out.len() / 2 * 2;
     }
+    let mut scratch = Vec::new();
     for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
         let codes = row(i);
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if kernel != Kernel::Portable {
-            for (four, values) in xs.chunks_exact(4).zip(row_out.chunks_exact_mut(4)) {
-                let four = [&four[0], &four[1], &four[2], &four[3]];
-                values.copy_from_slice(&simd_dot(kernel, [codes], four)[0]);
-            }
-            done = tokens / 4 * 4;
+        if kernel != Kernel::Portable && !quads.is_empty() {
+            done = 4 * quads.len();
+            simd_quads(kernel, codes, &mut scratch, quads, &mut row_out[..done]);
         }
         for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
             *value = dot(kernel, codes, x);
@@ -478,18 +541,32 @@ fn dot_rows_each(
     }
 }
 
-/// R weight rows times N activation rows in an AVX2 kernel.
+/// R weight rows times one activation row in an AVX2 kernel.
 #[cfg(target_arch = "x86_64")]
-fn simd_dot<const R: usize, const N: usize>(
-    kernel: Kernel,
-    rows: [RowCodes; R],
-    xs: [&QuantizedRow; N],
-) -> [[f32; N]; R] {
+fn simd_dot<const R: usize>(kernel: Kernel, rows: [RowCodes; R], x: &QuantizedRow) -> [f32; R] {
     // SAFETY: `detect` only chooses a kernel the CPU has the features of.
     unsafe {
         match kernel {
-            Kernel::AvxVnni => avx2::vnni::dot_rows(rows, xs),
-            _ => avx2::plain::dot_rows(rows, xs),
+            Kernel::AvxVnni => avx2::vnni::dot_rows(rows, x),
+            _ => avx2::plain::dot_rows(rows, x),
+        }
+    }
+}
+
+/// One weight row times quads of activation rows in an AVX2 kernel.
+#[cfg(target_arch = "x86_64")]
+fn simd_quads(
+    kernel: Kernel,
+    row: RowCodes,
+    scratch: &mut Vec<u8>,
+    quads: &[QuantizedQuad],
+    out: &mut [f32],
+) {
+    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+    unsafe {
+        match kernel {
+            Kernel::AvxVnni => avx2::vnni::dot_quads(row, scratch, quads, out),
+            _ => avx2::plain::dot_quads(row, scratch, quads, out),
         }
     }
 }
@@ -498,7 +575,7 @@ fn simd_dot<const R: usize, const N: usize>(
 fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 | Kernel::AvxVnni => simd_dot(kernel, [codes], [x])[0][0],
+        Kernel::Avx2 | Kernel::AvxVnni => simd_dot(kernel, [codes], x)[0],
         Kernel::Portable => portable::dot(codes, x),
     }
 }
@@ -882,8 +959,9 @@ mod tests {
                 let mut avx2 = vec![0f32; rows * tokens.len()];
                 let mut vnni = vec![0f32; rows * tokens.len()];
                 let all = matrix.all_codes();
-                dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &mut avx2);
-                dot_rows_each(Kernel::AvxVnni, all, cols, 0, tokens, &mut vnni);
+                let quads = QuantizedQuad::each(tokens);
+                dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &quads, &mut avx2);
+                dot_rows_each(Kernel::AvxVnni, all, cols, 0, tokens, &quads, &mut vnni);
                 assert_eq!(
                     bits(&avx2),
                     bits(&vnni),
@@ -958,7 +1036,12 @@ mod tests {
                 .iter()
                 .map(|&kernel| {
                     let mut batch = vec![0f32; rows * xs.len()];
-                    dot_rows_each(kernel, all, cols, 0, &xs, &mut batch);
+                    let quads = match kernel {
+                        Kernel::Portable => Vec::new(),
+                        #[cfg(target_arch = "x86_64")]
+                        _ => QuantizedQuad::each(&xs),
+                    };
+                    dot_rows_each(kernel, all, cols, 0, &xs, &quads, &mut batch);
                     batch
                 })
                 .collect();
@@ -974,6 +1057,7 @@ mod tests {
                     cols,
                     0,
                     std::slice::from_ref(x),
+                    &[],
                     &mut alone,
                 );
                 for (r, value) in alone.iter().enumerate() {
