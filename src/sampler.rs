@@ -177,9 +177,10 @@ impl Sampler {
                 let candidates = filter(&model, *top_k, *top_p, *min_p);
                 let weights = &mut self.weights;
                 tempered_weights_into(logits, candidates.as_deref(), *temperature, weights);
-                let total: f64 = weights.iter().sum();
+                let chunk_totals = chunk_totals(weights);
+                let total: f64 = chunk_totals.iter().sum();
                 let u = uniform(&mut self.rng);
-                let pick = pick_index(weights, u * total);
+                let pick = pick_index(weights, &chunk_totals, u * total);
                 let token = candidates.map_or(pick as u32, |c| c[pick]);
                 (token, weights[pick] / total)
             }
@@ -209,15 +210,15 @@ impl<'a> ModelDistribution<'a> {
     /// `ln S − Σ e_i·(l_i − max) / S`, where `e_i = exp(l_i − max)`, come from
     /// the same pass (a second pass of `exp` over Gemma's 262,144 logits
     /// cost every decode step about a millisecond).
+    ///
+    /// The sums run in [`LANES`] lanes (see [`lane_sum`]), and the argmax is
+    /// the first token holding the maximum: one long chain of dependent
+    /// additions or comparisons per pass cost more than the `exp`s.
     pub fn new(logits: &'a [f32]) -> Self {
-        let mut argmax = 0usize;
-        for (i, &l) in logits.iter().enumerate() {
-            if l > logits[argmax] {
-                argmax = i;
-            }
-        }
+        let highest = highest(logits);
+        let argmax = logits.iter().position(|&l| l == highest).unwrap_or(0);
         let max = logits[argmax] as f64;
-        let (mut sum, mut weighted) = (0f64, 0f64);
+        let (mut sum, mut weighted) = ([0f64; LANES], [0f64; LANES]);
         let mut shifted = [0f64; exp::CHUNK];
         let mut exps = [0f64; exp::CHUNK];
         for chunk in logits.chunks(exp::CHUNK) {
@@ -227,14 +228,14 @@ impl<'a> ModelDistribution<'a> {
                 *e = *s;
             }
             exp::exp_in_place(exps);
-            for (&s, &e) in shifted.iter().zip(exps.iter()) {
-                sum += e;
+            add_in_lanes(&mut sum, exps);
+            for (s, &e) in shifted.iter_mut().zip(exps.iter()) {
                 // A token of probability 0 adds nothing (and −∞ · 0 is NaN).
-                if e > 0.0 {
-                    weighted += e * s;
-                }
+                *s = if e > 0.0 { e * *s } else { 0.0 };
             }
+            add_in_lanes(&mut weighted, shifted);
         }
+        let (sum, weighted) = (fold_lanes(sum), fold_lanes(weighted));
         Self {
             logits,
             log_normalizer: max + sum.ln(),
@@ -458,7 +459,7 @@ pub fn candidate_distribution(logits: &[f32], candidates: &[u32], temperature: f
         return out;
     }
     let weights = tempered_weights(logits, candidates, temperature);
-    let total: f64 = weights.iter().sum();
+    let total: f64 = chunk_totals(&weights).iter().sum();
     weights.into_iter().map(|w| w / total).collect()
 }
 
@@ -516,14 +517,69 @@ fn highest(values: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
 }
 
-/// The index where the running sum of `weights` first exceeds `target`.
-fn pick_index(weights: &[f64], target: f64) -> usize {
-    let mut running = 0.0;
-    for (i, w) in weights.iter().enumerate() {
-        running += w;
-        if target < running {
-            return i;
+/// Independent running sums a long sum is split into.
+const LANES: usize = 8;
+
+/// Adds `values[i]` to `lanes[i % LANES]`; a long sum fed through it in
+/// slices whose lengths are multiples of [`LANES`] (but the last) keeps
+/// each value in the same lane. Plain additions in a fixed order: the same
+/// bits whether the compiler uses vectors of two or four.
+fn add_in_lanes(lanes: &mut [f64; LANES], values: &[f64]) {
+    let (whole, rest) = values.as_chunks::<LANES>();
+    for values in whole {
+        for (lane, v) in lanes.iter_mut().zip(values) {
+            *lane += v;
         }
+    }
+    for (lane, v) in lanes.iter_mut().zip(rest) {
+        *lane += v;
+    }
+}
+
+/// The lanes' total, as a fixed tree of additions.
+fn fold_lanes(lanes: [f64; LANES]) -> f64 {
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + b) + (c + d)) + ((e + f) + (g + h))
+}
+
+/// `values` summed in [`LANES`] lanes.
+fn lane_sum(values: &[f64]) -> f64 {
+    let mut lanes = [0f64; LANES];
+    add_in_lanes(&mut lanes, values);
+    fold_lanes(lanes)
+}
+
+/// Weights per chunk of [`chunk_totals`].
+const PICK_CHUNK: usize = 1024;
+
+/// Each chunk of [`PICK_CHUNK`] weights' [`lane_sum`]; the weights' total
+/// is these added in order, and [`pick_index`] walks them.
+fn chunk_totals(weights: &[f64]) -> Vec<f64> {
+    weights.chunks(PICK_CHUNK).map(lane_sum).collect()
+}
+
+/// The index where the running sum of `weights` first exceeds `target`:
+/// whole chunks are passed by their totals ([`chunk_totals`]), and inside
+/// the chunk where the running sum passes `target`, one weight at a time.
+fn pick_index(weights: &[f64], chunk_totals: &[f64], target: f64) -> usize {
+    let mut running = 0.0;
+    for (c, (chunk, &chunk_total)) in weights.chunks(PICK_CHUNK).zip(chunk_totals).enumerate() {
+        let after = running + chunk_total;
+        if target < after {
+            let mut inside = running;
+            for (i, w) in chunk.iter().enumerate() {
+                inside += w;
+                if target < inside {
+                    return c * PICK_CHUNK + i;
+                }
+            }
+            // One weight at a time summed a hair below the chunk's total:
+            // the chunk's last token with any weight.
+            if let Some(i) = chunk.iter().rposition(|&w| w > 0.0) {
+                return c * PICK_CHUNK + i;
+            }
+        }
+        running = after;
     }
     // Rounding can leave `target` a hair above the total: take the last
     // candidate with any weight.
@@ -627,6 +683,45 @@ mod tests {
             bits(&unfiltered),
             bits(&tempered_weights(&logits, &every, 0.7))
         );
+    }
+
+    #[test]
+    fn lane_sums_fed_in_slices_give_the_whole_sums_bits() {
+        let values: Vec<f64> = tied_logits(5003)
+            .iter()
+            .map(|&l| (l as f64).exp2())
+            .collect();
+        let mut lanes = [0f64; LANES];
+        for slice in values.chunks(exp::CHUNK) {
+            add_in_lanes(&mut lanes, slice);
+        }
+        assert_eq!(fold_lanes(lanes).to_bits(), lane_sum(&values).to_bits());
+        let one_chain: f64 = values.iter().sum();
+        assert!((lane_sum(&values) - one_chain).abs() <= 1e-12 * one_chain);
+    }
+
+    #[test]
+    fn the_chunked_pick_lands_where_the_running_sum_passes_the_target() {
+        // Several chunks, with impossible tokens among them.
+        let logits = tied_logits(5 * PICK_CHUNK + 77);
+        let mut weights = Vec::new();
+        tempered_weights_into(&logits, None, 0.8, &mut weights);
+        let chunk_totals = chunk_totals(&weights);
+        let total: f64 = chunk_totals.iter().sum();
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        for _ in 0..500 {
+            let target = uniform(&mut rng) * total;
+            let pick = pick_index(&weights, &chunk_totals, target);
+            assert!(weights[pick] > 0.0, "picked an impossible token");
+            // Where one running sum passes the target, up to rounding.
+            let before: f64 = weights[..pick].iter().sum();
+            let slack = 1e-12 * total;
+            assert!(before <= target + slack && target < before + weights[pick] + slack);
+        }
+        // The ends: the first token with weight, and the last.
+        assert_eq!(pick_index(&weights, &chunk_totals, 0.0), 1);
+        let last = weights.iter().rposition(|&w| w > 0.0).unwrap();
+        assert_eq!(pick_index(&weights, &chunk_totals, total), last);
     }
 
     #[test]
