@@ -405,8 +405,8 @@ impl QMatrix {
         );
         assert_eq!(x.len(), tokens * cols, "activation shape");
         let needs_quantized = matrices.iter().any(|m| !matches!(m.codes, Codes::Dense(_)));
-        // A prompt's rows are quantized, and its results turned token-major,
-        // on every thread: done here alone they were about a sixth of a
+        // A prompt's rows are quantized on every thread: done here alone,
+        // with the results turned token-major, they were about a sixth of a
         // two-thread Gemma prefill. Each row is the same arithmetic wherever it runs.
         let share_rows = tokens > 1 && rayon::current_num_threads() > 1;
         let quantized: Vec<QuantizedRow> = match (needs_quantized, share_rows) {
@@ -420,34 +420,54 @@ impl QMatrix {
             #[cfg(target_arch = "x86_64")]
             _ => QuantizedQuad::each(&quantized),
         };
-        // Each matrix's result by output row (rows × tokens), cut into tasks
-        // that own disjoint slices.
-        let mut by_row: Vec<Vec<f32>> = matrices
+        // Each matrix's result, token-major (tokens × rows). A task owns a
+        // run of output rows: with one token a slice of the result, with
+        // more its rows of every token, computed row by row (rows × tokens)
+        // and then written where they go (16 floats per token, one cache
+        // line), which leaves no transposing pass and no second buffer.
+        let mut outputs: Vec<Vec<f32>> = matrices
             .iter()
             .map(|m| vec![0f32; m.rows * tokens])
             .collect();
-        let tasks: Vec<(usize, usize, &mut [f32])> = by_row
+        let targets: Vec<TokenMajor> = outputs
             .iter_mut()
+            .zip(matrices)
+            .map(|(out, m)| TokenMajor::new(out, m.rows, tokens))
+            .collect();
+        let tasks: Vec<(usize, usize)> = matrices
+            .iter()
             .enumerate()
-            .flat_map(|(m, out)| {
-                out.chunks_mut(ROWS_PER_TASK * tokens)
-                    .enumerate()
-                    .map(move |(task, chunk)| (m, task * ROWS_PER_TASK, chunk))
+            .flat_map(|(m, matrix)| {
+                (0..matrix.rows)
+                    .step_by(ROWS_PER_TASK)
+                    .map(move |first| (m, first))
             })
             .collect();
-        let work = |(m, first, out): (usize, usize, &mut [f32])| {
+        let work = |(m, first): (usize, usize)| {
             let matrix = matrices[m];
+            let count = ROWS_PER_TASK.min(matrix.rows - first);
+            // A decoded token's rows stay on the stack (one task per 16 of
+            // Gemma's 262,144 output rows would otherwise allocate each).
+            let (mut on_stack, mut on_heap) = ([0f32; ROWS_PER_TASK], Vec::new());
+            let by_row = if tokens == 1 {
+                &mut on_stack[..count]
+            } else {
+                on_heap.resize(count * tokens, 0f32);
+                &mut on_heap[..]
+            };
             match matrix.all_codes() {
                 RowCodes::Dense(values) => {
-                    for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
+                    for (i, row_out) in by_row.chunks_exact_mut(tokens).enumerate() {
                         let weights = &values[(first + i) * cols..(first + i + 1) * cols];
                         for (value, x) in row_out.iter_mut().zip(x.chunks_exact(cols)) {
                             *value = dense_dot(weights, x);
                         }
                     }
                 }
-                all => dot_rows_each(kernel, all, cols, first, &quantized, &quads, out),
+                all => dot_rows_each(kernel, all, cols, first, &quantized, &quads, by_row),
             }
+            // SAFETY: tasks own disjoint runs of rows.
+            unsafe { targets[m].write_rows(first, by_row) };
         };
         // With one thread, handing each task to the pool only costs wake-ups
         // (a quarter of a one-thread decode's time): run them here instead.
@@ -457,45 +477,49 @@ impl QMatrix {
         } else {
             tasks.into_par_iter().for_each(work);
         }
-        if tokens == 1 {
-            return by_row;
-        }
-        by_row
-            .iter()
-            .zip(matrices)
-            .map(|(values, matrix)| token_major(values, matrix.rows, tokens, share_rows))
-            .collect()
+        drop(targets);
+        outputs
     }
 }
 
-/// Tokens one pass of [`token_major`] writes.
-const TOKENS_PER_PASS: usize = 8;
+/// A token-major result (`tokens × rows`) that parallel tasks fill, each
+/// with its own run of rows.
+struct TokenMajor {
+    values: *mut f32,
+    rows: usize,
+    tokens: usize,
+}
 
-/// `by_row` (`rows × tokens`) transposed to `tokens × rows`, a few tokens per
-/// pass: a pass reads a short run of each row and fills its few output rows
-/// front to back, instead of every write landing on another cache line.
-/// Passes run on every thread with `share`.
-fn token_major(by_row: &[f32], rows: usize, tokens: usize, share: bool) -> Vec<f32> {
-    let mut out = vec![0f32; rows * tokens];
-    let pass = |(index, chunk): (usize, &mut [f32])| {
-        let first = index * TOKENS_PER_PASS;
-        let count = chunk.len() / rows;
-        for (row, values) in by_row.chunks_exact(tokens).enumerate() {
-            for (t, &value) in values[first..first + count].iter().enumerate() {
-                chunk[t * rows + row] = value;
+// SAFETY: tasks write disjoint rows (see `write_rows`), and the buffer
+// outlives them.
+unsafe impl Sync for TokenMajor {}
+
+impl TokenMajor {
+    fn new(values: &mut [f32], rows: usize, tokens: usize) -> Self {
+        assert_eq!(values.len(), rows * tokens);
+        Self {
+            values: values.as_mut_ptr(),
+            rows,
+            tokens,
+        }
+    }
+
+    /// Writes rows `first..` (`by_row`: those rows' values, `tokens` each)
+    /// into every token's row of the result.
+    ///
+    /// # Safety
+    /// No other write to these rows may run at the same time.
+    unsafe fn write_rows(&self, first: usize, by_row: &[f32]) {
+        let count = by_row.len() / self.tokens;
+        assert!(first + count <= self.rows && by_row.len() == count * self.tokens);
+        for t in 0..self.tokens {
+            for (i, row) in by_row.chunks_exact(self.tokens).enumerate() {
+                // SAFETY: the index is inside the buffer (the assert), and
+                // the caller keeps other tasks off these rows.
+                unsafe { *self.values.add(t * self.rows + first + i) = row[t] };
             }
         }
-    };
-    if share {
-        out.par_chunks_mut(TOKENS_PER_PASS * rows)
-            .enumerate()
-            .for_each(pass);
-    } else {
-        out.chunks_mut(TOKENS_PER_PASS * rows)
-            .enumerate()
-            .for_each(pass);
     }
-    out
 }
 
 /// Rows `first..` of a matrix's codes (`all`, rows of `cols` weights) times
