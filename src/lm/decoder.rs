@@ -23,7 +23,7 @@ use candle_core::quantized::QTensor;
 use candle_core::Device;
 use rayon::prelude::*;
 
-use super::quant::{add_scaled, dense_dot_each, MatrixSource, QMatrix};
+use super::quant::{add_scaled, add_scaled_each_of, dense_dot_each, MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
 use crate::gguf::{Architecture, GgufFile, Metadata};
@@ -629,13 +629,10 @@ fn attend(
             let mut scores = vec![0f32; keys.len()];
             dense_dot_each(&keys, query, &mut scores);
             scores.iter_mut().for_each(|s| *s *= scale);
-            for (j, &weight) in (first..=row.position).zip(&softmax(&scores)) {
-                add_scaled(
-                    out,
-                    weight,
-                    &cache.values[j * kv_width + kv_offset..][..head_dim],
-                );
-            }
+            let values: Vec<&[f32]> = (first..=row.position)
+                .map(|j| &cache.values[j * kv_width + kv_offset..][..head_dim])
+                .collect();
+            add_scaled_each_of(out, &softmax(&scores), &values);
         };
         // One query's heads are too little work to share out between threads.
         if rows.len() == 1 {

@@ -243,11 +243,12 @@ impl<'a> QuantizedQuad<'a> {
             }
         }
         let groups = rows[0].factors.len() / (2 * GROUP);
-        let factors = (0..groups)
-            .flat_map(|g| rows.map(|row| &row.factors[2 * GROUP * g..2 * GROUP * (g + 1)]))
-            .flatten()
-            .copied()
-            .collect();
+        let mut factors = Vec::with_capacity(4 * 2 * GROUP * groups);
+        for g in 0..groups {
+            for row in rows {
+                factors.extend_from_slice(&row.factors[2 * GROUP * g..2 * GROUP * (g + 1)]);
+            }
+        }
         Self {
             rows,
             codes,
@@ -758,6 +759,47 @@ fn add_scaled_each(out: &mut [f32], weight: f32, values: &[f32]) {
     }
 }
 
+wider_where_available!(
+    "avx",
+    /// [`add_scaled`] of each of `values` with its weight, in order (the
+    /// same bits), with a run of `out` kept in registers across them
+    /// instead of loaded and stored again for each.
+    pub fn add_scaled_each_of(out: &mut [f32], weights: &[f32], values: &[&[f32]]) =
+        add_scaled_runs
+);
+
+/// Output values [`add_scaled_runs`] keeps in registers at once.
+const RUN: usize = 32;
+
+#[inline(always)]
+fn add_scaled_runs(out: &mut [f32], weights: &[f32], values: &[&[f32]]) {
+    assert_eq!(weights.len(), values.len(), "one weight per vector");
+    assert!(
+        values.iter().all(|v| v.len() == out.len()),
+        "lengths differ"
+    );
+    for (c, run) in out.chunks_mut(RUN).enumerate() {
+        let start = c * RUN;
+        match <&mut [f32; RUN]>::try_from(&mut *run) {
+            Ok(run) => {
+                let mut sums = *run;
+                for (&weight, v) in weights.iter().zip(values) {
+                    let v: &[f32; RUN] = v[start..start + RUN].try_into().expect("a run");
+                    for (sum, v) in sums.iter_mut().zip(v) {
+                        *sum += weight * v;
+                    }
+                }
+                *run = sums;
+            }
+            Err(_) => {
+                for (&weight, v) in weights.iter().zip(values) {
+                    add_scaled_each(run, weight, &v[start..]);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod blocks;
@@ -835,6 +877,24 @@ mod tests {
         for (a, value) in many.iter().zip(&out) {
             assert_eq!(value.to_bits(), dense_dot(a, &one).to_bits());
             assert_eq!(value.to_bits(), dense_dot_sums(a, &one).to_bits());
+        }
+    }
+
+    #[test]
+    fn weighted_sums_in_registers_give_the_bits_of_one_vector_at_a_time() {
+        // 64 and 256 (the models' head sizes) and a length with a partial run.
+        for len in [64, 256, 71] {
+            let vectors: Vec<Vec<f32>> = (0..37).map(|k| values(len, 50 + k)).collect();
+            let vectors: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+            let weights = values(vectors.len(), 3);
+            let mut one_at_a_time = values(len, 4);
+            let mut together = one_at_a_time.clone();
+            for (&weight, v) in weights.iter().zip(&vectors) {
+                add_scaled(&mut one_at_a_time, weight, v);
+            }
+            add_scaled_each_of(&mut together, &weights, &vectors);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&together), bits(&one_at_a_time), "length {len}");
         }
     }
 
