@@ -249,55 +249,44 @@ macro_rules! kernels {
             lanes
         }
 
-        /// R Nibbles weight rows times one activation row.
-        ///
-        /// # Safety
-        /// The CPU must have the module's features.
-        #[target_feature(enable = $features)]
-        #[allow(clippy::needless_range_loop)] // r indexes rows and sums together
-        unsafe fn nibbles_one<const R: usize>(rows: [(&[u8], FactorRow); R], x: &QuantizedRow) -> [f32; R] {
-            let blocks = rows[0].1.len() / 2;
-            for (codes, factors) in rows {
-                assert!(codes.len() == 16 * blocks && factors.len() == 2 * blocks);
-            }
-            let xs = Activations::new([x], blocks);
-            let low_mask = _mm256_set1_epi8(0x0F);
-            // The packed bytes in both halves: the low half keeps the low
-            // nibbles (weights 0..16), the high half the high ones.
-            let shifts = _mm256_setr_epi64x(0, 0, 4, 4);
-            let mut acc = [_mm256_setzero_ps(); R];
-            for first in (0..blocks).step_by(GROUP) {
-                let count = GROUP.min(blocks - first);
-                // SAFETY: `first` is a group's first block.
-                let x_factors = unsafe { xs.factors(0, first) };
-                for r in 0..R {
-                    let mut sums = [_mm256_setzero_si256(); GROUP];
-                    for j in 0..count {
-                        let b = first + j;
-                        // SAFETY: the asserts above keep the load inside the codes.
-                        let packed = unsafe { _mm_loadu_si128(rows[r].0.as_ptr().add(16 * b) as *const __m128i) };
-                        let both = _mm256_broadcastsi128_si256(packed);
-                        let weights = _mm256_and_si256(_mm256_srlv_epi64(both, shifts), low_mask);
-                        // SAFETY: `b` < `blocks`.
-                        sums[j] = block_sums(weights, unsafe { xs.block(0, b) });
-                    }
-                    let products = _mm256_mul_ps(nibble_factors(rows[r].1, first, count), x_factors);
-                    acc[r] = nibbles_step(acc[r], group_sums(sums), products);
-                }
-            }
-            acc.map(|v| horizontal_sum(v))
+        /// Signed codes as the bytes they are, for the kernels that take
+        /// either kind of code.
+        fn as_bytes(codes: &[i8]) -> &[u8] {
+            // SAFETY: i8 and u8 have the same size and alignment.
+            unsafe { std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len()) }
         }
 
-        /// R Bytes weight rows (one scale per block) times one activation row.
+        /// One Nibbles block's 16 packed bytes (the low nibble of byte `j`
+        /// is weight `j`, the high nibble weight `j + 16`) as 32 bytes.
+        ///
+        /// # Safety
+        /// `packed` must point at 16 readable bytes.
+        #[target_feature(enable = $features)]
+        unsafe fn unpack_block(packed: *const u8) -> __m256i {
+            // SAFETY: the caller guarantees the 16 bytes.
+            let packed = unsafe { _mm_loadu_si128(packed as *const __m128i) };
+            // The packed bytes in both halves: the low half keeps the low
+            // nibbles, the high half the high ones.
+            let both = _mm256_broadcastsi128_si256(packed);
+            _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F))
+        }
+
+        /// R weight rows times one activation row: with `NIBBLES` the rows'
+        /// packed 4-bit codes and `[scale, offset]` per block, else their
+        /// signed codes (as bytes) and one scale per block.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
         #[allow(clippy::needless_range_loop)] // r indexes rows and sums together
-        unsafe fn bytes_one<const R: usize>(rows: [(&[i8], FactorRow); R], x: &QuantizedRow) -> [f32; R] {
-            let blocks = rows[0].1.len();
-            for (codes, scales) in rows {
-                assert!(codes.len() == BLOCK * blocks && scales.len() == blocks);
+        unsafe fn one_token<const R: usize, const NIBBLES: bool>(
+            rows: [(&[u8], FactorRow); R],
+            x: &QuantizedRow,
+        ) -> [f32; R] {
+            let (codes_per_block, factors_per_block) = if NIBBLES { (16, 2) } else { (BLOCK, 1) };
+            let blocks = rows[0].1.len() / factors_per_block;
+            for (codes, factors) in rows {
+                assert!(codes.len() == codes_per_block * blocks && factors.len() == factors_per_block * blocks);
             }
             let xs = Activations::new([x], blocks);
             let mut acc = [_mm256_setzero_ps(); R];
@@ -309,13 +298,24 @@ macro_rules! kernels {
                     let mut sums = [_mm256_setzero_si256(); GROUP];
                     for j in 0..count {
                         let b = first + j;
-                        // SAFETY: the asserts above keep the load inside the codes.
-                        let ws = unsafe { _mm256_loadu_si256(rows[r].0.as_ptr().add(BLOCK * b) as *const __m256i) };
-                        // SAFETY: `b` < `blocks`.
-                        sums[j] = signed_block(signed_weights(ws), unsafe { xs.signed_block(0, b) });
+                        // SAFETY: the asserts above keep the loads inside the
+                        // codes, and `b` < `blocks`.
+                        sums[j] = unsafe {
+                            let codes = rows[r].0.as_ptr().add(codes_per_block * b);
+                            if NIBBLES {
+                                block_sums(unpack_block(codes), xs.block(0, b))
+                            } else {
+                                let ws = _mm256_loadu_si256(codes as *const __m256i);
+                                signed_block(signed_weights(ws), xs.signed_block(0, b))
+                            }
+                        };
                     }
-                    let scales = byte_scales(rows[r].1, first, count);
-                    acc[r] = bytes_step(acc[r], group_sums(sums), scales, x_factors);
+                    acc[r] = if NIBBLES {
+                        let products = _mm256_mul_ps(nibble_factors(rows[r].1, first, count), x_factors);
+                        nibbles_step(acc[r], group_sums(sums), products)
+                    } else {
+                        bytes_step(acc[r], group_sums(sums), byte_scales(rows[r].1, first, count), x_factors)
+                    };
                 }
             }
             acc.map(|v| horizontal_sum(v))
@@ -324,7 +324,7 @@ macro_rules! kernels {
         /// One weight row, one byte per weight (`weights`: unsigned 4-bit
         /// codes with `NIBBLES`, else signed codes), times the four rows of
         /// each of `quads`, into `out` (four values per quad); `factors` as
-        /// [`nibbles_one`] or [`bytes_one`] read them.
+        /// [`one_token`] reads them.
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -462,8 +462,10 @@ macro_rules! kernels {
             // SAFETY: the caller guarantees the CPU features.
             unsafe {
                 match rows[0] {
-                    RowCodes::Nibbles { .. } => nibbles_one(rows.map(nibbles), x),
-                    RowCodes::Bytes { per_block: 1, .. } => bytes_one(rows.map(bytes), x),
+                    RowCodes::Nibbles { .. } => one_token::<R, true>(rows.map(nibbles), x),
+                    RowCodes::Bytes { per_block: 1, .. } => {
+                        one_token::<R, false>(rows.map(bytes).map(|(codes, scales)| (as_bytes(codes), scales)), x)
+                    }
                     RowCodes::Bytes { .. } => bytes_rows(rows.map(bytes), [x]).map(|[v]| v),
                     RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                 }
@@ -476,14 +478,9 @@ macro_rules! kernels {
         #[target_feature(enable = $features)]
         fn unpack_nibbles(codes: &[u8], out: &mut Vec<u8>) {
             out.resize(2 * codes.len(), 0);
-            let (low_mask, shifts) = (_mm256_set1_epi8(0x0F), _mm256_setr_epi64x(0, 0, 4, 4));
             for (packed, weights) in codes.chunks_exact(16).zip(out.chunks_exact_mut(BLOCK)) {
                 // SAFETY: `packed` is 16 bytes and `weights` 32.
-                unsafe {
-                    let both = _mm256_broadcastsi128_si256(_mm_loadu_si128(packed.as_ptr() as *const __m128i));
-                    let unpacked = _mm256_and_si256(_mm256_srlv_epi64(both, shifts), low_mask);
-                    _mm256_storeu_si256(weights.as_mut_ptr() as *mut __m256i, unpacked);
-                }
+                unsafe { _mm256_storeu_si256(weights.as_mut_ptr() as *mut __m256i, unpack_block(packed.as_ptr())) };
             }
         }
 
@@ -503,8 +500,7 @@ macro_rules! kernels {
                         quad_rows::<true>(scratch, factors, quads, out)
                     }
                     RowCodes::Bytes { codes, scales, per_block: 1 } => {
-                        let codes = std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len());
-                        quad_rows::<false>(codes, scales, quads, out)
+                        quad_rows::<false>(as_bytes(codes), scales, quads, out)
                     }
                     RowCodes::Bytes { codes, scales, .. } => {
                         for (quad, out) in quads.iter().zip(out.chunks_exact_mut(4)) {
