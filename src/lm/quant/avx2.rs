@@ -16,18 +16,18 @@
 //! factors widened with `vcvtph2ps` on the way).
 //!
 //! Two shapes compute it:
-//! - one activation row ([`dot_rows`], a decoded token, R weight rows at a
+//! - one activation row (`dot_rows`, a decoded token, R weight rows at a
 //!   time): each block's eight lanes of quad sums are folded into its even
 //!   and odd sums, four blocks into one vector;
-//! - four activation rows ([`dot_quad`], a prompt's or a grid's tokens):
-//!   the rows are interleaved ([`QuantizedQuad`]) so that eight weights,
+//! - four activation rows (`dot_quads`, a prompt's or a grid's tokens):
+//!   the rows are interleaved (`QuantizedQuad`) so that eight weights,
 //!   broadcast to four lanes, meet all four rows in one instruction; a
 //!   block's four such products leave every row's even and odd sums in one
 //!   vector, so one conversion and, per group, one multiply-add per row
 //!   serve where one of each per block and row did.
 //!
 //! Q6_K's two scales per block keep the older arithmetic (each block's eight
-//! quad sums converted and multiplied apart, [`bytes_rows`]) in both shapes.
+//! quad sums converted and multiplied apart, `bytes_rows`) in both shapes.
 
 /// The kernels compiled for `$features`, given
 /// - `block_sums`: one block's 32 products `unsigned · signed`, summed
