@@ -56,7 +56,7 @@ macro_rules! kernels {
         use std::arch::x86_64::*;
 
         use crate::lm::quant::{
-            FactorRow, QuantizedQuad, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING,
+            FactorRow, QuantizedQuad, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING, QUAD_CACHE_BYTES,
         };
 
         #[target_feature(enable = $features)]
@@ -323,8 +323,8 @@ macro_rules! kernels {
 
         /// One weight row, one byte per weight (`weights`: unsigned 4-bit
         /// codes with `NIBBLES`, else signed codes), times the four rows of
-        /// each of `quads`, into `out` (four values per quad); `factors` as
-        /// [`one_token`] reads them.
+        /// each of `quads`, into `out` (four values per quad, fewer for the
+        /// last if `out` ends sooner); `factors` as [`one_token`] reads them.
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -336,10 +336,10 @@ macro_rules! kernels {
             out: &mut [f32],
         ) {
             let blocks = weights.len() / BLOCK;
-            assert!(weights.len() == BLOCK * blocks && out.len() == 4 * quads.len());
+            assert!(weights.len() == BLOCK * blocks && out.len() <= 4 * quads.len() && out.len() + 4 > 4 * quads.len());
             assert!(factors.len() == if NIBBLES { 2 * blocks } else { blocks });
             let weights = weights.as_ptr();
-            for (quad, out) in quads.iter().zip(out.chunks_exact_mut(4)) {
+            for (quad, out) in quads.iter().zip(out.chunks_mut(4)) {
                 assert!(quad.codes.len() == 4 * BLOCK * blocks && quad.starts.len() == 8 * blocks);
                 assert!(quad.factors.len() == 4 * 2 * blocks.next_multiple_of(GROUP));
                 let (codes, starts, x_factors) = (quad.codes.as_ptr(), quad.starts.as_ptr(), quad.factors.as_ptr());
@@ -474,40 +474,88 @@ macro_rules! kernels {
 
         /// A Nibbles row's codes (16 bytes per block: the low nibble of byte
         /// `j` is weight `j`, the high nibble weight `j + 16`) as one byte
-        /// per weight in `out`.
+        /// per weight, appended to `out`.
         #[target_feature(enable = $features)]
         fn unpack_nibbles(codes: &[u8], out: &mut Vec<u8>) {
-            out.resize(2 * codes.len(), 0);
-            for (packed, weights) in codes.chunks_exact(16).zip(out.chunks_exact_mut(BLOCK)) {
+            let start = out.len();
+            out.resize(start + 2 * codes.len(), 0);
+            for (packed, weights) in codes.chunks_exact(16).zip(out[start..].chunks_exact_mut(BLOCK)) {
                 // SAFETY: `packed` is 16 bytes and `weights` 32.
                 unsafe { _mm256_storeu_si256(weights.as_mut_ptr() as *mut __m256i, unpack_block(packed.as_ptr())) };
             }
         }
 
-        /// One weight row times the four rows of each of `quads`, into `out`
-        /// (four values per quad); `scratch` holds a Nibbles row's codes
-        /// unpacked to a byte per weight.
+        /// Weight rows (`rows`, all of one matrix) times the activation
+        /// rows of `quads` (`tokens` of them, the last quad's copies of its
+        /// last row not counted): row `i`'s values go to
+        /// `out[i * tokens..(i + 1) * tokens]`. `scratch` holds Nibbles
+        /// rows' codes unpacked to a byte per weight.
+        ///
+        /// The quads are taken a few at a time (as many as fit in about
+        /// half of a level-1 data cache, [`QUAD_CACHE_BYTES`]) and each
+        /// such run meets every row before the next run does: the
+        /// activations, five times a row's size per quad, are then read
+        /// from that cache, and only the smaller rows are read again per
+        /// run. Each (row, token) pair's arithmetic is the same in any order.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        pub unsafe fn dot_quads(row: RowCodes, scratch: &mut Vec<u8>, quads: &[QuantizedQuad], out: &mut [f32]) {
-            // SAFETY: the caller guarantees the CPU features.
-            unsafe {
-                match row {
-                    RowCodes::Nibbles { codes, factors } => {
-                        unpack_nibbles(codes, scratch);
-                        quad_rows::<true>(scratch, factors, quads, out)
-                    }
-                    RowCodes::Bytes { codes, scales, per_block: 1 } => {
-                        quad_rows::<false>(as_bytes(codes), scales, quads, out)
-                    }
-                    RowCodes::Bytes { codes, scales, .. } => {
-                        for (quad, out) in quads.iter().zip(out.chunks_exact_mut(4)) {
-                            out.copy_from_slice(&bytes_rows([(codes, scales)], quad.rows)[0]);
+        pub unsafe fn dot_quads(
+            rows: &[RowCodes],
+            scratch: &mut Vec<u8>,
+            quads: &[QuantizedQuad],
+            out: &mut [f32],
+            tokens: usize,
+        ) {
+            assert!(tokens <= 4 * quads.len() && tokens + 4 > 4 * quads.len());
+            assert!(out.len() == tokens * rows.len());
+            let cols = quads.first().map_or(0, |quad| quad.codes.len() / 4);
+            let per_run = (QUAD_CACHE_BYTES / (5 * cols.max(1))).max(1);
+            // Row `i`'s values for the tokens of `count` quads from `first`.
+            let outputs = |i: usize, first: usize, count: usize| {
+                i * tokens + 4 * first..i * tokens + tokens.min(4 * (first + count))
+            };
+            // A row's codes as one byte per weight, with its factors.
+            let weights: Vec<(std::ops::Range<usize>, FactorRow)> = match rows.first() {
+                Some(RowCodes::Nibbles { .. }) => {
+                    scratch.clear();
+                    rows.iter()
+                        .map(|row| match row {
+                            RowCodes::Nibbles { codes, factors } => {
+                                let start = scratch.len();
+                                unpack_nibbles(codes, scratch);
+                                (start..scratch.len(), *factors)
+                            }
+                            _ => unreachable!("one matrix's rows share a layout"),
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            for (run, run_quads) in quads.chunks(per_run).enumerate() {
+                let first = run * per_run;
+                for (i, row) in rows.iter().enumerate() {
+                    let out = &mut out[outputs(i, first, run_quads.len())];
+                    // SAFETY: the caller guarantees the CPU features.
+                    unsafe {
+                        match *row {
+                            RowCodes::Nibbles { .. } => {
+                                let (codes, factors) = &weights[i];
+                                quad_rows::<true>(&scratch[codes.clone()], *factors, run_quads, out)
+                            }
+                            RowCodes::Bytes { codes, scales, per_block: 1 } => {
+                                quad_rows::<false>(as_bytes(codes), scales, run_quads, out)
+                            }
+                            RowCodes::Bytes { codes, scales, .. } => {
+                                for (quad, out) in run_quads.iter().zip(out.chunks_mut(4)) {
+                                    let values = bytes_rows([(codes, scales)], quad.rows)[0];
+                                    out.copy_from_slice(&values[..out.len()]);
+                                }
+                            }
+                            RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                         }
                     }
-                    RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
                 }
             }
         }

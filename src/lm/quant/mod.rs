@@ -45,6 +45,11 @@ pub const BLOCK: usize = 32;
 /// Output rows one parallel task computes.
 const ROWS_PER_TASK: usize = 16;
 
+/// How many bytes of activation quads the quad kernels keep in the level-1
+/// data cache while weight rows pass through it: about half of the 32 to
+/// 48 KiB of current x86-64 cores.
+pub const QUAD_CACHE_BYTES: usize = 24 * 1024;
+
 /// How the weights of a [`QMatrix`] are stored.
 #[derive(Clone)]
 enum Codes {
@@ -230,16 +235,11 @@ impl<'a> QuantizedQuad<'a> {
             }
             for row in rows {
                 let block = &row.codes[BLOCK * b..BLOCK * (b + 1)];
-                let quads = |parity: usize| -> i32 {
-                    block
-                        .chunks_exact(4)
-                        .skip(parity)
-                        .step_by(2)
-                        .flatten()
-                        .map(|&c| c as i32)
-                        .sum()
-                };
-                starts.extend([-128 * quads(0), -128 * quads(1)]);
+                let mut sums = [0i32; 2];
+                for (q, four) in block.chunks_exact(4).enumerate() {
+                    sums[q % 2] += four.iter().map(|&c| c as i32).sum::<i32>();
+                }
+                starts.extend(sums.map(|sum| -128 * sum));
             }
         }
         let groups = rows[0].factors.len() / (2 * GROUP);
@@ -257,11 +257,24 @@ impl<'a> QuantizedQuad<'a> {
         }
     }
 
-    /// `rows` four at a time (the rows after the last whole four are left).
-    fn each(rows: &'a [QuantizedRow]) -> Vec<Self> {
-        rows.chunks_exact(4)
-            .map(|four| Self::new([&four[0], &four[1], &four[2], &four[3]]))
-            .collect()
+    /// `rows` four at a time, the last four filled up with copies of the
+    /// last row (its extra values are computed and dropped: a quad costs
+    /// less than even one row alone in the one-token kernel, which reads
+    /// the weights again); none for fewer than two rows. Built in parallel
+    /// with `parallel`.
+    fn each(rows: &'a [QuantizedRow], parallel: bool) -> Vec<Self> {
+        if rows.len() < 2 {
+            return Vec::new();
+        }
+        let quad = |four: &'a [QuantizedRow]| {
+            let row = |k: usize| &four[k.min(four.len() - 1)];
+            Self::new([row(0), row(1), row(2), row(3)])
+        };
+        if parallel {
+            rows.par_chunks(4).map(quad).collect()
+        } else {
+            rows.chunks(4).map(quad).collect()
+        }
     }
 }
 
@@ -419,7 +432,7 @@ impl QMatrix {
         let quads = match kernel {
             Kernel::Portable => Vec::new(),
             #[cfg(target_arch = "x86_64")]
-            _ => QuantizedQuad::each(&quantized),
+            _ => QuantizedQuad::each(&quantized, share_rows),
         };
         // Each matrix's result, token-major (tokens × rows). A task owns a
         // run of output rows: with one token a slice of the result, with
@@ -528,7 +541,8 @@ impl TokenMajor {
 /// the first activation rows four at a time ([`QuantizedQuad::each`]). Every
 /// (row, token) pair gets the same arithmetic however the kernel groups
 /// them, so the grouping never changes a bit: each quad of tokens meets a
-/// row at once, and the tokens left over one at a time. A single token meets
+/// row at once (the last filled up with copies), and a single token alone
+/// (`quads` is then empty). A single token meets
 /// two rows at a time in the AVX2 kernels, whose `maddubs`, `madd` chain per
 /// block is long, so two independent rows keep the CPU busier; with
 /// AVX-VNNI's shorter chain one row at a time measured faster.
@@ -551,15 +565,15 @@ fn dot_rows_each(
         }
         rows_in_pairs = out.len() / 2 * 2;
     }
-    let mut scratch = Vec::new();
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if kernel != Kernel::Portable && !quads.is_empty() {
+        done = tokens;
+        let rows: Vec<RowCodes> = (0..out.len() / tokens).map(row).collect();
+        simd_quads(kernel, &rows, quads, out, tokens);
+    }
     for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
         let codes = row(i);
-        let mut done = 0;
-        #[cfg(target_arch = "x86_64")]
-        if kernel != Kernel::Portable && !quads.is_empty() {
-            done = 4 * quads.len();
-            simd_quads(kernel, codes, &mut scratch, quads, &mut row_out[..done]);
-        }
         for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
             *value = dot(kernel, codes, x);
         }
@@ -578,20 +592,22 @@ fn simd_dot<const R: usize>(kernel: Kernel, rows: [RowCodes; R], x: &QuantizedRo
     }
 }
 
-/// One weight row times quads of activation rows in an AVX2 kernel.
+/// Weight rows times quads of activation rows in an AVX2 kernel (row `i`'s
+/// values at `out[i * tokens..]`).
 #[cfg(target_arch = "x86_64")]
 fn simd_quads(
     kernel: Kernel,
-    row: RowCodes,
-    scratch: &mut Vec<u8>,
+    rows: &[RowCodes],
     quads: &[QuantizedQuad],
     out: &mut [f32],
+    tokens: usize,
 ) {
+    let mut scratch = Vec::new();
     // SAFETY: `detect` only chooses a kernel the CPU has the features of.
     unsafe {
         match kernel {
-            Kernel::AvxVnni => avx2::vnni::dot_quads(row, scratch, quads, out),
-            _ => avx2::plain::dot_quads(row, scratch, quads, out),
+            Kernel::AvxVnni => avx2::vnni::dot_quads(rows, &mut scratch, quads, out, tokens),
+            _ => avx2::plain::dot_quads(rows, &mut scratch, quads, out, tokens),
         }
     }
 }
@@ -989,15 +1005,23 @@ mod tests {
 
     #[test]
     fn kernels_agree_and_batching_changes_nothing() {
-        // An odd row count: a single token's rows go two at a time, then one.
-        let (rows, cols) = (21, 256);
-        let x = values(6 * cols, 5);
+        // An odd row count: a single token's rows go two at a time, then
+        // one. Six tokens: one quad and two alone. Thirteen tokens of rows
+        // so long that the quads meet the weight rows one at a time (in
+        // runs of one), then one alone.
+        assert!(QUAD_CACHE_BYTES / (5 * 2560) < 2);
+        for (rows, cols, tokens) in [(21, 256, 6), (5, 2560, 13)] {
+            batching_changes_nothing(rows, cols, tokens);
+        }
+    }
+
+    fn batching_changes_nothing(rows: usize, cols: usize, tokens: usize) {
+        let x = values(tokens * cols, 5);
         for dtype in TYPES {
             let (q, _) = quantized(dtype, rows, cols);
             let matrix = QMatrix::from_qtensor(&q).unwrap();
-            // Six tokens: one group of four and two alone.
-            let batch = matrix.matmul(&x, 6);
-            for t in 0..6 {
+            let batch = matrix.matmul(&x, tokens);
+            for t in 0..tokens {
                 let alone = matrix.matmul(&x[t * cols..(t + 1) * cols], 1);
                 assert_eq!(
                     alone,
@@ -1043,7 +1067,7 @@ mod tests {
                 let mut avx2 = vec![0f32; rows * tokens.len()];
                 let mut vnni = vec![0f32; rows * tokens.len()];
                 let all = matrix.all_codes();
-                let quads = QuantizedQuad::each(tokens);
+                let quads = QuantizedQuad::each(tokens, false);
                 dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &quads, &mut avx2);
                 dot_rows_each(Kernel::AvxVnni, all, cols, 0, tokens, &quads, &mut vnni);
                 assert_eq!(
@@ -1123,7 +1147,7 @@ mod tests {
                     let quads = match kernel {
                         Kernel::Portable => Vec::new(),
                         #[cfg(target_arch = "x86_64")]
-                        _ => QuantizedQuad::each(&xs),
+                        _ => QuantizedQuad::each(&xs, false),
                     };
                     dot_rows_each(kernel, all, cols, 0, &xs, &quads, &mut batch);
                     batch
