@@ -23,8 +23,9 @@
 //!   the rows are interleaved (`QuantizedQuad`) so that eight weights,
 //!   broadcast to four lanes, meet all four rows in one instruction; a
 //!   block's four such products leave every row's even and odd sums in one
-//!   vector, so one conversion and, per group, one multiply-add per row
-//!   serve where one of each per block and row did.
+//!   vector, which is converted and scaled where it lies (one running sum
+//!   per block position in the group), and transposed into one vector per
+//!   row only at the end. Two quads take each weight load at once.
 //!
 //! Q6_K's two scales per block keep the older arithmetic (each block's eight
 //! quad sums converted and multiplied apart, `bytes_rows`) in both shapes.
@@ -323,43 +324,77 @@ macro_rules! kernels {
 
         /// One weight row, one byte per weight (`weights`: unsigned 4-bit
         /// codes with `NIBBLES`, else signed codes), times the four rows of
-        /// each of `quads`, into `out` (four values per quad, fewer for the
+        /// each of `Q` quads at once (the row's weights, loaded once, serve
+        /// all of them), into `out` (four values per quad, fewer for the
         /// last if `out` ends sooner); `factors` as [`one_token`] reads them.
+        ///
+        /// A quad's sums keep every row's even and odd sums of block `b`
+        /// in lanes `2k, 2k + 1`; they are scaled where they lie, into one
+        /// running sum per block position `b % GROUP` (per phase). Lane for
+        /// lane these are the multiply-adds the one-token kernel gives a
+        /// row's group of blocks, so once the phases are transposed into one
+        /// vector per row ([`rows_of_group`]) the bits are the same.
         ///
         /// # Safety
         /// The CPU must have the module's features.
         #[target_feature(enable = $features)]
-        unsafe fn quad_rows<const NIBBLES: bool>(
+        #[allow(clippy::needless_range_loop)] // j and q index sums and quads together
+        unsafe fn quad_rows<const NIBBLES: bool, const Q: usize>(
             weights: &[u8],
             factors: FactorRow,
-            quads: &[QuantizedQuad],
+            quads: [&QuantizedQuad; Q],
             out: &mut [f32],
         ) {
             let blocks = weights.len() / BLOCK;
-            assert!(weights.len() == BLOCK * blocks && out.len() <= 4 * quads.len() && out.len() + 4 > 4 * quads.len());
+            assert!(weights.len() == BLOCK * blocks && out.len() <= 4 * Q && out.len() + 4 > 4 * Q);
             assert!(factors.len() == if NIBBLES { 2 * blocks } else { blocks });
-            let weights = weights.as_ptr();
-            for (quad, out) in quads.iter().zip(out.chunks_mut(4)) {
+            for quad in quads {
                 assert!(quad.codes.len() == 4 * BLOCK * blocks && quad.starts.len() == 8 * blocks);
-                assert!(quad.factors.len() == 4 * 2 * blocks.next_multiple_of(GROUP));
-                let (codes, starts, x_factors) = (quad.codes.as_ptr(), quad.starts.as_ptr(), quad.factors.as_ptr());
-                let mut acc = [_mm256_setzero_ps(); 4];
-                for first in (0..blocks).step_by(GROUP) {
-                    let count = GROUP.min(blocks - first);
-                    let mut sums = [_mm256_setzero_ps(); GROUP];
-                    for j in 0..count {
-                        let b = first + j;
-                        // SAFETY: the asserts above keep every load inside
-                        // block `b` of the weights and of the quad.
-                        let (ws, xq, start) = unsafe {
+                assert!(quad.factors.len() == 4 * 2 * blocks);
+            }
+            let weights = weights.as_ptr();
+            let codes = quads.map(|quad| quad.codes.as_ptr());
+            let starts = quads.map(|quad| quad.starts.as_ptr());
+            let x_factors = quads.map(|quad| quad.factors.as_ptr());
+            let mut acc = [[_mm256_setzero_ps(); GROUP]; Q];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                // The group's weight factors: `[scale₀, offset₀, …]`, or
+                // four scales.
+                let group = if NIBBLES {
+                    nibble_factors(factors, first, count)
+                } else {
+                    factor_group::<4>(factors, first, count)
+                };
+                for j in 0..GROUP {
+                    if j >= count {
+                        break;
+                    }
+                    let b = first + j;
+                    // Block `b`'s weight factors in every row's lanes.
+                    let lanes = if NIBBLES {
+                        _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1)
+                    } else {
+                        _mm256_setzero_si256()
+                    };
+                    let block_factors = _mm256_permutevar8x32_ps(
+                        group,
+                        _mm256_add_epi32(lanes, _mm256_set1_epi32(if NIBBLES { 2 * j as i32 } else { j as i32 })),
+                    );
+                    // SAFETY: the asserts above keep every load inside
+                    // block `b` of the weights and of the quads.
+                    let ws: [__m256i; 4] = std::array::from_fn(|m| unsafe {
+                        _mm256_set1_epi64x((weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned())
+                    });
+                    for q in 0..Q {
+                        // SAFETY: as above.
+                        let (xq, start, x_factors) = unsafe {
                             (
                                 std::array::from_fn(|m| {
-                                    _mm256_set1_epi64x((weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned())
+                                    _mm256_loadu_si256(codes[q].add(4 * BLOCK * b + BLOCK * m) as *const __m256i)
                                 }),
-                                std::array::from_fn(|m| {
-                                    _mm256_loadu_si256(codes.add(4 * BLOCK * b + BLOCK * m) as *const __m256i)
-                                }),
-                                _mm256_loadu_si256(starts.add(8 * b) as *const __m256i),
+                                _mm256_loadu_si256(starts[q].add(8 * b) as *const __m256i),
+                                _mm256_loadu_ps(x_factors[q].add(8 * b)),
                             )
                         };
                         let ints = if NIBBLES {
@@ -367,27 +402,41 @@ macro_rules! kernels {
                         } else {
                             signed_quarters(ws, xq, start)
                         };
-                        sums[j] = _mm256_cvtepi32_ps(ints);
-                    }
-                    let by_row = rows_of_group(sums);
-                    // SAFETY: the asserts above keep the group's factors
-                    // (four rows of eight) inside the quad's.
-                    let x_factor = |k: usize| unsafe { _mm256_loadu_ps(x_factors.add(8 * (first + k))) };
-                    if NIBBLES {
-                        let weight_factors = nibble_factors(factors, first, count);
-                        for k in 0..4 {
-                            let products = _mm256_mul_ps(weight_factors, x_factor(k));
-                            acc[k] = nibbles_step(acc[k], by_row[k], products);
-                        }
-                    } else {
-                        let scales = byte_scales(factors, first, count);
-                        for k in 0..4 {
-                            acc[k] = bytes_step(acc[k], by_row[k], scales, x_factor(k));
-                        }
+                        let sums = _mm256_cvtepi32_ps(ints);
+                        acc[q][j] = if NIBBLES {
+                            nibbles_step(acc[q][j], sums, _mm256_mul_ps(block_factors, x_factors))
+                        } else {
+                            bytes_step(acc[q][j], sums, block_factors, x_factors)
+                        };
                     }
                 }
-                for (value, acc) in out.iter_mut().zip(acc) {
+            }
+            for (acc, out) in acc.into_iter().zip(out.chunks_mut(4)) {
+                for (value, acc) in out.iter_mut().zip(rows_of_group(acc)) {
                     *value = horizontal_sum(acc);
+                }
+            }
+        }
+
+        /// [`quad_rows`] over `quads`, two at a time.
+        ///
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        unsafe fn quads_in_pairs<const NIBBLES: bool>(
+            weights: &[u8],
+            factors: FactorRow,
+            quads: &[QuantizedQuad],
+            out: &mut [f32],
+        ) {
+            for (pair, out) in quads.chunks(2).zip(out.chunks_mut(8)) {
+                // SAFETY: the caller guarantees the CPU features.
+                unsafe {
+                    match pair {
+                        [a, b] => quad_rows::<NIBBLES, 2>(weights, factors, [a, b], out),
+                        [a] => quad_rows::<NIBBLES, 1>(weights, factors, [a], out),
+                        _ => unreachable!("chunks of two"),
+                    }
                 }
             }
         }
@@ -542,10 +591,10 @@ macro_rules! kernels {
                         match *row {
                             RowCodes::Nibbles { .. } => {
                                 let (codes, factors) = &weights[i];
-                                quad_rows::<true>(&scratch[codes.clone()], *factors, run_quads, out)
+                                quads_in_pairs::<true>(&scratch[codes.clone()], *factors, run_quads, out)
                             }
                             RowCodes::Bytes { codes, scales, per_block: 1 } => {
-                                quad_rows::<false>(as_bytes(codes), scales, run_quads, out)
+                                quads_in_pairs::<false>(as_bytes(codes), scales, run_quads, out)
                             }
                             RowCodes::Bytes { codes, scales, .. } => {
                                 for (quad, out) in run_quads.iter().zip(out.chunks_mut(4)) {

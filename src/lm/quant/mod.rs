@@ -218,7 +218,8 @@ pub struct QuantizedQuad<'a> {
     /// codes (`0..4`, `8..12`, …) and over its odd ones: where the AVX-VNNI
     /// kernel's sums of `(w + 128) · x` start, to end at `Σ w · x`.
     starts: Vec<i32>,
-    /// Per group of blocks, each row's factors for it in turn (eight f32).
+    /// Per block, each row's scale and `scale · Σ codes` in turn (eight
+    /// f32: row `k`'s in lanes `2k` and `2k + 1`, as the quad's sums lie).
     factors: Vec<f32>,
 }
 
@@ -242,11 +243,10 @@ impl<'a> QuantizedQuad<'a> {
                 starts.extend(sums.map(|sum| -128 * sum));
             }
         }
-        let groups = rows[0].factors.len() / (2 * GROUP);
-        let mut factors = Vec::with_capacity(4 * 2 * GROUP * groups);
-        for g in 0..groups {
+        let mut factors = Vec::with_capacity(4 * 2 * blocks);
+        for b in 0..blocks {
             for row in rows {
-                factors.extend_from_slice(&row.factors[2 * GROUP * g..2 * GROUP * (g + 1)]);
+                factors.extend_from_slice(&row.factors[2 * b..2 * b + 2]);
             }
         }
         Self {
@@ -1009,7 +1009,7 @@ mod tests {
         // one. Six tokens: one quad and two alone. Thirteen tokens of rows
         // so long that the quads meet the weight rows one at a time (in
         // runs of one), then one alone.
-        assert!(QUAD_CACHE_BYTES / (5 * 2560) < 2);
+        const { assert!(QUAD_CACHE_BYTES / (5 * 2560) < 2) };
         for (rows, cols, tokens) in [(21, 256, 6), (5, 2560, 13)] {
             batching_changes_nothing(rows, cols, tokens);
         }
