@@ -211,7 +211,7 @@ impl<'a> ModelDistribution<'a> {
     /// the same pass (a second pass of `exp` over Gemma's 262,144 logits
     /// cost every decode step about a millisecond).
     ///
-    /// The sums run in [`LANES`] lanes (see [`lane_sum`]), and the argmax is
+    /// The sums run in `LANES` lanes (see `lane_sum`), and the argmax is
     /// the first token holding the maximum: one long chain of dependent
     /// additions or comparisons per pass cost more than the `exp`s.
     pub fn new(logits: &'a [f32]) -> Self {

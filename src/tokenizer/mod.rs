@@ -7,7 +7,7 @@
 //!   pre-tokenizer splits every digit on its own, then applies the GPT-2 regex
 //!   with no prefix space.
 //! - `llama` (Gemma 3): SentencePiece-style score-driven merging, in
-//!   [`sentencepiece`] (the `tokenizers` crate has no such model: a BPE
+//!   `sentencepiece` (the `tokenizers` crate has no such model: a BPE
 //!   emulating it needs every split of every token as a merge, which took
 //!   most of a second to build for Gemma's vocabulary).
 //!
