@@ -541,7 +541,8 @@ macro_rules! kernels {
         /// rows' codes unpacked to a byte per weight.
         ///
         /// The quads are taken a few at a time (as many as fit in about
-        /// half of a level-1 data cache, [`QUAD_CACHE_BYTES`]) and each
+        /// half of a level-1 data cache, [`QUAD_CACHE_BYTES`], rounded up to
+        /// an even number for [`quads_in_pairs`]) and each
         /// such run meets every row before the next run does: the
         /// activations, five times a row's size per quad, are then read
         /// from that cache, and only the smaller rows are read again per
@@ -560,7 +561,8 @@ macro_rules! kernels {
             assert!(tokens <= 4 * quads.len() && tokens + 4 > 4 * quads.len());
             assert!(out.len() == tokens * rows.len());
             let cols = quads.first().map_or(0, |quad| quad.codes.len() / 4);
-            let per_run = (QUAD_CACHE_BYTES / (5 * cols.max(1))).max(1);
+            // An even number, so that runs split into pairs of quads.
+            let per_run = (QUAD_CACHE_BYTES / (5 * cols.max(1))).next_multiple_of(2).max(2);
             // Row `i`'s values for the tokens of `count` quads from `first`.
             let outputs = |i: usize, first: usize, count: usize| {
                 i * tokens + 4 * first..i * tokens + tokens.min(4 * (first + count))

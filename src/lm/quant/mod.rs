@@ -1006,11 +1006,12 @@ mod tests {
     #[test]
     fn kernels_agree_and_batching_changes_nothing() {
         // An odd row count: a single token's rows go two at a time, then
-        // one. Six tokens: one quad and two alone. Thirteen tokens of rows
-        // so long that the quads meet the weight rows one at a time (in
-        // runs of one), then one alone.
-        const { assert!(QUAD_CACHE_BYTES / (5 * 2560) < 2) };
-        for (rows, cols, tokens) in [(21, 256, 6), (5, 2560, 13)] {
+        // one. Three tokens: one quad, filled up with a copy. Six: two
+        // quads, taken as a pair. Nine: a pair and one quad alone.
+        // Thirteen (four quads, the last filled up) of rows so long that
+        // the quads meet the weight rows in runs of two.
+        const { assert!(QUAD_CACHE_BYTES / (5 * 2560) <= 2) };
+        for (rows, cols, tokens) in [(21, 256, 3), (21, 256, 6), (21, 256, 9), (5, 2560, 13)] {
             batching_changes_nothing(rows, cols, tokens);
         }
     }
