@@ -118,68 +118,12 @@ impl TextTokenizer {
         if token_types.len() != tokens.len() {
             return Err(gguf.corrupt("token_type and tokens differ in length"));
         }
-        let mut hasher = Sha256::new();
-        hasher.update(format!("{kind:?}\n"));
-        let mut number = String::new();
-        for (token, ty) in tokens.iter().zip(&token_types) {
-            // The bytes of "{ty}\t{token}\n", without a string per token.
-            number.clear();
-            write!(number, "{ty}").expect("writing to a String succeeds");
-            hasher.update(&number);
-            hasher.update(b"\t");
-            hasher.update(token);
-            hasher.update(b"\n");
-        }
-
-        let splitter = match kind {
-            VocabularyKind::Gpt2 => {
-                let merges: Vec<(String, String)> = string_array(gguf, "tokenizer.ggml.merges")?
-                    .into_iter()
-                    .map(|m| {
-                        hasher.update(m);
-                        hasher.update(b"\n");
-                        m.split_once(' ')
-                            .map(|(a, b)| (a.to_string(), b.to_string()))
-                            .ok_or_else(|| gguf.corrupt(format!("malformed merge {m:?}")))
-                    })
-                    .collect::<Result<_, _>>()?;
-                let vocab: Vocab = tokens
-                    .iter()
-                    .enumerate()
-                    .map(|(id, t)| (t.to_string(), id as u32))
-                    .collect();
-                let bpe = BPE::builder()
-                    .vocab_and_merges(vocab, merges)
-                    .build()
-                    .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
-                let mut tokenizer = Tokenizer::new(bpe);
-                let pre = gguf.optional_str("tokenizer.ggml.pre").unwrap_or("default");
-                let byte_level = ByteLevel::new(false, true, true);
-                if pre == "smollm" {
-                    tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
-                        PreTokenizerWrapper::Digits(Digits::new(true)),
-                        PreTokenizerWrapper::ByteLevel(byte_level),
-                    ])));
-                } else {
-                    tokenizer.with_pre_tokenizer(Some(byte_level));
-                }
-                // Control tokens are special added tokens, user-defined
-                // ones plain added tokens matched before normalizing.
-                let mut special = Vec::new();
-                let mut user_defined = Vec::new();
-                for (token, &ty) in tokens.iter().zip(&token_types) {
-                    match ty {
-                        TOKEN_TYPE_CONTROL => special.push(AddedToken::from(*token, true)),
-                        TOKEN_TYPE_USER_DEFINED => {
-                            user_defined.push(AddedToken::from(*token, false).normalized(false))
-                        }
-                        _ => {}
-                    }
-                }
-                tokenizer.add_special_tokens(&special);
-                tokenizer.add_tokens(&user_defined);
-                Splitter::Bpe(Box::new(tokenizer))
-            }
+        let merges = match kind {
+            VocabularyKind::Gpt2 => string_array(gguf, "tokenizer.ggml.merges")?,
+            VocabularyKind::Llama => Vec::new(),
+        };
+        let scores = match kind {
+            VocabularyKind::Gpt2 => Vec::new(),
             VocabularyKind::Llama => {
                 let scores =
                     numeric_array(gguf, "tokenizer.ggml.scores", |s| s.to_f32().unwrap_or(0.0))?
@@ -187,44 +131,24 @@ impl TextTokenizer {
                 if scores.len() != tokens.len() {
                     return Err(gguf.corrupt("scores and tokens differ in length"));
                 }
-                for s in &scores {
-                    hasher.update(s.to_le_bytes());
-                }
-                if gguf.optional_bool("tokenizer.ggml.add_space_prefix") == Some(true) {
-                    return Err(gguf.corrupt("add_space_prefix=true is not supported"));
-                }
-                let mut byte_ids = [None; 256];
-                for (id, (token, &ty)) in tokens.iter().zip(&token_types).enumerate() {
-                    if ty == TOKEN_TYPE_BYTE {
-                        if let Some(b) = byte_token_value(token) {
-                            byte_ids[b as usize] = Some(id as u32);
-                        }
-                    }
-                }
-                let unknown = gguf
-                    .optional_u32("tokenizer.ggml.unknown_token_id")
-                    .filter(|&id| (id as usize) < tokens.len());
-                let split_ids = (0..tokens.len() as u32)
-                    .filter(|&id| {
-                        let ty = token_types[id as usize];
-                        ty == TOKEN_TYPE_CONTROL || ty == TOKEN_TYPE_USER_DEFINED
-                    })
-                    .collect();
-                Splitter::SentencePiece(SentencePiece::new(
-                    &tokens,
-                    scores,
-                    |b| byte_ids[b as usize],
-                    unknown,
-                    split_ids,
-                ))
+                scores
             }
         };
-
-        let text_bytes = tokens.iter().map(|t| t.len()).sum();
-        let mut token_bytes = Pieces::with_capacity(tokens.len(), text_bytes);
-        for (token, &ty) in tokens.iter().zip(&token_types) {
-            token_bytes.push_with(|out| push_raw_bytes(kind, token, ty, out));
-        }
+        // The fingerprint and each token's raw bytes on a second thread,
+        // the splitter on this one: a third of the work of building
+        // SmolLM2's tokenizer, which a command waits for before its prompt.
+        let (splitter, (fingerprint, token_bytes)) = std::thread::scope(|scope| {
+            let facts = scope.spawn(|| {
+                (
+                    fingerprint(kind, &tokens, &token_types, &merges, &scores),
+                    raw_pieces(kind, &tokens, &token_types),
+                )
+            });
+            let splitter = Self::splitter(gguf, kind, &tokens, &token_types, &merges, &scores);
+            let facts = facts.join().expect("the fingerprint thread does not panic");
+            (splitter, facts)
+        });
+        let splitter = splitter?;
         let bos = gguf.optional_u32("tokenizer.ggml.bos_token_id");
         let eos = gguf.optional_u32("tokenizer.ggml.eos_token_id");
         let add_bos = gguf
@@ -251,7 +175,106 @@ impl TextTokenizer {
             bos,
             add_bos,
             stop_ids,
-            fingerprint: crate::store::hex(&hasher.finalize()),
+            fingerprint,
+        })
+    }
+
+    /// The part of a tokenizer that splits text: the BPE with its merges
+    /// (GPT-2 vocabularies) or the score-driven merging (Llama ones).
+    fn splitter(
+        gguf: &impl Metadata,
+        kind: VocabularyKind,
+        tokens: &[&str],
+        token_types: &[i32],
+        merges: &[&str],
+        scores: &[f32],
+    ) -> Result<Splitter, InputError> {
+        Ok(match kind {
+            VocabularyKind::Gpt2 => {
+                // The vocabulary's map on a second thread while this one
+                // splits the merges.
+                let (vocab, merges) = std::thread::scope(|scope| {
+                    let vocab = scope.spawn(|| -> Vocab {
+                        tokens
+                            .iter()
+                            .enumerate()
+                            .map(|(id, t)| (t.to_string(), id as u32))
+                            .collect()
+                    });
+                    let merges: Result<Vec<(String, String)>, InputError> = merges
+                        .iter()
+                        .map(|m| {
+                            m.split_once(' ')
+                                .map(|(a, b)| (a.to_string(), b.to_string()))
+                                .ok_or_else(|| gguf.corrupt(format!("malformed merge {m:?}")))
+                        })
+                        .collect();
+                    (
+                        vocab.join().expect("the vocabulary thread does not panic"),
+                        merges,
+                    )
+                });
+                let bpe = BPE::builder()
+                    .vocab_and_merges(vocab, merges?)
+                    .build()
+                    .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
+                let mut tokenizer = Tokenizer::new(bpe);
+                let pre = gguf.optional_str("tokenizer.ggml.pre").unwrap_or("default");
+                let byte_level = ByteLevel::new(false, true, true);
+                if pre == "smollm" {
+                    tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
+                        PreTokenizerWrapper::Digits(Digits::new(true)),
+                        PreTokenizerWrapper::ByteLevel(byte_level),
+                    ])));
+                } else {
+                    tokenizer.with_pre_tokenizer(Some(byte_level));
+                }
+                // Control tokens are special added tokens, user-defined
+                // ones plain added tokens matched before normalizing.
+                let mut special = Vec::new();
+                let mut user_defined = Vec::new();
+                for (token, &ty) in tokens.iter().zip(token_types) {
+                    match ty {
+                        TOKEN_TYPE_CONTROL => special.push(AddedToken::from(*token, true)),
+                        TOKEN_TYPE_USER_DEFINED => {
+                            user_defined.push(AddedToken::from(*token, false).normalized(false))
+                        }
+                        _ => {}
+                    }
+                }
+                tokenizer.add_special_tokens(&special);
+                tokenizer.add_tokens(&user_defined);
+                Splitter::Bpe(Box::new(tokenizer))
+            }
+            VocabularyKind::Llama => {
+                if gguf.optional_bool("tokenizer.ggml.add_space_prefix") == Some(true) {
+                    return Err(gguf.corrupt("add_space_prefix=true is not supported"));
+                }
+                let mut byte_ids = [None; 256];
+                for (id, (token, &ty)) in tokens.iter().zip(token_types).enumerate() {
+                    if ty == TOKEN_TYPE_BYTE {
+                        if let Some(b) = byte_token_value(token) {
+                            byte_ids[b as usize] = Some(id as u32);
+                        }
+                    }
+                }
+                let unknown = gguf
+                    .optional_u32("tokenizer.ggml.unknown_token_id")
+                    .filter(|&id| (id as usize) < tokens.len());
+                let split_ids = (0..tokens.len() as u32)
+                    .filter(|&id| {
+                        let ty = token_types[id as usize];
+                        ty == TOKEN_TYPE_CONTROL || ty == TOKEN_TYPE_USER_DEFINED
+                    })
+                    .collect();
+                Splitter::SentencePiece(SentencePiece::new(
+                    tokens,
+                    scores.to_vec(),
+                    |b| byte_ids[b as usize],
+                    unknown,
+                    split_ids,
+                ))
+            }
         })
     }
 
@@ -443,6 +466,47 @@ fn numeric_array<T>(
 fn byte_token_value(token: &str) -> Option<u8> {
     let hex = token.strip_prefix("<0x")?.strip_suffix('>')?;
     u8::from_str_radix(hex, 16).ok()
+}
+
+/// SHA-256 over the vocabulary's kind, each token with its type, and the
+/// merges (GPT-2) or scores (Llama), as hex.
+fn fingerprint(
+    kind: VocabularyKind,
+    tokens: &[&str],
+    token_types: &[i32],
+    merges: &[&str],
+    scores: &[f32],
+) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{kind:?}\n"));
+    let mut number = String::new();
+    for (token, ty) in tokens.iter().zip(token_types) {
+        // The bytes of "{ty}\t{token}\n", without a string per token.
+        number.clear();
+        write!(number, "{ty}").expect("writing to a String succeeds");
+        hasher.update(&number);
+        hasher.update(b"\t");
+        hasher.update(token);
+        hasher.update(b"\n");
+    }
+    for merge in merges {
+        hasher.update(merge);
+        hasher.update(b"\n");
+    }
+    for score in scores {
+        hasher.update(score.to_le_bytes());
+    }
+    crate::store::hex(&hasher.finalize())
+}
+
+/// Each token's raw bytes, indexed by id.
+fn raw_pieces(kind: VocabularyKind, tokens: &[&str], token_types: &[i32]) -> Pieces {
+    let text_bytes = tokens.iter().map(|t| t.len()).sum();
+    let mut token_bytes = Pieces::with_capacity(tokens.len(), text_bytes);
+    for (token, &ty) in tokens.iter().zip(token_types) {
+        token_bytes.push_with(|out| push_raw_bytes(kind, token, ty, out));
+    }
+    token_bytes
 }
 
 /// Appends a token's raw bytes to `out`, undoing the vocabulary's encoding
