@@ -272,6 +272,24 @@ macro_rules! kernels {
             _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F))
         }
 
+        /// How far ahead of the weights being read the kernels ask for
+        /// weights to be loaded into the cache. A decoded token reads every
+        /// weight once, so decoding waits on memory: the hardware's own
+        /// prefetching stops at each 4 KiB page, and asking a page ahead
+        /// measured 25–40 % faster one-token decoding (2048 and 8192 bytes
+        /// were each slower at one thread count or the other).
+        const PREFETCH_AHEAD: usize = 4096;
+
+        /// Asks for the cache line `PREFETCH_AHEAD` bytes after `weights`
+        /// (a hint: an address past the weights' end is never read).
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn prefetch_ahead<T>(weights: *const T) {
+            // A prefetch reads nothing the program sees and cannot fault;
+            // `wrapping_add` keeps the address arithmetic defined.
+            _mm_prefetch::<_MM_HINT_T0>((weights as *const i8).wrapping_add(PREFETCH_AHEAD));
+        }
+
         /// R weight rows times one activation row: with `NIBBLES` the rows'
         /// packed 4-bit codes and `[scale, offset]` per block, else their
         /// signed codes (as bytes) and one scale per block.
@@ -303,6 +321,7 @@ macro_rules! kernels {
                         // codes, and `b` < `blocks`.
                         sums[j] = unsafe {
                             let codes = rows[r].0.as_ptr().add(codes_per_block * b);
+                            prefetch_ahead(codes);
                             if NIBBLES {
                                 block_sums(unpack_block(codes), xs.block(0, b))
                             } else {
@@ -371,6 +390,11 @@ macro_rules! kernels {
                         break;
                     }
                     let b = first + j;
+                    if !NIBBLES {
+                        // The codes straight from the weights (Nibbles rows
+                        // were unpacked into `scratch`, prefetched there).
+                        prefetch_ahead(weights.wrapping_add(BLOCK * b));
+                    }
                     // Block `b`'s weight factors in every row's lanes.
                     let lanes = if NIBBLES {
                         _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1)
@@ -477,6 +501,7 @@ macro_rules! kernels {
                     for r in 0..R {
                         // SAFETY: the asserts above keep the load inside the codes.
                         let ws = unsafe { _mm256_loadu_si256(rows[r].0.as_ptr().add(BLOCK * b) as *const __m256i) };
+                        prefetch_ahead(rows[r].0.as_ptr().wrapping_add(BLOCK * b));
                         let prepared = signed_weights(ws);
                         for k in 0..N {
                             // SAFETY: `b` < `blocks`.
@@ -529,6 +554,7 @@ macro_rules! kernels {
             let start = out.len();
             out.resize(start + 2 * codes.len(), 0);
             for (packed, weights) in codes.chunks_exact(16).zip(out[start..].chunks_exact_mut(BLOCK)) {
+                prefetch_ahead(packed.as_ptr());
                 // SAFETY: `packed` is 16 bytes and `weights` 32.
                 unsafe { _mm256_storeu_si256(weights.as_mut_ptr() as *mut __m256i, unpack_block(packed.as_ptr())) };
             }
