@@ -565,16 +565,16 @@ fn dot_rows_each(
         }
         rows_in_pairs = out.len() / 2 * 2;
     }
-    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if kernel != Kernel::Portable && !quads.is_empty() {
-        done = tokens;
+        // The quads hold every token (the last filled up with copies).
         let rows: Vec<RowCodes> = (0..out.len() / tokens).map(row).collect();
         simd_quads(kernel, &rows, quads, out, tokens);
+        return;
     }
     for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
         let codes = row(i);
-        for (x, value) in xs[done..].iter().zip(&mut row_out[done..]) {
+        for (x, value) in xs.iter().zip(row_out) {
             *value = dot(kernel, codes, x);
         }
     }
