@@ -363,3 +363,31 @@ fn a_prompt_continued_from_a_prefilled_opening_gives_the_same_bits() {
         );
     }
 }
+
+#[test]
+fn a_fork_rewritten_from_an_earlier_position_leaves_its_parent_alone() {
+    let choice = ModelChoice::resolve(Some("smollm2-135m"), None, None).unwrap();
+    let loaded = lm::load(&choice, Engine::Detprob).unwrap();
+    // Long enough that the forks share full chunks of the KV cache and the
+    // rewrite lands inside one of them.
+    let ids = loaded
+        .tokenizer
+        .encode_prompt(&"The quick brown fox jumps over the lazy dog. ".repeat(5));
+    assert!(ids.len() > 40, "{}", ids.len());
+    let next = ids[3];
+    let expected = {
+        let mut alone = loaded.model.fork();
+        alone.forward(&ids, 0).unwrap();
+        alone.forward(&[next], ids.len()).unwrap()
+    };
+    let mut parent = loaded.model.fork();
+    parent.forward(&ids, 0).unwrap();
+    let mut fork = parent.fork();
+    let rewritten = fork.forward(&ids[20..30], 5).unwrap();
+    assert_ne!(rewritten, expected);
+    fork.forward(&[next], 15).unwrap();
+    assert_eq!(parent.forward(&[next], ids.len()).unwrap(), expected);
+    // A position past the cached ones would leave a gap: refused.
+    let gap = parent.forward(&[next], ids.len() + 3);
+    assert!(gap.is_err(), "a gap in the sequence was accepted");
+}

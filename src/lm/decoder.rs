@@ -1,6 +1,6 @@
 //! detprob's own forward pass: one decoder for both supported architectures
 //! (llama for SmolLM2, Gemma 3), run on the [`QMatrix`] kernels with a KV
-//! cache that grows in place. It follows llama.cpp's graphs:
+//! cache. It follows llama.cpp's graphs:
 //!
 //! - llama: per block `x += Attn(RMSNorm(x))`, `x += MLP(RMSNorm(x))` with a
 //!   SiLU-gated MLP and interleaved RoPE;
@@ -12,8 +12,9 @@
 //! - both: grouped-query attention scaled by 1/√head_dim, final RMSNorm and
 //!   an output projection (tied to the embedding when the file has none).
 //!
-//! Weights live behind an `Arc`, so [`LanguageModel::fork`] copies only the
-//! KV cache. Every value is computed in an order that depends neither on the
+//! Weights live behind an `Arc` and the KV cache in shared chunks
+//! ([`super::kv_cache`]), so [`LanguageModel::fork`] copies next to
+//! nothing. Every value is computed in an order that depends neither on the
 //! thread count nor on how tokens were batched.
 
 use super::ModelConfig;
@@ -23,6 +24,7 @@ use candle_core::quantized::QTensor;
 use candle_core::Device;
 use rayon::prelude::*;
 
+use super::kv_cache::LayerCache;
 use super::quant::{add_scaled, add_scaled_each_of, dense_dot_each, MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
@@ -165,14 +167,6 @@ struct Weights {
     layers: Vec<Layer>,
 }
 
-/// Keys and values of one layer, position after position
-/// (`kv_heads · head_dim` values per position).
-#[derive(Clone, Default)]
-struct LayerCache {
-    keys: Vec<f32>,
-    values: Vec<f32>,
-}
-
 /// A loaded decoder with its KV cache.
 #[derive(Clone)]
 pub struct Decoder {
@@ -284,7 +278,7 @@ impl Decoder {
             return Err(gguf.corrupt("attention weights do not match the head counts"));
         }
         Ok(Self {
-            cache: vec![LayerCache::default(); weights.layers.len()],
+            cache: vec![LayerCache::new(kv_heads * head_dim); weights.layers.len()],
             weights: Arc::new(weights),
         })
     }
@@ -385,15 +379,11 @@ fn block(
         }
     }
     for (t, row) in rows.iter().enumerate() {
-        let cache = &mut caches[row.sequence][index];
-        cache.keys.truncate(row.position * kv_width);
-        cache.values.truncate(row.position * kv_width);
-        cache
-            .keys
-            .extend_from_slice(&k[t * kv_width..(t + 1) * kv_width]);
-        cache
-            .values
-            .extend_from_slice(&v[t * kv_width..(t + 1) * kv_width]);
+        caches[row.sequence][index].write(
+            row.position,
+            &k[t * kv_width..(t + 1) * kv_width],
+            &v[t * kv_width..(t + 1) * kv_width],
+        );
     }
 
     let layer_caches: Vec<&LayerCache> = caches.iter().map(|c| &c[index]).collect();
@@ -460,6 +450,16 @@ fn forward_rows(
 }
 
 impl Decoder {
+    /// Refuses a token at `start` past the positions cached so far, which
+    /// would leave a gap in the sequence.
+    fn check_start(&self, start: usize) -> candle_core::Result<()> {
+        let cached = self.cache.first().map_or(0, LayerCache::len);
+        if start > cached {
+            candle_core::bail!("position {start} follows only {cached} cached positions");
+        }
+        Ok(())
+    }
+
     /// One next token for each decoder in one pass: `tokens[i]` at
     /// `positions[i]` of `decoders[i]`. Each row is computed exactly as a
     /// lone [`LanguageModel::forward`] would compute it, so batching changes
@@ -472,6 +472,9 @@ impl Decoder {
         let weights = decoders[0].weights.clone();
         if decoders.iter().any(|d| !Arc::ptr_eq(&d.weights, &weights)) {
             candle_core::bail!("a batch must share one model's weights");
+        }
+        for (decoder, &position) in decoders.iter().zip(positions) {
+            decoder.check_start(position)?;
         }
         let rows: Vec<Row> = positions
             .iter()
@@ -599,7 +602,6 @@ fn attend(
 ) -> Vec<f32> {
     let (heads, kv_heads, head_dim) = (shape.heads, shape.kv_heads, shape.head_dim);
     let groups = heads / kv_heads;
-    let kv_width = kv_heads * head_dim;
     let scale = 1.0 / (head_dim as f32).sqrt();
     // Blocks: runs of consecutive rows of the same sequence.
     let mut blocks: Vec<(usize, usize)> = Vec::new();
@@ -624,13 +626,13 @@ fn attend(
             let first = window.map_or(0, |w| (row.position + 1).saturating_sub(w));
             let kv_offset = (head / groups) * head_dim;
             let keys: Vec<&[f32]> = (first..=row.position)
-                .map(|j| &cache.keys[j * kv_width + kv_offset..][..head_dim])
+                .map(|j| &cache.key(j)[kv_offset..][..head_dim])
                 .collect();
             let mut scores = vec![0f32; keys.len()];
             dense_dot_each(&keys, query, &mut scores);
             scores.iter_mut().for_each(|s| *s *= scale);
             let values: Vec<&[f32]> = (first..=row.position)
-                .map(|j| &cache.values[j * kv_width + kv_offset..][..head_dim])
+                .map(|j| &cache.value(j)[kv_offset..][..head_dim])
                 .collect();
             add_scaled_each_of(out, &softmax(&scores), &values);
         };
@@ -651,8 +653,8 @@ fn attend(
         let block_rows = &rows[first_row..first_row + len];
         let cache = caches[block_rows[0].sequence];
         let kv_offset = (head / groups) * head_dim;
-        let key_at = |j: usize| &cache.keys[j * kv_width + kv_offset..][..head_dim];
-        let value_at = |j: usize| &cache.values[j * kv_width + kv_offset..][..head_dim];
+        let key_at = |j: usize| &cache.key(j)[kv_offset..][..head_dim];
+        let value_at = |j: usize| &cache.value(j)[kv_offset..][..head_dim];
         let spans: Vec<(usize, usize)> = block_rows
             .iter()
             .map(|row| {
@@ -735,6 +737,7 @@ impl LanguageModel for Decoder {
                 weights.shape.context_length
             );
         }
+        self.check_start(start)?;
         let rows: Vec<Row> = (0..tokens.len())
             .map(|t| Row {
                 sequence: 0,

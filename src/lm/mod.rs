@@ -6,6 +6,7 @@ mod config;
 pub mod decoder;
 pub mod fake;
 mod gemma3;
+mod kv_cache;
 mod llama;
 pub mod quant;
 
