@@ -273,9 +273,15 @@ impl Prefilled {
                 .collect();
             let tokens: Vec<u32> = fed.iter().map(|f| f.1).collect();
             let positions: Vec<usize> = fed.iter().map(|f| f.2).collect();
-            let next = crate::lm::forward_batch(&mut batch, &tokens, &positions)?;
-            for ((i, _, _), row) in fed.iter().zip(next) {
-                logits[*i] = row;
+            // Each completion's logits are written over its last ones.
+            let mut next: Vec<&mut Vec<f32>> = logits
+                .iter_mut()
+                .enumerate()
+                .filter(|(i, _)| running[*i])
+                .map(|(_, l)| l)
+                .collect();
+            crate::lm::forward_batch(&mut batch, &tokens, &positions, &mut next)?;
+            for (i, _, _) in &fed {
                 states[*i].fed();
             }
         }

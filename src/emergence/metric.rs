@@ -215,12 +215,13 @@ pub fn observe(
             .filter(|(i, _)| position < prompt_ids[*i].len())
             .map(|(_, s)| s)
             .collect();
-        for (row, logits) in rows
-            .iter()
-            .zip(lm::forward_batch(&mut batch, &tokens, &positions)?)
-        {
-            roots[*row] = logits;
-        }
+        let mut outputs: Vec<&mut Vec<f32>> = roots
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| position < prompt_ids[*i].len())
+            .map(|(_, r)| r)
+            .collect();
+        lm::forward_batch(&mut batch, &tokens, &positions, &mut outputs)?;
     }
     for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {
         walk.visit(&[], logits);
@@ -258,7 +259,9 @@ pub fn observe(
             .map(|(i, _)| walks[*i].answer_start + depth)
             .collect();
         let mut batch: Vec<&mut Box<dyn LanguageModel>> = forks.iter_mut().collect();
-        let outputs = lm::forward_batch(&mut batch, &tokens, &positions)?;
+        let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); tokens.len()];
+        let mut targets: Vec<&mut Vec<f32>> = outputs.iter_mut().collect();
+        lm::forward_batch(&mut batch, &tokens, &positions, &mut targets)?;
         for walk in walks.iter_mut() {
             walk.states.clear();
         }

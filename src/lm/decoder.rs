@@ -407,15 +407,17 @@ fn block(
     add_in_place(x, &h);
 }
 
-/// Runs `tokens` (row `r` is `rows[r]`) through the whole model and returns
-/// the logits after each row listed in `wanted`.
+/// Runs `tokens` (row `r` is `rows[r]`) through the whole model and writes
+/// the logits after each row listed in `wanted` into `logits` (one buffer
+/// each, resized to the vocabulary).
 fn forward_rows(
     weights: &Weights,
     caches: &mut [&mut Vec<LayerCache>],
     tokens: &[u32],
     rows: &[Row],
     wanted: &[usize],
-) -> candle_core::Result<Vec<Vec<f32>>> {
+    logits: &mut [&mut Vec<f32>],
+) -> candle_core::Result<()> {
     let shape = &weights.shape;
     let vocab = weights.embedding.rows();
     let mut x = Vec::with_capacity(tokens.len() * shape.hidden);
@@ -445,8 +447,8 @@ fn forward_rows(
         .collect();
     rms_norm(&mut last, &weights.final_norm, shape.eps);
     let head = weights.output.as_ref().unwrap_or(&weights.embedding);
-    let logits = head.matmul(&last, wanted.len());
-    Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
+    head.matmul_into(&last, logits);
+    Ok(())
 }
 
 impl Decoder {
@@ -461,14 +463,23 @@ impl Decoder {
     }
 
     /// One next token for each decoder in one pass: `tokens[i]` at
-    /// `positions[i]` of `decoders[i]`. Each row is computed exactly as a
-    /// lone [`LanguageModel::forward`] would compute it, so batching changes
-    /// no bit; the weights are read once for the whole batch.
+    /// `positions[i]` of `decoders[i]`, its next-token logits written into
+    /// `logits[i]`. Each row is computed exactly as a lone
+    /// [`LanguageModel::forward`] would compute it, so batching changes no
+    /// bit; the weights are read once for the whole batch.
     pub fn forward_batch(
         decoders: &mut [&mut Decoder],
         tokens: &[u32],
         positions: &[usize],
-    ) -> candle_core::Result<Vec<Vec<f32>>> {
+        logits: &mut [&mut Vec<f32>],
+    ) -> candle_core::Result<()> {
+        if decoders.is_empty()
+            || tokens.len() != decoders.len()
+            || positions.len() != decoders.len()
+            || logits.len() != decoders.len()
+        {
+            candle_core::bail!("a batch needs one token, position and logits buffer per decoder");
+        }
         let weights = decoders[0].weights.clone();
         if decoders.iter().any(|d| !Arc::ptr_eq(&d.weights, &weights)) {
             candle_core::bail!("a batch must share one model's weights");
@@ -484,7 +495,7 @@ impl Decoder {
         let mut caches: Vec<&mut Vec<LayerCache>> =
             decoders.iter_mut().map(|d| &mut d.cache).collect();
         let wanted: Vec<usize> = (0..rows.len()).collect();
-        forward_rows(&weights, &mut caches, tokens, &rows, &wanted)
+        forward_rows(&weights, &mut caches, tokens, &rows, &wanted, logits)
     }
 }
 
@@ -745,8 +756,17 @@ impl LanguageModel for Decoder {
             })
             .collect();
         let mut caches = [&mut self.cache];
-        let mut logits = forward_rows(&weights, &mut caches, tokens, &rows, &[tokens.len() - 1])?;
-        Ok(logits.remove(0))
+        let mut logits = Vec::new();
+        let wanted = [tokens.len() - 1];
+        forward_rows(
+            &weights,
+            &mut caches,
+            tokens,
+            &rows,
+            &wanted,
+            &mut [&mut logits],
+        )?;
+        Ok(logits)
     }
 
     fn as_decoder(&mut self) -> Option<&mut Decoder> {

@@ -50,25 +50,31 @@ pub trait LanguageModel {
 }
 
 /// The next-token logits of several forks of one model, each fed one token
-/// at its own position: in one batched pass when the engine supports it
-/// (the results are bitwise those of one `forward` each), else one by one.
+/// at its own position, into `logits` (one buffer per fork, whose
+/// allocation is kept from step to step): in one batched pass when the
+/// engine supports it (the results are bitwise those of one `forward`
+/// each), else one by one.
 pub fn forward_batch(
     models: &mut [&mut Box<dyn LanguageModel>],
     tokens: &[u32],
     positions: &[usize],
-) -> candle_core::Result<Vec<Vec<f32>>> {
+    logits: &mut [&mut Vec<f32>],
+) -> candle_core::Result<()> {
     if models.iter_mut().all(|m| m.as_decoder().is_some()) && models.len() > 1 {
         let mut decoders: Vec<&mut decoder::Decoder> = models
             .iter_mut()
             .map(|m| m.as_decoder().expect("checked above"))
             .collect();
-        return decoder::Decoder::forward_batch(&mut decoders, tokens, positions);
+        return decoder::Decoder::forward_batch(&mut decoders, tokens, positions, logits);
     }
-    models
+    for ((m, (&t, &p)), out) in models
         .iter_mut()
         .zip(tokens.iter().zip(positions))
-        .map(|(m, (&t, &p))| m.forward(&[t], p))
-        .collect()
+        .zip(logits.iter_mut())
+    {
+        **out = m.forward(&[t], p)?;
+    }
+    Ok(())
 }
 
 /// Which code runs the forward pass.

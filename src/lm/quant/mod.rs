@@ -409,9 +409,48 @@ impl QMatrix {
         Self::matmul_each(&[self], x, tokens).remove(0)
     }
 
+    /// [`QMatrix::matmul`] into `out`, one buffer per token (each resized to
+    /// the matrix's rows, keeping its allocation): a grid's logits go into
+    /// the same buffers at every step instead of fresh megabytes.
+    pub fn matmul_into(&self, x: &[f32], out: &mut [&mut Vec<f32>]) {
+        let tokens = out.len();
+        let rows: Vec<&mut [f32]> = out
+            .iter_mut()
+            .map(|buffer| {
+                buffer.resize(self.rows, 0.0);
+                buffer.as_mut_slice()
+            })
+            .collect();
+        Self::matmul_each_into(&[self], x, tokens, vec![rows]);
+    }
+
     /// [`QMatrix::matmul`] of the same input by several matrices with the same
     /// column count, in one parallel pass (fewer thread wake-ups per token).
     pub fn matmul_each(matrices: &[&QMatrix], x: &[f32], tokens: usize) -> Vec<Vec<f32>> {
+        let mut outputs: Vec<Vec<f32>> = matrices
+            .iter()
+            .map(|m| vec![0f32; m.rows * tokens])
+            .collect();
+        let targets = outputs
+            .iter_mut()
+            .zip(matrices)
+            .map(|(out, m)| match m.rows {
+                0 => (0..tokens).map(|_| <&mut [f32]>::default()).collect(),
+                rows => out.chunks_exact_mut(rows).collect(),
+            })
+            .collect();
+        Self::matmul_each_into(matrices, x, tokens, targets);
+        outputs
+    }
+
+    /// The matrix products of [`QMatrix::matmul_each`], each matrix's into
+    /// `outputs[m]`: one slice of its rows per token.
+    fn matmul_each_into(
+        matrices: &[&QMatrix],
+        x: &[f32],
+        tokens: usize,
+        mut outputs: Vec<Vec<&mut [f32]>>,
+    ) {
         let cols = matrices[0].cols;
         assert!(
             matrices.iter().all(|m| m.cols == cols),
@@ -434,15 +473,12 @@ impl QMatrix {
             #[cfg(target_arch = "x86_64")]
             _ => QuantizedQuad::each(&quantized, share_rows),
         };
-        // Each matrix's result, token-major (tokens × rows). A task owns a
-        // run of output rows: with one token a slice of the result, with
-        // more its rows of every token, computed row by row (rows × tokens)
-        // and then written where they go (16 floats per token, one cache
-        // line), which leaves no transposing pass and no second buffer.
-        let mut outputs: Vec<Vec<f32>> = matrices
-            .iter()
-            .map(|m| vec![0f32; m.rows * tokens])
-            .collect();
+        // Each matrix's result, token-major (a row of results per token). A
+        // task owns a run of output rows: with one token a slice of the
+        // result, with more its rows of every token, computed row by row
+        // (rows × tokens) and then written where they go (16 floats per
+        // token, one cache line), which leaves no transposing pass and no
+        // second buffer.
         let targets: Vec<TokenMajor> = outputs
             .iter_mut()
             .zip(matrices)
@@ -492,29 +528,27 @@ impl QMatrix {
             tasks.into_par_iter().for_each(work);
         }
         drop(targets);
-        outputs
     }
 }
 
-/// A token-major result (`tokens × rows`) that parallel tasks fill, each
-/// with its own run of rows.
+/// A token-major result (a row of `rows` results per token) that parallel
+/// tasks fill, each with its own run of rows.
 struct TokenMajor {
-    values: *mut f32,
+    tokens: Vec<*mut f32>,
     rows: usize,
-    tokens: usize,
 }
 
-// SAFETY: tasks write disjoint rows (see `write_rows`), and the buffer
-// outlives them.
+// SAFETY: tasks write disjoint rows (see `write_rows`), and the buffers
+// outlive them.
 unsafe impl Sync for TokenMajor {}
 
 impl TokenMajor {
-    fn new(values: &mut [f32], rows: usize, tokens: usize) -> Self {
-        assert_eq!(values.len(), rows * tokens);
+    fn new(token_rows: &mut [&mut [f32]], rows: usize, tokens: usize) -> Self {
+        assert_eq!(token_rows.len(), tokens, "one result row per token");
+        assert!(token_rows.iter().all(|r| r.len() == rows), "result rows");
         Self {
-            values: values.as_mut_ptr(),
+            tokens: token_rows.iter_mut().map(|r| r.as_mut_ptr()).collect(),
             rows,
-            tokens,
         }
     }
 
@@ -524,13 +558,14 @@ impl TokenMajor {
     /// # Safety
     /// No other write to these rows may run at the same time.
     unsafe fn write_rows(&self, first: usize, by_row: &[f32]) {
-        let count = by_row.len() / self.tokens;
-        assert!(first + count <= self.rows && by_row.len() == count * self.tokens);
-        for t in 0..self.tokens {
-            for (i, row) in by_row.chunks_exact(self.tokens).enumerate() {
-                // SAFETY: the index is inside the buffer (the assert), and
-                // the caller keeps other tasks off these rows.
-                unsafe { *self.values.add(t * self.rows + first + i) = row[t] };
+        let tokens = self.tokens.len();
+        let count = by_row.len() / tokens;
+        assert!(first + count <= self.rows && by_row.len() == count * tokens);
+        for (t, &token_row) in self.tokens.iter().enumerate() {
+            for (i, row) in by_row.chunks_exact(tokens).enumerate() {
+                // SAFETY: the index is inside the token's row (the assert),
+                // and the caller keeps other tasks off these rows.
+                unsafe { *token_row.add(first + i) = row[t] };
             }
         }
     }
