@@ -498,7 +498,7 @@ fn decode(
         let next = state.advance(&mut logits, tokenizer, context);
         on_tokens(&state.tokens);
         let Some(token) = next else { break };
-        logits = model.forward(&[token], state.position)?;
+        model.forward_into(&[token], state.position, &mut logits)?;
         state.fed();
     }
     Ok(state.finish(tokenizer, prefill_seconds, started.elapsed().as_secs_f64()))

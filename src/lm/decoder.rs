@@ -740,6 +740,17 @@ fn attend(
 
 impl LanguageModel for Decoder {
     fn forward(&mut self, tokens: &[u32], start: usize) -> candle_core::Result<Vec<f32>> {
+        let mut logits = Vec::new();
+        self.forward_into(tokens, start, &mut logits)?;
+        Ok(logits)
+    }
+
+    fn forward_into(
+        &mut self,
+        tokens: &[u32],
+        start: usize,
+        logits: &mut Vec<f32>,
+    ) -> candle_core::Result<()> {
         let weights = self.weights.clone();
         if tokens.is_empty() || start + tokens.len() > weights.shape.context_length {
             candle_core::bail!(
@@ -756,17 +767,8 @@ impl LanguageModel for Decoder {
             })
             .collect();
         let mut caches = [&mut self.cache];
-        let mut logits = Vec::new();
         let wanted = [tokens.len() - 1];
-        forward_rows(
-            &weights,
-            &mut caches,
-            tokens,
-            &rows,
-            &wanted,
-            &mut [&mut logits],
-        )?;
-        Ok(logits)
+        forward_rows(&weights, &mut caches, tokens, &rows, &wanted, &mut [logits])
     }
 
     fn as_decoder(&mut self) -> Option<&mut Decoder> {

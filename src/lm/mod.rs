@@ -34,6 +34,19 @@ pub trait LanguageModel {
     /// position after the last of them.
     fn forward(&mut self, tokens: &[u32], start: usize) -> candle_core::Result<Vec<f32>>;
 
+    /// [`LanguageModel::forward`] into `logits`, whose allocation an engine
+    /// may keep (a decode loop's one buffer instead of a fresh one per
+    /// token: Gemma's logits are a megabyte).
+    fn forward_into(
+        &mut self,
+        tokens: &[u32],
+        start: usize,
+        logits: &mut Vec<f32>,
+    ) -> candle_core::Result<()> {
+        *logits = self.forward(tokens, start)?;
+        Ok(())
+    }
+
     /// The longest sequence (prompt plus completion) this model will run.
     fn context_length(&self) -> usize;
 
