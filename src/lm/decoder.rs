@@ -13,7 +13,7 @@
 //!   an output projection (tied to the embedding when the file has none).
 //!
 //! Weights live behind an `Arc` and the KV cache in shared chunks
-//! ([`super::kv_cache`]), so [`LanguageModel::fork`] copies next to
+//! (`kv_cache`), so [`LanguageModel::fork`] copies next to
 //! nothing. Every value is computed in an order that depends neither on the
 //! thread count nor on how tokens were batched.
 
