@@ -265,21 +265,18 @@ impl Prefilled {
             if fed.is_empty() {
                 break;
             }
-            let mut batch: Vec<&mut Box<dyn LanguageModel>> = forks
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| running[*i])
-                .map(|(_, f)| f)
-                .collect();
+            // The running completions' forks, and their logits buffers,
+            // which the step writes over.
+            let (mut batch, mut next): (Vec<&mut Box<dyn LanguageModel>>, Vec<&mut Vec<f32>>) =
+                forks
+                    .iter_mut()
+                    .zip(logits.iter_mut())
+                    .zip(&running)
+                    .filter(|(_, &running)| running)
+                    .map(|(fork_and_logits, _)| fork_and_logits)
+                    .unzip();
             let tokens: Vec<u32> = fed.iter().map(|f| f.1).collect();
             let positions: Vec<usize> = fed.iter().map(|f| f.2).collect();
-            // Each completion's logits are written over its last ones.
-            let mut next: Vec<&mut Vec<f32>> = logits
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| running[*i])
-                .map(|(_, l)| l)
-                .collect();
             crate::lm::forward_batch(&mut batch, &tokens, &positions, &mut next)?;
             for (i, _, _) in &fed {
                 states[*i].fed();

@@ -209,18 +209,14 @@ pub fn observe(
             .collect();
         let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
         let positions = vec![position; rows.len()];
-        let mut batch: Vec<&mut Box<dyn LanguageModel>> = states
-            .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| position < prompt_ids[*i].len())
-            .map(|(_, s)| s)
-            .collect();
-        let mut outputs: Vec<&mut Vec<f32>> = roots
-            .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| position < prompt_ids[*i].len())
-            .map(|(_, r)| r)
-            .collect();
+        let (mut batch, mut outputs): (Vec<&mut Box<dyn LanguageModel>>, Vec<&mut Vec<f32>>) =
+            states
+                .iter_mut()
+                .zip(roots.iter_mut())
+                .enumerate()
+                .filter(|(i, _)| position < prompt_ids[*i].len())
+                .map(|(_, state_and_root)| state_and_root)
+                .unzip();
         lm::forward_batch(&mut batch, &tokens, &positions, &mut outputs)?;
     }
     for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {

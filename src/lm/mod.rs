@@ -85,7 +85,7 @@ pub fn forward_batch(
         .zip(tokens.iter().zip(positions))
         .zip(logits.iter_mut())
     {
-        **out = m.forward(&[t], p)?;
+        m.forward_into(&[t], p, out)?;
     }
     Ok(())
 }
