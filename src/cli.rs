@@ -365,7 +365,7 @@ pub struct ModelArgs {
     /// Model alias (see `detprob model list`).
     #[arg(long, short = 'm', value_name = "ALIAS")]
     pub model: Option<String>,
-    /// Any GGUF file of a supported architecture (llama, gemma3); overrides --model.
+    /// Any GGUF file of a supported architecture (llama, gemma3, qwen2); overrides --model.
     #[arg(long, value_name = "PATH")]
     pub model_file: Option<PathBuf>,
     /// Check the --model-file against this SHA-256 before using it (it is

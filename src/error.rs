@@ -41,8 +41,12 @@ pub enum InputError {
     },
 
     /// The GGUF holds a model architecture detprob cannot run.
-    #[error("{path}: unsupported architecture '{architecture}' (supported: llama, gemma3)")]
-    UnsupportedArchitecture { path: PathBuf, architecture: String },
+    #[error("{path}: unsupported architecture '{architecture}' (supported: {supported})")]
+    UnsupportedArchitecture {
+        path: PathBuf,
+        architecture: String,
+        supported: String,
+    },
 
     /// A downloaded or cached file does not have the published checksum.
     #[error("{what}: checksum mismatch (expected sha256 {expected}, got {actual})")]

@@ -92,6 +92,33 @@ pub enum Architecture {
     Llama,
     /// Gemma 3 text decoder.
     Gemma3,
+    /// Qwen2 decoder (Qwen2.5 and Qwen2.5-Coder).
+    Qwen2,
+}
+
+impl Architecture {
+    /// Every architecture detprob runs.
+    pub const ALL: [Architecture; 3] = [Self::Llama, Self::Gemma3, Self::Qwen2];
+
+    /// The name a GGUF file gives it in `general.architecture`, which also
+    /// prefixes its other metadata keys.
+    pub fn gguf_name(self) -> &'static str {
+        match self {
+            Self::Llama => "llama",
+            Self::Gemma3 => "gemma3",
+            Self::Qwen2 => "qwen2",
+        }
+    }
+
+    /// The architecture a file names, if detprob runs it.
+    pub fn from_gguf_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.gguf_name() == name)
+    }
+
+    /// The supported names, comma-separated, for error messages.
+    pub fn supported_names() -> String {
+        Self::ALL.map(Self::gguf_name).join(", ")
+    }
 }
 
 /// A GGUF file whose header has been read and checked.
@@ -167,15 +194,12 @@ impl GgufFile {
             .and_then(|v| v.to_string().ok())
             .cloned()
             .unwrap_or_default();
-        let architecture = match architecture_name.as_str() {
-            "llama" => Architecture::Llama,
-            "gemma3" => Architecture::Gemma3,
-            _ => {
-                return Err(InputError::UnsupportedArchitecture {
-                    path: path.to_path_buf(),
-                    architecture: architecture_name,
-                })
-            }
+        let Some(architecture) = Architecture::from_gguf_name(&architecture_name) else {
+            return Err(InputError::UnsupportedArchitecture {
+                path: path.to_path_buf(),
+                architecture: architecture_name,
+                supported: Architecture::supported_names(),
+            });
         };
         Ok(Self {
             path: path.to_path_buf(),
@@ -202,11 +226,7 @@ impl GgufFile {
 
     /// `{architecture}.{suffix}`, e.g. `llama.context_length`.
     pub fn arch_key(&self, suffix: &str) -> String {
-        let prefix = match self.architecture {
-            Architecture::Llama => "llama",
-            Architecture::Gemma3 => "gemma3",
-        };
-        format!("{prefix}.{suffix}")
+        format!("{}.{suffix}", self.architecture.gguf_name())
     }
 }
 

@@ -24,11 +24,7 @@ impl PromptFormat {
     pub fn from_gguf(gguf: &GgufFile) -> Self {
         match gguf.optional_str("tokenizer.chat_template") {
             Some(t) if t.contains("<|im_start|>") => Self::ChatMl {
-                default_system: t
-                    .split_once("<|im_start|>system\n")
-                    .and_then(|(_, rest)| rest.split_once("<|im_end|>"))
-                    .map(|(system, _)| system.to_string())
-                    .filter(|s| !s.contains("{{") && !s.contains("{%")),
+                default_system: chatml_default_system(t),
             },
             Some(t) if t.contains("<start_of_turn>") => Self::GemmaTurns,
             _ => Self::Completion,
@@ -98,6 +94,28 @@ impl PromptFormat {
     }
 }
 
+/// The system message a ChatML template writes when the conversation has
+/// none: the first literal system turn in it, written with a real line
+/// break (SmolLM2) or with `\n` inside a template string (Qwen2), that holds
+/// no template code.
+fn chatml_default_system(template: &str) -> Option<String> {
+    ["<|im_start|>system\n", "<|im_start|>system\\n"]
+        .iter()
+        .flat_map(|opening| {
+            template
+                .match_indices(opening)
+                .map(|(i, o)| &template[i + o.len()..])
+        })
+        .filter_map(|rest| rest.split_once("<|im_end|>").map(|(system, _)| system))
+        .find(|system| {
+            !system.is_empty()
+                && !["{{", "{%", "'", "\"", "\n", "\\n"]
+                    .iter()
+                    .any(|code| system.contains(code))
+        })
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +149,26 @@ mod tests {
             single.render("Hi")
         );
         assert_eq!(PromptFormat::Completion.render_dialogue(&turns, "x"), None);
+    }
+
+    #[test]
+    fn the_default_system_message_is_read_from_either_template_style() {
+        let smollm = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}\
+                      {{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM<|im_end|>\n' }}{% endif %}";
+        assert_eq!(
+            chatml_default_system(smollm).as_deref(),
+            Some("You are a helpful AI assistant named SmolLM")
+        );
+        let qwen = r"{%- if messages[0]['role'] == 'system' %}
+        {{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}
+    {%- else %}
+        {{- '<|im_start|>system\nYou are Qwen, created by Alibaba Cloud.<|im_end|>\n' }}";
+        assert_eq!(
+            chatml_default_system(qwen).as_deref(),
+            Some("You are Qwen, created by Alibaba Cloud.")
+        );
+        let no_default = r"{{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}";
+        assert_eq!(chatml_default_system(no_default), None);
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn tokens_do_not_depend_on_the_thread_count() {
         ("smollm2-135m", PROMPT),
         ("smollm2-135m", LONG_PROMPT),
         ("gemma3-270m", LONG_PROMPT),
+        ("qwen2.5-coder-0.5b", LONG_PROMPT),
     ] {
         let args = [
             "-m",

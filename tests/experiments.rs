@@ -279,7 +279,7 @@ fn repeat_counts_one_output_for_the_rule_and_for_a_fixed_seed() {
 
 #[test]
 fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
-    for alias in ["smollm2-135m", "gemma3-270m"] {
+    for alias in ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b"] {
         let choice = ModelChoice::resolve(Some(alias), None, None).unwrap();
         let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
         let ids = loaded
@@ -338,7 +338,7 @@ fn one_batch_or_token_by_token_gives_bitwise_identical_logits() {
 fn a_prompt_continued_from_a_prefilled_opening_gives_the_same_bits() {
     use detprob::generation::{GenerationSettings, Prefilled};
     use detprob::sampler::Sampling;
-    for alias in ["smollm2-135m", "gemma3-270m"] {
+    for alias in ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b"] {
         let choice = ModelChoice::resolve(Some(alias), None, None).unwrap();
         let mut loaded = lm::load(&choice, Engine::Detprob).unwrap();
         let text = loaded

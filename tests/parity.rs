@@ -1,5 +1,6 @@
 //! Parity with llama.cpp, the reference GGUF implementation, on the real
-//! models: token ids for a corpus of 271 strings, and greedy continuations.
+//! models (SmolLM2, Gemma 3, both Qwen2.5-Coder sizes): token ids for a
+//! corpus of 271 strings, and greedy continuations.
 //! The references were produced by `tests/data/make_references.py`.
 
 use std::path::PathBuf;
@@ -78,6 +79,16 @@ fn smollm2_tokenizer_matches_llama_cpp_on_the_corpus() {
 #[test]
 fn gemma3_tokenizer_matches_llama_cpp_on_the_corpus() {
     tokenizer_matches_llama_cpp("gemma3-270m");
+}
+
+#[test]
+fn qwen_0_5b_tokenizer_matches_llama_cpp_on_the_corpus() {
+    tokenizer_matches_llama_cpp("qwen2.5-coder-0.5b");
+}
+
+#[test]
+fn qwen_1_5b_tokenizer_matches_llama_cpp_on_the_corpus() {
+    tokenizer_matches_llama_cpp("qwen2.5-coder-1.5b");
 }
 
 fn argmax(logits: &[f32]) -> u32 {
@@ -192,6 +203,32 @@ fn smollm2_greedy_ids_match_llama_cpp() {
 #[test]
 fn gemma3_greedy_ids_match_llama_cpp() {
     greedy_matches_llama_cpp("gemma3-270m", Engine::Detprob, FULL);
+}
+
+#[test]
+fn qwen_0_5b_greedy_ids_match_llama_cpp() {
+    greedy_matches_llama_cpp("qwen2.5-coder-0.5b", Engine::Detprob, FULL);
+}
+
+/// The larger Qwen is the slowest model of the suite: its prompts are
+/// teacher-forced only (every clear step's argmax), as on the candle engine.
+#[test]
+fn qwen_1_5b_greedy_ids_match_llama_cpp() {
+    greedy_matches_llama_cpp(
+        "qwen2.5-coder-1.5b",
+        Engine::Detprob,
+        Coverage {
+            cases: usize::MAX,
+            free_running: false,
+            min_free_steps: 0,
+            min_forced_steps: 150,
+        },
+    );
+}
+
+#[test]
+fn qwen_0_5b_greedy_ids_match_llama_cpp_on_the_candle_engine() {
+    greedy_matches_llama_cpp("qwen2.5-coder-0.5b", Engine::Candle, SAMPLED);
 }
 
 #[test]

@@ -1,22 +1,25 @@
-//! detprob's own forward pass: one decoder for both supported architectures
-//! (llama for SmolLM2, Gemma 3), run on the [`QMatrix`] kernels with a KV
-//! cache. It follows llama.cpp's graphs:
+//! detprob's own forward pass: one decoder for every supported architecture
+//! (llama for SmolLM2, Gemma 3, Qwen2), run on the [`QMatrix`] kernels with
+//! a KV cache. It follows llama.cpp's graphs, and reads what sets one
+//! architecture apart from the [`ArchitectureTraits`], never from its name:
 //!
-//! - llama: per block `x += Attn(RMSNorm(x))`, `x += MLP(RMSNorm(x))` with a
-//!   SiLU-gated MLP and interleaved RoPE;
-//! - Gemma 3: embeddings scaled by √d; per block
-//!   `x += RMSNorm(Attn(RMSNorm(x)))`, `x += RMSNorm(MLP(RMSNorm(x)))` with
-//!   per-head RMSNorm on q and k, NEOX RoPE (base 10,000 in the sliding-window
-//!   layers, the file's base in every sixth, global, layer), a window of 512
-//!   positions (`query − key < 512`) and a tanh-GELU-gated MLP;
-//! - both: grouped-query attention scaled by 1/√head_dim, final RMSNorm and
-//!   an output projection (tied to the embedding when the file has none).
+//! - every block: `x += Attn(RMSNorm(x))`, `x += MLP(RMSNorm(x))`, with
+//!   grouped-query attention scaled by 1/√head_dim and a gated MLP; a final
+//!   RMSNorm and an output projection (tied to the embedding when the file
+//!   has none);
+//! - the traits add: biases on the queries, keys and values (Qwen2);
+//!   per-head RMSNorm on queries and keys, RMSNorm on each block output
+//!   before its residual add, embeddings scaled by √d, sliding-window layers
+//!   with a rotary base of their own (Gemma 3); and choose the rotary layout
+//!   (interleaved for llama, NEOX halves otherwise) and the gate (SiLU, or
+//!   tanh-GELU for Gemma 3).
 //!
 //! Weights live behind an `Arc` and the KV cache in shared chunks
 //! (`kv_cache`), so [`LanguageModel::fork`] copies next to
 //! nothing. Every value is computed in an order that depends neither on the
 //! thread count nor on how tokens were batched.
 
+use super::config::{Activation, ArchitectureTraits, RopePairs};
 use super::ModelConfig;
 use std::sync::{Arc, OnceLock};
 
@@ -28,29 +31,8 @@ use super::kv_cache::LayerCache;
 use super::quant::{add_scaled, add_scaled_each_of, dense_dot_each, MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
-use crate::gguf::{Architecture, GgufFile, Metadata};
+use crate::gguf::{GgufFile, Metadata};
 use crate::simd::wider_where_available;
-
-/// Gemma 3: one layer in this many attends globally.
-const GEMMA_GLOBAL_EVERY: usize = 6;
-/// Gemma 3: RoPE base of the sliding-window layers.
-const GEMMA_LOCAL_ROPE_BASE: f32 = 10_000.0;
-
-/// Which pairs of a head's values RoPE rotates together.
-#[derive(Clone, Copy)]
-enum RopePairs {
-    /// `(2i, 2i + 1)`: llama's layout in GGUF.
-    Interleaved,
-    /// `(i, i + d/2)`: Gemma's.
-    Halves,
-}
-
-/// The MLP's gate nonlinearity.
-#[derive(Clone, Copy)]
-enum Activation {
-    Silu,
-    GeluTanh,
-}
 
 /// Positions whose cosines and sines are computed together, when a row at
 /// one of them is first rotated.
@@ -130,15 +112,17 @@ struct Layer {
     k: QMatrix,
     v: QMatrix,
     attention_output: QMatrix,
-    /// Gemma: per-head RMSNorm weights for q and k.
+    /// Biases added to q, k and v.
+    qkv_biases: Option<[Vec<f32>; 3]>,
+    /// Per-head RMSNorm weights for q and k.
     qk_norms: Option<(Vec<f32>, Vec<f32>)>,
-    /// Gemma: RMSNorm on the attention output before the residual add.
+    /// RMSNorm on the attention output before the residual add.
     post_attention_norm: Option<Vec<f32>>,
     mlp_norm: Vec<f32>,
     gate: QMatrix,
     up: QMatrix,
     down: QMatrix,
-    /// Gemma: RMSNorm on the MLP output before the residual add.
+    /// RMSNorm on the MLP output before the residual add.
     post_mlp_norm: Option<Vec<f32>>,
     /// `Some(w)`: queries see only the last `w` positions.
     window: Option<usize>,
@@ -175,9 +159,9 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// Reads and repacks the weights of a llama or Gemma 3 GGUF.
+    /// Reads and repacks the weights of a GGUF of any supported architecture.
     pub fn load(gguf: &mut GgufFile, config: &ModelConfig) -> Result<Self, InputError> {
-        let architecture = config.architecture;
+        let traits: ArchitectureTraits = config.traits;
         let (layers, hidden, heads, kv_heads, head_dim, eps) = (
             config.layers,
             config.hidden,
@@ -187,21 +171,21 @@ impl Decoder {
             config.eps,
         );
         let context_length = config.context_length();
-        let base = config.rope_base;
-        let gemma = architecture == Architecture::Gemma3;
-        let pairs = if gemma {
-            RopePairs::Halves
-        } else {
-            RopePairs::Interleaved
-        };
-        let global_rotary = Arc::new(Rotary::new(pairs, head_dim, base, context_length));
-        let local_rotary = gemma.then(|| {
-            Arc::new(Rotary::new(
+        let pairs = traits.rope_pairs;
+        let global_rotary = Arc::new(Rotary::new(
+            pairs,
+            head_dim,
+            config.rope_base,
+            context_length,
+        ));
+        let local = traits.local_attention.map(|local| {
+            let rotary = Arc::new(Rotary::new(
                 pairs,
                 head_dim,
-                GEMMA_LOCAL_ROPE_BASE,
+                local.rope_base,
                 context_length,
-            ))
+            ));
+            (local.global_every, rotary)
         });
         let window = config.sliding_window;
         let shape = Shape {
@@ -210,12 +194,8 @@ impl Decoder {
             kv_heads,
             head_dim,
             eps,
-            embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
-            activation: if gemma {
-                Activation::GeluTanh
-            } else {
-                Activation::Silu
-            },
+            embedding_scale: traits.scaled_embedding.then(|| (hidden as f32).sqrt()),
+            activation: traits.activation,
             context_length,
         };
 
@@ -239,29 +219,55 @@ impl Decoder {
                 let up = matrix("ffn_up")?;
                 let down = matrix("ffn_down")?;
                 let mut norm = |n: &str| vector(gguf, &name(n));
-                let is_global = !gemma || (layer + 1) % GEMMA_GLOBAL_EVERY == 0;
+                let qk_norms = traits
+                    .qk_norms
+                    .then(|| {
+                        Ok::<_, candle_core::Error>((norm("attn_q_norm")?, norm("attn_k_norm")?))
+                    })
+                    .transpose()?;
+                let post_attention_norm = traits
+                    .post_norms
+                    .then(|| norm("post_attention_norm"))
+                    .transpose()?;
+                let post_mlp_norm = traits
+                    .post_norms
+                    .then(|| norm("post_ffw_norm"))
+                    .transpose()?;
+                let mlp_norm = norm("ffn_norm")?;
+                let attention_norm = norm("attn_norm")?;
+                let qkv_biases = traits
+                    .qkv_biases
+                    .then(|| {
+                        let mut bias = |n: &str| vector(gguf, &format!("blk.{layer}.{n}.bias"));
+                        Ok::<_, candle_core::Error>([
+                            bias("attn_q")?,
+                            bias("attn_k")?,
+                            bias("attn_v")?,
+                        ])
+                    })
+                    .transpose()?;
+                if let Some([bq, bk, bv]) = &qkv_biases {
+                    if bq.len() != q.rows() || bk.len() != k.rows() || bv.len() != v.rows() {
+                        candle_core::bail!("blk.{layer}: a bias does not match its matrix's rows");
+                    }
+                }
+                let local_rotary = local.as_ref().filter(|(every, _)| (layer + 1) % every != 0);
                 blocks.push(Layer {
-                    attention_norm: norm("attn_norm")?,
+                    attention_norm,
                     q,
                     k,
                     v,
                     attention_output,
-                    qk_norms: if gemma {
-                        Some((norm("attn_q_norm")?, norm("attn_k_norm")?))
-                    } else {
-                        None
-                    },
-                    post_attention_norm: gemma.then(|| norm("post_attention_norm")).transpose()?,
-                    mlp_norm: norm("ffn_norm")?,
+                    qkv_biases,
+                    qk_norms,
+                    post_attention_norm,
+                    mlp_norm,
                     gate,
                     up,
                     down,
-                    post_mlp_norm: gemma.then(|| norm("post_ffw_norm")).transpose()?,
-                    window: (!is_global).then_some(window),
-                    rotary: match (&local_rotary, is_global) {
-                        (Some(local), false) => local.clone(),
-                        _ => global_rotary.clone(),
-                    },
+                    post_mlp_norm,
+                    window: local_rotary.map(|_| window),
+                    rotary: local_rotary.map_or_else(|| global_rotary.clone(), |(_, r)| r.clone()),
                 });
             }
             Ok(Weights {
@@ -359,10 +365,17 @@ fn block(
 
     let mut h = x.to_vec();
     rms_norm(&mut h, &layer.attention_norm, shape.eps);
-    let [mut q, mut k, v]: [Vec<f32>; 3] =
+    let [mut q, mut k, mut v]: [Vec<f32>; 3] =
         QMatrix::matmul_each(&[&layer.q, &layer.k, &layer.v], &h, tokens)
             .try_into()
             .expect("three results");
+    if let Some([bq, bk, bv]) = &layer.qkv_biases {
+        for (values, bias) in [(&mut q, bq), (&mut k, bk), (&mut v, bv)] {
+            values
+                .chunks_exact_mut(bias.len())
+                .for_each(|row| add_in_place(row, bias));
+        }
+    }
     if let Some((q_norm, k_norm)) = &layer.qk_norms {
         rms_norm(&mut q, q_norm, shape.eps);
         rms_norm(&mut k, k_norm, shape.eps);

@@ -56,7 +56,7 @@ impl LanguageModel for Llama {
 
 /// A copy of the header fields `from_gguf` does not consume, so the caller's
 /// `GgufFile` stays usable for error messages.
-fn empty_content(
+pub(super) fn empty_content(
     content: &candle_core::quantized::gguf_file::Content,
 ) -> candle_core::quantized::gguf_file::Content {
     candle_core::quantized::gguf_file::Content {

@@ -9,6 +9,7 @@ mod gemma3;
 mod kv_cache;
 mod llama;
 pub mod quant;
+mod qwen2;
 
 pub use config::{ModelConfig, MAX_POSITIONS};
 
@@ -232,6 +233,9 @@ fn load_weights(
         }
         (Engine::Candle, Architecture::Gemma3) => {
             Box::new(gemma3::Gemma3::load(gguf, config, &device)?)
+        }
+        (Engine::Candle, Architecture::Qwen2) => {
+            Box::new(qwen2::Qwen2::load(gguf, config, &device)?)
         }
     })
 }

@@ -3,9 +3,11 @@
 //! (and as llama.cpp, the reference GGUF implementation, does).
 //!
 //! Two vocabularies are supported:
-//! - `gpt2` (SmolLM2): byte-level BPE with the file's merges; the `smollm`
-//!   pre-tokenizer splits every digit on its own, then applies the GPT-2 regex
-//!   with no prefix space.
+//! - `gpt2` (SmolLM2, Qwen2): byte-level BPE with the file's merges, split
+//!   into words first by the file's `tokenizer.ggml.pre`: `smollm` splits
+//!   every digit on its own, then applies the GPT-2 regex with no prefix
+//!   space; `qwen2` applies Qwen2's regex (every digit alone, letter runs
+//!   with one leading mark); an unknown name is an error.
 //! - `llama` (Gemma 3): SentencePiece-style score-driven merging, in
 //!   `sentencepiece` (the `tokenizers` crate has no such model: a BPE
 //!   emulating it needs every split of every token as a merge, which took
@@ -26,6 +28,8 @@ use tokenizers::models::bpe::{Vocab, BPE};
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::SplitDelimiterBehavior;
 use tokenizers::{AddedToken, PreTokenizerWrapper, Tokenizer};
 
 use crate::error::InputError;
@@ -95,6 +99,43 @@ impl Drop for TextTokenizer {
             .name("tokenizer-free".into())
             .spawn(freeing);
     }
+}
+
+/// Qwen2's split of text into words before BPE (llama.cpp's `qwen2`
+/// pre-tokenizer): case-insensitive English contractions, a letter run with
+/// at most one leading non-letter, every digit alone, punctuation runs with
+/// the line breaks after them, line-break runs, and whitespace.
+const QWEN2_SPLIT: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// The pre-tokenizer of a byte-level BPE vocabulary, by the GGUF's
+/// `tokenizer.ggml.pre`: an unknown name is refused rather than split the
+/// GPT-2 way, which would give other ids than the model was trained on.
+fn byte_level_pre_tokenizer(pre: &str) -> Result<PreTokenizerWrapper, String> {
+    Ok(match pre {
+        "gpt2" | "gpt-2" => PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
+        "smollm" => PreTokenizerWrapper::Sequence(Sequence::new(vec![
+            PreTokenizerWrapper::Digits(Digits::new(true)),
+            PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true)),
+        ])),
+        "qwen2" => {
+            let split = Split::new(
+                SplitPattern::Regex(QWEN2_SPLIT.into()),
+                SplitDelimiterBehavior::Isolated,
+                false,
+            )
+            .map_err(|e| format!("cannot build the qwen2 pre-tokenizer: {e}"))?;
+            PreTokenizerWrapper::Sequence(Sequence::new(vec![
+                PreTokenizerWrapper::Split(split),
+                PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)),
+            ]))
+        }
+        other => {
+            return Err(format!(
+                "unsupported pre-tokenizer '{}' (supported: gpt2, smollm, qwen2)",
+                other.chars().take(40).collect::<String>()
+            ))
+        }
+    })
 }
 
 impl TextTokenizer {
@@ -219,16 +260,10 @@ impl TextTokenizer {
                     .build()
                     .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
                 let mut tokenizer = Tokenizer::new(bpe);
-                let pre = gguf.optional_str("tokenizer.ggml.pre").unwrap_or("default");
-                let byte_level = ByteLevel::new(false, true, true);
-                if pre == "smollm" {
-                    tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
-                        PreTokenizerWrapper::Digits(Digits::new(true)),
-                        PreTokenizerWrapper::ByteLevel(byte_level),
-                    ])));
-                } else {
-                    tokenizer.with_pre_tokenizer(Some(byte_level));
-                }
+                let pre = gguf.optional_str("tokenizer.ggml.pre").unwrap_or("none");
+                tokenizer.with_pre_tokenizer(Some(
+                    byte_level_pre_tokenizer(pre).map_err(|e| gguf.corrupt(e))?,
+                ));
                 // Control tokens are special added tokens, user-defined
                 // ones plain added tokens matched before normalizing.
                 let mut special = Vec::new();
@@ -575,6 +610,40 @@ fn gpt2_char_to_byte() -> &'static HashMap<char, u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+
+    /// The words `pre` splits `text` into, in the GPT-2 byte alphabet.
+    fn words(pre: &str, text: &str) -> Vec<String> {
+        let mut split = PreTokenizedString::from(text);
+        byte_level_pre_tokenizer(pre)
+            .unwrap()
+            .pre_tokenize(&mut split)
+            .unwrap();
+        split
+            .get_splits(OffsetReferential::Original, OffsetType::Byte)
+            .into_iter()
+            .map(|(word, _, _)| word.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn qwen2_splits_digits_alone_and_keeps_one_mark_before_letters() {
+        assert_eq!(
+            words("qwen2", "He's 123  x,\n\nok"),
+            ["He", "'s", "Ġ", "1", "2", "3", "Ġ", "Ġx", ",ĊĊ", "ok"]
+        );
+        // GPT-2's split keeps digit runs together and a space before them.
+        assert_eq!(words("gpt2", "x 123"), ["x", "Ġ123"]);
+        assert_eq!(words("smollm", "x 123"), ["x", "Ġ", "1", "2", "3"]);
+    }
+
+    #[test]
+    fn an_unknown_pre_tokenizer_is_refused_not_split_the_gpt2_way() {
+        for name in ["llama-bpe", "deepseek-llm", "none", ""] {
+            let error = byte_level_pre_tokenizer(name).err().unwrap();
+            assert!(error.contains("unsupported pre-tokenizer"), "{error}");
+        }
+    }
 
     #[test]
     fn gpt2_alphabet_maps_space_and_newline_like_gpt2() {

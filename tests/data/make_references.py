@@ -9,8 +9,10 @@ Writes, next to this script:
 
 Usage:
   python3 -m pip install llama-cpp-python==0.3.36   # builds llama.cpp (~10 min)
-  python3 tests/data/make_references.py --smollm2 PATH.gguf --gemma3 PATH.gguf
-(`detprob model path smollm2-135m` prints where detprob cached a model.)
+  python3 tests/data/make_references.py --smollm2 PATH.gguf --gemma3 PATH.gguf \
+      --qwen-0.5b PATH.gguf --qwen-1.5b PATH.gguf
+Each model flag is optional: only the references of the models given are
+written. (`detprob model path ALIAS` prints where detprob cached a model.)
 
 Tokenization is llama.cpp's with special-token parsing on and the model's own
 BOS rule (tokenize(text, add_bos=True, special=True) adds BOS only when the
@@ -141,9 +143,33 @@ GEMMA_PROMPTS = [
 ]
 
 
-def render_chatml(user):
-    return (f"<|im_start|>system\n{SMOLLM_SYSTEM}<|im_end|>\n"
-            f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+# Held out from the tokenizer corpus and from the other models' prompts:
+# English and Chinese questions for the Qwen2.5-Coder pair.
+QWEN_PROMPTS = [
+    "What is 48 * 52?",
+    "What is the capital of Bhutan?",
+    "Is 1900 a leap year?",
+    "Name three primary colors.",
+    "Write a Python function that reverses a string.",
+    "Convert 100 degrees Celsius to Fahrenheit.",
+    "法国的首都是哪里？",
+    "1900年是闰年吗？",
+    "48 × 52 等于多少？",
+    "用一句话解释什么是大语言模型。",
+    "这部电影不好看。这句话是正面还是负面？",
+    "不丹的首都是什么？",
+]
+
+
+def chatml(system):
+    def render(user):
+        return (f"<|im_start|>system\n{system}<|im_end|>\n"
+                f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n")
+    return render
+
+
+render_chatml = chatml(SMOLLM_SYSTEM)
+QWEN_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 
 def sha256(path):
@@ -191,8 +217,10 @@ def greedy(path, prompts, render):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smollm2", required=True)
-    parser.add_argument("--gemma3", required=True)
+    parser.add_argument("--smollm2")
+    parser.add_argument("--gemma3")
+    parser.add_argument("--qwen-0.5b", dest="qwen05")
+    parser.add_argument("--qwen-1.5b", dest="qwen15")
     args = parser.parse_args()
     texts = corpus()
     assert len(texts) >= 200, len(texts)
@@ -201,8 +229,12 @@ def main():
     models = [
         ("smollm2-135m", args.smollm2, GREEDY_PROMPTS, render_chatml),
         ("gemma3-270m", args.gemma3, GEMMA_PROMPTS, lambda s: s),
+        ("qwen2.5-coder-0.5b", args.qwen05, QWEN_PROMPTS, chatml(QWEN_SYSTEM)),
+        ("qwen2.5-coder-1.5b", args.qwen15, QWEN_PROMPTS, chatml(QWEN_SYSTEM)),
     ]
     for alias, path, prompts, render in models:
+        if path is None:
+            continue
         meta = {"model": alias, "sha256": sha256(path),
                 "llama_cpp_python": llama_cpp.__version__}
         ids = tokenize_all(path, texts)

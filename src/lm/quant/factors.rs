@@ -37,6 +37,14 @@ pub(super) enum FactorRow<'a> {
 }
 
 impl Factors {
+    /// The mapped bytes the factors view, if they view a memory map.
+    pub(super) fn mapped_bytes(&self) -> Option<(usize, usize)> {
+        match self {
+            Factors::Half(values) => values.mapped_bytes(),
+            Factors::Single(values) => values.mapped_bytes(),
+        }
+    }
+
     /// Stores `values` as f16 when every one of them converts back exactly.
     pub(super) fn new(mut values: Vec<f32>) -> Self {
         let exact = values.iter().all(|&v| {

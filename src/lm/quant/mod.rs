@@ -340,6 +340,19 @@ impl QMatrix {
         self.source
     }
 
+    /// The byte ranges (start, length) of a memory map that this
+    /// matrix's arrays view.
+    fn mapped_bytes(&self) -> Vec<(usize, usize)> {
+        match &self.codes {
+            Codes::Nibbles { codes, factors } => vec![codes.mapped_bytes(), factors.mapped_bytes()],
+            Codes::Bytes { codes, scales, .. } => vec![codes.mapped_bytes(), scales.mapped_bytes()],
+            Codes::Dense(values) => vec![values.mapped_bytes()],
+        }
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// Bytes the repacked weights occupy.
     pub fn size_in_bytes(&self) -> usize {
         match &self.codes {

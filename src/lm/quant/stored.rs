@@ -52,6 +52,15 @@ impl<T: Plain> Stored<T> {
         })
     }
 
+    /// The bytes of the memory map this array views (start, length), if
+    /// it views one.
+    pub(super) fn mapped_bytes(&self) -> Option<(usize, usize)> {
+        match self {
+            Stored::Owned(_) => None,
+            Stored::Mapped { offset, len, .. } => Some((*offset, len * size_of::<T>())),
+        }
+    }
+
     /// The elements as bytes (for writing them to a file).
     pub(super) fn as_bytes(&self) -> &[u8] {
         let values: &[T] = self;
