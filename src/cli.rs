@@ -318,7 +318,7 @@ pub struct EmergenceOutputArgs {
 /// Flags of `detprob emergence metric`.
 #[derive(Debug, Args)]
 pub struct EmergenceMetricArgs {
-    /// Models to ask, comma-separated (default: every model detprob knows).
+    /// Models to ask, comma-separated (default: smollm2-135m,gemma3-270m).
     #[arg(long, short = 'm', value_name = "ALIAS", value_delimiter = ',')]
     pub model: Vec<String>,
     /// Any GGUF file of a supported architecture instead of --model.

@@ -44,7 +44,22 @@ fn assert_reference_is_for_catalogue_file(alias: &str, reference: &Value) {
     );
 }
 
+/// Strings on which detprob deliberately differs from llama.cpp, and why.
+/// llama.cpp (0.3.36's) turns any vocabulary entry spelled `</s>` into an
+/// end-of-generation control token by its spelling alone (a heuristic added
+/// for another model); Qwen2's vocabulary has `</s>` as plain text (type 1),
+/// as its own tokenizer treats it, so detprob splits it as text and does not
+/// stop generating at it.
+const QWEN_TEXT_END_TAG: &[(&str, &[u32])] = &[("<s></s>", &[44047, 1472, 82, 29])];
+
 fn tokenizer_matches_llama_cpp(alias: &str) {
+    tokenizer_matches_llama_cpp_except(alias, &[]);
+}
+
+/// [`tokenizer_matches_llama_cpp`], but for `known` strings, whose ids
+/// must be exactly the ones given (where detprob keeps to the vocabulary's
+/// own token types and llama.cpp does not).
+fn tokenizer_matches_llama_cpp_except(alias: &str, known: &[(&str, &[u32])]) {
     let corpus = data("tokenizer_corpus.json");
     let reference = data(&format!("tokenizer_{alias}.json"));
     assert_reference_is_for_catalogue_file(alias, &reference);
@@ -58,7 +73,17 @@ fn tokenizer_matches_llama_cpp(alias: &str) {
         .filter_map(|(text, want)| {
             let text = text.as_str().unwrap();
             let got = tokenizer.encode_prompt(text);
-            let want = ids(want);
+            let want = match known.iter().find(|(k, _)| *k == text) {
+                Some((_, ours)) => {
+                    assert_ne!(
+                        ids(want),
+                        *ours,
+                        "{text:?}: llama.cpp now agrees; drop the exception"
+                    );
+                    ours.to_vec()
+                }
+                None => ids(want),
+            };
             (got != want).then(|| format!("{text:?}: got {got:?}, llama.cpp {want:?}"))
         })
         .collect();
@@ -83,12 +108,12 @@ fn gemma3_tokenizer_matches_llama_cpp_on_the_corpus() {
 
 #[test]
 fn qwen_0_5b_tokenizer_matches_llama_cpp_on_the_corpus() {
-    tokenizer_matches_llama_cpp("qwen2.5-coder-0.5b");
+    tokenizer_matches_llama_cpp_except("qwen2.5-coder-0.5b", QWEN_TEXT_END_TAG);
 }
 
 #[test]
 fn qwen_1_5b_tokenizer_matches_llama_cpp_on_the_corpus() {
-    tokenizer_matches_llama_cpp("qwen2.5-coder-1.5b");
+    tokenizer_matches_llama_cpp_except("qwen2.5-coder-1.5b", QWEN_TEXT_END_TAG);
 }
 
 fn argmax(logits: &[f32]) -> u32 {
@@ -226,9 +251,18 @@ fn qwen_1_5b_greedy_ids_match_llama_cpp() {
     );
 }
 
+/// Qwen's answers are short (a dozen tokens each): six prompts make the
+/// same number of teacher-forced steps as the others' three.
 #[test]
 fn qwen_0_5b_greedy_ids_match_llama_cpp_on_the_candle_engine() {
-    greedy_matches_llama_cpp("qwen2.5-coder-0.5b", Engine::Candle, SAMPLED);
+    greedy_matches_llama_cpp(
+        "qwen2.5-coder-0.5b",
+        Engine::Candle,
+        Coverage {
+            cases: 6,
+            ..SAMPLED
+        },
+    );
 }
 
 #[test]

@@ -413,3 +413,42 @@ fn a_model_file_outside_the_cache_leaves_no_repacked_weights() {
     );
     assert!(!cache.path().join("weights").exists());
 }
+
+/// A copy of a cached GGUF whose header says `tokenizer.ggml.pre` is
+/// `replacement` (as long as the original name), with the tensor data left
+/// as a hole: enough for `tokenize` and for every check before the weights.
+fn gguf_with_pre_tokenizer(
+    alias: &str,
+    original: &str,
+    replacement: &str,
+    dir: &Path,
+) -> std::path::PathBuf {
+    use std::io::{Read, Write};
+    assert_eq!(original.len(), replacement.len());
+    let source = common::cached_model_path(alias);
+    let size = fs::metadata(&source).unwrap().len();
+    let mut head = vec![0u8; 32 << 20];
+    let read = fs::File::open(&source).unwrap().read(&mut head).unwrap();
+    head.truncate(read);
+    let key = b"tokenizer.ggml.pre";
+    let at = head.windows(key.len()).position(|w| w == key).unwrap();
+    // key, value type (4 bytes), string length (8 bytes), then the name.
+    let name = at + key.len() + 12;
+    assert_eq!(&head[name..name + original.len()], original.as_bytes());
+    head[name..name + original.len()].copy_from_slice(replacement.as_bytes());
+    let path = dir.join("renamed-pre.gguf");
+    let mut file = fs::File::create(&path).unwrap();
+    file.write_all(&head).unwrap();
+    file.set_len(size).unwrap();
+    path
+}
+
+#[test]
+fn an_unknown_pre_tokenizer_is_one_line_not_a_silent_gpt2_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = gguf_with_pre_tokenizer("qwen2.5-coder-0.5b", "qwen2", "qwen9", dir.path());
+    assert_input_error(
+        &["tokenize", "--model-file", path.to_str().unwrap(), "hello"],
+        "unsupported pre-tokenizer 'qwen9'",
+    );
+}

@@ -67,7 +67,10 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
             args.sha256.as_deref(),
         )?]
     } else if args.model.is_empty() {
-        catalog::MODELS.iter().map(ModelChoice::Alias).collect()
+        catalog::DEFAULT_COMPARED
+            .iter()
+            .map(|alias| ModelChoice::resolve(Some(alias), None, None))
+            .collect::<Result<_, _>>()?
     } else {
         args.model
             .iter()

@@ -128,10 +128,7 @@ impl Session {
             }
             Action::SwitchModel => {
                 let current = self.loaded.info.alias.clone();
-                let next = catalog::MODELS
-                    .iter()
-                    .find(|m| Some(m.alias) != current.as_deref())
-                    .unwrap_or(&catalog::MODELS[0]);
+                let next = catalog::next_after(current.as_deref());
                 self.state.notice = Notice::Switched(next.alias.to_string());
                 terminal.draw(|frame| draw::draw(frame, &self.state, self.lang))?;
                 self.loaded = lm::load(&ModelChoice::Alias(next), self.engine)?;

@@ -256,6 +256,18 @@ pub const MODELS: &[ModelSpec] = &[
 /// The model used when `--model` is not given.
 pub const DEFAULT_MODEL: &str = "smollm2-135m";
 
+/// The models a command that compares several runs when none are named
+/// (`emergence metric`): the two smallest, which answer within a class's
+/// patience on two cores.
+pub const DEFAULT_COMPARED: &[&str] = &["smollm2-135m", "gemma3-270m"];
+
+/// The model after `alias` in the catalogue's order, wrapping around (the
+/// first model after an alias the catalogue does not know).
+pub fn next_after(alias: Option<&str>) -> &'static ModelSpec {
+    let position = MODELS.iter().position(|m| Some(m.alias) == alias);
+    &MODELS[position.map_or(0, |p| (p + 1) % MODELS.len())]
+}
+
 /// Looks up a model by alias; an unknown alias is an input error that lists
 /// the known ones.
 pub fn find(alias: &str) -> Result<&'static ModelSpec, InputError> {
@@ -266,6 +278,31 @@ pub fn find(alias: &str) -> Result<&'static ModelSpec, InputError> {
             alias: alias.to_string(),
             known: known_aliases(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_models_visits_every_model_in_turn() {
+        let mut alias = DEFAULT_MODEL;
+        let mut seen = vec![alias];
+        for _ in 1..MODELS.len() {
+            alias = next_after(Some(alias)).alias;
+            seen.push(alias);
+        }
+        assert_eq!(seen, MODELS.iter().map(|m| m.alias).collect::<Vec<_>>());
+        assert_eq!(next_after(Some(alias)).alias, DEFAULT_MODEL);
+        assert_eq!(next_after(None).alias, MODELS[0].alias);
+    }
+
+    #[test]
+    fn every_default_names_a_catalogue_model() {
+        for alias in DEFAULT_COMPARED.iter().chain([&DEFAULT_MODEL]) {
+            assert!(find(alias).is_ok(), "{alias}");
+        }
+    }
 }
 
 /// The known aliases, comma-separated, for error messages.
