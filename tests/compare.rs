@@ -367,3 +367,64 @@ fn bad_compare_input_is_a_one_line_error() {
         "cannot read inputs file",
     );
 }
+
+/// A question asked in Chinese, on the Chinese-capable Qwen 0.5B: the rule
+/// reads the Chinese phrasing, the model is asked in Chinese (the Chinese
+/// template), and its Chinese answer is read as the task's answer.
+#[test]
+fn a_chinese_question_is_read_by_the_rule_and_asked_and_scored_in_chinese() {
+    for (input, rule, rule_answer, truth) in [
+        ("1900年是闰年吗？", "leap-year", Some("no"), "no"),
+        ("法国的首都是哪里？", "capitals", Some("Paris"), "Paris"),
+        ("不丹的首都是什么？", "capitals", None, "Thimphu"),
+        (
+            "这部电影不好看。",
+            "sentiment",
+            Some("positive"),
+            "negative",
+        ),
+    ] {
+        let report = json(&[
+            "compare",
+            "-m",
+            "qwen2.5-coder-0.5b",
+            "-f",
+            "json",
+            "--temperatures",
+            "0",
+            "--seeds",
+            "1",
+            input,
+        ]);
+        assert_eq!(report["rule"]["name"], rule, "{input}");
+        assert_eq!(
+            report["rule"]["outcome"]["value"].as_str(),
+            rule_answer,
+            "{input}"
+        );
+        assert_eq!(report["truth"]["answer"], truth, "{input}");
+        let template = report["model"]["prompt_template"].as_str().unwrap();
+        assert!(
+            template.contains("只回答") || template.contains("回答"),
+            "{template}"
+        );
+        let sample = &report["model"]["samples"][0];
+        let text = sample["text"].as_str().unwrap();
+        assert!(
+            text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+            "{input}: the model was expected to answer in Chinese: {text:?}"
+        );
+        let answer = sample["answer"].as_str();
+        assert!(
+            answer.is_some_and(|a| !a.is_empty()),
+            "{input}: no answer read from {text:?}"
+        );
+        // The verdict is computed from the answer read, against the truth.
+        let correct = sample["correct"].as_bool().unwrap();
+        assert_eq!(
+            correct,
+            answer.unwrap().eq_ignore_ascii_case(truth),
+            "{input}: {text:?}"
+        );
+    }
+}

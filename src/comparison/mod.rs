@@ -48,7 +48,7 @@ impl TaskPrompt {
     /// The prompt for `input` in `task`'s template for this model.
     pub fn new(loaded: &LoadedModel, task: Task, input: &str) -> Result<Self, InputError> {
         let template = tasks::template(task)?
-            .for_format(&loaded.prompt_format)
+            .for_input(&loaded.prompt_format, input)
             .to_string();
         let formatted = loaded
             .prompt_format

@@ -33,7 +33,8 @@ pub fn find_truth(rule: &dyn Rule, outcome: &RuleOutcome, input: &CompareInput) 
             source: TruthSource::Rule,
         }),
         Task::Capital => {
-            let country = crate::rules::country_in(&input.text).to_lowercase();
+            let country = crate::rules::english_country(&crate::rules::country_in(&input.text))
+                .to_lowercase();
             if tasks::fictional_countries()
                 .iter()
                 .any(|c| c.to_lowercase() == country)

@@ -27,7 +27,7 @@ pub fn report(
     }
     let user_text = match rule {
         Some(rule) => PromptTemplate::fill(
-            tasks::template(rule.task())?.for_format(&loaded.prompt_format),
+            tasks::template(rule.task())?.for_input(&loaded.prompt_format, prompt),
             prompt.trim(),
         ),
         None => prompt.to_string(),

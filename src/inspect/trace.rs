@@ -143,7 +143,7 @@ pub struct TraceRequest<'a> {
 pub fn report(loaded: &mut LoadedModel, request: &TraceRequest) -> anyhow::Result<TraceReport> {
     let user_text = match request.rule {
         Some(rule) => PromptTemplate::fill(
-            tasks::template(rule.task())?.for_format(&loaded.prompt_format),
+            tasks::template(rule.task())?.for_input(&loaded.prompt_format, request.prompt),
             request.prompt.trim(),
         ),
         None => request.prompt.to_string(),

@@ -34,6 +34,11 @@ const OPERATION_WORDS: &[&str] = &[
     "product",
 ];
 
+/// Chinese words that announce arithmetic. Like the English ones they are
+/// outside the grammar: "四十八乘以五十二" is recognized as arithmetic and
+/// refused as "cannot parse", as "seventeen plus twenty-five" is.
+const CHINESE_OPERATION_WORDS: &[&str] = &["乘以", "除以", "加上", "减去", "等于多少"];
+
 impl Rule for Arithmetic {
     fn name(&self) -> &'static str {
         "arithmetic"
@@ -53,7 +58,8 @@ impl Rule for Arithmetic {
             || input.split_whitespace().any(|w| w == "-" || w == "x");
         let has_word = words(input)
             .iter()
-            .any(|w| OPERATION_WORDS.contains(&w.as_str()));
+            .any(|w| OPERATION_WORDS.contains(&w.as_str()))
+            || CHINESE_OPERATION_WORDS.iter().any(|w| input.contains(w));
         match (has_digit && has_operator, has_word) {
             (true, _) => 3,
             (false, true) => 2,
@@ -102,17 +108,36 @@ impl Rule for Arithmetic {
 fn strip_question(input: &str) -> String {
     let mut text = input.trim().to_string();
     let lower = text.to_lowercase();
-    for prefix in ["what is", "what's", "calculate", "compute", "evaluate"] {
+    for prefix in [
+        "what is",
+        "what's",
+        "calculate",
+        "compute",
+        "evaluate",
+        "请计算",
+        "计算",
+        "请问",
+        "算一下",
+    ] {
         if lower.starts_with(prefix) {
             text = text[prefix.len()..]
-                .trim_start_matches([':', ' '])
+                .trim_start_matches([':', ' ', '：', '，'])
                 .to_string();
             break;
         }
     }
-    text.trim_end_matches(['?', '=', '.', ' '])
+    let mut text = text
+        .trim_end_matches(['?', '=', '.', ' ', '？', '。'])
         .trim()
-        .to_string()
+        .to_string();
+    // "48 × 52 等于多少？": the asking words after the expression.
+    for suffix in ["等于多少", "是多少", "等于几", "得多少", "等于", "得几"] {
+        if let Some(stripped) = text.strip_suffix(suffix) {
+            text = stripped.trim_end_matches(['=', ' ']).trim().to_string();
+            break;
+        }
+    }
+    text
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -378,6 +403,30 @@ pub fn approximate(value: &BigRational, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_questions_around_an_expression_are_answered_and_words_refused() {
+        assert_eq!(
+            Arithmetic.apply("48 × 52 等于多少？").outcome.answer(),
+            Some("2496")
+        );
+        assert_eq!(
+            Arithmetic.apply("计算：17 + 25").outcome.answer(),
+            Some("42")
+        );
+        assert!(Arithmetic.affinity("48 × 52 等于多少？") > 0);
+        let words = "四十八乘以五十二";
+        assert!(Arithmetic.affinity(words) > 0, "recognized as arithmetic");
+        assert!(
+            matches!(
+                Arithmetic.apply(words).outcome,
+                RuleOutcome::Error {
+                    error: RuleError::CannotParse(_)
+                }
+            ),
+            "number words are outside the grammar, as in English"
+        );
+    }
 
     fn answer(input: &str) -> String {
         Arithmetic.apply(input).outcome.display()

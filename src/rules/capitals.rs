@@ -1,7 +1,8 @@
 //! `capitals`: a lookup table of countries and their capitals, kept as data in
-//! `capitals.tsv`. A country that is not in the table — real but missing, or
-//! fictional — is an explicit not-in-table error: extending the rule means
-//! editing the table.
+//! `capitals.tsv` (with the countries' and capitals' Chinese names in
+//! `capitals_zh.tsv`, so "法国的首都是哪里？" finds France). A country that is
+//! not in the table — real but missing, or fictional — is an explicit
+//! not-in-table error: extending the rule means editing the table.
 
 use crate::words::Phrase;
 use std::collections::HashMap;
@@ -52,8 +53,44 @@ fn table() -> &'static Table {
             }
             rows.push(CapitalEntry { country, capital });
         }
+        for (country, names, _) in chinese_names() {
+            if let Some(&row) = index.get(&normalize(country)) {
+                for name in names {
+                    index.insert(normalize(name), row);
+                }
+            }
+        }
         Table { rows, index }
     })
+}
+
+/// Each country's Chinese names and its capital's (`capitals_zh.tsv`): the
+/// English country name, then the two lists.
+pub fn chinese_names() -> impl Iterator<Item = (&'static str, Vec<&'static str>, Vec<&'static str>)>
+{
+    let list = |field: Option<&'static str>| -> Vec<&'static str> {
+        field
+            .unwrap_or("")
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .collect()
+    };
+    include_str!("capitals_zh.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(move |line| {
+            let mut fields = line.split('\t');
+            let country = fields.next().expect("country");
+            (country, list(fields.next()), list(fields.next()))
+        })
+}
+
+/// The English name of the country called `name` (a Chinese name from
+/// `capitals_zh.tsv`), else `name` as it is.
+pub fn english_country(name: &str) -> String {
+    chinese_names()
+        .find(|(_, names, _)| names.contains(&name.trim()))
+        .map_or_else(|| name.to_string(), |(country, _, _)| country.to_string())
 }
 
 /// Every row of the table.
@@ -71,11 +108,24 @@ fn normalize(name: &str) -> String {
         .join(" ")
 }
 
-/// The country named in `input`: after "capital of", before "'s capital", or
-/// the whole input.
+/// The country named in `input`: after "capital of", before "'s capital",
+/// before "的首都" or "首都" ("法国的首都是哪里？"), or the whole input.
 pub fn country_in(input: &str) -> String {
     let lower = input.to_lowercase();
-    let trimmed = input.trim().trim_end_matches(['?', '.', '!']);
+    let trimmed = input
+        .trim()
+        .trim_end_matches(['?', '.', '!', '？', '。', '！']);
+    if let Some(at) = input.find("首都") {
+        let before = input[..at].trim_end_matches('的');
+        // The country is the run of characters right before it, after any
+        // leading words ("请问", "你知道").
+        let start = before
+            .rfind(|c: char| !c.is_alphanumeric() || "请问你知道告诉我".contains(c))
+            .map_or(0, |i| {
+                i + before[i..].chars().next().map_or(1, char::len_utf8)
+            });
+        return before[start..].trim().to_string();
+    }
     if let Some(at) = lower.find("capital of") {
         return trimmed
             .get(at + "capital of".len()..)
@@ -107,7 +157,7 @@ impl Rule for Capitals {
     }
 
     fn affinity(&self, input: &str) -> u8 {
-        if words(input).iter().any(|w| w == "capital") {
+        if words(input).iter().any(|w| w == "capital") || input.contains("首都") {
             3
         } else if table().index.contains_key(&normalize(input)) {
             2
@@ -187,6 +237,64 @@ mod tests {
                 Capitals.apply(input).outcome.answer(),
                 Some(expected),
                 "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn chinese_questions_find_the_country_and_its_capital() {
+        for (input, capital) in [
+            ("法国的首都是哪里？", "Paris"),
+            ("请问日本的首都是什么?", "Tokyo"),
+            ("美国首都在哪里", "Washington, D.C."),
+            ("韩国", "Seoul"),
+        ] {
+            assert_eq!(
+                Capitals.apply(input).outcome.answer(),
+                Some(capital),
+                "{input}"
+            );
+            assert_eq!(Capitals.affinity(input) > 0, true, "{input}");
+        }
+        assert_eq!(country_in("不丹的首都是什么？"), "不丹");
+        assert_eq!(english_country("不丹"), "Bhutan");
+        assert_eq!(english_country("瓦坎达"), "Wakanda");
+        assert_eq!(english_country("Peru"), "Peru");
+        assert_eq!(
+            Capitals.apply("不丹的首都是什么？").outcome,
+            RuleOutcome::Error {
+                error: RuleError::NotInTable("不丹".into())
+            },
+            "the table leaves Bhutan out in Chinese too"
+        );
+    }
+
+    #[test]
+    fn every_chinese_name_belongs_to_a_known_country() {
+        let known: Vec<String> = entries()
+            .iter()
+            .map(|e| e.country.clone())
+            .chain(
+                crate::tasks::extra_capitals()
+                    .into_iter()
+                    .map(|(c, _)| c.to_string()),
+            )
+            .chain(
+                crate::tasks::fictional_countries()
+                    .into_iter()
+                    .map(str::to_string),
+            )
+            .collect();
+        for (country, names, _) in chinese_names() {
+            assert!(known.iter().any(|k| k == country), "{country}");
+            assert!(!names.is_empty(), "{country}");
+        }
+        // Every country of the rule's table has its Chinese names.
+        for entry in entries() {
+            assert!(
+                chinese_names().any(|(c, _, _)| c == entry.country),
+                "{}",
+                entry.country
             );
         }
     }

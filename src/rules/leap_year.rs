@@ -27,9 +27,10 @@ pub fn year_or_error(input: &str) -> Result<u64, RuleRun> {
     })
 }
 
-/// Affinity shared by both leap-year rules.
+/// Affinity shared by both leap-year rules: the question names a leap year
+/// ("leap", or "闰年" in Chinese).
 pub fn leap_affinity(input: &str) -> u8 {
-    if input.to_lowercase().contains("leap") {
+    if input.to_lowercase().contains("leap") || input.contains("闰年") {
         3
     } else {
         0

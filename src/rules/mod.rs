@@ -16,7 +16,7 @@ use crate::tasks::Task;
 use crate::words::Phrase;
 
 pub use arithmetic::{parse_decimal, Arithmetic};
-pub use capitals::{country_in, Capitals};
+pub use capitals::{chinese_names, country_in, english_country, Capitals};
 pub use leap_year::LeapYear;
 pub use leap_year_buggy::LeapYearBuggy;
 pub use sentiment::Sentiment;
@@ -209,6 +209,14 @@ pub fn capital_cities() -> Vec<&'static str> {
         .collect()
 }
 
+/// The capital the rule's table gives `country` (its English name).
+pub fn capitals_of(country: &str) -> Option<&'static str> {
+    capitals::entries()
+        .iter()
+        .find(|e| e.country == country)
+        .map(|e| e.capital.as_str())
+}
+
 /// The names of all rules, comma-separated.
 pub fn names() -> String {
     all()
@@ -240,6 +248,13 @@ mod tests {
             ("It's not bad at all.", "sentiment"),
             ("Convert 100 °C to °F", "units"),
             ("Is 1900 a leap year?", "leap-year"),
+            ("1900年是闰年吗？", "leap-year"),
+            ("法国的首都是哪里？", "capitals"),
+            ("不丹的首都是什么？", "capitals"),
+            ("48 × 52 等于多少？", "arithmetic"),
+            ("四十八乘以五十二", "arithmetic"),
+            ("100摄氏度是多少华氏度？", "units"),
+            ("这部电影不好看。", "sentiment"),
         ];
         for (input, rule) in cases {
             assert_eq!(pick(input).map(|r| r.name()), Some(rule), "{input}");

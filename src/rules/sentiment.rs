@@ -6,7 +6,9 @@
 //! "not bad at all" counts "bad" and reads as **negative**. This is a
 //! systematic, reproducible logic error — the same wrong answer every run,
 //! at one named rule (`lexicon word`) — and is what a class compares with the
-//! model's kind of error.
+//! model's kind of error. Chinese lexicon words are found anywhere in the
+//! text (Chinese has no spaces between words), with the same blind spot:
+//! "这部电影不好看。" counts "好看" and reads as **positive**.
 
 use crate::words::Phrase;
 use std::collections::HashMap;
@@ -33,6 +35,17 @@ fn lexicon() -> &'static HashMap<String, i32> {
     })
 }
 
+/// The lexicon's Chinese words found in `input`, in the order they occur.
+fn chinese_words(input: &str) -> impl Iterator<Item = String> {
+    let mut found: Vec<(usize, &String)> = lexicon()
+        .keys()
+        .filter(|w| !w.is_ascii())
+        .flat_map(|w| input.match_indices(w.as_str()).map(move |(at, _)| (at, w)))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, w)| w.clone())
+}
+
 impl Rule for Sentiment {
     fn name(&self) -> &'static str {
         "sentiment"
@@ -48,9 +61,15 @@ impl Rule for Sentiment {
 
     fn affinity(&self, input: &str) -> u8 {
         let words = words(input);
-        if words.iter().any(|w| w == "sentiment" || w == "review") {
+        if words.iter().any(|w| w == "sentiment" || w == "review")
+            || ["正面", "负面", "情感", "评价"]
+                .iter()
+                .any(|w| input.contains(w))
+        {
             2
-        } else if words.iter().any(|w| lexicon().contains_key(w)) {
+        } else if words.iter().any(|w| lexicon().contains_key(w))
+            || chinese_words(input).next().is_some()
+        {
             1
         } else {
             0
@@ -64,7 +83,7 @@ impl Rule for Sentiment {
     fn apply(&self, input: &str) -> RuleRun {
         let mut trace = Vec::new();
         let mut score = 0;
-        for word in words(input) {
+        for word in words(input).into_iter().chain(chinese_words(input)) {
             if let Some(&polarity) = lexicon().get(&word) {
                 score += polarity;
                 trace.push(
@@ -116,6 +135,20 @@ mod tests {
             label("Good acting, terrible plot, awful ending."),
             "negative"
         );
+    }
+
+    #[test]
+    fn chinese_words_count_and_negation_is_ignored_there_too() {
+        assert_eq!(label("这部电影很精彩，我很喜欢。"), "positive");
+        assert_eq!(label("无聊又让人失望"), "negative");
+        let run = Sentiment.apply("这部电影不好看。");
+        assert_eq!(
+            run.outcome.display(),
+            "positive",
+            "不 is ignored, as 'not' is"
+        );
+        assert!(run.trace[0].detail.to_string().contains("\"好看\" +1"));
+        assert!(Sentiment.affinity("这部电影不好看。这句话是正面还是负面？") >= 2);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! `km`/`kilometres`, `mi`/`miles`, `kg`/`kilograms`/`kilos`,
 //! `lb`/`lbs`/`pounds`; other words between them are passed over. In a
 //! question the target may come first: `how many UNIT is NUMBER UNIT`.
+//! Chinese unit words (摄氏度, 华氏度, 公里/千米, 英里, 公斤/千克, 磅) and
+//! the asking words between them (是多少, 等于多少, 换算成, …) are read as
+//! those units and "to": "100摄氏度是多少华氏度？" is `100 °C to °F`.
 
 use crate::words::Phrase;
 use num_bigint::BigInt;
@@ -102,7 +105,8 @@ impl Rule for Units {
     }
 
     fn affinity(&self, input: &str) -> u8 {
-        let units = input
+        let units = in_grammar_terms(input)
+            .replace('°', " °")
             .split_whitespace()
             .filter(|w| Unit::parse(w).is_some())
             .count();
@@ -156,7 +160,38 @@ impl Rule for Units {
 }
 
 /// Finds `NUMBER UNIT … (to|in|into) UNIT` in the input.
+/// Chinese unit and asking words, and what the English grammar calls them.
+const CHINESE_WORDS: &[(&str, &str)] = &[
+    ("摄氏度", " °C "),
+    ("华氏度", " °F "),
+    ("千米", " km "),
+    ("公里", " km "),
+    ("英里", " mi "),
+    ("千克", " kg "),
+    ("公斤", " kg "),
+    ("磅", " lb "),
+    ("等于多少", " to "),
+    ("是多少", " to "),
+    ("合多少", " to "),
+    ("换算成", " to "),
+    ("换算为", " to "),
+    ("转换成", " to "),
+    ("转换为", " to "),
+    ("等于", " to "),
+];
+
+/// `input` with its Chinese unit and asking words in the English grammar's
+/// terms (an input without them is returned as it is).
+fn in_grammar_terms(input: &str) -> String {
+    CHINESE_WORDS
+        .iter()
+        .fold(input.to_string(), |text, (chinese, english)| {
+            text.replace(chinese, english)
+        })
+}
+
 fn parse(input: &str) -> Result<(BigRational, String, Unit, Unit), RuleError> {
+    let input = in_grammar_terms(input);
     let spaced = input.replace('°', " °").replace("° ", "°");
     let tokens: Vec<&str> = spaced.split_whitespace().collect();
     let number_at = tokens
@@ -231,6 +266,18 @@ fn split_number<'a>(number: &str, token: &'a str) -> (String, Option<&'a str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_questions_convert_exactly() {
+        for (input, answer) in [
+            ("100摄氏度是多少华氏度？", "212"),
+            ("5公里等于多少英里", "3.10686"),
+            ("把 10 公斤换算成磅", "22.0462"),
+        ] {
+            assert!(Units.affinity(input) > 0, "{input}");
+            assert_eq!(Units.apply(input).outcome.answer(), Some(answer), "{input}");
+        }
+    }
 
     fn answer(input: &str) -> String {
         Units.apply(input).outcome.display()

@@ -216,14 +216,37 @@ pub fn city(input: &str, text: &str) -> Option<String> {
     let lower = text.to_lowercase();
     let known = crate::rules::capital_cities()
         .into_iter()
-        .chain(extra_capitals().into_iter().map(|(_, city)| city));
+        .chain(extra_capitals().into_iter().map(|(_, city)| city))
+        .map(|city| (city, city));
+    // A capital written in Chinese ("巴黎") is read as the table's name.
+    let english_capital = |country: &str| {
+        crate::rules::capitals_of(country).or_else(|| {
+            extra_capitals()
+                .into_iter()
+                .find(|(c, _)| *c == country)
+                .map(|(_, city)| city)
+        })
+    };
+    let chinese = crate::rules::chinese_names().flat_map(|(country, _, capitals)| {
+        let english = english_capital(country);
+        capitals
+            .into_iter()
+            .filter_map(move |name| english.map(|city| (name, city)))
+    });
     let first_known = known
-        .filter_map(|city| lower.find(&city.to_lowercase()).map(|at| (at, city)))
+        .chain(chinese)
+        .filter_map(|(name, city)| lower.find(&name.to_lowercase()).map(|at| (at, city)))
         .min_by_key(|(at, _)| *at);
     if let Some((_, city)) = first_known {
         return Some(city.to_string());
     }
     const DENIALS: &[&str] = &[
+        "虚构",
+        "不存在",
+        "并不存在",
+        "没有首都",
+        "不是真实",
+        "不是一个真实",
         "fictional",
         "not a real",
         "isn't a real",
@@ -275,7 +298,16 @@ pub fn city(input: &str, text: &str) -> Option<String> {
 /// the last one it mentions ("Complementing the negative, positive." →
 /// positive).
 pub fn label(text: &str) -> Option<String> {
-    let lower = text.to_lowercase();
+    // Chinese labels are read as their English names.
+    let lower = [
+        ("正面", "positive"),
+        ("积极", "positive"),
+        ("负面", "negative"),
+        ("消极", "negative"),
+        ("中性", "neutral"),
+    ]
+    .iter()
+    .fold(text.to_lowercase(), |t, (zh, en)| t.replace(zh, en));
     let mentions: Vec<(usize, &str)> = {
         let mut m: Vec<(usize, &str)> = ["positive", "negative", "neutral"]
             .into_iter()
@@ -308,6 +340,28 @@ pub fn yes_no(text: &str) -> Option<String> {
         "no" => return Some("no".into()),
         _ => {}
     }
+    // Chinese: "不是闰年" (and "并非闰年") before "是闰年", as "not a leap
+    // year" before "a leap year"; else a leading 是/对 or 不/否.
+    if ["不是闰年", "并非闰年", "不为闰年", "不算闰年"]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return Some("no".into());
+    }
+    if ["是闰年", "为闰年", "算闰年"]
+        .iter()
+        .any(|p| lower.contains(p))
+    {
+        return Some("yes".into());
+    }
+    if let Some(c) = lower.chars().next() {
+        if "是对".contains(c) {
+            return Some("yes".into());
+        }
+        if "不否".contains(c) {
+            return Some("no".into());
+        }
+    }
     if [
         "is not a leap",
         "isn't a leap",
@@ -339,6 +393,36 @@ pub fn normalize(answer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_answers_are_read() {
+        assert_eq!(yes_no("1900年不是闰年。"), Some("no".into()));
+        assert_eq!(yes_no("是的，2000年是闰年。"), Some("yes".into()));
+        assert_eq!(yes_no("是闰年"), Some("yes".into()));
+        assert_eq!(yes_no("不，1900年并非闰年"), Some("no".into()));
+        assert_eq!(
+            city("法国的首都是哪里？", "法国的首都是巴黎。"),
+            Some("Paris".into())
+        );
+        assert_eq!(
+            city("不丹的首都是什么？", "不丹的首都是廷布。"),
+            Some("Thimphu".into())
+        );
+        assert_eq!(
+            city("瓦坎达的首都是哪里？", "瓦坎达是一个虚构的国家。"),
+            Some(NO_SUCH_COUNTRY.into())
+        );
+        assert_eq!(
+            number("48 × 52 等于多少？", "48 × 52 等于 2496。"),
+            Some("2496".into())
+        );
+        assert_eq!(
+            number("48 × 52 等于多少？", "结果是2496"),
+            Some("2496".into())
+        );
+        assert_eq!(label("这句话是负面的。"), Some("negative".into()));
+        assert_eq!(label("正面。"), Some("positive".into()));
+    }
 
     #[test]
     fn numbers_are_read_with_commas_signs_and_decimals() {

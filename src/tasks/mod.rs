@@ -83,17 +83,24 @@ impl Task {
     }
 }
 
-/// A prompt template pair from `prompts.toml`.
+/// A prompt template pair from `prompts.toml`, with its Chinese pair for
+/// questions asked in Chinese.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PromptTemplate {
     /// For instruct models (goes through the chat template).
     pub chat: String,
     /// For base models.
     pub completion: String,
+    /// `chat` in Chinese.
+    #[serde(default)]
+    pub chat_zh: Option<String>,
+    /// `completion` in Chinese.
+    #[serde(default)]
+    pub completion_zh: Option<String>,
 }
 
 impl PromptTemplate {
-    /// The template that suits `format`.
+    /// The template that suits `format`, in English.
     pub fn for_format(&self, format: &PromptFormat) -> &str {
         match format {
             PromptFormat::Completion => &self.completion,
@@ -101,10 +108,30 @@ impl PromptTemplate {
         }
     }
 
+    /// The template that suits `format` and `input`: the Chinese one for a
+    /// question written in Chinese (so the model is asked in the language of
+    /// the class, and the answer's instruction does not switch languages).
+    pub fn for_input(&self, format: &PromptFormat, input: &str) -> &str {
+        let chinese = match format {
+            PromptFormat::Completion => &self.completion_zh,
+            _ => &self.chat_zh,
+        };
+        match chinese {
+            Some(template) if is_chinese(input) => template,
+            _ => self.for_format(format),
+        }
+    }
+
     /// `template` with `{input}` replaced.
     pub fn fill(template: &str, input: &str) -> String {
         template.replace("{input}", input)
     }
+}
+
+/// Whether `text` is written in Chinese: it holds a CJK ideograph.
+pub fn is_chinese(text: &str) -> bool {
+    text.chars()
+        .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
 }
 
 /// The built-in prompt templates.
@@ -169,6 +196,27 @@ mod tests {
             assert!(
                 t.chat.contains("{input}") && t.completion.contains("{input}"),
                 "{task:?}"
+            );
+            let (chat_zh, completion_zh) = (
+                t.chat_zh.as_deref().unwrap(),
+                t.completion_zh.as_deref().unwrap(),
+            );
+            assert!(
+                chat_zh.contains("{input}") && is_chinese(chat_zh),
+                "{task:?}"
+            );
+            assert!(
+                completion_zh.contains("{input}") && is_chinese(completion_zh),
+                "{task:?}"
+            );
+            let chat = PromptFormat::ChatMl {
+                default_system: None,
+            };
+            assert_eq!(t.for_input(&chat, "法国的首都是哪里？"), chat_zh);
+            assert_eq!(t.for_input(&chat, "Is 1900 a leap year?"), t.chat);
+            assert_eq!(
+                t.for_input(&PromptFormat::Completion, "1900年是闰年吗？"),
+                completion_zh
             );
         }
     }
