@@ -72,6 +72,33 @@ fn the_tour_writes_a_chinese_markdown_handout() {
         text.contains("由人类编写的明确指令序列"),
         "the claim is quoted from the source"
     );
+    // A Chinese class is asked in Chinese, of a model that writes Chinese,
+    // and the larger model of the family answers step 6's product.
+    for question in [
+        "123456789 × 987654321 等于多少？",
+        "1900年是闰年吗？",
+        "法国",
+        "澳大利亚的首都是哪里？",
+        "不丹的首都是哪里？",
+        "瓦坎达的首都是哪里？",
+        "这部电影不好看。",
+        "48 × 52 等于多少？",
+        "饭菜是凉的，服务员也不理我们。",
+    ] {
+        assert!(text.contains(question), "{question} is not asked:\n{text}");
+    }
+    for english in [
+        "What is the capital of",
+        "Is 1900 a leap year",
+        "What is 48 × 52",
+    ] {
+        assert!(!text.contains(english), "{english} asked in the zh tour");
+    }
+    assert!(text.contains("qwen2.5-coder-0.5b"), "the zh tour's model");
+    assert!(
+        text.contains("（问 qwen2.5-coder-1.5b）"),
+        "step 6 names the larger model"
+    );
 }
 
 #[test]

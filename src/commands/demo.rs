@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use super::model_choice;
 use crate::cli::{ClassroomArgs, DemoArgs, TourArgs};
 use crate::comparison::parse_seeds;
 use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
@@ -14,11 +13,12 @@ use crate::progress;
 use crate::render::{self, Format, Printed, Render, View};
 
 /// The demo's model; with `--model` or `--model-file` it serves every step,
-/// else part-0 steps may ask the models they name as well.
-fn load_models(args: &ClassroomArgs) -> anyhow::Result<demo::Models> {
+/// else steps may ask the models they name as well. A class in Chinese
+/// gets a model that answers Chinese unless the user named one.
+fn load_models(args: &ClassroomArgs, lang: crate::words::Lang) -> anyhow::Result<demo::Models> {
     let model = &args.model;
-    let main = lm::load(&model_choice(model)?, model.engine)?;
     let fixed = model.model.is_some() || model.model_file.is_some();
+    let main = lm::load(&super::class_model_choice(model, lang)?, model.engine)?;
     Ok(demo::Models::new(main, model.engine, fixed))
 }
 
@@ -57,7 +57,7 @@ pub fn run(args: DemoArgs, lang: crate::words::Lang) -> anyhow::Result<Box<dyn R
         (None, None) => return Err(invalid("name a scenario, or use --list or --file FILE").into()),
     };
     let overrides = overrides(&args.classroom)?;
-    let mut models = load_models(&args.classroom)?;
+    let mut models = load_models(&args.classroom, lang)?;
     let position = (scenario.order as usize, builtin.len());
     let step = run_step(&mut models, &scenario, &overrides, position, lang)?;
     Ok(Box::new(DemoRun {
@@ -83,7 +83,7 @@ fn run_step(
             ("title", &lang.pick(&scenario.title)),
         ],
     ));
-    let step = demo::run(models, scenario, overrides);
+    let step = demo::run(models, &scenario.in_language(lang), overrides);
     working.finish_and_clear();
     step
 }
@@ -137,7 +137,7 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
         && std::io::stdout().is_terminal();
     let pause = !args.no_pause && interactive;
     let predict = args.predict && interactive;
-    let mut models = load_models(&args.classroom)?;
+    let mut models = load_models(&args.classroom, lang)?;
     let label = models.main.info.label();
     let style = &view.style;
     let started = std::time::Instant::now();

@@ -49,13 +49,28 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Tokenize(args)) => Box::new(tokenize::run(args)?),
         Some(Command::Emergence(command)) => emergence::run(command, &view)?,
         Some(Command::Live(args)) => Box::new(render::Printed(crate::live::run(
-            model_choice(&args.model)?,
+            class_model_choice(&args.model, lang)?,
             args.model.engine,
             lang,
         )?)),
         Some(Command::Model(command)) => model::run(command)?,
     };
     Ok(render::render(report.as_ref(), &view))
+}
+
+/// The model a class uses: the one the flags select, or, when they name
+/// none, the default model of the class's language (a Chinese class gets
+/// one that writes Chinese).
+fn class_model_choice(
+    args: &ModelArgs,
+    lang: crate::words::Lang,
+) -> Result<ModelChoice, InputError> {
+    match (&args.model, &args.model_file, lang) {
+        (None, None, crate::words::Lang::Zh) => {
+            ModelChoice::resolve(Some(crate::store::catalog::DEFAULT_MODEL_ZH), None, None)
+        }
+        _ => model_choice(args),
+    }
 }
 
 /// The model the `--model` / `--model-file` flags select.

@@ -174,6 +174,14 @@ impl Models {
         }
     }
 
+    /// The model named by `alias`, or the demo's model for `None`.
+    fn named_or_main(&mut self, alias: Option<&str>) -> anyhow::Result<&mut LoadedModel> {
+        match alias {
+            Some(alias) => self.get(alias),
+            None => Ok(&mut self.main),
+        }
+    }
+
     /// The model a scenario names by `alias`.
     fn get(&mut self, alias: &str) -> anyhow::Result<&mut LoadedModel> {
         if self.fixed || self.main.info.alias.as_deref() == Some(alias) {
@@ -207,7 +215,6 @@ pub fn run(
     ) {
         return run_emergence(models, scenario);
     }
-    let loaded = &mut models.main;
     let started = std::time::Instant::now();
     let seeds = overrides
         .seeds
@@ -224,6 +231,7 @@ pub fn run(
             let mut reports = Vec::new();
             for input in &scenario.inputs {
                 let rule = input.rule.expect("checked when the scenario was parsed");
+                let loaded = models.named_or_main(scenario.model_for(input))?;
                 let input = CompareInput {
                     text: input.text.clone(),
                     truth: input.truth.clone(),
@@ -236,6 +244,7 @@ pub fn run(
             let mut reports = Vec::new();
             let mut rules = Vec::new();
             for input in &scenario.inputs {
+                let loaded = models.named_or_main(scenario.model_for(input))?;
                 if let Some(rule) = scenario.rule {
                     rules.push(RuleAnswer {
                         rule: rule.name(),
@@ -259,6 +268,7 @@ pub fn run(
             let temperature = scenario.temperatures[0];
             let mut reports = Vec::new();
             for input in &scenario.inputs {
+                let loaded = models.named_or_main(scenario.model_for(input))?;
                 reports.push(crate::inspect::trace::report(
                     loaded,
                     &crate::inspect::trace::TraceRequest {
@@ -279,6 +289,7 @@ pub fn run(
             let mut reports = Vec::new();
             for input in &scenario.inputs {
                 let rule = input.rule.expect("checked when the scenario was parsed");
+                let loaded = models.named_or_main(scenario.model_for(input))?;
                 reports.push(crate::experiments::repeat::report(
                     loaded,
                     rule,
@@ -295,7 +306,7 @@ pub fn run(
             ViewResult::Repeat { reports }
         }
         View::Facts => ViewResult::Facts {
-            facts: facts(loaded),
+            facts: facts(models.named_or_main(scenario.model.as_deref())?),
         },
         View::Metric | View::Subtasks | View::Scale | View::Grok => {
             unreachable!("part-0 views run in run_emergence")

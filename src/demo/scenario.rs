@@ -150,8 +150,12 @@ enum InputEntry {
     Text(String),
     Detailed {
         text: String,
+        /// The same question in Chinese, asked instead under `--lang zh`.
+        zh: Option<String>,
         truth: Option<String>,
         rule: Option<String>,
+        /// The model this input is asked of (an alias).
+        model: Option<String>,
     },
 }
 
@@ -160,6 +164,12 @@ enum InputEntry {
 pub struct ScenarioInput {
     /// The input text.
     pub text: String,
+    /// The same question in Chinese (it goes to the same rule), asked
+    /// instead under `--lang zh`.
+    pub zh: Option<String>,
+    /// The model this input is asked of, by alias (`None`: the scenario's,
+    /// else the demo's).
+    pub model: Option<String>,
     /// The correct answer, when the file gives it (scores both sides).
     pub truth: Option<String>,
     /// The rule this input goes to: its own, else the scenario's when that
@@ -185,6 +195,9 @@ struct ScenarioFile {
     claim: Bilingual,
     view: View,
     rule: Option<Spanned<String>>,
+    /// The model every input is asked of unless it names its own (an alias;
+    /// default: the demo's model).
+    model: Option<Spanned<String>>,
     #[serde(default = "no_inputs")]
     inputs: Spanned<Vec<InputEntry>>,
     template: Option<Template>,
@@ -283,6 +296,9 @@ pub struct Scenario {
     #[serde(serialize_with = "rule_name")]
     pub rule: Option<&'static dyn Rule>,
     pub inputs: Vec<ScenarioInput>,
+    /// The model the inputs are asked of unless one names its own (`None`:
+    /// the demo's model).
+    pub model: Option<String>,
     pub template: Template,
     pub temperatures: Vec<f64>,
     pub seeds: Vec<u64>,
@@ -412,11 +428,30 @@ impl Scenario {
         };
         let inputs_at = raw.inputs.span().start;
         let mut inputs = Vec::new();
+        let check_model = |alias: &str, at_offset: usize, field: &str| {
+            crate::store::catalog::find(alias)
+                .map(|_| alias.to_string())
+                .map_err(|e| at(at_offset, field, &e.to_string()))
+        };
+        let model = raw
+            .model
+            .as_ref()
+            .map(|m| check_model(m.get_ref(), m.span().start, "model"))
+            .transpose()?;
         for entry in raw.inputs.into_inner() {
-            let (text, truth, named) = match entry {
-                InputEntry::Text(text) => (text, None, None),
-                InputEntry::Detailed { text, truth, rule } => (text, truth, rule),
+            let (text, zh, truth, named, input_model) = match entry {
+                InputEntry::Text(text) => (text, None, None, None, None),
+                InputEntry::Detailed {
+                    text,
+                    zh,
+                    truth,
+                    rule,
+                    model,
+                } => (text, zh, truth, rule, model),
             };
+            let input_model = input_model
+                .map(|m| check_model(&m, inputs_at, "inputs"))
+                .transpose()?;
             let named = named
                 .map(|n| rules::by_name(&n))
                 .transpose()
@@ -428,7 +463,30 @@ impl Scenario {
                     "needs non-empty texts (and non-empty truths where given)",
                 ));
             }
+            if zh.as_deref().is_some_and(|z| z.trim().is_empty()) {
+                return Err(at(
+                    inputs_at,
+                    "inputs",
+                    "needs a non-empty `zh` where given",
+                ));
+            }
             let routed = route(named, rule, &text);
+            // The Chinese question must be the same task for the same rule,
+            // so both languages show the same comparison.
+            if let Some(zh) = &zh {
+                let routed_zh = route(named, rule, zh);
+                if routed_zh.map(|r| r.name()) != routed.map(|r| r.name()) {
+                    return Err(at(
+                        inputs_at,
+                        "inputs",
+                        &format!(
+                            "{zh:?} goes to rule {} but {text:?} to {}",
+                            routed_zh.map_or("none", |r| r.name()),
+                            routed.map_or("none", |r| r.name())
+                        ),
+                    ));
+                }
+            }
             // Views that run a rule need one for every input.
             if routed.is_none() && matches!(raw.view, View::Compare | View::Repeat) {
                 return Err(at(
@@ -439,6 +497,8 @@ impl Scenario {
             }
             inputs.push(ScenarioInput {
                 text,
+                zh,
+                model: input_model,
                 truth,
                 rule: routed,
             });
@@ -489,6 +549,7 @@ impl Scenario {
             view: raw.view,
             rule,
             inputs,
+            model,
             template,
             temperatures,
             seeds,
@@ -503,6 +564,26 @@ impl Scenario {
             widths: raw.widths,
             train_steps: raw.train_steps,
         })
+    }
+
+    /// This scenario as asked in `lang`: under Chinese, every input that
+    /// has a Chinese question asks it instead of the English one.
+    pub fn in_language(&self, lang: crate::words::Lang) -> Self {
+        let mut scenario = self.clone();
+        if lang == crate::words::Lang::Zh {
+            for input in &mut scenario.inputs {
+                if let Some(zh) = &input.zh {
+                    input.text = zh.clone();
+                }
+            }
+        }
+        scenario
+    }
+
+    /// The model `input` is asked of, by alias: its own, else the
+    /// scenario's (`None`: the demo's).
+    pub fn model_for<'a>(&'a self, input: &'a ScenarioInput) -> Option<&'a str> {
+        input.model.as_deref().or(self.model.as_deref())
     }
 
     /// Reads a scenario file from disk.
@@ -593,7 +674,7 @@ mod tests {
         assert_eq!(rules_of(step(13)), ["sentiment", "sentiment"]);
         // An input may name its rule.
         let text = BUILTIN[0].1.replacen(
-            "inputs = [\"What is 123456789 × 987654321?\"]",
+            "inputs = [{ text = \"What is 123456789 × 987654321?\", zh = \"123456789 × 987654321 等于多少？\" }]",
             "inputs = [{ text = \"Is 2000 a leap year?\", rule = \"leap-year-buggy\" }, \"Is 2000 a leap year?\"]",
             1,
         );
@@ -610,18 +691,76 @@ mod tests {
             }
             for input in &s.inputs {
                 let rule = input.rule.unwrap();
-                let outcome = rule.apply(&input.text).outcome;
-                let truth = find_truth(
-                    rule,
-                    &outcome,
-                    &CompareInput {
-                        text: input.text.clone(),
-                        truth: input.truth.clone(),
-                    },
-                );
-                assert!(truth.is_some(), "{}: {:?} has no truth", s.name, input.text);
+                for text in [Some(&input.text), input.zh.as_ref()].into_iter().flatten() {
+                    let outcome = rule.apply(text).outcome;
+                    let truth = find_truth(
+                        rule,
+                        &outcome,
+                        &CompareInput {
+                            text: text.clone(),
+                            truth: input.truth.clone(),
+                        },
+                    );
+                    assert!(truth.is_some(), "{}: {:?} has no truth", s.name, text);
+                }
             }
         }
+    }
+
+    #[test]
+    fn a_chinese_class_is_asked_in_chinese_wherever_a_rule_reads_chinese() {
+        use crate::words::Lang;
+        for s in Scenario::builtin().iter().filter(|s| s.part == 1) {
+            let zh = s.in_language(Lang::Zh);
+            for (input, asked) in s.inputs.iter().zip(&zh.inputs) {
+                match (&input.zh, input.rule) {
+                    (Some(chinese), _) => assert_eq!(&asked.text, chinese),
+                    // Inputs a rule answers are all given in Chinese.
+                    (None, Some(_)) if matches!(s.view, View::Compare | View::Repeat) => {
+                        panic!("{}: {:?} has no Chinese question", s.name, input.text)
+                    }
+                    _ => assert_eq!(asked.text, input.text),
+                }
+            }
+            assert_eq!(
+                s.in_language(Lang::En)
+                    .inputs
+                    .iter()
+                    .map(|i| &i.text)
+                    .collect::<Vec<_>>(),
+                s.inputs.iter().map(|i| &i.text).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn a_chinese_question_for_another_rule_or_an_unknown_model_is_refused() {
+        let base = BUILTIN[0].1;
+        let line = base.lines().find(|l| l.starts_with("inputs")).unwrap();
+        let with = |inputs: &str| base.replacen(line, inputs, 1);
+        let error = Scenario::parse(
+            "x.toml",
+            &with("inputs = [{ text = \"What is 2 + 2?\", zh = \"1900年是闰年吗？\" }]"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(error.contains("goes to rule leap-year but"), "{error}");
+        let error = Scenario::parse(
+            "x.toml",
+            &with("inputs = [{ text = \"What is 2 + 2?\", model = \"gpt-9\" }]"),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(error.contains("unknown model 'gpt-9'"), "{error}");
+        let s = Scenario::parse(
+            "x.toml",
+            &with("inputs = [{ text = \"What is 2 + 2?\", model = \"qwen2.5-coder-1.5b\" }, \"What is 3 + 3?\"]"),
+        )
+        .unwrap();
+        assert_eq!(s.model_for(&s.inputs[0]), Some("qwen2.5-coder-1.5b"));
+        assert_eq!(s.model_for(&s.inputs[1]), None);
     }
 
     #[test]

@@ -16,7 +16,14 @@ use crate::words::Lang;
 pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
     let sentences: Vec<String> = match result {
         ViewResult::Compare { reports } => {
-            let mut s: Vec<String> = reports.iter().map(|r| compare(r, lang)).collect();
+            // Inputs asked of different models say which model answered.
+            let several_models = reports
+                .iter()
+                .any(|r| r.model.model != reports[0].model.model);
+            let mut s: Vec<String> = reports
+                .iter()
+                .map(|r| compare(r, several_models, lang))
+                .collect();
             s.extend(bias(reports, lang));
             s
         }
@@ -169,16 +176,23 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
     part
 }
 
-fn compare(report: &CompareReport, lang: Lang) -> String {
+fn compare(report: &CompareReport, name_model: bool, lang: Lang) -> String {
     let truth = report
         .truth
         .as_ref()
         .map(|t| lang.fill("takeaway.truth", &[("truth", &lang.quote(&t.answer))]))
         .unwrap_or_default();
+    let mut input = lang.quote(&report.input);
+    if name_model {
+        input = lang.fill(
+            "takeaway.input_on_model",
+            &[("input", &input), ("model", &report.model.model)],
+        );
+    }
     lang.fill(
         "takeaway.compare",
         &[
-            ("input", &lang.quote(&report.input)),
+            ("input", &input),
             ("truth", &truth),
             ("rule", &rule_part(report, lang)),
             ("model", &model_part(report, lang)),
@@ -396,6 +410,32 @@ mod tests {
     fn both(reports: Vec<CompareReport>) -> (String, String) {
         let result = ViewResult::Compare { reports };
         (takeaway(&result, Lang::En), takeaway(&result, Lang::Zh))
+    }
+
+    #[test]
+    fn inputs_asked_of_different_models_name_the_model_that_answered() {
+        let small = run(&[("2176", 1.0)], "arithmetic", "48 × 52 等于多少？", None);
+        let mut large = run(&[("2496", 1.0)], "arithmetic", "48 × 52 等于多少？", None);
+        large.model.model = "qwen2.5-coder-1.5b".into();
+        let small_model = small.model.model.clone();
+        let (en, zh) = both(vec![small.clone(), large]);
+        assert!(
+            en.contains(&format!("“48 × 52 等于多少？” asked of {small_model}")),
+            "{en}"
+        );
+        assert!(
+            en.contains("asked of qwen2.5-coder-1.5b (right answer “2496”): "),
+            "{en}"
+        );
+        assert!(
+            zh.contains("（问 qwen2.5-coder-1.5b）（正确答案“2496”）"),
+            "{zh}"
+        );
+        assert!(zh.contains("模型 8 次采样全部答错"), "{zh}");
+        assert!(zh.contains("模型 8 次采样全部答对"), "{zh}");
+        // One model for every input: no model named.
+        let (en, _) = both(vec![small.clone(), small]);
+        assert!(!en.contains("asked of"), "{en}");
     }
 
     #[test]

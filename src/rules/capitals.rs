@@ -109,14 +109,15 @@ fn normalize(name: &str) -> String {
 }
 
 /// The country named in `input`: after "capital of", before "'s capital",
-/// before "的首都" or "首都" ("法国的首都是哪里？"), or the whole input.
+/// before the last "的首都" or "首都" ("法国的首都是哪里？"), or the whole
+/// input.
 pub fn country_in(input: &str) -> String {
     let lower = input.to_lowercase();
     let trimmed = input
         .trim()
         .trim_end_matches(['?', '.', '!', '？', '。', '！']);
-    if let Some(at) = input.find("首都") {
-        let before = input[..at].trim_end_matches('的');
+    if let Some(at) = input.rfind("首都") {
+        let before = input[..at].trim_end_matches('的').trim_end();
         // The country is the run of characters right before it, after any
         // leading words ("请问", "你知道").
         let start = before
@@ -257,6 +258,10 @@ mod tests {
             assert_eq!(Capitals.affinity(input) > 0, true, "{input}");
         }
         assert_eq!(country_in("不丹的首都是什么？"), "不丹");
+        assert_eq!(
+            country_in("Veldra 是一个新国家，它的首都是 Quenta。Veldra 的首都是哪里？"),
+            "Veldra"
+        );
         assert_eq!(english_country("不丹"), "Bhutan");
         assert_eq!(english_country("瓦坎达"), "Wakanda");
         assert_eq!(english_country("Peru"), "Peru");

@@ -256,6 +256,10 @@ pub const MODELS: &[ModelSpec] = &[
 /// The model used when `--model` is not given.
 pub const DEFAULT_MODEL: &str = "smollm2-135m";
 
+/// The model a class in Chinese gets when it names none (the tour, `demo`
+/// and `live` under `--lang zh`): SmolLM2 garbles Chinese, Qwen writes it.
+pub const DEFAULT_MODEL_ZH: &str = "qwen2.5-coder-0.5b";
+
 /// The models a command that compares several runs when none are named
 /// (`emergence metric`): the two smallest, which answer within a class's
 /// patience on two cores.
@@ -299,7 +303,10 @@ mod tests {
 
     #[test]
     fn every_default_names_a_catalogue_model() {
-        for alias in DEFAULT_COMPARED.iter().chain([&DEFAULT_MODEL]) {
+        for alias in DEFAULT_COMPARED
+            .iter()
+            .chain([&DEFAULT_MODEL, &DEFAULT_MODEL_ZH])
+        {
             assert!(find(alias).is_ok(), "{alias}");
         }
     }
