@@ -13,7 +13,7 @@ mod verdicts;
 use std::collections::BTreeSet;
 
 use crate::error::InputError;
-use crate::generation::{complete_each, GenerationSettings};
+use crate::generation::{complete_each, GenerationSettings, StopReason};
 use crate::lm::LoadedModel;
 use crate::rules::Rule;
 use crate::sampler::Sampling;
@@ -115,6 +115,12 @@ pub fn compare(
         .map(|(s, c)| {
             let text = c.text.trim().to_string();
             let answer = task.extract(&input.text, &text);
+            let cut_off_at = (matches!(
+                c.stop_reason,
+                StopReason::MaxTokens | StopReason::ContextFull
+            ) && tasks::runs_into_cut(answer.as_deref(), &text))
+            .then_some(c.tokens.len());
+            let answer = answer.filter(|_| cut_off_at.is_none());
             let correct = truth.as_ref().map(|t| {
                 answer
                     .as_deref()
@@ -135,6 +141,7 @@ pub fn compare(
                 tokens: c.tokens,
                 answer,
                 correct,
+                cut_off_at,
                 stop_reason: c.stop_reason,
                 logprobs,
             }
@@ -247,7 +254,10 @@ fn summarize(temperature: f64, samples: &[ModelSample], truth_known: bool) -> Te
         .collect();
     let mut answers: Vec<AnswerCount> = Vec::new();
     for sample in &at {
-        match answers.iter_mut().find(|a| a.answer == sample.answer) {
+        match answers
+            .iter_mut()
+            .find(|a| a.answer == sample.answer && a.cut_off_at == sample.cut_off_at)
+        {
             Some(entry) => {
                 entry.count += 1;
                 if sample.answer_probability > entry.probability {
@@ -259,6 +269,7 @@ fn summarize(temperature: f64, samples: &[ModelSample], truth_known: bool) -> Te
                 answer: sample.answer.clone(),
                 count: 1,
                 correct: sample.correct,
+                cut_off_at: sample.cut_off_at,
                 probability: sample.answer_probability,
                 example: sample.text.clone(),
             }),

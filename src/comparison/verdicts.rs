@@ -3,7 +3,7 @@
 //! (catalogue keys and data), so the same verdict reads in English or
 //! Chinese; this module decides what to say, never how it is worded.
 
-use crate::report::compare::{ModelSide, RuleSide, Truth, Verdict, Verdicts};
+use crate::report::compare::{ModelSample, ModelSide, RuleSide, Truth, Verdict, Verdicts};
 use crate::rules::{RuleOutcome, TraceStep};
 use crate::words::Phrase;
 
@@ -108,9 +108,15 @@ fn generalization(rule: &RuleSide, model: &ModelSide, truth: Option<&Truth>) -> 
                             None => "verdict.mark_unknown",
                         }),
                     ),
-                None => Phrase::new("verdict.replied_without_answer")
-                    .arg("text", shorten(&first.text, 40))
-                    .arg("t", t_label(first.temperature)),
+                None => match first.cut_off_at {
+                    Some(tokens) => Phrase::new("verdict.cut_off_without_answer")
+                        .arg("text", shorten(&first.text, 40))
+                        .arg("tokens", tokens)
+                        .arg("t", t_label(first.temperature)),
+                    None => Phrase::new("verdict.replied_without_answer")
+                        .arg("text", shorten(&first.text, 40))
+                        .arg("t", t_label(first.temperature)),
+                },
             };
             Phrase::new("verdict.outside")
                 .arg("error", error.phrase())
@@ -154,14 +160,18 @@ fn rule_errors(rule: &RuleSide) -> Phrase {
     }
 }
 
-/// The kind of error the model made: fluent wrong answers, or wandering off.
+/// The kind of error the model made: fluent wrong answers, wandering off,
+/// or no error but answers the token limit cut off.
 fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
+    // A cut-off answer is neither a wrong answer nor wandering off.
     let misses = |answered: bool| {
         model
             .temperatures
             .iter()
             .flat_map(|t| t.answers.iter().map(move |a| (t, a)))
-            .filter(move |(_, a)| a.correct == Some(false) && a.answer.is_some() == answered)
+            .filter(move |(_, a)| {
+                a.correct == Some(false) && a.answer.is_some() == answered && a.cut_off_at.is_none()
+            })
             .max_by(|a, b| {
                 a.1.count
                     .cmp(&b.1.count)
@@ -171,7 +181,17 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
     let Some(truth) = truth else {
         return Phrase::new("verdict.model_unscorable");
     };
+    let cut_off: Vec<&ModelSample> = model
+        .samples
+        .iter()
+        .filter(|s| s.cut_off_at.is_some())
+        .collect();
     match (misses(true), misses(false)) {
+        (None, None) if !cut_off.is_empty() => Phrase::new("verdict.model_cut_off")
+            .arg("count", cut_off.len())
+            .arg("total", model.samples.len())
+            .arg("tokens", cut_off[0].cut_off_at.unwrap_or_default())
+            .arg("example", shorten(&cut_off[0].text, 60)),
         (None, None) => Phrase::new("verdict.model_all_right").arg("total", model.samples.len()),
         (Some((t, a)), _) => Phrase::new("verdict.model_hallucinated")
             .arg("answer", a.answer.clone().unwrap_or_default())

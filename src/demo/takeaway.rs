@@ -59,8 +59,10 @@ pub struct Tally {
     pub samples: usize,
     pub right: usize,
     pub wrong: usize,
-    /// Samples with no readable answer.
+    /// Samples with no readable answer (and not cut off).
     pub unanswered: usize,
+    /// Samples cut off at the token limit before their answer was whole.
+    pub cut_off: usize,
 }
 
 impl Tally {
@@ -72,6 +74,7 @@ impl Tally {
         };
         for s in &report.model.samples {
             match (&s.answer, s.correct) {
+                (None, _) if s.cut_off_at.is_some() => tally.cut_off += 1,
                 (None, _) => tally.unanswered += 1,
                 (Some(_), Some(true)) => tally.right += 1,
                 (Some(_), _) => tally.wrong += 1,
@@ -146,8 +149,19 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
         );
     }
     let top_wrong = most_frequent(report, |c| c == Some(false));
+    let limit = report
+        .model
+        .samples
+        .iter()
+        .find_map(|s| s.cut_off_at)
+        .unwrap_or_default();
     let mut part = if t.right == n {
         lang.fill("takeaway.model.all_right", &[("n", &n)])
+    } else if t.cut_off == n {
+        lang.fill(
+            "takeaway.model.all_cut_off",
+            &[("n", &n), ("tokens", &limit)],
+        )
     } else if t.unanswered == n {
         lang.fill("takeaway.model.none", &[("n", &n)])
     } else if t.wrong == n {
@@ -157,10 +171,11 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
             ("takeaway.model.part_right", t.right),
             ("takeaway.model.part_wrong", t.wrong),
             ("takeaway.model.part_none", t.unanswered),
+            ("takeaway.model.part_cut_off", t.cut_off),
         ]
         .into_iter()
         .filter(|(_, count)| *count > 0)
-        .map(|(key, count)| lang.fill(key, &[("count", &count)]))
+        .map(|(key, count)| lang.fill(key, &[("count", &count), ("tokens", &limit)]))
         .collect();
         lang.fill(
             "takeaway.model.mixed",
@@ -439,6 +454,51 @@ mod tests {
     }
 
     #[test]
+    fn a_number_the_token_limit_cuts_is_cut_off_not_a_wrong_answer() {
+        // 31 characters: the 24-token limit cuts the number after "1219".
+        let script = [("The product is 1219326311126352", 1.0)];
+        let r = run(
+            &script,
+            "arithmetic",
+            "What is 123456789 × 987654321?",
+            None,
+        );
+        let t = Tally::of(&r);
+        assert_eq!((t.cut_off, t.wrong, t.unanswered), (8, 0, 0));
+        assert!(r
+            .model
+            .samples
+            .iter()
+            .all(|s| s.answer.is_none() && s.cut_off_at == Some(24)));
+        let (en, zh) = both(vec![r.clone()]);
+        assert!(
+            en.contains(
+                "the model was cut off at the 24-token limit before an answer in all 8 samples"
+            ),
+            "{en}"
+        );
+        assert!(zh.contains("都在 24 个词元的上限处被截断"), "{zh}");
+        let error = r.verdicts.error_type.text.text(Lang::En);
+        assert!(!error.contains("hallucination"), "{error}");
+        assert!(
+            error.contains("8 of its 8 samples were cut off at 24 tokens"),
+            "{error}"
+        );
+        // A whole answer before the limit is still an answer.
+        let whole = run(
+            &[("It is 42, and more words follow here.", 1.0)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        assert!(whole
+            .model
+            .samples
+            .iter()
+            .all(|s| s.answer.as_deref() == Some("42") && s.cut_off_at.is_none()));
+    }
+
+    #[test]
     fn all_right_is_said_only_when_every_sample_is_right() {
         let r = run(&[("42", 1.0)], "arithmetic", "What is 17 + 25?", None);
         assert_eq!(
@@ -447,7 +507,8 @@ mod tests {
                 samples: 8,
                 right: 8,
                 wrong: 0,
-                unanswered: 0
+                unanswered: 0,
+                cut_off: 0,
             }
         );
         let (en, zh) = both(vec![r]);

@@ -123,7 +123,7 @@ pub fn compare(report: &CompareReport, lang: Lang) -> String {
                 format!(
                     "{} {}",
                     mark(a.correct),
-                    a.answer.as_deref().unwrap_or(lang.text("panel.no_answer"))
+                    super::terminal::answer_label(a, lang)
                 ),
                 a.count.to_string(),
                 format!("{:.3}", a.probability),

@@ -57,18 +57,25 @@ pub fn step_text(step: &crate::rules::TraceStep, lang: Lang) -> String {
 }
 
 /// One distinct answer of the model as plain text, "✓ Paris ×3", the
-/// answer cut to `max` characters ("(no answer)" when none was read).
+/// answer cut to `max` characters ("(no answer)" when none was read, "(cut
+/// off at 32 tokens)" when the token limit came first).
 pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
-    let text = answer
-        .answer
-        .as_deref()
-        .unwrap_or(lang.text("panel.no_answer"));
     format!(
         "{} {} ×{}",
         mark(answer.correct),
-        shorten(text, max),
+        shorten(&answer_label(answer, lang), max),
         answer.count
     )
+}
+
+/// The answer, or why there is none: cut off at the token limit, or none
+/// could be read.
+pub fn answer_label(answer: &AnswerCount, lang: Lang) -> String {
+    match (&answer.answer, answer.cut_off_at) {
+        (Some(text), _) => text.clone(),
+        (None, Some(tokens)) => lang.fill("panel.cut_off", &[("tokens", &tokens)]),
+        (None, None) => lang.text("panel.no_answer").to_string(),
+    }
 }
 
 /// `text` coloured by whether it was right.

@@ -76,6 +76,9 @@ pub struct ModelSample {
     pub answer: Option<String>,
     /// Whether the answer matched the truth (`null` if the truth is unknown).
     pub correct: Option<bool>,
+    /// `Some(n)`: the text was cut off at the token limit of `n` tokens
+    /// before its answer was whole, so no answer is read from it.
+    pub cut_off_at: Option<usize>,
     /// The model's probability of this whole text at temperature 1
     /// (exp of the summed natural-log probabilities of its tokens).
     pub probability: f64,
@@ -99,6 +102,9 @@ pub struct AnswerCount {
     pub count: usize,
     /// Whether it matches the truth.
     pub correct: Option<bool>,
+    /// `Some(n)`: these samples were cut off at the limit of `n` tokens
+    /// before an answer (the answer is then `null`).
+    pub cut_off_at: Option<usize>,
     /// The highest probability the model gave this answer's tokens in any
     /// sample (see [`ModelSample::answer_probability`]).
     pub probability: f64,

@@ -83,6 +83,27 @@ impl Task {
     }
 }
 
+/// Whether a text that stopped at the token limit was cut off before its
+/// answer was whole: no answer was read, or the answer read is the word the
+/// text ends on (a number or a name that may go on: "… simplified to 12"
+/// read as 12 is the start of an answer, not an answer).
+pub fn runs_into_cut(answer: Option<&str>, text: &str) -> bool {
+    let Some(answer) = answer else {
+        return true;
+    };
+    let normal = |s: &str| s.to_lowercase().replace(',', "");
+    let text = text.trim_end();
+    let tail_start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || ".,-'".contains(*c))
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    let tail = normal(text[tail_start..].trim_end_matches('.'));
+    let answer = normal(answer);
+    !tail.is_empty() && (tail.ends_with(&answer) || answer.ends_with(&tail))
+}
+
 /// A prompt template pair from `prompts.toml`, with its Chinese pair for
 /// questions asked in Chinese.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -219,6 +240,24 @@ mod tests {
                 completion_zh
             );
         }
+    }
+
+    #[test]
+    fn an_answer_the_token_limit_cut_is_told_from_a_whole_one() {
+        let cut = "123456789 × 987654321 is a mathematical expression that can be simplified to 12";
+        assert!(runs_into_cut(Some("12"), cut));
+        assert!(runs_into_cut(None, "Let me think about this step by step"));
+        assert!(runs_into_cut(
+            Some("Can"),
+            "The capital of Australia is Can"
+        ));
+        assert!(runs_into_cut(Some("1234"), "The product is 1,234"));
+        assert!(!runs_into_cut(
+            Some("Canberra"),
+            "Canberra, which is a city with many"
+        ));
+        assert!(!runs_into_cut(Some("42"), "17 + 25 = 42, and then we"));
+        assert!(!runs_into_cut(Some("Paris"), "法国的首都是巴黎，它是一座"));
     }
 
     #[test]
