@@ -91,3 +91,48 @@ fn a_teacher_types_a_question_changes_the_temperature_and_replays_a_seed() {
 fn without_a_terminal_live_says_what_to_use_instead() {
     assert_input_error(&["live"], "detprob live needs a terminal");
 }
+
+/// A Chinese class at 80×24: live starts on the Chinese-capable model, the
+/// rule answers the question typed in Chinese, `r` counts the answers the
+/// task reads (not eight phrasings), and no broken character shows.
+#[test]
+fn a_chinese_question_in_an_80_by_24_terminal_shows_whole_characters() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipping the terminal run");
+        return;
+    }
+    let name = format!("detprob-live-zh-{}", std::process::id());
+    let command = format!(
+        "{} live --lang zh; echo EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_detprob")
+    );
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "80", "-y", "24"])
+        .arg(&command)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tmux = Tmux(name);
+    tmux.expect("qwen2.5-coder-0.5b");
+    tmux.keys(&["-l", "1900年是闰年吗？"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.expect("规则：leap-year");
+    assert!(screen.contains("答案：no"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["r"]);
+    let screen = tmux.expect("个不同的答案");
+    assert!(
+        !screen.contains('\u{FFFD}'),
+        "a broken character on screen:\n{screen}"
+    );
+    let counted = screen.lines().find(|l| l.contains("个不同的答案")).unwrap();
+    assert!(
+        counted.contains("“yes”")
+            || counted.contains("“no”")
+            || counted.contains("没有答案")
+            || counted.contains("截断"),
+        "the answers counted are not the task's: {counted}"
+    );
+    tmux.keys(&["q"]);
+    tmux.expect("EXIT=0");
+}

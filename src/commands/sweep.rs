@@ -308,7 +308,8 @@ fn score_row(
     let text = completion.text.trim();
     let (answer, correct) = match input.task {
         Some(task) => {
-            let answer = task.extract(&input.label, text);
+            // A text the token limit cut before its answer has none.
+            let (answer, _) = task.read(&input.label, text, completion.stop_reason);
             let correct = input
                 .truth
                 .as_ref()

@@ -13,7 +13,7 @@ mod verdicts;
 use std::collections::BTreeSet;
 
 use crate::error::InputError;
-use crate::generation::{complete_each, GenerationSettings, StopReason};
+use crate::generation::{complete_each, GenerationSettings};
 use crate::lm::LoadedModel;
 use crate::rules::Rule;
 use crate::sampler::Sampling;
@@ -114,13 +114,8 @@ pub fn compare(
         .zip(completions)
         .map(|(s, c)| {
             let text = c.text.trim().to_string();
-            let answer = task.extract(&input.text, &text);
-            let cut_off_at = (matches!(
-                c.stop_reason,
-                StopReason::MaxTokens | StopReason::ContextFull
-            ) && tasks::runs_into_cut(answer.as_deref(), &text))
-            .then_some(c.tokens.len());
-            let answer = answer.filter(|_| cut_off_at.is_none());
+            let (answer, cut) = task.read(&input.text, &text, c.stop_reason);
+            let cut_off_at = cut.then_some(c.tokens.len());
             let correct = truth.as_ref().map(|t| {
                 answer
                     .as_deref()

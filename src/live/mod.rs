@@ -271,16 +271,24 @@ impl Session {
             .map(|seed| self.settings(seed))
             .collect::<anyhow::Result<_>>()?;
         let completions = prefilled.complete_many(&self.loaded, &settings)?;
+        // Where a rule's task fits the question, its answers are what the
+        // task reads from each text (eight phrasings of "no" are one answer);
+        // elsewhere each text's first line.
+        let prompt = self.state.prompt.clone().unwrap_or_default();
+        let task = rules::pick(&prompt).map(|rule| rule.task());
         let mut counts: Vec<(String, usize)> = Vec::new();
         for c in completions {
-            let answer = c
-                .text
-                .trim()
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
+            let text = c.text.trim();
+            let answer = match task {
+                Some(task) => match task.read(&prompt, text, c.stop_reason) {
+                    (Some(answer), _) => answer,
+                    (None, true) => self
+                        .lang
+                        .fill("panel.cut_off", &[("tokens", &c.tokens.len())]),
+                    (None, false) => self.lang.text("panel.no_answer").to_string(),
+                },
+                None => text.lines().next().unwrap_or("").trim().to_string(),
+            };
             match counts.iter_mut().find(|(a, _)| *a == answer) {
                 Some(entry) => entry.1 += 1,
                 None => counts.push((answer, 1)),

@@ -27,6 +27,7 @@
 pub mod extract;
 pub mod metrics;
 
+use crate::generation::StopReason;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -71,6 +72,16 @@ impl Task {
             Self::Sentiment => extract::label(text),
             Self::LeapYear => extract::yes_no(text),
         }
+    }
+
+    /// The answer read from `text`, a completion of `input` that stopped for
+    /// `stop`, and whether the token limit cut it off before its answer was
+    /// whole (then no answer is read: see [`runs_into_cut`]).
+    pub fn read(self, input: &str, text: &str, stop: StopReason) -> (Option<String>, bool) {
+        let answer = self.extract(input, text);
+        let cut = matches!(stop, StopReason::MaxTokens | StopReason::ContextFull)
+            && runs_into_cut(answer.as_deref(), text);
+        (answer.filter(|_| !cut), cut)
     }
 
     /// Whether `answer` counts as `truth` for this task.
