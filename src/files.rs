@@ -129,7 +129,12 @@ pub fn write_whole(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let fail = |e: std::io::Error| invalid(format!("cannot write {}: {e}", path.display()));
-    let mut staged = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    // Created as any file the user writes (0666 less the umask: 0644
+    // usually), not with a temporary file's private 0600.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut staged = builder.tempfile_in(dir).map_err(fail)?;
     staged.write_all(bytes).map_err(fail)?;
     staged.as_file().sync_all().map_err(fail)?;
     match overwrite {
@@ -177,6 +182,20 @@ mod tests {
         assert!(error.to_string().contains("is a directory"), "{error}");
         // Nothing but the two files was left in the directory.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_file_gets_the_mode_of_any_file_the_user_writes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.txt");
+        std::fs::write(&plain, "x").unwrap();
+        let written = dir.path().join("chart.svg");
+        write_whole(&written, "--plot", Overwrite::Refuse, b"<svg/>").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&written), mode(&plain));
+        assert_ne!(mode(&written), 0o600, "a private temporary file's mode");
     }
 
     #[test]

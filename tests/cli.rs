@@ -188,11 +188,21 @@ fn tokenize_splits_digits_one_by_one_and_shows_spaces() {
 }
 
 #[test]
-fn model_list_names_both_models_and_their_licences() {
+fn model_list_names_every_model_its_size_and_licence() {
     let out = detprob().args(["model", "list"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("smollm2-135m") && text.contains("Apache-2.0"));
     assert!(text.contains("gemma3-270m") && text.contains("Gemma Terms of Use"));
+    for (alias, size) in [
+        ("qwen2.5-coder-0.5b", "491.4 MB"),
+        ("qwen2.5-coder-1.5b", "1117.3 MB"),
+    ] {
+        let row = text
+            .lines()
+            .find(|l| l.contains(alias))
+            .unwrap_or_else(|| panic!("{alias}:\n{text}"));
+        assert!(row.contains(size) && row.contains("Apache-2.0"), "{row}");
+    }
 }
 
 #[test]

@@ -308,9 +308,15 @@ fn trace(report: &TraceReport, lang: Lang) -> Vec<String> {
                 ("seed", &b.seed),
                 ("piece", &lang.quote(&b.piece)),
                 ("p", &format!("{:.2}", b.probability)),
+                ("model_p", &format!("{:.2}", b.model_probability)),
+                ("t", &report.model.sampling.temperature()),
                 ("other_seed", &b.from_seed),
                 ("other_piece", &lang.quote(&b.other_piece)),
                 ("other_p", &format!("{:.2}", b.other_probability)),
+                (
+                    "other_model_p",
+                    &format!("{:.2}", b.other_model_probability),
+                ),
             ],
         )),
         None => out.push(lang.fill(

@@ -102,20 +102,24 @@ fn divergence(samples: &[TracedSample], tokenizer: &TextTokenizer) -> Divergence
         }
         if let Some((parent, Some(at))) = parent {
             let piece_at = |s: &TracedSample| {
-                s.steps.get(at).map_or(("(end)".to_string(), 0.0), |st| {
-                    (st.piece.clone(), st.probability)
-                })
+                s.steps
+                    .get(at)
+                    .map_or(("(end)".to_string(), 0.0, 0.0), |st| {
+                        (st.piece.clone(), st.probability, st.model_probability)
+                    })
             };
-            let (piece, probability) = piece_at(sample);
-            let (other_piece, other_probability) = piece_at(parent);
+            let (piece, probability, model_probability) = piece_at(sample);
+            let (other_piece, other_probability, other_model_probability) = piece_at(parent);
             branches.push(Branch {
                 seed: sample.seed,
                 from_seed: parent.seed,
                 step: at + 1,
                 piece,
                 probability,
+                model_probability,
                 other_piece,
                 other_probability,
+                other_model_probability,
             });
         }
     }

@@ -113,12 +113,17 @@ pub struct Branch {
     pub step: usize,
     /// This sample's token there, and its probability.
     pub piece: String,
-    /// Probability of `piece` in the distribution sampled from.
+    /// Probability of `piece` in the distribution sampled from (after
+    /// temperature and filters).
     pub probability: f64,
+    /// Probability of `piece` under the model (temperature 1, no filters).
+    pub model_probability: f64,
     /// The other sample's token there.
     pub other_piece: String,
     /// Probability of `other_piece` in the other sample's distribution.
     pub other_probability: f64,
+    /// Probability of `other_piece` under the model.
+    pub other_model_probability: f64,
 }
 
 /// First differing step between two samples.

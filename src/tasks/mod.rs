@@ -89,6 +89,14 @@ impl Task {
         match self {
             Self::Arithmetic => extract::numbers_match(answer, truth, 1e-9),
             Self::UnitConversion => extract::numbers_match(answer, truth, 5e-3),
+            // A fictional country's capital in its story is a known fiction,
+            // not a hallucination.
+            Self::Capital if truth == NO_SUCH_COUNTRY => {
+                answer == NO_SUCH_COUNTRY
+                    || fictional_capitals()
+                        .iter()
+                        .any(|c| extract::normalize(c) == extract::normalize(answer))
+            }
             _ => extract::normalize(answer) == extract::normalize(truth),
         }
     }
@@ -180,9 +188,18 @@ pub fn template(task: Task) -> Result<&'static PromptTemplate, InputError> {
         .ok_or_else(|| invalid(format!("no prompt template for task {}", task.key())))
 }
 
-/// Countries that do not exist (the truth for them is "no such country").
+/// Countries that do not exist (the truth for them is [`NO_SUCH_COUNTRY`]).
 pub fn fictional_countries() -> Vec<&'static str> {
-    data_lines(include_str!("fictional_countries.txt")).collect()
+    data_lines(include_str!("fictional_countries.txt"))
+        .map(|l| l.split('\t').next().unwrap_or(l))
+        .collect()
+}
+
+/// The capitals that fictional countries' stories give them.
+pub fn fictional_capitals() -> Vec<&'static str> {
+    data_lines(include_str!("fictional_countries.txt"))
+        .filter_map(|l| l.split_once('\t').map(|(_, capital)| capital.trim()))
+        .collect()
 }
 
 /// Capitals of real countries the rule's table leaves out.
@@ -198,7 +215,7 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
 }
 
 /// The answer a fictional country's capital question should get.
-pub const NO_SUCH_COUNTRY: &str = "no such country";
+pub const NO_SUCH_COUNTRY: &str = "no such country (fictional)";
 
 /// The truth for `input` from `labelled_inputs.tsv`, if it is listed
 /// (matched ignoring case, surrounding space and final punctuation).
@@ -278,5 +295,13 @@ mod tests {
         assert!(Task::UnitConversion.matches("3.11", "3.10686"));
         assert!(!Task::UnitConversion.matches("3.2", "3.10686"));
         assert!(Task::Capital.matches("paris", "Paris"));
+        assert!(
+            Task::Capital.matches("Birnin Zana", NO_SUCH_COUNTRY),
+            "a known fiction"
+        );
+        assert!(Task::Capital.matches(NO_SUCH_COUNTRY, NO_SUCH_COUNTRY));
+        assert!(!Task::Capital.matches("Nairobi", NO_SUCH_COUNTRY));
+        assert_eq!(fictional_countries()[0], "Wakanda");
+        assert!(fictional_capitals().contains(&"Birnin Zana"));
     }
 }
