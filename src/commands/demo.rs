@@ -168,7 +168,7 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             write!(
                 stdout,
                 "{}",
-                render::demo::step_claim(scenario, Some((number, all.len())), lang, style)
+                render::demo::predict_screen(scenario, Some((number, all.len())), lang, style)
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }

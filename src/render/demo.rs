@@ -252,6 +252,28 @@ pub fn step_claim(
     )
 }
 
+/// What the class sees before a live run under `--predict`: the step's
+/// heading and claim, then the questions the run will ask (in the class's
+/// language), so there is something to predict.
+pub fn predict_screen(
+    scenario: &Scenario,
+    position: Option<(usize, usize)>,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let mut text = step_claim(scenario, position, lang, style);
+    let asked = scenario.in_language(lang);
+    if !asked.inputs.is_empty() {
+        text.push_str(&style.bold(lang.text("tour.predict_inputs")));
+        text.push('\n');
+        for input in &asked.inputs {
+            text.push_str(&format!("  • {}\n", input.text));
+        }
+        text.push('\n');
+    }
+    text
+}
+
 /// The question put to the class before a live run.
 pub fn predict(lang: Lang) -> &'static str {
     lang.text("tour.predict")
@@ -328,6 +350,19 @@ pub fn tour_footer(steps: usize, seconds: f64, lang: Lang) -> String {
 #[cfg(test)]
 mod heading_tests {
     use super::*;
+
+    #[test]
+    fn the_predict_screen_shows_the_questions_in_the_class_language() {
+        let all = Scenario::builtin();
+        let errors = all.iter().find(|s| s.name == "07-error-types").unwrap();
+        let style = TerminalStyle::plain();
+        let zh = predict_screen(errors, Some((7, 21)), Lang::Zh, &style);
+        assert!(zh.contains("要问的问题："), "{zh}");
+        assert!(zh.contains("  • 1900年是闰年吗？") && zh.contains("  • 这部电影不好看。"), "{zh}");
+        let en = predict_screen(errors, Some((7, 21)), Lang::En, &style);
+        assert!(en.contains("  • Is 1900 a leap year?"), "{en}");
+        assert!(!en.contains("闰年吗"), "{en}");
+    }
 
     #[test]
     fn a_heading_names_the_notes_term_once() {
