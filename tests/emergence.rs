@@ -84,7 +84,8 @@ fn greedy_answers_match_plain_greedy_generation() {
         };
         let report = detprob::emergence::metric::measure(&mut loaded, &plan, &|_, _| {}).unwrap();
         for (point, &k) in report.points.iter().zip(&plan.lengths) {
-            for (problem, result) in problems::generate(Family::Addition, k, 3, 9)
+            let examples = detprob::emergence::metric::example_questions(Family::Addition);
+            for (problem, result) in problems::generate(Family::Addition, k, 3, 9, &examples)
                 .iter()
                 .zip(&point.results)
             {

@@ -53,6 +53,16 @@ fn templates() -> &'static HashMap<String, Template> {
     })
 }
 
+/// The questions of `family`'s worked examples: a problem equal to one of
+/// them has its answer in the prompt, so none is asked.
+pub fn example_questions(family: Family) -> Vec<&'static str> {
+    templates()[family.name()]
+        .examples
+        .iter()
+        .map(|(question, _)| question.as_str())
+        .collect()
+}
+
 /// A problem as the model is asked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asked {
@@ -128,7 +138,15 @@ pub fn measure(
     let sets: Vec<Vec<Problem>> = plan
         .lengths
         .iter()
-        .map(|&k| problems::generate(family, k, plan.problems, plan.seed))
+        .map(|&k| {
+            problems::generate(
+                family,
+                k,
+                plan.problems,
+                plan.seed,
+                &example_questions(family),
+            )
+        })
         .collect();
     let style = ask(family, &loaded.prompt_format, "").style;
     let prompts: Vec<Vec<Vec<u32>>> = sets
@@ -466,7 +484,7 @@ mod tests {
 
     #[test]
     fn every_metric_is_exact_on_a_scripted_model() {
-        let set = problems::generate(Family::Addition, 2, 2, 5);
+        let set = problems::generate(Family::Addition, 2, 2, 5, &[]);
         let (right, wrong) = (&set[0], &set[1]);
         // Problem 1: always right. Problem 2: its first distractor 3 times
         // in 4, the right answer once.

@@ -156,36 +156,57 @@ pub fn check_problem_count(problems: usize) -> Result<(), InputError> {
     }
 }
 
-/// `count` problems of `family` at length `k`, the same for the same seed on
-/// every machine: a ChaCha20 stream per (seed, family, k).
-pub fn generate(family: Family, k: usize, count: usize, seed: u64) -> Vec<Problem> {
+/// `count` distinct problems of `family` at length `k`, none of them one of
+/// the questions in `exclude` (the prompt's worked examples, whose answers
+/// the prompt gives away); fewer when length `k` has fewer (one-digit sums
+/// have 100). The same for the same seed on every machine: a ChaCha20
+/// stream per (seed, family, k), drawn until enough distinct ones came.
+pub fn generate(
+    family: Family,
+    k: usize,
+    count: usize,
+    seed: u64,
+    exclude: &[&str],
+) -> Vec<Problem> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     rng.set_stream((family.stream() << 32) | k as u64);
-    (0..count)
-        .map(|_| {
-            let (question, answer) = match family {
-                Family::Addition => {
-                    let low = if k == 1 { 0 } else { 10u64.pow(k as u32 - 1) };
-                    let high = 10u64.pow(k as u32) - 1;
-                    let a = uniform(&mut rng, low, high);
-                    let b = uniform(&mut rng, low, high);
-                    (format!("{a} + {b}"), (a + b).to_string())
-                }
-                Family::Reverse => {
-                    let letters: Vec<char> = (0..k)
-                        .map(|_| (b'a' + uniform(&mut rng, 0, 25) as u8) as char)
-                        .collect();
-                    (spaced(letters.iter()), spaced(letters.iter().rev()))
-                }
-            };
-            let distractors = near_misses(family, &answer, &mut rng);
-            Problem {
-                question,
-                answer,
-                distractors,
+    let mut seen: std::collections::HashSet<String> =
+        exclude.iter().map(|q| q.to_string()).collect();
+    // Enough draws to find every distinct problem of a small space; a
+    // problem's distractors are drawn right after it, so a set without
+    // repeats is the one drawn before repeats were skipped.
+    let draws = count.saturating_mul(50).saturating_add(2_000);
+    let mut problems = Vec::with_capacity(count);
+    for _ in 0..draws {
+        if problems.len() == count {
+            break;
+        }
+        let (question, answer) = match family {
+            Family::Addition => {
+                let low = if k == 1 { 0 } else { 10u64.pow(k as u32 - 1) };
+                let high = 10u64.pow(k as u32) - 1;
+                let a = uniform(&mut rng, low, high);
+                let b = uniform(&mut rng, low, high);
+                (format!("{a} + {b}"), (a + b).to_string())
             }
-        })
-        .collect()
+            Family::Reverse => {
+                let letters: Vec<char> = (0..k)
+                    .map(|_| (b'a' + uniform(&mut rng, 0, 25) as u8) as char)
+                    .collect();
+                (spaced(letters.iter()), spaced(letters.iter().rev()))
+            }
+        };
+        if !seen.insert(question.clone()) {
+            continue;
+        }
+        let distractors = near_misses(family, &answer, &mut rng);
+        problems.push(Problem {
+            question,
+            answer,
+            distractors,
+        });
+    }
+    problems
 }
 
 /// Letters joined by single spaces.
@@ -250,22 +271,36 @@ mod tests {
     #[test]
     fn problems_are_pinned_by_the_seed() {
         // Pinned: a change here changes every published table.
-        let problems = generate(Family::Addition, 3, 3, 7);
+        let problems = generate(Family::Addition, 3, 3, 7, &[]);
         let questions: Vec<&str> = problems.iter().map(|p| p.question.as_str()).collect();
         let answers: Vec<&str> = problems.iter().map(|p| p.answer.as_str()).collect();
         assert_eq!(questions, ["815 + 513", "377 + 683", "104 + 729"]);
         assert_eq!(answers, ["1328", "1060", "833"]);
-        assert_eq!(generate(Family::Addition, 3, 3, 7), problems);
-        assert_ne!(generate(Family::Addition, 3, 3, 8), problems);
-        let reversed = generate(Family::Reverse, 4, 2, 7);
+        assert_eq!(generate(Family::Addition, 3, 3, 7, &[]), problems);
+        assert_ne!(generate(Family::Addition, 3, 3, 8, &[]), problems);
+        let reversed = generate(Family::Reverse, 4, 2, 7, &[]);
         assert_eq!(reversed[0].question, "f q p d");
         assert_eq!(reversed[0].answer, "d p q f");
     }
 
     #[test]
+    fn problems_are_distinct_and_never_a_worked_example() {
+        // One-digit sums: 100 in all; "3 + 4" is the prompt's first example.
+        let all = generate(Family::Addition, 1, 200, 1, &["3 + 4"]);
+        assert_eq!(all.len(), 99, "every one-digit sum but the example");
+        let questions: std::collections::HashSet<&str> =
+            all.iter().map(|p| p.question.as_str()).collect();
+        assert_eq!(questions.len(), all.len());
+        assert!(!questions.contains("3 + 4"));
+        let twenty = generate(Family::Addition, 1, 20, 1, &["3 + 4"]);
+        assert_eq!(twenty.len(), 20);
+        assert_eq!(twenty[..], all[..20], "the first twenty of the same draws");
+    }
+
+    #[test]
     fn answers_are_right_and_distractors_are_near_misses() {
         for k in 1..=MAX_LENGTH {
-            for p in generate(Family::Addition, k, 20, 1) {
+            for p in generate(Family::Addition, k, 20, 1, &[]) {
                 let (a, b) = p.question.split_once(" + ").unwrap();
                 assert_eq!(a.len(), k, "{p:?}");
                 let sum: u64 = a.parse::<u64>().unwrap() + b.parse::<u64>().unwrap();
@@ -279,7 +314,7 @@ mod tests {
                     assert_eq!(differing.count(), 1, "{d} vs {}", p.answer);
                 }
             }
-            for p in generate(Family::Reverse, k, 20, 1) {
+            for p in generate(Family::Reverse, k, 20, 1, &[]) {
                 let forward: String = p.question.chars().rev().collect();
                 assert_eq!(p.answer, forward);
                 assert_eq!(Family::Reverse.symbols(&p.answer).len(), k);

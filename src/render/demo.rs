@@ -358,7 +358,10 @@ mod heading_tests {
         let style = TerminalStyle::plain();
         let zh = predict_screen(errors, Some((7, 21)), Lang::Zh, &style);
         assert!(zh.contains("要问的问题："), "{zh}");
-        assert!(zh.contains("  • 1900年是闰年吗？") && zh.contains("  • 这部电影不好看。"), "{zh}");
+        assert!(
+            zh.contains("  • 1900年是闰年吗？") && zh.contains("  • 这部电影不好看。"),
+            "{zh}"
+        );
         let en = predict_screen(errors, Some((7, 21)), Lang::En, &style);
         assert!(en.contains("  • Is 1900 a leap year?"), "{en}");
         assert!(!en.contains("闰年吗"), "{en}");
