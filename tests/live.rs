@@ -52,24 +52,32 @@ impl Drop for Tmux {
     }
 }
 
-#[test]
-fn a_teacher_types_a_question_changes_the_temperature_and_replays_a_seed() {
+/// `detprob live --lang LANG` in a new tmux session of `columns` × `rows`,
+/// or `None` when tmux is not installed.
+fn start_live(lang: &str, columns: &str, rows: &str) -> Option<Tmux> {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("tmux is not installed: skipping the terminal run");
-        return;
+        return None;
     }
-    let name = format!("detprob-live-{}", std::process::id());
+    let name = format!("detprob-live-{lang}-{}", std::process::id());
     let command = format!(
-        "{} live --lang en; echo EXIT=$?; sleep 30",
+        "{} live --lang {lang}; echo EXIT=$?; sleep 30",
         env!("CARGO_BIN_EXE_detprob")
     );
     let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "100", "-y", "32"])
+        .args(["new-session", "-d", "-s", &name, "-x", columns, "-y", rows])
         .arg(&command)
         .status()
         .unwrap();
     assert!(status.success());
-    let tmux = Tmux(name);
+    Some(Tmux(name))
+}
+
+#[test]
+fn a_teacher_types_a_question_changes_the_temperature_and_replays_a_seed() {
+    let Some(tmux) = start_live("en", "100", "32") else {
+        return;
+    };
     tmux.expect("Type a question and press Enter.");
     tmux.keys(&["-l", "What is 17 + 25?"]);
     tmux.keys(&["Enter"]);
@@ -97,22 +105,9 @@ fn without_a_terminal_live_says_what_to_use_instead() {
 /// task reads (not eight phrasings), and no broken character shows.
 #[test]
 fn a_chinese_question_in_an_80_by_24_terminal_shows_whole_characters() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("tmux is not installed: skipping the terminal run");
+    let Some(tmux) = start_live("zh", "80", "24") else {
         return;
-    }
-    let name = format!("detprob-live-zh-{}", std::process::id());
-    let command = format!(
-        "{} live --lang zh; echo EXIT=$?; sleep 30",
-        env!("CARGO_BIN_EXE_detprob")
-    );
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "80", "-y", "24"])
-        .arg(&command)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let tmux = Tmux(name);
+    };
     tmux.expect("qwen2.5-coder-0.5b");
     tmux.keys(&["-l", "1900年是闰年吗？"]);
     tmux.keys(&["Enter"]);
