@@ -113,11 +113,19 @@ fn repeat_rows(report: &RepeatReport, width: usize, lang: Lang) -> Vec<Vec<Strin
                 r.setting.text(lang),
                 r.runs.to_string(),
                 r.distinct.to_string(),
-                format!(
-                    "{} ×{}",
-                    shorten(&r.most_common, width),
-                    r.most_common_count
-                ),
+                // With every output different, none is "most common".
+                if r.most_common_count == 1 && r.runs > 1 {
+                    lang.fill(
+                        "repeat.all_different",
+                        &[("example", &shorten(&r.most_common, width))],
+                    )
+                } else {
+                    format!(
+                        "{} ×{}",
+                        shorten(&r.most_common, width),
+                        r.most_common_count
+                    )
+                },
             ]
         })
         .collect()
@@ -168,4 +176,41 @@ pub fn repeat_markdown(report: &RepeatReport, lang: Lang) -> String {
         + &markdown::table(&repeat_headers(lang), &repeat_rows(report, 80, lang))
         + if seeds.is_empty() { "" } else { "\n" }
         + &seeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::experiments::{RepeatRow, Side};
+    use crate::words::Phrase;
+
+    fn report(distinct: usize, most_common_count: usize) -> RepeatReport {
+        RepeatReport {
+            input: "What is the capital of Australia?".into(),
+            rule: "capitals",
+            model: "fake".into(),
+            runs: 6,
+            rows: vec![RepeatRow {
+                side: Side::Model,
+                setting: Phrase::data("T=1"),
+                temperature: Some(1.0),
+                fixed_seed: Some(false),
+                seeds: (1..=6).collect(),
+                runs: 6,
+                distinct,
+                most_common: "Sydney".into(),
+                most_common_count,
+            }],
+        }
+    }
+
+    #[test]
+    fn six_different_outputs_have_no_most_common_one() {
+        let rows = repeat_rows(&report(6, 1), 40, Lang::En);
+        assert_eq!(rows[0][4], "all different, e.g. Sydney");
+        let rows = repeat_rows(&report(6, 1), 40, Lang::Zh);
+        assert_eq!(rows[0][4], "全都不同，例如 Sydney");
+        let rows = repeat_rows(&report(4, 3), 40, Lang::En);
+        assert_eq!(rows[0][4], "Sydney ×3");
+    }
 }
