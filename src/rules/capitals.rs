@@ -255,7 +255,7 @@ mod tests {
                 Some(capital),
                 "{input}"
             );
-            assert_eq!(Capitals.affinity(input) > 0, true, "{input}");
+            assert!(Capitals.affinity(input) > 0, "{input}");
         }
         assert_eq!(country_in("不丹的首都是什么？"), "不丹");
         assert_eq!(

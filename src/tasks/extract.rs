@@ -208,34 +208,48 @@ pub fn numbers_match(answer: &str, truth: &str, relative: f64) -> bool {
     }
 }
 
+/// Every capital detprob knows, as a text may write it (the table's and the
+/// left-out countries' names, and their Chinese names: "巴黎") beside the
+/// name its answers use ("Paris"); built once.
+fn capital_names() -> &'static [(&'static str, &'static str)] {
+    static NAMES: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let extra = extra_capitals();
+        let english_capital = |country: &str| {
+            crate::rules::capitals_of(country).or_else(|| {
+                extra
+                    .iter()
+                    .find(|(c, _)| *c == country)
+                    .map(|(_, city)| *city)
+            })
+        };
+        let chinese: Vec<(&str, &str)> = crate::rules::chinese_names()
+            .flat_map(|(country, _, capitals)| {
+                let english = english_capital(country);
+                capitals
+                    .into_iter()
+                    .filter_map(move |name| english.map(|city| (name, city)))
+            })
+            .collect();
+        crate::rules::capital_cities()
+            .into_iter()
+            .chain(extra.iter().map(|(_, city)| *city))
+            .map(|city| (city, city))
+            .chain(chinese)
+            .collect()
+    })
+}
+
 /// The first known capital mentioned, else "no such country" when the text
 /// denies the country exists, else the capitalised word run that leads the
 /// text or follows "known as", "called" or " is " — skipping words such as
 /// "The" and the name of the country asked about (echoing it is no answer).
 pub fn city(input: &str, text: &str) -> Option<String> {
     let lower = text.to_lowercase();
-    let known = crate::rules::capital_cities()
-        .into_iter()
-        .chain(extra_capitals().into_iter().map(|(_, city)| city))
-        .map(|city| (city, city));
-    // A capital written in Chinese ("巴黎") is read as the table's name.
-    let english_capital = |country: &str| {
-        crate::rules::capitals_of(country).or_else(|| {
-            extra_capitals()
-                .into_iter()
-                .find(|(c, _)| *c == country)
-                .map(|(_, city)| city)
-        })
-    };
-    let chinese = crate::rules::chinese_names().flat_map(|(country, _, capitals)| {
-        let english = english_capital(country);
-        capitals
-            .into_iter()
-            .filter_map(move |name| english.map(|city| (name, city)))
-    });
-    let first_known = known
-        .chain(chinese)
-        .filter_map(|(name, city)| lower.find(&name.to_lowercase()).map(|at| (at, city)))
+    let first_known = capital_names()
+        .iter()
+        .filter_map(|&(name, city)| lower.find(&name.to_lowercase()).map(|at| (at, city)))
         .min_by_key(|(at, _)| *at);
     if let Some((_, city)) = first_known {
         return Some(city.to_string());
