@@ -336,12 +336,20 @@ pub struct EmergenceMetricArgs {
     /// Lengths k to ask (digits per number, or letters): a range `1..6` or a list `1,2,4`.
     #[arg(long, alias = "lengths", value_name = "K", default_value = "1..6")]
     pub digits: Lengths,
-    /// Problems per length.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    /// Problems per length, per seed.
+    #[arg(long, value_name = "N", default_value_t = 200)]
     pub problems: usize,
-    /// Seed of the problem generator (same seed, same problems on every machine).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seeds of the problem generator, comma-separated: each draws its own
+    /// problems (same seed, same problems on every machine) and the results
+    /// are pooled.
+    #[arg(
+        long,
+        alias = "seeds",
+        value_name = "SEED",
+        value_delimiter = ',',
+        default_value = "1"
+    )]
+    pub seed: Vec<u64>,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }

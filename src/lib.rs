@@ -5,11 +5,12 @@
 //! - the two sides: [`rules`] (rule-based functions with their traces) and
 //!   [`lm`] (the language model: weights, kernels, KV cache) with its
 //!   [`tokenizer`] and [`prompt`] format; the [`sampler`] is the only owner
-//!   of randomness and [`generation`] the loop that joins them;
+//!   of a model's randomness and [`generation`] the loop that joins them;
 //! - what detprob computes with them: [`comparison`] (one input to both
 //!   sides, verdicts), [`inspect`] (probabilities, traces, scores),
 //!   [`experiments`] (repeats, sweeps, replayable manifests), [`emergence`]
-//!   (part 0 of the note) and [`demo`] (the classroom scenarios);
+//!   (part 0 of the note, with the intervals of [`stats`]) and [`demo`]
+//!   (the classroom scenarios);
 //! - how it is shown: every command builds a [`report`] (plain data), which
 //!   [`render`] formats once, with words from the [`words`] catalogue in
 //!   English or Chinese; [`live`] is the full-screen classroom view and
@@ -37,6 +38,7 @@ pub mod report;
 pub mod rules;
 pub mod sampler;
 pub mod simd;
+pub mod stats;
 pub mod store;
 pub mod tasks;
 pub mod tokenizer;

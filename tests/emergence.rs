@@ -60,6 +60,25 @@ fn both_models_report_every_metric_and_a_second_run_agrees() {
                 assert!((0.0..=1.0).contains(&share), "{field} = {share}");
             }
             assert!(point["token_edit_distance"].as_f64().unwrap() >= 0.0);
+            // Every measure sits inside its interval.
+            for (field, interval) in [
+                ("exact_match", "exact_match_interval"),
+                ("per_digit_accuracy", "per_digit_interval"),
+                ("multiple_choice_accuracy", "multiple_choice_interval"),
+                ("choice_brier", "choice_brier_interval"),
+                ("answer_probability", "answer_probability_interval"),
+                ("token_edit_distance", "token_edit_distance_interval"),
+            ] {
+                let value = point[field].as_f64().unwrap();
+                let (low, high) = (
+                    point[interval]["low"].as_f64().unwrap(),
+                    point[interval]["high"].as_f64().unwrap(),
+                );
+                assert!(
+                    low <= value + 1e-12 && value <= high + 1e-12,
+                    "{field} {value} not in [{low}, {high}]"
+                );
+            }
             let results = point["results"].as_array().unwrap();
             assert_eq!(results.len(), 4);
             // Exact match is the share of results marked exact.
@@ -67,6 +86,21 @@ fn both_models_report_every_metric_and_a_second_run_agrees() {
             assert_eq!(point["exact_match"].as_f64().unwrap(), exact as f64 / 4.0);
         }
     }
+    // Parameter counts come from the files; findings and chance levels ride along.
+    let parameters: Vec<u64> = models
+        .iter()
+        .map(|m| m["parameters"].as_u64().unwrap())
+        .collect();
+    assert!(
+        (100_000_000..200_000_000).contains(&parameters[0]),
+        "{parameters:?}"
+    );
+    assert!(
+        (200_000_000..300_000_000).contains(&parameters[1]),
+        "{parameters:?}"
+    );
+    assert_eq!(first["chance"]["multiple_choice"], 0.25);
+    assert_eq!(first["findings"].as_array().unwrap().len(), 2);
     assert_eq!(without_times(first), without_times(json(RUN)));
 }
 
@@ -80,7 +114,7 @@ fn greedy_answers_match_plain_greedy_generation() {
             family: Family::Addition,
             lengths: vec![2, 3],
             problems: 3,
-            seed: 9,
+            seeds: vec![9],
         };
         let report = detprob::emergence::metric::measure(&mut loaded, &plan, &|_, _| {}).unwrap();
         for (point, &k) in report.points.iter().zip(&plan.lengths) {

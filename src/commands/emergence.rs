@@ -9,7 +9,7 @@ use crate::cli::{
 };
 use crate::emergence::grok::{self, GrokSettings};
 use crate::emergence::metric::{self, MetricPlan};
-use crate::emergence::{problems, subtasks};
+use crate::emergence::{findings, problems, subtasks};
 use crate::error::{invalid, InputError};
 use crate::files::{self, Overwrite};
 use crate::lm;
@@ -82,31 +82,31 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         family: args.family,
         lengths: args.digits.0.clone(),
         problems: args.problems,
-        seed: args.seed,
+        seeds: problems::check_seeds(&args.seed)?,
     };
     let mut models = Vec::new();
     for choice in &choices {
         let mut loaded = lm::load(choice, args.engine)?;
         let bar = progress::bar(
             &lang.fill("emergence.progress", &[("model", &loaded.info.label())]),
-            plan.lengths.len() as u64,
+            (plan.lengths.len() * plan.seeds.len()) as u64,
         );
         let measured =
             metric::measure(&mut loaded, &plan, &|done, _| bar.set_position(done as u64));
         bar.finish_and_clear();
         models.push(measured?);
     }
-    let report = MetricReport {
-        family: plan.family.name().to_string(),
-        seed: plan.seed,
-        problems_per_length: plan.problems,
-        lengths: plan.lengths,
+    let report = findings::report(
+        plan.family,
+        &plan.seeds,
+        plan.problems,
+        plan.lengths,
         models,
-    };
+    );
     let charts: Vec<chart::Chart> = report
         .models
         .iter()
-        .map(|m| render::emergence::metric_chart(m, lang))
+        .map(|m| render::emergence::metric_chart(m, &report.chance, lang))
         .collect();
     write_plot(plot, &charts)?;
     Ok(report)

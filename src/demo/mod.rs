@@ -324,7 +324,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             family,
             lengths: scenario.lengths.clone(),
             problems: scenario.problems,
-            seed: scenario.seeds.first().copied().unwrap_or(1),
+            seeds: vec![scenario.seeds.first().copied().unwrap_or(1)],
         };
         let mut measured = Vec::new();
         if scenario.models.is_empty() || models.fixed {
@@ -343,13 +343,13 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
                 )?);
             }
         }
-        Ok(MetricReport {
-            family: family.name().to_string(),
-            seed: plan.seed,
-            problems_per_length: plan.problems,
-            lengths: plan.lengths,
-            models: measured,
-        })
+        Ok(crate::emergence::findings::report(
+            family,
+            &plan.seeds,
+            plan.problems,
+            plan.lengths,
+            measured,
+        ))
     };
     let result = match scenario.view {
         View::Metric => ViewResult::Metric {

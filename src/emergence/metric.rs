@@ -22,6 +22,7 @@ use crate::lm::{self, LanguageModel, LoadedModel};
 use crate::prompt::PromptFormat;
 use crate::report::emergence::{MetricPoint, ModelMetrics, ProblemResult};
 use crate::sampler::ModelDistribution;
+use crate::stats;
 use crate::tasks::metrics;
 
 /// What to ask.
@@ -31,10 +32,11 @@ pub struct MetricPlan {
     pub family: Family,
     /// The lengths k.
     pub lengths: Vec<usize>,
-    /// Problems per length.
+    /// Problems per length, per seed.
     pub problems: usize,
-    /// Seed of the problem generator.
-    pub seed: u64,
+    /// Seeds of the problem generator: each draws its own problems, and
+    /// every length's results are pooled over them.
+    pub seeds: Vec<u64>,
 }
 
 /// How a family is asked (`prompts.toml`).
@@ -121,13 +123,17 @@ pub struct Observed {
     /// Per option (right answer first, then the distractors), each token's
     /// log-probability with the option's earlier tokens fed in.
     pub option_logprobs: Vec<Vec<f64>>,
+    /// Per token of the right answer, whether it holds one of the answer's
+    /// symbols (a digit or letter) rather than only format (a space).
+    pub answer_symbol_tokens: Vec<bool>,
     /// Tokens of the greedy answer (up to its stop).
     pub greedy_tokens: Vec<u32>,
     /// The greedy answer's first line.
     pub greedy_text: String,
 }
 
-/// Runs `plan` on `loaded`. `progress(done, total)` is called after each length.
+/// Runs `plan` on `loaded`. `progress(done, total)` is called after each
+/// (seed, length).
 pub fn measure(
     loaded: &mut LoadedModel,
     plan: &MetricPlan,
@@ -135,34 +141,37 @@ pub fn measure(
 ) -> anyhow::Result<ModelMetrics> {
     let started = Instant::now();
     let family = plan.family;
-    let sets: Vec<Vec<Problem>> = plan
-        .lengths
+    let runs: Vec<Vec<Vec<Problem>>> = plan
+        .seeds
         .iter()
-        .map(|&k| {
-            problems::generate(
-                family,
-                k,
-                plan.problems,
-                plan.seed,
-                &example_questions(family),
-            )
+        .map(|&seed| {
+            plan.lengths
+                .iter()
+                .map(|&k| {
+                    problems::generate(family, k, plan.problems, seed, &example_questions(family))
+                })
+                .collect()
         })
         .collect();
     let style = ask(family, &loaded.prompt_format, "").style;
-    let prompts: Vec<Vec<Vec<u32>>> = sets
+    let prompts: Vec<Vec<Vec<Vec<u32>>>> = runs
         .iter()
-        .map(|set| {
-            set.iter()
-                .map(|p| {
-                    let asked = ask(family, &loaded.prompt_format, &p.question);
-                    loaded.tokenizer.encode_prompt(&asked.prompt)
+        .map(|sets| {
+            sets.iter()
+                .map(|set| {
+                    set.iter()
+                        .map(|p| {
+                            let asked = ask(family, &loaded.prompt_format, &p.question);
+                            loaded.tokenizer.encode_prompt(&asked.prompt)
+                        })
+                        .collect()
                 })
                 .collect()
         })
         .collect();
     // The prefix every prompt shares, prefilled once (at least one token of
     // each prompt is left to feed, so each has its own last logits).
-    let all: Vec<&Vec<u32>> = prompts.iter().flatten().collect();
+    let all: Vec<&Vec<u32>> = prompts.iter().flatten().flatten().collect();
     let shortest = all.iter().map(|p| p.len()).min().unwrap_or(1);
     let shared = (0..shortest.saturating_sub(1))
         .take_while(|&i| all.iter().all(|p| p[i] == all[0][i]))
@@ -172,14 +181,26 @@ pub fn measure(
         crate::generation::prefill(loaded, &all[0][..shared])?;
         base = loaded.model.fork();
     }
-    let mut points = Vec::new();
-    for (i, (set, ids)) in sets.iter().zip(&prompts).enumerate() {
-        let observed = observe(loaded, base.as_ref(), shared, family, set, ids)?;
-        points.push(summarize(family, plan.lengths[i], set, &observed));
-        progress(i + 1, sets.len());
+    let total = runs.len() * plan.lengths.len();
+    let mut per_seed: Vec<Vec<MetricPoint>> = Vec::new();
+    for (run, (sets, ids)) in runs.iter().zip(&prompts).enumerate() {
+        let mut points = Vec::new();
+        for (i, (set, ids)) in sets.iter().zip(ids).enumerate() {
+            let observed = observe(loaded, base.as_ref(), shared, family, set, ids)?;
+            points.push(summarize(family, plan.lengths[i], set, &observed));
+            progress(run * plan.lengths.len() + i + 1, total);
+        }
+        per_seed.push(points);
     }
+    let points = if per_seed.len() == 1 {
+        per_seed.remove(0)
+    } else {
+        pool(&per_seed)
+    };
     Ok(ModelMetrics {
         model: loaded.info.label(),
+        parameters: loaded.info.parameters,
+        architecture: loaded.info.architecture.gguf_name().to_string(),
         prompt_style: style.to_string(),
         points,
         seconds: started.elapsed().as_secs_f64(),
@@ -284,7 +305,10 @@ pub fn observe(
             walks[i].states.insert(path, state);
         }
     }
-    Ok(walks.into_iter().map(|w| w.finish(tokenizer)).collect())
+    Ok(walks
+        .into_iter()
+        .map(|w| w.finish(tokenizer, family))
+        .collect())
 }
 
 /// One problem's walk over the trie of its options and its greedy answer.
@@ -374,11 +398,20 @@ impl Walk {
         wanted.into_iter().collect()
     }
 
-    fn finish(self, tokenizer: &crate::tokenizer::TextTokenizer) -> Observed {
+    fn finish(self, tokenizer: &crate::tokenizer::TextTokenizer, family: Family) -> Observed {
+        let answer_symbol_tokens = self.options[0]
+            .iter()
+            .map(|&t| {
+                !family
+                    .symbols(&String::from_utf8_lossy(tokenizer.bytes_of(t)))
+                    .is_empty()
+            })
+            .collect();
         let text = format!("{}{}", tokenizer.decode(&self.greedy), self.greedy_tail);
         let greedy_text = text.trim().lines().next().unwrap_or("").trim().to_string();
         Observed {
             answer_tokens: self.options[0].clone(),
+            answer_symbol_tokens,
             option_logprobs: self.option_logprobs,
             greedy_tokens: self.greedy,
             greedy_text,
@@ -389,96 +422,146 @@ impl Walk {
 /// The metrics of one length, from what the model did on each problem.
 pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed]) -> MetricPoint {
     let alignment = family.alignment();
-    let scored: Vec<(Vec<char>, Vec<char>, Vec<bool>)> = set
+    let results: Vec<ProblemResult> = set
         .iter()
         .zip(observed)
         .map(|(problem, seen)| {
             let truth = family.symbols(&problem.answer);
             let answer = family.read_answer(&seen.greedy_text);
-            let places = metrics::per_place(&answer, &truth, alignment);
-            (truth, answer, places)
-        })
-        .collect();
-    let place_count = scored.iter().map(|s| s.2.len()).max().unwrap_or(0);
-    // Places are indexed units-first for numbers, first-letter-first for letters.
-    let place_of = |i: usize, n: usize| match alignment {
-        metrics::Alignment::Right => n - 1 - i,
-        metrics::Alignment::Left => i,
-    };
-    let per_place_accuracy: Vec<f64> = (0..place_count)
-        .map(|place| {
-            metrics::mean(scored.iter().filter_map(|(_, _, places)| {
-                let n = places.len();
-                (0..n)
-                    .find(|&i| place_of(i, n) == place)
-                    .map(|i| f64::from(u8::from(places[i])))
-            }))
-        })
-        .collect();
-    let predicted = metrics::mean(scored.iter().map(|(_, _, places)| {
-        let n = places.len();
-        (0..n)
-            .map(|i| per_place_accuracy[place_of(i, n)])
-            .product::<f64>()
-    }));
-    let results: Vec<ProblemResult> = set
-        .iter()
-        .zip(observed)
-        .zip(&scored)
-        .map(|((problem, seen), (truth, answer, _))| {
+            // Places indexed units-first for numbers, first-letter-first for letters.
+            let mut places = metrics::per_place(&answer, &truth, alignment);
+            if alignment == metrics::Alignment::Right {
+                places.reverse();
+            }
             let totals: Vec<f64> = seen
                 .option_logprobs
                 .iter()
                 .map(|l| l.iter().sum())
+                .collect();
+            let answer_logprobs: Vec<f64> = seen.option_logprobs[0]
+                .iter()
+                .zip(&seen.answer_symbol_tokens)
+                .filter(|(_, &symbol)| symbol)
+                .map(|(l, _)| *l)
                 .collect();
             ProblemResult {
                 question: problem.question.clone(),
                 answer: problem.answer.clone(),
                 greedy: answer.iter().collect(),
                 greedy_text: seen.greedy_text.clone(),
-                exact: metrics::exact_match(answer, truth),
-                answer_logprob: totals[0],
+                exact: metrics::exact_match(&answer, &truth),
+                places,
+                edit_distance: metrics::edit_distance(&seen.greedy_tokens, &seen.answer_tokens),
+                answer_logprob: answer_logprobs.iter().sum(),
+                answer_tokens: answer_logprobs.len(),
                 choice_rank: 1 + totals[1..].iter().filter(|&&t| t >= totals[0]).count(),
+                choice_probabilities: metrics::normalized(&totals),
             }
         })
         .collect();
+    point_from_results(k, results)
+}
+
+/// Exact match predicted from per-place accuracies alone, as if each place
+/// were an independent sub-task: for each problem the product of the
+/// accuracies of its places, averaged. The one predictor detprob uses
+/// (`metric`, `ladder`, `subtasks`, the tour).
+pub fn predict_exact(per_place_accuracy: &[f64], results: &[ProblemResult]) -> f64 {
+    metrics::mean(results.iter().map(|r| {
+        (0..r.places.len())
+            .map(|place| per_place_accuracy.get(place).copied().unwrap_or(0.0))
+            .product::<f64>()
+    }))
+}
+
+/// A length's metrics and their intervals from its problems' results alone.
+pub fn point_from_results(k: usize, results: Vec<ProblemResult>) -> MetricPoint {
+    let share = |yes: &dyn Fn(&ProblemResult) -> bool| {
+        metrics::mean(results.iter().map(|r| f64::from(u8::from(yes(r)))))
+    };
+    let values =
+        |f: &dyn Fn(&ProblemResult) -> f64| -> Vec<f64> { results.iter().map(f).collect() };
+    let place_count = results.iter().map(|r| r.places.len()).max().unwrap_or(0);
+    let per_place_accuracy: Vec<f64> = (0..place_count)
+        .map(|place| {
+            metrics::mean(
+                results
+                    .iter()
+                    .filter_map(|r| r.places.get(place).map(|&b| f64::from(u8::from(b)))),
+            )
+        })
+        .collect();
+    let place_pairs: Vec<(f64, f64)> = results
+        .iter()
+        .map(|r| {
+            let right = r.places.iter().filter(|&&b| b).count();
+            (right as f64, r.places.len() as f64)
+        })
+        .collect();
+    let (right_places, all_places) = place_pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let probability = values(&|r| {
+        if r.answer_tokens == 0 {
+            1.0
+        } else {
+            (r.answer_logprob / r.answer_tokens as f64).exp()
+        }
+    });
+    let edits = values(&|r| r.edit_distance as f64);
+    let briers = values(&|r| metrics::brier(&r.choice_probabilities, 0));
     MetricPoint {
         k,
-        problems: set.len(),
-        answer_symbols: metrics::mean(scored.iter().map(|s| s.0.len() as f64)),
-        exact_match: metrics::mean(results.iter().map(|r| f64::from(u8::from(r.exact)))),
-        per_digit_accuracy: metrics::mean(
-            scored
-                .iter()
-                .flat_map(|s| s.2.iter().map(|&b| f64::from(u8::from(b)))),
-        ),
+        problems: results.len(),
+        answer_symbols: metrics::mean(results.iter().map(|r| r.places.len() as f64)),
+        exact_match: share(&|r| r.exact),
+        exact_match_interval: stats::wilson_of(results.iter().map(|r| r.exact)),
+        per_digit_accuracy: if all_places > 0.0 {
+            right_places / all_places
+        } else {
+            0.0
+        },
+        per_digit_interval: stats::bootstrap_ratio(&place_pairs),
+        predicted_exact_from_digits: predict_exact(&per_place_accuracy, &results),
         per_place_accuracy,
-        token_edit_distance: metrics::mean(
-            observed
-                .iter()
-                .map(|o| metrics::edit_distance(&o.greedy_tokens, &o.answer_tokens) as f64),
-        ),
-        answer_probability: metrics::mean(
-            observed
-                .iter()
-                .map(|o| metrics::geometric_mean_probability(&o.option_logprobs[0])),
-        ),
-        answer_probability_whole: metrics::mean(
-            observed
-                .iter()
-                .map(|o| metrics::sequence_probability(&o.option_logprobs[0])),
-        ),
-        multiple_choice_accuracy: metrics::mean(observed.iter().map(|o| {
-            let totals: Vec<f64> = o.option_logprobs.iter().map(|l| l.iter().sum()).collect();
-            f64::from(u8::from(metrics::ranked_first(&totals)))
-        })),
-        predicted_exact_from_digits: predicted,
+        token_edit_distance: metrics::mean(edits.iter().copied()),
+        token_edit_distance_interval: stats::bootstrap_mean(&edits),
+        answer_probability: metrics::mean(probability.iter().copied()),
+        answer_probability_interval: stats::bootstrap_mean(&probability),
+        answer_probability_whole: metrics::mean(results.iter().map(|r| r.answer_logprob.exp())),
+        multiple_choice_accuracy: share(&|r| r.choice_rank == 1),
+        multiple_choice_interval: stats::wilson_of(results.iter().map(|r| r.choice_rank == 1)),
+        choice_brier: metrics::mean(briers.iter().copied()),
+        choice_brier_interval: stats::bootstrap_mean(&briers),
         results,
     }
 }
 
+/// One point per length pooled from several runs (other problem seeds):
+/// each length's results together, a question asked twice counted once,
+/// in question order, so the pooled point is the same in any order of runs.
+pub fn pool(runs: &[Vec<MetricPoint>]) -> Vec<MetricPoint> {
+    let mut lengths: Vec<usize> = runs.iter().flatten().map(|p| p.k).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    lengths
+        .into_iter()
+        .map(|k| {
+            let mut results: Vec<ProblemResult> = runs
+                .iter()
+                .flatten()
+                .filter(|p| p.k == k)
+                .flat_map(|p| p.results.iter().cloned())
+                .collect();
+            results.sort_by(|a, b| a.question.cmp(&b.question));
+            results.dedup_by(|a, b| a.question == b.question);
+            point_from_results(k, results)
+        })
+        .collect()
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lm::fake;
 
@@ -502,7 +585,7 @@ mod tests {
             family: Family::Addition,
             lengths: vec![2],
             problems: 2,
-            seed: 5,
+            seeds: vec![5],
         };
         let report = measure(&mut loaded, &plan, &|_, _| {}).unwrap();
         assert_eq!(report.prompt_style, "few_shot");
@@ -521,20 +604,101 @@ mod tests {
         assert!((point.per_digit_accuracy - expected).abs() < 1e-12);
         // Teacher forcing: every token of the right answers has probability
         // 1, except problem 2's diverging digit (1/4). Tokens are " " and
-        // one per digit.
-        let tokens2 = (1 + n2) as f64;
+        // one per digit; the space is format, not answer, and is not counted.
+        assert_eq!(results[1].answer_tokens, n2);
+        let tokens2 = n2 as f64;
         let geometric = (1.0 + 0.25f64.powf(1.0 / tokens2)) / 2.0;
         assert!((point.answer_probability - geometric).abs() < 1e-6);
         assert!((point.answer_probability_whole - 0.625).abs() < 1e-6);
         assert!((results[1].answer_logprob - 0.25f64.ln()).abs() < 1e-6);
         // One substituted digit token: edit distance 1 for problem 2.
         assert_eq!(point.token_edit_distance, 0.5);
+        // The options' probabilities: all on the right answer for problem 1;
+        // 1/4 right, 3/4 on the first distractor for problem 2, whose Brier
+        // score is 0.75² + 0.75².
+        let p2 = &results[1].choice_probabilities;
+        assert!(
+            (p2[0] - 0.25).abs() < 1e-6 && (p2[1] - 0.75).abs() < 1e-6,
+            "{p2:?}"
+        );
+        assert!((point.choice_brier - 1.125 / 2.0).abs() < 1e-6);
+        // Intervals: Wilson for the shares, a bootstrap for the means.
+        assert_eq!(point.exact_match_interval, stats::wilson(1, 2));
+        assert_eq!(point.multiple_choice_interval, stats::wilson(1, 2));
+        let edits = point.token_edit_distance_interval;
+        assert!(edits.low == 0.0 && edits.high == 1.0, "{edits:?}");
         assert!(point.predicted_exact_from_digits > 0.0 && point.predicted_exact_from_digits < 1.0);
+    }
+
+    /// A problem's result with `right` of its `places` places right.
+    pub(crate) fn result(question: &str, right: usize, places: usize) -> ProblemResult {
+        ProblemResult {
+            question: question.to_string(),
+            answer: "0".repeat(places),
+            greedy: String::new(),
+            greedy_text: String::new(),
+            exact: right == places,
+            places: (0..places).map(|i| i < right).collect(),
+            edit_distance: places - right,
+            answer_logprob: -((places - right) as f64),
+            answer_tokens: places,
+            choice_rank: if right == places { 1 } else { 2 },
+            choice_probabilities: vec![0.5, 0.5],
+        }
+    }
+
+    #[test]
+    fn runs_with_other_seeds_pool_into_the_same_point_in_any_order() {
+        let run = |names: &[(&str, usize)]| {
+            vec![point_from_results(
+                2,
+                names
+                    .iter()
+                    .map(|&(q, right)| result(q, right, 2))
+                    .collect(),
+            )]
+        };
+        let seed1 = run(&[("a", 2), ("b", 0), ("c", 1)]);
+        let seed2 = run(&[("d", 2), ("b", 0), ("e", 2), ("f", 1)]);
+        let one_way = pool(&[seed1.clone(), seed2.clone()]);
+        let other_way = pool(&[seed2, seed1]);
+        let (a, b) = (&one_way[0], &other_way[0]);
+        assert_eq!(a.problems, 6, "'b' was drawn by both seeds and counts once");
+        assert_eq!(a.exact_match, 0.5);
+        assert_eq!(a.exact_match_interval, stats::wilson(3, 6));
+        for (x, y) in [
+            (a.per_digit_interval, b.per_digit_interval),
+            (a.answer_probability_interval, b.answer_probability_interval),
+            (
+                a.token_edit_distance_interval,
+                b.token_edit_distance_interval,
+            ),
+            (a.choice_brier_interval, b.choice_brier_interval),
+        ] {
+            assert_eq!(x, y);
+        }
+        assert_eq!(a.per_digit_accuracy, 8.0 / 12.0);
+    }
+
+    #[test]
+    fn the_one_predictor_multiplies_each_problems_place_accuracies() {
+        // Units right in 3 of 4 problems, tens in 1 of 4: independent
+        // places would give 3/4 × 1/4 for every two-place problem.
+        let results = vec![
+            result("a", 2, 2),
+            result("b", 1, 2),
+            result("c", 1, 2),
+            result("d", 0, 2),
+        ];
+        let point = point_from_results(2, results);
+        assert_eq!(point.per_place_accuracy, [0.75, 0.25]);
+        assert!((point.predicted_exact_from_digits - 0.1875).abs() < 1e-12);
+        assert_eq!(point.exact_match, 0.25);
     }
 
     #[test]
     fn the_prompt_templates_parse_and_name_their_style() {
-        for family in [Family::Addition, Family::Reverse] {
+        for family in [Family::Addition, Family::Multiplication, Family::Reverse] {
             let asked = ask(family, &PromptFormat::Completion, "q");
             assert_eq!(asked.style, "few_shot");
             assert!(asked.prompt.ends_with("q =") || asked.prompt.ends_with("q ->"));

@@ -6,6 +6,9 @@
 //! - **addition**: two k-digit numbers (k = 1 draws 0–9); the answer is their
 //!   decimal sum. Its sub-tasks are the answer's digits, read by place value
 //!   (units, tens, …), because a carry shifts the answer's length.
+//! - **multiplication**: two k-digit numbers (k = 1 draws 2–9: a product
+//!   with 0 or 1 is no test); the answer is their decimal product, read by
+//!   place value like a sum.
 //! - **reverse**: k lower-case letters separated by spaces; the answer is the
 //!   same letters in reverse order. Its sub-tasks are the answer's letters,
 //!   read from the left.
@@ -36,6 +39,8 @@ pub const DISTRACTORS: usize = 3;
 pub enum Family {
     /// Add two k-digit numbers.
     Addition,
+    /// Multiply two k-digit numbers.
+    Multiplication,
     /// Reverse k letters.
     Reverse,
 }
@@ -45,6 +50,7 @@ impl Family {
     pub fn name(self) -> &'static str {
         match self {
             Family::Addition => "addition",
+            Family::Multiplication => "multiplication",
             Family::Reverse => "reverse",
         }
     }
@@ -52,7 +58,7 @@ impl Family {
     /// How the answer's symbols line up with the right answer's.
     pub fn alignment(self) -> Alignment {
         match self {
-            Family::Addition => Alignment::Right,
+            Family::Addition | Family::Multiplication => Alignment::Right,
             Family::Reverse => Alignment::Left,
         }
     }
@@ -60,17 +66,21 @@ impl Family {
     /// The symbols (sub-tasks) of an answer: digits, or letters.
     pub fn symbols(self, answer: &str) -> Vec<char> {
         match self {
-            Family::Addition => answer.chars().filter(char::is_ascii_digit).collect(),
+            Family::Addition | Family::Multiplication => {
+                answer.chars().filter(char::is_ascii_digit).collect()
+            }
             Family::Reverse => answer.chars().filter(char::is_ascii_alphabetic).collect(),
         }
     }
 
     /// The symbols of a model's answer line: the first number's digits
-    /// (thousands commas dropped), or the longest run of single letters
+    /// after the line's last `=` if it has one (thousands commas dropped), or the longest run of single letters
     /// separated by spaces (else the first word's letters).
     pub fn read_answer(self, line: &str) -> Vec<char> {
         match self {
-            Family::Addition => {
+            Family::Addition | Family::Multiplication => {
+                // A line that restates the question is read after its last '='.
+                let line = line.rsplit_once('=').map_or(line, |(_, after)| after);
                 let mut digits = Vec::new();
                 let mut chars = line.chars().peekable();
                 while let Some(c) = chars.next() {
@@ -120,6 +130,7 @@ impl Family {
         match self {
             Family::Addition => 1,
             Family::Reverse => 2,
+            Family::Multiplication => 3,
         }
     }
 }
@@ -156,6 +167,24 @@ pub fn check_problem_count(problems: usize) -> Result<(), InputError> {
     }
 }
 
+/// The most problem seeds one run pools.
+pub const MAX_SEEDS: usize = 20;
+
+/// Checks `--seeds`: 1 to [`MAX_SEEDS`] of them; returned sorted, each once,
+/// so that the same seeds in any order pool into the same report.
+pub fn check_seeds(seeds: &[u64]) -> Result<Vec<u64>, InputError> {
+    let mut seeds = seeds.to_vec();
+    seeds.sort_unstable();
+    seeds.dedup();
+    if seeds.is_empty() || seeds.len() > MAX_SEEDS {
+        return Err(invalid(format!(
+            "--seeds: give 1 to {MAX_SEEDS} seeds, not {}",
+            seeds.len()
+        )));
+    }
+    Ok(seeds)
+}
+
 /// `count` distinct problems of `family` at length `k`, none of them one of
 /// the questions in `exclude` (the prompt's worked examples, whose answers
 /// the prompt gives away); fewer when length `k` has fewer (one-digit sums
@@ -188,6 +217,14 @@ pub fn generate(
                 let a = uniform(&mut rng, low, high);
                 let b = uniform(&mut rng, low, high);
                 (format!("{a} + {b}"), (a + b).to_string())
+            }
+            Family::Multiplication => {
+                let low = if k == 1 { 2 } else { 10u64.pow(k as u32 - 1) };
+                let high = 10u64.pow(k as u32) - 1;
+                let a = uniform(&mut rng, low, high);
+                let b = uniform(&mut rng, low, high);
+                let product = u128::from(a) * u128::from(b);
+                (format!("{a} × {b}"), product.to_string())
             }
             Family::Reverse => {
                 let letters: Vec<char> = (0..k)
@@ -241,7 +278,7 @@ fn near_misses(family: Family, answer: &str, rng: &mut ChaCha20Rng) -> Vec<Strin
         let mut changed = symbols.clone();
         let place = places[uniform(rng, 0, places.len() as u64 - 1) as usize];
         match family {
-            Family::Addition => {
+            Family::Addition | Family::Multiplication => {
                 let leading = place == 0 && places.len() > 1;
                 let digit = uniform(rng, u64::from(leading), 9) as u8;
                 changed[place] = (b'0' + digit) as char;
@@ -322,6 +359,35 @@ mod tests {
                 assert!(p.distractors.iter().all(|d| d != &p.answer));
             }
         }
+    }
+
+    #[test]
+    fn products_are_right_and_one_digit_factors_skip_0_and_1() {
+        let all = generate(Family::Multiplication, 1, 100, 1, &["3 × 4"]);
+        assert_eq!(all.len(), 63, "8 × 8 one-digit products but the example");
+        for k in 1..=MAX_LENGTH {
+            for p in generate(Family::Multiplication, k, 20, 1, &[]) {
+                let (a, b) = p.question.split_once(" × ").unwrap();
+                assert_eq!(a.len(), k, "{p:?}");
+                let (a, b): (u128, u128) = (a.parse().unwrap(), b.parse().unwrap());
+                assert!(k > 1 || (a >= 2 && b >= 2), "{p:?}");
+                assert_eq!(p.answer, (a * b).to_string());
+                assert_eq!(p.distractors.len(), DISTRACTORS);
+                assert!(p
+                    .distractors
+                    .iter()
+                    .all(|d| d != &p.answer && d.len() == p.answer.len()));
+            }
+        }
+        assert_eq!(
+            Family::Multiplication.read_answer("48 × 52 = 2,496."),
+            "2496".chars().collect::<Vec<_>>(),
+            "a restated question is read after its '='"
+        );
+        assert_eq!(
+            Family::Multiplication.read_answer("2656"),
+            vec!['2', '6', '5', '6']
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn report(counts: &[usize], measured: Option<&MetricReport>) -> SubtasksRepo
                         subtasks: point.answer_symbols,
                         accuracy: point.per_digit_accuracy,
                         exact_match: point.exact_match,
-                        predicted: point.per_digit_accuracy.powf(point.answer_symbols),
+                        predicted: point.predicted_exact_from_digits,
                     })
                 })
                 .collect()

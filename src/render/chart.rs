@@ -28,6 +28,20 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Whether the points are joined by a line (else scattered).
     pub joined: bool,
+    /// A 95 % interval (low, high) per point, drawn as error bars in the
+    /// SVG chart; empty for none.
+    pub intervals: Vec<(f64, f64)>,
+}
+
+/// A horizontal reference line (e.g. a chance level).
+#[derive(Debug, Clone)]
+pub struct Level {
+    /// Its name in the legend.
+    pub label: String,
+    /// Its height, a share in 0..=1.
+    pub y: f64,
+    /// Its colour in the SVG chart.
+    pub color: (u8, u8, u8),
 }
 
 /// A chart's axes and lines.
@@ -43,6 +57,8 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Where the x axis is labelled (empty: at every joined series' x).
     pub ticks: Vec<f64>,
+    /// Reference lines, drawn dashed (`-` on a terminal, under the series).
+    pub levels: Vec<Level>,
 }
 
 impl Chart {
@@ -89,13 +105,21 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
     let row =
         |y: f64| -> usize { ((1.0 - y.clamp(0.0, 1.0)) * (height - 1) as f64).round() as usize };
     let mut grid = vec![vec![' '; width]; height];
+    for level in &chart.levels {
+        for cell in grid[row(level.y)].iter_mut().step_by(2) {
+            *cell = '-';
+        }
+    }
     for series in chart.series.iter().filter(|s| s.joined) {
         for pair in series.points.windows(2) {
             let (c0, c1) = (column(pair[0].0), column(pair[1].0));
             for c in c0 + 1..c1 {
                 let t = (c - c0) as f64 / (c1 - c0) as f64;
                 let y = pair[0].1 + t * (pair[1].1 - pair[0].1);
-                if let Some(cell) = grid[row(y)].get_mut(c).filter(|cell| **cell == ' ') {
+                if let Some(cell) = grid[row(y)]
+                    .get_mut(c)
+                    .filter(|cell| **cell == ' ' || **cell == '-')
+                {
                     *cell = '·';
                 }
             }
@@ -157,6 +181,7 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
         .series
         .iter()
         .map(|s| format!("{} {}", s.marker, s.label))
+        .chain(chart.levels.iter().map(|l| format!("- - {}", l.label)))
     {
         let wide = textwrap::core::display_width(&line) + 3 + textwrap::core::display_width(&entry);
         if !line.is_empty() && wide > width {
@@ -266,6 +291,31 @@ fn draw<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
         context.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        context.draw_series(series.points.iter().zip(&series.intervals).map(
+            |(&(x, _), &(low, high))| {
+                let x = chart.scale_x(x);
+                PathElement::new(
+                    vec![(x, 100.0 * low), (x, 100.0 * high)],
+                    color.stroke_width(1),
+                )
+            },
+        ))?;
+    }
+    for level in &chart.levels {
+        let (r, g, b) = level.color;
+        let color = RGBColor(r, g, b);
+        let y = 100.0 * level.y;
+        let steps = 40;
+        let dashes = (0..steps).step_by(2).map(move |i| {
+            let at = |j: usize| lo + (hi - lo) * j as f64 / steps as f64;
+            PathElement::new(vec![(at(i), y), (at(i + 1), y)], color.stroke_width(1))
+        });
+        context
+            .draw_series(dashes)?
+            .label(level.label.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 6, y)], color.stroke_width(1))
+            });
     }
     context
         .configure_series_labels()
@@ -292,6 +342,7 @@ mod tests {
                     color: (0, 0, 0),
                     points: vec![(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)],
                     joined: true,
+                    intervals: Vec::new(),
                 },
                 Series {
                     label: "falling".into(),
@@ -299,9 +350,11 @@ mod tests {
                     color: (0, 0, 0),
                     points: vec![(1.0, 1.0), (3.0, 0.0)],
                     joined: true,
+                    intervals: Vec::new(),
                 },
             ],
             ticks: Vec::new(),
+            levels: Vec::new(),
         }
     }
 

@@ -2,11 +2,15 @@
 //! the p^k curves, and takeaways computed from the numbers, in every
 //! [`Format`]; charts as SVG for `--plot`.
 
-use super::chart::{self, Chart, Series};
+use super::chart::{self, Chart, Level, Series};
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
-use crate::report::emergence::{MetricReport, ModelMetrics, ScaleReport, SubtasksReport};
+use crate::report::emergence::{
+    ChanceLevels, Change, MetricPoint, MetricReport, ModelMetrics, PredictorCheck, ScaleReport,
+    SubtasksReport,
+};
 use crate::report::Format;
+use crate::stats::{Difference, Interval};
 use crate::words::Lang;
 
 /// A share as a percentage with one decimal.
@@ -14,48 +18,106 @@ pub(super) fn percent(share: f64) -> String {
     format!("{:.1}%", 100.0 * share)
 }
 
-fn headers(lang: Lang) -> Vec<&'static str> {
-    [
-        "k",
-        "exact",
-        "per_digit",
-        "predicted",
-        "choice",
-        "probability",
-        "probability_whole",
-        "edit_distance",
-    ]
-    .iter()
-    .map(|h| {
-        if *h == "k" {
-            "k"
-        } else {
-            lang.text(&format!("emergence.header.{h}"))
-        }
-    })
-    .collect()
+/// A share in whole percents (a chance level).
+fn whole_percent(share: f64) -> String {
+    format!("{:.0}%", 100.0 * share)
 }
 
-fn rows(model: &ModelMetrics) -> Vec<Vec<String>> {
-    model
-        .points
+/// A share with its interval (whole percents): `26.7% [20–35]`.
+fn share_with(value: f64, interval: &Interval) -> String {
+    format!(
+        "{} [{:.0}–{:.0}]",
+        percent(value),
+        100.0 * interval.low,
+        100.0 * interval.high
+    )
+}
+
+/// A mean (not a share) with its interval: `1.47 [1.2–1.8]`.
+fn mean_with(value: f64, interval: &Interval) -> String {
+    format!("{value:.2} [{:.1}–{:.1}]", interval.low, interval.high)
+}
+
+fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
+    lang.fill(
+        &format!("emergence.header.{key}"),
+        &[
+            ("choice", &whole_percent(chance.multiple_choice)),
+            ("digit", &whole_percent(chance.per_digit)),
+            ("brier", &format!("{:.2}", chance.choice_brier)),
+        ],
+    )
+}
+
+/// The all-or-nothing metrics (and what independent places predict), one
+/// row per length.
+fn strict_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Table {
+    let headers = ["exact", "predicted", "choice"]
         .iter()
-        .map(|p| {
-            vec![
-                p.k.to_string(),
-                percent(p.exact_match),
-                percent(p.per_digit_accuracy),
-                percent(p.predicted_exact_from_digits),
-                percent(p.multiple_choice_accuracy),
-                percent(p.answer_probability),
-                percent(p.answer_probability_whole),
-                format!("{:.2}", p.token_edit_distance),
-            ]
-        })
-        .collect()
+        .map(|h| header(lang, h, chance));
+    let rows = model.points.iter().map(|p| {
+        vec![
+            p.k.to_string(),
+            share_with(p.exact_match, &p.exact_match_interval),
+            percent(p.predicted_exact_from_digits),
+            share_with(p.multiple_choice_accuracy, &p.multiple_choice_interval),
+        ]
+    });
+    Table {
+        title: lang.text("emergence.table.strict").to_string(),
+        headers: std::iter::once("k".to_string()).chain(headers).collect(),
+        rows: rows.collect(),
+    }
+}
+
+/// The partial-credit metrics, one row per length.
+fn partial_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Table {
+    let headers = ["per_digit", "probability", "brier", "edit_distance"]
+        .iter()
+        .map(|h| header(lang, h, chance));
+    let rows = model.points.iter().map(|p| {
+        vec![
+            p.k.to_string(),
+            share_with(p.per_digit_accuracy, &p.per_digit_interval),
+            share_with(p.answer_probability, &p.answer_probability_interval),
+            mean_with(p.choice_brier, &p.choice_brier_interval),
+            mean_with(p.token_edit_distance, &p.token_edit_distance_interval),
+        ]
+    });
+    Table {
+        title: lang.text("emergence.table.partial").to_string(),
+        headers: std::iter::once("k".to_string()).chain(headers).collect(),
+        rows: rows.collect(),
+    }
+}
+
+/// A titled table.
+struct Table {
+    title: String,
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn render(&self, format: Format, style: &TerminalStyle) -> String {
+        let headers: Vec<&str> = self.headers.iter().map(String::as_str).collect();
+        match format {
+            Format::Terminal => format!(
+                "{}\n{}",
+                self.title,
+                terminal::table(&headers, &self.rows, style)
+            ),
+            _ => format!(
+                "*{}*\n\n{}\n",
+                self.title,
+                markdown::table(&headers, &self.rows)
+            ),
+        }
+    }
 }
 
 fn heading(report: &MetricReport, lang: Lang) -> String {
+    let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
     lang.fill(
         "emergence.metric.heading",
         &[
@@ -64,7 +126,7 @@ fn heading(report: &MetricReport, lang: Lang) -> String {
                 &lang.text(&format!("emergence.family.{}", report.family)),
             ),
             ("problems", &report.problems_per_length),
-            ("seed", &report.seed),
+            ("seeds", &seeds.join(", ")),
         ],
     )
 }
@@ -83,102 +145,182 @@ fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
     )
 }
 
-/// The chart of one model's metrics against k.
-pub fn metric_chart(model: &ModelMetrics, lang: Lang) -> Chart {
-    let line = |key: &str,
-                marker: char,
-                color,
-                value: fn(&crate::report::emergence::MetricPoint) -> f64| Series {
+/// The chance levels drawn on a chart of shares.
+fn chance_levels(chance: &ChanceLevels, lang: Lang) -> Vec<Level> {
+    vec![
+        Level {
+            label: lang.fill(
+                "emergence.series.chance_choice",
+                &[("chance", &whole_percent(chance.multiple_choice))],
+            ),
+            y: chance.multiple_choice,
+            color: (44, 160, 44),
+        },
+        Level {
+            label: lang.fill(
+                "emergence.series.chance_digit",
+                &[("chance", &whole_percent(chance.per_digit))],
+            ),
+            y: chance.per_digit,
+            color: (31, 119, 180),
+        },
+    ]
+}
+
+/// The chart of one model's metrics against k, with 95 % intervals as
+/// error bars and the chance levels dashed.
+pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Chart {
+    type Pick = fn(&MetricPoint) -> (f64, Option<Interval>);
+    let line = |key: &str, marker: char, color, value: Pick| Series {
         label: lang.text(&format!("emergence.series.{key}")).to_string(),
         marker,
         color,
         points: model
             .points
             .iter()
-            .map(|p| (p.k as f64, value(p)))
+            .map(|p| (p.k as f64, value(p).0))
             .collect(),
         joined: true,
+        intervals: model
+            .points
+            .iter()
+            .filter_map(|p| value(p).1.map(|i| (i.low, i.high)))
+            .collect(),
     };
     Chart {
         title: model.model.clone(),
         x_label: lang.text("emergence.axis.k").to_string(),
         log_x: false,
         series: vec![
-            line("per_digit", 'd', (31, 119, 180), |p| p.per_digit_accuracy),
-            line("choice", 'c', (44, 160, 44), |p| p.multiple_choice_accuracy),
+            line("per_digit", 'd', (31, 119, 180), |p| {
+                (p.per_digit_accuracy, Some(p.per_digit_interval))
+            }),
+            line("choice", 'c', (44, 160, 44), |p| {
+                (p.multiple_choice_accuracy, Some(p.multiple_choice_interval))
+            }),
             line("probability", 'p', (148, 103, 189), |p| {
-                p.answer_probability
+                (p.answer_probability, Some(p.answer_probability_interval))
             }),
             line("predicted", '^', (255, 127, 14), |p| {
-                p.predicted_exact_from_digits
+                (p.predicted_exact_from_digits, None)
             }),
-            line("exact", 'E', (214, 39, 40), |p| p.exact_match),
+            line("exact", 'E', (214, 39, 40), |p| {
+                (p.exact_match, Some(p.exact_match_interval))
+            }),
         ],
         ticks: Vec::new(),
+        levels: chance_levels(chance, lang),
     }
 }
 
-/// What the run showed, per model, from its numbers.
+/// How a measure moved, in words: rose, fell, or too few to tell.
+pub(super) fn change_words(change: &Change, lang: Lang) -> String {
+    let key = match change.difference {
+        Difference::Higher => "emergence.change.higher",
+        Difference::Lower => "emergence.change.lower",
+        Difference::TooFewToTell => "emergence.change.too_few",
+    };
+    lang.fill(
+        key,
+        &[
+            ("from", &share_with(change.from, &change.from_interval)),
+            ("to", &share_with(change.to, &change.to_interval)),
+        ],
+    )
+}
+
+fn list_of_k(ks: impl IntoIterator<Item = usize>, lang: Lang) -> String {
+    let items = ks
+        .into_iter()
+        .map(|k| crate::words::Phrase::data(k.to_string()))
+        .collect();
+    crate::words::Phrase::list(items).text(lang)
+}
+
+/// What the run showed, per model, worded from the report's findings.
 pub fn metric_takeaways(report: &MetricReport, lang: Lang) -> Vec<String> {
     let family = lang.text(&format!("emergence.family.{}", report.family));
     report
-        .models
+        .findings
         .iter()
-        .filter_map(|m| {
-            let (first, last) = (m.points.first()?, m.points.last()?);
-            let keep = |a: f64, b: f64| {
-                if a > 0.0 {
-                    format!("{:.0}%", 100.0 * b / a)
-                } else {
-                    "—".to_string()
-                }
-            };
-            let mut text = lang.fill(
+        .map(|f| {
+            let text = lang.fill(
                 "emergence.takeaway.metric",
                 &[
-                    ("model", &m.model),
+                    ("model", &f.model),
                     ("family", &family),
-                    ("k1", &first.k),
-                    ("k2", &last.k),
-                    ("exact1", &percent(first.exact_match)),
-                    ("exact2", &percent(last.exact_match)),
-                    ("digit1", &percent(first.per_digit_accuracy)),
-                    ("digit2", &percent(last.per_digit_accuracy)),
-                    ("prob1", &percent(first.answer_probability)),
-                    ("prob2", &percent(last.answer_probability)),
-                    ("exact_kept", &keep(first.exact_match, last.exact_match)),
-                    (
-                        "digit_kept",
-                        &keep(first.per_digit_accuracy, last.per_digit_accuracy),
-                    ),
+                    ("k1", &f.first_k),
+                    ("k2", &f.last_k),
+                    ("exact", &change_words(&f.exact, lang)),
+                    ("digit", &change_words(&f.per_digit, lang)),
+                    ("prob", &change_words(&f.probability, lang)),
                 ],
             );
-            let gaps: Vec<f64> = m
-                .points
+            let mut sentences = vec![text];
+            let informative: Vec<&PredictorCheck> =
+                f.predictor.iter().filter(|c| c.informative).collect();
+            let inside: Vec<usize> = informative
                 .iter()
-                .map(|p| (p.predicted_exact_from_digits - p.exact_match).abs())
+                .filter(|c| c.inside)
+                .map(|c| c.k)
                 .collect();
-            let (worst, gap) =
-                gaps.iter().enumerate().fold(
-                    (0, 0.0f64),
-                    |(wi, w), (i, &g)| if g > w { (i, g) } else { (wi, w) },
+            if informative.is_empty() {
+                sentences.push(
+                    lang.text("emergence.takeaway.predictor_untested")
+                        .to_string(),
                 );
-            let mean_gap = gaps.iter().sum::<f64>() / gaps.len() as f64;
-            text.push_str(lang.sentence_gap());
-            text.push_str(&lang.fill(
-                "emergence.takeaway.predicted",
-                &[
-                    ("mean_gap", &format!("{:.1}", 100.0 * mean_gap)),
-                    ("gap", &format!("{:.1}", 100.0 * gap)),
-                    ("k", &m.points[worst].k),
-                    (
-                        "predicted",
-                        &percent(m.points[worst].predicted_exact_from_digits),
-                    ),
-                    ("measured", &percent(m.points[worst].exact_match)),
-                ],
-            ));
-            Some(text)
+            } else if !inside.is_empty() {
+                sentences.push(lang.fill(
+                    "emergence.takeaway.predictor_inside",
+                    &[("ks", &list_of_k(inside, lang))],
+                ));
+            }
+            for check in informative.iter().filter(|c| !c.inside) {
+                let key = if check.measured > check.predicted {
+                    "emergence.takeaway.predictor_above"
+                } else {
+                    "emergence.takeaway.predictor_below"
+                };
+                sentences.push(lang.fill(
+                    key,
+                    &[
+                        ("k", &check.k),
+                        ("predicted", &percent(check.predicted)),
+                        ("measured", &share_with(check.measured, &check.interval)),
+                    ],
+                ));
+            }
+            let rest: Vec<usize> = f
+                .predictor
+                .iter()
+                .map(|c| c.k)
+                .filter(|k| !f.choice_above_chance.contains(k))
+                .collect();
+            let chance = whole_percent(report.chance.multiple_choice);
+            sentences.push(if rest.is_empty() {
+                lang.fill(
+                    "emergence.takeaway.choice_all_above",
+                    &[("chance", &chance)],
+                )
+            } else if f.choice_above_chance.is_empty() {
+                lang.fill(
+                    "emergence.takeaway.choice_none_above",
+                    &[("chance", &chance)],
+                )
+            } else {
+                lang.fill(
+                    "emergence.takeaway.choice_some_above",
+                    &[
+                        ("chance", &chance),
+                        (
+                            "above",
+                            &list_of_k(f.choice_above_chance.iter().copied(), lang),
+                        ),
+                        ("rest", &list_of_k(rest, lang)),
+                    ],
+                )
+            });
+            sentences.join(lang.sentence_gap())
         })
         .collect()
 }
@@ -216,8 +358,8 @@ pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &Termina
     }
 }
 
-/// Each model's table (and, on a terminal, its chart), under a heading
-/// naming the family: the body a tour step shows.
+/// Each model's two tables (and, on a terminal, its chart), under a
+/// heading naming the family: the body a tour step shows.
 pub fn metric_tables(
     report: &MetricReport,
     format: Format,
@@ -225,69 +367,87 @@ pub fn metric_tables(
     style: &TerminalStyle,
 ) -> String {
     let family = lang.text(&format!("emergence.family.{}", report.family));
-    match format {
-        Format::Terminal => {
-            let mut out = String::new();
-            for m in &report.models {
-                out.push_str(&format!(
-                    "\n{}\n{}",
-                    style.bold(&model_heading(m, family, lang)),
-                    terminal::table(&headers(lang), &rows(m), style)
-                ));
+    let mut out = String::new();
+    for m in &report.models {
+        let heading = model_heading(m, family, lang);
+        let tables = [
+            strict_table(m, &report.chance, lang),
+            partial_table(m, &report.chance, lang),
+        ];
+        match format {
+            Format::Terminal => {
+                out.push_str(&format!("\n{}\n", style.bold(&heading)));
+                for table in &tables {
+                    out.push_str(&table.render(format, style));
+                }
                 let width = chart::fit_width(style, 60);
-                out.push_str(&chart::text(&metric_chart(m, lang), width, 11));
+                out.push_str(&chart::text(
+                    &metric_chart(m, &report.chance, lang),
+                    width,
+                    11,
+                ));
             }
-            out
+            _ => {
+                out.push_str(&format!("**{heading}**\n\n"));
+                for table in &tables {
+                    out.push_str(&table.render(format, style));
+                    out.push('\n');
+                }
+            }
         }
-        _ => report
-            .models
-            .iter()
-            .map(|m| {
-                format!(
-                    "**{}**\n\n{}\n",
-                    model_heading(m, family, lang),
-                    markdown::table(&headers(lang), &rows(m))
-                )
-            })
-            .collect(),
     }
+    out
 }
 
 fn metric_csv(report: &MetricReport) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let measures = [
+        "exact_match",
+        "per_digit_accuracy",
+        "multiple_choice_accuracy",
+        "choice_brier",
+        "answer_probability",
+        "token_edit_distance",
+    ];
+    let mut header: Vec<String> = [
         "model",
+        "parameters",
         "prompt_style",
         "family",
         "k",
         "problems",
-        "exact_match",
-        "per_digit_accuracy",
-        "predicted_exact_from_digits",
-        "multiple_choice_accuracy",
-        "answer_probability",
-        "answer_probability_whole",
-        "token_edit_distance",
-    ];
-    writer.write_record(header).expect("writing to memory");
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for m in measures {
+        header.extend([m.to_string(), format!("{m}_low"), format!("{m}_high")]);
+    }
+    header.extend(["predicted_exact_from_digits", "answer_probability_whole"].map(String::from));
+    writer.write_record(&header).expect("writing to memory");
     for m in &report.models {
         for p in &m.points {
-            writer
-                .write_record([
-                    m.model.clone(),
-                    m.prompt_style.clone(),
-                    report.family.clone(),
-                    p.k.to_string(),
-                    p.problems.to_string(),
-                    p.exact_match.to_string(),
-                    p.per_digit_accuracy.to_string(),
-                    p.predicted_exact_from_digits.to_string(),
-                    p.multiple_choice_accuracy.to_string(),
-                    p.answer_probability.to_string(),
-                    p.answer_probability_whole.to_string(),
-                    p.token_edit_distance.to_string(),
-                ])
-                .expect("writing to memory");
+            let mut row = vec![
+                m.model.clone(),
+                m.parameters.to_string(),
+                m.prompt_style.clone(),
+                report.family.clone(),
+                p.k.to_string(),
+                p.problems.to_string(),
+            ];
+            for (value, interval) in [
+                (p.exact_match, p.exact_match_interval),
+                (p.per_digit_accuracy, p.per_digit_interval),
+                (p.multiple_choice_accuracy, p.multiple_choice_interval),
+                (p.choice_brier, p.choice_brier_interval),
+                (p.answer_probability, p.answer_probability_interval),
+                (p.token_edit_distance, p.token_edit_distance_interval),
+            ] {
+                row.extend([value, interval.low, interval.high].map(|v| v.to_string()));
+            }
+            row.push(p.predicted_exact_from_digits.to_string());
+            row.push(p.answer_probability_whole.to_string());
+            writer.write_record(&row).expect("writing to memory");
         }
     }
     csv_text::finish(writer)
@@ -313,6 +473,7 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
                 .zip(c.success.iter().copied())
                 .collect(),
             joined: true,
+            intervals: Vec::new(),
         })
         .collect();
     let mut models: Vec<&str> = Vec::new();
@@ -333,6 +494,7 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
                 .map(|p| (p.accuracy, p.exact_match))
                 .collect(),
             joined: false,
+            intervals: Vec::new(),
         });
     }
     Chart {
@@ -346,6 +508,7 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
             .copied()
             .filter(|p| (p * 10.0).fract().abs() < 1e-9)
             .collect(),
+        levels: Vec::new(),
     }
 }
 
@@ -489,6 +652,7 @@ pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
             .map(|p| (p.width as f64, value(p)))
             .collect(),
         joined: true,
+        intervals: Vec::new(),
     };
     Chart {
         title: lang.text("scale.title").to_string(),
@@ -505,6 +669,7 @@ pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
             line("exact", 'E', (214, 39, 40), |p| p.exact_match),
         ],
         ticks: report.points.iter().map(|p| p.width as f64).collect(),
+        levels: Vec::new(),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Char
         color,
         points: rows.iter().map(|r| (x(r), value(r))).collect(),
         joined: true,
+        intervals: Vec::new(),
     };
     Chart {
         title: title.to_string(),
@@ -45,6 +46,7 @@ pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Char
             line("test", 'V', (214, 39, 40), &|r| r.test_accuracy),
         ],
         ticks: Vec::new(),
+        levels: Vec::new(),
     }
 }
 
@@ -295,9 +297,11 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
                     })
                     .collect(),
                 joined: true,
+                intervals: Vec::new(),
             })
             .collect(),
         ticks: Vec::new(),
+        levels: Vec::new(),
     }
 }
 

@@ -246,7 +246,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 let charts: Vec<super::chart::Chart> = r
                     .models
                     .iter()
-                    .map(|m| super::emergence::metric_chart(m, lang))
+                    .map(|m| super::emergence::metric_chart(m, &r.chance, lang))
                     .collect();
                 markdown_table_html(&super::emergence::metric_tables(
                     r,

@@ -4,19 +4,51 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::stats::{Difference, Interval};
+
 /// What `detprob emergence metric` measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricReport {
-    /// The task family (`addition`, `reverse`).
+    /// The task family (`addition`, `multiplication`, `reverse`).
     pub family: String,
-    /// Seed of the problem generator (same seed → same problems everywhere).
+    /// Seed of the problem generator (the first of `seeds`).
     pub seed: u64,
-    /// Problems asked at each length.
+    /// Every problem seed pooled into the points (same seeds → same
+    /// problems everywhere; a question drawn by two seeds counts once).
+    pub seeds: Vec<u64>,
+    /// Problems asked at each length, per seed.
     pub problems_per_length: usize,
     /// The lengths k asked (digits per number, or letters).
     pub lengths: Vec<usize>,
+    /// Which metrics score all-or-nothing per problem and which give
+    /// partial credit (as Schaeffer et al. 2023 class them).
+    pub metric_classes: MetricClasses,
+    /// What guessing scores.
+    pub chance: ChanceLevels,
     /// One entry per model, in the order run.
     pub models: Vec<ModelMetrics>,
+    /// What the numbers support, per model, judged by their intervals.
+    pub findings: Vec<ModelFindings>,
+}
+
+/// The metrics by class.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricClasses {
+    /// 0 or 1 per problem: a smooth gain can hide below them.
+    pub discontinuous: Vec<String>,
+    /// Partial credit per problem.
+    pub continuous: Vec<String>,
+}
+
+/// What guessing scores on each metric that has a chance level.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChanceLevels {
+    /// Picking one of the options at random (1 / options).
+    pub multiple_choice: f64,
+    /// A uniform forecast over the options (1 − 1 / options).
+    pub choice_brier: f64,
+    /// A random symbol at each place (1/10 for digits, 1/26 for letters).
+    pub per_digit: f64,
 }
 
 /// One model's metrics at every length.
@@ -24,6 +56,10 @@ pub struct MetricReport {
 pub struct ModelMetrics {
     /// Model alias (or file name).
     pub model: String,
+    /// Its parameter count, summed over the tensors of its file.
+    pub parameters: u64,
+    /// Its architecture (`general.architecture` of the file).
+    pub architecture: String,
     /// How it was asked: `chat` (examples as earlier turns, for an instruct
     /// model) or `few_shot` (examples as plain lines, for a base model).
     pub prompt_style: String,
@@ -34,7 +70,66 @@ pub struct ModelMetrics {
     pub seconds: f64,
 }
 
-/// The metrics at one length k, averaged over its problems.
+/// A measure at two lengths (or two models), and whether their intervals
+/// say it changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    /// The value before.
+    pub from: f64,
+    /// Its interval.
+    pub from_interval: Interval,
+    /// The value after.
+    pub to: f64,
+    /// Its interval.
+    pub to_interval: Interval,
+    /// `higher`, `lower` (the intervals are apart) or `too_few_to_tell`.
+    pub difference: Difference,
+}
+
+/// Whether independent places predict a length's exact match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PredictorCheck {
+    /// The length.
+    pub k: usize,
+    /// Exact match predicted from per-place accuracies.
+    pub predicted: f64,
+    /// Exact match measured.
+    pub measured: f64,
+    /// Its interval.
+    pub interval: Interval,
+    /// Whether the prediction lies inside the interval.
+    pub inside: bool,
+    /// Whether the point tests the predictor at all (prediction between
+    /// 5 % and 95 %: near 0 or 1 every predictor agrees).
+    pub informative: bool,
+}
+
+/// What one model's numbers support, from its first length to its last.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFindings {
+    /// The model.
+    pub model: String,
+    /// The first length.
+    pub first_k: usize,
+    /// The last length.
+    pub last_k: usize,
+    /// Exact match from the first length to the last.
+    pub exact: Change,
+    /// Per-digit accuracy from the first length to the last.
+    pub per_digit: Change,
+    /// The right answer's per-token probability from the first length to the last.
+    pub probability: Change,
+    /// Lengths where multiple choice is above chance (its interval wholly above).
+    pub choice_above_chance: Vec<usize>,
+    /// The predictor of exact match from places, at each length.
+    pub predictor: Vec<PredictorCheck>,
+}
+
+/// The metrics at one length k, averaged over its problems, each with its
+/// 95 % interval (Wilson's for shares of yes/no outcomes, a bootstrap over
+/// problems for the rest): computed from `results` alone
+/// ([`crate::emergence::metric::point_from_results`]), so runs with other
+/// problem seeds pool into one point.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricPoint {
     /// The length knob.
@@ -44,32 +139,55 @@ pub struct MetricPoint {
     /// Mean number of digits (letters) in the right answers: the sub-tasks
     /// a whole answer needs.
     pub answer_symbols: f64,
-    /// Share of greedy answers exactly right (strict: all or nothing).
+    /// Share of greedy answers exactly right (discontinuous: all or nothing).
     pub exact_match: f64,
+    /// Its interval.
+    pub exact_match_interval: Interval,
     /// Share of the right answer's digits (letters) that the greedy answer
-    /// has at the same place: the sub-tasks.
+    /// has at the same place: the sub-tasks (continuous).
     pub per_digit_accuracy: f64,
+    /// Its interval.
+    pub per_digit_interval: Interval,
     /// The same, per place (units first for numbers, first letter first for letters).
     pub per_place_accuracy: Vec<f64>,
-    /// Mean Levenshtein distance between the greedy answer's tokens and the right answer's.
+    /// Mean Levenshtein distance between the greedy answer's tokens and the
+    /// right answer's (continuous; lower is better).
     pub token_edit_distance: f64,
-    /// Mean over problems of the geometric mean of the right answer's token
-    /// probabilities (teacher-forced, temperature 1).
+    /// Its interval.
+    pub token_edit_distance_interval: Interval,
+    /// Mean over problems of the geometric mean of the probabilities of the
+    /// right answer's **answer tokens** (those holding a digit or letter:
+    /// a leading space or a format token is not counted), teacher-forced at
+    /// temperature 1 (continuous).
     pub answer_probability: f64,
-    /// Mean over problems of the whole right answer's probability (the product).
+    /// Its interval.
+    pub answer_probability_interval: Interval,
+    /// Mean over problems of the probability of all the answer tokens
+    /// together (their product).
     pub answer_probability_whole: f64,
-    /// Share of problems where the right answer out-scored 3 near-miss
-    /// distractors by log-likelihood.
+    /// Share of problems where the right answer out-scored its near-miss
+    /// distractors by log-likelihood (discontinuous: 0 or 1 per problem;
+    /// chance is one over the number of options).
     pub multiple_choice_accuracy: f64,
+    /// Its interval.
+    pub multiple_choice_interval: Interval,
+    /// Mean Brier score of the options' probabilities (each option's
+    /// likelihood normalised over the options) against the right one:
+    /// the continuous form of multiple choice (0 is perfect; lower is better).
+    pub choice_brier: f64,
+    /// Its interval.
+    pub choice_brier_interval: Interval,
     /// Exact match predicted from the per-place accuracies alone (their
     /// product over each problem's places, averaged): what independent
-    /// sub-tasks would give.
+    /// sub-tasks would give ([`crate::emergence::metric::predict_exact`],
+    /// the one predictor detprob uses).
     pub predicted_exact_from_digits: f64,
     /// Every problem, as asked and answered.
     pub results: Vec<ProblemResult>,
 }
 
-/// One problem and what the model did with it.
+/// One problem and what the model did with it: everything a [`MetricPoint`]
+/// is computed from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProblemResult {
     /// The question (e.g. `305 + 41`).
@@ -82,10 +200,21 @@ pub struct ProblemResult {
     pub greedy_text: String,
     /// Whether the greedy answer was exactly right.
     pub exact: bool,
-    /// Natural-log probability of the whole right answer (teacher-forced).
+    /// Per place of the right answer (units first for numbers, first
+    /// letter first for letters), whether the greedy answer has it right.
+    pub places: Vec<bool>,
+    /// Levenshtein distance between the greedy answer's tokens and the right answer's.
+    pub edit_distance: usize,
+    /// Natural-log probability of the right answer's answer tokens
+    /// (teacher-forced; format tokens such as a leading space excluded).
     pub answer_logprob: f64,
+    /// How many answer tokens `answer_logprob` sums over.
+    pub answer_tokens: usize,
     /// The right answer's rank among itself and the distractors (1 = first).
     pub choice_rank: usize,
+    /// Each option's probability normalised over the options (the right
+    /// answer first), from their whole log-likelihoods.
+    pub choice_probabilities: Vec<f64>,
 }
 
 /// What `detprob emergence subtasks` shows.
@@ -131,7 +260,8 @@ pub struct MeasuredPoint {
     pub accuracy: f64,
     /// Measured whole-task success.
     pub exact_match: f64,
-    /// What p^k predicts for it (p = `accuracy`, k = `subtasks`).
+    /// What independent places predict for it: the metric report's
+    /// `predicted_exact_from_digits` (the one predictor detprob uses).
     pub predicted: f64,
 }
 

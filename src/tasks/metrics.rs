@@ -73,6 +73,30 @@ pub fn ranked_first(scores: &[f64]) -> bool {
     }
 }
 
+/// Probabilities from log-likelihoods, normalised over the given options
+/// (a softmax of `scores`).
+pub fn normalized(scores: &[f64]) -> Vec<f64> {
+    let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter().map(|w| w / total).collect()
+}
+
+/// The Brier score of a forecast over options when option `right` is the
+/// true one: Σ (pᵢ − yᵢ)², from 0 (all probability on the right option) to
+/// 2 (all on one wrong option); a uniform forecast over n options scores
+/// 1 − 1/n.
+pub fn brier(probabilities: &[f64], right: usize) -> f64 {
+    probabilities
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let truth = f64::from(u8::from(i == right));
+            (p - truth) * (p - truth)
+        })
+        .sum()
+}
+
 /// The mean of `values` (0 for none).
 pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
     let (sum, count) = values
@@ -135,5 +159,10 @@ mod tests {
         assert!(!ranked_first(&[-1.0, -1.0]));
         assert_eq!(mean([1.0, 0.0, 0.5]), 0.5);
         assert_eq!(mean(std::iter::empty()), 0.0);
+        let p = normalized(&[0.25f64.ln(), 0.5f64.ln(), 0.25f64.ln()]);
+        assert!((p[1] - 0.5).abs() < 1e-12 && (p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((brier(&[0.25; 4], 0) - 0.75).abs() < 1e-12);
+        assert_eq!(brier(&[1.0, 0.0], 0), 0.0);
+        assert_eq!(brier(&[0.0, 1.0], 0), 2.0);
     }
 }

@@ -1,0 +1,184 @@
+//! What a `metric` run's numbers support, judged by their 95 % intervals:
+//! how each measure moved from the first length to the last, where multiple
+//! choice beats chance, and where independent places predict exact match.
+//! Renderers only word these; JSON carries them.
+
+use super::problems::{Family, DISTRACTORS};
+use crate::report::emergence::{
+    ChanceLevels, Change, MetricClasses, MetricPoint, MetricReport, ModelFindings, ModelMetrics,
+    PredictorCheck,
+};
+#[cfg(test)]
+use crate::stats::Difference;
+use crate::stats::{self, Interval};
+
+/// A measure at two points, compared by intervals.
+pub fn change(from: (f64, Interval), to: (f64, Interval)) -> Change {
+    Change {
+        from: from.0,
+        from_interval: from.1,
+        to: to.0,
+        to_interval: to.1,
+        difference: stats::compare(&to.1, &from.1),
+    }
+}
+
+/// What guessing scores on `family`'s problems.
+pub fn chance(family: Family) -> ChanceLevels {
+    let options = (1 + DISTRACTORS) as f64;
+    ChanceLevels {
+        multiple_choice: 1.0 / options,
+        choice_brier: 1.0 - 1.0 / options,
+        per_digit: match family {
+            Family::Addition | Family::Multiplication => 0.1,
+            Family::Reverse => 1.0 / 26.0,
+        },
+    }
+}
+
+/// The metrics by class, as Schaeffer et al. 2023 class them.
+pub fn classes() -> MetricClasses {
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    MetricClasses {
+        discontinuous: names(&["exact_match", "multiple_choice_accuracy"]),
+        continuous: names(&[
+            "per_digit_accuracy",
+            "token_edit_distance",
+            "answer_probability",
+            "choice_brier",
+        ]),
+    }
+}
+
+/// One model's findings (none for a model with no points).
+pub fn of_model(model: &ModelMetrics, chance: &ChanceLevels) -> Option<ModelFindings> {
+    let (first, last) = (model.points.first()?, model.points.last()?);
+    let pick = |f: fn(&MetricPoint) -> (f64, Interval)| change(f(first), f(last));
+    Some(ModelFindings {
+        model: model.model.clone(),
+        first_k: first.k,
+        last_k: last.k,
+        exact: pick(|p| (p.exact_match, p.exact_match_interval)),
+        per_digit: pick(|p| (p.per_digit_accuracy, p.per_digit_interval)),
+        probability: pick(|p| (p.answer_probability, p.answer_probability_interval)),
+        choice_above_chance: model
+            .points
+            .iter()
+            .filter(|p| {
+                p.multiple_choice_interval
+                    .above_level(chance.multiple_choice)
+            })
+            .map(|p| p.k)
+            .collect(),
+        predictor: model
+            .points
+            .iter()
+            .map(|p| PredictorCheck {
+                k: p.k,
+                predicted: p.predicted_exact_from_digits,
+                measured: p.exact_match,
+                interval: p.exact_match_interval,
+                inside: (p.exact_match_interval.low..=p.exact_match_interval.high)
+                    .contains(&p.predicted_exact_from_digits),
+                informative: (0.05..=0.95).contains(&p.predicted_exact_from_digits),
+            })
+            .collect(),
+    })
+}
+
+/// The report of a `metric` run: its models' points with the classes,
+/// chance levels and findings that go with them.
+pub fn report(
+    family: Family,
+    seeds: &[u64],
+    problems_per_length: usize,
+    lengths: Vec<usize>,
+    models: Vec<ModelMetrics>,
+) -> MetricReport {
+    let chance = chance(family);
+    let findings = models.iter().filter_map(|m| of_model(m, &chance)).collect();
+    MetricReport {
+        family: family.name().to_string(),
+        seed: seeds.first().copied().unwrap_or(1),
+        seeds: seeds.to_vec(),
+        problems_per_length,
+        lengths,
+        metric_classes: classes(),
+        chance,
+        models,
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emergence::metric::{point_from_results, tests::result};
+
+    fn model(points: Vec<MetricPoint>) -> ModelMetrics {
+        ModelMetrics {
+            model: "m".into(),
+            parameters: 1,
+            architecture: "llama".into(),
+            prompt_style: "chat".into(),
+            points,
+            seconds: 0.0,
+        }
+    }
+
+    fn point(k: usize, exact: usize, of: usize) -> MetricPoint {
+        point_from_results(
+            k,
+            (0..of)
+                .map(|i| result(&i.to_string(), if i < exact { 2 } else { 0 }, 2))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_fall_is_claimed_only_when_the_intervals_are_apart() {
+        let chance = chance(Family::Addition);
+        // 9 of 10 → 1 of 10: apart. 6 of 10 → 4 of 10: too few to tell.
+        let clear = of_model(&model(vec![point(1, 9, 10), point(2, 1, 10)]), &chance).unwrap();
+        assert_eq!(clear.exact.difference, Difference::Lower);
+        let unclear = of_model(&model(vec![point(1, 6, 10), point(2, 4, 10)]), &chance).unwrap();
+        assert_eq!(unclear.exact.difference, Difference::TooFewToTell);
+        // The same shares on 200 problems are apart.
+        let many = of_model(&model(vec![point(1, 120, 200), point(2, 80, 200)]), &chance).unwrap();
+        assert_eq!(many.exact.difference, Difference::Lower);
+        assert!(of_model(&model(Vec::new()), &chance).is_none());
+    }
+
+    #[test]
+    fn chance_levels_follow_the_options_and_symbols() {
+        let digits = chance(Family::Multiplication);
+        assert_eq!(digits.multiple_choice, 0.25);
+        assert_eq!(digits.choice_brier, 0.75);
+        assert_eq!(digits.per_digit, 0.1);
+        assert!((chance(Family::Reverse).per_digit - 1.0 / 26.0).abs() < 1e-15);
+        // Multiple choice right in every problem is above chance; in half
+        // of 10, not clearly.
+        let above = of_model(&model(vec![point(1, 10, 10), point(2, 5, 10)]), &digits).unwrap();
+        assert_eq!(above.choice_above_chance, [1]);
+        let classes = classes();
+        assert!(classes
+            .discontinuous
+            .contains(&"multiple_choice_accuracy".to_string()));
+        assert!(classes.continuous.contains(&"choice_brier".to_string()));
+    }
+
+    #[test]
+    fn the_predictor_is_tested_only_between_5_and_95_percent() {
+        let checks = of_model(
+            &model(vec![point(1, 10, 10), point(2, 5, 10)]),
+            &chance(Family::Addition),
+        )
+        .unwrap()
+        .predictor;
+        // All right: predicted 100 %, no test. Half all right, half all
+        // wrong: places predict 25 %, 50 % was measured (inside [24, 76]).
+        assert!(!checks[0].informative);
+        assert!(checks[1].informative && checks[1].inside);
+        assert!((checks[1].predicted - 0.25).abs() < 1e-12);
+    }
+}
