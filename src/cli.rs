@@ -133,6 +133,7 @@ impl Command {
             Command::Tokenize(a) => a.format,
             Command::Emergence(command) => match command {
                 EmergenceCommand::Metric(a) => a.output.format,
+                EmergenceCommand::Ladder(a) => a.output.format,
                 EmergenceCommand::Subtasks(a) => a.output.format,
                 EmergenceCommand::Grok(a) => a.output.format,
                 EmergenceCommand::Scale(a) => a.output.format,
@@ -155,6 +156,8 @@ pub struct LiveArgs {
 pub enum EmergenceCommand {
     /// Strict and smooth metrics on problems of growing length, on the real models.
     Metric(EmergenceMetricArgs),
+    /// The same problems asked of real models of growing size: each metric against parameter count.
+    Ladder(EmergenceLadderArgs),
     /// The composition law p^k: smooth sub-tasks, a whole task that seems to jump.
     Subtasks(EmergenceSubtasksArgs),
     /// Grokking, trained live: memorize (a + b) mod p first, generalize much later.
@@ -350,6 +353,46 @@ pub struct EmergenceMetricArgs {
         default_value = "1"
     )]
     pub seed: Vec<u64>,
+    #[command(flatten)]
+    pub output: EmergenceOutputArgs,
+}
+
+/// Flags of `detprob emergence ladder`.
+#[derive(Debug, Args)]
+pub struct EmergenceLadderArgs {
+    /// Models to ask, comma-separated, in any order (default: every model of the catalogue).
+    #[arg(
+        long = "models",
+        alias = "model",
+        short = 'm',
+        value_name = "ALIAS",
+        value_delimiter = ','
+    )]
+    pub models: Vec<String>,
+    /// Code that runs the models.
+    #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
+    pub engine: Engine,
+    /// The task family.
+    #[arg(long, value_enum, default_value_t = crate::emergence::problems::Family::Multiplication)]
+    pub family: crate::emergence::problems::Family,
+    /// Lengths k to ask: a range `1..3` or a list `1,2`.
+    #[arg(long, alias = "lengths", value_name = "K", default_value = "1..2")]
+    pub digits: Lengths,
+    /// Problems per length, per seed.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub problems: usize,
+    /// Seeds of the problem generator, comma-separated (results pooled).
+    #[arg(
+        long,
+        alias = "seeds",
+        value_name = "SEED",
+        value_delimiter = ',',
+        default_value = "1"
+    )]
+    pub seed: Vec<u64>,
+    /// Print each model's prompt for the first problem.
+    #[arg(long)]
+    pub show_prompts: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }

@@ -105,6 +105,67 @@ fn both_models_report_every_metric_and_a_second_run_agrees() {
 }
 
 #[test]
+fn the_ladder_orders_real_models_by_their_files_and_repeats() {
+    // Given largest first: the ladder sorts by the parameter counts it
+    // reads from the files, and finds the one same-family pair.
+    let args = [
+        "emergence",
+        "ladder",
+        "--models",
+        "qwen2.5-coder-1.5b,smollm2-135m,qwen2.5-coder-0.5b",
+        "--family",
+        "multiplication",
+        "--digits",
+        "2",
+        "--problems",
+        "4",
+        "--format",
+        "json",
+    ];
+    let first = json(&args);
+    let models = first["metric"]["models"].as_array().unwrap();
+    let names: Vec<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]
+    );
+    let parameters: Vec<u64> = models
+        .iter()
+        .map(|m| m["parameters"].as_u64().unwrap())
+        .collect();
+    assert!(parameters.windows(2).all(|w| w[0] < w[1]), "{parameters:?}");
+    assert_eq!(
+        first["same_family"],
+        serde_json::json!([["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"]])
+    );
+    assert_eq!(first["confounded"], true);
+    let step = &first["steps"][0];
+    assert_eq!(step["k"], 2);
+    assert_eq!(step["exact_same_family"].as_array().unwrap().len(), 1);
+    for model in models {
+        let point = &model["points"][0];
+        assert_eq!(point["problems"], 4);
+        let exact = point["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["exact"] == true)
+            .count();
+        assert_eq!(point["exact_match"].as_f64().unwrap(), exact as f64 / 4.0);
+    }
+    let strip = |mut report: Value| {
+        for model in report["metric"]["models"].as_array_mut().unwrap() {
+            model.as_object_mut().unwrap().remove("seconds");
+        }
+        report
+    };
+    assert_eq!(strip(first), strip(json(&args)));
+}
+
+#[test]
 fn greedy_answers_match_plain_greedy_generation() {
     // The batched trie walk must decode what `generate` decodes alone.
     for alias in ["smollm2-135m", "gemma3-270m"] {
@@ -222,6 +283,25 @@ fn bad_emergence_input_is_one_line_and_exit_2() {
     check(metric(&["--digits", "1,,2"]), "empty item");
     check(metric(&["--problems", "0"]), "--problems must be from 1");
     check(metric(&["--family", "poetry"]), "poetry");
+    check(metric(&["--seeds", "1,,2"]), "seed");
+    check(
+        vec![
+            "emergence".into(),
+            "ladder".into(),
+            "--models".into(),
+            "smollm2-135m".into(),
+        ],
+        "a ladder needs at least two models",
+    );
+    check(
+        vec![
+            "emergence".into(),
+            "ladder".into(),
+            "--models".into(),
+            "smollm2-135m,nosuch".into(),
+        ],
+        "nosuch",
+    );
     check(
         metric(&["--plot", "/nonexistent-dir/chart.svg"]),
         "cannot write in /nonexistent-dir",

@@ -4,24 +4,27 @@
 use std::path::Path;
 
 use crate::cli::{
-    EmergenceCommand, EmergenceGrokArgs, EmergenceMetricArgs, EmergenceScaleArgs,
-    EmergenceSubtasksArgs, PlotArgs,
+    EmergenceCommand, EmergenceGrokArgs, EmergenceLadderArgs, EmergenceMetricArgs,
+    EmergenceScaleArgs, EmergenceSubtasksArgs, PlotArgs,
 };
 use crate::emergence::grok::{self, GrokSettings};
 use crate::emergence::metric::{self, MetricPlan};
-use crate::emergence::{findings, problems, subtasks};
+use crate::emergence::{findings, ladder, problems, subtasks};
 use crate::error::{invalid, InputError};
 use crate::files::{self, Overwrite};
 use crate::lm;
 use crate::progress;
 use crate::render::{self, chart, style::TerminalStyle, GrokSweepView, GrokView, Render, View};
-use crate::report::emergence::{GrokSweepReport, MetricReport, ScaleReport, SubtasksReport};
+use crate::report::emergence::{
+    GrokSweepReport, LadderReport, MetricReport, ScaleReport, ShownPrompt, SubtasksReport,
+};
 use crate::store::{catalog, ModelChoice};
 use crate::words::Lang;
 
 pub fn run(command: EmergenceCommand, view: &View) -> anyhow::Result<Box<dyn Render>> {
     Ok(match command {
         EmergenceCommand::Metric(args) => Box::new(run_metric(args, view.lang)?),
+        EmergenceCommand::Ladder(args) => Box::new(run_ladder(args, view.lang)?),
         EmergenceCommand::Subtasks(args) => Box::new(run_subtasks(args, view.lang)?),
         EmergenceCommand::Grok(args) => run_grok(args, view)?,
         EmergenceCommand::Scale(args) => Box::new(run_scale(args, view.lang)?),
@@ -58,6 +61,37 @@ fn write_plot(target: Option<(&Path, Overwrite)>, charts: &[chart::Chart]) -> an
     Ok(())
 }
 
+/// Loads each model in turn and runs `plan` on it, with a progress bar per
+/// model; `prompt_of` sees each loaded model first (to show its prompt).
+fn measure_models(
+    choices: &[ModelChoice],
+    engine: lm::Engine,
+    plan: &MetricPlan,
+    lang: Lang,
+    prompt_of: &mut dyn FnMut(&lm::LoadedModel),
+) -> anyhow::Result<Vec<crate::report::emergence::ModelMetrics>> {
+    let mut models = Vec::new();
+    for choice in choices {
+        let mut loaded = lm::load(choice, engine)?;
+        prompt_of(&loaded);
+        let bar = progress::bar(
+            &lang.fill("emergence.progress", &[("model", &loaded.info.label())]),
+            (plan.lengths.len() * plan.seeds.len()) as u64,
+        );
+        let measured = metric::measure(&mut loaded, plan, &|done, _| bar.set_position(done as u64));
+        bar.finish_and_clear();
+        models.push(measured?);
+    }
+    Ok(models)
+}
+
+fn resolve_aliases(aliases: &[String]) -> Result<Vec<ModelChoice>, InputError> {
+    aliases
+        .iter()
+        .map(|alias| ModelChoice::resolve(Some(alias), None, None))
+        .collect()
+}
+
 fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricReport> {
     problems::check_problem_count(args.problems)?;
     let choices: Vec<ModelChoice> = if args.model_file.is_some() {
@@ -67,15 +101,14 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
             args.sha256.as_deref(),
         )?]
     } else if args.model.is_empty() {
-        catalog::DEFAULT_COMPARED
-            .iter()
-            .map(|alias| ModelChoice::resolve(Some(alias), None, None))
-            .collect::<Result<_, _>>()?
+        resolve_aliases(
+            &catalog::DEFAULT_COMPARED
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>(),
+        )?
     } else {
-        args.model
-            .iter()
-            .map(|alias| ModelChoice::resolve(Some(alias), None, None))
-            .collect::<Result<_, _>>()?
+        resolve_aliases(&args.model)?
     };
     let plot = plot_target(&args.output.plot)?;
     let plan = MetricPlan {
@@ -84,18 +117,7 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         problems: args.problems,
         seeds: problems::check_seeds(&args.seed)?,
     };
-    let mut models = Vec::new();
-    for choice in &choices {
-        let mut loaded = lm::load(choice, args.engine)?;
-        let bar = progress::bar(
-            &lang.fill("emergence.progress", &[("model", &loaded.info.label())]),
-            (plan.lengths.len() * plan.seeds.len()) as u64,
-        );
-        let measured =
-            metric::measure(&mut loaded, &plan, &|done, _| bar.set_position(done as u64));
-        bar.finish_and_clear();
-        models.push(measured?);
-    }
+    let models = measure_models(&choices, args.engine, &plan, lang, &mut |_| {})?;
     let report = findings::report(
         plan.family,
         &plan.seeds,
@@ -109,6 +131,62 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         .map(|m| render::emergence::metric_chart(m, &report.chance, lang))
         .collect();
     write_plot(plot, &charts)?;
+    Ok(report)
+}
+
+fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderReport> {
+    problems::check_problem_count(args.problems)?;
+    let aliases: Vec<String> = if args.models.is_empty() {
+        catalog::MODELS
+            .iter()
+            .map(|m| m.alias.to_string())
+            .collect()
+    } else {
+        args.models.clone()
+    };
+    if aliases.len() < 2 {
+        return Err(invalid("--models: a ladder needs at least two models").into());
+    }
+    let choices = resolve_aliases(&aliases)?;
+    let plot = plot_target(&args.output.plot)?;
+    let plan = MetricPlan {
+        family: args.family,
+        lengths: args.digits.0.clone(),
+        problems: args.problems,
+        seeds: problems::check_seeds(&args.seed)?,
+    };
+    let first_question = problems::generate(
+        plan.family,
+        plan.lengths[0],
+        1,
+        plan.seeds[0],
+        &metric::example_questions(plan.family),
+    )
+    .first()
+    .map(|p| p.question.clone())
+    .unwrap_or_default();
+    let mut prompts = Vec::new();
+    let models = measure_models(&choices, args.engine, &plan, lang, &mut |loaded| {
+        if args.show_prompts {
+            let asked = metric::ask(plan.family, &loaded.prompt_format, &first_question);
+            prompts.push(ShownPrompt {
+                model: loaded.info.label(),
+                style: asked.style.to_string(),
+                prompt: asked.prompt,
+            });
+        }
+    })?;
+    let report = ladder::report(
+        findings::report(
+            plan.family,
+            &plan.seeds,
+            plan.problems,
+            plan.lengths.clone(),
+            models,
+        ),
+        prompts,
+    );
+    write_plot(plot, &render::ladder::charts(&report, lang))?;
     Ok(report)
 }
 

@@ -120,6 +120,7 @@ mod tests {
             model: "m".into(),
             parameters: 1,
             architecture: "llama".into(),
+            tokenizer: "t".into(),
             prompt_style: "chat".into(),
             points,
             seconds: 0.0,

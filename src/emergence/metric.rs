@@ -201,6 +201,7 @@ pub fn measure(
         model: loaded.info.label(),
         parameters: loaded.info.parameters,
         architecture: loaded.info.architecture.gguf_name().to_string(),
+        tokenizer: loaded.info.tokenizer_fingerprint.clone(),
         prompt_style: style.to_string(),
         points,
         seconds: started.elapsed().as_secs_f64(),

@@ -24,7 +24,7 @@ fn whole_percent(share: f64) -> String {
 }
 
 /// A share with its interval (whole percents): `26.7% [20–35]`.
-fn share_with(value: f64, interval: &Interval) -> String {
+pub(super) fn share_with(value: f64, interval: &Interval) -> String {
     format!(
         "{} [{:.0}–{:.0}]",
         percent(value),
@@ -34,7 +34,7 @@ fn share_with(value: f64, interval: &Interval) -> String {
 }
 
 /// A mean (not a share) with its interval: `1.47 [1.2–1.8]`.
-fn mean_with(value: f64, interval: &Interval) -> String {
+pub(super) fn mean_with(value: f64, interval: &Interval) -> String {
     format!("{value:.2} [{:.1}–{:.1}]", interval.low, interval.high)
 }
 
@@ -218,6 +218,7 @@ pub(super) fn change_words(change: &Change, lang: Lang) -> String {
     let key = match change.difference {
         Difference::Higher => "emergence.change.higher",
         Difference::Lower => "emergence.change.lower",
+        Difference::TooFewToTell if change.from == change.to => "emergence.change.same",
         Difference::TooFewToTell => "emergence.change.too_few",
     };
     lang.fill(
@@ -399,7 +400,7 @@ pub fn metric_tables(
     out
 }
 
-fn metric_csv(report: &MetricReport) -> String {
+pub(super) fn metric_csv(report: &MetricReport) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let measures = [
         "exact_match",

@@ -11,6 +11,7 @@ pub mod experiments;
 pub mod grok;
 pub mod html;
 mod json;
+pub mod ladder;
 pub mod markdown;
 mod reports;
 pub mod score;

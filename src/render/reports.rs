@@ -4,7 +4,9 @@
 
 use super::style::TerminalStyle;
 use super::terminal::Verdicts;
-use super::{csv, demo, emergence, experiments, grok, html, markdown, score, terminal, text};
+use super::{
+    csv, demo, emergence, experiments, grok, html, ladder, markdown, score, terminal, text,
+};
 use super::{Format, Render};
 use crate::comparison::{CompareReport, SummaryReport};
 use crate::demo::{DemoRun, ScenarioList, TourReport};
@@ -12,7 +14,7 @@ use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::compare::ShowcaseReport;
 use crate::report::emergence::{
-    GrokReport, GrokSweepReport, MetricReport, ScaleReport, SubtasksReport,
+    GrokReport, GrokSweepReport, LadderReport, MetricReport, ScaleReport, SubtasksReport,
 };
 use crate::report::experiments::RepeatReport;
 use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
@@ -218,6 +220,7 @@ macro_rules! emergence_render {
 }
 
 emergence_render!(MetricReport, emergence::metric);
+emergence_render!(LadderReport, ladder::ladder);
 emergence_render!(SubtasksReport, emergence::subtasks);
 emergence_render!(ScaleReport, emergence::scale);
 

@@ -60,6 +60,9 @@ pub struct ModelMetrics {
     pub parameters: u64,
     /// Its architecture (`general.architecture` of the file).
     pub architecture: String,
+    /// SHA-256 fingerprint of its tokenizer's vocabulary: two models with
+    /// the same architecture and vocabulary are of one family.
+    pub tokenizer: String,
     /// How it was asked: `chat` (examples as earlier turns, for an instruct
     /// model) or `few_shot` (examples as plain lines, for a base model).
     pub prompt_style: String,
@@ -215,6 +218,52 @@ pub struct ProblemResult {
     /// Each option's probability normalised over the options (the right
     /// answer first), from their whole log-likelihoods.
     pub choice_probabilities: Vec<f64>,
+}
+
+/// What `detprob emergence ladder` measured: the same problems asked of
+/// models of growing size, each metric against parameter count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LadderReport {
+    /// The run, models in order of parameter count.
+    pub metric: MetricReport,
+    /// Pairs of models of one family (same architecture and vocabulary),
+    /// smaller first: the only comparisons where size is the one difference
+    /// the file can show.
+    pub same_family: Vec<[String; 2]>,
+    /// Whether some models differ in family (architecture or vocabulary) or
+    /// prompt style: then the ladder mixes size with training and prompting.
+    pub confounded: bool,
+    /// Per length, how exact match and per-digit accuracy move up the ladder.
+    pub steps: Vec<LadderStep>,
+    /// Each model's prompt for the first problem, when asked for (`--show-prompts`).
+    pub prompts: Vec<ShownPrompt>,
+}
+
+/// How one length's measures move with size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LadderStep {
+    /// The length.
+    pub k: usize,
+    /// Exact match from the smallest model to the largest.
+    pub exact_smallest_to_largest: Change,
+    /// Per-digit accuracy from the smallest model to the largest.
+    pub digit_smallest_to_largest: Change,
+    /// Exact match from the smaller to the larger of each same-family pair
+    /// (in the order of `same_family`).
+    pub exact_same_family: Vec<Change>,
+    /// Per-digit accuracy, the same way.
+    pub digit_same_family: Vec<Change>,
+}
+
+/// A model's prompt, as it was asked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShownPrompt {
+    /// The model.
+    pub model: String,
+    /// `chat` or `few_shot`.
+    pub style: String,
+    /// The whole prompt text of the first problem.
+    pub prompt: String,
 }
 
 /// What `detprob emergence subtasks` shows.

@@ -1,0 +1,372 @@
+//! Rendering of `detprob emergence ladder`: the models in order of size,
+//! one table per metric (models down, lengths across, 95 % intervals), the
+//! metrics against parameter count on a log axis (terminal text and SVG),
+//! the prompts when asked, and takeaways worded from the report's steps.
+
+use super::chart::{self, Chart, Level, Series, PALETTE};
+use super::emergence::{change_words, mean_with, metric_csv, share_with};
+use super::style::TerminalStyle;
+use super::{markdown, terminal};
+use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
+use crate::report::Format;
+use crate::stats::Interval;
+use crate::words::Lang;
+
+/// A parameter count as people say it: `135M`, `1.54B`.
+pub fn parameter_count(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.2}B", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.0}M", n / 1e6)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
+/// A metric of the ladder: its catalogue key, how to read it from a point,
+/// and whether it is a share (else a mean).
+struct Measure {
+    key: &'static str,
+    value: fn(&MetricPoint) -> (f64, Interval),
+    share: bool,
+}
+
+const MEASURES: [Measure; 5] = [
+    Measure {
+        key: "exact",
+        value: |p| (p.exact_match, p.exact_match_interval),
+        share: true,
+    },
+    Measure {
+        key: "choice",
+        value: |p| (p.multiple_choice_accuracy, p.multiple_choice_interval),
+        share: true,
+    },
+    Measure {
+        key: "per_digit",
+        value: |p| (p.per_digit_accuracy, p.per_digit_interval),
+        share: true,
+    },
+    Measure {
+        key: "probability",
+        value: |p| (p.answer_probability, p.answer_probability_interval),
+        share: true,
+    },
+    Measure {
+        key: "brier",
+        value: |p| (p.choice_brier, p.choice_brier_interval),
+        share: false,
+    },
+];
+
+fn measure_name(measure: &Measure, report: &LadderReport, lang: Lang) -> String {
+    let chance = &report.metric.chance;
+    lang.fill(
+        &format!("emergence.header.{}", measure.key),
+        &[
+            ("choice", &format!("{:.0}%", 100.0 * chance.multiple_choice)),
+            ("digit", &format!("{:.0}%", 100.0 * chance.per_digit)),
+            ("brier", &format!("{:.2}", chance.choice_brier)),
+        ],
+    )
+}
+
+fn heading(report: &LadderReport, lang: Lang) -> String {
+    let metric = &report.metric;
+    let seeds: Vec<String> = metric.seeds.iter().map(u64::to_string).collect();
+    lang.fill(
+        "ladder.heading",
+        &[
+            (
+                "family",
+                &lang.text(&format!("emergence.family.{}", metric.family)),
+            ),
+            ("problems", &metric.problems_per_length),
+            ("seeds", &seeds.join(", ")),
+        ],
+    )
+}
+
+fn models_table(report: &LadderReport, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers = ["model", "parameters", "architecture", "style"]
+        .iter()
+        .map(|h| lang.text(&format!("ladder.header.{h}")).to_string())
+        .collect();
+    let rows = report
+        .metric
+        .models
+        .iter()
+        .map(|m| {
+            vec![
+                m.model.clone(),
+                parameter_count(m.parameters),
+                m.architecture.clone(),
+                lang.text(&format!("ladder.style.{}", m.prompt_style))
+                    .to_string(),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<Vec<String>>) {
+    let lengths = &report.metric.lengths;
+    let headers = std::iter::once(String::new())
+        .chain(lengths.iter().map(|k| format!("k = {k}")))
+        .collect();
+    let rows = report
+        .metric
+        .models
+        .iter()
+        .map(|m| {
+            let cells = lengths.iter().map(|&k| {
+                m.points
+                    .iter()
+                    .find(|p| p.k == k)
+                    .map(|p| {
+                        let (value, interval) = (measure.value)(p);
+                        if measure.share {
+                            share_with(value, &interval)
+                        } else {
+                            mean_with(value, &interval)
+                        }
+                    })
+                    .unwrap_or_default()
+            });
+            std::iter::once(format!("{} ({})", m.model, parameter_count(m.parameters)))
+                .chain(cells)
+                .collect()
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// One chart per share metric: the metric against parameter count (log
+/// axis), one line per length, with error bars and chance levels.
+pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
+    let models: &[ModelMetrics] = &report.metric.models;
+    let chance = &report.metric.chance;
+    let millions = |m: &ModelMetrics| (m.parameters as f64 / 1e6).round().max(1.0);
+    MEASURES
+        .iter()
+        .filter(|m| m.share)
+        .map(|measure| {
+            let series = report
+                .metric
+                .lengths
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    let points: Vec<(f64, (f64, Interval))> = models
+                        .iter()
+                        .filter_map(|m| {
+                            let p = m.points.iter().find(|p| p.k == k)?;
+                            Some((millions(m), (measure.value)(p)))
+                        })
+                        .collect();
+                    Series {
+                        label: lang.fill("emergence.series.curve", &[("k", &k)]),
+                        marker: char::from_digit((k % 10) as u32, 10).unwrap_or('*'),
+                        color: PALETTE[i % PALETTE.len()],
+                        points: points.iter().map(|(x, (y, _))| (*x, *y)).collect(),
+                        joined: true,
+                        intervals: points.iter().map(|(_, (_, i))| (i.low, i.high)).collect(),
+                    }
+                })
+                .collect();
+            let levels = match measure.key {
+                "choice" => vec![Level {
+                    label: lang.fill(
+                        "emergence.series.chance_choice",
+                        &[("chance", &format!("{:.0}%", 100.0 * chance.multiple_choice))],
+                    ),
+                    y: chance.multiple_choice,
+                    color: (120, 120, 120),
+                }],
+                "per_digit" => vec![Level {
+                    label: lang.fill(
+                        "emergence.series.chance_digit",
+                        &[("chance", &format!("{:.0}%", 100.0 * chance.per_digit))],
+                    ),
+                    y: chance.per_digit,
+                    color: (120, 120, 120),
+                }],
+                _ => Vec::new(),
+            };
+            Chart {
+                title: lang.fill(
+                    "ladder.chart_title",
+                    &[("metric", &measure_name(measure, report, lang))],
+                ),
+                x_label: lang.text("ladder.axis").to_string(),
+                log_x: true,
+                series,
+                ticks: models.iter().map(millions).collect(),
+                levels,
+            }
+        })
+        .collect()
+}
+
+/// What the ladder showed, from its steps.
+pub fn takeaways(report: &LadderReport, lang: Lang) -> Vec<String> {
+    let models = &report.metric.models;
+    let params = |name: &str| {
+        models
+            .iter()
+            .find(|m| m.model == name)
+            .map(|m| parameter_count(m.parameters))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    if let (Some(small), Some(large)) = (models.first(), models.last()) {
+        for step in &report.steps {
+            out.push(lang.fill(
+                "ladder.takeaway.span",
+                &[
+                    ("k", &step.k),
+                    ("small", &small.model),
+                    ("small_params", &parameter_count(small.parameters)),
+                    ("large", &large.model),
+                    ("large_params", &parameter_count(large.parameters)),
+                    (
+                        "exact",
+                        &change_words(&step.exact_smallest_to_largest, lang),
+                    ),
+                    (
+                        "digit",
+                        &change_words(&step.digit_smallest_to_largest, lang),
+                    ),
+                ],
+            ));
+        }
+    }
+    for (i, [small, large]) in report.same_family.iter().enumerate() {
+        for step in &report.steps {
+            let (Some(exact), Some(digit)) =
+                (step.exact_same_family.get(i), step.digit_same_family.get(i))
+            else {
+                continue;
+            };
+            out.push(lang.fill(
+                "ladder.takeaway.same_family",
+                &[
+                    ("k", &step.k),
+                    ("small", small),
+                    ("small_params", &params(small)),
+                    ("large", large),
+                    ("large_params", &params(large)),
+                    ("exact", &change_words(exact, lang)),
+                    ("digit", &change_words(digit, lang)),
+                ],
+            ));
+        }
+    }
+    if report.same_family.is_empty() {
+        out.push(lang.text("ladder.takeaway.no_family").to_string());
+    }
+    out.push(
+        lang.text(if report.confounded {
+            "ladder.takeaway.confounded"
+        } else {
+            "ladder.takeaway.clean"
+        })
+        .to_string(),
+    );
+    out
+}
+
+/// `report` in `format`.
+pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
+    match format {
+        Format::Json => super::to_json(report),
+        Format::Csv => metric_csv(&report.metric),
+        Format::Markdown => {
+            let mut out = format!("# {}\n\n", heading(report, lang));
+            let (headers, rows) = models_table(report, lang);
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            out.push_str(&format!(
+                "*{}*\n\n{}\n",
+                lang.text("ladder.models_title"),
+                markdown::table(&headers, &rows)
+            ));
+            for measure in &MEASURES {
+                let (headers, rows) = measure_table(report, measure);
+                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+                out.push_str(&format!(
+                    "*{}*\n\n{}\n",
+                    measure_name(measure, report, lang),
+                    markdown::table(&headers, &rows)
+                ));
+            }
+            for shown in &report.prompts {
+                out.push_str(&format!(
+                    "*{}* ({})\n\n```\n{}\n```\n\n",
+                    shown.model,
+                    lang.text(&format!("ladder.style.{}", shown.style)),
+                    shown.prompt
+                ));
+            }
+            out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
+            for t in takeaways(report, lang) {
+                out.push_str(&format!("- {t}\n"));
+            }
+            out
+        }
+        Format::Terminal | Format::Html => {
+            let mut out = format!("{}\n", style.bold(&heading(report, lang)));
+            let (headers, rows) = models_table(report, lang);
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            out.push_str(&format!(
+                "{}\n{}",
+                lang.text("ladder.models_title"),
+                terminal::table(&headers, &rows, style)
+            ));
+            for measure in &MEASURES {
+                let (headers, rows) = measure_table(report, measure);
+                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+                out.push_str(&format!(
+                    "{}\n{}",
+                    style.bold(&measure_name(measure, report, lang)),
+                    terminal::table(&headers, &rows, style)
+                ));
+            }
+            let width = chart::fit_width(style, 60);
+            for chart in charts(report, lang).iter().take(2) {
+                out.push_str(&chart::text(chart, width, 11));
+            }
+            for shown in &report.prompts {
+                out.push_str(&format!(
+                    "\n{} ({})\n{}\n",
+                    style.bold(&shown.model),
+                    lang.text(&format!("ladder.style.{}", shown.style)),
+                    shown.prompt
+                ));
+            }
+            out.push_str(&format!(
+                "\n{}\n",
+                style.bold(lang.text("emergence.takeaway.title"))
+            ));
+            for t in takeaways(report, lang) {
+                out.push_str(&format!(
+                    "{}\n",
+                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                ));
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_counts_read_as_people_say_them() {
+        assert_eq!(parameter_count(134_515_008), "135M");
+        assert_eq!(parameter_count(1_543_714_304), "1.54B");
+        assert_eq!(parameter_count(900), "900");
+    }
+}
