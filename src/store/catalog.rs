@@ -284,6 +284,15 @@ pub fn find(alias: &str) -> Result<&'static ModelSpec, InputError> {
         })
 }
 
+/// The known aliases, comma-separated, for error messages.
+fn known_aliases() -> String {
+    MODELS
+        .iter()
+        .map(|m| m.alias)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,13 +319,4 @@ mod tests {
             assert!(find(alias).is_ok(), "{alias}");
         }
     }
-}
-
-/// The known aliases, comma-separated, for error messages.
-fn known_aliases() -> String {
-    MODELS
-        .iter()
-        .map(|m| m.alias)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
