@@ -104,6 +104,10 @@ pub enum ViewResult {
     Metric {
         reports: Vec<MetricReport>,
     },
+    /// Part 0: the scenario's models by size, on the same problems.
+    Ladder {
+        report: crate::report::emergence::LadderReport,
+    },
     /// Part 0: the p^k curves, with the tour model's measured points.
     Subtasks {
         report: crate::report::emergence::SubtasksReport,
@@ -211,7 +215,7 @@ pub fn run(
 ) -> anyhow::Result<DemoStep> {
     if matches!(
         scenario.view,
-        View::Metric | View::Subtasks | View::Scale | View::Grok
+        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok
     ) {
         return run_emergence(models, scenario);
     }
@@ -308,7 +312,7 @@ pub fn run(
         View::Facts => ViewResult::Facts {
             facts: facts(models.named_or_main(scenario.model.as_deref())?),
         },
-        View::Metric | View::Subtasks | View::Scale | View::Grok => {
+        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok => {
             unreachable!("part-0 views run in run_emergence")
         }
     };
@@ -319,6 +323,9 @@ pub fn run(
 /// of the demo's model), then the metric tables or the p^k curves.
 fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<DemoStep> {
     let started = std::time::Instant::now();
+    // A ladder is about size: it asks its own models even when the tour was
+    // given one model.
+    let every_model = scenario.view == View::Ladder;
     let measure = |models: &mut Models, family| -> anyhow::Result<MetricReport> {
         let plan = crate::emergence::metric::MetricPlan {
             family,
@@ -327,7 +334,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             seeds: vec![scenario.seeds.first().copied().unwrap_or(1)],
         };
         let mut measured = Vec::new();
-        if scenario.models.is_empty() || models.fixed {
+        if scenario.models.is_empty() || (models.fixed && !every_model) {
             measured.push(crate::emergence::metric::measure(
                 &mut models.main,
                 &plan,
@@ -352,6 +359,12 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
         ))
     };
     let result = match scenario.view {
+        View::Ladder => ViewResult::Ladder {
+            report: crate::emergence::ladder::report(
+                measure(models, scenario.families[0])?,
+                Vec::new(),
+            ),
+        },
         View::Metric => ViewResult::Metric {
             reports: scenario
                 .families

@@ -110,6 +110,8 @@ pub enum View {
     Facts,
     /// Part 0: strict and smooth metrics on problems of growing length.
     Metric,
+    /// Part 0: the same problems asked of the scenario's models, by size.
+    Ladder,
     /// Part 0: the composition law p^k (with measured points when
     /// `problems` > 0).
     Subtasks,
@@ -125,7 +127,7 @@ impl View {
     pub fn needs_inputs(self) -> bool {
         !matches!(
             self,
-            View::Facts | View::Metric | View::Subtasks | View::Scale | View::Grok
+            View::Facts | View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok
         )
     }
 }
@@ -395,7 +397,7 @@ impl Scenario {
             .parse()
             .map_err(|e: String| at(raw.lengths.span().start, "lengths", &e))?;
         if raw.problems > crate::emergence::problems::MAX_PROBLEMS
-            || (raw.problems == 0 && raw.view == View::Metric)
+            || (raw.problems == 0 && matches!(raw.view, View::Metric | View::Ladder))
         {
             return Err(invalid(format!(
                 "{file}: field `problems` must be from 1 to {} (0 only for the subtasks view)",

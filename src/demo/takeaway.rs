@@ -44,6 +44,7 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
             .iter()
             .flat_map(|r| crate::render::emergence::metric_takeaways(r, lang))
             .collect(),
+        ViewResult::Ladder { report } => crate::render::ladder::takeaways(report, lang),
         ViewResult::Subtasks { report } => {
             crate::render::emergence::subtasks_takeaways(report, lang)
         }

@@ -96,6 +96,9 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
             .iter()
             .map(|r| emergence::metric_tables(r, Format::Terminal, lang, style))
             .collect(),
+        ViewResult::Ladder { report } => {
+            super::ladder::body(report, Format::Terminal, lang, style, LADDER_TABLES)
+        }
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Terminal, lang, style)
         }
@@ -107,6 +110,10 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         }
     }
 }
+
+/// A tour step's ladder shows exact match, multiple choice and per-digit
+/// accuracy (the command shows every metric).
+const LADDER_TABLES: usize = 3;
 
 fn run_markdown(result: &ViewResult, lang: Lang) -> String {
     match result {
@@ -135,6 +142,13 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             .iter()
             .map(|r| emergence::metric_tables(r, Format::Markdown, lang, &TerminalStyle::plain()))
             .collect(),
+        ViewResult::Ladder { report } => super::ladder::body(
+            report,
+            Format::Markdown,
+            lang,
+            &TerminalStyle::plain(),
+            LADDER_TABLES,
+        ),
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Markdown, lang, &TerminalStyle::plain())
         }

@@ -256,6 +256,15 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 )) + &super::chart::svg(&charts).unwrap_or_default()
             })
             .collect(),
+        ViewResult::Ladder { report } => {
+            markdown_table_html(&super::ladder::body(
+                report,
+                crate::report::Format::Markdown,
+                lang,
+                &super::style::TerminalStyle::plain(),
+                3,
+            )) + &super::chart::svg(&super::ladder::charts(report, lang)).unwrap_or_default()
+        }
         ViewResult::Subtasks { report } => {
             markdown_table_html(&super::emergence::subtasks_body(
                 report,

@@ -277,6 +277,61 @@ pub fn takeaways(report: &LadderReport, lang: Lang) -> Vec<String> {
     out
 }
 
+/// The ladder's tables (models, then each metric) and, on a terminal, the
+/// charts of exact match and multiple choice: the body a tour step shows.
+/// `metrics` limits the tables to the first few measures (exact match,
+/// multiple choice, per digit, …).
+pub fn body(
+    report: &LadderReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+    metrics: usize,
+) -> String {
+    let table = |title: &str, headers: &[String], rows: &[Vec<String>]| {
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        match format {
+            Format::Terminal => format!(
+                "{}\n{}",
+                style.bold(title),
+                terminal::table(&headers, rows, style)
+            ),
+            _ => format!("*{title}*\n\n{}\n", markdown::table(&headers, rows)),
+        }
+    };
+    let (headers, rows) = models_table(report, lang);
+    let mut out = table(lang.text("ladder.models_title"), &headers, &rows);
+    for measure in MEASURES.iter().take(metrics) {
+        let (headers, rows) = measure_table(report, measure);
+        out.push_str(&table(
+            &measure_name(measure, report, lang),
+            &headers,
+            &rows,
+        ));
+    }
+    if format == Format::Terminal {
+        let width = chart::fit_width(style, 60);
+        for chart in charts(report, lang).iter().take(metrics.min(2)) {
+            out.push_str(&chart::text(chart, width, 11));
+        }
+    }
+    for shown in &report.prompts {
+        let style_words = lang.text(&format!("ladder.style.{}", shown.style));
+        out.push_str(&match format {
+            Format::Terminal => format!(
+                "\n{} ({style_words})\n{}\n",
+                style.bold(&shown.model),
+                shown.prompt
+            ),
+            _ => format!(
+                "*{}* ({style_words})\n\n```\n{}\n```\n\n",
+                shown.model, shown.prompt
+            ),
+        });
+    }
+    out
+}
+
 /// `report` in `format`.
 pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
     match format {
@@ -284,30 +339,7 @@ pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &Termina
         Format::Csv => metric_csv(&report.metric),
         Format::Markdown => {
             let mut out = format!("# {}\n\n", heading(report, lang));
-            let (headers, rows) = models_table(report, lang);
-            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-            out.push_str(&format!(
-                "*{}*\n\n{}\n",
-                lang.text("ladder.models_title"),
-                markdown::table(&headers, &rows)
-            ));
-            for measure in &MEASURES {
-                let (headers, rows) = measure_table(report, measure);
-                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-                out.push_str(&format!(
-                    "*{}*\n\n{}\n",
-                    measure_name(measure, report, lang),
-                    markdown::table(&headers, &rows)
-                ));
-            }
-            for shown in &report.prompts {
-                out.push_str(&format!(
-                    "*{}* ({})\n\n```\n{}\n```\n\n",
-                    shown.model,
-                    lang.text(&format!("ladder.style.{}", shown.style)),
-                    shown.prompt
-                ));
-            }
+            out.push_str(&body(report, format, lang, style, MEASURES.len()));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
             for t in takeaways(report, lang) {
                 out.push_str(&format!("- {t}\n"));
@@ -316,34 +348,7 @@ pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &Termina
         }
         Format::Terminal | Format::Html => {
             let mut out = format!("{}\n", style.bold(&heading(report, lang)));
-            let (headers, rows) = models_table(report, lang);
-            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-            out.push_str(&format!(
-                "{}\n{}",
-                lang.text("ladder.models_title"),
-                terminal::table(&headers, &rows, style)
-            ));
-            for measure in &MEASURES {
-                let (headers, rows) = measure_table(report, measure);
-                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-                out.push_str(&format!(
-                    "{}\n{}",
-                    style.bold(&measure_name(measure, report, lang)),
-                    terminal::table(&headers, &rows, style)
-                ));
-            }
-            let width = chart::fit_width(style, 60);
-            for chart in charts(report, lang).iter().take(2) {
-                out.push_str(&chart::text(chart, width, 11));
-            }
-            for shown in &report.prompts {
-                out.push_str(&format!(
-                    "\n{} ({})\n{}\n",
-                    style.bold(&shown.model),
-                    lang.text(&format!("ladder.style.{}", shown.style)),
-                    shown.prompt
-                ));
-            }
+            out.push_str(&body(report, Format::Terminal, lang, style, MEASURES.len()));
             out.push_str(&format!(
                 "\n{}\n",
                 style.bold(lang.text("emergence.takeaway.title"))
