@@ -313,10 +313,33 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
         );
     }
     assert_eq!(text.matches("\n## ").count(), 5, "part 1 ran with --part 0");
-    // Both models of step 14, by name; every metric takeaway from its run.
-    assert!(text.contains("smollm2-135m，k 位数加法"), "{text}");
-    assert!(text.contains("gemma3-270m，k 位数加法"), "{text}");
-    assert_eq!(text.matches("完全正确率从").count(), 4, "{text}");
+    // Step 14 is the ladder: four real models by size, the Qwen pair
+    // named as the one same-family step, every sentence from its run.
+    for model in [
+        "smollm2-135m",
+        "gemma3-270m",
+        "qwen2.5-coder-0.5b",
+        "qwen2.5-coder-1.5b",
+    ] {
+        assert!(text.contains(&format!("| {model} |")), "{model}:\n{text}");
+    }
+    assert!(
+        text.contains("从最小的模型（smollm2-135m，135M）到最大的（qwen2.5-coder-1.5b"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("唯一的同族比较，qwen2.5-coder-0.5b → qwen2.5-coder-1.5b")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("只有同族的一步才单独体现规模"), "{text}");
+    // Steps 15 and 21 ask Gemma: one metric takeaway each, from its run.
+    assert_eq!(
+        text.matches("gemma3-270m，k 位数加法，从 k = ").count(),
+        2,
+        "{text}"
+    );
     assert_eq!(text.matches("子任务准确率从 80% 平滑升到 95%").count(), 2);
     for english in [
         "exact match",

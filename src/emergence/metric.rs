@@ -434,6 +434,13 @@ pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed
             if alignment == metrics::Alignment::Right {
                 places.reverse();
             }
+            // Symbols written beyond the right answer's length (a model that
+            // does not stop, a stray leading digit) are places it got wrong:
+            // else "y e y" for "y" would score every letter right.
+            places.extend(std::iter::repeat_n(
+                false,
+                answer.len().saturating_sub(truth.len()),
+            ));
             let totals: Vec<f64> = seen
                 .option_logprobs
                 .iter()
@@ -514,7 +521,11 @@ pub fn point_from_results(k: usize, results: Vec<ProblemResult>) -> MetricPoint 
     MetricPoint {
         k,
         problems: results.len(),
-        answer_symbols: metrics::mean(results.iter().map(|r| r.places.len() as f64)),
+        answer_symbols: metrics::mean(
+            results
+                .iter()
+                .map(|r| r.answer.chars().filter(char::is_ascii_alphanumeric).count() as f64),
+        ),
         exact_match: share(&|r| r.exact),
         exact_match_interval: stats::wilson_of(results.iter().map(|r| r.exact)),
         per_digit_accuracy: if all_places > 0.0 {

@@ -204,7 +204,9 @@ pub struct ProblemResult {
     /// Whether the greedy answer was exactly right.
     pub exact: bool,
     /// Per place of the right answer (units first for numbers, first
-    /// letter first for letters), whether the greedy answer has it right.
+    /// letter first for letters), whether the greedy answer has it right;
+    /// then one wrong place for each symbol the greedy answer wrote beyond
+    /// the right answer's length.
     pub places: Vec<bool>,
     /// Levenshtein distance between the greedy answer's tokens and the right answer's.
     pub edit_distance: usize,
