@@ -42,7 +42,7 @@ pub struct GrokSettings {
     /// Seed of the initialization and the split.
     pub seed: u64,
     /// Amplify the slow part of the gradient (Grokfast's EMA filter,
-    /// α = 0.98, λ = 5).
+    /// α = 0.98, λ = 2, the paper's EMA defaults).
     pub grokfast: bool,
     /// Evaluate every this many steps.
     pub log_every: usize,
@@ -319,7 +319,7 @@ pub fn train(
         let mut grads = loss.backward()?;
         if settings.grokfast {
             const ALPHA: f64 = 0.98;
-            const LAMBDA: f64 = 5.0;
+            const LAMBDA: f64 = 2.0;
             for (var, slow) in net.vars().iter().zip(slow.iter_mut()) {
                 let Some(g) = grads.get(var.as_tensor()).cloned() else {
                     continue;

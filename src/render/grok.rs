@@ -14,11 +14,15 @@ fn step_text(step: Option<usize>, lang: Lang) -> String {
     step.map_or_else(|| lang.text("grok.never").to_string(), |s| s.to_string())
 }
 
-/// The curves of `rows`: accuracies, the Fourier share, and the weight norm
-/// and training loss relative to their highest value.
+/// The curves of `rows`: accuracies, the Fourier share, and the weight norm,
+/// training loss and test loss relative to their highest value.
 pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Chart {
     let max = |f: fn(&GrokRow) -> f64| rows.iter().map(f).fold(f64::MIN_POSITIVE, f64::max);
-    let (norm_max, loss_max) = (max(|r| r.weight_norm), max(|r| r.train_loss));
+    let (norm_max, loss_max, test_loss_max) = (
+        max(|r| r.weight_norm),
+        max(|r| r.train_loss),
+        max(|r| r.test_loss),
+    );
     let x = |r: &GrokRow| {
         if log_steps {
             r.step.max(1) as f64
@@ -40,6 +44,9 @@ pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Char
         log_x: log_steps,
         series: vec![
             line("loss", 'l', (127, 127, 127), &|r| r.train_loss / loss_max),
+            line("test_loss", 'L', (255, 127, 14), &|r| {
+                r.test_loss / test_loss_max
+            }),
             line("norm", 'w', (148, 103, 189), &|r| r.weight_norm / norm_max),
             line("fourier", 'F', (44, 160, 44), &|r| r.fourier_share),
             line("train", 'T', (31, 119, 180), &|r| r.train_accuracy),
@@ -84,19 +91,26 @@ pub fn takeaways(report: &GrokReport, lang: Lang) -> Vec<String> {
     };
     let mut out = Vec::new();
     match (report.memorized_at, report.generalized_at) {
-        (Some(m), Some(g)) => out.push(lang.fill(
-            "grok.takeaway.grokked",
-            &[
-                ("m", &m),
-                ("m_seconds", &format!("{:.1}", time_at(m))),
-                ("g", &g),
-                ("g_seconds", &format!("{:.1}", time_at(g))),
-                (
-                    "ratio",
-                    &format!("{:.1}", report.delay_ratio.unwrap_or(0.0)),
-                ),
-            ],
-        )),
+        (Some(m), Some(g)) => {
+            let [low, high] = report.delay_ratio_bounds.unwrap_or([0.0, 0.0]);
+            let key = if low >= 5.0 {
+                "grok.takeaway.grokked"
+            } else {
+                "grok.takeaway.grokked_soon"
+            };
+            out.push(lang.fill(
+                key,
+                &[
+                    ("m", &m),
+                    ("m_seconds", &format!("{:.1}", time_at(m))),
+                    ("g", &g),
+                    ("g_seconds", &format!("{:.1}", time_at(g))),
+                    ("low", &format!("{low:.0}")),
+                    ("high", &format!("{high:.0}")),
+                    ("every", &report.log_interval),
+                ],
+            ))
+        }
         (Some(m), None) => out.push(lang.fill(
             "grok.takeaway.memorized_only",
             &[
@@ -115,11 +129,22 @@ pub fn takeaways(report: &GrokReport, lang: Lang) -> Vec<String> {
             ],
         )),
     }
-    if let (Some(f), Some(first), Some(last)) =
+    let rise = step_text(report.rise_started_at, lang);
+    if let Some(t) = report.test_loss_turned_at {
+        let key = if report.test_loss_leads {
+            "grok.takeaway.test_loss_leads"
+        } else {
+            "grok.takeaway.test_loss_not_before"
+        };
+        out.push(lang.fill(key, &[("t", &t), ("r", &rise)]));
+    }
+    if report.stopped_early {
+        out.push(lang.text("grok.takeaway.precursor_stopped").to_string());
+    } else if let (Some(f), Some(first), Some(last)) =
         (report.precursor_at, report.rows.first(), report.rows.last())
     {
-        let key = match report.generalized_at {
-            Some(g) if f < g => "grok.takeaway.precursor_before",
+        let key = match report.rise_started_at {
+            Some(_) if report.precursor_leads => "grok.takeaway.precursor_before",
             Some(_) => "grok.takeaway.precursor_not_before",
             None => "grok.takeaway.precursor_no_jump",
         };
@@ -129,7 +154,8 @@ pub fn takeaways(report: &GrokReport, lang: Lang) -> Vec<String> {
                 ("f", &f),
                 ("from", &percent(first.fourier_share)),
                 ("to", &percent(last.fourier_share)),
-                ("g", &step_text(report.generalized_at, lang)),
+                ("r", &rise),
+                ("margin", &report.lead_margin),
             ],
         ));
     }
@@ -155,8 +181,20 @@ fn summary_rows(report: &GrokReport, lang: Lang) -> Vec<Vec<String>> {
             step_text(report.generalized_at, lang),
         ],
         vec![
+            lang.text("grok.summary.rise").to_string(),
+            step_text(report.rise_started_at, lang),
+        ],
+        vec![
+            lang.text("grok.summary.test_loss").to_string(),
+            step_text(report.test_loss_turned_at, lang),
+        ],
+        vec![
             lang.text("grok.summary.precursor").to_string(),
-            step_text(report.precursor_at, lang),
+            if report.stopped_early {
+                lang.text("grok.summary.not_measured").to_string()
+            } else {
+                step_text(report.precursor_at, lang)
+            },
         ],
     ]
 }

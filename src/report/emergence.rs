@@ -374,9 +374,29 @@ pub struct GrokReport {
     pub generalized_at: Option<usize>,
     /// `generalized_at / memorized_at`: how much later the jump came.
     pub delay_ratio: Option<f64>,
+    /// The least and most that ratio can be, given that each event fell
+    /// somewhere in the logging interval before its logged step.
+    pub delay_ratio_bounds: Option<[f64; 2]>,
+    /// Steps between logged rows.
+    pub log_interval: usize,
+    /// First logged step with test accuracy ≥ 10 % (chance is 1/p): where
+    /// the rise begins, the moment a precursor must come before.
+    pub rise_started_at: Option<usize>,
+    /// The logged step of test loss's peak, when it falls by at least a
+    /// tenth afterwards: the early, continuous signal of generalization.
+    pub test_loss_turned_at: Option<usize>,
     /// First logged step where the Fourier share had made half of its rise
-    /// (from its first value to its highest): the precursor.
+    /// (from its first value to its highest). Measured only on a full run:
+    /// a run stopped at 99 % test accuracy cuts the rise, and half of a cut
+    /// rise lands early by construction.
     pub precursor_at: Option<usize>,
+    /// Steps by which a signal must come before `rise_started_at` to count
+    /// as leading it: two logging intervals, or a tenth of the rise's step.
+    pub lead_margin: usize,
+    /// Whether `precursor_at` leads `rise_started_at` by `lead_margin`.
+    pub precursor_leads: bool,
+    /// Whether `test_loss_turned_at` leads `rise_started_at` by `lead_margin`.
+    pub test_loss_leads: bool,
     /// Whether training stopped at test accuracy ≥ 99 % before the budget.
     pub stopped_early: bool,
     /// Optimizer steps per second (evaluation included).
@@ -400,18 +420,53 @@ impl GrokReport {
             (Some(m), Some(g)) => Some(g as f64 / m.max(1) as f64),
             _ => None,
         };
+        let rise_started_at = first(&|r| r.test_accuracy >= 0.10);
         let start = rows.first().map_or(0.0, |r| r.fourier_share);
         let peak = rows.iter().map(|r| r.fourier_share).fold(start, f64::max);
-        let precursor_at = (peak > start)
+        let precursor_at = (peak > start && !stopped_early)
             .then(|| first(&|r| r.fourier_share >= start + 0.5 * (peak - start)))
             .flatten();
+        let test_loss_turned_at = rows
+            .iter()
+            .enumerate()
+            .max_by(|(_, a), (_, b)| a.test_loss.total_cmp(&b.test_loss))
+            .filter(|(i, top)| {
+                rows[*i..]
+                    .iter()
+                    .any(|r| r.test_loss <= 0.9 * top.test_loss)
+            })
+            .map(|(_, top)| top.step);
+        let interval = match rows.as_slice() {
+            [a, b, ..] => b.step - a.step,
+            _ => 1,
+        };
+        let delay_ratio_bounds = match (memorized_at, generalized_at) {
+            (Some(m), Some(g)) => Some([
+                g.saturating_sub(interval).max(1) as f64 / m.max(1) as f64,
+                g as f64 / m.saturating_sub(interval).max(1) as f64,
+            ]),
+            _ => None,
+        };
+        let lead_margin = (2 * interval).max(rise_started_at.map_or(0, |r| r.div_ceil(10)));
+        let leads = |signal: Option<usize>| match (signal, rise_started_at) {
+            (Some(s), Some(r)) => s + lead_margin <= r,
+            _ => false,
+        };
+        let (precursor_leads, test_loss_leads) = (leads(precursor_at), leads(test_loss_turned_at));
         let last_step = rows.last().map_or(0, |r| r.step);
         Self {
             settings,
             memorized_at,
             generalized_at,
             delay_ratio,
+            delay_ratio_bounds,
+            log_interval: interval,
+            rise_started_at,
+            test_loss_turned_at,
             precursor_at,
+            lead_margin,
+            precursor_leads,
+            test_loss_leads,
             stopped_early,
             steps_per_second: if seconds > 0.0 {
                 last_step as f64 / seconds
@@ -470,4 +525,78 @@ pub struct ScalePoint {
     pub answer_probability_whole: f64,
     /// Training time of this model, in seconds.
     pub seconds: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> GrokSettingsRecord {
+        GrokSettingsRecord {
+            modulus: 97,
+            train_fraction: 0.2,
+            width: 8,
+            lr: 0.01,
+            weight_decay: 0.3,
+            steps: 100,
+            seed: 1,
+            grokfast: false,
+            threads: 1,
+        }
+    }
+
+    /// Rows every 10 steps: train accuracy 1 from step 10, test accuracy
+    /// rising from `rise`, test loss peaking at `loss_peak`, the Fourier
+    /// share half-way at `fourier_half`.
+    fn rows(rise: usize, loss_peak: usize, fourier_half: usize) -> Vec<GrokRow> {
+        (0..=100)
+            .step_by(10)
+            .map(|step| GrokRow {
+                step,
+                train_accuracy: if step >= 10 { 1.0 } else { 0.0 },
+                test_accuracy: if step >= rise {
+                    0.1 + (step - rise) as f64 / 40.0
+                } else {
+                    0.01
+                },
+                train_loss: 1.0,
+                test_loss: 1.0 - (step as f64 - loss_peak as f64).abs() / 100.0,
+                weight_norm: 1.0,
+                fourier_share: if step >= fourier_half { 0.9 } else { 0.1 },
+                seconds: step as f64,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_precursor_is_claimed_only_on_a_full_run_and_with_a_lead() {
+        // Full run, Fourier half-way at 20 and loss peak at 20, rise at 60:
+        // both lead by more than the margin (two intervals, 20 steps).
+        let leading = GrokReport::new(settings(), rows(60, 20, 20), false, 1.0);
+        assert_eq!(leading.rise_started_at, Some(60));
+        assert_eq!(leading.precursor_at, Some(20));
+        assert_eq!(leading.test_loss_turned_at, Some(20));
+        assert_eq!(leading.lead_margin, 20);
+        assert!(leading.precursor_leads && leading.test_loss_leads);
+        // Fourier half-way at 50, one interval before the rise at 60: no lead.
+        let late = GrokReport::new(settings(), rows(60, 50, 50), false, 1.0);
+        assert_eq!(late.precursor_at, Some(50));
+        assert!(!late.precursor_leads && !late.test_loss_leads);
+        // The same rows from a run stopped early: the Fourier share's rise
+        // was cut, so no precursor is measured at all.
+        let stopped = GrokReport::new(settings(), rows(60, 20, 20), true, 1.0);
+        assert_eq!(stopped.precursor_at, None);
+        assert!(!stopped.precursor_leads);
+        assert!(stopped.test_loss_leads, "test loss is measured either way");
+    }
+
+    #[test]
+    fn the_delay_is_a_range_set_by_the_logging_interval() {
+        let report = GrokReport::new(settings(), rows(60, 20, 20), false, 1.0);
+        // Memorized at logged step 10 (somewhere in 1..=10), generalized at
+        // logged step 100 (in 91..=100).
+        assert_eq!(report.memorized_at, Some(10));
+        assert_eq!(report.generalized_at, Some(100));
+        assert_eq!(report.delay_ratio_bounds, Some([9.0, 100.0]));
+    }
 }
