@@ -178,9 +178,16 @@ pub struct EmergenceScaleArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
     pub lr: f64,
-    /// Seed of the data, the initialization and the minibatches.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seeds of the data, the initialization and the minibatches,
+    /// comma-separated: every width is trained once per seed.
+    #[arg(
+        long,
+        alias = "seeds",
+        value_name = "SEED",
+        value_delimiter = ',',
+        default_value = "1"
+    )]
+    pub seed: Vec<u64>,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }

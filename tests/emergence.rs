@@ -481,6 +481,11 @@ fn the_scale_sweep_reports_each_width_alike_and_repeats() {
         for point in report["points"].as_array_mut().unwrap() {
             point.as_object_mut().unwrap().remove("seconds");
         }
+        for run in report["runs"].as_array_mut().unwrap() {
+            for point in run["points"].as_array_mut().unwrap() {
+                point.as_object_mut().unwrap().remove("seconds");
+            }
+        }
         report
     };
     let first = strip(common::json(&args));
@@ -503,6 +508,27 @@ fn the_scale_sweep_reports_each_width_alike_and_repeats() {
     // The wider model learned more in the same budget.
     assert!(points[1]["per_digit_accuracy"].as_f64() > points[0]["per_digit_accuracy"].as_f64());
     assert_eq!(first, strip(common::json(&args)));
+    // Two seeds: each run is the one-seed run of its seed, and each point
+    // is their mean, between their least and most.
+    let mut two = args.to_vec();
+    two.extend(["--seeds", "2,1"]);
+    let both = strip(common::json(&two));
+    assert_eq!(both["seeds"], serde_json::json!([1, 2]));
+    assert_eq!(both["runs"][0], first["runs"][0]);
+    let (a, b) = (
+        both["runs"][0]["points"][1]["exact_match"]
+            .as_f64()
+            .unwrap(),
+        both["runs"][1]["points"][1]["exact_match"]
+            .as_f64()
+            .unwrap(),
+    );
+    let mean = &both["points"][1];
+    assert!((mean["exact_match"].as_f64().unwrap() - (a + b) / 2.0).abs() < 1e-12);
+    assert_eq!(
+        mean["exact_match_range"],
+        serde_json::json!([a.min(b), a.max(b)])
+    );
     assert_input_error(
         &["emergence", "scale", "--widths", "0"],
         "--widths: 0 is outside",

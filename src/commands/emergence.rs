@@ -346,12 +346,15 @@ fn run_scale(args: EmergenceScaleArgs, lang: Lang) -> anyhow::Result<ScaleReport
         widths: args.widths.clone(),
         steps: args.steps,
         lr: args.lr,
-        seed: args.seed,
+        seeds: problems::check_seeds(&args.seed)?,
         ..Default::default()
     };
     settings.check()?;
     let plot = plot_target(&args.output.plot)?;
-    let bar = progress::bar(lang.text("scale.progress"), settings.widths.len() as u64);
+    let bar = progress::bar(
+        lang.text("scale.progress"),
+        (settings.widths.len() * settings.seeds.len()) as u64,
+    );
     let report = crate::emergence::scale::run(&settings, &|done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let report = report?;

@@ -18,7 +18,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::error::{invalid, InputError};
-use crate::report::emergence::{ScalePoint, ScaleReport};
+use crate::report::emergence::{ScalePoint, ScaleReport, ScaleRun};
 use crate::tasks::metrics::{self, Alignment};
 
 /// Digits per operand.
@@ -41,8 +41,9 @@ pub struct ScaleSettings {
     pub batch: usize,
     /// Learning rate.
     pub lr: f64,
-    /// Seed of the data, the initialization and the minibatches.
-    pub seed: u64,
+    /// Seeds of the data, the initialization and the minibatches: every
+    /// width is trained once per seed.
+    pub seeds: Vec<u64>,
 }
 
 impl Default for ScaleSettings {
@@ -54,7 +55,7 @@ impl Default for ScaleSettings {
             test_pairs: 2_000,
             batch: 256,
             lr: 3e-3,
-            seed: 1,
+            seeds: vec![1],
         }
     }
 }
@@ -152,7 +153,7 @@ impl Mlp {
     }
 }
 
-/// Trains one model per width; `progress(done, total)` after each.
+/// Trains one model per width and seed; `progress(done, total)` after each.
 pub fn run(
     settings: &ScaleSettings,
     progress: &dyn Fn(usize, usize),
@@ -160,7 +161,81 @@ pub fn run(
     settings.check()?;
     super::grok::tune_allocator();
     let started = Instant::now();
-    let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
+    let total = settings.widths.len() * settings.seeds.len();
+    let mut runs = Vec::new();
+    for (s, &seed) in settings.seeds.iter().enumerate() {
+        let points = run_seed(settings, seed, &|done| {
+            progress(s * settings.widths.len() + done, total)
+        })?;
+        runs.push(ScaleRun {
+            seed,
+            exact_half_width: points
+                .iter()
+                .find(|p| p.exact_match >= 0.5)
+                .map(|p| p.width),
+            digit_half_width: points
+                .iter()
+                .find(|p| p.per_digit_accuracy >= 0.5)
+                .map(|p| p.width),
+            points,
+        });
+    }
+    Ok(ScaleReport {
+        steps: settings.steps,
+        train_pairs: settings.train_pairs,
+        test_pairs: settings.test_pairs,
+        seed: settings.seeds[0],
+        seeds: settings.seeds.clone(),
+        points: mean_over_seeds(&runs),
+        runs,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Each width's point averaged over the seeds' runs, with the least and
+/// most each run measured.
+fn mean_over_seeds(runs: &[ScaleRun]) -> Vec<ScalePoint> {
+    let Some(first) = runs.first() else {
+        return Vec::new();
+    };
+    (0..first.points.len())
+        .map(|i| {
+            let at: Vec<&ScalePoint> = runs.iter().map(|r| &r.points[i]).collect();
+            let mean = |f: fn(&ScalePoint) -> f64| metrics::mean(at.iter().map(|p| f(p)));
+            let range = |f: fn(&ScalePoint) -> f64| {
+                at.iter()
+                    .map(|p| f(p))
+                    .fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], v| {
+                        [lo.min(v), hi.max(v)]
+                    })
+            };
+            let places = at[0].per_place_accuracy.len();
+            ScalePoint {
+                width: at[0].width,
+                parameters: at[0].parameters,
+                exact_match: mean(|p| p.exact_match),
+                exact_match_range: range(|p| p.exact_match),
+                per_digit_accuracy: mean(|p| p.per_digit_accuracy),
+                per_digit_range: range(|p| p.per_digit_accuracy),
+                per_place_accuracy: (0..places)
+                    .map(|j| metrics::mean(at.iter().map(|p| p.per_place_accuracy[j])))
+                    .collect(),
+                predicted_exact_from_digits: mean(|p| p.predicted_exact_from_digits),
+                answer_probability: mean(|p| p.answer_probability),
+                answer_probability_whole: mean(|p| p.answer_probability_whole),
+                seconds: at.iter().map(|p| p.seconds).sum(),
+            }
+        })
+        .collect()
+}
+
+/// Trains one model per width with one seed.
+fn run_seed(
+    settings: &ScaleSettings,
+    seed: u64,
+    progress: &dyn Fn(usize),
+) -> anyhow::Result<Vec<ScalePoint>> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let train = data(settings.train_pairs, &mut rng);
     let test = data(settings.test_pairs, &mut rng);
     let width_in = 2 * DIGITS * 10;
@@ -175,7 +250,7 @@ pub fn run(
     for (n, &width) in settings.widths.iter().enumerate() {
         let model_started = Instant::now();
         // Each width draws its own stream: adding a width changes no other.
-        let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
         rng.set_stream(1 + width as u64);
         let net = Mlp {
             layers: vec![
@@ -212,16 +287,9 @@ pub fn run(
             net.parameters(),
             model_started.elapsed().as_secs_f64(),
         ));
-        progress(n + 1, settings.widths.len());
+        progress(n + 1);
     }
-    Ok(ScaleReport {
-        steps: settings.steps,
-        train_pairs: settings.train_pairs,
-        test_pairs: settings.test_pairs,
-        seed: settings.seed,
-        points,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok(points)
 }
 
 /// The metrics of one model from its log-probabilities (test pairs × 4
@@ -259,11 +327,15 @@ pub fn score(
             metrics::mean(per_problem.iter().map(|p| f64::from(u8::from(p.1[i]))))
         })
         .collect();
+    let exact_match = metrics::mean(per_problem.iter().map(|p| f64::from(u8::from(p.0))));
+    let per_digit_accuracy = metrics::mean(per_place_accuracy.iter().copied());
     ScalePoint {
         width,
         parameters,
-        exact_match: metrics::mean(per_problem.iter().map(|p| f64::from(u8::from(p.0)))),
-        per_digit_accuracy: metrics::mean(per_place_accuracy.iter().copied()),
+        exact_match,
+        exact_match_range: [exact_match; 2],
+        per_digit_accuracy,
+        per_digit_range: [per_digit_accuracy; 2],
         predicted_exact_from_digits: per_place_accuracy.iter().product(),
         answer_probability: metrics::mean(
             per_problem

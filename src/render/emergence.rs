@@ -640,34 +640,49 @@ pub fn subtasks_body(
 
 /// The scale sweep's metrics against width (log scale).
 pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
-    let line = |key: &str,
+    let line =
+        |key: &str,
+         marker,
+         color,
+         value: fn(&crate::report::emergence::ScalePoint) -> (f64, Option<[f64; 2]>)| {
+            Series {
+                label: lang.text(&format!("emergence.series.{key}")).to_string(),
                 marker,
                 color,
-                value: fn(&crate::report::emergence::ScalePoint) -> f64| Series {
-        label: lang.text(&format!("emergence.series.{key}")).to_string(),
-        marker,
-        color,
-        points: report
-            .points
-            .iter()
-            .map(|p| (p.width as f64, value(p)))
-            .collect(),
-        joined: true,
-        intervals: Vec::new(),
-    };
+                points: report
+                    .points
+                    .iter()
+                    .map(|p| (p.width as f64, value(p).0))
+                    .collect(),
+                joined: true,
+                intervals: if report.runs.len() > 1 {
+                    report
+                        .points
+                        .iter()
+                        .filter_map(|p| value(p).1.map(|[low, high]| (low, high)))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        };
     Chart {
         title: lang.text("scale.title").to_string(),
         x_label: lang.text("scale.axis").to_string(),
         log_x: true,
         series: vec![
-            line("per_digit", 'd', (31, 119, 180), |p| p.per_digit_accuracy),
+            line("per_digit", 'd', (31, 119, 180), |p| {
+                (p.per_digit_accuracy, Some(p.per_digit_range))
+            }),
             line("probability", 'p', (148, 103, 189), |p| {
-                p.answer_probability
+                (p.answer_probability, None)
             }),
             line("predicted", '^', (255, 127, 14), |p| {
-                p.predicted_exact_from_digits
+                (p.predicted_exact_from_digits, None)
             }),
-            line("exact", 'E', (214, 39, 40), |p| p.exact_match),
+            line("exact", 'E', (214, 39, 40), |p| {
+                (p.exact_match, Some(p.exact_match_range))
+            }),
         ],
         ticks: report.points.iter().map(|p| p.width as f64).collect(),
         levels: Vec::new(),
@@ -695,8 +710,12 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
             || lang.text("grok.never").to_string(),
             |p| p.width.to_string(),
         );
-    vec![lang.fill(
-        "scale.takeaway",
+    let mut out = vec![lang.fill(
+        if report.runs.len() > 1 {
+            "scale.takeaway_mean"
+        } else {
+            "scale.takeaway"
+        },
         &[
             ("w1", &first.width),
             ("w2", &last.width),
@@ -706,8 +725,39 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
             ("exact2", &percent(last.exact_match)),
             ("digits_half", &digits_half),
             ("half", &half),
+            ("seeds", &report.runs.len()),
         ],
-    )]
+    )];
+    let widths: Vec<String> = report
+        .runs
+        .iter()
+        .map(|r| {
+            r.exact_half_width
+                .map_or_else(|| lang.text("grok.never").to_string(), |w| w.to_string())
+        })
+        .collect();
+    let seeds: Vec<String> = report.runs.iter().map(|r| r.seed.to_string()).collect();
+    let list = |items: &[String]| {
+        crate::words::Phrase::list(
+            items
+                .iter()
+                .map(|i| crate::words::Phrase::data(i.clone()))
+                .collect(),
+        )
+        .text(lang)
+    };
+    out.push(match report.runs.as_slice() {
+        [_] => lang.text("scale.takeaway_one_seed").to_string(),
+        _ if widths.iter().all(|w| *w == widths[0]) => lang.fill(
+            "scale.takeaway_seeds_agree",
+            &[("seeds", &list(&seeds)), ("width", &widths[0])],
+        ),
+        _ => lang.fill(
+            "scale.takeaway_seeds_vary",
+            &[("seeds", &list(&seeds)), ("widths", &list(&widths))],
+        ),
+    });
+    out
 }
 
 /// `report` in `format`, with its takeaway.
@@ -791,10 +841,23 @@ pub fn scale_body(
         lang.text("scale.width"),
         lang.text("scale.parameters"),
         lang.text("emergence.header.exact"),
-        lang.text("emergence.header.per_digit"),
+        lang.text("scale.per_digit"),
         lang.text("emergence.header.predicted"),
         lang.text("emergence.header.probability"),
     ];
+    // With several seeds, each mean shows the least and most of the runs.
+    let with_range = |value: f64, [low, high]: [f64; 2]| {
+        if report.runs.len() > 1 {
+            format!(
+                "{} ({:.0}–{:.0})",
+                percent(value),
+                100.0 * low,
+                100.0 * high
+            )
+        } else {
+            percent(value)
+        }
+    };
     let rows: Vec<Vec<String>> = report
         .points
         .iter()
@@ -802,8 +865,8 @@ pub fn scale_body(
             vec![
                 p.width.to_string(),
                 p.parameters.to_string(),
-                percent(p.exact_match),
-                percent(p.per_digit_accuracy),
+                with_range(p.exact_match, p.exact_match_range),
+                with_range(p.per_digit_accuracy, p.per_digit_range),
                 percent(p.predicted_exact_from_digits),
                 percent(p.answer_probability),
             ]

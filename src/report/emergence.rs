@@ -495,12 +495,31 @@ pub struct ScaleReport {
     pub train_pairs: usize,
     /// Held-out pairs scored.
     pub test_pairs: usize,
-    /// Seed of the data, the initialization and the minibatches.
+    /// The first of `seeds`.
     pub seed: u64,
-    /// One point per width, smallest first.
+    /// Seeds of the data, the initialization and the minibatches: each
+    /// width was trained once per seed.
+    pub seeds: Vec<u64>,
+    /// One point per width, smallest first, averaged over the seeds (the
+    /// least and most of the runs in its ranges).
     pub points: Vec<ScalePoint>,
+    /// Each seed's run.
+    pub runs: Vec<ScaleRun>,
     /// Wall time, in seconds.
     pub seconds: f64,
+}
+
+/// One seed's models, one per width.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleRun {
+    /// The seed.
+    pub seed: u64,
+    /// The smallest width whose exact match reached 50 %, if any.
+    pub exact_half_width: Option<usize>,
+    /// The smallest width whose per-digit accuracy reached 50 %, if any.
+    pub digit_half_width: Option<usize>,
+    /// One point per width, smallest first.
+    pub points: Vec<ScalePoint>,
 }
 
 /// One trained size, scored on the held-out pairs (field names as in
@@ -513,8 +532,12 @@ pub struct ScalePoint {
     pub parameters: usize,
     /// Share of sums with all four digits right.
     pub exact_match: f64,
+    /// The least and most exact match over the seeds.
+    pub exact_match_range: [f64; 2],
     /// Share of digits right (the sub-tasks).
     pub per_digit_accuracy: f64,
+    /// The least and most per-digit accuracy over the seeds.
+    pub per_digit_range: [f64; 2],
     /// Per place, units first.
     pub per_place_accuracy: Vec<f64>,
     /// The product of the per-place accuracies.
