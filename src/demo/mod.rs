@@ -380,6 +380,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             if let Some(steps) = scenario.train_steps {
                 settings.steps = steps;
             }
+            settings.seeds = crate::emergence::problems::check_seeds(&scenario.seeds)?;
             ViewResult::Scale {
                 report: crate::emergence::scale::run(&settings, &|_, _| {})?,
             }
