@@ -236,6 +236,23 @@ pub struct EmergenceGrokArgs {
     /// Draw the step axis on a log scale.
     #[arg(long)]
     pub log_steps: bool,
+    /// A phase diagram: one model per train fraction × weight decay (×
+    /// Grokfast off/on with --grokfast-both), each cell the step where test
+    /// accuracy reached 95%, or never.
+    #[arg(long)]
+    pub phase: bool,
+    /// Weight decays of the phase diagram (default 0,0.1,0.3,1).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "phase",
+        allow_negative_numbers = true
+    )]
+    pub weight_decays: Vec<f64>,
+    /// In the phase diagram, train every cell with and without Grokfast.
+    #[arg(long, requires = "phase")]
+    pub grokfast_both: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }

@@ -538,3 +538,74 @@ fn the_scale_sweep_reports_each_width_alike_and_repeats() {
         "--steps must be from 1",
     );
 }
+
+#[test]
+fn a_grokking_phase_diagram_finds_each_strategys_data_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("phase.svg");
+    let args = [
+        "emergence",
+        "grok",
+        "--phase",
+        "--modulus",
+        "31",
+        "--width",
+        "64",
+        "--steps",
+        "400",
+        "--train-fractions",
+        "0.3,0.7",
+        "--weight-decays",
+        "0,1",
+        "--format",
+        "json",
+    ];
+    let strip = |mut report: Value| {
+        report.as_object_mut().unwrap().remove("seconds");
+        report
+    };
+    let report = strip(json(&args));
+    let cells = report["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 4, "2 fractions × 2 weight decays");
+    // Every strategy's threshold is the least fraction whose cell generalized.
+    for threshold in report["thresholds"].as_array().unwrap() {
+        let wd = threshold["weight_decay"].as_f64().unwrap();
+        let least = cells
+            .iter()
+            .filter(|c| c["weight_decay"].as_f64() == Some(wd) && !c["generalized_at"].is_null())
+            .map(|c| c["train_fraction"].as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        match threshold["smallest_fraction"].as_f64() {
+            Some(f) => assert_eq!(f, least),
+            None => assert!(least.is_infinite()),
+        }
+    }
+    // More data generalizes where less does not, in this budget.
+    let generalized = |fraction: f64| {
+        cells
+            .iter()
+            .filter(|c| c["train_fraction"].as_f64() == Some(fraction))
+            .filter(|c| !c["generalized_at"].is_null())
+            .count()
+    };
+    assert!(generalized(0.7) > generalized(0.3), "{report}");
+    assert_eq!(report, strip(json(&args)));
+    let out = detprob()
+        .args(&args[..args.len() - 2])
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("decay 0") && text.contains("least data that generalized"),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+    assert_input_error(&["emergence", "grok", "--weight-decays", "0,1"], "--phase");
+}

@@ -226,6 +226,9 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
         log_every: args.log_every,
         stop_when_generalized: !args.no_stop,
     };
+    if args.phase {
+        return Ok(Box::new(run_phase(&args, &base, view.lang)?));
+    }
     let fractions = if args.train_fractions.is_empty() {
         vec![args.train_fraction]
     } else {
@@ -291,6 +294,50 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
             log_steps: args.log_steps,
         }))
     }
+}
+
+/// `grok --phase`: the grid of train fractions × weight decays (× Grokfast).
+fn run_phase(
+    args: &EmergenceGrokArgs,
+    base: &GrokSettings,
+    lang: Lang,
+) -> anyhow::Result<crate::report::emergence::GrokPhaseReport> {
+    let fractions = if args.train_fractions.is_empty() {
+        vec![0.1, 0.2, 0.3, 0.5]
+    } else {
+        args.train_fractions.clone()
+    };
+    let decays = if args.weight_decays.is_empty() {
+        vec![0.0, 0.1, 0.3, 1.0]
+    } else {
+        args.weight_decays.clone()
+    };
+    let grokfast = if args.grokfast_both {
+        vec![false, true]
+    } else {
+        vec![args.grokfast]
+    };
+    if fractions.len() * decays.len() * grokfast.len() > 64 {
+        return Err(
+            invalid("--phase: at most 64 cells (fractions × weight decays × Grokfast)").into(),
+        );
+    }
+    let plot = plot_target(&args.output.plot)?;
+    let bar = progress::bar(
+        lang.text("grok.phase.progress"),
+        (fractions.len() * decays.len() * grokfast.len()) as u64,
+    );
+    let report = grok::phase(base, &fractions, &decays, &grokfast, &|done, _| {
+        bar.set_position(done as u64)
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some((path, overwrite)) = plot {
+        let svg = render::grok::phase_svg(&report, lang)
+            .map_err(|e| anyhow::anyhow!("drawing the chart: {e}"))?;
+        files::write_whole(path, "--plot", overwrite, svg.as_bytes())?;
+    }
+    Ok(report)
 }
 
 /// How many terminal rows `text` takes: long lines wrap at the terminal's width.

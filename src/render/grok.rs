@@ -6,7 +6,7 @@ use super::chart::{self, Chart, Series};
 use super::emergence::percent;
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
-use crate::report::emergence::{GrokReport, GrokRow, GrokSweepReport};
+use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokRow, GrokSweepReport};
 use crate::report::Format;
 use crate::words::Lang;
 
@@ -434,6 +434,267 @@ pub fn sweep(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))
                 ));
+            }
+            out
+        }
+    }
+}
+
+/// A cell's shade by how soon it generalized within the budget: sooner is
+/// darker; never is a dot.
+fn shade(step: Option<usize>, budget: usize) -> char {
+    match step {
+        None => '·',
+        Some(s) if s * 4 < budget => '█',
+        Some(s) if s * 2 < budget => '▓',
+        Some(s) if s * 4 < budget * 3 => '▒',
+        Some(_) => '░',
+    }
+}
+
+fn phase_grid(
+    report: &GrokPhaseReport,
+    grokfast: bool,
+    lang: Lang,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers = std::iter::once(lang.text("grok.phase.fraction").to_string())
+        .chain(
+            report
+                .weight_decays
+                .iter()
+                .map(|wd| lang.fill("grok.phase.decay", &[("wd", wd)])),
+        )
+        .collect();
+    let budget = report.settings.steps;
+    let rows = report
+        .train_fractions
+        .iter()
+        .map(|&f| {
+            std::iter::once(format!("{:.0}%", 100.0 * f))
+                .chain(report.weight_decays.iter().map(|&wd| {
+                    let cell = report.cells.iter().find(|c| {
+                        c.grokfast == grokfast && c.weight_decay == wd && c.train_fraction == f
+                    });
+                    let step = cell.and_then(|c| c.generalized_at);
+                    format!("{} {}", shade(step, budget), step_text(step, lang))
+                }))
+                .collect()
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// What the phase diagram showed: each strategy's data threshold, and the
+/// levers (more data, weight decay, Grokfast) as the cells measured them.
+pub fn phase_takeaways(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
+    let budget = report.settings.steps;
+    let with = |grokfast: bool| with_grokfast(grokfast, lang);
+    report
+        .thresholds
+        .iter()
+        .map(|t| match (t.smallest_fraction, t.at_step, t.fastest) {
+            (Some(f), Some(g), Some((fast_f, fast_g))) => lang.fill(
+                if report.train_fractions.iter().any(|&x| x < f) {
+                    "grok.phase.threshold"
+                } else {
+                    "grok.phase.threshold_below"
+                },
+                &[
+                    ("wd", &t.weight_decay),
+                    ("grokfast", &with(t.grokfast)),
+                    ("fraction", &format!("{:.0}%", 100.0 * f)),
+                    ("g", &g),
+                    ("fast_fraction", &format!("{:.0}%", 100.0 * fast_f)),
+                    ("fast_g", &fast_g),
+                    ("budget", &budget),
+                ],
+            ),
+            _ => lang.fill(
+                "grok.phase.never",
+                &[
+                    ("wd", &t.weight_decay),
+                    ("grokfast", &with(t.grokfast)),
+                    ("budget", &budget),
+                ],
+            ),
+        })
+        .collect()
+}
+
+/// The phase diagram as an SVG heatmap (one panel per Grokfast setting):
+/// darker cells generalized sooner, grey cells never did.
+pub fn phase_svg(report: &GrokPhaseReport, lang: Lang) -> Result<String, String> {
+    use plotters::prelude::*;
+    let panels = report.grokfast.len().max(1);
+    let mut out = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut out, (480 * panels as u32, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let areas = root.split_evenly((1, panels));
+        for (&grokfast, area) in report.grokfast.iter().zip(areas) {
+            let (cols, rows) = (report.weight_decays.len(), report.train_fractions.len());
+            let title = lang.fill(
+                "grok.phase.svg_title",
+                &[("grokfast", &with_grokfast(grokfast, lang))],
+            );
+            let mut chart = ChartBuilder::on(&area)
+                .caption(title, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(56)
+                .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
+                .map_err(|e| e.to_string())?;
+            let decays = report.weight_decays.clone();
+            let fractions = report.train_fractions.clone();
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(lang.text("grok.phase.decay_axis"))
+                .y_desc(lang.text("grok.phase.fraction"))
+                .x_labels(cols)
+                .y_labels(rows)
+                .x_label_formatter(&|x| {
+                    decays
+                        .get(x.floor() as usize)
+                        .map_or(String::new(), |wd| wd.to_string())
+                })
+                .y_label_formatter(&|y| {
+                    fractions
+                        .get(y.floor() as usize)
+                        .map_or(String::new(), |f| format!("{:.0}%", 100.0 * f))
+                })
+                .draw()
+                .map_err(|e| e.to_string())?;
+            let budget = report.settings.steps.max(1) as f64;
+            for (r, &f) in report.train_fractions.iter().enumerate() {
+                for (c, &wd) in report.weight_decays.iter().enumerate() {
+                    let step = report
+                        .cells
+                        .iter()
+                        .find(|x| {
+                            x.grokfast == grokfast && x.weight_decay == wd && x.train_fraction == f
+                        })
+                        .and_then(|x| x.generalized_at);
+                    let color = match step {
+                        None => RGBColor(220, 220, 220),
+                        Some(s) => {
+                            let t = 1.0 - (s as f64 / budget).clamp(0.0, 1.0);
+                            let v = (230.0 - 190.0 * t) as u8;
+                            RGBColor(v, v, 255)
+                        }
+                    };
+                    let (x, y) = (c as f64, r as f64);
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x + 0.02, y + 0.02), (x + 0.98, y + 0.98)],
+                            color.filled(),
+                        )))
+                        .map_err(|e| e.to_string())?;
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            step_text(step, lang),
+                            (x + 0.35, y + 0.55),
+                            ("sans-serif", 14),
+                        )))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn with_grokfast(grokfast: bool, lang: Lang) -> String {
+    if grokfast {
+        lang.text("grok.phase.with_grokfast").to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// `report` (the phase diagram) in `format`.
+pub fn phase(
+    report: &GrokPhaseReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let s = &report.settings;
+    let heading = lang.fill(
+        "grok.phase.heading",
+        &[
+            ("p", &s.modulus),
+            ("width", &s.width),
+            ("lr", &s.lr),
+            ("steps", &s.steps),
+            ("seconds", &format!("{:.0}", report.seconds)),
+        ],
+    );
+    match format {
+        Format::Json => super::to_json(report),
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer
+                .write_record([
+                    "train_fraction",
+                    "weight_decay",
+                    "grokfast",
+                    "memorized_at",
+                    "generalized_at",
+                ])
+                .expect("writing to memory");
+            let step = |s: Option<usize>| s.map_or(String::new(), |s| s.to_string());
+            for c in &report.cells {
+                writer
+                    .write_record([
+                        c.train_fraction.to_string(),
+                        c.weight_decay.to_string(),
+                        c.grokfast.to_string(),
+                        step(c.memorized_at),
+                        step(c.generalized_at),
+                    ])
+                    .expect("writing to memory");
+            }
+            csv_text::finish(writer)
+        }
+        _ => {
+            let markdown_out = format == Format::Markdown;
+            let mut out = if markdown_out {
+                format!("# {heading}\n\n")
+            } else {
+                format!("{}\n", style.bold(&heading))
+            };
+            for &grokfast in &report.grokfast {
+                let (headers, rows) = phase_grid(report, grokfast, lang);
+                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+                let title = lang.fill(
+                    "grok.phase.grid",
+                    &[("grokfast", &with_grokfast(grokfast, lang))],
+                );
+                if markdown_out {
+                    out.push_str(&format!(
+                        "*{title}*\n\n{}\n",
+                        markdown::table(&headers, &rows)
+                    ));
+                } else {
+                    out.push_str(&format!(
+                        "{title}\n{}",
+                        terminal::table(&headers, &rows, style)
+                    ));
+                }
+            }
+            out.push_str(&format!("{}\n", lang.text("grok.phase.legend")));
+            for t in phase_takeaways(report, lang) {
+                if markdown_out {
+                    out.push_str(&format!("- {t}\n"));
+                } else {
+                    out.push_str(&format!(
+                        "{}\n",
+                        textwrap::fill(&t, usize::from(style.width.max(40)))
+                    ));
+                }
             }
             out
         }

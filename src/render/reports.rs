@@ -14,7 +14,8 @@ use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::compare::ShowcaseReport;
 use crate::report::emergence::{
-    GrokReport, GrokSweepReport, LadderReport, MetricReport, ScaleReport, SubtasksReport,
+    GrokPhaseReport, GrokReport, GrokSweepReport, LadderReport, MetricReport, ScaleReport,
+    SubtasksReport,
 };
 use crate::report::experiments::RepeatReport;
 use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
@@ -221,6 +222,7 @@ macro_rules! emergence_render {
 
 emergence_render!(MetricReport, emergence::metric);
 emergence_render!(LadderReport, ladder::ladder);
+emergence_render!(GrokPhaseReport, grok::phase);
 emergence_render!(SubtasksReport, emergence::subtasks);
 emergence_render!(ScaleReport, emergence::scale);
 

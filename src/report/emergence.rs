@@ -486,6 +486,57 @@ pub struct GrokSweepReport {
     pub runs: Vec<GrokReport>,
 }
 
+/// What `detprob emergence grok --phase` measured: when (if ever) each
+/// combination of data and training strategy generalized.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GrokPhaseReport {
+    /// The settings every cell shares (its fraction, weight decay and
+    /// Grokfast are the cell's own).
+    pub settings: GrokSettingsRecord,
+    /// Train fractions (rows).
+    pub train_fractions: Vec<f64>,
+    /// Weight decays (columns).
+    pub weight_decays: Vec<f64>,
+    /// Grokfast off, on, or both (one grid each).
+    pub grokfast: Vec<bool>,
+    /// One cell per (grokfast, weight decay, fraction).
+    pub cells: Vec<PhaseCell>,
+    /// Per (grokfast, weight decay): the least data that generalized.
+    pub thresholds: Vec<PhaseThreshold>,
+    /// Wall time, in seconds.
+    pub seconds: f64,
+}
+
+/// One trained model of the phase diagram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseCell {
+    /// Share of the pairs trained on.
+    pub train_fraction: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Whether Grokfast's filter was on.
+    pub grokfast: bool,
+    /// First logged step with train accuracy ≥ 99 %.
+    pub memorized_at: Option<usize>,
+    /// First logged step with test accuracy ≥ 95 %, or none within the budget.
+    pub generalized_at: Option<usize>,
+}
+
+/// The data threshold of one training strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseThreshold {
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Whether Grokfast's filter was on.
+    pub grokfast: bool,
+    /// The smallest fraction that generalized within the budget, if any.
+    pub smallest_fraction: Option<f64>,
+    /// Its step.
+    pub at_step: Option<usize>,
+    /// The fraction that generalized soonest, and its step.
+    pub fastest: Option<(f64, usize)>,
+}
+
 /// What `detprob emergence scale` measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleReport {
