@@ -22,9 +22,9 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
         "tour", "--part", "1", "--seeds", "1..2", "--runs", "2", "--lang", "en",
     ]);
     for i in 1..=13 {
-        assert!(text.contains(&format!("{i}/21 · ")), "step {i} missing");
+        assert!(text.contains(&format!("{i}/22 · ")), "step {i} missing");
     }
-    assert!(!text.contains("14/21 · "), "part 0 ran with --part 1");
+    assert!(!text.contains("14/22 · "), "part 0 ran with --part 1");
     for key in [
         "定义",
         "逻辑控制",
@@ -188,7 +188,7 @@ fn demo_list_shows_every_scenario() {
                 .is_some_and(|c| c.trim().as_bytes().get(2) == Some(&b'-'))
         })
         .count();
-    assert_eq!(rows, 21, "{text}");
+    assert_eq!(rows, 22, "{text}");
     assert!(text.contains("05-output") && text.contains("输出结果"));
 }
 
@@ -196,19 +196,19 @@ fn demo_list_shows_every_scenario() {
 fn the_tour_runs_only_the_chosen_steps_and_refuses_steps_it_does_not_have() {
     let text = stdout_of(&["tour", "--only", "3,5", "--runs", "2", "--lang", "en"]);
     assert!(
-        text.contains("3/21 · ") && text.contains("5/21 · "),
+        text.contains("3/22 · ") && text.contains("5/22 · "),
         "{text}"
     );
     assert!(
-        !text.contains("4/21 · ") && !text.contains("1/21 · "),
+        !text.contains("4/22 · ") && !text.contains("1/22 · "),
         "{text}"
     );
     assert!(text.contains("Tour finished: 2 steps"), "{text}");
     let text = stdout_of(&[
         "tour", "--from", "12", "--part", "1", "--seeds", "1", "--lang", "en",
     ]);
-    assert!(text.contains("12/21 · ") && text.contains("13/21 · ") && !text.contains("11/21 · "));
-    assert!(!text.contains("14/21 · "), "{text}");
+    assert!(text.contains("12/22 · ") && text.contains("13/22 · ") && !text.contains("11/22 · "));
+    assert!(!text.contains("14/22 · "), "{text}");
     assert_input_error(&["tour", "--only", "22"], "there is no step 22");
     assert_input_error(
         &["tour", "--only", "3", "--part", "0"],

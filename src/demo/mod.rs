@@ -120,6 +120,10 @@ pub enum ViewResult {
     Grok {
         report: crate::report::emergence::GrokReport,
     },
+    /// Part 0: grokking's phase diagram, trained in class.
+    Phase {
+        report: crate::report::emergence::GrokPhaseReport,
+    },
 }
 
 /// One step of a demo or the tour.
@@ -215,7 +219,12 @@ pub fn run(
 ) -> anyhow::Result<DemoStep> {
     if matches!(
         scenario.view,
-        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok
+        View::Metric
+            | View::Ladder
+            | View::Subtasks
+            | View::Scale
+            | View::Grok
+            | View::Phase
     ) {
         return run_emergence(models, scenario);
     }
@@ -312,7 +321,12 @@ pub fn run(
         View::Facts => ViewResult::Facts {
             facts: facts(models.named_or_main(scenario.model.as_deref())?),
         },
-        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok => {
+        View::Metric
+            | View::Ladder
+            | View::Subtasks
+            | View::Scale
+            | View::Grok
+            | View::Phase => {
             unreachable!("part-0 views run in run_emergence")
         }
     };
@@ -392,6 +406,21 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             }
             ViewResult::Grok {
                 report: crate::emergence::grok::train(&settings, &mut |_| {})?,
+            }
+        }
+        View::Phase => {
+            let mut settings = crate::emergence::grok::GrokSettings::default();
+            if let Some(steps) = scenario.train_steps {
+                settings.steps = steps;
+            }
+            ViewResult::Phase {
+                report: crate::emergence::grok::phase(
+                    &settings,
+                    &scenario.train_fractions,
+                    &scenario.weight_decays,
+                    &[false],
+                    &|_, _| {},
+                )?,
             }
         }
         _ => {

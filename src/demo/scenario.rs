@@ -11,7 +11,7 @@ use crate::error::{invalid, InputError};
 use crate::rules::{self, Rule};
 
 /// The scenarios shipped in `demos/`, compiled into the binary (file name, text).
-pub const BUILTIN: [(&str, &str); 21] = [
+pub const BUILTIN: [(&str, &str); 22] = [
     (
         "01-definition.toml",
         include_str!("../../demos/01-definition.toml"),
@@ -90,6 +90,10 @@ pub const BUILTIN: [(&str, &str); 21] = [
         "21-misconception-predictable.toml",
         include_str!("../../demos/21-misconception-predictable.toml"),
     ),
+    (
+        "22-grokking-steered.toml",
+        include_str!("../../demos/22-grokking-steered.toml"),
+    ),
 ];
 
 pub use crate::words::Bilingual;
@@ -119,6 +123,8 @@ pub enum View {
     Scale,
     /// Part 0: grokking (a + b) mod p, trained live.
     Grok,
+    /// Part 0: grokking's phase diagram, train fraction × weight decay.
+    Phase,
 }
 
 impl View {
@@ -127,7 +133,13 @@ impl View {
     pub fn needs_inputs(self) -> bool {
         !matches!(
             self,
-            View::Facts | View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok
+            View::Facts
+                | View::Metric
+                | View::Ladder
+                | View::Subtasks
+                | View::Scale
+                | View::Grok
+                | View::Phase
         )
     }
 }
@@ -220,6 +232,12 @@ struct ScenarioFile {
     widths: Vec<usize>,
     /// Part 0, scale and grok: the step budget (default: the command's).
     train_steps: Option<usize>,
+    /// Part 0, phase: the train fractions (rows).
+    #[serde(default)]
+    train_fractions: Vec<f64>,
+    /// Part 0, phase: the weight decays (columns).
+    #[serde(default)]
+    weight_decays: Vec<f64>,
     #[serde(default = "default_temperatures")]
     temperatures: Spanned<Vec<f64>>,
     #[serde(default = "default_seeds")]
@@ -317,6 +335,10 @@ pub struct Scenario {
     pub models: Vec<String>,
     /// Part 0, scale: the widths to train (empty: the command's).
     pub widths: Vec<usize>,
+    /// Part 0, phase: the train fractions (rows).
+    pub train_fractions: Vec<f64>,
+    /// Part 0, phase: the weight decays (columns).
+    pub weight_decays: Vec<f64>,
     /// Part 0, scale and grok: the step budget.
     pub train_steps: Option<usize>,
 }
@@ -407,6 +429,15 @@ impl Scenario {
         if raw.train_steps.is_some_and(|n| !(1..=100_000).contains(&n)) {
             return Err(invalid(format!(
                 "{file}: field `train_steps` must be from 1 to 100000"
+            )));
+        }
+        if raw.view == View::Phase
+            && (raw.train_fractions.is_empty()
+                || raw.weight_decays.is_empty()
+                || raw.train_fractions.len() * raw.weight_decays.len() > 16)
+        {
+            return Err(invalid(format!(
+                "{file}: the phase view needs `train_fractions` and `weight_decays` (at most 16 cells)"
             )));
         }
         if raw.widths.iter().any(|w| !(1..=2048).contains(w)) || raw.widths.len() > 12 {
@@ -564,6 +595,8 @@ impl Scenario {
             problems: raw.problems,
             models: raw.models.into_iter().map(Spanned::into_inner).collect(),
             widths: raw.widths,
+            train_fractions: raw.train_fractions,
+            weight_decays: raw.weight_decays,
             train_steps: raw.train_steps,
         })
     }
@@ -647,11 +680,12 @@ mod tests {
                 "Grokking（顿悟）现象",
                 "误区1",
                 "误区2",
-                "误区3"
+                "误区3",
+                "Grokking 是否能被人为调控？"
             ]
         );
         let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
-        assert_eq!(orders, (1..=21).collect::<Vec<_>>());
+        assert_eq!(orders, (1..=22).collect::<Vec<_>>());
     }
 
     fn rules_of(scenario: &Scenario) -> Vec<&'static str> {

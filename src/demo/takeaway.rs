@@ -50,6 +50,7 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         }
         ViewResult::Scale { report } => crate::render::emergence::scale_takeaways(report, lang),
         ViewResult::Grok { report } => crate::render::grok::takeaways(report, lang),
+        ViewResult::Phase { report } => crate::render::grok::phase_takeaways(report, lang),
     };
     sentences.join(lang.sentence_gap())
 }

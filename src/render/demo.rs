@@ -108,6 +108,9 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         ViewResult::Grok { report } => {
             super::grok::body(report, Format::Terminal, false, lang, style)
         }
+        ViewResult::Phase { report } => {
+            super::grok::phase_body(report, Format::Terminal, lang, style)
+        }
     }
 }
 
@@ -162,6 +165,9 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             lang,
             &TerminalStyle::plain(),
         ),
+        ViewResult::Phase { report } => {
+            super::grok::phase_body(report, Format::Markdown, lang, &TerminalStyle::plain())
+        }
     }
 }
 

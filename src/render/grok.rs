@@ -614,6 +614,31 @@ fn with_grokfast(grokfast: bool, lang: Lang) -> String {
     }
 }
 
+/// The phase diagram's grids and legend: the body a tour step shows.
+pub fn phase_body(
+    report: &GrokPhaseReport,
+    format: Format,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let mut out = String::new();
+    for &grokfast in &report.grokfast {
+        let (headers, rows) = phase_grid(report, grokfast, lang);
+        let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let title = lang.fill(
+            "grok.phase.grid",
+            &[("grokfast", &with_grokfast(grokfast, lang))],
+        );
+        if format == Format::Terminal {
+            out.push_str(&format!("{title}\n{}", terminal::table(&headers, &rows, style)));
+        } else {
+            out.push_str(&format!("*{title}*\n\n{}\n", markdown::table(&headers, &rows)));
+        }
+    }
+    out.push_str(&format!("{}\n", lang.text("grok.phase.legend")));
+    out
+}
+
 /// `report` (the phase diagram) in `format`.
 pub fn phase(
     report: &GrokPhaseReport,
@@ -666,26 +691,7 @@ pub fn phase(
             } else {
                 format!("{}\n", style.bold(&heading))
             };
-            for &grokfast in &report.grokfast {
-                let (headers, rows) = phase_grid(report, grokfast, lang);
-                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-                let title = lang.fill(
-                    "grok.phase.grid",
-                    &[("grokfast", &with_grokfast(grokfast, lang))],
-                );
-                if markdown_out {
-                    out.push_str(&format!(
-                        "*{title}*\n\n{}\n",
-                        markdown::table(&headers, &rows)
-                    ));
-                } else {
-                    out.push_str(&format!(
-                        "{title}\n{}",
-                        terminal::table(&headers, &rows, style)
-                    ));
-                }
-            }
-            out.push_str(&format!("{}\n", lang.text("grok.phase.legend")));
+            out.push_str(&phase_body(report, format, lang, style));
             for t in phase_takeaways(report, lang) {
                 if markdown_out {
                     out.push_str(&format!("- {t}\n"));

@@ -283,6 +283,14 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
             )) + &super::chart::svg(&[super::emergence::scale_chart(report, lang)])
                 .unwrap_or_default()
         }
+        ViewResult::Phase { report } => {
+            markdown_table_html(&super::grok::phase_body(
+                report,
+                crate::report::Format::Markdown,
+                lang,
+                &super::style::TerminalStyle::plain(),
+            )) + &super::grok::phase_svg(report, lang).unwrap_or_default()
+        }
         ViewResult::Grok { report } => {
             markdown_table_html(&super::grok::body(
                 report,
