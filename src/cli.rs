@@ -178,16 +178,8 @@ pub struct EmergenceScaleArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 3e-3, allow_negative_numbers = true)]
     pub lr: f64,
-    /// Seeds of the data, the initialization and the minibatches,
-    /// comma-separated: every width is trained once per seed.
-    #[arg(
-        long,
-        alias = "seeds",
-        value_name = "SEED",
-        value_delimiter = ',',
-        default_value = "1"
-    )]
-    pub seed: Vec<u64>,
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }
@@ -366,19 +358,26 @@ pub struct EmergenceMetricArgs {
     /// Problems per length, per seed.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub problems: usize,
-    /// Seeds of the problem generator, comma-separated: each draws its own
-    /// problems (same seed, same problems on every machine) and the results
-    /// are pooled.
+    #[command(flatten)]
+    pub seeds: SeedArgs,
+    #[command(flatten)]
+    pub output: EmergenceOutputArgs,
+}
+
+/// `--seeds` of the part-0 commands that repeat a run per seed.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seeds, comma-separated: the run is repeated once per seed (the
+    /// problems drawn, or the data and starting weights) and the runs are
+    /// pooled; the same seeds give the same runs on every machine.
     #[arg(
-        long,
-        alias = "seeds",
+        long = "seeds",
+        alias = "seed",
         value_name = "SEED",
         value_delimiter = ',',
         default_value = "1"
     )]
-    pub seed: Vec<u64>,
-    #[command(flatten)]
-    pub output: EmergenceOutputArgs,
+    pub seeds: Vec<u64>,
 }
 
 /// Flags of `detprob emergence ladder`.
@@ -405,15 +404,8 @@ pub struct EmergenceLadderArgs {
     /// Problems per length, per seed.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub problems: usize,
-    /// Seeds of the problem generator, comma-separated (results pooled).
-    #[arg(
-        long,
-        alias = "seeds",
-        value_name = "SEED",
-        value_delimiter = ',',
-        default_value = "1"
-    )]
-    pub seed: Vec<u64>,
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// Print each model's prompt for the first problem.
     #[arg(long)]
     pub show_prompts: bool,

@@ -93,7 +93,6 @@ fn resolve_aliases(aliases: &[String]) -> Result<Vec<ModelChoice>, InputError> {
 }
 
 fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricReport> {
-    problems::check_problem_count(args.problems)?;
     let choices: Vec<ModelChoice> = if args.model_file.is_some() {
         vec![ModelChoice::resolve(
             None,
@@ -111,12 +110,12 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         resolve_aliases(&args.model)?
     };
     let plot = plot_target(&args.output.plot)?;
-    let plan = MetricPlan {
-        family: args.family,
-        lengths: args.digits.0.clone(),
-        problems: args.problems,
-        seeds: problems::check_seeds(&args.seed)?,
-    };
+    let plan = MetricPlan::checked(
+        args.family,
+        &args.digits.0,
+        args.problems,
+        &args.seeds.seeds,
+    )?;
     let models = measure_models(&choices, args.engine, &plan, lang, &mut |_| {})?;
     let report = findings::report(
         plan.family,
@@ -135,7 +134,6 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
 }
 
 fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderReport> {
-    problems::check_problem_count(args.problems)?;
     let aliases: Vec<String> = if args.models.is_empty() {
         catalog::MODELS
             .iter()
@@ -149,12 +147,12 @@ fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderRep
     }
     let choices = resolve_aliases(&aliases)?;
     let plot = plot_target(&args.output.plot)?;
-    let plan = MetricPlan {
-        family: args.family,
-        lengths: args.digits.0.clone(),
-        problems: args.problems,
-        seeds: problems::check_seeds(&args.seed)?,
-    };
+    let plan = MetricPlan::checked(
+        args.family,
+        &args.digits.0,
+        args.problems,
+        &args.seeds.seeds,
+    )?;
     let first_question = problems::generate(
         plan.family,
         plan.lengths[0],
@@ -393,7 +391,7 @@ fn run_scale(args: EmergenceScaleArgs, lang: Lang) -> anyhow::Result<ScaleReport
         widths: args.widths.clone(),
         steps: args.steps,
         lr: args.lr,
-        seeds: problems::check_seeds(&args.seed)?,
+        seeds: problems::check_seeds(&args.seeds.seeds)?,
         ..Default::default()
     };
     settings.check()?;

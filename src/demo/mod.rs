@@ -219,12 +219,7 @@ pub fn run(
 ) -> anyhow::Result<DemoStep> {
     if matches!(
         scenario.view,
-        View::Metric
-            | View::Ladder
-            | View::Subtasks
-            | View::Scale
-            | View::Grok
-            | View::Phase
+        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok | View::Phase
     ) {
         return run_emergence(models, scenario);
     }
@@ -321,12 +316,7 @@ pub fn run(
         View::Facts => ViewResult::Facts {
             facts: facts(models.named_or_main(scenario.model.as_deref())?),
         },
-        View::Metric
-            | View::Ladder
-            | View::Subtasks
-            | View::Scale
-            | View::Grok
-            | View::Phase => {
+        View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok | View::Phase => {
             unreachable!("part-0 views run in run_emergence")
         }
     };

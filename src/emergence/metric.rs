@@ -77,6 +77,26 @@ pub struct Asked {
     pub style: &'static str,
 }
 
+impl MetricPlan {
+    /// A plan from flags, each checked: lengths, problem count and seeds
+    /// (sorted, each once).
+    pub fn checked(
+        family: Family,
+        lengths: &[usize],
+        problems: usize,
+        seeds: &[u64],
+    ) -> Result<Self, crate::error::InputError> {
+        problems::check_lengths(lengths)?;
+        problems::check_problem_count(problems)?;
+        Ok(Self {
+            family,
+            lengths: lengths.to_vec(),
+            problems,
+            seeds: problems::check_seeds(seeds)?,
+        })
+    }
+}
+
 /// How `question` of `family` is put to a model with `format`: examples as
 /// earlier chat turns for an instruct model, as plain lines for a base one.
 pub fn ask(family: Family, format: &PromptFormat, question: &str) -> Asked {

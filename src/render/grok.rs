@@ -630,9 +630,15 @@ pub fn phase_body(
             &[("grokfast", &with_grokfast(grokfast, lang))],
         );
         if format == Format::Terminal {
-            out.push_str(&format!("{title}\n{}", terminal::table(&headers, &rows, style)));
+            out.push_str(&format!(
+                "{title}\n{}",
+                terminal::table(&headers, &rows, style)
+            ));
         } else {
-            out.push_str(&format!("*{title}*\n\n{}\n", markdown::table(&headers, &rows)));
+            out.push_str(&format!(
+                "*{title}*\n\n{}\n",
+                markdown::table(&headers, &rows)
+            ));
         }
     }
     out.push_str(&format!("{}\n", lang.text("grok.phase.legend")));
