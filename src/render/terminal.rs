@@ -325,6 +325,31 @@ fn bar(p: f64, width: usize) -> String {
     out
 }
 
+/// `text` on one line in exactly `columns` terminal columns: cut with `…`
+/// where it is wider, padded with spaces where it is narrower. Counts display
+/// width, so a piece of two-column CJK characters lines up like ASCII.
+fn fit_columns(text: &str, columns: usize) -> String {
+    let width = |s: &str| textwrap::core::display_width(s);
+    let one_line = text.replace('\n', " ");
+    let mut out = String::new();
+    if width(&one_line) <= columns {
+        out = one_line;
+    } else {
+        for c in one_line.chars() {
+            let mut next = out.clone();
+            next.push(c);
+            if width(&next) + 1 > columns {
+                break;
+            }
+            out = next;
+        }
+        out.push('…');
+    }
+    let used = width(&out);
+    out.push_str(&" ".repeat(columns.saturating_sub(used)));
+    out
+}
+
 /// Percent with one decimal, or `<0.1%`.
 fn percent(p: f64) -> String {
     if p > 0.0 && p < 0.0005 {
@@ -339,8 +364,8 @@ fn distribution_cell(column: &crate::report::views::DistributionColumn, lang: La
     for entry in &column.top {
         let _ = writeln!(
             cell,
-            "{:<8} {} {:>6}",
-            shorten(&entry.piece, 8),
+            "{} {} {:>6}",
+            fit_columns(&entry.piece, 8),
             bar(entry.probability, 4),
             percent(entry.probability)
         );
@@ -570,6 +595,17 @@ pub fn trace(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_fill_the_same_columns_whatever_their_script() {
+        let width = |s: &str| textwrap::core::display_width(s);
+        for piece in ["a", "巴黎", "首都是哪里呢", "␣Paris", "abcdefghijk"] {
+            assert_eq!(width(&fit_columns(piece, 8)), 8, "{piece:?}");
+        }
+        assert_eq!(fit_columns("巴黎", 8), "巴黎    ");
+        assert_eq!(fit_columns("首都是哪里呢", 8), "首都是… ");
+        assert_eq!(fit_columns("abcdefghijk", 8), "abcdefg…");
+    }
     use crate::comparison::testing::fake_compare;
 
     /// A comparison on a fake model whose answers are fixed: "32" mostly, "42" sometimes.
