@@ -298,6 +298,15 @@ fn bad_emergence_input_is_one_line_and_exit_2() {
             "emergence".into(),
             "ladder".into(),
             "--models".into(),
+            "gemma3-270m,gemma3-270m".into(),
+        ],
+        "gemma3-270m is named twice",
+    );
+    check(
+        vec![
+            "emergence".into(),
+            "ladder".into(),
+            "--models".into(),
             "smollm2-135m,nosuch".into(),
         ],
         "nosuch",

@@ -145,6 +145,14 @@ fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderRep
     if aliases.len() < 2 {
         return Err(invalid("--models: a ladder needs at least two models").into());
     }
+    if let Some(twice) = aliases
+        .iter()
+        .enumerate()
+        .find(|(i, a)| aliases[..*i].contains(a))
+        .map(|(_, a)| a)
+    {
+        return Err(invalid(format!("--models: {twice} is named twice")).into());
+    }
     let choices = resolve_aliases(&aliases)?;
     let plot = plot_target(&args.output.plot)?;
     let plan = MetricPlan::checked(
