@@ -15,6 +15,10 @@ targets, AdamW (lr 1e-2, betas 0.9/0.98, eps 1e-8, decoupled weight decay
 0.3), 2 threads (OPENBLAS/OMP/MKL threads for numpy, RAYON for detprob).
 Only the steps are timed on the numpy side; detprob's figure includes its
 two evaluations (at the first and last step), which favours numpy slightly.
+numpy runs in its fastest form of the same math: the embedding gradients are
+one-hot matrices times the hidden gradient (two BLAS calls), not `np.add.at`
+(`--add-at` measures that slower form). `--threads 1` or `2` sets both
+sides' threads.
 """
 
 import argparse
@@ -28,10 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DETPROB = ROOT / "target" / "release" / "detprob"
-THREADS = "2"
+THREADS = "2"  # replaced by --threads
 
 
-def numpy_steps(steps, p=97, fraction=0.2, width=256, lr=1e-2, wd=0.3, seed=1, check=False):
+def numpy_steps(steps, p=97, fraction=0.2, width=256, lr=1e-2, wd=0.3, seed=1, check=False, add_at=False):
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -50,6 +54,11 @@ def numpy_steps(steps, p=97, fraction=0.2, width=256, lr=1e-2, wd=0.3, seed=1, c
     a, b = train[:, 0], train[:, 1]
     target = np.zeros((len(train), p), np.float32)
     target[np.arange(len(train)), (a + b) % p] = 1.0
+    one_hot_a = np.zeros((len(train), p), np.float32)
+    one_hot_a[np.arange(len(train)), a] = 1.0
+    one_hot_b = np.zeros((len(train), p), np.float32)
+    one_hot_b[np.arange(len(train)), b] = 1.0
+    one_hot_a_t, one_hot_b_t = np.ascontiguousarray(one_hot_a.T), np.ascontiguousarray(one_hot_b.T)
     beta1, beta2, eps = 0.9, 0.98, 1e-8
 
     def accuracy(rows):
@@ -64,10 +73,14 @@ def numpy_steps(steps, p=97, fraction=0.2, width=256, lr=1e-2, wd=0.3, seed=1, c
         d_out = (2.0 / out.size) * (out - target)
         g2 = z.T @ d_out
         d_h = (d_out @ params[2].T) * (2.0 * h)
-        g0 = np.zeros_like(params[0])
-        g1 = np.zeros_like(params[1])
-        np.add.at(g0, a, d_h)
-        np.add.at(g1, b, d_h)
+        if add_at:
+            g0 = np.zeros_like(params[0])
+            g1 = np.zeros_like(params[1])
+            np.add.at(g0, a, d_h)
+            np.add.at(g1, b, d_h)
+        else:
+            g0 = one_hot_a_t @ d_h
+            g1 = one_hot_b_t @ d_h
         for i, g in enumerate((g0, g1, g2)):
             m[i] = beta1 * m[i] + (1 - beta1) * g
             v[i] = beta2 * v[i] + (1 - beta2) * g * g
@@ -104,20 +117,25 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--check", action="store_true", help="let numpy train 2,000 steps and print accuracies")
+    parser.add_argument("--threads", choices=["1", "2"], default="2")
+    parser.add_argument("--add-at", action="store_true", help="numpy's slower np.add.at form of the embedding gradients")
     args = parser.parse_args()
+    global THREADS
+    THREADS = args.threads
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = THREADS
     if args.check:
-        numpy_steps(2000, check=True)
+        numpy_steps(2000, check=True, add_at=args.add_at)
         return
     if not DETPROB.exists():
         sys.exit("build first: cargo build --release")
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(detprob_steps(args.steps))
-        theirs.append(numpy_steps(args.steps))
+        theirs.append(numpy_steps(args.steps, add_at=args.add_at))
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"CPU flags: {cpu_flags()}; {THREADS} threads; {args.steps} steps, {args.rounds} alternating rounds")
+    form = "np.add.at" if args.add_at else "one-hot matmul"
+    print(f"CPU flags: {cpu_flags()}; {THREADS} threads; {args.steps} steps, {args.rounds} alternating rounds; numpy's {form} form")
     print(f"detprob (candle) {a:.1f} steps/s   numpy {b:.1f} steps/s   ratio {a / b:.2f}")
 
 
