@@ -374,6 +374,82 @@ pub(crate) fn tune_allocator() {
 /// Ensures `DType` stays the one the network is built in (f32 on the CPU).
 const _: DType = DType::F32;
 
+/// The phase diagram: `base` trained once per train fraction × weight
+/// decay × Grokfast setting (stopping when it generalizes), with each
+/// strategy's data threshold. `progress(done, total)` after each cell.
+pub fn phase(
+    base: &GrokSettings,
+    fractions: &[f64],
+    weight_decays: &[f64],
+    grokfast: &[bool],
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<GrokPhaseReport> {
+    let started = Instant::now();
+    let cell_settings: Vec<GrokSettings> = grokfast
+        .iter()
+        .flat_map(|&g| {
+            weight_decays.iter().flat_map(move |&wd| {
+                fractions.iter().map(move |&f| GrokSettings {
+                    train_fraction: f,
+                    weight_decay: wd,
+                    grokfast: g,
+                    stop_when_generalized: true,
+                    ..base.clone()
+                })
+            })
+        })
+        .collect();
+    for settings in &cell_settings {
+        settings.check()?;
+    }
+    let mut cells = Vec::new();
+    for (i, settings) in cell_settings.iter().enumerate() {
+        let report = train(settings, &mut |_| {})?;
+        cells.push(PhaseCell {
+            train_fraction: settings.train_fraction,
+            weight_decay: settings.weight_decay,
+            grokfast: settings.grokfast,
+            memorized_at: report.memorized_at,
+            generalized_at: report.generalized_at,
+        });
+        progress(i + 1, cell_settings.len());
+    }
+    let thresholds = grokfast
+        .iter()
+        .flat_map(|&g| weight_decays.iter().map(move |&wd| (g, wd)))
+        .map(|(g, wd)| {
+            let generalized: Vec<(f64, usize)> = cells
+                .iter()
+                .filter(|c| c.grokfast == g && c.weight_decay == wd)
+                .filter_map(|c| Some((c.train_fraction, c.generalized_at?)))
+                .collect();
+            let smallest = generalized
+                .iter()
+                .copied()
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            PhaseThreshold {
+                weight_decay: wd,
+                grokfast: g,
+                smallest_fraction: smallest.map(|s| s.0),
+                at_step: smallest.map(|s| s.1),
+                fastest: generalized.iter().copied().min_by_key(|&(_, step)| step),
+            }
+        })
+        .collect();
+    Ok(GrokPhaseReport {
+        settings: GrokSettingsRecord {
+            grokfast: grokfast.iter().any(|&g| g),
+            ..settings_record(base)
+        },
+        train_fractions: fractions.to_vec(),
+        weight_decays: weight_decays.to_vec(),
+        grokfast: grokfast.to_vec(),
+        cells,
+        thresholds,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,80 +532,4 @@ mod tests {
         // Training moved the training loss down.
         assert!(first[3].train_loss < first[0].train_loss);
     }
-}
-
-/// The phase diagram: `base` trained once per train fraction × weight
-/// decay × Grokfast setting (stopping when it generalizes), with each
-/// strategy's data threshold. `progress(done, total)` after each cell.
-pub fn phase(
-    base: &GrokSettings,
-    fractions: &[f64],
-    weight_decays: &[f64],
-    grokfast: &[bool],
-    progress: &dyn Fn(usize, usize),
-) -> anyhow::Result<GrokPhaseReport> {
-    let started = Instant::now();
-    let cell_settings: Vec<GrokSettings> = grokfast
-        .iter()
-        .flat_map(|&g| {
-            weight_decays.iter().flat_map(move |&wd| {
-                fractions.iter().map(move |&f| GrokSettings {
-                    train_fraction: f,
-                    weight_decay: wd,
-                    grokfast: g,
-                    stop_when_generalized: true,
-                    ..base.clone()
-                })
-            })
-        })
-        .collect();
-    for settings in &cell_settings {
-        settings.check()?;
-    }
-    let mut cells = Vec::new();
-    for (i, settings) in cell_settings.iter().enumerate() {
-        let report = train(settings, &mut |_| {})?;
-        cells.push(PhaseCell {
-            train_fraction: settings.train_fraction,
-            weight_decay: settings.weight_decay,
-            grokfast: settings.grokfast,
-            memorized_at: report.memorized_at,
-            generalized_at: report.generalized_at,
-        });
-        progress(i + 1, cell_settings.len());
-    }
-    let thresholds = grokfast
-        .iter()
-        .flat_map(|&g| weight_decays.iter().map(move |&wd| (g, wd)))
-        .map(|(g, wd)| {
-            let generalized: Vec<(f64, usize)> = cells
-                .iter()
-                .filter(|c| c.grokfast == g && c.weight_decay == wd)
-                .filter_map(|c| Some((c.train_fraction, c.generalized_at?)))
-                .collect();
-            let smallest = generalized
-                .iter()
-                .copied()
-                .min_by(|a, b| a.0.total_cmp(&b.0));
-            PhaseThreshold {
-                weight_decay: wd,
-                grokfast: g,
-                smallest_fraction: smallest.map(|s| s.0),
-                at_step: smallest.map(|s| s.1),
-                fastest: generalized.iter().copied().min_by_key(|&(_, step)| step),
-            }
-        })
-        .collect();
-    Ok(GrokPhaseReport {
-        settings: GrokSettingsRecord {
-            grokfast: grokfast.iter().any(|&g| g),
-            ..settings_record(base)
-        },
-        train_fractions: fractions.to_vec(),
-        weight_decays: weight_decays.to_vec(),
-        grokfast: grokfast.to_vec(),
-        cells,
-        thresholds,
-        seconds: started.elapsed().as_secs_f64(),
-    })
 }
