@@ -32,7 +32,7 @@ struct Measure {
     share: bool,
 }
 
-const MEASURES: [Measure; 5] = [
+const MEASURES: [Measure; 6] = [
     Measure {
         key: "exact",
         value: |p| (p.exact_match, p.exact_match_interval),
@@ -56,6 +56,11 @@ const MEASURES: [Measure; 5] = [
     Measure {
         key: "brier",
         value: |p| (p.choice_brier, p.choice_brier_interval),
+        share: false,
+    },
+    Measure {
+        key: "edit_distance",
+        value: |p| (p.token_edit_distance, p.token_edit_distance_interval),
         share: false,
     },
 ];
@@ -143,7 +148,8 @@ fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<
 }
 
 /// One chart per share metric: the metric against parameter count (log
-/// axis), one line per length, with error bars and chance levels.
+/// axis), one line per length, with error bars and chance levels. The means
+/// that are not shares (Brier score, token edits) are in the tables only.
 pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
     let models: &[ModelMetrics] = &report.metric.models;
     let chance = &report.metric.chance;
