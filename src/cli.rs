@@ -360,6 +360,10 @@ pub struct EmergenceMetricArgs {
     pub problems: usize,
     #[command(flatten)]
     pub seeds: SeedArgs,
+    /// Draw the --plot chart's shares on a log scale (0.1% to 100%): the
+    /// view in which Schaeffer et al. (2023) found exact match rising smoothly.
+    #[arg(long, requires = "plot")]
+    pub log_y: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }
@@ -409,6 +413,10 @@ pub struct EmergenceLadderArgs {
     /// Print each model's prompt for the first problem.
     #[arg(long)]
     pub show_prompts: bool,
+    /// Draw the --plot chart's shares on a log scale (0.1% to 100%): the
+    /// view in which Schaeffer et al. (2023) found exact match rising smoothly.
+    #[arg(long, requires = "plot")]
+    pub log_y: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
 }

@@ -235,6 +235,32 @@ fn plots_and_measured_points_for_slides() {
     std::fs::write(&report, &out.stdout).unwrap();
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("smollm2-135m"));
+    assert!(!svg.contains("(log₁₀)"));
+    // --log-y draws the shares on a log axis (0.1% to 100%).
+    let log_plot = dir.path().join("metric-log.svg");
+    let out = detprob()
+        .args([
+            "emergence",
+            "metric",
+            "-m",
+            "smollm2-135m",
+            "--problems",
+            "2",
+        ])
+        .args(["--digits", "1,2", "--format", "json", "--log-y", "--plot"])
+        .arg(&log_plot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log_svg = std::fs::read_to_string(&log_plot).unwrap();
+    assert!(
+        log_svg.contains("% (log₁₀)") && log_svg.contains("\n0.1\n"),
+        "{log_svg}"
+    );
     // An existing plot is kept without --force.
     let again = detprob()
         .args(["emergence", "subtasks", "--plot"])

@@ -127,7 +127,10 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
     let charts: Vec<chart::Chart> = report
         .models
         .iter()
-        .map(|m| render::emergence::metric_chart(m, &report.chance, lang))
+        .map(|m| chart::Chart {
+            log_y: args.log_y,
+            ..render::emergence::metric_chart(m, &report.chance, lang)
+        })
         .collect();
     write_plot(plot, &charts)?;
     Ok(report)
@@ -192,7 +195,14 @@ fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderRep
         ),
         prompts,
     );
-    write_plot(plot, &render::ladder::charts(&report, lang))?;
+    let charts: Vec<chart::Chart> = render::ladder::charts(&report, lang)
+        .into_iter()
+        .map(|c| chart::Chart {
+            log_y: args.log_y,
+            ..c
+        })
+        .collect();
+    write_plot(plot, &charts)?;
     Ok(report)
 }
 

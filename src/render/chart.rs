@@ -53,6 +53,9 @@ pub struct Chart {
     pub x_label: String,
     /// Draw the x axis on a log₂ scale.
     pub log_x: bool,
+    /// Draw the shares on a log₁₀ scale from 0.1 % to 100 % in the SVG
+    /// chart (Schaeffer et al.'s view of exact match); text stays linear.
+    pub log_y: bool,
     /// The lines.
     pub series: Vec<Series>,
     /// Where the x axis is labelled (empty: at every joined series' x).
@@ -76,6 +79,15 @@ impl Chart {
             (lo - 1.0, lo + 1.0)
         } else {
             (0.0, 1.0)
+        }
+    }
+
+    /// A share's height in the SVG chart: percent, or log₁₀ percent.
+    fn scale_y(&self, y: f64) -> f64 {
+        if self.log_y {
+            (100.0 * y).max(0.1).log10()
+        } else {
+            100.0 * y
         }
     }
 
@@ -262,12 +274,24 @@ fn draw<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(48)
-        .build_cartesian_2d(lo..hi, 0.0..100.0)?;
-    let log_x = chart.log_x;
+        .build_cartesian_2d(lo..hi, if chart.log_y { -1.0..2.0 } else { 0.0..100.0 })?;
+    let (log_x, log_y) = (chart.log_x, chart.log_y);
     context
         .configure_mesh()
         .x_desc(chart.x_label.as_str())
-        .y_desc("%")
+        .y_desc(if log_y { "% (log₁₀)" } else { "%" })
+        .y_label_formatter(&|y| {
+            if log_y {
+                let percent = 10f64.powf(*y);
+                if percent < 1.0 {
+                    format!("{percent:.1}")
+                } else {
+                    format!("{percent:.0}")
+                }
+            } else {
+                format!("{y:.0}")
+            }
+        })
         .x_label_formatter(&|x| {
             if log_x {
                 format_x(2f64.powf(*x).round())
@@ -282,7 +306,7 @@ fn draw<DB: DrawingBackend>(
         let points: Vec<(f64, f64)> = series
             .points
             .iter()
-            .map(|&(x, y)| (chart.scale_x(x), 100.0 * y))
+            .map(|&(x, y)| (chart.scale_x(x), chart.scale_y(y)))
             .collect();
         context
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
@@ -295,7 +319,7 @@ fn draw<DB: DrawingBackend>(
             |(&(x, _), &(low, high))| {
                 let x = chart.scale_x(x);
                 PathElement::new(
-                    vec![(x, 100.0 * low), (x, 100.0 * high)],
+                    vec![(x, chart.scale_y(low)), (x, chart.scale_y(high))],
                     color.stroke_width(1),
                 )
             },
@@ -304,7 +328,7 @@ fn draw<DB: DrawingBackend>(
     for level in &chart.levels {
         let (r, g, b) = level.color;
         let color = RGBColor(r, g, b);
-        let y = 100.0 * level.y;
+        let y = chart.scale_y(level.y);
         let steps = 40;
         let dashes = (0..steps).step_by(2).map(move |i| {
             let at = |j: usize| lo + (hi - lo) * j as f64 / steps as f64;
@@ -335,6 +359,7 @@ mod tests {
             title: "t".into(),
             x_label: "k".into(),
             log_x: false,
+            log_y: false,
             series: vec![
                 Series {
                     label: "flat".into(),

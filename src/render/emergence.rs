@@ -191,6 +191,7 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
         title: model.model.clone(),
         x_label: lang.text("emergence.axis.k").to_string(),
         log_x: false,
+        log_y: false,
         series: vec![
             line("per_digit", 'd', (31, 119, 180), |p| {
                 (p.per_digit_accuracy, Some(p.per_digit_interval))
@@ -502,6 +503,7 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
         title: lang.text("emergence.subtasks.title").to_string(),
         x_label: lang.text("emergence.axis.p").to_string(),
         log_x: false,
+        log_y: false,
         series,
         ticks: report
             .accuracies
@@ -670,6 +672,7 @@ pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
         title: lang.text("scale.title").to_string(),
         x_label: lang.text("scale.axis").to_string(),
         log_x: true,
+        log_y: false,
         series: vec![
             line("per_digit", 'd', (31, 119, 180), |p| {
                 (p.per_digit_accuracy, Some(p.per_digit_range))

@@ -42,6 +42,7 @@ pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Char
         title: title.to_string(),
         x_label: lang.text("grok.axis.step").to_string(),
         log_x: log_steps,
+        log_y: false,
         series: vec![
             line("loss", 'l', (127, 127, 127), &|r| r.train_loss / loss_max),
             line("test_loss", 'L', (255, 127, 14), &|r| {
@@ -312,6 +313,7 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
         title: lang.text("grok.sweep.title").to_string(),
         x_label: lang.text("grok.axis.step").to_string(),
         log_x: log_steps,
+        log_y: false,
         series: sweep
             .runs
             .iter()

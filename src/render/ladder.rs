@@ -207,6 +207,7 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
                 ),
                 x_label: lang.text("ladder.axis").to_string(),
                 log_x: true,
+                log_y: false,
                 series,
                 ticks: models.iter().map(millions).collect(),
                 levels,
