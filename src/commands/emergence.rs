@@ -85,10 +85,10 @@ fn measure_models(
     Ok(models)
 }
 
-fn resolve_aliases(aliases: &[String]) -> Result<Vec<ModelChoice>, InputError> {
+fn resolve_aliases(aliases: &[impl AsRef<str>]) -> Result<Vec<ModelChoice>, InputError> {
     aliases
         .iter()
-        .map(|alias| ModelChoice::resolve(Some(alias), None, None))
+        .map(|alias| ModelChoice::resolve(Some(alias.as_ref()), None, None))
         .collect()
 }
 
@@ -100,12 +100,7 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
             args.sha256.as_deref(),
         )?]
     } else if args.model.is_empty() {
-        resolve_aliases(
-            &catalog::DEFAULT_COMPARED
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>(),
-        )?
+        resolve_aliases(catalog::DEFAULT_COMPARED)?
     } else {
         resolve_aliases(&args.model)?
     };

@@ -323,6 +323,15 @@ pub fn run(
     Ok(DemoStep::new(scenario, result, started))
 }
 
+/// The grokking command's settings, with the scenario's step budget.
+fn grok_settings(scenario: &Scenario) -> crate::emergence::grok::GrokSettings {
+    let defaults = crate::emergence::grok::GrokSettings::default();
+    crate::emergence::grok::GrokSettings {
+        steps: scenario.train_steps.unwrap_or(defaults.steps),
+        ..defaults
+    }
+}
+
 /// Runs a part-0 scenario: its problems asked of each model it names (or
 /// of the demo's model), then the metric tables or the p^k curves.
 fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<DemoStep> {
@@ -389,30 +398,18 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
                 report: crate::emergence::scale::run(&settings, &|_, _| {})?,
             }
         }
-        View::Grok => {
-            let mut settings = crate::emergence::grok::GrokSettings::default();
-            if let Some(steps) = scenario.train_steps {
-                settings.steps = steps;
-            }
-            ViewResult::Grok {
-                report: crate::emergence::grok::train(&settings, &mut |_| {})?,
-            }
-        }
-        View::Phase => {
-            let mut settings = crate::emergence::grok::GrokSettings::default();
-            if let Some(steps) = scenario.train_steps {
-                settings.steps = steps;
-            }
-            ViewResult::Phase {
-                report: crate::emergence::grok::phase(
-                    &settings,
-                    &scenario.train_fractions,
-                    &scenario.weight_decays,
-                    &[false],
-                    &|_, _| {},
-                )?,
-            }
-        }
+        View::Grok => ViewResult::Grok {
+            report: crate::emergence::grok::train(&grok_settings(scenario), &mut |_| {})?,
+        },
+        View::Phase => ViewResult::Phase {
+            report: crate::emergence::grok::phase(
+                &grok_settings(scenario),
+                &scenario.train_fractions,
+                &scenario.weight_decays,
+                &[false],
+                &|_, _| {},
+            )?,
+        },
         _ => {
             let measured = (scenario.problems > 0)
                 .then(|| measure(models, scenario.families[0]))

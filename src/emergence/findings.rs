@@ -53,14 +53,14 @@ pub fn classes() -> MetricClasses {
 /// One model's findings (none for a model with no points).
 pub fn of_model(model: &ModelMetrics, chance: &ChanceLevels) -> Option<ModelFindings> {
     let (first, last) = (model.points.first()?, model.points.last()?);
-    let pick = |f: fn(&MetricPoint) -> (f64, Interval)| change(f(first), f(last));
+    let pick = |measure: fn(&MetricPoint) -> (f64, Interval)| change(measure(first), measure(last));
     Some(ModelFindings {
         model: model.model.clone(),
         first_k: first.k,
         last_k: last.k,
-        exact: pick(|p| (p.exact_match, p.exact_match_interval)),
-        per_digit: pick(|p| (p.per_digit_accuracy, p.per_digit_interval)),
-        probability: pick(|p| (p.answer_probability, p.answer_probability_interval)),
+        exact: pick(MetricPoint::exact),
+        per_digit: pick(MetricPoint::per_digit),
+        probability: pick(MetricPoint::probability),
         choice_above_chance: model
             .points
             .iter()

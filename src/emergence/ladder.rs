@@ -47,13 +47,14 @@ pub fn report(
             .iter()
             .find(|p| p.k == k)
     };
-    let exact = |p: &MetricPoint| (p.exact_match, p.exact_match_interval);
-    let digit = |p: &MetricPoint| (p.per_digit_accuracy, p.per_digit_interval);
-    let between = |a: &str,
-                   b: &str,
-                   k: usize,
-                   f: &dyn Fn(&MetricPoint) -> (f64, crate::stats::Interval)|
-     -> Option<Change> { Some(change(f(point(a, k)?), f(point(b, k)?))) };
+    let exact = MetricPoint::exact;
+    let digit = MetricPoint::per_digit;
+    let between =
+        |a: &str,
+         b: &str,
+         k: usize,
+         measure: fn(&MetricPoint) -> (f64, crate::stats::Interval)|
+         -> Option<Change> { Some(change(measure(point(a, k)?), measure(point(b, k)?))) };
     let steps = match (models.first(), models.last()) {
         (Some(smallest), Some(largest)) if models.len() > 1 => metric
             .lengths
@@ -61,15 +62,15 @@ pub fn report(
             .filter_map(|&k| {
                 Some(LadderStep {
                     k,
-                    exact_smallest_to_largest: between(&smallest.model, &largest.model, k, &exact)?,
-                    digit_smallest_to_largest: between(&smallest.model, &largest.model, k, &digit)?,
+                    exact_smallest_to_largest: between(&smallest.model, &largest.model, k, exact)?,
+                    digit_smallest_to_largest: between(&smallest.model, &largest.model, k, digit)?,
                     exact_same_family: same_family
                         .iter()
-                        .filter_map(|[a, b]| between(a, b, k, &exact))
+                        .filter_map(|[a, b]| between(a, b, k, exact))
                         .collect(),
                     digit_same_family: same_family
                         .iter()
-                        .filter_map(|[a, b]| between(a, b, k, &digit))
+                        .filter_map(|[a, b]| between(a, b, k, digit))
                         .collect(),
                 })
             })

@@ -482,7 +482,7 @@ pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed
                 edit_distance: metrics::edit_distance(&seen.greedy_tokens, &seen.answer_tokens),
                 answer_logprob: answer_logprobs.iter().sum(),
                 answer_tokens: answer_logprobs.len(),
-                choice_rank: 1 + totals[1..].iter().filter(|&&t| t >= totals[0]).count(),
+                choice_rank: metrics::rank_of_first(&totals),
                 choice_probabilities: metrics::normalized(&totals),
             }
         })

@@ -38,7 +38,8 @@ pub(super) fn mean_with(value: f64, interval: &Interval) -> String {
     format!("{value:.2} [{:.1}–{:.1}]", interval.low, interval.high)
 }
 
-fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
+/// A metric's column header, with the chance level where it has one.
+pub(super) fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
     lang.fill(
         &format!("emergence.header.{key}"),
         &[
@@ -145,9 +146,10 @@ fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
     )
 }
 
-/// The chance levels drawn on a chart of shares.
-fn chance_levels(chance: &ChanceLevels, lang: Lang) -> Vec<Level> {
-    vec![
+/// The chance levels drawn on a chart of shares: multiple choice's, then
+/// per place's.
+pub(super) fn chance_levels(chance: &ChanceLevels, lang: Lang) -> [Level; 2] {
+    [
         Level {
             label: lang.fill(
                 "emergence.series.chance_choice",
@@ -171,6 +173,9 @@ fn chance_levels(chance: &ChanceLevels, lang: Lang) -> Vec<Level> {
 /// error bars and the chance levels dashed.
 pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Chart {
     type Pick = fn(&MetricPoint) -> (f64, Option<Interval>);
+    fn some((value, interval): (f64, Interval)) -> (f64, Option<Interval>) {
+        (value, Some(interval))
+    }
     let line = |key: &str, marker: char, color, value: Pick| Series {
         label: lang.text(&format!("emergence.series.{key}")).to_string(),
         marker,
@@ -193,24 +198,18 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
         log_x: false,
         log_y: false,
         series: vec![
-            line("per_digit", 'd', (31, 119, 180), |p| {
-                (p.per_digit_accuracy, Some(p.per_digit_interval))
-            }),
-            line("choice", 'c', (44, 160, 44), |p| {
-                (p.multiple_choice_accuracy, Some(p.multiple_choice_interval))
-            }),
+            line("per_digit", 'd', (31, 119, 180), |p| some(p.per_digit())),
+            line("choice", 'c', (44, 160, 44), |p| some(p.choice())),
             line("probability", 'p', (148, 103, 189), |p| {
-                (p.answer_probability, Some(p.answer_probability_interval))
+                some(p.probability())
             }),
             line("predicted", '^', (255, 127, 14), |p| {
                 (p.predicted_exact_from_digits, None)
             }),
-            line("exact", 'E', (214, 39, 40), |p| {
-                (p.exact_match, Some(p.exact_match_interval))
-            }),
+            line("exact", 'E', (214, 39, 40), |p| some(p.exact())),
         ],
         ticks: Vec::new(),
-        levels: chance_levels(chance, lang),
+        levels: chance_levels(chance, lang).to_vec(),
     }
 }
 

@@ -474,10 +474,7 @@ fn phase_grid(
         .map(|&f| {
             std::iter::once(format!("{:.0}%", 100.0 * f))
                 .chain(report.weight_decays.iter().map(|&wd| {
-                    let cell = report.cells.iter().find(|c| {
-                        c.grokfast == grokfast && c.weight_decay == wd && c.train_fraction == f
-                    });
-                    let step = cell.and_then(|c| c.generalized_at);
+                    let step = report.generalized_at(grokfast, wd, f);
                     format!("{} {}", shade(step, budget), step_text(step, lang))
                 }))
                 .collect()
@@ -490,7 +487,6 @@ fn phase_grid(
 /// levers (more data, weight decay, Grokfast) as the cells measured them.
 pub fn phase_takeaways(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
     let budget = report.settings.steps;
-    let with = |grokfast: bool| with_grokfast(grokfast, lang);
     report
         .thresholds
         .iter()
@@ -503,7 +499,7 @@ pub fn phase_takeaways(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
                 },
                 &[
                     ("wd", &t.weight_decay),
-                    ("grokfast", &with(t.grokfast)),
+                    ("grokfast", &with_grokfast(t.grokfast, lang)),
                     ("fraction", &format!("{:.0}%", 100.0 * f)),
                     ("g", &g),
                     ("fast_fraction", &format!("{:.0}%", 100.0 * fast_f)),
@@ -515,7 +511,7 @@ pub fn phase_takeaways(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
                 "grok.phase.never",
                 &[
                     ("wd", &t.weight_decay),
-                    ("grokfast", &with(t.grokfast)),
+                    ("grokfast", &with_grokfast(t.grokfast, lang)),
                     ("budget", &budget),
                 ],
             ),
@@ -571,13 +567,7 @@ pub fn phase_svg(report: &GrokPhaseReport, lang: Lang) -> Result<String, String>
             let budget = report.settings.steps.max(1) as f64;
             for (r, &f) in report.train_fractions.iter().enumerate() {
                 for (c, &wd) in report.weight_decays.iter().enumerate() {
-                    let step = report
-                        .cells
-                        .iter()
-                        .find(|x| {
-                            x.grokfast == grokfast && x.weight_decay == wd && x.train_fraction == f
-                        })
-                        .and_then(|x| x.generalized_at);
+                    let step = report.generalized_at(grokfast, wd, f);
                     let color = match step {
                         None => RGBColor(220, 220, 220),
                         Some(s) => {

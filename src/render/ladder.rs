@@ -4,7 +4,7 @@
 //! the prompts when asked, and takeaways worded from the report's steps.
 
 use super::chart::{self, Chart, Level, Series, PALETTE};
-use super::emergence::{change_words, mean_with, metric_csv, share_with};
+use super::emergence::{chance_levels, change_words, header, mean_with, metric_csv, share_with};
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
@@ -35,46 +35,38 @@ struct Measure {
 const MEASURES: [Measure; 6] = [
     Measure {
         key: "exact",
-        value: |p| (p.exact_match, p.exact_match_interval),
+        value: MetricPoint::exact,
         share: true,
     },
     Measure {
         key: "choice",
-        value: |p| (p.multiple_choice_accuracy, p.multiple_choice_interval),
+        value: MetricPoint::choice,
         share: true,
     },
     Measure {
         key: "per_digit",
-        value: |p| (p.per_digit_accuracy, p.per_digit_interval),
+        value: MetricPoint::per_digit,
         share: true,
     },
     Measure {
         key: "probability",
-        value: |p| (p.answer_probability, p.answer_probability_interval),
+        value: MetricPoint::probability,
         share: true,
     },
     Measure {
         key: "brier",
-        value: |p| (p.choice_brier, p.choice_brier_interval),
+        value: MetricPoint::brier,
         share: false,
     },
     Measure {
         key: "edit_distance",
-        value: |p| (p.token_edit_distance, p.token_edit_distance_interval),
+        value: MetricPoint::edit_distance,
         share: false,
     },
 ];
 
 fn measure_name(measure: &Measure, report: &LadderReport, lang: Lang) -> String {
-    let chance = &report.metric.chance;
-    lang.fill(
-        &format!("emergence.header.{}", measure.key),
-        &[
-            ("choice", &format!("{:.0}%", 100.0 * chance.multiple_choice)),
-            ("digit", &format!("{:.0}%", 100.0 * chance.per_digit)),
-            ("brier", &format!("{:.2}", chance.choice_brier)),
-        ],
-    )
+    header(lang, measure.key, &report.metric.chance)
 }
 
 fn heading(report: &LadderReport, lang: Lang) -> String {
@@ -181,23 +173,16 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
                     }
                 })
                 .collect();
+            // The chance line of the metric that has one, grey beside the
+            // lengths' coloured lines.
+            let [choice, digit] = chance_levels(chance, lang);
+            let grey = |level: Level| Level {
+                color: (120, 120, 120),
+                ..level
+            };
             let levels = match measure.key {
-                "choice" => vec![Level {
-                    label: lang.fill(
-                        "emergence.series.chance_choice",
-                        &[("chance", &format!("{:.0}%", 100.0 * chance.multiple_choice))],
-                    ),
-                    y: chance.multiple_choice,
-                    color: (120, 120, 120),
-                }],
-                "per_digit" => vec![Level {
-                    label: lang.fill(
-                        "emergence.series.chance_digit",
-                        &[("chance", &format!("{:.0}%", 100.0 * chance.per_digit))],
-                    ),
-                    y: chance.per_digit,
-                    color: (120, 120, 120),
-                }],
+                "choice" => vec![grey(choice)],
+                "per_digit" => vec![grey(digit)],
                 _ => Vec::new(),
             };
             Chart {

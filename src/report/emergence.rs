@@ -189,6 +189,38 @@ pub struct MetricPoint {
     pub results: Vec<ProblemResult>,
 }
 
+impl MetricPoint {
+    /// Exact match with its interval.
+    pub fn exact(&self) -> (f64, Interval) {
+        (self.exact_match, self.exact_match_interval)
+    }
+
+    /// Per-place accuracy with its interval.
+    pub fn per_digit(&self) -> (f64, Interval) {
+        (self.per_digit_accuracy, self.per_digit_interval)
+    }
+
+    /// Multiple-choice accuracy with its interval.
+    pub fn choice(&self) -> (f64, Interval) {
+        (self.multiple_choice_accuracy, self.multiple_choice_interval)
+    }
+
+    /// The answer tokens' per-token probability with its interval.
+    pub fn probability(&self) -> (f64, Interval) {
+        (self.answer_probability, self.answer_probability_interval)
+    }
+
+    /// The choice's Brier score with its interval.
+    pub fn brier(&self) -> (f64, Interval) {
+        (self.choice_brier, self.choice_brier_interval)
+    }
+
+    /// Token edit distance with its interval.
+    pub fn edit_distance(&self) -> (f64, Interval) {
+        (self.token_edit_distance, self.token_edit_distance_interval)
+    }
+}
+
 /// One problem and what the model did with it: everything a [`MetricPoint`]
 /// is computed from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -505,6 +537,26 @@ pub struct GrokPhaseReport {
     pub thresholds: Vec<PhaseThreshold>,
     /// Wall time, in seconds.
     pub seconds: f64,
+}
+
+impl GrokPhaseReport {
+    /// The step at which the cell (Grokfast, weight decay, train fraction)
+    /// generalized, if it was trained and did.
+    pub fn generalized_at(
+        &self,
+        grokfast: bool,
+        weight_decay: f64,
+        fraction: f64,
+    ) -> Option<usize> {
+        self.cells
+            .iter()
+            .find(|c| {
+                c.grokfast == grokfast
+                    && c.weight_decay == weight_decay
+                    && c.train_fraction == fraction
+            })
+            .and_then(|c| c.generalized_at)
+    }
 }
 
 /// One trained model of the phase diagram.

@@ -64,12 +64,13 @@ pub fn sequence_probability(logprobs: &[f64]) -> f64 {
     logprobs.iter().sum::<f64>().exp()
 }
 
-/// Whether the right answer (index 0 of `scores`, each a total
-/// log-probability) ranks strictly first among the options.
-pub fn ranked_first(scores: &[f64]) -> bool {
+/// The right answer's rank among the options (index 0 of `scores`, each a
+/// total log-probability): 1 when it scores strictly above every other
+/// option; a tie does not rank it first.
+pub fn rank_of_first(scores: &[f64]) -> usize {
     match scores.split_first() {
-        Some((right, others)) => others.iter().all(|o| right > o),
-        None => false,
+        Some((right, others)) => 1 + others.iter().filter(|&o| o >= right).count(),
+        None => 0,
     }
 }
 
@@ -155,8 +156,9 @@ mod tests {
         let logprobs = [0.5f64.ln(), 0.125f64.ln()];
         assert!((sequence_probability(&logprobs) - 0.0625).abs() < 1e-12);
         assert!((geometric_mean_probability(&logprobs) - 0.25).abs() < 1e-12);
-        assert!(ranked_first(&[-1.0, -2.0, -1.5]));
-        assert!(!ranked_first(&[-1.0, -1.0]));
+        assert_eq!(rank_of_first(&[-1.0, -2.0, -1.5]), 1);
+        assert_ne!(rank_of_first(&[-1.0, -1.0]), 1);
+        assert_eq!(rank_of_first(&[-3.0, -1.0, -2.0, -4.0]), 3);
         assert_eq!(mean([1.0, 0.0, 0.5]), 0.5);
         assert_eq!(mean(std::iter::empty()), 0.0);
         let p = normalized(&[0.25f64.ln(), 0.5f64.ln(), 0.25f64.ln()]);
