@@ -267,7 +267,6 @@ pub fn train(
     on_log: &mut dyn FnMut(&[GrokRow]),
 ) -> anyhow::Result<GrokReport> {
     settings.check()?;
-    tune_allocator();
     let started = Instant::now();
     let p = settings.modulus;
     let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
@@ -355,19 +354,6 @@ fn settings_record(s: &GrokSettings) -> crate::report::emergence::GrokSettingsRe
         seed: s.seed,
         grokfast: s.grokfast,
         threads: candle_core::utils::get_num_threads(),
-    }
-}
-
-/// Keeps glibc's allocator from handing each step's large temporaries back
-/// to the system and asking for them again (measured: it doubled the step
-/// time at width 512). A no-op elsewhere.
-pub(crate) fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator thresholds; it is called before
-    // training allocates and takes no pointers.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
     }
 }
 

@@ -159,7 +159,6 @@ pub fn run(
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<ScaleReport> {
     settings.check()?;
-    super::grok::tune_allocator();
     let started = Instant::now();
     let total = settings.widths.len() * settings.seeds.len();
     let mut runs = Vec::new();

@@ -4,6 +4,7 @@
 
 mod config;
 pub mod decoder;
+#[cfg(test)]
 pub mod fake;
 mod gemma3;
 mod kv_cache;

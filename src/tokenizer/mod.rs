@@ -277,8 +277,10 @@ impl TextTokenizer {
                         _ => {}
                     }
                 }
-                tokenizer.add_special_tokens(&special);
-                tokenizer.add_tokens(&user_defined);
+                tokenizer
+                    .add_special_tokens(special)
+                    .and_then(|_| tokenizer.add_tokens(user_defined))
+                    .map_err(|e| gguf.corrupt(format!("cannot add the special tokens: {e}")))?;
                 Splitter::Bpe(Box::new(tokenizer))
             }
             VocabularyKind::Llama => {
@@ -334,7 +336,9 @@ impl TextTokenizer {
             .build()
             .expect("a vocabulary without merges builds");
         let mut inner = Tokenizer::new(bpe);
-        inner.add_special_tokens(&[AddedToken::from(eos.to_string(), true)]);
+        inner
+            .add_special_tokens([AddedToken::from(eos.to_string(), true)])
+            .expect("one added token over a fixed vocabulary is accepted");
         let mut token_bytes = Pieces::default();
         for token in &tokens {
             token_bytes.push(token.as_bytes());

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::ffi::OsStr;
+use std::io::Write as _;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -90,4 +91,20 @@ pub fn cached_model_path(alias: &str) -> std::path::PathBuf {
     let out = detprob().args(["model", "path", alias]).output().unwrap();
     assert!(out.status.success());
     std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Whether the program `tool` runs (`tool -V`). A missing tool fails the
+/// test under CI (`.ci/run` installs it); elsewhere the test is skipped
+/// visibly: the line goes straight to the terminal, past the test
+/// harness's capture.
+pub fn has_tool(tool: &str) -> bool {
+    if std::process::Command::new(tool).arg("-V").output().is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is required under CI (.ci/run installs it)"
+    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {tool} is not installed");
+    false
 }
