@@ -633,15 +633,42 @@ mod tests {
         assert_ne!(run(1), run(2));
     }
 
+    /// The seed → draws mapping, pinned to literal values: a changed RNG,
+    /// uniform conversion, weighting or pick would change what a seed
+    /// replays across releases, and must show here.
     #[test]
-    fn chacha_stream_is_pinned() {
-        // Guards against a silent change of RNG or of the uniform conversion.
-        let mut rng = ChaCha20Rng::seed_from_u64(42);
-        let u = uniform(&mut rng);
-        assert!((0.0..1.0).contains(&u));
-        let mut again = ChaCha20Rng::seed_from_u64(42);
-        assert_eq!(u, (again.next_u64() >> 11) as f64 / (1u64 << 53) as f64);
+    fn seeds_map_to_pinned_draws_and_tokens() {
+        let draws = |seed| {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            [uniform(&mut rng), uniform(&mut rng), uniform(&mut rng)]
+        };
+        let printed = |u: [f64; 3]| u.map(|x| format!("{x:.17}"));
+        assert_eq!(printed(draws(1)), PINNED_DRAWS[0]);
+        assert_eq!(printed(draws(42)), PINNED_DRAWS[1]);
+
+        let logits: Vec<f32> = (0..50).map(|i| ((i * 37) % 11) as f32 * 0.25).collect();
+        let tokens = |sampling: Sampling, seed| {
+            let mut s = Sampler::new(sampling, seed, 0);
+            (0..12).map(|_| s.sample(&logits).token).collect::<Vec<_>>()
+        };
+        // The whole vocabulary (chunked pick) and a filtered candidate list.
+        let filtered = Sampling::from_settings(0.8, Some(6), Some(0.9), None).unwrap();
+        assert_eq!(tokens(random(1.0), 1), PINNED_TOKENS[0]);
+        assert_eq!(tokens(random(1.0), 42), PINNED_TOKENS[1]);
+        assert_eq!(tokens(filtered.clone(), 1), PINNED_TOKENS[2]);
+        assert_eq!(tokens(filtered, 42), PINNED_TOKENS[3]);
     }
+
+    const PINNED_DRAWS: [[&str; 3]; 2] = [
+        ["0.61870385830140218", "0.15300425831966691", "0.54671851313694830"],
+        ["0.51404929576502412", "0.41019880623488580", "0.09781386633443878"],
+    ];
+    const PINNED_TOKENS: [[u32; 12]; 4] = [
+        [30, 8, 27, 21, 46, 19, 30, 16, 21, 30, 14, 30],
+        [27, 19, 5, 8, 8, 18, 41, 22, 4, 19, 5, 36],
+        [19, 8, 19, 16, 41, 16, 19, 8, 16, 19, 8, 19],
+        [19, 16, 5, 8, 8, 16, 41, 16, 5, 16, 5, 30],
+    ];
 
     #[test]
     fn probabilities_sum_to_one_and_entropy_matches_uniform() {

@@ -141,7 +141,7 @@ fn json_report_carries_ids_steps_and_settings() {
         assert_eq!(alternatives.len(), 5);
         assert!(alternatives
             .windows(2)
-            .all(|w| w[0]["logprob"].as_f64() >= w[1]["logprob"].as_f64()));
+            .all(|w| w[0]["logprob"].as_f64().unwrap() >= w[1]["logprob"].as_f64().unwrap()));
     }
     assert_eq!(report["model"]["alias"], "smollm2-135m");
     assert_eq!(report["model"]["architecture"], "llama");

@@ -295,7 +295,7 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
             log_steps: args.log_steps,
         }))
     } else {
-        let sweep = GrokSweepReport { runs: reports };
+        let sweep = GrokSweepReport::new(reports);
         write_plot(
             plot,
             &[render::grok::sweep_chart(&sweep, args.log_steps, lang)],

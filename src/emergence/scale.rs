@@ -168,27 +168,32 @@ pub fn run(
         })?;
         runs.push(ScaleRun {
             seed,
-            exact_half_width: points
-                .iter()
-                .find(|p| p.exact_match >= 0.5)
-                .map(|p| p.width),
-            digit_half_width: points
-                .iter()
-                .find(|p| p.per_digit_accuracy >= 0.5)
-                .map(|p| p.width),
+            exact_half_width: half_width(&points, |p| p.exact_match),
+            digit_half_width: half_width(&points, |p| p.per_digit_accuracy),
             points,
         });
     }
+    let points = mean_over_seeds(&runs);
     Ok(ScaleReport {
         steps: settings.steps,
         train_pairs: settings.train_pairs,
         test_pairs: settings.test_pairs,
         seed: settings.seeds[0],
         seeds: settings.seeds.clone(),
-        points: mean_over_seeds(&runs),
+        exact_half_width: half_width(&points, |p| p.exact_match),
+        digit_half_width: half_width(&points, |p| p.per_digit_accuracy),
+        seeds_agree: runs
+            .iter()
+            .all(|r| r.exact_half_width == runs[0].exact_half_width),
+        points,
         runs,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The smallest width whose `measure` reached 50 %, if any.
+fn half_width(points: &[ScalePoint], measure: fn(&ScalePoint) -> f64) -> Option<usize> {
+    points.iter().find(|p| measure(p) >= 0.5).map(|p| p.width)
 }
 
 /// Each width's point averaged over the seeds' runs, with the least and

@@ -35,7 +35,7 @@ pub fn report(counts: &[usize], measured: Option<&MetricReport>) -> SubtasksRepo
             }
         })
         .collect();
-    let measured = measured
+    let measured: Vec<MeasuredPoint> = measured
         .map(|report| {
             report
                 .models
@@ -53,11 +53,19 @@ pub fn report(counts: &[usize], measured: Option<&MetricReport>) -> SubtasksRepo
                 .collect()
         })
         .unwrap_or_default();
+    let measured_mean_gap = (!measured.is_empty()).then(|| {
+        measured
+            .iter()
+            .map(|m| (m.predicted - m.exact_match).abs())
+            .sum::<f64>()
+            / measured.len() as f64
+    });
     SubtasksReport {
         counts: counts.to_vec(),
         accuracies,
         curves,
         measured,
+        measured_mean_gap,
     }
 }
 

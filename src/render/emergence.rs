@@ -532,13 +532,7 @@ pub fn subtasks_takeaways(report: &SubtasksReport, lang: Lang) -> Vec<String> {
             ],
         ));
     }
-    if !report.measured.is_empty() {
-        let gap = report
-            .measured
-            .iter()
-            .map(|m| (m.predicted - m.exact_match).abs())
-            .sum::<f64>()
-            / report.measured.len() as f64;
+    if let Some(gap) = report.measured_mean_gap {
         out.push(lang.fill(
             "emergence.takeaway.measured",
             &[
@@ -696,22 +690,11 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
     let (Some(first), Some(last)) = (report.points.first(), report.points.last()) else {
         return Vec::new();
     };
-    let half = report
-        .points
-        .iter()
-        .find(|p| p.exact_match >= 0.5)
-        .map_or_else(
-            || lang.text("grok.never").to_string(),
-            |p| p.width.to_string(),
-        );
-    let digits_half = report
-        .points
-        .iter()
-        .find(|p| p.per_digit_accuracy >= 0.5)
-        .map_or_else(
-            || lang.text("grok.never").to_string(),
-            |p| p.width.to_string(),
-        );
+    let width_or_never = |width: Option<usize>| {
+        width.map_or_else(|| lang.text("grok.never").to_string(), |w| w.to_string())
+    };
+    let half = width_or_never(report.exact_half_width);
+    let digits_half = width_or_never(report.digit_half_width);
     let mut out = vec![lang.fill(
         if report.runs.len() > 1 {
             "scale.takeaway_mean"
@@ -733,10 +716,7 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
     let widths: Vec<String> = report
         .runs
         .iter()
-        .map(|r| {
-            r.exact_half_width
-                .map_or_else(|| lang.text("grok.never").to_string(), |w| w.to_string())
-        })
+        .map(|r| width_or_never(r.exact_half_width))
         .collect();
     let seeds: Vec<String> = report.runs.iter().map(|r| r.seed.to_string()).collect();
     let list = |items: &[String]| {
@@ -750,7 +730,7 @@ pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
     };
     out.push(match report.runs.as_slice() {
         [_] => lang.text("scale.takeaway_one_seed").to_string(),
-        _ if widths.iter().all(|w| *w == widths[0]) => lang.fill(
+        _ if report.seeds_agree => lang.fill(
             "scale.takeaway_seeds_agree",
             &[("seeds", &list(&seeds)), ("width", &widths[0])],
         ),

@@ -347,44 +347,27 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
 
 /// What the sweep showed: the smallest fraction that generalized.
 pub fn sweep_takeaways(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
-    let grokked: Vec<&GrokReport> = sweep
-        .runs
-        .iter()
-        .filter(|r| r.generalized_at.is_some())
-        .collect();
-    let failed: Vec<String> = sweep
-        .runs
-        .iter()
-        .filter(|r| r.generalized_at.is_none())
-        .map(|r| format!("{:.0}%", 100.0 * r.settings.train_fraction))
-        .collect();
-    let mut out = Vec::new();
-    match grokked.iter().min_by(|a, b| {
-        a.settings
-            .train_fraction
-            .total_cmp(&b.settings.train_fraction)
-    }) {
-        Some(least) => out.push(lang.fill(
+    let fraction = |f: f64| format!("{:.0}%", 100.0 * f);
+    vec![match sweep.least_data_generalized {
+        Some((least, g)) => lang.fill(
             "grok.takeaway.sweep",
             &[
-                (
-                    "fraction",
-                    &format!("{:.0}%", 100.0 * least.settings.train_fraction),
-                ),
-                ("g", &step_text(least.generalized_at, lang)),
+                ("fraction", &fraction(least)),
+                ("g", &g),
                 (
                     "failed",
-                    &if failed.is_empty() {
+                    &if sweep.never_generalized.is_empty() {
                         lang.text("grok.none").to_string()
                     } else {
+                        let failed: Vec<String> =
+                            sweep.never_generalized.iter().map(|&f| fraction(f)).collect();
                         failed.join(lang.list_gap())
                     },
                 ),
             ],
-        )),
-        None => out.push(lang.text("grok.takeaway.sweep_none").to_string()),
-    }
-    out
+        ),
+        None => lang.text("grok.takeaway.sweep_none").to_string(),
+    }]
 }
 
 /// `sweep` in `format`.

@@ -311,6 +311,9 @@ pub struct SubtasksReport {
     pub curves: Vec<Curve>,
     /// Measured points laid on the curves (from a `metric` report), if any.
     pub measured: Vec<MeasuredPoint>,
+    /// The mean gap |predicted − measured exact match| over `measured`,
+    /// none without measured points.
+    pub measured_mean_gap: Option<f64>,
 }
 
 /// Whole-task success p^k for one k.
@@ -516,6 +519,30 @@ impl GrokReport {
 pub struct GrokSweepReport {
     /// One run per fraction, in the order given.
     pub runs: Vec<GrokReport>,
+    /// The smallest fraction that generalized, and its step, if any did.
+    pub least_data_generalized: Option<(f64, usize)>,
+    /// The fractions that did not generalize, in the order given.
+    pub never_generalized: Vec<f64>,
+}
+
+impl GrokSweepReport {
+    /// The sweep of `runs`, with its findings.
+    pub fn new(runs: Vec<GrokReport>) -> Self {
+        let least_data_generalized = runs
+            .iter()
+            .filter_map(|r| r.generalized_at.map(|g| (r.settings.train_fraction, g)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let never_generalized = runs
+            .iter()
+            .filter(|r| r.generalized_at.is_none())
+            .map(|r| r.settings.train_fraction)
+            .collect();
+        Self {
+            runs,
+            least_data_generalized,
+            never_generalized,
+        }
+    }
 }
 
 /// What `detprob emergence grok --phase` measured: when (if ever) each
@@ -608,6 +635,13 @@ pub struct ScaleReport {
     pub points: Vec<ScalePoint>,
     /// Each seed's run.
     pub runs: Vec<ScaleRun>,
+    /// The smallest width whose mean exact match reached 50 %, if any.
+    pub exact_half_width: Option<usize>,
+    /// The smallest width whose mean per-digit accuracy reached 50 %, if any.
+    pub digit_half_width: Option<usize>,
+    /// Whether every seed's exact-match 50 % width is the same (true with
+    /// one seed, where nothing is known about the spread).
+    pub seeds_agree: bool,
     /// Wall time, in seconds.
     pub seconds: f64,
 }

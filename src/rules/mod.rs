@@ -272,17 +272,27 @@ mod tests {
             .starts_with("unknown rule 'astrology' (rules: arithmetic,"));
     }
 
+    /// Each rule's answer to a question in its domain, and its explicit
+    /// refusal of one outside it, pinned to literal values.
     #[test]
-    fn rules_are_deterministic() {
-        for rule in all() {
-            for input in [
-                "What is 2 + 2?",
-                "capital of Peru",
-                "great",
-                "5 km to miles",
-                "Is 2000 a leap year?",
-            ] {
-                assert_eq!(rule.apply(input), rule.apply(input));
+    fn each_rule_answers_its_question_and_refuses_another() {
+        let cases = [
+            ("arithmetic", "What is 12 * 12?", Some("144")),
+            ("arithmetic", "capital of Peru", None),
+            ("capitals", "capital of Peru", Some("Lima")),
+            ("capitals", "capital of Atlantis", None),
+            ("sentiment", "This film is great", Some("positive")),
+            ("units", "5 km to miles", Some("3.10686")),
+            ("units", "5 km to kelvin", None),
+            ("leap-year", "Is 1900 a leap year?", Some("no")),
+            ("leap-year", "Is 2000 a leap year?", Some("yes")),
+            ("leap-year-buggy", "Is 1900 a leap year?", Some("yes")),
+        ];
+        for (rule, input, expected) in cases {
+            let run = by_name(rule).unwrap().apply(input);
+            assert_eq!(run.outcome.answer(), expected, "{rule}: {input}");
+            if expected.is_some() {
+                assert!(!run.trace.is_empty(), "{rule} left no trace for {input}");
             }
         }
     }
