@@ -40,6 +40,7 @@ pub mod sampler;
 pub mod simd;
 pub mod stats;
 pub mod store;
+pub mod takeaway;
 pub mod tasks;
 pub mod tokenizer;
 pub mod words;

@@ -3,15 +3,13 @@
 //! right, the takeaway says so).
 
 pub mod scenario;
-pub mod takeaway;
 
 use serde::Serialize;
 
-use crate::comparison::{compare, CompareInput, CompareReport, SampleGrid};
+use crate::comparison::{compare, CompareInput, SampleGrid};
 use crate::lm::LoadedModel;
+use crate::report::demo::{Facts, RuleAnswer, ViewResult};
 use crate::report::emergence::MetricReport;
-use crate::report::experiments::RepeatReport;
-use crate::report::views::{ProbsReport, TraceReport};
 use crate::rules;
 use crate::sampler::Sampling;
 pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
@@ -51,81 +49,6 @@ pub struct TourReport {
     pub seconds: f64,
 }
 
-/// The rule's size, counted from its source, against the model's.
-#[derive(Debug, Clone, Serialize)]
-pub struct Facts {
-    pub rules: Vec<&'static str>,
-    /// Non-blank lines of the rules' Rust source and data tables.
-    pub rule_code_lines: usize,
-    pub rule_data_lines: usize,
-    pub model: String,
-    pub parameters: u64,
-    pub layers: usize,
-    pub vocab_size: usize,
-    /// The file's `general.size_label`, if any.
-    pub size_label: Option<String>,
-    /// Whether the file records its training data (neither shipped model does).
-    pub training_data_recorded: bool,
-}
-
-/// A rule's output on one input, shown beside the model's distribution.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleAnswer {
-    /// The rule.
-    pub rule: &'static str,
-    /// The input.
-    pub input: String,
-    /// Its answer, or its explicit error.
-    pub output: String,
-}
-
-/// What a view produced.
-#[derive(Clone, Serialize)]
-#[serde(tag = "view", rename_all = "lowercase")]
-pub enum ViewResult {
-    Compare {
-        reports: Vec<CompareReport>,
-    },
-    Probs {
-        reports: Vec<ProbsReport>,
-        /// The rule's answer to each input, when the scenario names a rule.
-        rules: Vec<RuleAnswer>,
-    },
-    Trace {
-        reports: Vec<TraceReport>,
-    },
-    Repeat {
-        reports: Vec<RepeatReport>,
-    },
-    Facts {
-        facts: Facts,
-    },
-    /// Part 0: one metric report per family, on the tour's model.
-    Metric {
-        reports: Vec<MetricReport>,
-    },
-    /// Part 0: the scenario's models by size, on the same problems.
-    Ladder {
-        report: crate::report::emergence::LadderReport,
-    },
-    /// Part 0: the p^k curves, with the tour model's measured points.
-    Subtasks {
-        report: crate::report::emergence::SubtasksReport,
-    },
-    /// Part 0: tiny models of growing width, trained in class.
-    Scale {
-        report: crate::report::emergence::ScaleReport,
-    },
-    /// Part 0: grokking, trained in class.
-    Grok {
-        report: crate::report::emergence::GrokReport,
-    },
-    /// Part 0: grokking's phase diagram, trained in class.
-    Phase {
-        report: crate::report::emergence::GrokPhaseReport,
-    },
-}
-
 /// One step of a demo or the tour.
 #[derive(Clone, Serialize)]
 pub struct DemoStep {
@@ -141,8 +64,8 @@ impl DemoStep {
     /// in both languages, timed from `started`.
     fn new(scenario: &Scenario, result: ViewResult, started: std::time::Instant) -> Self {
         let takeaway = Bilingual {
-            en: takeaway::takeaway(&result, Lang::En),
-            zh: takeaway::takeaway(&result, Lang::Zh),
+            en: crate::takeaway::takeaway(&result, Lang::En),
+            zh: crate::takeaway::takeaway(&result, Lang::Zh),
         };
         Self {
             scenario: scenario.clone(),
@@ -469,28 +392,9 @@ fn facts(loaded: &LoadedModel) -> Facts {
     }
 }
 
-/// 134515008 → "134,515,008".
-pub fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn digits_are_grouped_in_threes() {
-        assert_eq!(group_digits(134_515_008), "134,515,008");
-        assert_eq!(group_digits(999), "999");
-    }
 
     #[test]
     fn rule_code_is_counted_without_tests_or_comments() {

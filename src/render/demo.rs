@@ -4,7 +4,9 @@
 
 use super::style::TerminalStyle;
 use super::{emergence, experiments, markdown, terminal};
-use crate::demo::{group_digits, DemoStep, Facts, Lang, RuleAnswer, Scenario, ViewResult};
+use crate::demo::{DemoStep, Lang, Scenario};
+use crate::words::numbers::group_digits;
+use crate::report::demo::{Facts, RuleAnswer, ViewResult};
 use crate::report::Format;
 
 /// `detprob demo --list`.

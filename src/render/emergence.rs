@@ -6,37 +6,14 @@ use super::chart::{self, Chart, Level, Series};
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{
-    ChanceLevels, Change, MetricPoint, MetricReport, ModelMetrics, PredictorCheck, ScaleReport,
+    ChanceLevels, MetricPoint, MetricReport, ModelMetrics, ScaleReport,
     SubtasksReport,
 };
 use crate::report::Format;
-use crate::stats::{Difference, Interval};
+use crate::stats::Interval;
+use crate::takeaway;
+use crate::words::numbers::{mean_with, percent, share_with, whole_percent};
 use crate::words::Lang;
-
-/// A share as a percentage with one decimal.
-pub(super) fn percent(share: f64) -> String {
-    format!("{:.1}%", 100.0 * share)
-}
-
-/// A share in whole percents (a chance level).
-fn whole_percent(share: f64) -> String {
-    format!("{:.0}%", 100.0 * share)
-}
-
-/// A share with its interval (whole percents): `26.7% [20–35]`.
-pub(super) fn share_with(value: f64, interval: &Interval) -> String {
-    format!(
-        "{} [{:.0}–{:.0}]",
-        percent(value),
-        100.0 * interval.low,
-        100.0 * interval.high
-    )
-}
-
-/// A mean (not a share) with its interval: `1.47 [1.2–1.8]`.
-pub(super) fn mean_with(value: f64, interval: &Interval) -> String {
-    format!("{value:.2} [{:.1}–{:.1}]", interval.low, interval.high)
-}
 
 /// A metric's column header, with the chance level where it has one.
 pub(super) fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
@@ -213,122 +190,9 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
     }
 }
 
-/// How a measure moved, in words: rose, fell, or too few to tell.
-pub(super) fn change_words(change: &Change, lang: Lang) -> String {
-    let key = match change.difference {
-        Difference::Higher => "emergence.change.higher",
-        Difference::Lower => "emergence.change.lower",
-        Difference::TooFewToTell if change.from == change.to => "emergence.change.same",
-        Difference::TooFewToTell => "emergence.change.too_few",
-    };
-    lang.fill(
-        key,
-        &[
-            ("from", &share_with(change.from, &change.from_interval)),
-            ("to", &share_with(change.to, &change.to_interval)),
-        ],
-    )
-}
-
-fn list_of_k(ks: impl IntoIterator<Item = usize>, lang: Lang) -> String {
-    let items = ks
-        .into_iter()
-        .map(|k| crate::words::Phrase::data(k.to_string()))
-        .collect();
-    crate::words::Phrase::list(items).text(lang)
-}
-
-/// What the run showed, per model, worded from the report's findings.
-pub fn metric_takeaways(report: &MetricReport, lang: Lang) -> Vec<String> {
-    let family = lang.text(&format!("emergence.family.{}", report.family));
-    report
-        .findings
-        .iter()
-        .map(|f| {
-            let text = lang.fill(
-                "emergence.takeaway.metric",
-                &[
-                    ("model", &f.model),
-                    ("family", &family),
-                    ("k1", &f.first_k),
-                    ("k2", &f.last_k),
-                    ("exact", &change_words(&f.exact, lang)),
-                    ("digit", &change_words(&f.per_digit, lang)),
-                    ("prob", &change_words(&f.probability, lang)),
-                ],
-            );
-            let mut sentences = vec![text];
-            let informative: Vec<&PredictorCheck> =
-                f.predictor.iter().filter(|c| c.informative).collect();
-            let inside: Vec<usize> = informative
-                .iter()
-                .filter(|c| c.inside)
-                .map(|c| c.k)
-                .collect();
-            if informative.is_empty() {
-                sentences.push(
-                    lang.text("emergence.takeaway.predictor_untested")
-                        .to_string(),
-                );
-            } else if !inside.is_empty() {
-                sentences.push(lang.fill(
-                    "emergence.takeaway.predictor_inside",
-                    &[("ks", &list_of_k(inside, lang))],
-                ));
-            }
-            for check in informative.iter().filter(|c| !c.inside) {
-                let key = if check.measured > check.predicted {
-                    "emergence.takeaway.predictor_above"
-                } else {
-                    "emergence.takeaway.predictor_below"
-                };
-                sentences.push(lang.fill(
-                    key,
-                    &[
-                        ("k", &check.k),
-                        ("predicted", &percent(check.predicted)),
-                        ("measured", &share_with(check.measured, &check.interval)),
-                    ],
-                ));
-            }
-            let rest: Vec<usize> = f
-                .predictor
-                .iter()
-                .map(|c| c.k)
-                .filter(|k| !f.choice_above_chance.contains(k))
-                .collect();
-            let chance = whole_percent(report.chance.multiple_choice);
-            sentences.push(if rest.is_empty() {
-                lang.fill(
-                    "emergence.takeaway.choice_all_above",
-                    &[("chance", &chance)],
-                )
-            } else if f.choice_above_chance.is_empty() {
-                lang.fill(
-                    "emergence.takeaway.choice_none_above",
-                    &[("chance", &chance)],
-                )
-            } else {
-                lang.fill(
-                    "emergence.takeaway.choice_some_above",
-                    &[
-                        ("chance", &chance),
-                        (
-                            "above",
-                            &list_of_k(f.choice_above_chance.iter().copied(), lang),
-                        ),
-                        ("rest", &list_of_k(rest, lang)),
-                    ],
-                )
-            });
-            sentences.join(lang.sentence_gap())
-        })
-        .collect()
-}
-
 /// `report` in `format`, with its takeaways.
 pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
-    let takeaways = metric_takeaways(report, lang);
+    let takeaways = takeaway::emergence::metric(report, lang);
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => metric_csv(report),
@@ -514,36 +378,6 @@ pub fn subtasks_chart(report: &SubtasksReport, lang: Lang) -> Chart {
     }
 }
 
-/// What the curves show, computed from them.
-pub fn subtasks_takeaways(report: &SubtasksReport, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    if let (Some(first), Some(last)) = (report.curves.first(), report.curves.last()) {
-        out.push(lang.fill(
-            "emergence.takeaway.subtasks",
-            &[
-                ("k", &last.k),
-                ("at80", &percent(last.success_at_80)),
-                ("at95", &percent(last.success_at_95)),
-                ("k1", &first.k),
-                ("one80", &percent(first.success_at_80)),
-                ("one95", &percent(first.success_at_95)),
-                ("half", &format!("{:.2}", last.half_success_at)),
-                ("half1", &format!("{:.2}", first.half_success_at)),
-            ],
-        ));
-    }
-    if let Some(gap) = report.measured_mean_gap {
-        out.push(lang.fill(
-            "emergence.takeaway.measured",
-            &[
-                ("points", &report.measured.len()),
-                ("gap", &format!("{:.1}", 100.0 * gap)),
-            ],
-        ));
-    }
-    out
-}
-
 /// `report` in `format`, with its takeaways.
 pub fn subtasks(
     report: &SubtasksReport,
@@ -552,7 +386,7 @@ pub fn subtasks(
     style: &TerminalStyle,
 ) -> String {
     let title = lang.text("emergence.subtasks.title");
-    let takeaways = subtasks_takeaways(report, lang);
+    let takeaways = takeaway::emergence::subtasks(report, lang);
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => {
@@ -685,63 +519,6 @@ pub fn scale_chart(report: &ScaleReport, lang: Lang) -> Chart {
     }
 }
 
-/// What the sweep showed, from its numbers.
-pub fn scale_takeaways(report: &ScaleReport, lang: Lang) -> Vec<String> {
-    let (Some(first), Some(last)) = (report.points.first(), report.points.last()) else {
-        return Vec::new();
-    };
-    let width_or_never = |width: Option<usize>| {
-        width.map_or_else(|| lang.text("grok.never").to_string(), |w| w.to_string())
-    };
-    let half = width_or_never(report.exact_half_width);
-    let digits_half = width_or_never(report.digit_half_width);
-    let mut out = vec![lang.fill(
-        if report.runs.len() > 1 {
-            "scale.takeaway_mean"
-        } else {
-            "scale.takeaway"
-        },
-        &[
-            ("w1", &first.width),
-            ("w2", &last.width),
-            ("digit1", &percent(first.per_digit_accuracy)),
-            ("digit2", &percent(last.per_digit_accuracy)),
-            ("exact1", &percent(first.exact_match)),
-            ("exact2", &percent(last.exact_match)),
-            ("digits_half", &digits_half),
-            ("half", &half),
-            ("seeds", &report.runs.len()),
-        ],
-    )];
-    let widths: Vec<String> = report
-        .runs
-        .iter()
-        .map(|r| width_or_never(r.exact_half_width))
-        .collect();
-    let seeds: Vec<String> = report.runs.iter().map(|r| r.seed.to_string()).collect();
-    let list = |items: &[String]| {
-        crate::words::Phrase::list(
-            items
-                .iter()
-                .map(|i| crate::words::Phrase::data(i.clone()))
-                .collect(),
-        )
-        .text(lang)
-    };
-    out.push(match report.runs.as_slice() {
-        [_] => lang.text("scale.takeaway_one_seed").to_string(),
-        _ if report.seeds_agree => lang.fill(
-            "scale.takeaway_seeds_agree",
-            &[("seeds", &list(&seeds)), ("width", &widths[0])],
-        ),
-        _ => lang.fill(
-            "scale.takeaway_seeds_vary",
-            &[("seeds", &list(&seeds)), ("widths", &list(&widths))],
-        ),
-    });
-    out
-}
-
 /// `report` in `format`, with its takeaway.
 pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
     let heading = lang.fill(
@@ -790,7 +567,7 @@ pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalS
                 "# {heading}\n\n{}\n",
                 scale_body(report, format, lang, style)
             );
-            for t in scale_takeaways(report, lang) {
+            for t in takeaway::emergence::scale(report, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
@@ -801,7 +578,7 @@ pub fn scale(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalS
                 style.bold(&heading),
                 scale_body(report, format, lang, style)
             );
-            for t in scale_takeaways(report, lang) {
+            for t in takeaway::emergence::scale(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))

@@ -3,7 +3,7 @@
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::comparison::shorten;
-use crate::demo::takeaway::seed_list;
+use crate::takeaway::seed_list;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::experiments::RepeatReport;
 use crate::words::Lang;

@@ -3,16 +3,13 @@
 //! from them; the fraction sweep as a table and one test curve per fraction.
 
 use super::chart::{self, Chart, Series};
-use super::emergence::percent;
+use crate::takeaway::{self, grok::{step_text, with_grokfast}};
+use crate::words::numbers::percent;
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokRow, GrokSweepReport};
 use crate::report::Format;
 use crate::words::Lang;
-
-fn step_text(step: Option<usize>, lang: Lang) -> String {
-    step.map_or_else(|| lang.text("grok.never").to_string(), |s| s.to_string())
-}
 
 /// The curves of `rows`: accuracies, the Fourier share, and the weight norm,
 /// training loss and test loss relative to their highest value.
@@ -78,97 +75,6 @@ fn title(report: &GrokReport, lang: Lang) -> String {
             ),
         ],
     )
-}
-
-/// What the run did, from its summary steps.
-pub fn takeaways(report: &GrokReport, lang: Lang) -> Vec<String> {
-    let last = report.rows.last();
-    let time_at = |step: usize| {
-        report
-            .rows
-            .iter()
-            .find(|r| r.step == step)
-            .map_or(0.0, |r| r.seconds)
-    };
-    let mut out = Vec::new();
-    match (report.memorized_at, report.generalized_at) {
-        (Some(m), Some(g)) => {
-            let [low, high] = report.delay_ratio_bounds.unwrap_or([0.0, 0.0]);
-            let key = if low >= 5.0 {
-                "grok.takeaway.grokked"
-            } else {
-                "grok.takeaway.grokked_soon"
-            };
-            out.push(lang.fill(
-                key,
-                &[
-                    ("m", &m),
-                    ("m_seconds", &format!("{:.1}", time_at(m))),
-                    ("g", &g),
-                    ("g_seconds", &format!("{:.1}", time_at(g))),
-                    ("low", &format!("{low:.0}")),
-                    ("high", &format!("{high:.0}")),
-                    ("every", &report.log_interval),
-                ],
-            ))
-        }
-        (Some(m), None) => out.push(lang.fill(
-            "grok.takeaway.memorized_only",
-            &[
-                ("m", &m),
-                ("steps", &last.map_or(0, |r| r.step)),
-                ("test", &percent(last.map_or(0.0, |r| r.test_accuracy))),
-            ],
-        )),
-        (None, Some(g)) => out.push(lang.fill("grok.takeaway.generalized_first", &[("g", &g)])),
-        (None, None) => out.push(lang.fill(
-            "grok.takeaway.nothing",
-            &[
-                ("steps", &last.map_or(0, |r| r.step)),
-                ("train", &percent(last.map_or(0.0, |r| r.train_accuracy))),
-                ("test", &percent(last.map_or(0.0, |r| r.test_accuracy))),
-            ],
-        )),
-    }
-    let rise = step_text(report.rise_started_at, lang);
-    if let Some(t) = report.test_loss_turned_at {
-        let key = if report.test_loss_leads {
-            "grok.takeaway.test_loss_leads"
-        } else {
-            "grok.takeaway.test_loss_not_before"
-        };
-        out.push(lang.fill(key, &[("t", &t), ("r", &rise)]));
-    }
-    if report.stopped_early {
-        out.push(lang.text("grok.takeaway.precursor_stopped").to_string());
-    } else if let (Some(f), Some(first), Some(last)) =
-        (report.precursor_at, report.rows.first(), report.rows.last())
-    {
-        let key = match report.rise_started_at {
-            Some(_) if report.precursor_leads => "grok.takeaway.precursor_before",
-            Some(_) => "grok.takeaway.precursor_not_before",
-            None => "grok.takeaway.precursor_no_jump",
-        };
-        out.push(lang.fill(
-            key,
-            &[
-                ("f", &f),
-                ("from", &percent(first.fourier_share)),
-                ("to", &percent(last.fourier_share)),
-                ("r", &rise),
-                ("margin", &report.lead_margin),
-            ],
-        ));
-    }
-    out.push(lang.fill(
-        "grok.takeaway.speed",
-        &[
-            ("rate", &format!("{:.0}", report.steps_per_second)),
-            ("seconds", &format!("{:.1}", report.seconds)),
-            ("threads", &report.settings.threads),
-        ],
-    ));
-    out
 }
 
 fn summary_rows(report: &GrokReport, lang: Lang) -> Vec<Vec<String>> {
@@ -251,14 +157,14 @@ pub fn report(
         Format::Csv => rows_csv(std::slice::from_ref(report)),
         Format::Markdown => {
             let mut out = format!("{}\n", body(report, format, log_steps, lang, style));
-            for t in takeaways(report, lang) {
+            for t in takeaway::grok::training(report, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
         }
         Format::Terminal | Format::Html => {
             let mut out = body(report, format, log_steps, lang, style);
-            for t in takeaways(report, lang) {
+            for t in takeaway::grok::training(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))
@@ -345,31 +251,6 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
     }
 }
 
-/// What the sweep showed: the smallest fraction that generalized.
-pub fn sweep_takeaways(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
-    let fraction = |f: f64| format!("{:.0}%", 100.0 * f);
-    vec![match sweep.least_data_generalized {
-        Some((least, g)) => lang.fill(
-            "grok.takeaway.sweep",
-            &[
-                ("fraction", &fraction(least)),
-                ("g", &g),
-                (
-                    "failed",
-                    &if sweep.never_generalized.is_empty() {
-                        lang.text("grok.none").to_string()
-                    } else {
-                        let failed: Vec<String> =
-                            sweep.never_generalized.iter().map(|&f| fraction(f)).collect();
-                        failed.join(lang.list_gap())
-                    },
-                ),
-            ],
-        ),
-        None => lang.text("grok.takeaway.sweep_none").to_string(),
-    }]
-}
-
 /// `sweep` in `format`.
 pub fn sweep(
     sweep: &GrokSweepReport,
@@ -405,7 +286,7 @@ pub fn sweep(
                 lang.text("grok.sweep.title"),
                 markdown::table(&headers, &rows)
             );
-            for t in sweep_takeaways(sweep, lang) {
+            for t in takeaway::grok::sweep(sweep, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
@@ -414,7 +295,7 @@ pub fn sweep(
             let width = chart::fit_width(style, 70);
             let mut out = chart::text(&sweep_chart(sweep, log_steps, lang), width, 13);
             out.push_str(&terminal::table(&headers, &rows, style));
-            for t in sweep_takeaways(sweep, lang) {
+            for t in takeaway::grok::sweep(sweep, lang) {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))
@@ -464,42 +345,6 @@ fn phase_grid(
         })
         .collect();
     (headers, rows)
-}
-
-/// What the phase diagram showed: each strategy's data threshold, and the
-/// levers (more data, weight decay, Grokfast) as the cells measured them.
-pub fn phase_takeaways(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
-    let budget = report.settings.steps;
-    report
-        .thresholds
-        .iter()
-        .map(|t| match (t.smallest_fraction, t.at_step, t.fastest) {
-            (Some(f), Some(g), Some((fast_f, fast_g))) => lang.fill(
-                if report.train_fractions.iter().any(|&x| x < f) {
-                    "grok.phase.threshold"
-                } else {
-                    "grok.phase.threshold_below"
-                },
-                &[
-                    ("wd", &t.weight_decay),
-                    ("grokfast", &with_grokfast(t.grokfast, lang)),
-                    ("fraction", &format!("{:.0}%", 100.0 * f)),
-                    ("g", &g),
-                    ("fast_fraction", &format!("{:.0}%", 100.0 * fast_f)),
-                    ("fast_g", &fast_g),
-                    ("budget", &budget),
-                ],
-            ),
-            _ => lang.fill(
-                "grok.phase.never",
-                &[
-                    ("wd", &t.weight_decay),
-                    ("grokfast", &with_grokfast(t.grokfast, lang)),
-                    ("budget", &budget),
-                ],
-            ),
-        })
-        .collect()
 }
 
 /// The phase diagram as an SVG heatmap (one panel per Grokfast setting):
@@ -579,14 +424,6 @@ pub fn phase_svg(report: &GrokPhaseReport, lang: Lang) -> Result<String, String>
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(out)
-}
-
-fn with_grokfast(grokfast: bool, lang: Lang) -> String {
-    if grokfast {
-        lang.text("grok.phase.with_grokfast").to_string()
-    } else {
-        String::new()
-    }
 }
 
 /// The phase diagram's grids and legend: the body a tour step shows.
@@ -673,7 +510,7 @@ pub fn phase(
                 format!("{}\n", style.bold(&heading))
             };
             out.push_str(&phase_body(report, format, lang, style));
-            for t in phase_takeaways(report, lang) {
+            for t in takeaway::grok::phase(report, lang) {
                 if markdown_out {
                     out.push_str(&format!("- {t}\n"));
                 } else {

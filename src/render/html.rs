@@ -6,7 +6,9 @@
 use std::fmt::Write;
 
 use crate::comparison::{shorten, temperature_label, CompareReport};
-use crate::demo::{group_digits, DemoStep, Lang, ViewResult};
+use crate::demo::{DemoStep, Lang};
+use crate::words::numbers::group_digits;
+use crate::report::demo::ViewResult;
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
 

@@ -4,25 +4,15 @@
 //! the prompts when asked, and takeaways worded from the report's steps.
 
 use super::chart::{self, Chart, Level, Series, PALETTE};
-use super::emergence::{chance_levels, change_words, header, mean_with, metric_csv, share_with};
+use super::emergence::{chance_levels, header, metric_csv};
+use crate::takeaway;
+use crate::words::numbers::{mean_with, parameter_count, share_with};
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
 use crate::report::Format;
 use crate::stats::Interval;
 use crate::words::Lang;
-
-/// A parameter count as people say it: `135M`, `1.54B`.
-pub fn parameter_count(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1e9 {
-        format!("{:.2}B", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.0}M", n / 1e6)
-    } else {
-        format!("{n:.0}")
-    }
-}
 
 /// A metric of the ladder: its catalogue key, how to read it from a point,
 /// and whether it is a share (else a mean).
@@ -201,74 +191,6 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
         .collect()
 }
 
-/// What the ladder showed, from its steps.
-pub fn takeaways(report: &LadderReport, lang: Lang) -> Vec<String> {
-    let models = &report.metric.models;
-    let params = |name: &str| {
-        models
-            .iter()
-            .find(|m| m.model == name)
-            .map(|m| parameter_count(m.parameters))
-            .unwrap_or_default()
-    };
-    let mut out = Vec::new();
-    if let (Some(small), Some(large)) = (models.first(), models.last()) {
-        for step in &report.steps {
-            out.push(lang.fill(
-                "ladder.takeaway.span",
-                &[
-                    ("k", &step.k),
-                    ("small", &small.model),
-                    ("small_params", &parameter_count(small.parameters)),
-                    ("large", &large.model),
-                    ("large_params", &parameter_count(large.parameters)),
-                    (
-                        "exact",
-                        &change_words(&step.exact_smallest_to_largest, lang),
-                    ),
-                    (
-                        "digit",
-                        &change_words(&step.digit_smallest_to_largest, lang),
-                    ),
-                ],
-            ));
-        }
-    }
-    for (i, [small, large]) in report.same_family.iter().enumerate() {
-        for step in &report.steps {
-            let (Some(exact), Some(digit)) =
-                (step.exact_same_family.get(i), step.digit_same_family.get(i))
-            else {
-                continue;
-            };
-            out.push(lang.fill(
-                "ladder.takeaway.same_family",
-                &[
-                    ("k", &step.k),
-                    ("small", small),
-                    ("small_params", &params(small)),
-                    ("large", large),
-                    ("large_params", &params(large)),
-                    ("exact", &change_words(exact, lang)),
-                    ("digit", &change_words(digit, lang)),
-                ],
-            ));
-        }
-    }
-    if report.same_family.is_empty() {
-        out.push(lang.text("ladder.takeaway.no_family").to_string());
-    }
-    out.push(
-        lang.text(if report.confounded {
-            "ladder.takeaway.confounded"
-        } else {
-            "ladder.takeaway.clean"
-        })
-        .to_string(),
-    );
-    out
-}
-
 /// The ladder's tables (models, then each metric) and, on a terminal, the
 /// charts of exact match and multiple choice: the body a tour step shows.
 /// `metrics` limits the tables to the first few measures (exact match,
@@ -333,7 +255,7 @@ pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &Termina
             let mut out = format!("# {}\n\n", heading(report, lang));
             out.push_str(&body(report, format, lang, style, MEASURES.len()));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
-            for t in takeaways(report, lang) {
+            for t in takeaway::emergence::ladder(report, lang) {
                 out.push_str(&format!("- {t}\n"));
             }
             out
@@ -345,7 +267,7 @@ pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &Termina
                 "\n{}\n",
                 style.bold(lang.text("emergence.takeaway.title"))
             ));
-            for t in takeaways(report, lang) {
+            for t in takeaway::emergence::ladder(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
                     textwrap::fill(&t, usize::from(style.width.max(40)))

@@ -5,6 +5,7 @@
 //! One file per family of commands.
 
 pub mod compare;
+pub mod demo;
 pub mod emergence;
 pub mod experiments;
 pub mod model;

@@ -8,6 +8,7 @@
 //! the files. A unit test fails when a key, or a placeholder of a key, exists
 //! in one language and not the other.
 
+pub mod numbers;
 mod phrase;
 
 pub use phrase::Phrase;

@@ -1,12 +1,15 @@
-//! Takeaways: what a step's run showed, computed from its numbers and worded
-//! from the message catalogue. Nothing here is canned: every count, answer
+//! Takeaways: what a step's run showed, worded from the message catalogue
+//! out of its report's numbers and findings. Nothing here is canned: every count, answer
 //! and probability comes from the report, and a branch exists for each way
 //! the run can turn out (the model right, wrong, silent, or mixed).
 
 use std::collections::BTreeSet;
 
-use super::{Facts, ViewResult};
-use crate::comparison::CompareReport;
+pub mod emergence;
+pub mod grok;
+
+use crate::report::compare::CompareReport;
+use crate::report::demo::{Facts, ViewResult};
 use crate::report::experiments::{RepeatReport, RepeatRow};
 use crate::report::views::{ProbsReport, TraceReport};
 use crate::rules::{decisive_step, RuleOutcome};
@@ -42,15 +45,13 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
         ViewResult::Metric { reports } => reports
             .iter()
-            .flat_map(|r| crate::render::emergence::metric_takeaways(r, lang))
+            .flat_map(|r| emergence::metric(r, lang))
             .collect(),
-        ViewResult::Ladder { report } => crate::render::ladder::takeaways(report, lang),
-        ViewResult::Subtasks { report } => {
-            crate::render::emergence::subtasks_takeaways(report, lang)
-        }
-        ViewResult::Scale { report } => crate::render::emergence::scale_takeaways(report, lang),
-        ViewResult::Grok { report } => crate::render::grok::takeaways(report, lang),
-        ViewResult::Phase { report } => crate::render::grok::phase_takeaways(report, lang),
+        ViewResult::Ladder { report } => emergence::ladder(report, lang),
+        ViewResult::Subtasks { report } => emergence::subtasks(report, lang),
+        ViewResult::Scale { report } => emergence::scale(report, lang),
+        ViewResult::Grok { report } => grok::training(report, lang),
+        ViewResult::Phase { report } => grok::phase(report, lang),
     };
     sentences.join(lang.sentence_gap())
 }
@@ -414,8 +415,8 @@ fn facts(facts: &Facts, lang: Lang) -> String {
             ("data", &facts.rule_data_lines),
             ("model", &facts.model),
             ("layers", &facts.layers),
-            ("vocab", &super::group_digits(facts.vocab_size as u64)),
-            ("params", &super::group_digits(facts.parameters)),
+            ("vocab", &crate::words::numbers::group_digits(facts.vocab_size as u64)),
+            ("params", &crate::words::numbers::group_digits(facts.parameters)),
         ],
     )
 }
