@@ -157,7 +157,7 @@ impl Session {
                     trace: run
                         .trace
                         .iter()
-                        .map(|s| crate::render::terminal::step_text(s, lang))
+                        .map(|s| crate::render::cells::step_text(s, lang))
                         .collect(),
                 }
             }

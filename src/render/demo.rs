@@ -2,12 +2,13 @@
 //! live run through the usual views, and the computed takeaway; or the same
 //! as a Markdown handout. Every word comes from the catalogue (`words`).
 
+use super::cells::tour_footer;
 use super::style::TerminalStyle;
 use super::{emergence, experiments, markdown, terminal};
 use crate::demo::{DemoStep, Lang, Scenario};
-use crate::words::numbers::group_digits;
 use crate::report::demo::{Facts, RuleAnswer, ViewResult};
 use crate::report::Format;
+use crate::words::numbers::group_digits;
 
 /// `detprob demo --list`.
 pub fn list(scenarios: &[Scenario], lang: Lang) -> String {
@@ -359,14 +360,6 @@ fn tour_markdown_heading(model: &str, lang: Lang) -> String {
 /// The prompt between tour steps.
 pub fn press_enter(lang: Lang) -> &'static str {
     lang.text("tour.press_enter")
-}
-
-/// The tour's last line.
-pub fn tour_footer(steps: usize, seconds: f64, lang: Lang) -> String {
-    lang.fill(
-        "tour.finished",
-        &[("steps", &steps), ("seconds", &format!("{seconds:.1}"))],
-    )
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ use super::chart::{self, Chart, Level, Series};
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{
-    ChanceLevels, MetricPoint, MetricReport, ModelMetrics, ScaleReport,
-    SubtasksReport,
+    ChanceLevels, MetricPoint, MetricReport, ModelMetrics, ScaleReport, SubtasksReport,
 };
 use crate::report::Format;
 use crate::stats::Interval;

@@ -3,9 +3,9 @@
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::comparison::shorten;
-use crate::takeaway::seed_list;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::experiments::RepeatReport;
+use crate::takeaway::seed_list;
 use crate::words::Lang;
 
 fn sweep_headers(lang: Lang) -> [&'static str; 8] {

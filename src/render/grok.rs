@@ -3,12 +3,15 @@
 //! from them; the fraction sweep as a table and one test curve per fraction.
 
 use super::chart::{self, Chart, Series};
-use crate::takeaway::{self, grok::{step_text, with_grokfast}};
-use crate::words::numbers::percent;
 use super::style::TerminalStyle;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokRow, GrokSweepReport};
 use crate::report::Format;
+use crate::takeaway::{
+    self,
+    grok::{step_text, with_grokfast},
+};
+use crate::words::numbers::percent;
 use crate::words::Lang;
 
 /// The curves of `rows`: accuracies, the Fourier share, and the weight norm,

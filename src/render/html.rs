@@ -7,10 +7,10 @@ use std::fmt::Write;
 
 use crate::comparison::{shorten, temperature_label, CompareReport};
 use crate::demo::{DemoStep, Lang};
-use crate::words::numbers::group_digits;
 use crate::report::demo::ViewResult;
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
+use crate::words::numbers::group_digits;
 
 /// `text` with HTML's special characters escaped.
 pub fn escape(text: &str) -> String {
@@ -56,7 +56,7 @@ pub fn head(model: &str, lang: Lang) -> String {
 pub fn foot(steps: usize, seconds: f64, lang: Lang) -> String {
     format!(
         "<p class=\"small\">{}</p>\n</body></html>\n",
-        escape(&super::demo::tour_footer(steps, seconds, lang))
+        escape(&super::cells::tour_footer(steps, seconds, lang))
     )
 }
 
@@ -70,7 +70,7 @@ fn class(correct: Option<bool>) -> &'static str {
 
 fn compare(r: &CompareReport, lang: Lang) -> String {
     let mut out = String::new();
-    let truth = super::terminal::truth_label(r, lang);
+    let truth = super::cells::truth_label(r, lang);
     let _ = writeln!(
         out,
         "<p><b>{}</b></p><table>",
@@ -79,7 +79,7 @@ fn compare(r: &CompareReport, lang: Lang) -> String {
             &[("input", &r.input), ("truth", &truth)]
         ))
     );
-    let outcome = super::terminal::rule_outcome_text(&r.rule, lang);
+    let outcome = super::cells::rule_outcome_text(&r.rule, lang);
     let _ = writeln!(
         out,
         "<tr><th>{} {}</th><td class=\"{}\">{}</td></tr>",
@@ -103,7 +103,7 @@ fn compare(r: &CompareReport, lang: Lang) -> String {
                 format!(
                     "<span class=\"{}\">{}</span>",
                     class(a.correct),
-                    escape(&super::terminal::answer_text(a, 40, lang))
+                    escape(&super::cells::answer_text(a, 40, lang))
                 )
             })
             .collect();
@@ -155,7 +155,7 @@ fn trace(r: &TraceReport, lang: Lang) -> String {
             let _ = writeln!(
                 out,
                 "<li>{} <code class=\"small\">{}</code></li>",
-                escape(&super::terminal::step_text(step, lang)),
+                escape(&super::cells::step_text(step, lang)),
                 escape(&step.source)
             );
         }

@@ -5,13 +5,13 @@
 
 use super::chart::{self, Chart, Level, Series, PALETTE};
 use super::emergence::{chance_levels, header, metric_csv};
-use crate::takeaway;
-use crate::words::numbers::{mean_with, parameter_count, share_with};
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
 use crate::report::Format;
 use crate::stats::Interval;
+use crate::takeaway;
+use crate::words::numbers::{mean_with, parameter_count, share_with};
 use crate::words::Lang;
 
 /// A metric of the ladder: its catalogue key, how to read it from a point,

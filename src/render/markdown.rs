@@ -1,5 +1,6 @@
 //! Markdown rendering of comparisons, for slides and handouts.
 
+use super::cells::{summary_cells, summary_headers, summary_totals};
 use std::fmt::Write;
 
 use super::style::mark;
@@ -123,7 +124,7 @@ pub fn compare(report: &CompareReport, lang: Lang) -> String {
                 format!(
                     "{} {}",
                     mark(a.correct),
-                    super::terminal::answer_label(a, lang)
+                    super::cells::answer_label(a, lang)
                 ),
                 a.count.to_string(),
                 format!("{:.3}", a.probability),
@@ -151,83 +152,6 @@ pub fn compare(report: &CompareReport, lang: Lang) -> String {
                 ]
             )
         );
-    }
-    out
-}
-
-/// The summary table's header: input, rule, its output, truth, then one
-/// column per temperature.
-pub fn summary_headers(report: &SummaryReport, lang: Lang) -> Vec<String> {
-    let mut header: Vec<String> = [
-        "summary.input",
-        "summary.rule",
-        "summary.rule_output",
-        "summary.truth",
-    ]
-    .iter()
-    .map(|k| lang.text(k).to_string())
-    .collect();
-    header.extend(
-        report
-            .grid
-            .temperatures
-            .iter()
-            .map(|&t| temperature_label(t)),
-    );
-    header
-}
-
-/// One input's summary cells: `max` cuts the input and the rule's output.
-pub fn summary_cells(row: &crate::comparison::SummaryRow, max: usize, lang: Lang) -> Vec<String> {
-    let mut cells = vec![
-        shorten(&row.input, max),
-        row.rule.clone(),
-        format!(
-            "{} {}",
-            mark(row.rule_correct),
-            shorten(&row.rule_output.text(lang), max)
-        ),
-        row.truth.clone().unwrap_or_else(|| "?".into()),
-    ];
-    cells.extend(row.temperatures.iter().map(|c| {
-        lang.fill(
-            "summary.cell",
-            &[
-                (
-                    "right",
-                    &c.correct.map_or("?".to_string(), |n| n.to_string()),
-                ),
-                ("samples", &c.samples),
-                ("answers", &c.distinct_answers),
-            ],
-        )
-    }));
-    cells
-}
-
-/// The summary's closing lines: the rule's record, then the model's per temperature.
-pub fn summary_totals(report: &SummaryReport, lang: Lang) -> String {
-    let mut out = lang.fill(
-        "summary.rule_total",
-        &[
-            ("answered", &report.rule_answered),
-            ("inputs", &report.rows.len()),
-            ("right", &report.rule_correct),
-            ("scored", &report.rule_scored),
-        ],
-    );
-    out.push('\n');
-    for t in &report.model_totals {
-        out.push_str(&lang.fill(
-            "summary.model_total",
-            &[
-                ("t", &temperature_label(t.temperature)),
-                ("right", &t.correct),
-                ("scored", &t.scored),
-                ("distinct", &format!("{:.1}", t.mean_distinct_answers)),
-            ],
-        ));
-        out.push('\n');
     }
     out
 }
@@ -309,7 +233,7 @@ pub fn trace(report: &crate::report::views::TraceReport, lang: Lang) -> String {
                 out,
                 "{}. {} (`{}`)",
                 i + 1,
-                cell(&super::terminal::step_text(step, lang)),
+                cell(&super::cells::step_text(step, lang)),
                 step.source
             );
         }
@@ -399,4 +323,18 @@ pub fn trace(report: &crate::report::views::TraceReport, lang: Lang) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::terminal::tests::{leap_year_report, without_line_numbers};
+
+    #[test]
+    fn the_compare_markdown_in_english_and_chinese() {
+        let report = leap_year_report();
+        let markdown = |lang| without_line_numbers(&compare(&report, lang));
+        insta::assert_snapshot!("compare_markdown_en", markdown(Lang::En));
+        insta::assert_snapshot!("compare_markdown_zh", markdown(Lang::Zh));
+    }
 }

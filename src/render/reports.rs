@@ -187,7 +187,7 @@ impl Render for DemoRun {
 
 impl Render for TourReport {
     fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
-        demo::tour_footer(self.steps.len(), self.seconds, lang) + "\n"
+        super::cells::tour_footer(self.steps.len(), self.seconds, lang) + "\n"
     }
     fn markdown(&self, lang: Lang) -> String {
         self.steps

@@ -2,14 +2,13 @@
 //! right) with the verdicts under it, and the summary table. Fitted to the
 //! given width; coloured only when the style allows.
 
+use super::cells::{answer_text, rule_outcome_text, step_text, truth_label};
 use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
-use super::style::{mark, TerminalStyle};
-use crate::comparison::{
-    shorten, temperature_label, AnswerCount, CompareReport, RuleSide, SummaryReport,
-};
+use super::style::TerminalStyle;
+use crate::comparison::{shorten, temperature_label, CompareReport, RuleSide, SummaryReport};
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
@@ -37,47 +36,6 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
     format!("{table}\n")
 }
 
-/// The rule's outcome as plain text: "✓ Paris", "✗ yes", "? neutral", or its
-/// explicit error in `lang`.
-pub fn rule_outcome_text(rule: &RuleSide, lang: Lang) -> String {
-    match &rule.outcome {
-        RuleOutcome::Answer { value } => format!("{} {value}", mark(rule.correct)),
-        RuleOutcome::Error { error } => error.describe(lang),
-    }
-}
-
-/// One step of a rule's trace as "what fired: what it did", in `lang`.
-pub fn step_text(step: &crate::rules::TraceStep, lang: Lang) -> String {
-    format!(
-        "{}{}{}",
-        step.rule.text(lang),
-        lang.text("colon"),
-        step.detail.text(lang)
-    )
-}
-
-/// One distinct answer of the model as plain text, "✓ Paris ×3", the
-/// answer cut to `max` characters ("(no answer)" when none was read, "(cut
-/// off at 32 tokens)" when the token limit came first).
-pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
-    format!(
-        "{} {} ×{}",
-        mark(answer.correct),
-        shorten(&answer_label(answer, lang), max),
-        answer.count
-    )
-}
-
-/// The answer, or why there is none: cut off at the token limit, or none
-/// could be read.
-pub fn answer_label(answer: &AnswerCount, lang: Lang) -> String {
-    match (&answer.answer, answer.cut_off_at) {
-        (Some(text), _) => text.clone(),
-        (None, Some(tokens)) => lang.fill("panel.cut_off", &[("tokens", &tokens)]),
-        (None, None) => lang.text("panel.no_answer").to_string(),
-    }
-}
-
 /// `text` coloured by whether it was right.
 fn paint(correct: Option<bool>, text: &str, style: &TerminalStyle) -> String {
     match correct {
@@ -92,14 +50,6 @@ fn paint_rule(rule: &RuleSide, text: &str, style: &TerminalStyle) -> String {
     match rule.outcome {
         RuleOutcome::Error { .. } => style.bad(text),
         RuleOutcome::Answer { .. } => paint(rule.correct, text, style),
-    }
-}
-
-/// "truth: Paris" or "truth: unknown", in `lang`.
-pub fn truth_label(report: &CompareReport, lang: Lang) -> String {
-    match &report.truth {
-        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
-        None => lang.text("panel.truth_unknown").to_string(),
     }
 }
 
@@ -307,11 +257,11 @@ pub fn showcase_footer(seconds: f64, lang: Lang, style: &TerminalStyle) -> Strin
 /// The summary table over many inputs.
 pub fn summary_table(report: &SummaryReport, lang: Lang, style: &TerminalStyle) -> String {
     let mut table = new_table(style);
-    table.set_header(super::markdown::summary_headers(report, lang));
+    table.set_header(super::cells::summary_headers(report, lang));
     for row in &report.rows {
-        table.add_row(super::markdown::summary_cells(row, 40, lang));
+        table.add_row(super::cells::summary_cells(row, 40, lang));
     }
-    format!("{table}\n{}", super::markdown::summary_totals(report, lang))
+    format!("{table}\n{}", super::cells::summary_totals(report, lang))
 }
 
 /// A horizontal bar of `width` cells for probability `p`, in eighths.
@@ -593,7 +543,7 @@ pub fn trace(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -608,44 +558,49 @@ mod tests {
     }
     use crate::comparison::testing::fake_compare;
 
-    /// A comparison on a fake model whose answers are fixed: "32" mostly, "42" sometimes.
-    fn report() -> CompareReport {
-        let script = [("The answer is 32.", 0.7), ("42", 0.3)];
+    /// The leap-year question through the buggy rule, against a fake model
+    /// that answers "No." (p = 0.6) or "Yes, it is." (p = 0.4).
+    pub(crate) fn leap_year_report() -> CompareReport {
+        let script = [("No.", 0.6), ("Yes, it is.", 0.4)];
         fake_compare(
             &script,
             "leap-year-buggy",
             "Is 1900 a leap year?",
             None,
             "0,1.2",
-            "1..3",
+            "1..4",
         )
+    }
+
+    /// `text` with each source line number (`file.rs:45`) replaced by
+    /// `[line]`, so a snapshot survives an edit of the rule's source.
+    pub(crate) fn without_line_numbers(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(".rs:") {
+            out.push_str(&rest[..i + 4]);
+            rest = &rest[i + 4..];
+            let digits = rest.chars().take_while(char::is_ascii_digit).count();
+            if digits > 0 {
+                out.push_str("[line]");
+                rest = &rest[digits..];
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     #[test]
     fn the_compare_panel_in_english_and_chinese() {
-        let report = report();
+        let report = leap_year_report();
         let style = TerminalStyle::plain();
+        let panel =
+            |lang| without_line_numbers(&compare_panel(&report, lang, Verdicts::Shown, &style));
+        insta::assert_snapshot!("compare_panel_en", panel(Lang::En));
+        insta::assert_snapshot!("compare_panel_zh", panel(Lang::Zh));
         insta::assert_snapshot!(
-            "compare_panel_en",
-            compare_panel(&report, Lang::En, Verdicts::Shown, &style)
-        );
-        insta::assert_snapshot!(
-            "compare_panel_zh",
-            compare_panel(&report, Lang::Zh, Verdicts::Shown, &style)
-        );
-        insta::assert_snapshot!("compare_brief_zh", compare_brief(&report, Lang::Zh, &style));
-    }
-
-    #[test]
-    fn the_compare_markdown_in_english_and_chinese() {
-        let report = report();
-        insta::assert_snapshot!(
-            "compare_markdown_en",
-            super::super::markdown::compare(&report, Lang::En)
-        );
-        insta::assert_snapshot!(
-            "compare_markdown_zh",
-            super::super::markdown::compare(&report, Lang::Zh)
+            "compare_brief_zh",
+            without_line_numbers(&compare_brief(&report, Lang::Zh, &style))
         );
     }
 }

@@ -86,4 +86,3 @@ pub enum ViewResult {
         report: GrokPhaseReport,
     },
 }
-

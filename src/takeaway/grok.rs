@@ -122,8 +122,11 @@ pub fn sweep(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
                     &if sweep.never_generalized.is_empty() {
                         lang.text("grok.none").to_string()
                     } else {
-                        let failed: Vec<String> =
-                            sweep.never_generalized.iter().map(|&f| fraction(f)).collect();
+                        let failed: Vec<String> = sweep
+                            .never_generalized
+                            .iter()
+                            .map(|&f| fraction(f))
+                            .collect();
                         failed.join(lang.list_gap())
                     },
                 ),

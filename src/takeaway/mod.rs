@@ -415,8 +415,14 @@ fn facts(facts: &Facts, lang: Lang) -> String {
             ("data", &facts.rule_data_lines),
             ("model", &facts.model),
             ("layers", &facts.layers),
-            ("vocab", &crate::words::numbers::group_digits(facts.vocab_size as u64)),
-            ("params", &crate::words::numbers::group_digits(facts.parameters)),
+            (
+                "vocab",
+                &crate::words::numbers::group_digits(facts.vocab_size as u64),
+            ),
+            (
+                "params",
+                &crate::words::numbers::group_digits(facts.parameters),
+            ),
         ],
     )
 }
