@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::lm::Engine;
-use crate::report::Format;
+use crate::render::Format;
 use crate::words::Lang;
 
 /// Formats of a report that reads as a document: text, Markdown, JSON.
@@ -25,6 +25,35 @@ const CLASSROOM: &[Format] = &[
     Format::Html,
     Format::Json,
 ];
+
+/// The format names on the command line; `text` is an alias of `terminal`.
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Self::Terminal,
+            Self::Markdown,
+            Self::Json,
+            Self::Csv,
+            Self::Html,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Self::Terminal => PossibleValue::new("terminal")
+                .alias("text")
+                .help("Text for a terminal or a projector (`text` is an alias)"),
+            Self::Markdown => {
+                PossibleValue::new("markdown").help("Markdown, for slides and handouts")
+            }
+            Self::Json => PossibleValue::new("json").help("JSON: every field, plain data"),
+            Self::Csv => PossibleValue::new("csv").help("CSV: one row per table row"),
+            Self::Html => PossibleValue::new("html")
+                .help("A self-contained HTML handout (styles and charts inline)"),
+        })
+    }
+}
 
 /// A `--format` parser that accepts the formats in `allowed` (and their
 /// aliases, such as `text` for `terminal`), so that every command spells
@@ -518,8 +547,8 @@ impl GridArgs {
     pub fn grid(
         &self,
         default_seeds: std::ops::RangeInclusive<u64>,
-    ) -> Result<crate::comparison::SampleGrid, crate::error::InputError> {
-        crate::comparison::SampleGrid::new(
+    ) -> Result<crate::report::compare::SampleGrid, crate::error::InputError> {
+        crate::report::compare::SampleGrid::new(
             self.temperatures.0.clone(),
             self.seeds
                 .as_ref()

@@ -10,9 +10,7 @@ use indicatif::ProgressBar;
 
 use super::model_choice;
 use crate::cli::{CompareArgs, GridArgs, ShowcaseArgs};
-use crate::comparison::{
-    compare, plan, read_inputs, shorten, CompareReport, Planned, SampleGrid, SummaryReport,
-};
+use crate::comparison::{compare, plan, read_inputs, shorten, Planned};
 use crate::error::invalid;
 use crate::experiments::manifest::Manifest;
 use crate::files::Overwrite;
@@ -20,6 +18,7 @@ use crate::lm;
 use crate::progress;
 use crate::render::terminal;
 use crate::render::{Printed, Render, View};
+use crate::report::compare::{CompareReport, SampleGrid, SummaryReport};
 use crate::report::compare::{ShowcaseItem, ShowcaseReport};
 use crate::rules;
 use crate::words::{Bilingual, Lang};

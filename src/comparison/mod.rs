@@ -19,7 +19,7 @@ use crate::rules::Rule;
 use crate::sampler::Sampling;
 use crate::tasks::{self, PromptTemplate, Task};
 
-pub use crate::report::compare::*;
+use crate::report::compare::*;
 pub use grid::{
     check_runs, list, parse_seeds, parse_temperatures, MAX_RUNS, MAX_SEEDS, MAX_TEMPERATURES,
 };

@@ -6,8 +6,9 @@ pub mod scenario;
 
 use serde::Serialize;
 
-use crate::comparison::{compare, CompareInput, SampleGrid};
+use crate::comparison::{compare, CompareInput};
 use crate::lm::LoadedModel;
+use crate::report::compare::SampleGrid;
 use crate::report::demo::{Facts, RuleAnswer, ViewResult};
 use crate::report::emergence::MetricReport;
 use crate::rules;

@@ -151,7 +151,7 @@ impl Manifest {
     /// Adds every sample of a comparison.
     pub fn comparison(
         &mut self,
-        report: &crate::comparison::CompareReport,
+        report: &crate::report::compare::CompareReport,
         tokenizer: &crate::tokenizer::TextTokenizer,
         max_tokens: usize,
     ) -> Result<(), InputError> {

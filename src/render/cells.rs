@@ -5,9 +5,8 @@
 //! another.
 
 use super::style::mark;
-use crate::comparison::{
-    shorten, temperature_label, AnswerCount, CompareReport, RuleSide, SummaryReport,
-};
+use crate::comparison::{shorten, temperature_label};
+use crate::report::compare::{AnswerCount, CompareReport, RuleSide, SummaryReport};
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
@@ -83,7 +82,11 @@ pub fn summary_headers(report: &SummaryReport, lang: Lang) -> Vec<String> {
 }
 
 /// One input's summary cells: `max` cuts the input and the rule's output.
-pub fn summary_cells(row: &crate::comparison::SummaryRow, max: usize, lang: Lang) -> Vec<String> {
+pub fn summary_cells(
+    row: &crate::report::compare::SummaryRow,
+    max: usize,
+    lang: Lang,
+) -> Vec<String> {
     let mut cells = vec![
         shorten(&row.input, max),
         row.rule.clone(),

@@ -1,6 +1,6 @@
 //! CSV rendering: tidy rows that pandas or a spreadsheet reads as-is.
 
-use crate::comparison::{CompareReport, SummaryReport};
+use crate::report::compare::{CompareReport, SummaryReport};
 
 const SAMPLE_HEADER: [&str; 10] = [
     "input",

@@ -4,10 +4,10 @@
 
 use super::cells::tour_footer;
 use super::style::TerminalStyle;
+use super::Format;
 use super::{emergence, experiments, markdown, terminal};
 use crate::demo::{DemoStep, Lang, Scenario};
 use crate::report::demo::{Facts, RuleAnswer, ViewResult};
-use crate::report::Format;
 use crate::words::numbers::group_digits;
 
 /// `detprob demo --list`.

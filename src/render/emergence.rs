@@ -4,11 +4,11 @@
 
 use super::chart::{self, Chart, Level, Series};
 use super::style::TerminalStyle;
+use super::Format;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{
     ChanceLevels, MetricPoint, MetricReport, ModelMetrics, ScaleReport, SubtasksReport,
 };
-use crate::report::Format;
 use crate::stats::Interval;
 use crate::takeaway;
 use crate::words::numbers::{mean_with, percent, share_with, whole_percent};

@@ -4,9 +4,9 @@
 
 use super::chart::{self, Chart, Series};
 use super::style::TerminalStyle;
+use super::Format;
 use super::{csv as csv_text, markdown, terminal};
 use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokRow, GrokSweepReport};
-use crate::report::Format;
 use crate::takeaway::{
     self,
     grok::{step_text, with_grokfast},

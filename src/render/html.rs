@@ -5,8 +5,9 @@
 
 use std::fmt::Write;
 
-use crate::comparison::{shorten, temperature_label, CompareReport};
+use crate::comparison::{shorten, temperature_label};
 use crate::demo::{DemoStep, Lang};
+use crate::report::compare::CompareReport;
 use crate::report::demo::ViewResult;
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
@@ -252,7 +253,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                     .collect();
                 markdown_table_html(&super::emergence::metric_tables(
                     r,
-                    crate::report::Format::Markdown,
+                    crate::render::Format::Markdown,
                     lang,
                     &super::style::TerminalStyle::plain(),
                 )) + &super::chart::svg(&charts).unwrap_or_default()
@@ -261,7 +262,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         ViewResult::Ladder { report } => {
             markdown_table_html(&super::ladder::body(
                 report,
-                crate::report::Format::Markdown,
+                crate::render::Format::Markdown,
                 lang,
                 &super::style::TerminalStyle::plain(),
                 3,
@@ -270,7 +271,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         ViewResult::Subtasks { report } => {
             markdown_table_html(&super::emergence::subtasks_body(
                 report,
-                crate::report::Format::Markdown,
+                crate::render::Format::Markdown,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::chart::svg(&[super::emergence::subtasks_chart(report, lang)])
@@ -279,7 +280,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         ViewResult::Scale { report } => {
             markdown_table_html(&super::emergence::scale_body(
                 report,
-                crate::report::Format::Markdown,
+                crate::render::Format::Markdown,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::chart::svg(&[super::emergence::scale_chart(report, lang)])
@@ -288,7 +289,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         ViewResult::Phase { report } => {
             markdown_table_html(&super::grok::phase_body(
                 report,
-                crate::report::Format::Markdown,
+                crate::render::Format::Markdown,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::grok::phase_svg(report, lang).unwrap_or_default()
@@ -296,7 +297,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         ViewResult::Grok { report } => {
             markdown_table_html(&super::grok::body(
                 report,
-                crate::report::Format::Markdown,
+                crate::render::Format::Markdown,
                 false,
                 lang,
                 &super::style::TerminalStyle::plain(),

@@ -6,9 +6,9 @@
 use super::chart::{self, Chart, Level, Series, PALETTE};
 use super::emergence::{chance_levels, header, metric_csv};
 use super::style::TerminalStyle;
+use super::Format;
 use super::{markdown, terminal};
 use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
-use crate::report::Format;
 use crate::stats::Interval;
 use crate::takeaway;
 use crate::words::numbers::{mean_with, parameter_count, share_with};

@@ -4,7 +4,8 @@ use super::cells::{summary_cells, summary_headers, summary_totals};
 use std::fmt::Write;
 
 use super::style::mark;
-use crate::comparison::{shorten, temperature_label, CompareReport, SummaryReport, TruthSource};
+use crate::comparison::{shorten, temperature_label};
+use crate::report::compare::{CompareReport, SummaryReport, TruthSource};
 use crate::words::Lang;
 
 fn cell(text: &str) -> String {

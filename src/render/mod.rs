@@ -22,11 +22,26 @@ mod text;
 
 use serde::Serialize;
 
-pub use crate::report::Format;
 use crate::words::Lang;
 pub use json::to_json;
 pub use reports::{GrokSweepView, GrokView};
 use style::TerminalStyle;
+
+/// How a report is written out: the same names on every command that uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Text for a terminal or a projector (`text` is an alias).
+    #[default]
+    Terminal,
+    /// Markdown, for slides and handouts.
+    Markdown,
+    /// JSON: every field, plain data.
+    Json,
+    /// CSV: one row per table row.
+    Csv,
+    /// A self-contained HTML handout (styles and charts inline).
+    Html,
+}
 
 /// How the user asked to see a report, resolved once from the flags.
 pub struct View {

@@ -8,11 +8,11 @@ use super::{
     csv, demo, emergence, experiments, grok, html, ladder, markdown, score, terminal, text,
 };
 use super::{Format, Render};
-use crate::comparison::{CompareReport, SummaryReport};
 use crate::demo::{DemoRun, ScenarioList, TourReport};
 use crate::experiments::replay::ReplayReport;
 use crate::experiments::sweep::SweepSummary;
 use crate::report::compare::ShowcaseReport;
+use crate::report::compare::{CompareReport, SummaryReport};
 use crate::report::emergence::{
     GrokPhaseReport, GrokReport, GrokSweepReport, LadderReport, MetricReport, ScaleReport,
     SubtasksReport,

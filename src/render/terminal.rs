@@ -8,7 +8,8 @@ use std::fmt::Write;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use super::style::TerminalStyle;
-use crate::comparison::{shorten, temperature_label, CompareReport, RuleSide, SummaryReport};
+use crate::comparison::{shorten, temperature_label};
+use crate::report::compare::{CompareReport, RuleSide, SummaryReport};
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
