@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::lm::Engine;
+use crate::options::{Lengths, Seeds, Temperatures};
 use crate::render::Format;
 use crate::words::Lang;
 
@@ -62,34 +63,6 @@ fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<V
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(allowed.iter().filter_map(|f| f.to_possible_value()))
         .map(|name| Format::from_str(&name, true).expect("a listed format parses"))
-}
-
-/// Comma-separated temperatures, each finite and ≥ 0 (`0,0.7,1.2`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Temperatures(pub Vec<f64>);
-
-impl std::str::FromStr for Temperatures {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        crate::comparison::parse_temperatures(text)
-            .map(Temperatures)
-            .map_err(|e| e.to_string())
-    }
-}
-
-/// Seeds: an inclusive range `1..5`, a list `1,2,9`, or a mix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seeds(pub Vec<u64>);
-
-impl std::str::FromStr for Seeds {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        crate::comparison::parse_seeds(text)
-            .map(Seeds)
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// Watch, live and reproducibly, how a conventional program differs from a
@@ -276,44 +249,6 @@ pub struct EmergenceGrokArgs {
     pub grokfast_both: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
-}
-
-/// Lengths k of `--digits`: a range `1..6`, a list `1,2,4`, or one number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lengths(pub Vec<usize>);
-
-impl std::str::FromStr for Lengths {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let number = |s: &str| {
-            s.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("'{s}' is not a whole number"))
-        };
-        let lengths: Vec<usize> = match text.split_once("..") {
-            Some((a, b)) => {
-                let (a, b) = (number(a)?, number(b.trim_start_matches('='))?);
-                if a > b {
-                    return Err(format!("the range {text} is empty"));
-                }
-                if b > 1000 {
-                    return Err(format!(
-                        "{b} is more than detprob asks (at most {})",
-                        crate::emergence::problems::MAX_LENGTH
-                    ));
-                }
-                (a..=b).collect()
-            }
-            None => crate::comparison::list("length", text)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(number)
-                .collect::<Result<_, _>>()?,
-        };
-        crate::emergence::problems::check_lengths(&lengths).map_err(|e| e.to_string())?;
-        Ok(Lengths(lengths))
-    }
 }
 
 /// `--plot FILE.svg [--force]`: a chart for slides.

@@ -31,6 +31,7 @@ pub mod gguf;
 pub mod inspect;
 pub mod live;
 pub mod lm;
+pub mod options;
 pub mod progress;
 pub mod prompt;
 pub mod render;

@@ -31,6 +31,69 @@ use crate::error::{invalid, InputError};
 /// The sampler's order of operations, as reported.
 pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
 
+/// A temperature checked once, where it is read: finite and ≥ 0 (0 is
+/// greedy decoding). Everything past the reading takes this type, so no
+/// later step checks it again.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Temperature(f64);
+
+impl Temperature {
+    /// `value` as a temperature, or why it is none.
+    pub fn new(value: f64) -> Result<Self, InputError> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Self(value))
+        } else {
+            Err(invalid(format!(
+                "temperature must be a finite number ≥ 0, got {value}"
+            )))
+        }
+    }
+
+    /// The number.
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Temperature {
+    type Error = InputError;
+
+    fn try_from(value: f64) -> Result<Self, InputError> {
+        Self::new(value)
+    }
+}
+
+impl From<Temperature> for f64 {
+    fn from(t: Temperature) -> f64 {
+        t.0
+    }
+}
+
+impl PartialEq<f64> for Temperature {
+    fn eq(&self, other: &f64) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<Temperature> for f64 {
+    fn eq(&self, other: &Temperature) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialOrd<f64> for Temperature {
+    fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
+impl std::fmt::Display for Temperature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// How the next token is chosen; cannot hold an invalid setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
@@ -51,6 +114,20 @@ pub enum Sampling {
 }
 
 impl Sampling {
+    /// Plain sampling at `temperature` (greedy at 0), no filters.
+    pub fn at(temperature: Temperature) -> Self {
+        if temperature.0 == 0.0 {
+            Self::Greedy
+        } else {
+            Self::Random {
+                temperature: temperature.0,
+                top_k: None,
+                top_p: None,
+                min_p: None,
+            }
+        }
+    }
+
     /// The same settings checked again (for settings read from a file).
     pub fn revalidated(&self) -> Result<Self, InputError> {
         match *self {
@@ -72,11 +149,7 @@ impl Sampling {
         top_p: Option<f64>,
         min_p: Option<f64>,
     ) -> Result<Self, InputError> {
-        if !temperature.is_finite() || temperature < 0.0 {
-            return Err(invalid(format!(
-                "temperature must be a finite number ≥ 0, got {temperature}"
-            )));
-        }
+        let temperature = Temperature::new(temperature)?.value();
         if top_k == Some(0) {
             return Err(invalid("top-k must be at least 1"));
         }
@@ -103,10 +176,10 @@ impl Sampling {
     }
 
     /// The temperature (0 for greedy).
-    pub fn temperature(&self) -> f64 {
+    pub fn temperature(&self) -> Temperature {
         match self {
-            Self::Greedy => 0.0,
-            Self::Random { temperature, .. } => *temperature,
+            Self::Greedy => Temperature(0.0),
+            Self::Random { temperature, .. } => Temperature(*temperature),
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::{ClassroomArgs, DemoArgs, TourArgs};
-use crate::comparison::parse_seeds;
+use crate::options::parse_seeds;
 use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
 use crate::error::invalid;
 use crate::lm;
@@ -24,7 +24,7 @@ fn load_models(args: &ClassroomArgs, lang: crate::words::Lang) -> anyhow::Result
 
 fn overrides(args: &ClassroomArgs) -> anyhow::Result<Overrides> {
     if let Some(runs) = args.runs {
-        crate::comparison::check_runs(runs, "--runs")?;
+        crate::options::check_runs(runs, "--runs")?;
     }
     Ok(Overrides {
         seeds: args.seeds.as_ref().map(|s| s.0.clone()),

@@ -13,7 +13,7 @@ use crate::rules;
 use crate::words::Lang;
 
 pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
-    crate::comparison::check_runs(args.runs, "--runs")?;
+    crate::options::check_runs(args.runs, "--runs")?;
     let temperatures = args.temperatures.0.clone();
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;
@@ -22,7 +22,7 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
     // seeds at each temperature above 0.
     let steps = temperatures
         .iter()
-        .map(|&t| if t == 0.0 { 1 } else { 2 })
+        .map(|&t| if t.value() == 0.0 { 1 } else { 2 })
         .sum();
     let bar = progress::bar(
         &lang.fill(

@@ -42,7 +42,7 @@ fn filter_list<T: std::str::FromStr>(
     let Some(text) = text else {
         return Ok(vec![None]);
     };
-    let values = crate::comparison::list(&format!("--{flag}"), text)?
+    let values = crate::options::list(&format!("--{flag}"), text)?
         .into_iter()
         .map(|s| {
             s.parse()
@@ -150,7 +150,7 @@ fn plan_sweep(args: &SweepArgs) -> anyhow::Result<SweepPlan> {
     for &t in &args.temperatures.0 {
         for &k in &top_ks {
             for &p in &top_ps {
-                samplings.push(Sampling::from_settings(t, k, p, None)?);
+                samplings.push(Sampling::from_settings(t.value(), k, p, None)?);
             }
         }
     }

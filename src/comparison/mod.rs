@@ -16,13 +16,10 @@ use crate::error::InputError;
 use crate::generation::{complete_each, GenerationSettings};
 use crate::lm::LoadedModel;
 use crate::rules::Rule;
-use crate::sampler::Sampling;
+use crate::sampler::{Sampling, Temperature};
 use crate::tasks::{self, PromptTemplate, Task};
 
 use crate::report::compare::*;
-pub use grid::{
-    check_runs, list, parse_seeds, parse_temperatures, MAX_RUNS, MAX_SEEDS, MAX_TEMPERATURES,
-};
 pub use plan::{plan, read_inputs, Planned};
 pub use truth::find_truth;
 use verdicts::verdicts;
@@ -107,7 +104,7 @@ pub fn compare(
         .iter()
         .flat_map(|&t| grid.seeds.iter().map(move |&seed| (t, seed)))
         .map(|(t, seed)| sample_settings(t, seed, grid.max_tokens))
-        .collect::<Result<_, _>>()?;
+        .collect();
     let completions = complete_each(loaded, &prompt_ids, &settings)?;
     let samples: Vec<ModelSample> = settings
         .iter()
@@ -154,11 +151,7 @@ pub fn compare(
     let rerun = complete_each(
         loaded,
         &prompt_ids,
-        &[sample_settings(
-            check_temperature,
-            check_seed,
-            grid.max_tokens,
-        )?],
+        &[sample_settings(check_temperature, check_seed, grid.max_tokens)],
     )?;
     let original = samples
         .iter()
@@ -227,22 +220,18 @@ fn span_probability(
 }
 
 /// The settings of one compare cell.
-pub fn sample_settings(
-    temperature: f64,
-    seed: u64,
-    max_tokens: usize,
-) -> Result<GenerationSettings, InputError> {
-    Ok(GenerationSettings {
-        sampling: Sampling::from_settings(temperature, None, None, None)?,
+pub fn sample_settings(temperature: Temperature, seed: u64, max_tokens: usize) -> GenerationSettings {
+    GenerationSettings {
+        sampling: Sampling::at(temperature),
         seed,
         max_tokens,
         ignore_eos: false,
         alternatives: 0,
         stop_at_newline: true,
-    })
+    }
 }
 
-fn summarize(temperature: f64, samples: &[ModelSample], truth_known: bool) -> TemperatureSummary {
+fn summarize(temperature: Temperature, samples: &[ModelSample], truth_known: bool) -> TemperatureSummary {
     let at: Vec<&ModelSample> = samples
         .iter()
         .filter(|s| s.temperature == temperature)
@@ -285,8 +274,8 @@ fn summarize(temperature: f64, samples: &[ModelSample], truth_known: bool) -> Te
 }
 
 /// Formats a temperature as `T=0.7`.
-pub fn temperature_label(t: f64) -> String {
-    format!("T={t}")
+pub fn temperature_label(t: impl Into<f64>) -> String {
+    format!("T={}", t.into())
 }
 
 /// `text` cut to `max` characters with an ellipsis.

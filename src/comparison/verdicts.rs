@@ -3,6 +3,7 @@
 //! (catalogue keys and data), so the same verdict reads in English or
 //! Chinese; this module decides what to say, never how it is worded.
 
+use crate::sampler::Temperature;
 use crate::report::compare::{ModelSample, ModelSide, RuleSide, Truth, Verdict, Verdicts};
 use crate::rules::{RuleOutcome, TraceStep};
 use crate::words::Phrase;
@@ -29,7 +30,7 @@ pub fn verdicts(rule: &RuleSide, model: &ModelSide, truth: Option<&Truth>) -> Ve
     }
 }
 
-fn t_label(t: f64) -> Phrase {
+fn t_label(t: Temperature) -> Phrase {
     Phrase::data(temperature_label(t))
 }
 

@@ -206,7 +206,7 @@ pub fn run(
                     &crate::inspect::trace::TraceRequest {
                         prompt: &input.text,
                         rule: scenario.rule,
-                        sampling: Sampling::from_settings(temperature, None, None, None)?,
+                        sampling: Sampling::at(temperature),
                         seeds: &seeds,
                         max_tokens: scenario.max_tokens,
                         alternatives: 3,

@@ -1,12 +1,13 @@
 //! Classroom scenarios: the TOML files in `demos/`, parsed and checked, with
 //! errors that name the file, the line and the field.
 
+use crate::sampler::Temperature;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::comparison::parse_seeds;
+use crate::options::parse_seeds;
 use crate::error::{invalid, InputError};
 use crate::rules::{self, Rule};
 
@@ -320,7 +321,7 @@ pub struct Scenario {
     /// the demo's model).
     pub model: Option<String>,
     pub template: Template,
-    pub temperatures: Vec<f64>,
+    pub temperatures: Vec<Temperature>,
     pub seeds: Vec<u64>,
     pub runs: usize,
     pub max_tokens: usize,
@@ -413,7 +414,7 @@ impl Scenario {
                 ))
             }
         };
-        let lengths: crate::cli::Lengths = raw
+        let lengths: crate::options::Lengths = raw
             .lengths
             .get_ref()
             .parse()
@@ -543,17 +544,24 @@ impl Scenario {
                 "needs at least one non-empty input",
             ));
         }
-        let temperatures = raw.temperatures.get_ref().clone();
-        if temperatures.is_empty() || temperatures.iter().any(|t| !t.is_finite() || *t < 0.0) {
-            return Err(at(
-                raw.temperatures.span().start,
-                "temperatures",
-                "needs finite temperatures ≥ 0",
-            ));
-        }
+        let temperatures: Vec<Temperature> = raw
+            .temperatures
+            .get_ref()
+            .iter()
+            .map(|&t| Temperature::new(t))
+            .collect::<Result<_, _>>()
+            .ok()
+            .filter(|t: &Vec<Temperature>| !t.is_empty())
+            .ok_or_else(|| {
+                at(
+                    raw.temperatures.span().start,
+                    "temperatures",
+                    "needs finite temperatures ≥ 0",
+                )
+            })?;
         let seeds = parse_seeds(raw.seeds.get_ref())
             .map_err(|e| at(raw.seeds.span().start, "seeds", &e.to_string()))?;
-        crate::comparison::check_runs(raw.runs, "field `runs`")
+        crate::options::check_runs(raw.runs, "field `runs`")
             .map_err(|e| invalid(format!("{file}: {e}")))?;
         if raw.max_tokens == 0 {
             return Err(invalid(format!(

@@ -165,7 +165,7 @@ impl Manifest {
                     sample.temperature,
                     sample.seed,
                     max_tokens,
-                )?,
+                ),
                 tokens: sample.tokens.clone(),
                 logprobs: sample.logprobs.clone(),
                 text: sample.text.clone(),

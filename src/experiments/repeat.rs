@@ -30,7 +30,7 @@ fn count(outputs: &[String]) -> (usize, String, usize) {
 /// How `repeat` runs each side.
 pub struct RepeatSettings<'a> {
     pub runs: usize,
-    pub temperatures: &'a [f64],
+    pub temperatures: &'a [crate::sampler::Temperature],
     pub seed: u64,
     pub max_tokens: usize,
 }
@@ -75,7 +75,7 @@ pub fn report(
             let cells = seeds
                 .iter()
                 .map(|&seed| sample_settings(t, seed, settings.max_tokens))
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Vec<_>>();
             let outputs: Vec<String> = prefilled
                 .complete_many(loaded, &cells)?
                 .into_iter()
@@ -92,7 +92,7 @@ pub fn report(
                         .arg("seed", settings.seed),
                     Some(false) => Phrase::new("repeat.setting.fresh").arg("t", t.to_string()),
                 },
-                temperature: Some(t),
+                temperature: Some(t.value()),
                 fixed_seed: fixed,
                 seeds,
                 runs,

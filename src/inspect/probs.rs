@@ -61,7 +61,7 @@ pub fn report(
     loaded: &mut LoadedModel,
     prompt: &str,
     raw: bool,
-    temperatures: &[f64],
+    temperatures: &[crate::sampler::Temperature],
     top: usize,
     filters_set: &Filters,
 ) -> anyhow::Result<ProbsReport> {
@@ -94,7 +94,7 @@ pub fn report(
     }
     let temperatures = temperatures
         .iter()
-        .map(|&t| column(format!("T={t}"), &logits, sampled_from, t, top, tokenizer))
+        .map(|&t| column(format!("T={t}"), &logits, sampled_from, t.value(), top, tokenizer))
         .collect();
     let report = ProbsReport {
         model: loaded.info.label(),

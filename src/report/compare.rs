@@ -3,6 +3,7 @@
 //! and a summary over many inputs. Plain data; the words in it are
 //! [`Phrase`]s (catalogue keys), which renderers put into a language.
 
+use crate::sampler::Temperature;
 use serde::Serialize;
 
 use crate::generation::StopReason;
@@ -14,7 +15,7 @@ use crate::words::{Bilingual, Phrase};
 #[derive(Debug, Clone, Serialize)]
 pub struct SampleGrid {
     /// Sampling temperatures (0 = greedy).
-    pub temperatures: Vec<f64>,
+    pub temperatures: Vec<crate::sampler::Temperature>,
     /// Seeds of the sampler's random stream.
     pub seeds: Vec<u64>,
     /// At most this many tokens per answer.
@@ -65,7 +66,7 @@ pub struct RuleSide {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSample {
     /// Sampling temperature.
-    pub temperature: f64,
+    pub temperature: Temperature,
     /// Sampler seed.
     pub seed: u64,
     /// The model's text, trimmed.
@@ -116,7 +117,7 @@ pub struct AnswerCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct TemperatureSummary {
     /// The temperature.
-    pub temperature: f64,
+    pub temperature: Temperature,
     /// Samples taken.
     pub samples: usize,
     /// Distinct texts among them.
@@ -132,7 +133,7 @@ pub struct TemperatureSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct SeedCheck {
     /// Temperature of the re-run cell.
-    pub temperature: f64,
+    pub temperature: Temperature,
     /// Seed of the re-run cell.
     pub seed: u64,
     /// Whether it produced the same tokens.
@@ -238,7 +239,7 @@ pub struct SummaryRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct SummaryCell {
     /// Temperature.
-    pub temperature: f64,
+    pub temperature: Temperature,
     /// Samples.
     pub samples: usize,
     /// Right answers (`null`: truth unknown).
@@ -251,7 +252,7 @@ pub struct SummaryCell {
 #[derive(Debug, Clone, Serialize)]
 pub struct TemperatureTotal {
     /// Temperature.
-    pub temperature: f64,
+    pub temperature: Temperature,
     /// Samples on inputs with a known truth.
     pub scored: usize,
     /// Right answers among them.
