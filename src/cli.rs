@@ -461,21 +461,6 @@ pub struct RecordArgs {
     pub force: bool,
 }
 
-impl RecordArgs {
-    /// The manifest's path and whether it may replace a file, checked now
-    /// (before any work) so that a refusal comes at once and changes nothing.
-    pub fn target(
-        &self,
-    ) -> Result<Option<(&std::path::Path, crate::files::Overwrite)>, crate::error::InputError> {
-        let Some(path) = self.path.as_deref() else {
-            return Ok(None);
-        };
-        let overwrite = crate::files::Overwrite::forced(self.force);
-        crate::files::check_output(path, "--record", overwrite)?;
-        Ok(Some((path, overwrite)))
-    }
-}
-
 impl GridArgs {
     /// The sample grid these flags ask for, with `default_seeds` when
     /// --seeds was not given.

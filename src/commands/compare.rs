@@ -88,7 +88,7 @@ pub fn run(args: CompareArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     // Everything the user typed is checked before the model is loaded.
     let grid = args.grid.grid(DEFAULT_SEEDS)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
-    let record = args.record.target()?;
+    let record = super::record_target(&args.record)?;
     let plans = match (&args.inputs, &args.input) {
         (Some(path), _) => read_inputs(path)?
             .into_iter()

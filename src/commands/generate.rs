@@ -17,7 +17,7 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }
-    let record = args.record.target()?;
+    let record = super::record_target(&args.record)?;
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
     let formatted_prompt = loaded.prompt_format.prepare(&args.prompt, args.raw);

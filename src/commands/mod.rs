@@ -17,7 +17,7 @@ mod sweep;
 mod tokenize;
 mod trace;
 
-use crate::cli::{Cli, Command, ModelArgs};
+use crate::cli::{Cli, Command, ModelArgs, RecordArgs};
 use crate::error::InputError;
 use crate::render::{self, Format, Render, View};
 use crate::store::ModelChoice;
@@ -80,4 +80,18 @@ fn model_choice(args: &ModelArgs) -> Result<ModelChoice, InputError> {
         args.model_file.as_deref(),
         args.sha256.as_deref(),
     )
+}
+
+/// The `--record` manifest's path and whether it may replace a file,
+/// checked now (before any work) so that a refusal comes at once and
+/// changes nothing.
+fn record_target(
+    record: &RecordArgs,
+) -> Result<Option<(&std::path::Path, crate::files::Overwrite)>, InputError> {
+    let Some(path) = record.path.as_deref() else {
+        return Ok(None);
+    };
+    let overwrite = crate::files::Overwrite::forced(record.force);
+    crate::files::check_output(path, "--record", overwrite)?;
+    Ok(Some((path, overwrite)))
 }

@@ -86,7 +86,7 @@ type Cell = (usize, GenerationSettings, CellKey);
 pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
     let plan = plan_sweep(&args)?;
-    let record = args.record.target()?;
+    let record = super::record_target(&args.record)?;
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
     let model_label = loaded.info.label();
