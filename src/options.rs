@@ -117,9 +117,7 @@ impl std::str::FromStr for Seeds {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_seeds(text)
-            .map(Seeds)
-            .map_err(|e| e.to_string())
+        parse_seeds(text).map(Seeds).map_err(|e| e.to_string())
     }
 }
 
@@ -160,4 +158,3 @@ impl std::str::FromStr for Lengths {
         Ok(Lengths(lengths))
     }
 }
-

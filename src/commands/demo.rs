@@ -5,10 +5,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::{ClassroomArgs, DemoArgs, TourArgs};
-use crate::options::parse_seeds;
 use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
 use crate::error::invalid;
 use crate::lm;
+use crate::options::parse_seeds;
 use crate::progress;
 use crate::render::{self, Format, Printed, Render, View};
 

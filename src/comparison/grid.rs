@@ -49,7 +49,13 @@ mod tests {
     #[test]
     fn grids_parse_lists_and_inclusive_ranges() {
         let grid = SampleGrid::parse("0, 0.7,1.2", "1..5", 32).unwrap();
-        assert_eq!(grid.temperatures.iter().map(|t| t.value()).collect::<Vec<_>>(), vec![0.0, 0.7, 1.2]);
+        assert_eq!(
+            grid.temperatures
+                .iter()
+                .map(|t| t.value())
+                .collect::<Vec<_>>(),
+            vec![0.0, 0.7, 1.2]
+        );
         assert_eq!(grid.seeds, vec![1, 2, 3, 4, 5]);
         assert_eq!(grid.len(), 15);
         assert_eq!(SampleGrid::parse("1", "3,9", 8).unwrap().seeds, vec![3, 9]);

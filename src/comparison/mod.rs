@@ -151,7 +151,11 @@ pub fn compare(
     let rerun = complete_each(
         loaded,
         &prompt_ids,
-        &[sample_settings(check_temperature, check_seed, grid.max_tokens)],
+        &[sample_settings(
+            check_temperature,
+            check_seed,
+            grid.max_tokens,
+        )],
     )?;
     let original = samples
         .iter()
@@ -220,7 +224,11 @@ fn span_probability(
 }
 
 /// The settings of one compare cell.
-pub fn sample_settings(temperature: Temperature, seed: u64, max_tokens: usize) -> GenerationSettings {
+pub fn sample_settings(
+    temperature: Temperature,
+    seed: u64,
+    max_tokens: usize,
+) -> GenerationSettings {
     GenerationSettings {
         sampling: Sampling::at(temperature),
         seed,
@@ -231,7 +239,11 @@ pub fn sample_settings(temperature: Temperature, seed: u64, max_tokens: usize) -
     }
 }
 
-fn summarize(temperature: Temperature, samples: &[ModelSample], truth_known: bool) -> TemperatureSummary {
+fn summarize(
+    temperature: Temperature,
+    samples: &[ModelSample],
+    truth_known: bool,
+) -> TemperatureSummary {
     let at: Vec<&ModelSample> = samples
         .iter()
         .filter(|s| s.temperature == temperature)

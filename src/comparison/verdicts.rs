@@ -3,9 +3,9 @@
 //! (catalogue keys and data), so the same verdict reads in English or
 //! Chinese; this module decides what to say, never how it is worded.
 
-use crate::sampler::Temperature;
 use crate::report::compare::{ModelSample, ModelSide, RuleSide, Truth, Verdict, Verdicts};
 use crate::rules::{RuleOutcome, TraceStep};
+use crate::sampler::Temperature;
 use crate::words::Phrase;
 
 use super::{shorten, temperature_label};

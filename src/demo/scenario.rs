@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::options::parse_seeds;
 use crate::error::{invalid, InputError};
+use crate::options::parse_seeds;
 use crate::rules::{self, Rule};
 
 /// The scenarios shipped in `demos/`, compiled into the binary (file name, text).

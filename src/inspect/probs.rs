@@ -94,7 +94,16 @@ pub fn report(
     }
     let temperatures = temperatures
         .iter()
-        .map(|&t| column(format!("T={t}"), &logits, sampled_from, t.value(), top, tokenizer))
+        .map(|&t| {
+            column(
+                format!("T={t}"),
+                &logits,
+                sampled_from,
+                t.value(),
+                top,
+                tokenizer,
+            )
+        })
         .collect();
     let report = ProbsReport {
         model: loaded.info.label(),

@@ -28,7 +28,8 @@ use candle_core::Device;
 use rayon::prelude::*;
 
 use super::kv_cache::LayerCache;
-use super::quant::{add_scaled, add_scaled_each_of, dense_dot_each, MatrixSource, QMatrix};
+use super::math::{add_scaled, add_scaled_each_of, dense_dot_each, exp, softmax};
+use super::quant::{MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
 use crate::gguf::{GgufFile, Metadata};
@@ -569,42 +570,6 @@ fn gelu_tanh(x: f32) -> f32 {
     0.5 * x * (1.0 + tanh)
 }
 
-/// e^x within two units in the last place (Cephes' `expf`): x = n·ln 2 + r
-/// with |r| ≤ ½ln 2, a degree-6 polynomial for e^r, and 2^n built from its
-/// exponent bits. Inputs beyond ±87 are clamped (e^±87 is already far past
-/// what the activations can tell apart from 0 or ∞).
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    const LOG2_E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HIGH: f32 = 0.693_359_4;
-    const LN2_LOW: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5·2²³ rounds to the nearest integer with
-    // plain adds (`round` would be a call on the baseline target).
-    const ROUNDER: f32 = 12_582_912.0;
-    let x = x.clamp(-87.0, 87.0);
-    let n = (x * LOG2_E + ROUNDER) - ROUNDER;
-    let r = x - n * LN2_HIGH - n * LN2_LOW;
-    let r2 = r * r;
-    let p = ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
-        * r
-        + 0.5;
-    let e_r = p * r2 + r + 1.0;
-    let two_n = f32::from_bits(((n as i32 + 127) << 23) as u32);
-    e_r * two_n
-}
-
-/// The attention weights of one query's `scores`, in position order: the
-/// one softmax both attention paths use, so a row gets the same bits
-/// whether it was decoded alone or prefilled in a block.
-fn softmax(scores: &[f32]) -> Vec<f32> {
-    let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-    let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
-    let total: f64 = exps.iter().map(|&e| e as f64).sum();
-    let norm = (1.0 / total) as f32;
-    exps.iter().map(|e| e * norm).collect()
-}
-
 /// Query rows of one sequence attended together, so each cached key and
 /// value is read once for the whole block instead of once per row.
 const ATTENTION_BLOCK: usize = 16;
@@ -855,19 +820,6 @@ mod tests {
         let rms = (x.iter().map(|v| v * v).sum::<f32>() / 4.0).sqrt();
         assert!((rms - 1.0).abs() < 1e-6);
         assert!((x[0] / x[1] - 0.75).abs() < 1e-6);
-    }
-
-    #[test]
-    fn exp_is_within_two_ulp_of_libm() {
-        let mut x = -87.0f32;
-        while x < 87.0 {
-            let (ours, libm) = (super::exp(x), x.exp());
-            let ulp = (libm.to_bits() as i64 - ours.to_bits() as i64).abs();
-            assert!(ulp <= 2, "exp({x}) = {ours}, libm {libm}");
-            x += 0.013_7;
-        }
-        assert_eq!(super::exp(0.0), 1.0);
-        assert!(super::exp(-1e9) >= 0.0 && super::exp(1e9).is_finite());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod fake;
 mod gemma3;
 mod kv_cache;
 mod llama;
+pub mod math;
 pub mod quant;
 mod qwen2;
 

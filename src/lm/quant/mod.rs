@@ -30,6 +30,13 @@
 //! the same order whatever the thread count, the rows a thread was given or
 //! the other tokens in the batch, so results are bitwise reproducible on a
 //! given kind of CPU.
+//!
+//! Where each job lives: the layouts and the scheduling of a matrix times a
+//! batch of activations here; quantizing the activations in `activations`;
+//! choosing and dispatching a kernel in `kernels`, the kernels themselves in
+//! `avx2` and `portable`; reading GGUF blocks into the layouts in `blocks`,
+//! `factors` and `stored`; the repacked-weights cache file in `repacked`.
+//! The f32 math of attention is in [`crate::lm::math`].
 
 use std::io::{Seek, SeekFrom};
 
@@ -38,7 +45,6 @@ use candle_core::Device;
 use rayon::prelude::*;
 
 use crate::gguf::GgufFile;
-use crate::simd::wider_where_available;
 
 /// Weights per block in the repacked layouts (and per activation block).
 pub const BLOCK: usize = 32;
@@ -122,161 +128,6 @@ pub struct QMatrix {
 /// Blocks whose factors a kernel loads at once (eight f32: four scales and
 /// their four partners, interleaved).
 pub const GROUP: usize = 4;
-
-/// One row of activations quantized per block of 32.
-pub struct QuantizedRow {
-    codes: Vec<i8>,
-    /// `codes` with 128 added (`code ^ 0x80`), for the AVX-VNNI kernels.
-    biased: Vec<u8>,
-    /// Block `b`'s scale at `2 b` and `scale · Σ codes` (for the Nibbles
-    /// offset term) at `2 b + 1`, then zeros up to a whole [`GROUP`] of
-    /// blocks, so the kernels load a group's factors in one vector.
-    factors: Vec<f32>,
-}
-
-impl QuantizedRow {
-    wider_where_available!(
-        "avx2",
-        /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0
-        /// does: scale = max |x| / 127, codes rounded half away from zero; in
-        /// AVX2 registers where the CPU has them.
-        pub fn new(x: &[f32]) -> QuantizedRow = QuantizedRow::quantize
-    );
-
-    #[inline(always)]
-    fn quantize(x: &[f32]) -> Self {
-        debug_assert!(x.len().is_multiple_of(BLOCK));
-        let blocks = x.len() / BLOCK;
-        let mut codes = vec![0i8; x.len()];
-        let mut biased = vec![0u8; x.len()];
-        let mut factors = Vec::with_capacity(2 * blocks.next_multiple_of(GROUP));
-        let blocks_out = codes
-            .chunks_exact_mut(BLOCK)
-            .zip(biased.chunks_exact_mut(BLOCK));
-        for (values, (out, out_biased)) in x.chunks_exact(BLOCK).zip(blocks_out) {
-            // Eight running maxima, then theirs: the same maximum as one
-            // running maximum (max ignores order, and NaN either way), but
-            // not one long chain of dependent compares.
-            let mut lanes = [0f32; 8];
-            for eight in values.as_chunks::<8>().0 {
-                for (lane, v) in lanes.iter_mut().zip(eight) {
-                    *lane = lane.max(v.abs());
-                }
-            }
-            let max = lanes.iter().fold(0f32, |m, &v| m.max(v));
-            let scale = max / 127.0;
-            let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
-            let mut total = 0i32;
-            for ((v, q), biased) in values.iter().zip(out.iter_mut()).zip(out_biased) {
-                *q = round_half_away(v * inverse) as i8;
-                *biased = *q as u8 ^ 0x80;
-                total += *q as i32;
-            }
-            factors.extend([scale, scale * total as f32]);
-        }
-        factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
-        Self {
-            codes,
-            biased,
-            factors,
-        }
-    }
-
-    /// Block `b`'s scale.
-    fn scale(&self, b: usize) -> f32 {
-        self.factors[2 * b]
-    }
-
-    /// Block `b`'s `scale · Σ codes`.
-    fn sum(&self, b: usize) -> f32 {
-        self.factors[2 * b + 1]
-    }
-}
-
-/// `x.round() as i32` (halves away from zero) for |x| < 2³¹, in arithmetic
-/// that vectorizes: `round` is a libm call per value on the baseline target.
-/// The truncation is exact, and so is `x − t` (the two are within 1 of each
-/// other), so the result is the same integer.
-#[inline(always)]
-fn round_half_away(x: f32) -> i32 {
-    let t = x as i32;
-    if (x - t as f32).abs() >= 0.5 {
-        t + if x > 0.0 { 1 } else { -1 }
-    } else {
-        t
-    }
-}
-
-/// Four activation rows interleaved for the kernels that take tokens four at
-/// a time: per block and quarter `m` (weights `8m..8m + 8`), 32 bytes hold
-/// each row's eight codes in turn, so eight weights broadcast to four lanes
-/// meet all four rows in one instruction.
-pub struct QuantizedQuad<'a> {
-    rows: [&'a QuantizedRow; 4],
-    codes: Vec<i8>,
-    /// Per block, each row's `−128 · Σ codes` over its even quads of four
-    /// codes (`0..4`, `8..12`, …) and over its odd ones: where the AVX-VNNI
-    /// kernel's sums of `(w + 128) · x` start, to end at `Σ w · x`.
-    starts: Vec<i32>,
-    /// Per block, each row's scale and `scale · Σ codes` in turn (eight
-    /// f32: row `k`'s in lanes `2k` and `2k + 1`, as the quad's sums lie).
-    factors: Vec<f32>,
-}
-
-impl<'a> QuantizedQuad<'a> {
-    fn new(rows: [&'a QuantizedRow; 4]) -> Self {
-        let blocks = rows[0].codes.len() / BLOCK;
-        let mut codes = Vec::with_capacity(4 * BLOCK * blocks);
-        let mut starts = Vec::with_capacity(8 * blocks);
-        for b in 0..blocks {
-            for m in 0..4 {
-                for row in rows {
-                    codes.extend_from_slice(&row.codes[BLOCK * b + 8 * m..BLOCK * b + 8 * m + 8]);
-                }
-            }
-            for row in rows {
-                let block = &row.codes[BLOCK * b..BLOCK * (b + 1)];
-                let mut sums = [0i32; 2];
-                for (q, four) in block.chunks_exact(4).enumerate() {
-                    sums[q % 2] += four.iter().map(|&c| c as i32).sum::<i32>();
-                }
-                starts.extend(sums.map(|sum| -128 * sum));
-            }
-        }
-        let mut factors = Vec::with_capacity(4 * 2 * blocks);
-        for b in 0..blocks {
-            for row in rows {
-                factors.extend_from_slice(&row.factors[2 * b..2 * b + 2]);
-            }
-        }
-        Self {
-            rows,
-            codes,
-            starts,
-            factors,
-        }
-    }
-
-    /// `rows` four at a time, the last four filled up with copies of the
-    /// last row (its extra values are computed and dropped: a quad costs
-    /// less than even one row alone in the one-token kernel, which reads
-    /// the weights again); none for fewer than two rows. Built in parallel
-    /// with `parallel`.
-    fn each(rows: &'a [QuantizedRow], parallel: bool) -> Vec<Self> {
-        if rows.len() < 2 {
-            return Vec::new();
-        }
-        let quad = |four: &'a [QuantizedRow]| {
-            let row = |k: usize| &four[k.min(four.len() - 1)];
-            Self::new([row(0), row(1), row(2), row(3)])
-        };
-        if parallel {
-            rows.par_chunks(4).map(quad).collect()
-        } else {
-            rows.chunks(4).map(quad).collect()
-        }
-    }
-}
 
 impl QMatrix {
     /// Repacks a GGUF tensor of shape `(rows, cols)`.
@@ -584,319 +435,34 @@ impl TokenMajor {
     }
 }
 
-/// Rows `first..` of a matrix's codes (`all`, rows of `cols` weights) times
-/// each quantized activation row, into `out` (`rows × tokens`); `quads` are
-/// the first activation rows four at a time ([`QuantizedQuad::each`]). Every
-/// (row, token) pair gets the same arithmetic however the kernel groups
-/// them, so the grouping never changes a bit: each quad of tokens meets a
-/// row at once (the last filled up with copies), and a single token alone
-/// (`quads` is then empty). A single token meets
-/// two rows at a time in the AVX2 kernels, whose `maddubs`, `madd` chain per
-/// block is long, so two independent rows keep the CPU busier; with
-/// AVX-VNNI's shorter chain one row at a time measured faster.
-fn dot_rows_each(
-    kernel: Kernel,
-    all: RowCodes,
-    cols: usize,
-    first: usize,
-    xs: &[QuantizedRow],
-    quads: &[QuantizedQuad],
-    out: &mut [f32],
-) {
-    let tokens = xs.len();
-    let row = |i: usize| all.row(first + i, cols);
-    let mut rows_in_pairs = 0;
-    #[cfg(target_arch = "x86_64")]
-    if tokens == 1 && kernel == Kernel::Avx2 {
-        for (i, two) in out.chunks_exact_mut(2).enumerate() {
-            two.copy_from_slice(&simd_dot(kernel, [row(2 * i), row(2 * i + 1)], &xs[0]));
-        }
-        rows_in_pairs = out.len() / 2 * 2;
-    }
-    #[cfg(target_arch = "x86_64")]
-    if kernel != Kernel::Portable && !quads.is_empty() {
-        // The quads hold every token (the last filled up with copies).
-        let rows: Vec<RowCodes> = (0..out.len() / tokens).map(row).collect();
-        simd_quads(kernel, &rows, quads, out, tokens);
-        return;
-    }
-    for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
-        let codes = row(i);
-        for (x, value) in xs.iter().zip(row_out) {
-            *value = dot(kernel, codes, x);
-        }
-    }
-}
-
-/// R weight rows times one activation row in an AVX2 kernel.
-#[cfg(target_arch = "x86_64")]
-fn simd_dot<const R: usize>(kernel: Kernel, rows: [RowCodes; R], x: &QuantizedRow) -> [f32; R] {
-    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
-    unsafe {
-        match kernel {
-            Kernel::AvxVnni => avx2::vnni::dot_rows(rows, x),
-            _ => avx2::plain::dot_rows(rows, x),
-        }
-    }
-}
-
-/// Weight rows times quads of activation rows in an AVX2 kernel (row `i`'s
-/// values at `out[i * tokens..]`).
-#[cfg(target_arch = "x86_64")]
-fn simd_quads(
-    kernel: Kernel,
-    rows: &[RowCodes],
-    quads: &[QuantizedQuad],
-    out: &mut [f32],
-    tokens: usize,
-) {
-    let mut scratch = Vec::new();
-    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
-    unsafe {
-        match kernel {
-            Kernel::AvxVnni => avx2::vnni::dot_quads(rows, &mut scratch, quads, out, tokens),
-            _ => avx2::plain::dot_quads(rows, &mut scratch, quads, out, tokens),
-        }
-    }
-}
-
-/// One weight row times one quantized activation row.
-fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
-    match kernel {
-        #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 | Kernel::AvxVnni => simd_dot(kernel, [codes], x)[0],
-        Kernel::Portable => portable::dot(codes, x),
-    }
-}
-
-/// Which implementation of the block kernels this CPU runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    /// 256-bit integer kernels (x86-64 with AVX2, FMA and F16C).
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// The same kernels with AVX-VNNI's fused byte dot product (same bits).
-    #[cfg(target_arch = "x86_64")]
-    AvxVnni,
-    /// Plain Rust loops, for every CPU.
-    Portable,
-}
-
-impl Kernel {
-    /// The fastest kernel this CPU supports. `DETPROB_KERNEL=portable` forces
-    /// the portable one (for comparisons); `DETPROB_KERNEL=avx2` keeps to the
-    /// AVX2 kernels on a CPU that has more.
-    pub fn detect() -> Self {
-        use std::sync::OnceLock;
-        static CHOSEN: OnceLock<Kernel> = OnceLock::new();
-        *CHOSEN.get_or_init(|| {
-            let forced = std::env::var("DETPROB_KERNEL").unwrap_or_default();
-            let forced = |name: &str| forced.eq_ignore_ascii_case(name);
-            #[cfg(target_arch = "x86_64")]
-            if !forced("portable")
-                && is_x86_feature_detected!("avx2")
-                && is_x86_feature_detected!("fma")
-                && is_x86_feature_detected!("f16c")
-            {
-                if !forced("avx2") && is_x86_feature_detected!("avxvnni") {
-                    return Kernel::AvxVnni;
-                }
-                return Kernel::Avx2;
-            }
-            let _ = forced;
-            Kernel::Portable
-        })
-    }
-
-    /// A short name for reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => "avx2",
-            #[cfg(target_arch = "x86_64")]
-            Kernel::AvxVnni => "avx-vnni",
-            Kernel::Portable => "portable",
-        }
-    }
-}
-
-wider_where_available!(
-    "avx",
-    /// f32 dot product with eight running sums, in AVX registers where the CPU
-    /// has them (the attention's dot products were SSE-wide on the baseline
-    /// target). Each sum gets the same operations either way, with no fused
-    /// multiply-add, so the bits do not depend on the CPU.
-    pub fn dense_dot(a: &[f32], b: &[f32]) -> f32 = dense_dot_sums
-);
-
-#[inline(always)]
-fn dense_dot_sums(a: &[f32], b: &[f32]) -> f32 {
-    let mut sums = [0f32; 8];
-    let (a_chunks, a_rest) = a.as_chunks::<8>();
-    let (b_chunks, b_rest) = b.as_chunks::<8>();
-    for (x, y) in a_chunks.iter().zip(b_chunks) {
-        for i in 0..8 {
-            sums[i] += x[i] * y[i];
-        }
-    }
-    finish_dot(&sums, a_rest, b_rest)
-}
-
-/// A dot product's eight running sums added in [`dense_dot`]'s fixed order,
-/// then the products of the last values past a multiple of eight.
-#[inline(always)]
-fn finish_dot(sums: &[f32; 8], a_rest: &[f32], b_rest: &[f32]) -> f32 {
-    let mut total =
-        ((sums[0] + sums[4]) + (sums[1] + sums[5])) + ((sums[2] + sums[6]) + (sums[3] + sums[7]));
-    for (x, y) in a_rest.iter().zip(b_rest) {
-        total += x * y;
-    }
-    total
-}
-
-wider_where_available!(
-    "avx",
-    /// `out[k] = dense_dot(many[k], one)` for each `k`, bit for bit, four at a
-    /// time: four independent chains of sums keep the adder busy, where one dot
-    /// product alone waits on its own previous sum (the attention's dot products
-    /// are short and many).
-    pub fn dense_dot_each(many: &[&[f32]], one: &[f32], out: &mut [f32]) =
-        dense_dot_one_at_a_time, wide dense_dot_each_avx
-);
-
-/// [`dense_dot_each`] in AVX, written out (the compiler's own vectorization
-/// of four chains spilled them to the stack): each lane's product rounded,
-/// then added, as in [`dense_dot`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn dense_dot_each_avx(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
-    use std::arch::x86_64::*;
-    assert_eq!(many.len(), out.len(), "one result per vector");
-    assert!(many.iter().all(|a| a.len() == one.len()), "lengths differ");
-    let chunks = one.len() / 8;
-    let mut fours = many.chunks_exact(4);
-    let mut out_fours = out.chunks_exact_mut(4);
-    for (four, out) in (&mut fours).zip(&mut out_fours) {
-        let mut acc = [_mm256_setzero_ps(); 4];
-        for c in 0..chunks {
-            // SAFETY: every vector holds `one.len()` ≥ 8·(c + 1) values.
-            unsafe {
-                let y = _mm256_loadu_ps(one.as_ptr().add(8 * c));
-                for (acc, a) in acc.iter_mut().zip(four) {
-                    let x = _mm256_loadu_ps(a.as_ptr().add(8 * c));
-                    *acc = _mm256_add_ps(*acc, _mm256_mul_ps(x, y));
-                }
-            }
-        }
-        for ((value, acc), a) in out.iter_mut().zip(acc).zip(four) {
-            let mut sums = [0f32; 8];
-            // SAFETY: `sums` is eight f32.
-            unsafe { _mm256_storeu_ps(sums.as_mut_ptr(), acc) };
-            *value = finish_dot(&sums, &a[8 * chunks..], &one[8 * chunks..]);
-        }
-    }
-    for (a, value) in fours.remainder().iter().zip(out_fours.into_remainder()) {
-        *value = dense_dot_sums(a, one);
-    }
-}
-
-/// [`dense_dot_each`] where AVX is missing: one dot product after another.
-#[inline(always)]
-fn dense_dot_one_at_a_time(many: &[&[f32]], one: &[f32], out: &mut [f32]) {
-    assert_eq!(many.len(), out.len(), "one result per vector");
-    for (a, value) in many.iter().zip(out) {
-        *value = dense_dot_sums(a, one);
-    }
-}
-
-wider_where_available!(
-    "avx",
-    /// `out[i] += weight · values[i]` (an attention row's weighted value), in
-    /// AVX registers where the CPU has them; the same bits either way.
-    pub fn add_scaled(out: &mut [f32], weight: f32, values: &[f32]) = add_scaled_each
-);
-
-#[inline(always)]
-fn add_scaled_each(out: &mut [f32], weight: f32, values: &[f32]) {
-    for (o, v) in out.iter_mut().zip(values) {
-        *o += weight * v;
-    }
-}
-
-wider_where_available!(
-    "avx",
-    /// [`add_scaled`] of each of `values` with its weight, in order (the
-    /// same bits), with a run of `out` kept in registers across them
-    /// instead of loaded and stored again for each.
-    pub fn add_scaled_each_of(out: &mut [f32], weights: &[f32], values: &[&[f32]]) =
-        add_scaled_runs
-);
-
-/// Output values [`add_scaled_runs`] keeps in registers at once.
-const RUN: usize = 32;
-
-#[inline(always)]
-fn add_scaled_runs(out: &mut [f32], weights: &[f32], values: &[&[f32]]) {
-    assert_eq!(weights.len(), values.len(), "one weight per vector");
-    assert!(
-        values.iter().all(|v| v.len() == out.len()),
-        "lengths differ"
-    );
-    for (c, run) in out.chunks_mut(RUN).enumerate() {
-        let start = c * RUN;
-        match <&mut [f32; RUN]>::try_from(&mut *run) {
-            Ok(run) => {
-                let mut sums = *run;
-                for (&weight, v) in weights.iter().zip(values) {
-                    let v: &[f32; RUN] = v[start..start + RUN].try_into().expect("a run");
-                    for (sum, v) in sums.iter_mut().zip(v) {
-                        *sum += weight * v;
-                    }
-                }
-                *run = sums;
-            }
-            Err(_) => {
-                for (&weight, v) in weights.iter().zip(values) {
-                    add_scaled_each(run, weight, &v[start..]);
-                }
-            }
-        }
-    }
-}
-
+mod activations;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 mod blocks;
 mod factors;
+mod kernels;
 mod portable;
 mod repacked;
 mod stored;
 
+use crate::lm::math::dense_dot;
 use factors::{FactorRow, Factors, PADDING};
 pub use repacked::MatrixSource;
 use stored::Stored;
+
+pub use activations::{QuantizedQuad, QuantizedRow};
+use kernels::dot_rows_each;
+pub use kernels::Kernel;
 
 use blocks::{block_layout, repack, repackable};
 
 #[cfg(test)]
 mod tests {
+    use super::activations::round_half_away;
+    use super::kernels::dot;
     use super::*;
+    use crate::lm::math::tests::values;
     use candle_core::Tensor;
-
-    /// A deterministic pseudo-random matrix in [-1, 1).
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..n)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     fn quantized(dtype: GgmlDType, rows: usize, cols: usize) -> (QTensor, Vec<f32>) {
         let tensor = Tensor::from_vec(values(rows * cols, 7), (rows, cols), &Device::Cpu).unwrap();
@@ -928,37 +494,6 @@ mod tests {
         cases.extend(values(100_000, 3).iter().map(|v| v * 127.0));
         for x in cases {
             assert_eq!(round_half_away(x), x.round() as i32, "{x}");
-        }
-    }
-
-    #[test]
-    fn dot_products_four_at_a_time_give_the_bits_of_one_at_a_time() {
-        let one = values(259, 21);
-        let many: Vec<Vec<f32>> = (0..11).map(|k| values(259, 30 + k)).collect();
-        let many: Vec<&[f32]> = many.iter().map(Vec::as_slice).collect();
-        let mut out = vec![0f32; many.len()];
-        dense_dot_each(&many, &one, &mut out);
-        for (a, value) in many.iter().zip(&out) {
-            assert_eq!(value.to_bits(), dense_dot(a, &one).to_bits());
-            assert_eq!(value.to_bits(), dense_dot_sums(a, &one).to_bits());
-        }
-    }
-
-    #[test]
-    fn weighted_sums_in_registers_give_the_bits_of_one_vector_at_a_time() {
-        // 64 and 256 (the models' head sizes) and a length with a partial run.
-        for len in [64, 256, 71] {
-            let vectors: Vec<Vec<f32>> = (0..37).map(|k| values(len, 50 + k)).collect();
-            let vectors: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
-            let weights = values(vectors.len(), 3);
-            let mut one_at_a_time = values(len, 4);
-            let mut together = one_at_a_time.clone();
-            for (&weight, v) in weights.iter().zip(&vectors) {
-                add_scaled(&mut one_at_a_time, weight, v);
-            }
-            add_scaled_each_of(&mut together, &weights, &vectors);
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&together), bits(&one_at_a_time), "length {len}");
         }
     }
 

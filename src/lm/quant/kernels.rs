@@ -1,0 +1,149 @@
+//! Which kernel runs (AVX-VNNI, AVX2 or the portable loop, chosen once from
+//! the CPU's features) and the dispatch of a matrix's rows × activation
+//! rows to it: one row or two at a time for one token, a quad of tokens per
+//! row for several.
+
+use super::activations::{QuantizedQuad, QuantizedRow};
+#[cfg(target_arch = "x86_64")]
+use super::avx2;
+use super::{portable, RowCodes};
+
+/// Rows `first..` of a matrix's codes (`all`, rows of `cols` weights) times
+/// each quantized activation row, into `out` (`rows × tokens`); `quads` are
+/// the first activation rows four at a time ([`QuantizedQuad::each`]). Every
+/// (row, token) pair gets the same arithmetic however the kernel groups
+/// them, so the grouping never changes a bit: each quad of tokens meets a
+/// row at once (the last filled up with copies), and a single token alone
+/// (`quads` is then empty). A single token meets
+/// two rows at a time in the AVX2 kernels, whose `maddubs`, `madd` chain per
+/// block is long, so two independent rows keep the CPU busier; with
+/// AVX-VNNI's shorter chain one row at a time measured faster.
+pub(super) fn dot_rows_each(
+    kernel: Kernel,
+    all: RowCodes,
+    cols: usize,
+    first: usize,
+    xs: &[QuantizedRow],
+    quads: &[QuantizedQuad],
+    out: &mut [f32],
+) {
+    let tokens = xs.len();
+    let row = |i: usize| all.row(first + i, cols);
+    let mut rows_in_pairs = 0;
+    #[cfg(target_arch = "x86_64")]
+    if tokens == 1 && kernel == Kernel::Avx2 {
+        for (i, two) in out.chunks_exact_mut(2).enumerate() {
+            two.copy_from_slice(&simd_dot(kernel, [row(2 * i), row(2 * i + 1)], &xs[0]));
+        }
+        rows_in_pairs = out.len() / 2 * 2;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if kernel != Kernel::Portable && !quads.is_empty() {
+        // The quads hold every token (the last filled up with copies).
+        let rows: Vec<RowCodes> = (0..out.len() / tokens).map(row).collect();
+        simd_quads(kernel, &rows, quads, out, tokens);
+        return;
+    }
+    for (i, row_out) in out.chunks_exact_mut(tokens).enumerate().skip(rows_in_pairs) {
+        let codes = row(i);
+        for (x, value) in xs.iter().zip(row_out) {
+            *value = dot(kernel, codes, x);
+        }
+    }
+}
+
+/// R weight rows times one activation row in an AVX2 kernel.
+#[cfg(target_arch = "x86_64")]
+pub(super) fn simd_dot<const R: usize>(
+    kernel: Kernel,
+    rows: [RowCodes; R],
+    x: &QuantizedRow,
+) -> [f32; R] {
+    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+    unsafe {
+        match kernel {
+            Kernel::AvxVnni => avx2::vnni::dot_rows(rows, x),
+            _ => avx2::plain::dot_rows(rows, x),
+        }
+    }
+}
+
+/// Weight rows times quads of activation rows in an AVX2 kernel (row `i`'s
+/// values at `out[i * tokens..]`).
+#[cfg(target_arch = "x86_64")]
+pub(super) fn simd_quads(
+    kernel: Kernel,
+    rows: &[RowCodes],
+    quads: &[QuantizedQuad],
+    out: &mut [f32],
+    tokens: usize,
+) {
+    let mut scratch = Vec::new();
+    // SAFETY: `detect` only chooses a kernel the CPU has the features of.
+    unsafe {
+        match kernel {
+            Kernel::AvxVnni => avx2::vnni::dot_quads(rows, &mut scratch, quads, out, tokens),
+            _ => avx2::plain::dot_quads(rows, &mut scratch, quads, out, tokens),
+        }
+    }
+}
+
+/// One weight row times one quantized activation row.
+pub(super) fn dot(kernel: Kernel, codes: RowCodes, x: &QuantizedRow) -> f32 {
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 | Kernel::AvxVnni => simd_dot(kernel, [codes], x)[0],
+        Kernel::Portable => portable::dot(codes, x),
+    }
+}
+
+/// Which implementation of the block kernels this CPU runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// 256-bit integer kernels (x86-64 with AVX2, FMA and F16C).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// The same kernels with AVX-VNNI's fused byte dot product (same bits).
+    #[cfg(target_arch = "x86_64")]
+    AvxVnni,
+    /// Plain Rust loops, for every CPU.
+    Portable,
+}
+
+impl Kernel {
+    /// The fastest kernel this CPU supports. `DETPROB_KERNEL=portable` forces
+    /// the portable one (for comparisons); `DETPROB_KERNEL=avx2` keeps to the
+    /// AVX2 kernels on a CPU that has more.
+    pub fn detect() -> Self {
+        use std::sync::OnceLock;
+        static CHOSEN: OnceLock<Kernel> = OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let forced = std::env::var("DETPROB_KERNEL").unwrap_or_default();
+            let forced = |name: &str| forced.eq_ignore_ascii_case(name);
+            #[cfg(target_arch = "x86_64")]
+            if !forced("portable")
+                && is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c")
+            {
+                if !forced("avx2") && is_x86_feature_detected!("avxvnni") {
+                    return Kernel::AvxVnni;
+                }
+                return Kernel::Avx2;
+            }
+            let _ = forced;
+            Kernel::Portable
+        })
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::AvxVnni => "avx-vnni",
+            Kernel::Portable => "portable",
+        }
+    }
+}
