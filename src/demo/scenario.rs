@@ -11,91 +11,8 @@ use crate::error::{invalid, InputError};
 use crate::options::parse_seeds;
 use crate::rules::{self, Rule};
 
-/// The scenarios shipped in `demos/`, compiled into the binary (file name, text).
-pub const BUILTIN: [(&str, &str); 22] = [
-    (
-        "01-definition.toml",
-        include_str!("../../demos/01-definition.toml"),
-    ),
-    (
-        "02-logic-control.toml",
-        include_str!("../../demos/02-logic-control.toml"),
-    ),
-    (
-        "03-development.toml",
-        include_str!("../../demos/03-development.toml"),
-    ),
-    (
-        "04-input-handling.toml",
-        include_str!("../../demos/04-input-handling.toml"),
-    ),
-    ("05-output.toml", include_str!("../../demos/05-output.toml")),
-    (
-        "06-extensibility.toml",
-        include_str!("../../demos/06-extensibility.toml"),
-    ),
-    (
-        "07-error-types.toml",
-        include_str!("../../demos/07-error-types.toml"),
-    ),
-    (
-        "08-execution.toml",
-        include_str!("../../demos/08-execution.toml"),
-    ),
-    (
-        "09-applications.toml",
-        include_str!("../../demos/09-applications.toml"),
-    ),
-    (
-        "10-determinism.toml",
-        include_str!("../../demos/10-determinism.toml"),
-    ),
-    (
-        "11-rules-vs-data.toml",
-        include_str!("../../demos/11-rules-vs-data.toml"),
-    ),
-    (
-        "12-explainability.toml",
-        include_str!("../../demos/12-explainability.toml"),
-    ),
-    (
-        "13-generalization.toml",
-        include_str!("../../demos/13-generalization.toml"),
-    ),
-    (
-        "14-emergence-definition.toml",
-        include_str!("../../demos/14-emergence-definition.toml"),
-    ),
-    (
-        "15-strict-metrics.toml",
-        include_str!("../../demos/15-strict-metrics.toml"),
-    ),
-    (
-        "16-subtasks.toml",
-        include_str!("../../demos/16-subtasks.toml"),
-    ),
-    ("17-scale.toml", include_str!("../../demos/17-scale.toml")),
-    (
-        "18-grokking.toml",
-        include_str!("../../demos/18-grokking.toml"),
-    ),
-    (
-        "19-misconception-linear.toml",
-        include_str!("../../demos/19-misconception-linear.toml"),
-    ),
-    (
-        "20-misconception-all-tasks.toml",
-        include_str!("../../demos/20-misconception-all-tasks.toml"),
-    ),
-    (
-        "21-misconception-predictable.toml",
-        include_str!("../../demos/21-misconception-predictable.toml"),
-    ),
-    (
-        "22-grokking-steered.toml",
-        include_str!("../../demos/22-grokking-steered.toml"),
-    ),
-];
+// `BUILTIN`: every numbered scenario in `demos/`, listed by the build script.
+include!(concat!(env!("OUT_DIR"), "/scenarios.rs"));
 
 pub use crate::words::Bilingual;
 
@@ -693,7 +610,7 @@ mod tests {
             ]
         );
         let orders: Vec<u32> = all.iter().map(|s| s.order).collect();
-        assert_eq!(orders, (1..=22).collect::<Vec<_>>());
+        assert_eq!(orders, (1..=BUILTIN.len() as u32).collect::<Vec<_>>());
     }
 
     fn rules_of(scenario: &Scenario) -> Vec<&'static str> {
