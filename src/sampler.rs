@@ -282,7 +282,7 @@ impl<'a> ModelDistribution<'a> {
     /// per token: the normalizer `S = Σ e_i` and the entropy
     /// `ln S − Σ e_i·(l_i − max) / S`, where `e_i = exp(l_i − max)`, come from
     /// the same pass (a second pass of `exp` over Gemma's 262,144 logits
-    /// cost every decode step about a millisecond).
+    /// would add to every decode step).
     ///
     /// The sums run in `LANES` lanes (see `lane_sum`), and the argmax is
     /// the first token holding the maximum: one long chain of dependent
@@ -545,7 +545,7 @@ fn tempered_weights(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec
 
 /// [`tempered_weights`] of `candidates` (`None`: every token) into
 /// `weights`, whose allocation a sampler keeps from step to step (a fresh
-/// one for Gemma's vocabulary was two megabytes of new pages per token).
+/// one for Gemma's vocabulary would be two megabytes of new pages per token).
 fn tempered_weights_into(
     logits: &[f32],
     candidates: Option<&[u32]>,

@@ -1,5 +1,6 @@
-//! `detprob emergence metric|subtasks`: plan (flags → problems, models,
-//! output paths checked) → run (each model in turn) → a report, rendered once.
+//! `detprob emergence metric|ladder|subtasks|scale|grok`: plan (flags →
+//! problems, models or training settings, output paths checked) → run →
+//! a report, rendered once.
 
 use std::path::Path;
 

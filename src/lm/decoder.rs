@@ -328,10 +328,9 @@ fn rms_norm(x: &mut [f32], weight: &[f32], eps: f32) {
 /// do (waking a thread would cost more than the work).
 const ELEMENTWISE_SHARE: usize = 1 << 14;
 
-/// Whether `values` of element-wise work are worth sharing between threads.
-/// Done on the calling thread alone, a prompt's norms and activations were
-/// about a twentieth of a two-thread Gemma prefill, while the other thread
-/// waited.
+/// Whether `values` of element-wise work are worth sharing between threads:
+/// a prompt's norms and activations are, so no thread waits through them
+/// while another works; a decoded token's are not.
 fn share_elementwise(values: usize) -> bool {
     values >= 2 * ELEMENTWISE_SHARE && rayon::current_num_threads() > 1
 }

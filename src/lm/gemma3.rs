@@ -22,8 +22,6 @@ use super::{weights_error, LanguageModel};
 use crate::error::InputError;
 use crate::gguf::GgufFile;
 
-/// Longest sequence detprob runs with Gemma 3 (its training context is
-/// 32,768; rotary tables are built only this far to keep memory small).
 /// One layer in this many attends globally; the rest use the sliding window.
 const SLIDING_WINDOW_PATTERN: usize = 6;
 /// RoPE base of the sliding-window layers (fixed in Gemma 3).

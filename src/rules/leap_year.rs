@@ -37,7 +37,6 @@ pub fn leap_affinity(input: &str) -> u8 {
     }
 }
 
-/// "yes" or "no".
 /// "`year` mod `divisor` = r → `result`", one test of the rule.
 fn remainder(year: u64, divisor: u64, result: impl Into<Phrase>) -> Phrase {
     Phrase::new("rule.detail.remainder")

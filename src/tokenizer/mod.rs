@@ -10,8 +10,8 @@
 //!   with one leading mark); an unknown name is an error.
 //! - `llama` (Gemma 3): SentencePiece-style score-driven merging, in
 //!   `sentencepiece` (the `tokenizers` crate has no such model: a BPE
-//!   emulating it needs every split of every token as a merge, which took
-//!   most of a second to build for Gemma's vocabulary).
+//!   emulating it needs every split of every token as a merge, slow to
+//!   build for Gemma's 262,144-token vocabulary).
 //!
 //! In both, control tokens (type 3) and user-defined tokens (type 4, e.g.
 //! Gemma's runs of newlines and spaces) are always split out of the text

@@ -275,9 +275,8 @@ macro_rules! kernels {
         /// How far ahead of the weights being read the kernels ask for
         /// weights to be loaded into the cache. A decoded token reads every
         /// weight once, so decoding waits on memory: the hardware's own
-        /// prefetching stops at each 4 KiB page, and asking a page ahead
-        /// measured 25–40 % faster one-token decoding (2048 and 8192 bytes
-        /// were each slower at one thread count or the other).
+        /// prefetching stops at each 4 KiB page, so the kernels ask for one
+        /// page ahead (the README's performance section has the figures).
         const PREFETCH_AHEAD: usize = 4096;
 
         /// Asks for the cache line `PREFETCH_AHEAD` bytes after `weights`

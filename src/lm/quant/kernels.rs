@@ -17,7 +17,7 @@ use super::{portable, RowCodes};
 /// (`quads` is then empty). A single token meets
 /// two rows at a time in the AVX2 kernels, whose `maddubs`, `madd` chain per
 /// block is long, so two independent rows keep the CPU busier; with
-/// AVX-VNNI's shorter chain one row at a time measured faster.
+/// AVX-VNNI's shorter chain one row at a time keeps it busy enough.
 pub(super) fn dot_rows_each(
     kernel: Kernel,
     all: RowCodes,

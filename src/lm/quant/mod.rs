@@ -16,8 +16,8 @@
 //!
 //! Decoding a token reads every weight once, so fewer bytes per weight help:
 //! scales and offsets stay f16 where they are exact f16 values (see
-//! `factors`). Q5_0 is widened to bytes: keeping its 5-bit packing measured
-//! slower (rebuilding the codes costs more than the bytes saved).
+//! `factors`). Q5_0 is widened to bytes: rebuilding 5-bit codes in the
+//! kernel costs more than the bytes they save.
 //!
 //! Activations are quantized per 32 values to 8 bits, as llama.cpp does
 //! (Q8_0/Q8_1 for the 32-blocks; the k-quants get the same 32-value blocks
