@@ -12,12 +12,13 @@ use crate::comparison::{plan, read_inputs};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{
-    output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow, SweepSummary,
+    output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow,
 };
 use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
 use crate::progress;
+use crate::report::experiments::SweepSummary;
 use crate::rules::{self, Rule};
 use crate::sampler::Sampling;
 use crate::tasks::Task;

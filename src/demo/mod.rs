@@ -20,13 +20,6 @@ pub use crate::words::Lang;
 /// The shipped scenarios, for `demo --list`.
 pub struct ScenarioList(pub Vec<Scenario>);
 
-/// Not a report: the list is for reading (`demo --list`).
-impl crate::render::AsJson for ScenarioList {
-    fn json(&self) -> String {
-        crate::render::to_json(&self.0)
-    }
-}
-
 /// One scenario run by `detprob demo`, with where it stands in the tour.
 #[derive(Serialize)]
 pub struct DemoRun {

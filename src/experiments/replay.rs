@@ -1,52 +1,11 @@
 //! Replaying a manifest: every recorded run again, token by token, reporting
 //! the first step where a replay differs.
 
-use serde::Serialize;
-
 use super::manifest::Manifest;
 use crate::error::{invalid, InputError};
 use crate::generation::Prefilled;
 use crate::lm::LoadedModel;
-
-/// Where a replayed run first differs from its record.
-#[derive(Debug, Clone, Serialize)]
-pub struct Difference {
-    /// Index of the run in the manifest.
-    pub run: usize,
-    /// Step (0 = first generated token).
-    pub step: usize,
-    /// Recorded token id and its text, or `None` when the record ended first.
-    pub recorded: Option<(u32, String)>,
-    /// Natural-log probability the record gave its token.
-    pub recorded_logprob: Option<f64>,
-    /// Replayed token id and its text, or `None` when the replay ended first.
-    pub replayed: Option<(u32, String)>,
-    /// Natural-log probability of the replayed token.
-    pub replayed_logprob: Option<f64>,
-}
-
-/// The outcome of a replay.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReplayReport {
-    /// The recorded command.
-    pub command: String,
-    /// Runs replayed.
-    pub runs: usize,
-    /// Tokens compared.
-    pub tokens: usize,
-    /// Threads recorded vs now.
-    pub recorded_threads: usize,
-    pub replay_threads: usize,
-    /// Runs whose tokens differ, with their first difference.
-    pub differences: Vec<Difference>,
-}
-
-impl ReplayReport {
-    /// Whether every run gave its recorded tokens.
-    pub fn identical(&self) -> bool {
-        self.differences.is_empty()
-    }
-}
+use crate::report::experiments::{Difference, ReplayReport};
 
 /// Re-runs every run of `manifest` on `loaded`.
 pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<ReplayReport> {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, InputError};
 use crate::generation::{Completion, GenerationSettings};
+use crate::report::experiments::GroupSummary;
 use crate::sampler::Sampling;
 
 /// How rows are written.
@@ -331,39 +332,6 @@ impl RowWriter {
             .and_then(|_| self.file.flush())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", self.path.display()))
     }
-}
-
-/// Aggregates over one group of rows (one input at one setting).
-#[derive(Debug, Clone, Serialize)]
-pub struct GroupSummary {
-    pub input: String,
-    pub temperature: f64,
-    pub top_k: Option<usize>,
-    pub top_p: Option<f64>,
-    pub samples: usize,
-    /// Correct samples, when the truth is known.
-    pub correct: Option<usize>,
-    /// Distinct answers (no answer counts as one).
-    pub distinct_answers: usize,
-    /// Shannon entropy of the answer distribution, in bits.
-    pub answer_entropy_bits: f64,
-    /// The most frequent answer and its count.
-    pub top_answer: Option<String>,
-    pub top_count: usize,
-    /// Mean per-token entropy of the model's distributions, in nats.
-    pub mean_token_entropy: f64,
-}
-
-/// The whole sweep's summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct SweepSummary {
-    pub model: String,
-    pub output: PathBuf,
-    pub rows: usize,
-    /// Rows found in the file and kept by `--resume`.
-    pub resumed_rows: usize,
-    pub groups: Vec<GroupSummary>,
-    pub seconds: f64,
 }
 
 /// A summary group: input, temperature bits, top-k, top-p bits.

@@ -3,8 +3,8 @@
 use super::style::TerminalStyle;
 use super::{markdown, terminal};
 use crate::comparison::shorten;
-use crate::experiments::sweep::SweepSummary;
 use crate::report::experiments::RepeatReport;
+use crate::report::experiments::SweepSummary;
 use crate::takeaway::seed_list;
 use crate::words::Lang;
 

@@ -9,8 +9,6 @@ use super::{
 };
 use super::{Format, Render};
 use crate::demo::{DemoRun, ScenarioList, TourReport};
-use crate::experiments::replay::ReplayReport;
-use crate::experiments::sweep::SweepSummary;
 use crate::report::compare::ShowcaseReport;
 use crate::report::compare::{CompareReport, SummaryReport};
 use crate::report::emergence::{
@@ -18,6 +16,8 @@ use crate::report::emergence::{
     SubtasksReport,
 };
 use crate::report::experiments::RepeatReport;
+use crate::report::experiments::ReplayReport;
+use crate::report::experiments::SweepSummary;
 use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
 use crate::report::views::{ProbsReport, ScoreReport, TraceReport};
 use crate::words::Lang;
@@ -157,6 +157,13 @@ impl Render for ScoreReport {
     }
     fn markdown(&self, lang: Lang) -> String {
         score::markdown(self, lang)
+    }
+}
+
+/// Not a report: the list is for reading (`demo --list`).
+impl super::AsJson for ScenarioList {
+    fn json(&self) -> String {
+        super::to_json(&self.0)
     }
 }
 

@@ -1,5 +1,8 @@
 //! Reports of the seed experiments: `repeat` (the same input N times on
-//! each side, distinct outputs counted).
+//! each side, distinct outputs counted), `sweep`'s summary (per input and
+//! setting) and `replay` (a recorded run again, token by token).
+
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -45,4 +48,77 @@ pub struct RepeatReport {
     pub model: String,
     pub runs: usize,
     pub rows: Vec<RepeatRow>,
+}
+
+/// Where a replayed run first differs from its record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// Index of the run in the manifest.
+    pub run: usize,
+    /// Step (0 = first generated token).
+    pub step: usize,
+    /// Recorded token id and its text, or `None` when the record ended first.
+    pub recorded: Option<(u32, String)>,
+    /// Natural-log probability the record gave its token.
+    pub recorded_logprob: Option<f64>,
+    /// Replayed token id and its text, or `None` when the replay ended first.
+    pub replayed: Option<(u32, String)>,
+    /// Natural-log probability of the replayed token.
+    pub replayed_logprob: Option<f64>,
+}
+
+/// The outcome of a replay.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    /// The recorded command.
+    pub command: String,
+    /// Runs replayed.
+    pub runs: usize,
+    /// Tokens compared.
+    pub tokens: usize,
+    /// Threads recorded vs now.
+    pub recorded_threads: usize,
+    pub replay_threads: usize,
+    /// Runs whose tokens differ, with their first difference.
+    pub differences: Vec<Difference>,
+}
+
+impl ReplayReport {
+    /// Whether every run gave its recorded tokens.
+    pub fn identical(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Aggregates over one group of rows (one input at one setting).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupSummary {
+    pub input: String,
+    pub temperature: f64,
+    pub top_k: Option<usize>,
+    pub top_p: Option<f64>,
+    pub samples: usize,
+    /// Correct samples, when the truth is known.
+    pub correct: Option<usize>,
+    /// Distinct answers (no answer counts as one).
+    pub distinct_answers: usize,
+    /// Shannon entropy of the answer distribution, in bits.
+    pub answer_entropy_bits: f64,
+    /// The most frequent answer and its count.
+    pub top_answer: Option<String>,
+    pub top_count: usize,
+    /// Mean per-token entropy of the model's distributions, in nats.
+    pub mean_token_entropy: f64,
+}
+
+/// The whole sweep's summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepSummary {
+    pub model: String,
+    pub output: PathBuf,
+    pub rows: usize,
+    /// Rows found in the file and kept by `--resume`.
+    pub resumed_rows: usize,
+    pub groups: Vec<GroupSummary>,
+    pub seconds: f64,
 }
