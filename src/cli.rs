@@ -65,6 +65,54 @@ fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<V
         .map(|name| Format::from_str(&name, true).expect("a listed format parses"))
 }
 
+/// `--format` of a report that reads as a document (text, Markdown, JSON).
+#[derive(Debug, Clone, Args)]
+pub struct DocumentFormat {
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
+    pub format: Format,
+}
+
+impl std::ops::Deref for DocumentFormat {
+    type Target = Format;
+
+    fn deref(&self) -> &Format {
+        &self.format
+    }
+}
+
+/// `--format` of a report made of rows (a document's formats, plus CSV).
+#[derive(Debug, Clone, Args)]
+pub struct RowsFormat {
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
+    pub format: Format,
+}
+
+impl std::ops::Deref for RowsFormat {
+    type Target = Format;
+
+    fn deref(&self) -> &Format {
+        &self.format
+    }
+}
+
+/// `--format` of a classroom run (a document's formats; markdown or html writes a handout).
+#[derive(Debug, Clone, Args)]
+pub struct ClassroomFormat {
+    /// Output format (markdown or html writes a handout).
+    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(CLASSROOM))]
+    pub format: Format,
+}
+
+impl std::ops::Deref for ClassroomFormat {
+    type Target = Format;
+
+    fn deref(&self) -> &Format {
+        &self.format
+    }
+}
+
 /// Watch, live and reproducibly, how a conventional program differs from a
 /// language model.
 #[derive(Debug, Parser)]
@@ -121,26 +169,26 @@ impl Command {
     /// command has no --format).
     pub fn format(&self) -> Format {
         match self {
-            Command::Compare(a) => a.grid.format,
-            Command::Showcase(a) => a.grid.format,
-            Command::Generate(a) => a.format,
-            Command::Probs(a) => a.format,
-            Command::Trace(a) => a.format,
-            Command::Demo(a) => a.classroom.format,
-            Command::Tour(a) => a.classroom.format,
-            Command::Sweep(a) => a.format,
-            Command::Replay(a) => a.format,
-            Command::Repeat(a) => a.format,
-            Command::Score(a) => a.format,
-            Command::Tokenize(a) => a.format,
+            Command::Compare(a) => *a.grid.format,
+            Command::Showcase(a) => *a.grid.format,
+            Command::Generate(a) => *a.format,
+            Command::Probs(a) => *a.format,
+            Command::Trace(a) => *a.format,
+            Command::Demo(a) => *a.classroom.format,
+            Command::Tour(a) => *a.classroom.format,
+            Command::Sweep(a) => *a.format,
+            Command::Replay(a) => *a.format,
+            Command::Repeat(a) => *a.format,
+            Command::Score(a) => *a.format,
+            Command::Tokenize(a) => *a.format,
             Command::Emergence(command) => match command {
-                EmergenceCommand::Metric(a) => a.output.format,
-                EmergenceCommand::Ladder(a) => a.output.format,
-                EmergenceCommand::Subtasks(a) => a.output.format,
-                EmergenceCommand::Grok(a) => a.output.format,
-                EmergenceCommand::Scale(a) => a.output.format,
+                EmergenceCommand::Metric(a) => *a.output.format,
+                EmergenceCommand::Ladder(a) => *a.output.format,
+                EmergenceCommand::Subtasks(a) => *a.output.format,
+                EmergenceCommand::Grok(a) => *a.output.format,
+                EmergenceCommand::Scale(a) => *a.output.format,
             },
-            Command::Model(ModelCommand::List { format }) => *format,
+            Command::Model(ModelCommand::List { format }) => **format,
             Command::Live(_) | Command::Model(_) => Format::Terminal,
         }
     }
@@ -293,9 +341,8 @@ impl Part {
 pub struct EmergenceOutputArgs {
     #[command(flatten)]
     pub plot: PlotArgs,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: RowsFormat,
 }
 
 /// Flags of `detprob emergence metric`.
@@ -497,9 +544,8 @@ pub struct GridArgs {
     /// At most this many tokens per model answer (answers also stop at a newline).
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_tokens: usize,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: RowsFormat,
 }
 
 /// Flags of `detprob compare`.
@@ -564,9 +610,8 @@ pub struct ProbsArgs {
     /// Send PROMPT exactly as given, without the model's chat template.
     #[arg(long)]
     pub raw: bool,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// The prompt.
     pub prompt: String,
 }
@@ -610,9 +655,8 @@ pub struct TraceArgs {
     /// through the rule's task template.
     #[arg(long, value_name = "NAME")]
     pub rule: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// The prompt (or, with --rule, the input).
     pub prompt: String,
 }
@@ -649,9 +693,8 @@ pub struct GenerateArgs {
     pub alternatives: usize,
     #[command(flatten)]
     pub record: RecordArgs,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// The prompt.
     pub prompt: String,
 }
@@ -661,9 +704,8 @@ pub struct GenerateArgs {
 pub struct ClassroomArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Output format (markdown or html writes a handout).
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(CLASSROOM))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: ClassroomFormat,
     /// Override every scenario's seeds (e.g. 1..2 for a quick rehearsal).
     #[arg(long, value_name = "SEEDS")]
     pub seeds: Option<Seeds>,
@@ -767,9 +809,8 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Format of the summary on stdout.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
 }
 
 /// Flags of `detprob replay`.
@@ -780,9 +821,8 @@ pub struct ReplayArgs {
     /// The model file, for manifests recorded with --model-file.
     #[arg(long, value_name = "PATH")]
     pub model_file: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
 }
 
 /// Flags of `detprob repeat`.
@@ -810,9 +850,8 @@ pub struct RepeatArgs {
     /// At most this many tokens per answer.
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub max_tokens: usize,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// The input.
     pub input: String,
 }
@@ -828,9 +867,8 @@ pub struct ScoreArgs {
     /// Send PROMPT exactly as given, without the chat template.
     #[arg(long, conflicts_with = "rule")]
     pub raw: bool,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// The prompt (or, with --rule, the input).
     pub prompt: String,
     /// The answer to score.
@@ -842,9 +880,8 @@ pub struct ScoreArgs {
 pub struct TokenizeArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: DocumentFormat,
     /// Wrap TEXT in the model's chat template first, as `generate` does.
     #[arg(long)]
     pub chat: bool,
@@ -857,9 +894,8 @@ pub struct TokenizeArgs {
 pub enum ModelCommand {
     /// List the known models, their licences and whether they are cached.
     List {
-        /// Output format.
-        #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-        format: Format,
+        #[command(flatten)]
+        format: DocumentFormat,
     },
     /// Download and verify a model into the cache (all models if none named).
     Fetch {
