@@ -5,7 +5,7 @@
 use super::chart::{self, Chart, Level, Series};
 use super::style::TerminalStyle;
 use super::Format;
-use super::{csv as csv_text, markdown, terminal};
+use super::{csv as csv_text, markdown, markup, terminal};
 use crate::report::emergence::{
     ChanceLevels, MetricPoint, MetricReport, ModelMetrics, ScaleReport, SubtasksReport,
 };
@@ -84,6 +84,7 @@ impl Table {
                 self.title,
                 terminal::table(&headers, &self.rows, style)
             ),
+            Format::Html => markup::title(&self.title) + &markup::table(&headers, &self.rows),
             _ => format!(
                 "*{}*\n\n{}\n",
                 self.title,
@@ -250,6 +251,12 @@ pub fn metric_tables(
                     width,
                     11,
                 ));
+            }
+            Format::Html => {
+                out.push_str(&markup::title(&heading));
+                for table in &tables {
+                    out.push_str(&table.render(format, style));
+                }
             }
             _ => {
                 out.push_str(&format!("**{heading}**\n\n"));
@@ -462,6 +469,7 @@ pub fn subtasks_body(
                 chart.split_once('\n').map_or("", |x| x.1)
             )
         }
+        Format::Html => markup::table(&header_refs, &rows),
         _ => markdown::table(&header_refs, &rows),
     }
 }
@@ -636,6 +644,7 @@ pub fn scale_body(
             terminal::table(&headers, &rows, style)
                 + &chart::text(&scale_chart(report, lang), width, 11)
         }
+        Format::Html => markup::table(&headers, &rows),
         _ => markdown::table(&headers, &rows),
     }
 }

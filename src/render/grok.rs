@@ -5,7 +5,7 @@
 use super::chart::{self, Chart, Series};
 use super::style::TerminalStyle;
 use super::Format;
-use super::{csv as csv_text, markdown, terminal};
+use super::{csv as csv_text, markdown, markup, terminal};
 use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokRow, GrokSweepReport};
 use crate::takeaway::{
     self,
@@ -138,6 +138,10 @@ pub fn body(
                 width,
                 13,
             ) + &terminal::table(&headers, &summary_rows(report, lang), style)
+        }
+        Format::Html => {
+            markup::title(&title(report, lang))
+                + &markup::table(&headers, &summary_rows(report, lang))
         }
         _ => format!(
             "**{}**\n\n{}",
@@ -449,6 +453,8 @@ pub fn phase_body(
                 "{title}\n{}",
                 terminal::table(&headers, &rows, style)
             ));
+        } else if format == Format::Html {
+            out.push_str(&(markup::title(&title) + &markup::table(&headers, &rows)));
         } else {
             out.push_str(&format!(
                 "*{title}*\n\n{}\n",
@@ -456,7 +462,12 @@ pub fn phase_body(
             ));
         }
     }
-    out.push_str(&format!("{}\n", lang.text("grok.phase.legend")));
+    let legend = lang.text("grok.phase.legend");
+    out.push_str(&if format == Format::Html {
+        markup::title(legend)
+    } else {
+        format!("{legend}\n")
+    });
     out
 }
 

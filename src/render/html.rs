@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::markup::escape;
 use crate::comparison::{shorten, temperature_label};
 use crate::demo::{DemoStep, Lang};
 use crate::report::compare::CompareReport;
@@ -12,25 +13,6 @@ use crate::report::demo::ViewResult;
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
 use crate::words::numbers::group_digits;
-
-/// `text` with HTML's special characters escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}\
 section{border-top:3px solid #333;margin-top:2.5rem;padding-top:.5rem}\
@@ -251,53 +233,53 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                     .iter()
                     .map(|m| super::emergence::metric_chart(m, &r.chance, lang))
                     .collect();
-                markdown_table_html(&super::emergence::metric_tables(
+                (super::emergence::metric_tables(
                     r,
-                    crate::render::Format::Markdown,
+                    crate::render::Format::Html,
                     lang,
                     &super::style::TerminalStyle::plain(),
                 )) + &super::chart::svg(&charts).unwrap_or_default()
             })
             .collect(),
         ViewResult::Ladder { report } => {
-            markdown_table_html(&super::ladder::body(
+            (super::ladder::body(
                 report,
-                crate::render::Format::Markdown,
+                crate::render::Format::Html,
                 lang,
                 &super::style::TerminalStyle::plain(),
                 3,
             )) + &super::chart::svg(&super::ladder::charts(report, lang)).unwrap_or_default()
         }
         ViewResult::Subtasks { report } => {
-            markdown_table_html(&super::emergence::subtasks_body(
+            (super::emergence::subtasks_body(
                 report,
-                crate::render::Format::Markdown,
+                crate::render::Format::Html,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::chart::svg(&[super::emergence::subtasks_chart(report, lang)])
                 .unwrap_or_default()
         }
         ViewResult::Scale { report } => {
-            markdown_table_html(&super::emergence::scale_body(
+            (super::emergence::scale_body(
                 report,
-                crate::render::Format::Markdown,
+                crate::render::Format::Html,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::chart::svg(&[super::emergence::scale_chart(report, lang)])
                 .unwrap_or_default()
         }
         ViewResult::Phase { report } => {
-            markdown_table_html(&super::grok::phase_body(
+            (super::grok::phase_body(
                 report,
-                crate::render::Format::Markdown,
+                crate::render::Format::Html,
                 lang,
                 &super::style::TerminalStyle::plain(),
             )) + &super::grok::phase_svg(report, lang).unwrap_or_default()
         }
         ViewResult::Grok { report } => {
-            markdown_table_html(&super::grok::body(
+            (super::grok::body(
                 report,
-                crate::render::Format::Markdown,
+                crate::render::Format::Html,
                 false,
                 lang,
                 &super::style::TerminalStyle::plain(),
@@ -358,52 +340,6 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
         escape(lang.text("tour.takeaway")),
         escape(lang.pick(&step.takeaway)),
     )
-}
-
-/// Markdown text (bold lines and pipe tables, as the emergence renderer
-/// writes them) as HTML.
-fn markdown_table_html(text: &str) -> String {
-    let mut out = String::new();
-    let mut in_table = false;
-    for line in text.lines() {
-        let cells: Vec<&str> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(str::trim)
-            .collect();
-        if line.starts_with('|') {
-            if cells
-                .iter()
-                .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
-            {
-                continue;
-            }
-            let tag = if in_table { "td" } else { "th" };
-            if !in_table {
-                out.push_str("<table>");
-                in_table = true;
-            }
-            out.push_str("<tr>");
-            for cell in cells {
-                out.push_str(&format!("<{tag}>{}</{tag}>", escape(cell)));
-            }
-            out.push_str("</tr>");
-        } else {
-            if in_table {
-                out.push_str("</table>\n");
-                in_table = false;
-            }
-            let line = line.trim().trim_matches('*');
-            if !line.is_empty() {
-                out.push_str(&format!("<p><strong>{}</strong></p>", escape(line)));
-            }
-        }
-    }
-    if in_table {
-        out.push_str("</table>\n");
-    }
-    out
 }
 
 #[cfg(test)]

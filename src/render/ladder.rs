@@ -7,7 +7,7 @@ use super::chart::{self, Chart, Level, Series, PALETTE};
 use super::emergence::{chance_levels, header, metric_csv};
 use super::style::TerminalStyle;
 use super::Format;
-use super::{markdown, terminal};
+use super::{markdown, markup, terminal};
 use crate::report::emergence::{LadderReport, MetricPoint, ModelMetrics};
 use crate::stats::Interval;
 use crate::takeaway;
@@ -210,6 +210,7 @@ pub fn body(
                 style.bold(title),
                 terminal::table(&headers, rows, style)
             ),
+            Format::Html => markup::title(title) + &markup::table(&headers, rows),
             _ => format!("*{title}*\n\n{}\n", markdown::table(&headers, rows)),
         }
     };
@@ -236,6 +237,11 @@ pub fn body(
                 "\n{} ({style_words})\n{}\n",
                 style.bold(&shown.model),
                 shown.prompt
+            ),
+            Format::Html => format!(
+                "{}<pre>{}</pre>\n",
+                markup::title(&format!("{} ({style_words})", shown.model)),
+                markup::escape(&shown.prompt)
             ),
             _ => format!(
                 "*{}* ({style_words})\n\n```\n{}\n```\n\n",

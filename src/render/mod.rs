@@ -14,6 +14,7 @@ pub mod html;
 mod json;
 pub mod ladder;
 pub mod markdown;
+pub mod markup;
 mod reports;
 pub mod score;
 pub mod style;

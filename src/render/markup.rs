@@ -1,0 +1,52 @@
+//! HTML's building blocks — escaping, a bold title line, a table of text
+//! cells — shared by the HTML handout and the renderers of the views it
+//! embeds. A leaf of `render`, so those renderers write their own HTML from
+//! their cells without importing the handout.
+
+use std::fmt::Write as _;
+
+/// `text` with HTML's special characters escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as a bold line of its own.
+pub fn title(text: &str) -> String {
+    format!("<p><strong>{}</strong></p>", escape(text.trim()))
+}
+
+/// A table of `headers` and `rows` (each cell on one line).
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<table>");
+    let mut line = |tag: &str, cells: &mut dyn Iterator<Item = &str>| {
+        out.push_str("<tr>");
+        for cell in cells {
+            let _ = write!(
+                out,
+                "<{tag}>{}</{tag}>",
+                escape(cell.replace('\n', " ").trim())
+            );
+        }
+        out.push_str("</tr>");
+    };
+    line("th", &mut headers.iter().copied());
+    for row in rows {
+        line("td", &mut row.iter().map(String::as_str));
+    }
+    out.push_str("</table>\n");
+    out
+}
