@@ -65,53 +65,46 @@ fn formats(allowed: &'static [Format]) -> impl clap::builder::TypedValueParser<V
         .map(|name| Format::from_str(&name, true).expect("a listed format parses"))
 }
 
-/// `--format` of a report that reads as a document (text, Markdown, JSON).
-#[derive(Debug, Clone, Args)]
-pub struct DocumentFormat {
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(DOCUMENT))]
-    pub format: Format,
+/// Declares a `--format` flag group accepting the formats in `$allowed`,
+/// with `$help` as the flag's help, usable as the [`Format`] it holds.
+macro_rules! format_flag {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr, $help:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Args)]
+        pub struct $name {
+            #[doc = $help]
+            #[arg(long, short = 'f', default_value = "terminal", value_parser = formats($allowed))]
+            pub format: Format,
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Format;
+
+            fn deref(&self) -> &Format {
+                &self.format
+            }
+        }
+    };
 }
 
-impl std::ops::Deref for DocumentFormat {
-    type Target = Format;
-
-    fn deref(&self) -> &Format {
-        &self.format
-    }
-}
-
-/// `--format` of a report made of rows (a document's formats, plus CSV).
-#[derive(Debug, Clone, Args)]
-pub struct RowsFormat {
-    /// Output format.
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(ROWS))]
-    pub format: Format,
-}
-
-impl std::ops::Deref for RowsFormat {
-    type Target = Format;
-
-    fn deref(&self) -> &Format {
-        &self.format
-    }
-}
-
-/// `--format` of a classroom run (a document's formats; markdown or html writes a handout).
-#[derive(Debug, Clone, Args)]
-pub struct ClassroomFormat {
-    /// Output format (markdown or html writes a handout).
-    #[arg(long, short = 'f', default_value = "terminal", value_parser = formats(CLASSROOM))]
-    pub format: Format,
-}
-
-impl std::ops::Deref for ClassroomFormat {
-    type Target = Format;
-
-    fn deref(&self) -> &Format {
-        &self.format
-    }
-}
+format_flag!(
+    /// `--format` of a report that reads as a document (text, Markdown, JSON).
+    DocumentFormat,
+    DOCUMENT,
+    "Output format."
+);
+format_flag!(
+    /// `--format` of a report made of rows (a document's formats, plus CSV).
+    RowsFormat,
+    ROWS,
+    "Output format."
+);
+format_flag!(
+    /// `--format` of a classroom run (a document's formats, plus HTML).
+    ClassroomFormat,
+    CLASSROOM,
+    "Output format (markdown or html writes a handout)."
+);
 
 /// Watch, live and reproducibly, how a conventional program differs from a
 /// language model.

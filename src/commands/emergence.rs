@@ -417,6 +417,6 @@ fn run_scale(args: EmergenceScaleArgs, lang: Lang) -> anyhow::Result<ScaleReport
     let report = crate::emergence::scale::run(&settings, &|done, _| bar.set_position(done as u64));
     bar.finish_and_clear();
     let report = report?;
-    write_plot(plot, &[render::emergence::scale_chart(&report, lang)])?;
+    write_plot(plot, &[render::scale::chart(&report, lang)])?;
     Ok(report)
 }

@@ -105,9 +105,7 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Terminal, lang, style)
         }
-        ViewResult::Scale { report } => {
-            emergence::scale_body(report, Format::Terminal, lang, style)
-        }
+        ViewResult::Scale { report } => super::scale::body(report, Format::Terminal, lang, style),
         ViewResult::Grok { report } => {
             super::grok::body(report, Format::Terminal, false, lang, style)
         }
@@ -159,7 +157,7 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             emergence::subtasks_body(report, Format::Markdown, lang, &TerminalStyle::plain())
         }
         ViewResult::Scale { report } => {
-            emergence::scale_body(report, Format::Markdown, lang, &TerminalStyle::plain())
+            super::scale::body(report, Format::Markdown, lang, &TerminalStyle::plain())
         }
         ViewResult::Grok { report } => super::grok::body(
             report,

@@ -260,13 +260,12 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 .unwrap_or_default()
         }
         ViewResult::Scale { report } => {
-            (super::emergence::scale_body(
+            (super::scale::body(
                 report,
                 crate::render::Format::Html,
                 lang,
                 &super::style::TerminalStyle::plain(),
-            )) + &super::chart::svg(&[super::emergence::scale_chart(report, lang)])
-                .unwrap_or_default()
+            )) + &super::chart::svg(&[super::scale::chart(report, lang)]).unwrap_or_default()
         }
         ViewResult::Phase { report } => {
             (super::grok::phase_body(

@@ -16,6 +16,7 @@ pub mod ladder;
 pub mod markdown;
 pub mod markup;
 mod reports;
+pub mod scale;
 pub mod score;
 pub mod style;
 pub mod terminal;

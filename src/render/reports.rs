@@ -231,7 +231,7 @@ emergence_render!(MetricReport, emergence::metric);
 emergence_render!(LadderReport, ladder::ladder);
 emergence_render!(GrokPhaseReport, grok::phase);
 emergence_render!(SubtasksReport, emergence::subtasks);
-emergence_render!(ScaleReport, emergence::scale);
+emergence_render!(ScaleReport, super::scale::report);
 
 /// One grokking run, with the step axis the flags ask for.
 pub struct GrokView {

@@ -1,6 +1,8 @@
-//! Terminal rendering of comparisons: the side-by-side panel (rule left, model
-//! right) with the verdicts under it, and the summary table. Fitted to the
-//! given width; coloured only when the style allows.
+//! Terminal rendering of part 1's reports: a comparison's side-by-side panel
+//! (rule left, model right) with the verdicts under it, the summary table,
+//! the next-token distributions of `probs` and the steps of `trace`, and the
+//! plain table every terminal renderer uses. Fitted to the given width;
+//! coloured only when the style allows.
 
 use super::cells::{answer_text, rule_outcome_text, step_text, truth_label};
 use std::fmt::Write;
