@@ -38,6 +38,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod sampler;
+pub mod scenario;
 pub mod simd;
 pub mod stats;
 pub mod store;

@@ -5,12 +5,14 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::{ClassroomArgs, DemoArgs, TourArgs};
-use crate::demo::{self, DemoRun, Overrides, Scenario, ScenarioList, TourReport};
+use crate::demo::{self, Overrides};
 use crate::error::invalid;
 use crate::lm;
 use crate::options::parse_seeds;
 use crate::progress;
 use crate::render::{self, Format, Printed, Render, View};
+use crate::report::demo::{DemoRun, DemoStep, ScenarioList, TourReport};
+use crate::scenario::Scenario;
 
 /// The demo's model; with `--model` or `--model-file` it serves every step,
 /// else steps may ask the models they name as well. A class in Chinese
@@ -74,7 +76,7 @@ fn run_step(
     overrides: &Overrides,
     (number, count): (usize, usize),
     lang: crate::words::Lang,
-) -> anyhow::Result<demo::DemoStep> {
+) -> anyhow::Result<DemoStep> {
     let working = progress::spinner(&lang.fill(
         "tour.progress",
         &[

@@ -1,72 +1,30 @@
-//! Classroom demos: run a scenario's view on the loaded model and compute its
-//! takeaway from what happened in that run (never canned: if the model is
-//! right, the takeaway says so).
-
-pub mod scenario;
-
-use serde::Serialize;
+//! Classroom demos: run a scenario's view on the loaded model into a
+//! [`DemoStep`], its takeaway worded from what happened in that run (never
+//! canned: if the model is right, the takeaway says so).
 
 use crate::comparison::{compare, CompareInput};
 use crate::lm::LoadedModel;
 use crate::report::compare::SampleGrid;
-use crate::report::demo::{Facts, RuleAnswer, ViewResult};
+use crate::report::demo::{DemoStep, Facts, RuleAnswer, ViewResult};
 use crate::report::emergence::MetricReport;
 use crate::rules;
 use crate::sampler::Sampling;
-pub use scenario::{Bilingual, Scenario, ScenarioInput, Template, View};
+use crate::scenario::{Bilingual, Scenario, Template, View};
 
 pub use crate::words::Lang;
 
-/// The shipped scenarios, for `demo --list`.
-pub struct ScenarioList(pub Vec<Scenario>);
-
-/// One scenario run by `detprob demo`, with where it stands in the tour.
-#[derive(Serialize)]
-pub struct DemoRun {
-    /// The step.
-    #[serde(flatten)]
-    pub step: DemoStep,
-    /// The model that ran it.
-    #[serde(skip)]
-    pub model: String,
-    /// Its step number and the tour's length.
-    #[serde(skip)]
-    pub position: (usize, usize),
-}
-
-/// A whole tour run with `--format json`.
-#[derive(Serialize)]
-pub struct TourReport {
-    /// Each step, in order.
-    pub steps: Vec<DemoStep>,
-    /// Wall time of the whole tour, in seconds.
-    pub seconds: f64,
-}
-
-/// One step of a demo or the tour.
-#[derive(Clone, Serialize)]
-pub struct DemoStep {
-    pub scenario: Scenario,
-    pub result: ViewResult,
-    /// Computed from `result`.
-    pub takeaway: Bilingual,
-    pub seconds: f64,
-}
-
-impl DemoStep {
-    /// The step of `scenario` that produced `result`, its takeaway computed
-    /// in both languages, timed from `started`.
-    fn new(scenario: &Scenario, result: ViewResult, started: std::time::Instant) -> Self {
-        let takeaway = Bilingual {
-            en: crate::takeaway::takeaway(&result, Lang::En),
-            zh: crate::takeaway::takeaway(&result, Lang::Zh),
-        };
-        Self {
-            scenario: scenario.clone(),
-            result,
-            takeaway,
-            seconds: started.elapsed().as_secs_f64(),
-        }
+/// The step of `scenario` that produced `result`, its takeaway computed in
+/// both languages, timed from `started`.
+fn step(scenario: &Scenario, result: ViewResult, started: std::time::Instant) -> DemoStep {
+    let takeaway = Bilingual {
+        en: crate::takeaway::takeaway(&result, Lang::En),
+        zh: crate::takeaway::takeaway(&result, Lang::Zh),
+    };
+    DemoStep {
+        scenario: scenario.clone(),
+        result,
+        takeaway,
+        seconds: started.elapsed().as_secs_f64(),
     }
 }
 
@@ -237,7 +195,7 @@ pub fn run(
             unreachable!("part-0 views run in run_emergence")
         }
     };
-    Ok(DemoStep::new(scenario, result, started))
+    Ok(step(scenario, result, started))
 }
 
 /// The grokking command's settings, with the scenario's step budget.
@@ -339,7 +297,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             }
         }
     };
-    Ok(DemoStep::new(scenario, result, started))
+    Ok(step(scenario, result, started))
 }
 
 // The rules' source and data (`RULE_SOURCES`, `RULE_DATA`): every file of

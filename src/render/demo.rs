@@ -6,9 +6,11 @@ use super::cells::tour_footer;
 use super::style::TerminalStyle;
 use super::Format;
 use super::{emergence, experiments, markdown, terminal};
-use crate::demo::{DemoStep, Lang, Scenario};
+use crate::report::demo::DemoStep;
 use crate::report::demo::{Facts, RuleAnswer, ViewResult};
+use crate::scenario::Scenario;
 use crate::words::numbers::group_digits;
+use crate::words::Lang;
 
 /// `detprob demo --list`.
 pub fn list(scenarios: &[Scenario], lang: Lang) -> String {

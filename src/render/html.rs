@@ -7,12 +7,13 @@ use std::fmt::Write;
 
 use super::markup::escape;
 use crate::comparison::{shorten, temperature_label};
-use crate::demo::{DemoStep, Lang};
 use crate::report::compare::CompareReport;
+use crate::report::demo::DemoStep;
 use crate::report::demo::ViewResult;
 use crate::report::experiments::RepeatReport;
 use crate::report::views::{ProbsReport, TraceReport};
 use crate::words::numbers::group_digits;
+use crate::words::Lang;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}\
 section{border-top:3px solid #333;margin-top:2.5rem;padding-top:.5rem}\

@@ -8,9 +8,9 @@ use super::{
     csv, demo, emergence, experiments, grok, html, ladder, markdown, score, terminal, text,
 };
 use super::{Format, Render};
-use crate::demo::{DemoRun, ScenarioList, TourReport};
 use crate::report::compare::ShowcaseReport;
 use crate::report::compare::{CompareReport, SummaryReport};
+use crate::report::demo::{DemoRun, ScenarioList, TourReport};
 use crate::report::emergence::{
     GrokPhaseReport, GrokReport, GrokSweepReport, LadderReport, MetricReport, ScaleReport,
     SubtasksReport,

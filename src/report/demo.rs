@@ -1,9 +1,11 @@
-//! What one classroom step's view produced: the reports of compare,
-//! probs, trace, repeat, the rule's size beside the model's, and part 0's
-//! measured and trained views — plain data for the takeaways and the
-//! renderers.
+//! Classroom runs: one step (its scenario, what its view produced — the
+//! reports of compare, probs, trace, repeat, the rule's size beside the
+//! model's, part 0's measured and trained views — and its takeaway), a demo
+//! run, a whole tour, and the list of shipped scenarios.
 
 use serde::Serialize;
+
+use crate::scenario::{Bilingual, Scenario};
 
 use super::compare::CompareReport;
 use super::emergence::{
@@ -85,4 +87,40 @@ pub enum ViewResult {
     Phase {
         report: GrokPhaseReport,
     },
+}
+
+/// The shipped scenarios, for `demo --list`.
+pub struct ScenarioList(pub Vec<Scenario>);
+
+/// One scenario run by `detprob demo`, with where it stands in the tour.
+#[derive(Serialize)]
+pub struct DemoRun {
+    /// The step.
+    #[serde(flatten)]
+    pub step: DemoStep,
+    /// The model that ran it.
+    #[serde(skip)]
+    pub model: String,
+    /// Its step number and the tour's length.
+    #[serde(skip)]
+    pub position: (usize, usize),
+}
+
+/// A whole tour run with `--format json`.
+#[derive(Serialize)]
+pub struct TourReport {
+    /// Each step, in order.
+    pub steps: Vec<DemoStep>,
+    /// Wall time of the whole tour, in seconds.
+    pub seconds: f64,
+}
+
+/// One step of a demo or the tour.
+#[derive(Clone, Serialize)]
+pub struct DemoStep {
+    pub scenario: Scenario,
+    pub result: ViewResult,
+    /// Computed from `result`.
+    pub takeaway: Bilingual,
+    pub seconds: f64,
 }
