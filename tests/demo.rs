@@ -370,10 +370,17 @@ fn the_training_views_run_from_a_scenario_with_computed_takeaways() {
     for (name, extra) in [
         ("17-scale.toml", "train_steps = 150\nwidths = [4, 32]\n"),
         ("18-grokking.toml", "train_steps = 120\n"),
+        (
+            "22-grokking-steered.toml",
+            "train_steps = 150\ntrain_fractions = [0.3, 0.5]\nweight_decays = [0.0, 1.0]\n",
+        ),
     ] {
         let text = std::fs::read_to_string(format!("{}/demos/{name}", env!("CARGO_MANIFEST_DIR")))
             .unwrap()
             .replace("train_steps = 1500\n", "")
+            .replace("train_steps = 2000\n", "")
+            .replace("train_fractions = [0.2, 0.3, 0.5]\n", "")
+            .replace("weight_decays = [0.0, 0.3]\n", "")
             .replace("widths = [4, 8, 16, 32, 64, 128]\n", "");
         let file = dir.path().join(name);
         std::fs::write(&file, format!("{text}{extra}")).unwrap();
@@ -393,6 +400,28 @@ fn the_training_views_run_from_a_scenario_with_computed_takeaways() {
                 let rows = step["result"]["report"]["rows"].as_array().unwrap();
                 assert_eq!(rows.last().unwrap()["step"], 120);
                 assert!(takeaway.contains("steps per second"), "{takeaway}");
+            }
+            "phase" => {
+                // One cell per fraction and weight decay, and one sentence
+                // per weight decay saying what its cells did.
+                let report = &step["result"]["report"];
+                assert_eq!(report["cells"].as_array().unwrap().len(), 4);
+                for threshold in report["thresholds"].as_array().unwrap() {
+                    let wd = threshold["weight_decay"].as_f64().unwrap();
+                    let said = match threshold["smallest_fraction"].as_f64() {
+                        Some(f) => format!(
+                            "{:.0}% of the pairs, generalized (test ≥ 95% at step {})",
+                            100.0 * f,
+                            threshold["at_step"].as_u64().unwrap()
+                        ),
+                        None => "no amount of data here generalized within 150 steps".into(),
+                    };
+                    assert!(
+                        takeaway.contains(&format!("Weight decay {wd}"))
+                            && takeaway.contains(&said),
+                        "{said:?} for {wd} not in {takeaway}"
+                    );
+                }
             }
             other => panic!("unexpected view {other}"),
         }
