@@ -11,7 +11,7 @@ use crate::takeaway::{
     self,
     grok::{step_text, with_grokfast},
 };
-use crate::words::numbers::percent;
+use crate::words::numbers::{percent, whole_percent};
 use crate::words::Lang;
 
 /// The curves of `rows`: accuracies, the Fourier share, and the weight norm,
@@ -64,7 +64,7 @@ fn title(report: &GrokReport, lang: Lang) -> String {
         "grok.title",
         &[
             ("p", &s.modulus),
-            ("fraction", &format!("{:.0}%", 100.0 * s.train_fraction)),
+            ("fraction", &whole_percent(s.train_fraction)),
             ("width", &s.width),
             ("lr", &s.lr),
             ("decay", &s.weight_decay),
@@ -234,10 +234,7 @@ pub fn sweep_chart(sweep: &GrokSweepReport, log_steps: bool, lang: Lang) -> Char
             .map(|(i, run)| Series {
                 label: lang.fill(
                     "grok.sweep.series",
-                    &[(
-                        "fraction",
-                        &format!("{:.0}%", 100.0 * run.settings.train_fraction),
-                    )],
+                    &[("fraction", &whole_percent(run.settings.train_fraction))],
                 ),
                 marker: markers[i % markers.len()],
                 color: chart::PALETTE[i % chart::PALETTE.len()],
@@ -277,7 +274,7 @@ pub fn sweep(
         .iter()
         .map(|r| {
             vec![
-                format!("{:.0}%", 100.0 * r.settings.train_fraction),
+                whole_percent(r.settings.train_fraction),
                 step_text(r.memorized_at, lang),
                 step_text(r.generalized_at, lang),
                 percent(r.rows.last().map_or(0.0, |x| x.test_accuracy)),
@@ -343,7 +340,7 @@ fn phase_grid(
         .train_fractions
         .iter()
         .map(|&f| {
-            std::iter::once(format!("{:.0}%", 100.0 * f))
+            std::iter::once(whole_percent(f))
                 .chain(report.weight_decays.iter().map(|&wd| {
                     let step = report.generalized_at(grokfast, wd, f);
                     format!("{} {}", shade(step, budget), step_text(step, lang))
@@ -395,7 +392,7 @@ pub fn phase_svg(report: &GrokPhaseReport, lang: Lang) -> Result<String, String>
                 .y_label_formatter(&|y| {
                     fractions
                         .get(y.floor() as usize)
-                        .map_or(String::new(), |f| format!("{:.0}%", 100.0 * f))
+                        .map_or(String::new(), |&f| whole_percent(f))
                 })
                 .draw()
                 .map_err(|e| e.to_string())?;

@@ -2,7 +2,7 @@
 //! phase diagram — worded from the findings their reports carry.
 
 use crate::report::emergence::{GrokPhaseReport, GrokReport, GrokSweepReport};
-use crate::words::numbers::percent;
+use crate::words::numbers::{percent, whole_percent};
 use crate::words::Lang;
 
 pub fn step_text(step: Option<usize>, lang: Lang) -> String {
@@ -110,12 +110,11 @@ pub fn training(report: &GrokReport, lang: Lang) -> Vec<String> {
 
 /// What the sweep showed: the smallest fraction that generalized.
 pub fn sweep(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
-    let fraction = |f: f64| format!("{:.0}%", 100.0 * f);
     vec![match sweep.least_data_generalized {
         Some((least, g)) => lang.fill(
             "grok.takeaway.sweep",
             &[
-                ("fraction", &fraction(least)),
+                ("fraction", &whole_percent(least)),
                 ("g", &g),
                 (
                     "failed",
@@ -125,7 +124,7 @@ pub fn sweep(sweep: &GrokSweepReport, lang: Lang) -> Vec<String> {
                         let failed: Vec<String> = sweep
                             .never_generalized
                             .iter()
-                            .map(|&f| fraction(f))
+                            .map(|&f| whole_percent(f))
                             .collect();
                         failed.join(lang.list_gap())
                     },
@@ -153,9 +152,9 @@ pub fn phase(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
                 &[
                     ("wd", &t.weight_decay),
                     ("grokfast", &with_grokfast(t.grokfast, lang)),
-                    ("fraction", &format!("{:.0}%", 100.0 * f)),
+                    ("fraction", &whole_percent(f)),
                     ("g", &g),
-                    ("fast_fraction", &format!("{:.0}%", 100.0 * fast_f)),
+                    ("fast_fraction", &whole_percent(fast_f)),
                     ("fast_g", &fast_g),
                     ("budget", &budget),
                 ],
