@@ -70,24 +70,6 @@ impl From<Temperature> for f64 {
     }
 }
 
-impl PartialEq<f64> for Temperature {
-    fn eq(&self, other: &f64) -> bool {
-        self.0 == *other
-    }
-}
-
-impl PartialEq<Temperature> for f64 {
-    fn eq(&self, other: &Temperature) -> bool {
-        *self == other.0
-    }
-}
-
-impl PartialOrd<f64> for Temperature {
-    fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
-        self.0.partial_cmp(other)
-    }
-}
-
 impl std::fmt::Display for Temperature {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

@@ -145,7 +145,7 @@ pub fn compare(
         .temperatures
         .iter()
         .copied()
-        .find(|&t| t > 0.0)
+        .find(|t| t.value() > 0.0)
         .unwrap_or(grid.temperatures[0]);
     let check_seed = grid.seeds[0];
     let rerun = complete_each(

@@ -63,7 +63,7 @@ pub fn report(
     let prompt = TaskPrompt::new(loaded, rule.task(), input)?;
     let prefilled = Prefilled::new(loaded, &prompt.ids)?;
     for &t in settings.temperatures {
-        let variants: Vec<(Option<bool>, Vec<u64>)> = if t == 0.0 {
+        let variants: Vec<(Option<bool>, Vec<u64>)> = if t.value() == 0.0 {
             vec![(None, vec![settings.seed; runs])]
         } else {
             vec![
