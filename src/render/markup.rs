@@ -32,21 +32,23 @@ pub fn title(text: &str) -> String {
 /// A table of `headers` and `rows` (each cell on one line).
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::from("<table>");
-    let mut line = |tag: &str, cells: &mut dyn Iterator<Item = &str>| {
-        out.push_str("<tr>");
-        for cell in cells {
-            let _ = write!(
-                out,
-                "<{tag}>{}</{tag}>",
-                escape(cell.replace('\n', " ").trim())
-            );
-        }
-        out.push_str("</tr>");
-    };
-    line("th", &mut headers.iter().copied());
+    table_row(&mut out, "th", headers.iter().copied());
     for row in rows {
-        line("td", &mut row.iter().map(String::as_str));
+        table_row(&mut out, "td", row.iter().map(String::as_str));
     }
     out.push_str("</table>\n");
     out
+}
+
+/// One `<tr>` of `cells`, each in a `tag` element.
+fn table_row<'a>(out: &mut String, tag: &str, cells: impl Iterator<Item = &'a str>) {
+    out.push_str("<tr>");
+    for cell in cells {
+        let _ = write!(
+            out,
+            "<{tag}>{}</{tag}>",
+            escape(cell.replace('\n', " ").trim())
+        );
+    }
+    out.push_str("</tr>");
 }
