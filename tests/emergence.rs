@@ -214,48 +214,38 @@ fn plots_and_measured_points_for_slides() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("metric.json");
     let plot = dir.path().join("metric.svg");
-    let out = detprob()
-        .args([
-            "emergence",
-            "metric",
-            "-m",
-            "smollm2-135m",
-            "--problems",
-            "2",
-        ])
-        .args(["--digits", "1,2", "--format", "json", "--plot"])
-        .arg(&plot)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&report, &out.stdout).unwrap();
+    // A small metric run with `extra` flags, its plot written to `plot`;
+    // returns its JSON report.
+    let metric = |extra: &[&str], plot: &std::path::Path| {
+        let out = detprob()
+            .args([
+                "emergence",
+                "metric",
+                "-m",
+                "smollm2-135m",
+                "--problems",
+                "2",
+            ])
+            .args(["--digits", "1,2", "--format", "json"])
+            .args(extra)
+            .arg("--plot")
+            .arg(plot)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    std::fs::write(&report, metric(&[], &plot)).unwrap();
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("smollm2-135m"));
     assert!(!svg.contains("(log₁₀)"));
     // --log-y draws the shares on a log axis (0.1% to 100%).
     let log_plot = dir.path().join("metric-log.svg");
-    let out = detprob()
-        .args([
-            "emergence",
-            "metric",
-            "-m",
-            "smollm2-135m",
-            "--problems",
-            "2",
-        ])
-        .args(["--digits", "1,2", "--format", "json", "--log-y", "--plot"])
-        .arg(&log_plot)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    metric(&["--log-y"], &log_plot);
     let log_svg = std::fs::read_to_string(&log_plot).unwrap();
     assert!(
         log_svg.contains("% (log₁₀)") && log_svg.contains("\n0.1\n"),
