@@ -140,7 +140,7 @@ fn decode_streaming(
     settings: &GenerationSettings,
     on_text: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Completion> {
-    let mut shown = 0;
+    let mut stream = TextStream::default();
     let completion = decode(
         model,
         tokenizer,
@@ -149,15 +149,13 @@ fn decode_streaming(
         settings,
         run.prefill_seconds,
         &mut |tokens| {
-            let text = tokenizer.visible_text(tokens);
-            if !text.ends_with('\u{FFFD}') && text.len() > shown && text.is_char_boundary(shown) {
-                on_text(&text[shown..]);
-                shown = text.len();
+            if let Some(piece) = stream.next(tokenizer, tokens) {
+                on_text(&piece);
             }
         },
     )?;
-    if completion.text.len() > shown && completion.text.is_char_boundary(shown) {
-        on_text(&completion.text[shown..]);
+    if let Some(piece) = stream.rest(&completion.text) {
+        on_text(&piece);
     }
     Ok(completion)
 }
@@ -232,61 +230,28 @@ impl Prefilled {
         settings: &[GenerationSettings],
     ) -> anyhow::Result<Vec<Completion>> {
         let tokenizer = &loaded.tokenizer;
-        let context = self.state.context_length();
         let started = Instant::now();
-        let mut forks: Vec<Box<dyn LanguageModel>> =
-            settings.iter().map(|_| self.state.fork()).collect();
-        let mut states: Vec<Decoding> = settings
-            .iter()
-            .map(|s| Decoding::new(s, self.prompt_len))
-            .collect();
-        let mut logits: Vec<Vec<f32>> = settings.iter().map(|_| self.logits.clone()).collect();
-        let mut running: Vec<bool> = vec![true; settings.len()];
-        loop {
-            // Each completion samples from its own logits with its own
-            // sampler: independent work, shared out between threads.
-            let sampled: Vec<Option<u32>> = states
-                .par_iter_mut()
-                .zip(logits.par_iter_mut())
-                .zip(running.par_iter())
-                .map(|((state, logits), &running)| {
-                    running
-                        .then(|| state.advance(logits, tokenizer, context))
-                        .flatten()
-                })
-                .collect();
-            let mut fed = Vec::new();
-            for (i, token) in sampled.into_iter().enumerate() {
-                match token {
-                    Some(token) => fed.push((i, token, states[i].position)),
-                    None => running[i] = false,
-                }
-            }
-            if fed.is_empty() {
-                break;
-            }
-            // The running completions' forks, and their logits buffers,
-            // which the step writes over.
-            let (mut batch, mut next): (Vec<&mut Box<dyn LanguageModel>>, Vec<&mut Vec<f32>>) =
-                forks
-                    .iter_mut()
-                    .zip(logits.iter_mut())
-                    .zip(&running)
-                    .filter(|(_, &running)| running)
-                    .map(|(fork_and_logits, _)| fork_and_logits)
-                    .unzip();
-            let tokens: Vec<u32> = fed.iter().map(|f| f.1).collect();
-            let positions: Vec<usize> = fed.iter().map(|f| f.2).collect();
-            crate::lm::forward_batch(&mut batch, &tokens, &positions, &mut next)?;
-            for (i, _, _) in &fed {
-                states[*i].fed();
-            }
-        }
+        let mut sequences: Vec<Sequence> =
+            settings.iter().map(|s| self.sequence(s.clone())).collect();
+        while step_batch(&mut sequences, tokenizer)? {}
         let seconds = started.elapsed().as_secs_f64();
-        Ok(states
+        Ok(sequences
             .into_iter()
-            .map(|s| s.finish(tokenizer, self.seconds, seconds))
+            .map(|s| s.finish(tokenizer, seconds))
             .collect())
+    }
+
+    /// A completion with `settings` that starts from this prompt, to be
+    /// stepped with [`step_batch`] (alone or beside others).
+    pub fn sequence(&self, settings: GenerationSettings) -> Sequence {
+        Sequence {
+            model: self.state.fork(),
+            logits: self.logits.clone(),
+            context: self.state.context_length(),
+            prefill_seconds: self.seconds,
+            state: Decoding::new(settings, self.prompt_len),
+            running: true,
+        }
     }
 
     /// One completion with `settings`: equal to [`complete`] with the same settings.
@@ -318,6 +283,126 @@ impl Prefilled {
     /// The next-token logits after the prompt (the first step's distribution).
     pub fn logits(&self) -> &[f32] {
         &self.logits
+    }
+}
+
+/// One completion in progress on its own fork of a prefilled prompt:
+/// [`step_batch`] advances any number of them by one token each, in one
+/// batched forward pass. A sequence's tokens do not depend on what else is
+/// in the batch (detprob's decoder computes each row alike; tests check it).
+pub struct Sequence {
+    model: Box<dyn LanguageModel>,
+    logits: Vec<f32>,
+    context: usize,
+    prefill_seconds: f64,
+    state: Decoding,
+    running: bool,
+}
+
+impl Sequence {
+    /// The tokens sampled so far.
+    pub fn tokens(&self) -> &[u32] {
+        &self.state.tokens
+    }
+
+    /// One record per token sampled so far.
+    pub fn steps(&self) -> &[Step] {
+        &self.state.steps
+    }
+
+    /// Whether the next [`step_batch`] samples another token.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// Ends the completion here, for `reason` (a stop string, a client gone).
+    pub fn stop(&mut self, reason: StopReason) {
+        if self.running {
+            self.running = false;
+            self.state.stop = Some(reason);
+        }
+    }
+
+    /// Why it stopped, once it has.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        (!self.running).then(|| self.state.stop.unwrap_or(StopReason::MaxTokens))
+    }
+
+    /// The finished completion; `decode_seconds` is the wall time its steps took.
+    pub fn finish(self, tokenizer: &TextTokenizer, decode_seconds: f64) -> Completion {
+        self.state
+            .finish(tokenizer, self.prefill_seconds, decode_seconds)
+    }
+}
+
+/// Samples one token for every running sequence (each with its own
+/// sampler, shared out between threads), then feeds the tokens of those
+/// that go on through the model as one batch. Returns whether any sequence
+/// is still running.
+pub fn step_batch(sequences: &mut [Sequence], tokenizer: &TextTokenizer) -> anyhow::Result<bool> {
+    // The samplers' part of each sequence (the model itself stays here).
+    let mut samplers: Vec<(&mut Decoding, &mut Vec<f32>, &mut bool, usize)> = sequences
+        .iter_mut()
+        .map(|s| (&mut s.state, &mut s.logits, &mut s.running, s.context))
+        .collect();
+    let sampled: Vec<Option<u32>> = samplers
+        .par_iter_mut()
+        .map(|(state, logits, running, context)| {
+            if !**running {
+                return None;
+            }
+            let next = state.advance(logits, tokenizer, *context);
+            **running = next.is_some();
+            next
+        })
+        .collect();
+    let (mut batch, mut logits, mut tokens, mut positions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (sequence, token) in sequences.iter_mut().zip(sampled) {
+        if let Some(token) = token {
+            tokens.push(token);
+            positions.push(sequence.state.position);
+            batch.push(&mut sequence.model);
+            logits.push(&mut sequence.logits);
+        }
+    }
+    if tokens.is_empty() {
+        return Ok(false);
+    }
+    crate::lm::forward_batch(&mut batch, &tokens, &positions, &mut logits)?;
+    for sequence in sequences.iter_mut().filter(|s| s.running) {
+        sequence.state.fed();
+    }
+    Ok(true)
+}
+
+/// Hands out a completion's text as its tokens come: each call gives the
+/// text added since the last one, holding back a character split across
+/// tokens until it is whole. The pieces join to the completion's text.
+#[derive(Debug, Default)]
+pub struct TextStream {
+    shown: usize,
+}
+
+impl TextStream {
+    /// The new text of `tokens` (all the tokens so far), if any is whole.
+    pub fn next(&mut self, tokenizer: &TextTokenizer, tokens: &[u32]) -> Option<String> {
+        let text = tokenizer.visible_text(tokens);
+        if text.ends_with('\u{FFFD}') {
+            return None;
+        }
+        self.rest(&text)
+    }
+
+    /// What is left of the finished `text` after the pieces handed out.
+    pub fn rest(&mut self, text: &str) -> Option<String> {
+        if text.len() > self.shown && text.is_char_boundary(self.shown) {
+            let piece = text[self.shown..].to_string();
+            self.shown = text.len();
+            Some(piece)
+        } else {
+            None
+        }
     }
 }
 
@@ -359,8 +444,8 @@ const PREFILL_CHUNK: usize = 512;
 
 /// One completion in progress: the sampler, what it produced, and where it
 /// stands. [`Decoding::advance`] is one step of the sampling loop.
-struct Decoding<'a> {
-    settings: &'a GenerationSettings,
+struct Decoding {
+    settings: GenerationSettings,
     sampler: Sampler,
     tokens: Vec<u32>,
     steps: Vec<Step>,
@@ -371,15 +456,15 @@ struct Decoding<'a> {
     stop: Option<StopReason>,
 }
 
-impl<'a> Decoding<'a> {
-    fn new(settings: &'a GenerationSettings, prompt_len: usize) -> Self {
+impl Decoding {
+    fn new(settings: GenerationSettings, prompt_len: usize) -> Self {
         Self {
-            settings,
             sampler: Sampler::new(
                 settings.sampling.clone(),
                 settings.seed,
                 settings.alternatives,
             ),
+            settings,
             tokens: Vec::new(),
             steps: Vec::new(),
             seen_text: false,
@@ -397,7 +482,7 @@ impl<'a> Decoding<'a> {
         tokenizer: &TextTokenizer,
         context: usize,
     ) -> Option<u32> {
-        let settings = self.settings;
+        let settings = &self.settings;
         if self.tokens.len() == settings.max_tokens {
             self.stop = Some(StopReason::MaxTokens);
             return None;
@@ -490,7 +575,7 @@ fn decode(
 ) -> anyhow::Result<Completion> {
     let context = model.context_length();
     let started = Instant::now();
-    let mut state = Decoding::new(settings, prompt_len);
+    let mut state = Decoding::new(settings.clone(), prompt_len);
     loop {
         let next = state.advance(&mut logits, tokenizer, context);
         on_tokens(&state.tokens);
