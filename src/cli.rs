@@ -152,6 +152,8 @@ pub enum Command {
     Emergence(EmergenceCommand),
     /// The classroom screen: type a question, watch the rule and the model live.
     Live(LiveArgs),
+    /// Serve the class: a projector page, a page each student samples from, an OpenAI-style API.
+    Serve(ServeArgs),
     /// List, fetch or locate the models detprob knows.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -182,9 +184,41 @@ impl Command {
                 EmergenceCommand::Scale(a) => *a.output.format,
             },
             Command::Model(ModelCommand::List { format }) => **format,
-            Command::Live(_) | Command::Model(_) => Format::Terminal,
+            Command::Live(_) | Command::Serve(_) | Command::Model(_) => Format::Terminal,
         }
     }
+}
+
+/// Flags of `detprob serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; beyond loopback (e.g. 0.0.0.0) students and
+    /// scripts need the class code printed at start.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
+    pub host: std::net::IpAddr,
+    /// Port to listen on (0: any free port; the first line printed is the URL).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Models to serve, comma-separated; the first is the class's
+    /// [default: smollm2-135m, or the Chinese class's model with --lang zh].
+    #[arg(long = "model", short = 'm', value_name = "ALIAS,…", value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// Code that runs the models.
+    #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
+    pub engine: Engine,
+    /// The class's first question [default: a multiplication].
+    #[arg(long, value_name = "TEXT")]
+    pub question: Option<String>,
+    /// Let students send their own questions (not counted in the class's answers).
+    #[arg(long)]
+    pub own_questions: bool,
+    /// A key scripts may send (`Authorization: Bearer KEY`) in place of the
+    /// class code; when given, it is required on loopback too.
+    #[arg(long, value_name = "KEY", env = "DETPROB_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Filled in from the global --lang.
+    #[arg(skip)]
+    pub lang: Option<Lang>,
 }
 
 /// Flags of `detprob live`.

@@ -39,6 +39,7 @@ pub mod report;
 pub mod rules;
 pub mod sampler;
 pub mod scenario;
+pub mod serve;
 pub mod simd;
 pub mod stats;
 pub mod store;

@@ -73,6 +73,55 @@ impl PromptFormat {
         Some(text)
     }
 
+    /// A whole chat (an optional leading system message, then user and
+    /// assistant turns), with the assistant's next turn opened, as the
+    /// model's chat template writes it; `None` for a base model. ChatML
+    /// writes the system message as its own turn (the template's default
+    /// when there is none); Gemma's template has no system turn and puts
+    /// the system message before the first user message, as its template does.
+    pub fn render_chat(&self, messages: &[ChatMessage]) -> Option<String> {
+        let (system, turns) = match messages.split_first() {
+            Some((first, rest)) if first.role == ChatRole::System => {
+                (Some(first.content.as_str()), rest)
+            }
+            _ => (None, messages),
+        };
+        let mut text = String::new();
+        match self {
+            Self::ChatMl { default_system } => {
+                if let Some(system) = system.or(default_system.as_deref()) {
+                    text.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+                }
+                for turn in turns {
+                    let role = match turn.role {
+                        ChatRole::Assistant => "assistant",
+                        ChatRole::User | ChatRole::System => "user",
+                    };
+                    text.push_str(&format!("<|im_start|>{role}\n{}<|im_end|>\n", turn.content));
+                }
+                text.push_str("<|im_start|>assistant\n");
+            }
+            Self::GemmaTurns => {
+                let mut system = system.map(|s| format!("{s}\n\n"));
+                for turn in turns {
+                    let role = match turn.role {
+                        ChatRole::Assistant => "model",
+                        ChatRole::User | ChatRole::System => "user",
+                    };
+                    let prefix = if role == "user" { system.take() } else { None };
+                    text.push_str(&format!(
+                        "<start_of_turn>{role}\n{}{}<end_of_turn>\n",
+                        prefix.unwrap_or_default(),
+                        turn.content
+                    ));
+                }
+                text.push_str("<start_of_turn>model\n");
+            }
+            Self::Completion => return None,
+        }
+        Some(text)
+    }
+
     /// The text sent to the tokenizer for a single user message.
     pub fn render(&self, user: &str) -> String {
         match self {
@@ -92,6 +141,22 @@ impl PromptFormat {
             Self::Completion => user.to_string(),
         }
     }
+}
+
+/// Who speaks one message of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+/// One message of a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    pub content: String,
 }
 
 /// The system message a ChatML template writes when the conversation has
@@ -175,4 +240,35 @@ mod tests {
     fn completion_passes_text_through() {
         assert_eq!(PromptFormat::Completion.render("Once upon"), "Once upon");
     }
+
+    #[test]
+    fn a_chat_is_written_in_each_template_with_its_system_message() {
+        let chat = [
+            ChatMessage { role: ChatRole::System, content: "Be brief.".into() },
+            ChatMessage { role: ChatRole::User, content: "Hi".into() },
+            ChatMessage { role: ChatRole::Assistant, content: "Hello".into() },
+            ChatMessage { role: ChatRole::User, content: "2+2?".into() },
+        ];
+        let chatml = PromptFormat::ChatMl { default_system: Some("Default.".into()) };
+        assert_eq!(
+            chatml.render_chat(&chat).unwrap(),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n\
+             <|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n\
+             <|im_start|>assistant\n"
+        );
+        // Without a system message the template's default is used, and a
+        // single user message is exactly what `render` writes.
+        assert_eq!(chatml.render_chat(&chat[3..]).unwrap(), chatml.render("2+2?"));
+        assert_eq!(
+            PromptFormat::GemmaTurns.render_chat(&chat).unwrap(),
+            "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n\
+             <start_of_turn>user\n2+2?<end_of_turn>\n<start_of_turn>model\n"
+        );
+        assert_eq!(
+            PromptFormat::GemmaTurns.render_chat(&chat[3..]).unwrap(),
+            PromptFormat::GemmaTurns.render("2+2?")
+        );
+        assert_eq!(PromptFormat::Completion.render_chat(&chat), None);
+    }
+
 }

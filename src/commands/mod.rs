@@ -53,9 +53,27 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
             args.model.engine,
             lang,
         )?)),
+        Some(Command::Serve(mut args)) => {
+            args.lang = Some(lang);
+            if args.models.is_empty() {
+                args.models.push(class_model_choice(&empty_model_args(), lang)?.label());
+            }
+            crate::serve::run(args)?;
+            Box::new(render::Printed(String::new()))
+        }
         Some(Command::Model(command)) => model::run(command)?,
     };
     Ok(render::render(report.as_ref(), &view))
+}
+
+/// Model flags that select nothing (the default model).
+fn empty_model_args() -> ModelArgs {
+    ModelArgs {
+        model: None,
+        model_file: None,
+        sha256: None,
+        engine: crate::lm::Engine::Detprob,
+    }
 }
 
 /// The model a class uses: the one the flags select, or, when they name

@@ -44,12 +44,7 @@ pub struct TaskPrompt {
 impl TaskPrompt {
     /// The prompt for `input` in `task`'s template for this model.
     pub fn new(loaded: &LoadedModel, task: Task, input: &str) -> Result<Self, InputError> {
-        let template = tasks::template(task)?
-            .for_input(&loaded.prompt_format, input)
-            .to_string();
-        let formatted = loaded
-            .prompt_format
-            .render(&PromptTemplate::fill(&template, input.trim()));
+        let (template, formatted) = task_prompt_text(&loaded.prompt_format, task, input)?;
         let ids = loaded.tokenizer.encode_prompt(&formatted);
         Ok(Self {
             template,
@@ -57,6 +52,18 @@ impl TaskPrompt {
             ids,
         })
     }
+}
+
+/// `task`'s template for `input` in a model of `format`, and the text it
+/// becomes after the chat template (what [`TaskPrompt`] tokenizes).
+pub fn task_prompt_text(
+    format: &crate::prompt::PromptFormat,
+    task: Task,
+    input: &str,
+) -> Result<(String, String), InputError> {
+    let template = tasks::template(task)?.for_input(format, input).to_string();
+    let formatted = format.render(&PromptTemplate::fill(&template, input.trim()));
+    Ok((template, formatted))
 }
 
 /// Compares `rule` and the model on `input` over `grid`.

@@ -146,8 +146,8 @@ impl ModelInfo {
 pub struct LoadedModel {
     /// The network.
     pub model: Box<dyn LanguageModel>,
-    /// Its tokenizer.
-    pub tokenizer: TextTokenizer,
+    /// Its tokenizer (shared: a server's HTTP side reads token texts too).
+    pub tokenizer: std::sync::Arc<TextTokenizer>,
     /// How a user's prompt is wrapped before tokenizing.
     pub prompt_format: PromptFormat,
     /// Facts about it.
@@ -215,7 +215,7 @@ pub fn load(choice: &ModelChoice, engine: Engine) -> Result<LoadedModel, InputEr
     };
     Ok(LoadedModel {
         model,
-        tokenizer,
+        tokenizer: std::sync::Arc::new(tokenizer),
         prompt_format,
         info,
     })

@@ -60,6 +60,15 @@ impl Lang {
         fill(self.text(key), args)
     }
 
+    /// Every entry whose key starts with `prefix` (a section, such as the
+    /// web pages' words), keyed by the rest of the key.
+    pub fn section(self, prefix: &str) -> std::collections::BTreeMap<&'static str, &'static str> {
+        catalogue(self)
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+            .collect()
+    }
+
     /// The separator between sentences: a space in English, nothing in Chinese
     /// (whose sentences end in a full-width stop).
     pub fn sentence_gap(self) -> &'static str {

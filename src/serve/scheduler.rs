@@ -1,0 +1,425 @@
+//! One model's worker: a thread that owns the loaded model and runs every
+//! request for it. Requests wait in a bounded queue; between decode steps
+//! the worker admits new ones (prefilling each prompt once, or reusing a
+//! recent prefill of the same prompt) and then steps every running
+//! completion together through the batched decode, so thirty students
+//! sampling at once cost about one forward pass per token, and a seed's
+//! tokens are the same alone or in a crowd (each row of a batch is
+//! computed alike; the tests check it).
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::error::InputError;
+use crate::generation::{step_batch, GenerationSettings, Prefilled, Sequence, Step, StopReason};
+use crate::lm::LoadedModel;
+use crate::sampler::candidate_distribution;
+use crate::tokenizer::TextTokenizer;
+
+/// Completions decoded together at most; more wait in the queue.
+pub const MAX_BATCH: usize = 64;
+/// Requests waiting beyond the running batch before new ones are refused.
+pub const QUEUE_LENGTH: usize = 256;
+/// Longest prompt a request may send, in tokens.
+pub const MAX_PROMPT_TOKENS: usize = 2048;
+/// Recent prompts whose prefilled state is kept for reuse.
+const PREFILL_CACHE: usize = 8;
+
+/// What a request asks the worker to do.
+pub enum Work {
+    /// Sample one completion per entry of `settings` after `prompt`.
+    Complete {
+        prompt: String,
+        settings: Vec<GenerationSettings>,
+        stop: Vec<String>,
+        events: UnboundedSender<Event>,
+    },
+    /// The model's most likely first tokens after `prompt`, tempered by
+    /// `temperature`.
+    NextTokens {
+        prompt: String,
+        temperature: f64,
+        top: usize,
+        reply: tokio::sync::oneshot::Sender<Result<Vec<NextToken>, String>>,
+    },
+}
+
+/// One of the most likely next tokens and its probability.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NextToken {
+    pub token: u32,
+    pub piece: String,
+    /// Probability after the temperature (the distribution a sample is drawn from).
+    pub probability: f64,
+}
+
+/// What the worker reports about a completion request, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// The prompt was accepted: its length in tokens.
+    Started { prompt_tokens: usize },
+    /// Choice `choice` sampled a token; `text` is the completion's new
+    /// whole text (possibly empty while a character or a possible stop
+    /// string is held back).
+    Token { choice: usize, step: Step, text: String },
+    /// Choice `choice` ended.
+    Finished { choice: usize, ending: Ending },
+    /// The request could not run (bad prompt or an engine failure).
+    Failed { message: String, bad_input: bool },
+}
+
+/// How one choice ended.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    /// The whole completion text (cut before a stop string that matched).
+    pub text: String,
+    /// The sampled tokens.
+    pub tokens: Vec<u32>,
+    /// Why it stopped; `None` when a stop string ended it.
+    pub stop_reason: Option<StopReason>,
+}
+
+/// A handle on a model's worker.
+#[derive(Clone)]
+pub struct Worker {
+    queue: SyncSender<Work>,
+}
+
+/// Why a request was not queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: try again later.
+    Busy,
+    /// The worker has stopped.
+    Gone,
+}
+
+impl Worker {
+    /// Starts a worker thread that loads its model with `load` and then
+    /// serves; returns once the model is loaded (or failed to load).
+    pub fn start(
+        name: String,
+        pool: Arc<rayon::ThreadPool>,
+        load: impl FnOnce() -> Result<LoadedModel, InputError> + Send + 'static,
+    ) -> Result<(Self, crate::prompt::PromptFormat, Arc<TextTokenizer>), anyhow::Error> {
+        let (queue, requests) = mpsc::sync_channel(QUEUE_LENGTH);
+        let (loaded_tx, loaded_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("model {name}"))
+            .spawn(move || {
+                pool.install(move || match load() {
+                    Ok(loaded) => {
+                        let _ = loaded_tx.send(Ok((
+                            loaded.prompt_format.clone(),
+                            loaded.tokenizer.clone(),
+                        )));
+                        serve(loaded, requests);
+                    }
+                    Err(e) => {
+                        let _ = loaded_tx.send(Err(e));
+                    }
+                })
+            })?;
+        let (format, tokenizer) = loaded_rx
+            .recv()
+            .map_err(|_| anyhow::anyhow!("the model thread stopped while loading"))??;
+        Ok((Self { queue }, format, tokenizer))
+    }
+
+    /// Queues `work`, or says why not at once (never waits).
+    pub fn submit(&self, work: Work) -> Result<(), Refused> {
+        self.queue.try_send(work).map_err(|e| match e {
+            TrySendError::Full(_) => Refused::Busy,
+            TrySendError::Disconnected(_) => Refused::Gone,
+        })
+    }
+}
+
+/// Where a running completion's events go, beside its [`Sequence`].
+struct Listener {
+    choice: usize,
+    stop: Arc<Vec<String>>,
+    events: UnboundedSender<Event>,
+    /// Bytes of the text already sent.
+    sent: usize,
+}
+
+/// The completions being decoded, and who listens to each (same order).
+#[derive(Default)]
+struct Batch {
+    sequences: Vec<Sequence>,
+    listeners: Vec<Listener>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.sequences.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sequences.is_empty()
+    }
+
+    /// One step of every completion; each listener hears of its own, and
+    /// the finished ones (or those nobody listens to) leave the batch.
+    fn step(&mut self, tokenizer: &TextTokenizer) {
+        if let Err(e) = step_batch(&mut self.sequences, tokenizer) {
+            for listener in self.listeners.drain(..) {
+                let _ = listener.events.send(Event::Failed {
+                    message: format!("{e:#}"),
+                    bad_input: false,
+                });
+            }
+            self.sequences.clear();
+            return;
+        }
+        let mut keep = Vec::with_capacity(self.len());
+        for (sequence, listener) in self.sequences.iter_mut().zip(&mut self.listeners) {
+            keep.push(report_step(sequence, listener, tokenizer));
+        }
+        let mut kept = keep.iter();
+        self.sequences.retain(|_| *kept.next().expect("one flag each"));
+        let mut kept = keep.iter();
+        self.listeners.retain(|_| *kept.next().expect("one flag each"));
+    }
+}
+
+/// The worker's loop: admit, step, report, until every handle is gone.
+fn serve(mut loaded: LoadedModel, requests: Receiver<Work>) {
+    let mut batch = Batch::default();
+    let mut cache: VecDeque<(Vec<u32>, Prefilled)> = VecDeque::new();
+    let mut waiting: VecDeque<Work> = VecDeque::new();
+    loop {
+        // Idle: block until work comes. Busy: take what has come.
+        if batch.is_empty() && waiting.is_empty() {
+            match requests.recv() {
+                Ok(work) => waiting.push_back(work),
+                Err(_) => return,
+            }
+        }
+        waiting.extend(requests.try_iter());
+        while let Some(work) = waiting.pop_front() {
+            let needed = match &work {
+                Work::Complete { settings, .. } => settings.len(),
+                Work::NextTokens { .. } => 0,
+            };
+            if !batch.is_empty() && batch.len() + needed > MAX_BATCH {
+                waiting.push_front(work);
+                break;
+            }
+            admit(&mut loaded, &mut cache, &mut batch, work);
+        }
+        if !batch.is_empty() {
+            batch.step(&loaded.tokenizer);
+        }
+    }
+}
+
+/// Checks and prefills `work`'s prompt, then starts its choices (or
+/// answers a next-token question at once).
+fn admit(
+    loaded: &mut LoadedModel,
+    cache: &mut VecDeque<(Vec<u32>, Prefilled)>,
+    batch: &mut Batch,
+    work: Work,
+) {
+    match work {
+        Work::Complete {
+            prompt,
+            settings,
+            stop,
+            events,
+        } => {
+            let ids = loaded.tokenizer.encode_prompt(&prompt);
+            let prefilled = match prefilled(loaded, cache, &ids) {
+                Ok(p) => p,
+                Err(e) => {
+                    let bad_input = e.chain().any(|c| c.is::<InputError>());
+                    let _ = events.send(Event::Failed {
+                        message: format!("{e:#}"),
+                        bad_input,
+                    });
+                    return;
+                }
+            };
+            if events
+                .send(Event::Started {
+                    prompt_tokens: ids.len(),
+                })
+                .is_err()
+            {
+                return;
+            }
+            let stop = Arc::new(stop);
+            for (choice, settings) in settings.into_iter().enumerate() {
+                batch.sequences.push(prefilled.sequence(settings));
+                batch.listeners.push(Listener {
+                    choice,
+                    stop: stop.clone(),
+                    events: events.clone(),
+                    sent: 0,
+                });
+            }
+        }
+        Work::NextTokens {
+            prompt,
+            temperature,
+            top,
+            reply,
+        } => {
+            let ids = loaded.tokenizer.encode_prompt(&prompt);
+            let answer = prefilled(loaded, cache, &ids)
+                .map(|p| next_tokens(&loaded.tokenizer, p.logits(), temperature, top))
+                .map_err(|e| format!("{e:#}"));
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// The prefilled state of `ids`, from the cache when a recent request had
+/// the same prompt (the state is the same bits either way).
+fn prefilled<'c>(
+    loaded: &mut LoadedModel,
+    cache: &'c mut VecDeque<(Vec<u32>, Prefilled)>,
+    ids: &[u32],
+) -> anyhow::Result<&'c Prefilled> {
+    if ids.len() > MAX_PROMPT_TOKENS {
+        return Err(crate::error::invalid(format!(
+            "the prompt has {} tokens; this server takes at most {MAX_PROMPT_TOKENS}",
+            ids.len()
+        ))
+        .into());
+    }
+    if let Some(i) = cache.iter().position(|(k, _)| k == ids) {
+        let entry = cache.remove(i).expect("found above");
+        cache.push_front(entry);
+    } else {
+        let state = Prefilled::new(loaded, ids)?;
+        cache.push_front((ids.to_vec(), state));
+        cache.truncate(PREFILL_CACHE);
+    }
+    Ok(&cache.front().expect("just placed").1)
+}
+
+/// The `top` most likely tokens of `logits` at `temperature` (0: the most
+/// likely token with probability 1).
+pub fn next_tokens(
+    tokenizer: &TextTokenizer,
+    logits: &[f32],
+    temperature: f64,
+    top: usize,
+) -> Vec<NextToken> {
+    let all: Vec<u32> = (0..logits.len() as u32).collect();
+    let probabilities = candidate_distribution(logits, &all, temperature);
+    let mut ranked: Vec<u32> = all;
+    ranked.sort_by(|&a, &b| {
+        probabilities[b as usize]
+            .total_cmp(&probabilities[a as usize])
+            .then(logits[b as usize].total_cmp(&logits[a as usize]))
+            .then(a.cmp(&b))
+    });
+    ranked
+        .into_iter()
+        .take(top)
+        .map(|token| NextToken {
+            token,
+            piece: tokenizer.piece(token),
+            probability: probabilities[token as usize],
+        })
+        .collect()
+}
+
+/// Sends `r` what the last step added to `sequence`'s text; returns
+/// whether the sequence runs on.
+fn report_step(sequence: &mut Sequence, r: &mut Listener, tokenizer: &TextTokenizer) -> bool {
+    let text = tokenizer.visible_text(sequence.tokens());
+    let stop_at = r
+        .stop
+        .iter()
+        .filter_map(|s| text.find(s.as_str()))
+        .min();
+    if stop_at.is_some() && sequence.is_running() {
+        sequence.stop(StopReason::EndOfText);
+    }
+    let finished = !sequence.is_running();
+    // How much may be sent: up to a matched stop string; while running, not
+    // a split character nor a tail that may be the start of a stop string.
+    let mut end = stop_at.unwrap_or(text.len());
+    if !finished {
+        if text.ends_with('\u{FFFD}') {
+            end = r.sent;
+        }
+        end = end.min(text.len() - held_back(&text, &r.stop));
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+    }
+    let new_text = if end > r.sent {
+        text[r.sent..end].to_string()
+    } else {
+        String::new()
+    };
+    r.sent = r.sent.max(end);
+    let step = sequence.steps().last().cloned();
+    let mut open = true;
+    if let Some(step) = step {
+        open = r
+            .events
+            .send(Event::Token {
+                choice: r.choice,
+                step,
+                text: new_text,
+            })
+            .is_ok();
+    }
+    if finished {
+        let stop_reason = if stop_at.is_some() {
+            None
+        } else {
+            sequence.stop_reason()
+        };
+        let _ = r.events.send(Event::Finished {
+            choice: r.choice,
+            ending: Ending {
+                text: text[..stop_at.unwrap_or(text.len())].to_string(),
+                tokens: sequence.tokens().to_vec(),
+                stop_reason,
+            },
+        });
+        return false;
+    }
+    // Nobody is listening any more: stop decoding for them.
+    open
+}
+
+/// Bytes at the end of `text` that may be the start of a stop string.
+fn held_back(text: &str, stops: &[String]) -> usize {
+    stops
+        .iter()
+        .flat_map(|s| {
+            s.char_indices()
+                .map(|(i, _)| i)
+                .filter(|&i| i > 0 && text.ends_with(&s[..i]))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tail_that_may_start_a_stop_string_is_held_back() {
+        let stops = vec!["\n\n".to_string(), "END".to_string()];
+        assert_eq!(held_back("answer\n", &stops), 1);
+        assert_eq!(held_back("answer EN", &stops), 2);
+        assert_eq!(held_back("answer", &stops), 0);
+        assert_eq!(held_back("anything", &[]), 0);
+        // A stop string of several-byte characters is cut only between them.
+        assert_eq!(held_back("答：巴", &["巴黎。".to_string()]), "巴".len());
+    }
+}
