@@ -201,7 +201,12 @@ pub struct ServeArgs {
     pub port: u16,
     /// Models to serve, comma-separated; the first is the class's
     /// [default: smollm2-135m, or the Chinese class's model with --lang zh].
-    #[arg(long = "model", short = 'm', value_name = "ALIAS,…", value_delimiter = ',')]
+    #[arg(
+        long = "model",
+        short = 'm',
+        value_name = "ALIAS,…",
+        value_delimiter = ','
+    )]
     pub models: Vec<String>,
     /// Code that runs the models.
     #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
@@ -214,7 +219,12 @@ pub struct ServeArgs {
     pub own_questions: bool,
     /// A key scripts may send (`Authorization: Bearer KEY`) in place of the
     /// class code; when given, it is required on loopback too.
-    #[arg(long, value_name = "KEY", env = "DETPROB_API_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "DETPROB_API_KEY",
+        hide_env_values = true
+    )]
     pub api_key: Option<String>,
     /// Filled in from the global --lang.
     #[arg(skip)]

@@ -244,12 +244,26 @@ mod tests {
     #[test]
     fn a_chat_is_written_in_each_template_with_its_system_message() {
         let chat = [
-            ChatMessage { role: ChatRole::System, content: "Be brief.".into() },
-            ChatMessage { role: ChatRole::User, content: "Hi".into() },
-            ChatMessage { role: ChatRole::Assistant, content: "Hello".into() },
-            ChatMessage { role: ChatRole::User, content: "2+2?".into() },
+            ChatMessage {
+                role: ChatRole::System,
+                content: "Be brief.".into(),
+            },
+            ChatMessage {
+                role: ChatRole::User,
+                content: "Hi".into(),
+            },
+            ChatMessage {
+                role: ChatRole::Assistant,
+                content: "Hello".into(),
+            },
+            ChatMessage {
+                role: ChatRole::User,
+                content: "2+2?".into(),
+            },
         ];
-        let chatml = PromptFormat::ChatMl { default_system: Some("Default.".into()) };
+        let chatml = PromptFormat::ChatMl {
+            default_system: Some("Default.".into()),
+        };
         assert_eq!(
             chatml.render_chat(&chat).unwrap(),
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n\
@@ -258,7 +272,10 @@ mod tests {
         );
         // Without a system message the template's default is used, and a
         // single user message is exactly what `render` writes.
-        assert_eq!(chatml.render_chat(&chat[3..]).unwrap(), chatml.render("2+2?"));
+        assert_eq!(
+            chatml.render_chat(&chat[3..]).unwrap(),
+            chatml.render("2+2?")
+        );
         assert_eq!(
             PromptFormat::GemmaTurns.render_chat(&chat).unwrap(),
             "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello<end_of_turn>\n\
@@ -270,5 +287,4 @@ mod tests {
         );
         assert_eq!(PromptFormat::Completion.render_chat(&chat), None);
     }
-
 }

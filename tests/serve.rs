@@ -26,7 +26,15 @@ impl Server {
         let binary = assert_cmd::cargo::cargo_bin("detprob");
         let mut command = Command::new(binary);
         command
-            .args(["serve", "--port", "0", "--model", "smollm2-135m", "--lang", "en"])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--model",
+                "smollm2-135m",
+                "--lang",
+                "en",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -45,7 +53,9 @@ impl Server {
             // Keep reading so the server never blocks on a full pipe.
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let first = rx.recv_timeout(Duration::from_secs(120)).unwrap_or_default();
+        let first = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
         if !first.starts_with("http://127.0.0.1:") {
             let _ = child.kill();
             let mut stderr = String::new();
@@ -73,7 +83,8 @@ impl Server {
         };
         let status = response.status();
         let text = response.into_string().unwrap();
-        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path} ({status}) is not JSON: {text:?}"));
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} ({status}) is not JSON: {text:?}"));
         (status, value)
     }
 
@@ -88,7 +99,10 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> (u16, String) {
-        match ureq::get(&self.url(path)).timeout(Duration::from_secs(60)).call() {
+        match ureq::get(&self.url(path))
+            .timeout(Duration::from_secs(60))
+            .call()
+        {
             Ok(r) => (r.status(), r.into_string().unwrap()),
             Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
             Err(e) => panic!("{path}: {e}"),
@@ -105,7 +119,9 @@ impl Server {
         let mut events = Vec::new();
         for line in BufReader::new(response.into_reader()).lines() {
             let line = line.unwrap();
-            let Some(data) = line.strip_prefix("data: ") else { continue };
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
             if data == "[DONE]" {
                 return events;
             }
@@ -128,7 +144,11 @@ impl Drop for Server {
 
 fn text(response: &Value, choice: usize) -> String {
     let c = &response["choices"][choice];
-    c["text"].as_str().or(c["message"]["content"].as_str()).unwrap().to_string()
+    c["text"]
+        .as_str()
+        .or(c["message"]["content"].as_str())
+        .unwrap()
+        .to_string()
 }
 
 /// A request of the reproducibility tests: sampled, seeded, long enough to diverge.
@@ -158,13 +178,32 @@ fn the_api_samples_what_the_command_line_samples_and_a_seed_does_not_depend_on_l
     let response = two.ok("/v1/completions", &seeded(42));
     let alone = text(&response, 0);
     let cli = common::json(&[
-        "generate", "--model", "smollm2-135m", "--raw", "--temperature", "0.9", "--top-p", "0.95",
-        "--seed", "42", "--max-tokens", "24", "--format", "json", "Once upon a time",
+        "generate",
+        "--model",
+        "smollm2-135m",
+        "--raw",
+        "--temperature",
+        "0.9",
+        "--top-p",
+        "0.95",
+        "--seed",
+        "42",
+        "--max-tokens",
+        "24",
+        "--format",
+        "json",
+        "Once upon a time",
     ]);
     assert_eq!(alone, cli["completion"]["text"].as_str().unwrap());
-    assert_eq!(response["usage"]["completion_tokens"], json!(cli["completion"]["tokens"].as_array().unwrap().len()));
+    assert_eq!(
+        response["usage"]["completion_tokens"],
+        json!(cli["completion"]["tokens"].as_array().unwrap().len())
+    );
     assert_eq!(response["choices"][0]["seed"], json!(42));
-    assert!(response["system_fingerprint"].as_str().unwrap().contains("b179c9523d0e6a0f"));
+    assert!(response["system_fingerprint"]
+        .as_str()
+        .unwrap()
+        .contains("b179c9523d0e6a0f"));
 
     // Among 31 other requests at once: the same text.
     assert_eq!(crowd(&two, seeded(42)), alone);
@@ -205,8 +244,13 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
     let again = server.ok("/v1/chat/completions", &chat);
     assert_eq!(text(&first, 0), text(&again, 0));
     assert_eq!(first["object"], "chat.completion");
-    let content = first["choices"][0]["logprobs"]["content"].as_array().unwrap();
-    assert_eq!(content.len(), first["usage"]["completion_tokens"].as_u64().unwrap() as usize);
+    let content = first["choices"][0]["logprobs"]["content"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        content.len(),
+        first["usage"]["completion_tokens"].as_u64().unwrap() as usize
+    );
     for entry in content {
         let top = entry["top_logprobs"].as_array().unwrap();
         assert_eq!(top.len(), 3);
@@ -228,7 +272,11 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
     let pieces: String = server
         .stream("/v1/chat/completions", &stopped)
         .iter()
-        .filter_map(|e| e["choices"][0]["delta"]["content"].as_str().map(str::to_string))
+        .filter_map(|e| {
+            e["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect();
     assert_eq!(pieces, text(&cut, 0));
 
@@ -243,7 +291,11 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
             .send_json(json!({"temperature": 0.7, "seed": seed}))
             .unwrap();
         let body = response.into_string().unwrap();
-        let last = body.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+        let last = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .last()
+            .unwrap();
         let event: Value = serde_json::from_str(last).unwrap();
         answers.push(event["sample"]["answer"].as_str().unwrap().to_string());
         assert_eq!(event["sample"]["seed"], json!(seed));
@@ -251,22 +303,44 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
         let streamed: String = body
             .lines()
             .filter_map(|l| l.strip_prefix("data: "))
-            .filter_map(|d| serde_json::from_str::<Value>(d).ok()?["text"].as_str().map(str::to_string))
+            .filter_map(|d| {
+                serde_json::from_str::<Value>(d).ok()?["text"]
+                    .as_str()
+                    .map(str::to_string)
+            })
             .collect();
         assert_eq!(streamed.trim(), event["sample"]["text"]);
     }
     let state: Value = serde_json::from_str(&server.get("/class/state").1).unwrap();
     assert_eq!(state["total"], 4);
-    let counted: u64 = state["answers"].as_array().unwrap().iter().map(|a| a["count"].as_u64().unwrap()).sum();
+    let counted: u64 = state["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(counted, 4);
     for answer in &answers {
-        let entry = state["answers"].as_array().unwrap().iter().find(|a| &a["answer"] == answer).unwrap();
+        let entry = state["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| &a["answer"] == answer)
+            .unwrap();
         assert_eq!(entry["rule"], json!(answer == "391"));
     }
     // Next-token bars: probabilities of a distribution, most likely first.
     let next: Value = serde_json::from_str(&server.get("/class/next?temperature=0.7").1).unwrap();
-    let p: Vec<f64> = next["tokens"].as_array().unwrap().iter().map(|t| t["probability"].as_f64().unwrap()).collect();
-    assert!(p.windows(2).all(|w| w[0] >= w[1]) && p.iter().sum::<f64>() <= 1.0 + 1e-9, "{p:?}");
+    let p: Vec<f64> = next["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["probability"].as_f64().unwrap())
+        .collect();
+    assert!(
+        p.windows(2).all(|w| w[0] >= w[1]) && p.iter().sum::<f64>() <= 1.0 + 1e-9,
+        "{p:?}"
+    );
     let greedy: Value = serde_json::from_str(&server.get("/class/next?temperature=0").1).unwrap();
     assert_eq!(greedy["tokens"][0]["probability"], json!(1.0));
 
@@ -285,7 +359,10 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
     assert!(zh.contains("全班的答案"));
     let (status, script) = server.get("/class.js");
     assert_eq!(status, 200);
-    assert!(!script.contains("innerHTML"), "model and user text must go in as text");
+    assert!(
+        !script.contains("innerHTML"),
+        "model and user text must go in as text"
+    );
     assert!(server.alive());
 }
 
@@ -296,16 +373,42 @@ fn an_api_key_is_required_when_given_and_a_full_client_is_told_to_wait() {
     let (status, error) = server.post("/v1/completions", &body);
     assert_eq!(status, 401);
     assert_eq!(error["error"]["code"], "invalid_api_key");
-    let (status, _) = server.post_raw("/v1/completions", body.to_string().as_bytes(), &[("Authorization", "Bearer sesame")]);
+    let (status, _) = server.post_raw(
+        "/v1/completions",
+        body.to_string().as_bytes(),
+        &[("Authorization", "Bearer sesame")],
+    );
     assert_eq!(status, 200);
     // The teacher's endpoints need the key too, even from this machine.
-    assert_eq!(server.post("/class/question", &json!({"question": "2+2?"})).0, 403);
     assert_eq!(
-        server.post_raw("/class/question", br#"{"question":"What is 2+2?"}"#, &[("Authorization", "Bearer sesame")]).0,
+        server
+            .post("/class/question", &json!({"question": "2+2?"}))
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .post_raw(
+                "/class/question",
+                br#"{"question":"What is 2+2?"}"#,
+                &[("Authorization", "Bearer sesame")]
+            )
+            .0,
         200
     );
-    assert_eq!(server.post("/class/sample", &json!({"temperature": 0.5})).0, 401);
-    assert_eq!(server.post("/class/sample", &json!({"temperature": 0.5, "code": "wrong"})).0, 401);
+    assert_eq!(
+        server.post("/class/sample", &json!({"temperature": 0.5})).0,
+        401
+    );
+    assert_eq!(
+        server
+            .post(
+                "/class/sample",
+                &json!({"temperature": 0.5, "code": "wrong"})
+            )
+            .0,
+        401
+    );
 }
 
 /// Request bodies the API must refuse with a 4xx JSON error object.
@@ -315,8 +418,19 @@ fn bad_requests() -> Vec<(&'static str, Vec<u8>)> {
     let mut bad: Vec<(&str, Vec<u8>)> = Vec::new();
     let raw = |s: &str| s.as_bytes().to_vec();
     for body in [
-        "", "{", "}", "[]", "null", "42", "\"text\"", "{\"prompt\":}", "{'prompt':'x'}", "\u{0}",
-        "{\"prompt\":\"x\",}", "{\"prompt\":\"x\"", "not json at all",
+        "",
+        "{",
+        "}",
+        "[]",
+        "null",
+        "42",
+        "\"text\"",
+        "{\"prompt\":}",
+        "{'prompt':'x'}",
+        "\u{0}",
+        "{\"prompt\":\"x\",}",
+        "{\"prompt\":\"x\"",
+        "not json at all",
     ] {
         bad.push((c, raw(body)));
         bad.push((chat, raw(body)));
@@ -409,7 +523,12 @@ fn bad_requests() -> Vec<(&'static str, Vec<u8>)> {
     ] {
         bad.push(("/class/sample", body.to_string().into_bytes()));
     }
-    for body in [json!({}), json!({"question": ""}), json!({"question": 5}), json!({"question": "q".repeat(501)})] {
+    for body in [
+        json!({}),
+        json!({"question": ""}),
+        json!({"question": 5}),
+        json!({"question": "q".repeat(501)}),
+    ] {
         bad.push(("/class/question", body.to_string().into_bytes()));
     }
     bad.push(("/v1/nothing", raw("{}")));
@@ -425,16 +544,27 @@ fn over_a_hundred_bad_requests_each_get_a_4xx_json_error_and_the_server_stays_up
     for (path, body) in &bad {
         let (status, value) = server.post_raw(path, body, &[("Content-Type", "application/json")]);
         let shown = String::from_utf8_lossy(&body[..body.len().min(80)]).to_string();
-        assert!((400..500).contains(&status), "{path} {shown}: {status} {value}");
-        let message = value["error"]["message"].as_str().unwrap_or_else(|| panic!("{path} {shown}: {value}"));
+        assert!(
+            (400..500).contains(&status),
+            "{path} {shown}: {status} {value}"
+        );
+        let message = value["error"]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path} {shown}: {value}"));
         assert!(!message.is_empty() && !message.contains('\n'), "{message}");
         assert!(value["error"]["type"].is_string());
     }
     // Bad query strings too.
-    for query in ["/class/next", "/class/next?temperature=x", "/class/next?temperature=-1", "/class/next?temperature=9"] {
+    for query in [
+        "/class/next",
+        "/class/next?temperature=x",
+        "/class/next?temperature=-1",
+        "/class/next?temperature=9",
+    ] {
         let (status, body) = server.get(query);
         assert!((400..500).contains(&status), "{query}: {status}");
-        let _: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{query}: not JSON: {body}"));
+        let _: Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{query}: not JSON: {body}"));
     }
     assert!(server.alive());
 }

@@ -56,7 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Serve(mut args)) => {
             args.lang = Some(lang);
             if args.models.is_empty() {
-                args.models.push(class_model_choice(&empty_model_args(), lang)?.label());
+                args.models
+                    .push(class_model_choice(&empty_model_args(), lang)?.label());
             }
             crate::serve::run(args)?;
             Box::new(render::Printed(String::new()))

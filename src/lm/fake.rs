@@ -154,7 +154,7 @@ fn fake(script: &[(&str, f64)], last_line: bool) -> LoadedModel {
     };
     LoadedModel {
         model: Box::new(model),
-        tokenizer,
+        tokenizer: std::sync::Arc::new(tokenizer),
         prompt_format: PromptFormat::Completion,
         info,
     }

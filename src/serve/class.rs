@@ -101,7 +101,9 @@ impl Question {
             return Err("the question is empty".into());
         }
         if text.chars().count() > MAX_QUESTION_CHARS {
-            return Err(format!("the question is longer than {MAX_QUESTION_CHARS} characters"));
+            return Err(format!(
+                "the question is longer than {MAX_QUESTION_CHARS} characters"
+            ));
         }
         let rule = rules::pick(text);
         let (prompt, task) = match rule {
@@ -142,7 +144,13 @@ pub struct Room {
 
 impl Room {
     /// A room asking `question` of `model`.
-    pub fn new(question: &str, model: String, format: PromptFormat, lang: Lang, own_questions: bool) -> Result<Self, String> {
+    pub fn new(
+        question: &str,
+        model: String,
+        format: PromptFormat,
+        lang: Lang,
+        own_questions: bool,
+    ) -> Result<Self, String> {
         let question = Question::new(question, &format)?;
         let rule = rule_side(&question.text, lang);
         Ok(Self {
@@ -303,7 +311,8 @@ impl Room {
         let text = text.trim();
         match question.task {
             Some(task) => {
-                let (answer, cut) = task.read(&question.text, text, stop.unwrap_or(StopReason::EndOfText));
+                let (answer, cut) =
+                    task.read(&question.text, text, stop.unwrap_or(StopReason::EndOfText));
                 match answer {
                     Some(a) => (a, false),
                     None if cut => (words("page.cut_off"), true),
@@ -353,7 +362,9 @@ mod tests {
     use super::*;
 
     fn room() -> Room {
-        let format = PromptFormat::ChatMl { default_system: None };
+        let format = PromptFormat::ChatMl {
+            default_system: None,
+        };
         Room::new("What is 17 * 23?", "m".into(), format, Lang::En, false).unwrap()
     }
 
@@ -363,14 +374,29 @@ mod tests {
         let q = room.question();
         assert_eq!(room.snapshot().rule.unwrap().answer.as_deref(), Some("391"));
         room.record(&q, "17 * 23 = 391", Some(StopReason::EndOfText), 1, 0.7);
-        room.record(&q, "The answer is 391.", Some(StopReason::EndOfText), 2, 0.7);
+        room.record(
+            &q,
+            "The answer is 391.",
+            Some(StopReason::EndOfText),
+            2,
+            0.7,
+        );
         room.record(&q, "It is 401.", Some(StopReason::EndOfText), 3, 0.7);
-        let cut = room.record(&q, "Let me think about 17 times", Some(StopReason::MaxTokens), 4, 1.2);
+        let cut = room.record(
+            &q,
+            "Let me think about 17 times",
+            Some(StopReason::MaxTokens),
+            4,
+            1.2,
+        );
         assert!(cut.cut_off);
         let snap = room.snapshot();
         assert_eq!(snap.total, 4);
-        let counts: Vec<(&str, usize, bool)> =
-            snap.answers.iter().map(|a| (a.answer.as_str(), a.count, a.rule)).collect();
+        let counts: Vec<(&str, usize, bool)> = snap
+            .answers
+            .iter()
+            .map(|a| (a.answer.as_str(), a.count, a.rule))
+            .collect();
         assert_eq!(counts[0], ("391", 2, true));
         assert!(counts.contains(&("401", 1, false)));
         assert!(counts.contains(&("cut off", 1, false)));

@@ -136,7 +136,11 @@ pub struct InFlight {
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut map = self.server.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .server
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(count) = map.get_mut(&self.client) {
             *count -= 1;
             if *count == 0 {
@@ -151,8 +155,14 @@ pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/", get(projector_page))
         .route("/join", get(student_page))
-        .route("/class.js", get(|| async { asset("text/javascript; charset=utf-8", pages::SCRIPT) }))
-        .route("/class.css", get(|| async { asset("text/css; charset=utf-8", pages::STYLE) }))
+        .route(
+            "/class.js",
+            get(|| async { asset("text/javascript; charset=utf-8", pages::SCRIPT) }),
+        )
+        .route(
+            "/class.css",
+            get(|| async { asset("text/css; charset=utf-8", pages::STYLE) }),
+        )
         .route("/v1/models", get(list_models))
         .route("/v1/completions", post(completions))
         .route("/v1/chat/completions", post(chat_completions))
@@ -163,17 +173,34 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/class/sample", post(class_sample))
         .route("/class/next", get(class_next))
         .fallback(|| async {
-            error(ApiError::new(404, "invalid_request_error", "not_found", "no such route"))
+            error(ApiError::new(
+                404,
+                "invalid_request_error",
+                "not_found",
+                "no such route",
+            ))
         })
         .method_not_allowed_fallback(|| async {
-            error(ApiError::new(405, "invalid_request_error", "method_not_allowed", "method not allowed on this route"))
+            error(ApiError::new(
+                405,
+                "invalid_request_error",
+                "method_not_allowed",
+                "method not allowed on this route",
+            ))
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(server)
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// An OpenAI-style error response.
@@ -202,8 +229,18 @@ fn too_many() -> Response {
 
 fn refused(r: Refused) -> Response {
     match r {
-        Refused::Busy => error(ApiError::new(503, "server_error", "overloaded", "the model's queue is full; try again shortly")),
-        Refused::Gone => error(ApiError::new(500, "server_error", "worker_stopped", "the model has stopped")),
+        Refused::Busy => error(ApiError::new(
+            503,
+            "server_error",
+            "overloaded",
+            "the model's queue is full; try again shortly",
+        )),
+        Refused::Gone => error(ApiError::new(
+            500,
+            "server_error",
+            "worker_stopped",
+            "the model has stopped",
+        )),
     }
 }
 
@@ -214,7 +251,11 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
         error(ApiError::new(
             if status == 413 { 413 } else { 400 },
             "invalid_request_error",
-            if status == 413 { "body_too_large" } else { "bad_body" },
+            if status == 413 {
+                "body_too_large"
+            } else {
+                "bad_body"
+            },
             if status == 413 {
                 format!("the request body is larger than {MAX_BODY} bytes")
             } else {
@@ -237,11 +278,17 @@ fn page_lang(server: &Server, query: &LangQuery) -> Lang {
     }
 }
 
-async fn projector_page(State(server): State<Arc<Server>>, Query(q): Query<LangQuery>) -> Html<String> {
+async fn projector_page(
+    State(server): State<Arc<Server>>,
+    Query(q): Query<LangQuery>,
+) -> Html<String> {
     Html(pages::page(pages::Page::Projector, page_lang(&server, &q)))
 }
 
-async fn student_page(State(server): State<Arc<Server>>, Query(q): Query<LangQuery>) -> Html<String> {
+async fn student_page(
+    State(server): State<Arc<Server>>,
+    Query(q): Query<LangQuery>,
+) -> Html<String> {
     Html(pages::page(pages::Page::Student, page_lang(&server, &q)))
 }
 
@@ -296,7 +343,13 @@ async fn api(
         Err(r) => return r,
     };
     let format_of = |alias: &str| server.model(alias).map(|m| m.format.clone());
-    let plan = match openai::plan(endpoint, &body, &format_of, &server.models[0].alias, fresh_seed()) {
+    let plan = match openai::plan(
+        endpoint,
+        &body,
+        &format_of,
+        &server.models[0].alias,
+        fresh_seed(),
+    ) {
         Ok(p) => p,
         Err(e) => return error(e),
     };
@@ -319,7 +372,15 @@ async fn api(
         Err(r) => return r,
     };
     let reply = Reply {
-        id: format!("{}-{:016x}", if endpoint == Endpoint::Chat { "chatcmpl" } else { "cmpl" }, fresh_seed()),
+        id: format!(
+            "{}-{:016x}",
+            if endpoint == Endpoint::Chat {
+                "chatcmpl"
+            } else {
+                "cmpl"
+            },
+            fresh_seed()
+        ),
         created: now(),
         fingerprint: served.fingerprint.clone(),
         tokenizer: served.tokenizer.clone(),
@@ -343,9 +404,22 @@ fn now() -> u64 {
 async fn started(rx: &mut UnboundedReceiver<Event>) -> Result<usize, Response> {
     match rx.recv().await {
         Some(Event::Started { prompt_tokens }) => Ok(prompt_tokens),
-        Some(Event::Failed { message, bad_input: true }) => Err(error(ApiError::invalid(Some("prompt"), message))),
-        Some(Event::Failed { message, .. }) => Err(error(ApiError::new(500, "server_error", "engine_error", message))),
-        _ => Err(error(ApiError::new(500, "server_error", "worker_stopped", "the model stopped before answering"))),
+        Some(Event::Failed {
+            message,
+            bad_input: true,
+        }) => Err(error(ApiError::invalid(Some("prompt"), message))),
+        Some(Event::Failed { message, .. }) => Err(error(ApiError::new(
+            500,
+            "server_error",
+            "engine_error",
+            message,
+        ))),
+        _ => Err(error(ApiError::new(
+            500,
+            "server_error",
+            "worker_stopped",
+            "the model stopped before answering",
+        ))),
     }
 }
 
@@ -392,7 +466,15 @@ impl Reply {
     }
 
     /// A choice's text (and logprobs, for its new `steps`), whole or as a chunk.
-    fn choice(&self, index: usize, text: &str, steps: &[Step], offset: usize, finish: Option<&str>, chunk: bool) -> Value {
+    fn choice(
+        &self,
+        index: usize,
+        text: &str,
+        steps: &[Step],
+        offset: usize,
+        finish: Option<&str>,
+        chunk: bool,
+    ) -> Value {
         let logprobs = self
             .plan
             .logprobs
@@ -405,8 +487,12 @@ impl Reply {
         });
         match (self.plan.endpoint, chunk) {
             (Endpoint::Completions, _) => choice["text"] = json!(text),
-            (Endpoint::Chat, false) => choice["message"] = json!({"role": "assistant", "content": text}),
-            (Endpoint::Chat, true) if finish.is_some() && text.is_empty() => choice["delta"] = json!({}),
+            (Endpoint::Chat, false) => {
+                choice["message"] = json!({"role": "assistant", "content": text})
+            }
+            (Endpoint::Chat, true) if finish.is_some() && text.is_empty() => {
+                choice["delta"] = json!({})
+            }
             (Endpoint::Chat, true) => choice["delta"] = json!({"content": text}),
         }
         choice
@@ -422,9 +508,18 @@ async fn whole_reply(reply: Reply, mut rx: UnboundedReceiver<Event>) -> Response
         match rx.recv().await {
             Some(Event::Token { choice, step, .. }) => steps[choice].push(step),
             Some(Event::Finished { choice, ending }) => endings[choice] = Some(ending),
-            Some(Event::Failed { message, .. }) => return error(ApiError::new(500, "server_error", "engine_error", message)),
+            Some(Event::Failed { message, .. }) => {
+                return error(ApiError::new(500, "server_error", "engine_error", message))
+            }
             Some(Event::Started { .. }) => {}
-            None => return error(ApiError::new(500, "server_error", "worker_stopped", "the model stopped while answering")),
+            None => {
+                return error(ApiError::new(
+                    500,
+                    "server_error",
+                    "worker_stopped",
+                    "the model stopped while answering",
+                ))
+            }
         }
     }
     let endings: Vec<Ending> = endings.into_iter().flatten().collect();
@@ -434,7 +529,14 @@ async fn whole_reply(reply: Reply, mut rx: UnboundedReceiver<Event>) -> Response
         .enumerate()
         .map(|(i, e)| {
             let kept = kept_steps(&reply.tokenizer, &steps[i], &e.text);
-            reply.choice(i, &e.text, &steps[i][..kept], 0, Some(openai::finish_reason(e.stop_reason)), false)
+            reply.choice(
+                i,
+                &e.text,
+                &steps[i][..kept],
+                0,
+                Some(openai::finish_reason(e.stop_reason)),
+                false,
+            )
         })
         .collect();
     let mut body = reply.envelope(false, choices);
@@ -503,7 +605,11 @@ fn stream_reply(
                 if !text.is_empty() || p.reply.plan.logprobs.is_some() {
                     let offset = p.offsets[choice];
                     p.offsets[choice] += text.len();
-                    let steps = if text.is_empty() { Vec::new() } else { vec![step] };
+                    let steps = if text.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![step]
+                    };
                     let c = p.reply.choice(choice, &text, &steps, offset, None, true);
                     if !text.is_empty() {
                         out.push(data(&p.reply.envelope(true, vec![c])));
@@ -511,7 +617,14 @@ fn stream_reply(
                 }
             }
             Some(Event::Finished { choice, ending }) => {
-                let c = p.reply.choice(choice, "", &[], p.offsets[choice], Some(openai::finish_reason(ending.stop_reason)), true);
+                let c = p.reply.choice(
+                    choice,
+                    "",
+                    &[],
+                    p.offsets[choice],
+                    Some(openai::finish_reason(ending.stop_reason)),
+                    true,
+                );
                 out.push(data(&p.reply.envelope(true, vec![c])));
                 p.open -= 1;
                 if p.open == 0 {
@@ -525,7 +638,9 @@ fn stream_reply(
                 }
             }
             Some(Event::Failed { message, .. }) => {
-                out.push(data(&ApiError::new(500, "server_error", "engine_error", message).body()));
+                out.push(data(
+                    &ApiError::new(500, "server_error", "engine_error", message).body(),
+                ));
                 p.done = true;
             }
             Some(Event::Started { .. }) => {}
@@ -554,16 +669,21 @@ async fn class_state(State(server): State<Arc<Server>>) -> Response {
 }
 
 /// The room's snapshot now and after every change.
-async fn class_events(State(server): State<Arc<Server>>) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+async fn class_events(
+    State(server): State<Arc<Server>>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let changes = server.room.subscribe();
-    let updates = stream::unfold((server, changes, true), |(server, mut changes, first)| async move {
-        if !first && changes.changed().await.is_err() {
-            return None;
-        }
-        changes.borrow_and_update();
-        let snapshot = serde_json::to_value(server.room.snapshot()).unwrap_or(Value::Null);
-        Some((Ok(data(&snapshot)), (server, changes, false)))
-    });
+    let updates = stream::unfold(
+        (server, changes, true),
+        |(server, mut changes, first)| async move {
+            if !first && changes.changed().await.is_err() {
+                return None;
+            }
+            changes.borrow_and_update();
+            let snapshot = serde_json::to_value(server.room.snapshot()).unwrap_or(Value::Null);
+            Some((Ok(data(&snapshot)), (server, changes, false)))
+        },
+    );
     Sse::new(updates).keep_alive(KeepAlive::default())
 }
 
@@ -579,7 +699,12 @@ async fn class_question(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if !teacher(&server, &peer, &headers) {
-        return error(ApiError::new(403, "permission_error", "teacher_only", "only the teacher's machine may change the question"));
+        return error(ApiError::new(
+            403,
+            "permission_error",
+            "teacher_only",
+            "only the teacher's machine may change the question",
+        ));
     }
     let body: AskBody = match body_bytes(body).and_then(|b| parse(&b)) {
         Ok(b) => b,
@@ -597,7 +722,12 @@ async fn class_reset(
     headers: HeaderMap,
 ) -> Response {
     if !teacher(&server, &peer, &headers) {
-        return error(ApiError::new(403, "permission_error", "teacher_only", "only the teacher's machine may reset the counts"));
+        return error(ApiError::new(
+            403,
+            "permission_error",
+            "teacher_only",
+            "only the teacher's machine may reset the counts",
+        ));
     }
     server.room.reset();
     Json(server.room.snapshot()).into_response()
@@ -607,7 +737,10 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        error(ApiError::invalid(openai::named(&path), e.into_inner().to_string()))
+        error(ApiError::invalid(
+            openai::named(&path),
+            e.into_inner().to_string(),
+        ))
     })
 }
 
@@ -641,14 +774,22 @@ async fn class_sample(
         _ => {
             return error(ApiError::invalid(
                 Some("temperature"),
-                format!("temperature must be between 0 and {}", openai::MAX_TEMPERATURE),
+                format!(
+                    "temperature must be between 0 and {}",
+                    openai::MAX_TEMPERATURE
+                ),
             ))
         }
     };
     let question: Question = match body.question.as_deref().filter(|q| !q.trim().is_empty()) {
         None => server.room.question(),
         Some(_) if !server.room.own_questions => {
-            return error(ApiError::new(403, "permission_error", "own_questions_off", "the teacher has not allowed own questions"))
+            return error(ApiError::new(
+                403,
+                "permission_error",
+                "own_questions_off",
+                "the teacher has not allowed own questions",
+            ))
         }
         Some(q) => match server.room.prepare(q) {
             Ok(q) => q,
@@ -679,22 +820,39 @@ async fn class_sample(
         move |(server, mut rx, question, guard)| async move {
             guard.as_ref()?;
             match rx.recv().await {
-                Some(Event::Token { text, .. }) => {
-                    Some((Ok::<_, Infallible>(data(&json!({"text": text}))), (server, rx, question, guard)))
-                }
+                Some(Event::Token { text, .. }) => Some((
+                    Ok::<_, Infallible>(data(&json!({"text": text}))),
+                    (server, rx, question, guard),
+                )),
                 Some(Event::Finished { ending, .. }) => {
                     let sample = if own {
-                        server.room.preview(&question, &ending.text, ending.stop_reason, seed, temperature.value())
+                        server.room.preview(
+                            &question,
+                            &ending.text,
+                            ending.stop_reason,
+                            seed,
+                            temperature.value(),
+                        )
                     } else {
-                        server.room.record(&question, &ending.text, ending.stop_reason, seed, temperature.value())
+                        server.room.record(
+                            &question,
+                            &ending.text,
+                            ending.stop_reason,
+                            seed,
+                            temperature.value(),
+                        )
                     };
                     let event = data(&json!({"sample": sample, "own": own}));
                     Some((Ok(event), (server, rx, question, None)))
                 }
-                Some(Event::Failed { message, .. }) => {
-                    Some((Ok(data(&json!({"error": message}))), (server, rx, question, None)))
-                }
-                Some(Event::Started { .. }) => Some((Ok(data(&json!({"text": ""}))), (server, rx, question, guard))),
+                Some(Event::Failed { message, .. }) => Some((
+                    Ok(data(&json!({"error": message}))),
+                    (server, rx, question, None),
+                )),
+                Some(Event::Started { .. }) => Some((
+                    Ok(data(&json!({"text": ""}))),
+                    (server, rx, question, guard),
+                )),
                 None => None,
             }
         },
@@ -713,10 +871,16 @@ async fn class_next(
     query: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
-        return error(ApiError::invalid(Some("temperature"), "give ?temperature= a number from 0 to 2"));
+        return error(ApiError::invalid(
+            Some("temperature"),
+            "give ?temperature= a number from 0 to 2",
+        ));
     };
     if Temperature::new(q.temperature).is_err() || q.temperature > openai::MAX_TEMPERATURE {
-        return error(ApiError::invalid(Some("temperature"), "temperature must be between 0 and 2"));
+        return error(ApiError::invalid(
+            Some("temperature"),
+            "temperature must be between 0 and 2",
+        ));
     }
     let (reply, answer) = tokio::sync::oneshot::channel();
     let work = Work::NextTokens {
@@ -729,8 +893,15 @@ async fn class_next(
         return refused(r);
     }
     match answer.await {
-        Ok(Ok(tokens)) => Json(json!({"temperature": q.temperature, "tokens": tokens})).into_response(),
+        Ok(Ok(tokens)) => {
+            Json(json!({"temperature": q.temperature, "tokens": tokens})).into_response()
+        }
         Ok(Err(message)) => error(ApiError::new(500, "server_error", "engine_error", message)),
-        Err(_) => error(ApiError::new(500, "server_error", "worker_stopped", "the model stopped")),
+        Err(_) => error(ApiError::new(
+            500,
+            "server_error",
+            "worker_stopped",
+            "the model stopped",
+        )),
     }
 }

@@ -42,9 +42,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .collect::<Result<_, InputError>>()?;
     // Bind first: a port in use is refused before any model loads.
     let address = SocketAddr::new(args.host, args.port);
-    let listener = std::net::TcpListener::bind(address).map_err(|e| {
-        invalid(format!("cannot listen on {address}: {e}"))
-    })?;
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|e| invalid(format!("cannot listen on {address}: {e}")))?;
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
 
@@ -55,7 +54,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let engine = args.engine;
         let fingerprint = fingerprint(&choice, engine);
         let (worker, format, tokenizer) =
-            scheduler::Worker::start(alias.clone(), pool.clone(), move || lm::load(&choice, engine))?;
+            scheduler::Worker::start(alias.clone(), pool.clone(), move || {
+                lm::load(&choice, engine)
+            })?;
         progress.finish_and_clear();
         models.push(http::Served {
             alias: alias.clone(),
@@ -69,11 +70,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .question
         .clone()
         .unwrap_or_else(|| lang.text("serve.first_question").to_string());
-    let room = class::Room::new(&question, aliases[0].clone(), models[0].format.clone(), lang, args.own_questions)
-        .map_err(|e| invalid(format!("--question: {e}")))?;
+    let room = class::Room::new(
+        &question,
+        aliases[0].clone(),
+        models[0].format.clone(),
+        lang,
+        args.own_questions,
+    )
+    .map_err(|e| invalid(format!("--question: {e}")))?;
     let loopback = args.host.is_loopback();
     let class_code = (!loopback).then(class_code);
-    let server = Arc::new(http::Server::new(models, room, lang, class_code.clone(), args.api_key.clone()));
+    let server = Arc::new(http::Server::new(
+        models,
+        room,
+        lang,
+        class_code.clone(),
+        args.api_key.clone(),
+    ));
 
     print_addresses(lang, bound, class_code.as_deref())?;
 
@@ -96,10 +109,11 @@ async fn stopped() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return interrupt.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = term.recv() => {}
@@ -163,12 +177,20 @@ fn print_addresses(lang: Lang, bound: SocketAddr, code: Option<&str>) -> std::io
     };
     let mut out = std::io::stdout().lock();
     writeln!(out, "{base}/")?;
-    writeln!(out, "{}", lang.fill("serve.projector", &[("url", &format!("{base}/"))]))?;
+    writeln!(
+        out,
+        "{}",
+        lang.fill("serve.projector", &[("url", &format!("{base}/"))])
+    )?;
     writeln!(out, "{}", lang.fill("serve.students", &[("url", &join)]))?;
     if let Some(code) = code {
         writeln!(out, "{}", lang.fill("serve.class_code", &[("code", &code)]))?;
     }
-    writeln!(out, "{}", lang.fill("serve.api", &[("url", &format!("{base}/v1"))]))?;
+    writeln!(
+        out,
+        "{}",
+        lang.fill("serve.api", &[("url", &format!("{base}/v1"))])
+    )?;
     writeln!(out, "{}", lang.text("serve.stop"))?;
     out.flush()
 }

@@ -49,7 +49,12 @@ impl ApiError {
     }
 
     /// Any status, with a code.
-    pub fn new(status: u16, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        kind: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             message: message.into(),
@@ -181,7 +186,10 @@ pub fn plan(
         ApiError::invalid(named(&path), message)
     })?;
     refuse_unsupported(&body)?;
-    let model = body.model.clone().unwrap_or_else(|| default_model.to_string());
+    let model = body
+        .model
+        .clone()
+        .unwrap_or_else(|| default_model.to_string());
     let Some(format) = format_of(&model) else {
         return Err(ApiError {
             code: Some("model_not_found"),
@@ -206,7 +214,12 @@ pub fn plan(
     let top_k = match body.top_k {
         None | Some(0) | Some(-1) => None,
         Some(k) if k > 0 => Some(k as usize),
-        Some(k) => return Err(ApiError::invalid(Some("top_k"), format!("top_k must be at least 1 (or 0 / -1 for none), got {k}"))),
+        Some(k) => {
+            return Err(ApiError::invalid(
+                Some("top_k"),
+                format!("top_k must be at least 1 (or 0 / -1 for none), got {k}"),
+            ))
+        }
     };
     let top_p = body.top_p.filter(|&p| p != 1.0);
     let min_p = body.min_p.filter(|&p| p != 0.0);
@@ -220,7 +233,10 @@ pub fn plan(
         Endpoint::Completions => COMPLETION_DEFAULT_TOKENS,
         Endpoint::Chat => CHAT_DEFAULT_TOKENS,
     };
-    let max_tokens = body.max_completion_tokens.or(body.max_tokens).unwrap_or(default_tokens);
+    let max_tokens = body
+        .max_completion_tokens
+        .or(body.max_tokens)
+        .unwrap_or(default_tokens);
     if !(1..=MAX_TOKENS).contains(&max_tokens) {
         return Err(ApiError::invalid(
             Some("max_tokens"),
@@ -229,7 +245,10 @@ pub fn plan(
     }
     let n = body.n.unwrap_or(1);
     if !(1..=MAX_CHOICES).contains(&n) {
-        return Err(ApiError::invalid(Some("n"), format!("n must be between 1 and {MAX_CHOICES}, got {n}")));
+        return Err(ApiError::invalid(
+            Some("n"),
+            format!("n must be between 1 and {MAX_CHOICES}, got {n}"),
+        ));
     }
     let stop = match body.stop {
         None => Vec::new(),
@@ -294,7 +313,11 @@ fn refuse_unsupported(body: &Body) -> Result<(), ApiError> {
     if body.presence_penalty.is_some_and(|p| p != 0.0) {
         return unsupported("presence_penalty");
     }
-    if body.logit_bias.as_ref().is_some_and(|b| b.as_object().is_none_or(|o| !o.is_empty())) {
+    if body
+        .logit_bias
+        .as_ref()
+        .is_some_and(|b| b.as_object().is_none_or(|o| !o.is_empty()))
+    {
         return unsupported("logit_bias");
     }
     Ok(())
@@ -302,13 +325,19 @@ fn refuse_unsupported(body: &Body) -> Result<(), ApiError> {
 
 fn completion_prompt(body: &Body) -> Result<String, ApiError> {
     if body.messages.is_some() {
-        return Err(ApiError::invalid(Some("messages"), "/v1/completions takes a prompt, not messages (use /v1/chat/completions)"));
+        return Err(ApiError::invalid(
+            Some("messages"),
+            "/v1/completions takes a prompt, not messages (use /v1/chat/completions)",
+        ));
     }
     let prompt = match &body.prompt {
         Some(OneOrMany::One(p)) => p.clone(),
         Some(OneOrMany::Many(v)) if v.len() == 1 => v[0].clone(),
         Some(OneOrMany::Many(_)) => {
-            return Err(ApiError::invalid(Some("prompt"), "one prompt per request (send several requests instead)"))
+            return Err(ApiError::invalid(
+                Some("prompt"),
+                "one prompt per request (send several requests instead)",
+            ))
         }
         None => return Err(ApiError::invalid(Some("prompt"), "prompt is required")),
     };
@@ -331,28 +360,44 @@ fn chat_prompt(body: &Body, format: &PromptFormat) -> Result<String, ApiError> {
         let role = match m.role.as_str() {
             "system" | "developer" if i == 0 => ChatRole::System,
             "system" | "developer" => {
-                return Err(ApiError::invalid(Some(&param), "a system message may only come first"))
+                return Err(ApiError::invalid(
+                    Some(&param),
+                    "a system message may only come first",
+                ))
             }
             "user" => ChatRole::User,
             "assistant" => ChatRole::Assistant,
             other => {
-                return Err(ApiError::invalid(Some(&param), format!("unsupported role '{other}' (system, user, assistant)")))
+                return Err(ApiError::invalid(
+                    Some(&param),
+                    format!("unsupported role '{other}' (system, user, assistant)"),
+                ))
             }
         };
         let content = match &m.content {
             Some(Content::Text(t)) => t.clone(),
             Some(Content::Parts(parts)) => {
                 if let Some(p) = parts.iter().find(|p| p.kind != "text") {
-                    return Err(ApiError::invalid(Some(&param), format!("content of type '{}' is not supported (text only)", p.kind)));
+                    return Err(ApiError::invalid(
+                        Some(&param),
+                        format!("content of type '{}' is not supported (text only)", p.kind),
+                    ));
                 }
-                parts.iter().filter_map(|p| p.text.as_deref()).collect::<Vec<_>>().join("")
+                parts
+                    .iter()
+                    .filter_map(|p| p.text.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("")
             }
             None => String::new(),
         };
         chat.push(ChatMessage { role, content });
     }
     format.render_chat(&chat).ok_or_else(|| {
-        ApiError::invalid(Some("model"), "this model has no chat template (a base model): use /v1/completions")
+        ApiError::invalid(
+            Some("model"),
+            "this model has no chat template (a base model): use /v1/completions",
+        )
     })
 }
 
@@ -363,7 +408,10 @@ fn logprobs_wanted(
 ) -> Result<Option<usize>, ApiError> {
     let top = |n: u64, param: &str| {
         if n > MAX_TOP_LOGPROBS {
-            Err(ApiError::invalid(Some(param), format!("{param} must be at most {MAX_TOP_LOGPROBS}, got {n}")))
+            Err(ApiError::invalid(
+                Some(param),
+                format!("{param} must be at most {MAX_TOP_LOGPROBS}, got {n}"),
+            ))
         } else {
             Ok(n as usize)
         }
@@ -371,18 +419,32 @@ fn logprobs_wanted(
     match (endpoint, logprobs) {
         (_, None | Some(Value::Null)) => {
             if top_logprobs.is_some_and(|n| n > 0) && endpoint == Endpoint::Chat {
-                return Err(ApiError::invalid(Some("top_logprobs"), "top_logprobs needs logprobs: true"));
+                return Err(ApiError::invalid(
+                    Some("top_logprobs"),
+                    "top_logprobs needs logprobs: true",
+                ));
             }
             Ok(None)
         }
         (Endpoint::Chat, Some(Value::Bool(false))) => Ok(None),
-        (Endpoint::Chat, Some(Value::Bool(true))) => Ok(Some(top(top_logprobs.unwrap_or(0), "top_logprobs")?)),
+        (Endpoint::Chat, Some(Value::Bool(true))) => {
+            Ok(Some(top(top_logprobs.unwrap_or(0), "top_logprobs")?))
+        }
         (Endpoint::Completions, Some(Value::Number(n))) => match n.as_u64() {
             Some(n) => Ok(Some(top(n, "logprobs")?)),
-            None => Err(ApiError::invalid(Some("logprobs"), "logprobs must be a whole number from 0")),
+            None => Err(ApiError::invalid(
+                Some("logprobs"),
+                "logprobs must be a whole number from 0",
+            )),
         },
-        (Endpoint::Chat, Some(_)) => Err(ApiError::invalid(Some("logprobs"), "logprobs must be true or false")),
-        (Endpoint::Completions, Some(_)) => Err(ApiError::invalid(Some("logprobs"), "logprobs must be a whole number from 0")),
+        (Endpoint::Chat, Some(_)) => Err(ApiError::invalid(
+            Some("logprobs"),
+            "logprobs must be true or false",
+        )),
+        (Endpoint::Completions, Some(_)) => Err(ApiError::invalid(
+            Some("logprobs"),
+            "logprobs must be a whole number from 0",
+        )),
     }
 }
 
@@ -402,7 +464,12 @@ fn token_text(tokenizer: &TextTokenizer, token: u32) -> String {
 
 /// Logprobs of `steps` in the shape of `endpoint` (`offset`: the text's
 /// length before the first of them, for `/v1/completions`' `text_offset`).
-pub fn logprobs_json(endpoint: Endpoint, tokenizer: &TextTokenizer, steps: &[Step], offset: usize) -> Value {
+pub fn logprobs_json(
+    endpoint: Endpoint,
+    tokenizer: &TextTokenizer,
+    steps: &[Step],
+    offset: usize,
+) -> Value {
     match endpoint {
         Endpoint::Chat => {
             let content: Vec<Value> = steps
@@ -416,7 +483,11 @@ pub fn logprobs_json(endpoint: Endpoint, tokenizer: &TextTokenizer, steps: &[Ste
                         })
                     };
                     let mut e = entry(s.token, s.logprob);
-                    e["top_logprobs"] = s.alternatives.iter().map(|a| entry(a.token, a.logprob)).collect();
+                    e["top_logprobs"] = s
+                        .alternatives
+                        .iter()
+                        .map(|a| entry(a.token, a.logprob))
+                        .collect();
                     e
                 })
                 .collect();
@@ -455,7 +526,11 @@ mod tests {
     use super::*;
 
     fn read(endpoint: Endpoint, body: &str) -> Result<Plan, ApiError> {
-        let format = |m: &str| (m == "m").then(|| PromptFormat::ChatMl { default_system: None });
+        let format = |m: &str| {
+            (m == "m").then(|| PromptFormat::ChatMl {
+                default_system: None,
+            })
+        };
         plan(endpoint, body.as_bytes(), &format, "m", 7)
     }
 
@@ -469,10 +544,18 @@ mod tests {
         assert_eq!(plan.prompt, "2+2=");
         let seeds: Vec<u64> = plan.settings.iter().map(|s| s.seed).collect();
         assert_eq!(seeds, [41, 42, 43]);
-        assert!(plan.settings.iter().all(|s| s.max_tokens == 5 && s.alternatives == 2));
+        assert!(plan
+            .settings
+            .iter()
+            .all(|s| s.max_tokens == 5 && s.alternatives == 2));
         assert_eq!(
             plan.settings[0].sampling,
-            Sampling::Random { temperature: 0.7, top_k: Some(40), top_p: None, min_p: None }
+            Sampling::Random {
+                temperature: 0.7,
+                top_k: Some(40),
+                top_p: None,
+                min_p: None
+            }
         );
         assert_eq!(plan.stop, ["\n"]);
         assert_eq!(plan.logprobs, Some(2));
@@ -480,12 +563,21 @@ mod tests {
 
     #[test]
     fn defaults_are_openais_and_a_missing_seed_is_the_fresh_one() {
-        let plan = read(Endpoint::Chat, r#"{"messages":[{"role":"user","content":"Hi"}]}"#).unwrap();
+        let plan = read(
+            Endpoint::Chat,
+            r#"{"messages":[{"role":"user","content":"Hi"}]}"#,
+        )
+        .unwrap();
         assert_eq!(plan.model, "m");
         assert_eq!(plan.settings[0].seed, 7);
         assert_eq!(plan.settings[0].max_tokens, CHAT_DEFAULT_TOKENS as usize);
-        assert_eq!(plan.prompt, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
-        assert!(matches!(plan.settings[0].sampling, Sampling::Random { temperature, .. } if temperature == 1.0));
+        assert_eq!(
+            plan.prompt,
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+        );
+        assert!(
+            matches!(plan.settings[0].sampling, Sampling::Random { temperature, .. } if temperature == 1.0)
+        );
         let greedy = read(Endpoint::Completions, r#"{"prompt":"x","temperature":0}"#).unwrap();
         assert_eq!(greedy.settings[0].sampling, Sampling::Greedy);
         assert_eq!(greedy.settings[0].max_tokens, 16);
@@ -495,24 +587,74 @@ mod tests {
     fn bad_requests_name_the_parameter() {
         let param = |endpoint, body: &str| read(endpoint, body).unwrap_err().param;
         let c = Endpoint::Completions;
-        assert_eq!(param(c, r#"{"prompt":"x","temperature":"hot"}"#).as_deref(), Some("temperature"));
-        assert_eq!(param(c, r#"{"prompt":"x","temperature":2.5}"#).as_deref(), Some("temperature"));
-        assert_eq!(param(c, r#"{"prompt":"x","top_p":0}"#).as_deref(), Some("top_p"));
-        assert_eq!(param(c, r#"{"prompt":"x","min_p":1.5}"#).as_deref(), Some("min_p"));
-        assert_eq!(param(c, r#"{"prompt":"x","top_k":-3}"#).as_deref(), Some("top_k"));
+        assert_eq!(
+            param(c, r#"{"prompt":"x","temperature":"hot"}"#).as_deref(),
+            Some("temperature")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","temperature":2.5}"#).as_deref(),
+            Some("temperature")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","top_p":0}"#).as_deref(),
+            Some("top_p")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","min_p":1.5}"#).as_deref(),
+            Some("min_p")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","top_k":-3}"#).as_deref(),
+            Some("top_k")
+        );
         assert_eq!(param(c, r#"{"prompt":"x","n":0}"#).as_deref(), Some("n"));
-        assert_eq!(param(c, r#"{"prompt":"x","max_tokens":100000}"#).as_deref(), Some("max_tokens"));
-        assert_eq!(param(c, r#"{"prompt":"x","seed":-1}"#).as_deref(), Some("seed"));
-        assert_eq!(param(c, r#"{"prompt":"x","logprobs":50}"#).as_deref(), Some("logprobs"));
+        assert_eq!(
+            param(c, r#"{"prompt":"x","max_tokens":100000}"#).as_deref(),
+            Some("max_tokens")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","seed":-1}"#).as_deref(),
+            Some("seed")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","logprobs":50}"#).as_deref(),
+            Some("logprobs")
+        );
         assert_eq!(param(c, r#"{"prompt":""}"#).as_deref(), Some("prompt"));
-        assert_eq!(param(c, r#"{"prompt":"x","model":"nope"}"#).as_deref(), Some("model"));
-        assert_eq!(param(c, r#"{"prompt":"x","presence_penalty":1}"#).as_deref(), Some("presence_penalty"));
-        assert_eq!(param(c, r#"{"prompt":"x","stop":["a","b","c","d","e"]}"#).as_deref(), Some("stop"));
-        assert_eq!(param(c, "{\"prompt\": "), None);
+        assert_eq!(
+            param(c, r#"{"prompt":"x","model":"nope"}"#).as_deref(),
+            Some("model")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","presence_penalty":1}"#).as_deref(),
+            Some("presence_penalty")
+        );
+        assert_eq!(
+            param(c, r#"{"prompt":"x","stop":["a","b","c","d","e"]}"#).as_deref(),
+            Some("stop")
+        );
+        assert!(read(c, "{\"prompt\": ")
+            .unwrap_err()
+            .message
+            .contains("not valid JSON"));
+        assert_eq!(param(c, "[1,2]"), None);
         let chat = Endpoint::Chat;
-        assert_eq!(param(chat, r#"{"messages":[]}"#).as_deref(), Some("messages"));
-        assert_eq!(param(chat, r#"{"messages":[{"role":"tool","content":"x"}]}"#).as_deref(), Some("messages[0]"));
-        assert_eq!(param(chat, r#"{"messages":[{"role":"user","content":"x"}],"logprobs":3}"#).as_deref(), Some("logprobs"));
+        assert_eq!(
+            param(chat, r#"{"messages":[]}"#).as_deref(),
+            Some("messages")
+        );
+        assert_eq!(
+            param(chat, r#"{"messages":[{"role":"tool","content":"x"}]}"#).as_deref(),
+            Some("messages[0]")
+        );
+        assert_eq!(
+            param(
+                chat,
+                r#"{"messages":[{"role":"user","content":"x"}],"logprobs":3}"#
+            )
+            .as_deref(),
+            Some("logprobs")
+        );
         assert!(read(chat, "[1,2]").unwrap_err().status == 400);
     }
 }

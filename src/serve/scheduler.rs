@@ -64,7 +64,11 @@ pub enum Event {
     /// Choice `choice` sampled a token; `text` is the completion's new
     /// whole text (possibly empty while a character or a possible stop
     /// string is held back).
-    Token { choice: usize, step: Step, text: String },
+    Token {
+        choice: usize,
+        step: Step,
+        text: String,
+    },
     /// Choice `choice` ended.
     Finished { choice: usize, ending: Ending },
     /// The request could not run (bad prompt or an engine failure).
@@ -112,10 +116,8 @@ impl Worker {
             .spawn(move || {
                 pool.install(move || match load() {
                     Ok(loaded) => {
-                        let _ = loaded_tx.send(Ok((
-                            loaded.prompt_format.clone(),
-                            loaded.tokenizer.clone(),
-                        )));
+                        let _ = loaded_tx
+                            .send(Ok((loaded.prompt_format.clone(), loaded.tokenizer.clone())));
                         serve(loaded, requests);
                     }
                     Err(e) => {
@@ -181,9 +183,11 @@ impl Batch {
             keep.push(report_step(sequence, listener, tokenizer));
         }
         let mut kept = keep.iter();
-        self.sequences.retain(|_| *kept.next().expect("one flag each"));
+        self.sequences
+            .retain(|_| *kept.next().expect("one flag each"));
         let mut kept = keep.iter();
-        self.listeners.retain(|_| *kept.next().expect("one flag each"));
+        self.listeners
+            .retain(|_| *kept.next().expect("one flag each"));
     }
 }
 
@@ -336,11 +340,7 @@ pub fn next_tokens(
 /// whether the sequence runs on.
 fn report_step(sequence: &mut Sequence, r: &mut Listener, tokenizer: &TextTokenizer) -> bool {
     let text = tokenizer.visible_text(sequence.tokens());
-    let stop_at = r
-        .stop
-        .iter()
-        .filter_map(|s| text.find(s.as_str()))
-        .min();
+    let stop_at = r.stop.iter().filter_map(|s| text.find(s.as_str())).min();
     if stop_at.is_some() && sequence.is_running() {
         sequence.stop(StopReason::EndOfText);
     }
