@@ -568,3 +568,44 @@ fn over_a_hundred_bad_requests_each_get_a_4xx_json_error_and_the_server_stays_up
     }
     assert!(server.alive());
 }
+
+/// A venv with the official `openai` client (created once, then reused).
+fn openai_venv() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("openai-{OPENAI_VERSION}"));
+    let python = venv.join("bin").join("python");
+    let ready = venv.join("ready");
+    if ready.exists() {
+        return python;
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let run = |command: &mut Command| {
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{command:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("openai=={OPENAI_VERSION}")));
+    std::fs::write(&ready, OPENAI_VERSION).unwrap();
+    python
+}
+
+/// The client version the test pins.
+const OPENAI_VERSION: &str = "3.63.0";
+
+#[test]
+fn the_official_openai_client_gets_openai_shaped_answers_and_the_same_text_for_a_seed_under_load() {
+    if !common::has_tool("python3") {
+        return;
+    }
+    let python = openai_venv();
+    let server = Server::start(&[], &[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/openai_client.py");
+    let out = Command::new(python).arg(script).arg(&server.base).arg("smollm2-135m").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+}
