@@ -297,7 +297,7 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
             .last()
             .unwrap();
         let event: Value = serde_json::from_str(last).unwrap();
-        answers.push(event["sample"]["answer"].as_str().unwrap().to_string());
+        answers.push(event["sample"]["answer"].clone());
         assert_eq!(event["sample"]["seed"], json!(seed));
         // The text streamed is the sample's text.
         let streamed: String = body
@@ -569,9 +569,14 @@ fn over_a_hundred_bad_requests_each_get_a_4xx_json_error_and_the_server_stays_up
     assert!(server.alive());
 }
 
-/// A venv with the official `openai` client (created once, then reused).
-fn openai_venv() -> std::path::PathBuf {
-    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("openai-{OPENAI_VERSION}"));
+/// A venv with the official `openai` client and a DevTools-protocol client
+/// for the browser test (created once, then reused).
+fn client_venv() -> std::path::PathBuf {
+    static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = VENV.lock().unwrap_or_else(|p| p.into_inner());
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "clients-openai-{OPENAI_VERSION}-websocket-{WEBSOCKET_VERSION}"
+    ));
     let python = venv.join("bin").join("python");
     let ready = venv.join("ready");
     if ready.exists() {
@@ -580,27 +585,48 @@ fn openai_venv() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&venv);
     let run = |command: &mut Command| {
         let out = command.output().unwrap();
-        assert!(out.status.success(), "{command:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{command:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("openai=={OPENAI_VERSION}")));
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(format!("openai=={OPENAI_VERSION}"))
+        .arg(format!("websocket-client=={WEBSOCKET_VERSION}")));
     std::fs::write(&ready, OPENAI_VERSION).unwrap();
     python
 }
 
-/// The client version the test pins.
+/// The client versions the tests pin.
 const OPENAI_VERSION: &str = "3.63.0";
+const WEBSOCKET_VERSION: &str = "1.8.0";
 
 #[test]
 fn the_official_openai_client_gets_openai_shaped_answers_and_the_same_text_for_a_seed_under_load() {
     if !common::has_tool("python3") {
         return;
     }
-    let python = openai_venv();
+    let python = client_venv();
     let server = Server::start(&[], &[]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/openai_client.py");
-    let out = Command::new(python).arg(script).arg(&server.base).arg("smollm2-135m").output().unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/openai_client.py"
+    );
+    let out = Command::new(python)
+        .arg(script)
+        .arg(&server.base)
+        .arg("smollm2-135m")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -608,4 +634,38 @@ fn the_official_openai_client_gets_openai_shaped_answers_and_the_same_text_for_a
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+}
+
+#[test]
+fn in_a_real_browser_the_slider_the_buttons_the_stream_and_the_histogram_work() {
+    if !common::has_tool("python3") || !common::has_tool("chromium") {
+        return;
+    }
+    let python = client_venv();
+    let server = Server::start(&["--question", "What is 17 * 23?"], &[]);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/browser.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg("chromium")
+        .arg(&server.base)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+    for shot in ["projector.png", "student.png"] {
+        let png = std::fs::read(shots.join(shot)).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 10_000,
+            "{shot}: {} bytes",
+            png.len()
+        );
+    }
 }

@@ -13,7 +13,7 @@ use crate::generation::StopReason;
 use crate::prompt::PromptFormat;
 use crate::rules::{self, Rule};
 use crate::tasks::Task;
-use crate::words::Lang;
+use crate::words::{Bilingual, Lang};
 
 /// Tokens per class sample at most, as `compare` (answers also stop at a newline).
 pub const SAMPLE_TOKENS: usize = 32;
@@ -22,24 +22,37 @@ pub const MAX_QUESTION_CHARS: usize = 500;
 /// Samples kept for the list under the histogram.
 const RECENT: usize = 200;
 
-/// The rule's side of the current question.
+/// The rule's side of the current question (in both languages: the
+/// projector and each phone may show either).
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleSide {
     /// The rule's name (e.g. `arithmetic`).
     pub name: &'static str,
     /// Its answer, or `None` when it refused.
     pub answer: Option<String>,
-    /// Its answer or its explicit error, in the room's language.
-    pub outcome: String,
-    /// Every step it took, in the room's language.
-    pub steps: Vec<String>,
+    /// Its answer or its explicit error.
+    pub outcome: Bilingual,
+    /// Every step it took.
+    pub steps: Vec<Bilingual>,
+}
+
+/// What the histogram counts a sample as.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(tag = "kind", content = "text", rename_all = "snake_case")]
+pub enum Label {
+    /// The answer read from the text (for a question no rule claims, its first line).
+    Answer(String),
+    /// The token limit ended the text before an answer was whole.
+    CutOff,
+    /// No answer could be read.
+    NoAnswer,
 }
 
 /// One answer and how many samples gave it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AnswerCount {
-    /// The answer as read from the samples (or "cut off" / "no answer").
-    pub answer: String,
+    /// The answer as read from the samples.
+    pub answer: Label,
     pub count: usize,
     /// Whether it is the rule's answer.
     pub rule: bool,
@@ -55,12 +68,16 @@ pub struct ClassSample {
     /// What the model wrote (trimmed).
     pub text: String,
     /// The histogram's label for it.
-    pub answer: String,
+    pub answer: Label,
     /// Whether the token limit cut it off before an answer was whole.
     pub cut_off: bool,
     /// Samples of this question with this answer so far, this one included
     /// (0 when it was not counted: a student's own question).
     pub count: usize,
+    /// Set when this seed and temperature were drawn before for this
+    /// question (the sample is then not counted again): whether the answer
+    /// read is the one read then.
+    pub repeat: Option<bool>,
     /// The command that draws this sample again on the command line.
     pub replay: String,
 }
@@ -81,6 +98,8 @@ pub struct Snapshot {
     pub model: String,
     /// Whether students may ask their own questions.
     pub own_questions: bool,
+    /// Whether students need the class code.
+    pub code_required: bool,
 }
 
 /// The current question, prepared for the model.
@@ -130,16 +149,19 @@ struct State {
     answers: Vec<AnswerCount>,
     total: usize,
     recent: VecDeque<ClassSample>,
+    /// Each (seed, temperature) drawn for this question: drawing one again
+    /// gives the same sample, which is shown but not counted twice.
+    drawn: std::collections::HashMap<(u64, u64), Label>,
 }
 
 /// The room: its state behind a lock, and a signal on every change.
 pub struct Room {
     state: Mutex<State>,
     changed: tokio::sync::watch::Sender<u64>,
-    lang: Lang,
     model: String,
     format: PromptFormat,
     pub own_questions: bool,
+    code_required: bool,
 }
 
 impl Room {
@@ -148,11 +170,11 @@ impl Room {
         question: &str,
         model: String,
         format: PromptFormat,
-        lang: Lang,
         own_questions: bool,
+        code_required: bool,
     ) -> Result<Self, String> {
         let question = Question::new(question, &format)?;
-        let rule = rule_side(&question.text, lang);
+        let rule = rule_side(&question.text);
         Ok(Self {
             state: Mutex::new(State {
                 version: 1,
@@ -161,12 +183,13 @@ impl Room {
                 answers: Vec::new(),
                 total: 0,
                 recent: VecDeque::new(),
+                drawn: Default::default(),
             }),
             changed: tokio::sync::watch::channel(1).0,
-            lang,
             model,
             format,
             own_questions,
+            code_required,
         })
     }
 
@@ -198,6 +221,7 @@ impl Room {
             recent: state.recent.iter().take(20).cloned().collect(),
             model: self.model.clone(),
             own_questions: self.own_questions,
+            code_required: self.code_required,
         }
     }
 
@@ -214,13 +238,14 @@ impl Room {
     /// Asks a new question: the rule answers it, the counts start again.
     pub fn ask(&self, text: &str) -> Result<(), String> {
         let question = self.prepare(text)?;
-        let rule = rule_side(&question.text, self.lang);
+        let rule = rule_side(&question.text);
         let mut state = self.lock();
         state.question = question;
         state.rule = rule;
         state.answers.clear();
         state.total = 0;
         state.recent.clear();
+        state.drawn.clear();
         self.bump(&mut state);
         Ok(())
     }
@@ -231,6 +256,7 @@ impl Room {
         state.answers.clear();
         state.total = 0;
         state.recent.clear();
+        state.drawn.clear();
         self.bump(&mut state);
     }
 
@@ -253,6 +279,7 @@ impl Room {
             answer,
             cut_off,
             count: 0,
+            repeat: None,
             replay: replay_command(&self.model, &question.text, temperature, seed),
         }
     }
@@ -272,11 +299,25 @@ impl Room {
         if state.question.text != question.text {
             return sample;
         }
+        let key = (seed, temperature.to_bits());
+        if let Some(before) = state.drawn.get(&key) {
+            sample.repeat = Some(before == &sample.answer);
+            sample.count = state
+                .answers
+                .iter()
+                .find(|a| a.answer == sample.answer)
+                .map_or(0, |a| a.count);
+            sample.number = state.total;
+            return sample;
+        }
+        state.drawn.insert(key, sample.answer.clone());
         state.total += 1;
         sample.number = state.total;
         let rule_answer = state.rule.as_ref().and_then(|r| r.answer.clone());
         let is_rule = match (question.task, &rule_answer) {
-            (Some(task), Some(truth)) if !sample.cut_off => task.matches(&sample.answer, truth),
+            (Some(task), Some(truth)) => {
+                matches!(&sample.answer, Label::Answer(a) if task.matches(a, truth))
+            }
             _ => false,
         };
         sample.count = match state.answers.iter_mut().find(|a| a.answer == sample.answer) {
@@ -303,47 +344,53 @@ impl Room {
     }
 
     /// The histogram's label for a sample: the answer the task reads from
-    /// it (as `compare` reads it), "cut off" when the token limit ended it
-    /// before an answer was whole, "no answer"; for a question no rule
+    /// it (as `compare` reads it), cut off when the token limit ended it
+    /// before an answer was whole, or no answer; for a question no rule
     /// claims, the first line of the text itself.
-    fn label(&self, question: &Question, text: &str, stop: Option<StopReason>) -> (String, bool) {
-        let words = |key: &str| self.lang.text(key).to_string();
+    fn label(&self, question: &Question, text: &str, stop: Option<StopReason>) -> (Label, bool) {
         let text = text.trim();
         match question.task {
             Some(task) => {
-                let (answer, cut) =
-                    task.read(&question.text, text, stop.unwrap_or(StopReason::EndOfText));
-                match answer {
-                    Some(a) => (a, false),
-                    None if cut => (words("page.cut_off"), true),
-                    None => (words("page.no_answer"), false),
+                let stop = stop.unwrap_or(StopReason::EndOfText);
+                match task.read(&question.text, text, stop) {
+                    (Some(a), _) => (Label::Answer(a), false),
+                    (None, true) => (Label::CutOff, true),
+                    (None, false) => (Label::NoAnswer, false),
                 }
             }
             None => {
                 let line = text.lines().next().unwrap_or("").trim();
                 if line.is_empty() {
-                    return (words("page.no_answer"), false);
+                    return (Label::NoAnswer, false);
                 }
-                let short: String = line.chars().take(40).collect();
                 let cut = matches!(stop, Some(StopReason::MaxTokens | StopReason::ContextFull));
-                (short, cut)
+                (Label::Answer(line.chars().take(40).collect()), cut)
             }
         }
     }
 }
 
 /// The rule that claims `question`, and what it does with it.
-fn rule_side(question: &str, lang: Lang) -> Option<RuleSide> {
+fn rule_side(question: &str) -> Option<RuleSide> {
     let rule: &dyn Rule = rules::pick(question)?;
     let run = rule.apply(question);
+    let both = |text: &dyn Fn(Lang) -> String| Bilingual {
+        en: text(Lang::En),
+        zh: text(Lang::Zh),
+    };
     Some(RuleSide {
         name: rule.name(),
         answer: run.outcome.answer().map(str::to_string),
-        outcome: run.outcome.phrase().text(lang),
+        outcome: both(&|lang| run.outcome.phrase().text(lang)),
         steps: run
             .trace
             .iter()
-            .map(|s| format!("{}: {}", s.rule.text(lang), s.detail.text(lang)))
+            .map(|s| {
+                both(&|lang| {
+                    let colon = lang.text("colon");
+                    format!("{}{colon}{}", s.rule.text(lang), s.detail.text(lang))
+                })
+            })
             .collect(),
     })
 }
@@ -365,7 +412,7 @@ mod tests {
         let format = PromptFormat::ChatMl {
             default_system: None,
         };
-        Room::new("What is 17 * 23?", "m".into(), format, Lang::En, false).unwrap()
+        Room::new("What is 17 * 23?", "m".into(), format, false, false).unwrap()
     }
 
     #[test]
@@ -392,16 +439,26 @@ mod tests {
         assert!(cut.cut_off);
         let snap = room.snapshot();
         assert_eq!(snap.total, 4);
-        let counts: Vec<(&str, usize, bool)> = snap
+        let counts: Vec<(Label, usize, bool)> = snap
             .answers
             .iter()
-            .map(|a| (a.answer.as_str(), a.count, a.rule))
+            .map(|a| (a.answer.clone(), a.count, a.rule))
             .collect();
-        assert_eq!(counts[0], ("391", 2, true));
-        assert!(counts.contains(&("401", 1, false)));
-        assert!(counts.contains(&("cut off", 1, false)));
+        let answer = |a: &str| Label::Answer(a.to_string());
+        assert_eq!(counts[0], (answer("391"), 2, true));
+        assert!(counts.contains(&(answer("401"), 1, false)));
+        assert!(counts.contains(&(Label::CutOff, 1, false)));
         assert_eq!(snap.recent[0].seed, 4);
         assert!(snap.recent[0].replay.contains("--seeds 4"));
+        // The same seed and temperature again is the same sample: shown, not counted twice.
+        let again = room.record(&q, "The answer is 391.", Some(StopReason::EndOfText), 2, 0.7);
+        assert_eq!(again.repeat, Some(true));
+        assert_eq!(again.count, 2);
+        assert_eq!(room.snapshot().total, 4);
+        // The same seed at another temperature is another sample.
+        let other = room.record(&q, "391", Some(StopReason::EndOfText), 2, 1.0);
+        assert_eq!(other.repeat, None);
+        assert_eq!(room.snapshot().total, 5);
     }
 
     #[test]

@@ -70,16 +70,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .question
         .clone()
         .unwrap_or_else(|| lang.text("serve.first_question").to_string());
+    let loopback = args.host.is_loopback();
+    let class_code = (!loopback).then(class_code);
     let room = class::Room::new(
         &question,
         aliases[0].clone(),
         models[0].format.clone(),
-        lang,
         args.own_questions,
+        class_code.is_some() || args.api_key.is_some(),
     )
     .map_err(|e| invalid(format!("--question: {e}")))?;
-    let loopback = args.host.is_loopback();
-    let class_code = (!loopback).then(class_code);
     let server = Arc::new(http::Server::new(
         models,
         room,

@@ -13,6 +13,10 @@ function t(key, args) {
   return text;
 }
 for (const el of document.querySelectorAll("[data-w]")) el.textContent = t(el.dataset.w);
+const LANG = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+// A histogram label: the answer read, or "cut off" / "no answer" in this page's words.
+const label = (l) => (l.kind === "answer" ? l.text : t(l.kind));
+const same = (a, b) => a && b && a.kind === b.kind && a.text === b.text;
 
 let snapshot = null;
 let myAnswer = null;
@@ -48,30 +52,31 @@ function show(s) {
   const changed = !snapshot || snapshot.question !== s.question;
   snapshot = s;
   $("question").textContent = s.question;
-  $("rule-answer").textContent = s.rule ? s.rule.outcome : t("no_rule");
+  $("rule-answer").textContent = s.rule ? s.rule.outcome[LANG] : t("no_rule");
   if ($("model")) $("model").textContent = t("model", { model: s.model });
   if ($("rule-steps")) {
     $("rule-steps").replaceChildren(...(s.rule ? s.rule.steps : []).map((step) => {
       const li = document.createElement("li");
-      li.textContent = step;
+      li.textContent = step[LANG];
       return li;
     }));
   }
   $("total").textContent = t("total", { n: s.total });
   bars($("histogram"), s.answers.map((a) => ({
-    label: (a.rule ? "★ " : "") + a.answer,
+    label: (a.rule ? "★ " : "") + label(a.answer),
     value: a.count,
     text: String(a.count),
-    classes: [a.rule ? "rule" : "", a.answer === myAnswer ? "mine" : ""],
+    classes: [a.rule ? "rule" : "", same(a.answer, myAnswer) ? "mine" : ""],
   })));
   if ($("recent")) {
     $("recent").replaceChildren(...s.recent.map((r) => {
       const li = document.createElement("li");
-      li.textContent = t("recent_line", { seed: r.seed, temperature: r.temperature, answer: r.answer, text: r.text });
+      li.textContent = t("recent_line", { seed: r.seed, temperature: r.temperature, answer: label(r.answer), text: r.text });
       return li;
     }));
   }
   if ($("own-row")) $("own-row").hidden = !s.own_questions;
+  if ($("code-row") && !s.code_required) $("code-row").hidden = true;
   if (changed) refreshNext();
 }
 
@@ -147,7 +152,8 @@ async function draw(seed, question) {
 
 if (page === "projector") {
   let last = null;
-  const verdict = (s) => t("sample_verdict", { answer: s.answer, seed: s.seed, temperature: s.temperature });
+  const verdict = (s) => t("sample_verdict", { answer: label(s.answer), seed: s.seed, temperature: s.temperature })
+    + (s.repeat === null ? "" : " " + t("not_counted_again"));
   $("sample").addEventListener("click", async () => {
     const seed = Number($("seed").value);
     const result = await draw(seed);
@@ -216,8 +222,9 @@ if (page === "student") {
     const s = result.sample;
     myAnswer = result.own ? null : s.answer;
     $("verdict").textContent = result.own
-      ? t("own_verdict", { answer: s.answer, seed: s.seed })
-      : t("student_verdict", { answer: s.answer, seed: s.seed, count: s.count, total: s.number });
+      ? t("own_verdict", { answer: label(s.answer), seed: s.seed })
+      : t("student_verdict", { answer: label(s.answer), seed: s.seed, count: s.count, total: s.number })
+        + (s.repeat === null ? "" : " " + t("not_counted_again"));
     $("replay").textContent = s.replay;
     if (snapshot) show(snapshot);
   });
