@@ -118,6 +118,9 @@ pub struct Cli {
     /// the locale). JSON and CSV are the same in every language.
     #[arg(long, value_enum, global = true)]
     pub lang: Option<Lang>,
+    /// Do not record this run in the run log (also: DETPROB_LOG=off).
+    #[arg(long, global = true)]
+    pub no_log: bool,
 }
 
 /// detprob's subcommands.
@@ -157,6 +160,9 @@ pub enum Command {
     /// List, fetch or locate the models detprob knows.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// The run log: every generate, compare, sweep and served request, replayable.
+    #[command(subcommand)]
+    Log(LogCommand),
 }
 
 impl Command {
@@ -184,9 +190,74 @@ impl Command {
                 EmergenceCommand::Scale(a) => *a.output.format,
             },
             Command::Model(ModelCommand::List { format }) => **format,
-            Command::Live(_) | Command::Serve(_) | Command::Model(_) => Format::Terminal,
+            Command::Log(LogCommand::List(a)) => *a.format,
+            Command::Log(LogCommand::Show { format, .. }) => **format,
+            Command::Log(LogCommand::Replay { format, .. }) => **format,
+            Command::Live(_) | Command::Serve(_) | Command::Model(_) | Command::Log(_) => {
+                Format::Terminal
+            }
         }
     }
+}
+
+/// `detprob log …`: the run log.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Recorded runs, newest first.
+    List(LogListArgs),
+    /// One entry: its model, prompts, settings, seeds and texts.
+    Show {
+        /// The entry's number (from `log list`).
+        id: i64,
+        #[command(flatten)]
+        format: DocumentFormat,
+    },
+    /// Re-run an entry: identical, or the first differing step.
+    Replay {
+        /// The entry's number (from `log list`).
+        id: i64,
+        #[command(flatten)]
+        format: DocumentFormat,
+    },
+    /// Every completion of the entries found, one row each, on stdout.
+    Export {
+        /// jsonl (one JSON object per line) or csv.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: LogFilter,
+    },
+}
+
+/// How `log export` writes rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// Which entries `log list` and `log export` read.
+#[derive(Debug, Args)]
+pub struct LogFilter {
+    /// Only entries recorded since: a date (2026-12-06), a UTC time
+    /// (2026-12-06T13:00:00) or an age (30m, 2h, 7d).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only entries whose prompt or first text contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// At most this many entries, newest first.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+}
+
+/// Flags of `detprob log list`.
+#[derive(Debug, Args)]
+pub struct LogListArgs {
+    #[command(flatten)]
+    pub filter: LogFilter,
+    #[command(flatten)]
+    pub format: DocumentFormat,
 }
 
 /// Flags of `detprob serve`.

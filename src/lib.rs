@@ -37,6 +37,7 @@ pub mod prompt;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod runlog;
 pub mod sampler;
 pub mod scenario;
 pub mod serve;

@@ -38,7 +38,8 @@ impl Server {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .env("DETPROB_LOG", "off");
         for (k, v) in envs {
             command.env(k, v);
         }

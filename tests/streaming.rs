@@ -48,6 +48,7 @@ fn generate_streams_its_tokens_on_a_terminal() {
     let (mut controller, terminal) = open_pty();
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_detprob"))
+        .env("DETPROB_LOG", "off")
         .args(ARGS)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -81,6 +82,7 @@ fn generate_streams_its_tokens_on_a_terminal() {
     // The terminal showed what a pipe gets (the terminal writes \r\n).
     let shown = String::from_utf8_lossy(&output).replace("\r\n", "\n");
     let piped = Command::new(env!("CARGO_BIN_EXE_detprob"))
+        .env("DETPROB_LOG", "off")
         .args(ARGS)
         .output()
         .unwrap();

@@ -73,12 +73,15 @@ fn run_all(
         reports.push(report);
     }
     bar.finish_and_clear();
-    if let Some((path, overwrite)) = record {
+    if record.is_some() || crate::runlog::current().is_some() {
         let mut manifest = Manifest::new("compare", &loaded, &choice)?;
         for report in &reports {
             manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
         }
-        manifest.save(path, overwrite)?;
+        if let Some((path, overwrite)) = record {
+            manifest.save(path, overwrite)?;
+        }
+        crate::runlog::record_quietly(crate::runlog::current(), &manifest);
     }
     let model = loaded.info.label();
     Ok((reports, model))

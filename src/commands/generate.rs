@@ -42,11 +42,14 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     } else {
         complete(&mut loaded, &prompt_ids, &settings)?
     };
-    if let Some((path, overwrite)) = record {
+    if record.is_some() || crate::runlog::current().is_some() {
         let mut manifest = Manifest::new("generate", &loaded, &choice)?;
         let prompt = manifest.prompt(None, &formatted_prompt, &prompt_ids);
         manifest.run(prompt, &settings, &completion);
-        manifest.save(path, overwrite)?;
+        if let Some((path, overwrite)) = record {
+            manifest.save(path, overwrite)?;
+        }
+        crate::runlog::record_quietly(crate::runlog::current(), &manifest);
     }
     let report = GenerateReport {
         model: loaded.info,

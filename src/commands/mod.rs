@@ -8,6 +8,7 @@ mod compare;
 mod demo;
 mod emergence;
 mod generate;
+mod log;
 mod model;
 mod probs;
 mod repeat;
@@ -28,6 +29,7 @@ use crate::words::Lang;
 pub fn run(cli: Cli) -> anyhow::Result<String> {
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
     crate::progress::set_language(lang);
+    crate::runlog::configure(cli.no_log);
     let format = cli
         .command
         .as_ref()
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
             Box::new(render::Printed(String::new()))
         }
         Some(Command::Model(command)) => model::run(command)?,
+        Some(Command::Log(command)) => log::run(command, &view)?,
     };
     Ok(render::render(report.as_ref(), &view))
 }

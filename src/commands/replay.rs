@@ -11,8 +11,19 @@ use crate::store::ModelChoice;
 
 pub fn run(args: ReplayArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let manifest = Manifest::load(&args.manifest)?;
-    let choice = match (&args.model_file, &manifest.model.alias) {
-        (Some(path), _) => ModelChoice::File(path.clone(), None),
+    replay_manifest(&manifest, args.model_file.as_deref(), view)
+}
+
+/// Finds `manifest`'s model (or `model_file`), checks its hash, re-runs
+/// every recorded completion: the report when identical, else an error
+/// (exit 1) after the report is shown.
+pub fn replay_manifest(
+    manifest: &Manifest,
+    model_file: Option<&std::path::Path>,
+    view: &View,
+) -> anyhow::Result<Box<dyn Render>> {
+    let choice = match (model_file, &manifest.model.alias) {
+        (Some(path), _) => ModelChoice::File(path.to_path_buf(), None),
         (None, Some(alias)) => ModelChoice::resolve(Some(alias), None, None)?,
         (None, None) => {
             let path = &manifest.model.path;
@@ -28,8 +39,8 @@ pub fn run(args: ReplayArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
         }
     };
     match choice.spec() {
-        Some(spec) => check_model_hash(&manifest, spec.sha256)?,
-        None => check_model_hash(&manifest, &file_sha256(&choice.local_path()?)?)?,
+        Some(spec) => check_model_hash(manifest, spec.sha256)?,
+        None => check_model_hash(manifest, &file_sha256(&choice.local_path()?)?)?,
     }
     let spinner = crate::progress::spinner(
         &view
@@ -38,7 +49,7 @@ pub fn run(args: ReplayArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     );
     let replayed = lm::load(&choice, manifest.model.engine)
         .map_err(anyhow::Error::from)
-        .and_then(|mut loaded| replay(&mut loaded, &manifest));
+        .and_then(|mut loaded| replay(&mut loaded, manifest));
     spinner.finish_and_clear();
     let report = replayed?;
     if report.identical() {

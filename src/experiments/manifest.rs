@@ -234,9 +234,14 @@ pub fn file_sha256(path: &Path) -> Result<String, InputError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sampler::Sampling;
+
+    /// A small manifest for tests of what stores manifests.
+    pub(crate) fn manifest_fixture() -> Manifest {
+        sample()
+    }
 
     fn sample() -> Manifest {
         Manifest {

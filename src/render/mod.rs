@@ -13,6 +13,7 @@ pub mod grok;
 pub mod html;
 mod json;
 pub mod ladder;
+mod log;
 pub mod markdown;
 pub mod markup;
 mod reports;

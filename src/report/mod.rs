@@ -10,5 +10,6 @@ pub mod compare;
 pub mod demo;
 pub mod emergence;
 pub mod experiments;
+pub mod log;
 pub mod model;
 pub mod views;

@@ -451,7 +451,13 @@ mod tests {
         assert_eq!(snap.recent[0].seed, 4);
         assert!(snap.recent[0].replay.contains("--seeds 4"));
         // The same seed and temperature again is the same sample: shown, not counted twice.
-        let again = room.record(&q, "The answer is 391.", Some(StopReason::EndOfText), 2, 0.7);
+        let again = room.record(
+            &q,
+            "The answer is 391.",
+            Some(StopReason::EndOfText),
+            2,
+            0.7,
+        );
         assert_eq!(again.repeat, Some(true));
         assert_eq!(again.count, 2);
         assert_eq!(room.snapshot().total, 4);

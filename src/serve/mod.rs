@@ -48,15 +48,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
 
     let pool = Arc::new(rayon::ThreadPoolBuilder::new().build()?);
+    // A log that cannot be opened does not stop the class: it is said once.
+    let log = crate::runlog::current().and_then(|path| {
+        crate::runlog::writer(path.to_path_buf())
+            .map_err(|e| eprintln!("warning: {e} (requests are answered, not logged)"))
+            .ok()
+    });
     let mut models = Vec::new();
     for (alias, choice) in aliases.iter().zip(choices) {
         let progress = crate::progress::spinner(&lang.fill("serve.loading", &[("model", alias)]));
         let engine = args.engine;
         let fingerprint = fingerprint(&choice, engine);
         let (worker, format, tokenizer) =
-            scheduler::Worker::start(alias.clone(), pool.clone(), move || {
-                lm::load(&choice, engine)
-            })?;
+            scheduler::Worker::start(alias.clone(), pool.clone(), choice, engine, log.clone())?;
         progress.finish_and_clear();
         models.push(http::Served {
             alias: alias.clone(),

@@ -14,9 +14,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::error::InputError;
-use crate::generation::{step_batch, GenerationSettings, Prefilled, Sequence, Step, StopReason};
+use crate::experiments::manifest::Manifest;
+use crate::generation::{
+    step_batch, Completion, GenerationSettings, Prefilled, Sequence, Step, StopReason,
+};
+use crate::lm::Engine;
 use crate::lm::LoadedModel;
 use crate::sampler::candidate_distribution;
+use crate::store::ModelChoice;
 use crate::tokenizer::TextTokenizer;
 
 /// Completions decoded together at most; more wait in the queue.
@@ -104,21 +109,29 @@ pub enum Refused {
 impl Worker {
     /// Starts a worker thread that loads its model with `load` and then
     /// serves; returns once the model is loaded (or failed to load).
+    /// With `log`, every answered request goes to the run log as a manifest
+    /// (`choice` names the model there).
     pub fn start(
         name: String,
         pool: Arc<rayon::ThreadPool>,
-        load: impl FnOnce() -> Result<LoadedModel, InputError> + Send + 'static,
+        choice: ModelChoice,
+        engine: Engine,
+        log: Option<mpsc::Sender<Manifest>>,
     ) -> Result<(Self, crate::prompt::PromptFormat, Arc<TextTokenizer>), anyhow::Error> {
         let (queue, requests) = mpsc::sync_channel(QUEUE_LENGTH);
         let (loaded_tx, loaded_rx) = mpsc::channel();
         std::thread::Builder::new()
             .name(format!("model {name}"))
             .spawn(move || {
-                pool.install(move || match load() {
+                pool.install(move || match crate::lm::load(&choice, engine) {
                     Ok(loaded) => {
+                        let recorder = log.and_then(|log| {
+                            let template = Manifest::new("serve", &loaded, &choice).ok()?;
+                            Some(Recorder { log, template })
+                        });
                         let _ = loaded_tx
                             .send(Ok((loaded.prompt_format.clone(), loaded.tokenizer.clone())));
-                        serve(loaded, requests);
+                        serve(loaded, requests, recorder);
                     }
                     Err(e) => {
                         let _ = loaded_tx.send(Err(e));
@@ -140,13 +153,46 @@ impl Worker {
     }
 }
 
+/// Where answered requests are recorded: the run log's writer, and the
+/// manifest every entry of this model starts from.
+struct Recorder {
+    log: mpsc::Sender<Manifest>,
+    template: Manifest,
+}
+
+/// A request's entry in the run log while its choices finish.
+struct Pending {
+    manifest: Manifest,
+    prompt: usize,
+    choices: Vec<Option<(GenerationSettings, Completion)>>,
+    log: mpsc::Sender<Manifest>,
+}
+
+impl Pending {
+    /// Choice `choice` finished; once every choice has, the entry is sent.
+    fn finished(&mut self, choice: usize, settings: GenerationSettings, completion: Completion) {
+        self.choices[choice] = Some((settings, completion));
+        if self.choices.iter().all(Option::is_some) {
+            for (settings, completion) in self.choices.iter().flatten() {
+                self.manifest.run(self.prompt, settings, completion);
+            }
+            let _ = self.log.send(self.manifest.clone());
+        }
+    }
+}
+
 /// Where a running completion's events go, beside its [`Sequence`].
 struct Listener {
     choice: usize,
+    settings: GenerationSettings,
     stop: Arc<Vec<String>>,
     events: UnboundedSender<Event>,
     /// Bytes of the text already sent.
     sent: usize,
+    /// Set when a stop string ended it (the log records that as the token
+    /// limit it amounted to, so a replay stops at the same token).
+    stopped_by_string: bool,
+    record: Option<Arc<std::sync::Mutex<Pending>>>,
 }
 
 /// The completions being decoded, and who listens to each (same order).
@@ -182,17 +228,31 @@ impl Batch {
         for (sequence, listener) in self.sequences.iter_mut().zip(&mut self.listeners) {
             keep.push(report_step(sequence, listener, tokenizer));
         }
-        let mut kept = keep.iter();
-        self.sequences
-            .retain(|_| *kept.next().expect("one flag each"));
-        let mut kept = keep.iter();
-        self.listeners
-            .retain(|_| *kept.next().expect("one flag each"));
+        for i in (0..keep.len()).rev() {
+            if keep[i] {
+                continue;
+            }
+            let sequence = self.sequences.remove(i);
+            let listener = self.listeners.remove(i);
+            // Finished (not abandoned by its client): into the log.
+            if let (Some(record), false) = (&listener.record, sequence.is_running()) {
+                let completion = sequence.finish(tokenizer, 0.0);
+                let mut settings = listener.settings.clone();
+                if listener.stopped_by_string {
+                    settings.max_tokens = completion.tokens.len();
+                }
+                record.lock().unwrap_or_else(|p| p.into_inner()).finished(
+                    listener.choice,
+                    settings,
+                    completion,
+                );
+            }
+        }
     }
 }
 
 /// The worker's loop: admit, step, report, until every handle is gone.
-fn serve(mut loaded: LoadedModel, requests: Receiver<Work>) {
+fn serve(mut loaded: LoadedModel, requests: Receiver<Work>, recorder: Option<Recorder>) {
     let mut batch = Batch::default();
     let mut cache: VecDeque<(Vec<u32>, Prefilled)> = VecDeque::new();
     let mut waiting: VecDeque<Work> = VecDeque::new();
@@ -214,7 +274,7 @@ fn serve(mut loaded: LoadedModel, requests: Receiver<Work>) {
                 waiting.push_front(work);
                 break;
             }
-            admit(&mut loaded, &mut cache, &mut batch, work);
+            admit(&mut loaded, &mut cache, &mut batch, recorder.as_ref(), work);
         }
         if !batch.is_empty() {
             batch.step(&loaded.tokenizer);
@@ -228,6 +288,7 @@ fn admit(
     loaded: &mut LoadedModel,
     cache: &mut VecDeque<(Vec<u32>, Prefilled)>,
     batch: &mut Batch,
+    recorder: Option<&Recorder>,
     work: Work,
 ) {
     match work {
@@ -258,13 +319,26 @@ fn admit(
                 return;
             }
             let stop = Arc::new(stop);
+            let record = recorder.map(|r| {
+                let mut manifest = r.template.clone();
+                let prompt = manifest.prompt(None, &prompt, &ids);
+                Arc::new(std::sync::Mutex::new(Pending {
+                    manifest,
+                    prompt,
+                    choices: vec![None; settings.len()],
+                    log: r.log.clone(),
+                }))
+            });
             for (choice, settings) in settings.into_iter().enumerate() {
-                batch.sequences.push(prefilled.sequence(settings));
+                batch.sequences.push(prefilled.sequence(settings.clone()));
                 batch.listeners.push(Listener {
                     choice,
+                    settings,
                     stop: stop.clone(),
                     events: events.clone(),
                     sent: 0,
+                    stopped_by_string: false,
+                    record: record.clone(),
                 });
             }
         }
@@ -343,6 +417,7 @@ fn report_step(sequence: &mut Sequence, r: &mut Listener, tokenizer: &TextTokeni
     let stop_at = r.stop.iter().filter_map(|s| text.find(s.as_str())).min();
     if stop_at.is_some() && sequence.is_running() {
         sequence.stop(StopReason::EndOfText);
+        r.stopped_by_string = true;
     }
     let finished = !sequence.is_running();
     // How much may be sent: up to a matched stop string; while running, not

@@ -8,9 +8,12 @@ use std::io::Write as _;
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// The `detprob` binary under test.
+/// The `detprob` binary under test, its run log off (the suite's runs do
+/// not go into the user's log; the log's own tests turn it on).
 pub fn detprob() -> Command {
-    Command::cargo_bin("detprob").unwrap()
+    let mut command = Command::cargo_bin("detprob").unwrap();
+    command.env("DETPROB_LOG", "off");
+    command
 }
 
 /// Runs detprob with `args` and `envs`, asserts success, and parses stdout as JSON.
