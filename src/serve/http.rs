@@ -36,6 +36,8 @@ use crate::words::Lang;
 pub const MAX_BODY: usize = 64 * 1024;
 /// Requests one client may have running at once (more: 429).
 pub const MAX_PER_CLIENT: usize = 32;
+/// A request must be read and answered (or its stream begun) within this.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A model the server runs.
 pub struct Served {
@@ -189,7 +191,23 @@ pub fn router(server: Arc<Server>) -> Router {
             ))
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(time_limit))
         .with_state(server)
+}
+
+/// Answers 408 when a request is not read and answered (or its stream
+/// begun) within [`REQUEST_TIMEOUT`]: a client that sends its body slowly
+/// cannot hold a connection and a place forever.
+async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error(ApiError::new(
+            408,
+            "invalid_request_error",
+            "request_timeout",
+            format!("the request was not complete within {} s", REQUEST_TIMEOUT.as_secs()),
+        )),
+    }
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {

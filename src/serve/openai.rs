@@ -585,75 +585,45 @@ mod tests {
 
     #[test]
     fn bad_requests_name_the_parameter() {
-        let param = |endpoint, body: &str| read(endpoint, body).unwrap_err().param;
         let c = Endpoint::Completions;
-        assert_eq!(
-            param(c, r#"{"prompt":"x","temperature":"hot"}"#).as_deref(),
-            Some("temperature")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","temperature":2.5}"#).as_deref(),
-            Some("temperature")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","top_p":0}"#).as_deref(),
-            Some("top_p")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","min_p":1.5}"#).as_deref(),
-            Some("min_p")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","top_k":-3}"#).as_deref(),
-            Some("top_k")
-        );
-        assert_eq!(param(c, r#"{"prompt":"x","n":0}"#).as_deref(), Some("n"));
-        assert_eq!(
-            param(c, r#"{"prompt":"x","max_tokens":100000}"#).as_deref(),
-            Some("max_tokens")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","seed":-1}"#).as_deref(),
-            Some("seed")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","logprobs":50}"#).as_deref(),
-            Some("logprobs")
-        );
-        assert_eq!(param(c, r#"{"prompt":""}"#).as_deref(), Some("prompt"));
-        assert_eq!(
-            param(c, r#"{"prompt":"x","model":"nope"}"#).as_deref(),
-            Some("model")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","presence_penalty":1}"#).as_deref(),
-            Some("presence_penalty")
-        );
-        assert_eq!(
-            param(c, r#"{"prompt":"x","stop":["a","b","c","d","e"]}"#).as_deref(),
-            Some("stop")
-        );
-        assert!(read(c, "{\"prompt\": ")
-            .unwrap_err()
-            .message
-            .contains("not valid JSON"));
         let chat = Endpoint::Chat;
-        assert_eq!(
-            param(chat, r#"{"messages":[]}"#).as_deref(),
-            Some("messages")
-        );
-        assert_eq!(
-            param(chat, r#"{"messages":[{"role":"tool","content":"x"}]}"#).as_deref(),
-            Some("messages[0]")
-        );
-        assert_eq!(
-            param(
+        let cases = [
+            (c, r#"{"prompt":"x","temperature":"hot"}"#, "temperature"),
+            (c, r#"{"prompt":"x","temperature":2.5}"#, "temperature"),
+            (c, r#"{"prompt":"x","top_p":0}"#, "top_p"),
+            (c, r#"{"prompt":"x","min_p":1.5}"#, "min_p"),
+            (c, r#"{"prompt":"x","top_k":-3}"#, "top_k"),
+            (c, r#"{"prompt":"x","n":0}"#, "n"),
+            (c, r#"{"prompt":"x","max_tokens":100000}"#, "max_tokens"),
+            (c, r#"{"prompt":"x","seed":-1}"#, "seed"),
+            (c, r#"{"prompt":"x","logprobs":50}"#, "logprobs"),
+            (c, r#"{"prompt":""}"#, "prompt"),
+            (c, r#"{"prompt":"x","model":"nope"}"#, "model"),
+            (
+                c,
+                r#"{"prompt":"x","presence_penalty":1}"#,
+                "presence_penalty",
+            ),
+            (c, r#"{"prompt":"x","stop":["a","b","c","d","e"]}"#, "stop"),
+            (chat, r#"{"messages":[]}"#, "messages"),
+            (
                 chat,
-                r#"{"messages":[{"role":"user","content":"x"}],"logprobs":3}"#
-            )
-            .as_deref(),
-            Some("logprobs")
-        );
-        assert!(read(chat, "[1,2]").unwrap_err().status == 400);
+                r#"{"messages":[{"role":"tool","content":"x"}]}"#,
+                "messages[0]",
+            ),
+            (
+                chat,
+                r#"{"messages":[{"role":"user","content":"x"}],"logprobs":3}"#,
+                "logprobs",
+            ),
+        ];
+        for (endpoint, body, param) in cases {
+            let error = read(endpoint, body).unwrap_err();
+            assert_eq!(error.status, 400, "{body}");
+            assert_eq!(error.param.as_deref(), Some(param), "{body}");
+        }
+        let truncated = read(c, "{\"prompt\": ").unwrap_err();
+        assert!(truncated.message.contains("not valid JSON"));
+        assert_eq!(read(chat, "[1,2]").unwrap_err().status, 400);
     }
 }
