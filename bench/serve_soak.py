@@ -4,8 +4,8 @@ MINUTES minutes, each round a new question, 32 students sampling it at once
 (new seeds every round), a few repeated seeds, next-token bars at three
 temperatures, and a burst of API requests (chat and completions, streamed
 and not). The server's resident memory (VmRSS) is read after a warm-up
-round and then after every round; the report gives the growth from the
-first reading to the last.
+round and then after every round; the report gives each minute's median
+and the growth of the last minute's median over the first minute's.
 
     python3 bench/serve_soak.py --minutes 10
 """
@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -103,18 +104,18 @@ def main():
             readings.append((time.time() - started, rss_kib(server.pid)))
             n += 1
         print(f"rounds: {n - 1} in {time.time() - started:.0f} s; errors: {errors}")
-        # RSS at the end of each minute: whether it levels off.
-        minute = 0
-        for t, kib in readings:
-            if t >= minute * 60:
-                print(f"  {t:5.0f} s: {kib / 1024:6.1f} MiB")
-                minute += 1
-        first, last = readings[0][1], readings[-1][1]
-        after_minute = next(k for t, k in readings if t >= 60)
-        print(f"RSS after one warm-up round {first / 1024:.1f} MiB, after the first minute "
-              f"{after_minute / 1024:.1f} MiB, peak {max(k for _, k in readings) / 1024:.1f} MiB, last {last / 1024:.1f} MiB")
-        print(f"growth from the first round: {100 * (last - first) / first:+.1f}%; "
-              f"from the first minute: {100 * (last - after_minute) / after_minute:+.1f}%")
+        # RSS per minute (median of the readings after each round in that
+        # minute: a reading taken while 32 samples decode is higher than one
+        # taken between rounds), and whether it levels off.
+        minutes = {}
+        for t, kib in readings[1:]:
+            minutes.setdefault(int(t // 60), []).append(kib)
+        medians = [statistics.median(v) / 1024 for _, v in sorted(minutes.items())]
+        for i, m in enumerate(medians):
+            print(f"  minute {i + 1:2}: median RSS {m:6.1f} MiB over {len(minutes[i])} rounds")
+        peak = max(k for _, k in readings) / 1024
+        print(f"RSS after one warm-up round {readings[0][1] / 1024:.1f} MiB; peak {peak:.1f} MiB")
+        print(f"growth, last minute's median over the first minute's: {100 * (medians[-1] - medians[0]) / medians[0]:+.1f}%")
     finally:
         server.terminate()
         server.wait()

@@ -157,6 +157,8 @@ pub enum Command {
     Live(LiveArgs),
     /// Serve the class: a projector page, a page each student samples from, an OpenAI-style API.
     Serve(ServeArgs),
+    /// Does an OpenAI-style server give the same output for the same request, alone and under load?
+    Audit(AuditArgs),
     /// List, fetch or locate the models detprob knows.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -190,6 +192,7 @@ impl Command {
                 EmergenceCommand::Scale(a) => *a.output.format,
             },
             Command::Model(ModelCommand::List { format }) => **format,
+            Command::Audit(a) => *a.format,
             Command::Log(LogCommand::List(a)) => *a.format,
             Command::Log(LogCommand::Show { format, .. }) => **format,
             Command::Log(LogCommand::Replay { format, .. }) => **format,
@@ -256,6 +259,46 @@ pub struct LogFilter {
 pub struct LogListArgs {
     #[command(flatten)]
     pub filter: LogFilter,
+    #[command(flatten)]
+    pub format: DocumentFormat,
+}
+
+/// Flags of `detprob audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The server: http(s)://host:port, with or without /v1.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+    /// The model's name on the server [default: the first one it lists].
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// The environment variable that holds the API key, if the server wants one.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Prompts, one per line [default: four short built-in prompts].
+    #[arg(long, value_name = "FILE")]
+    pub prompts: Option<PathBuf>,
+    /// Identical requests per prompt, mode and concurrency.
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Requests in flight at once, one round each (1: one after another).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_values_t = [1, 8])]
+    pub concurrency: Vec<usize>,
+    /// Tokens per answer at most.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub max_tokens: usize,
+    /// Send each prompt as a chat's user message (/v1/chat/completions).
+    #[arg(long)]
+    pub chat: bool,
+    /// The seeded rounds' temperature.
+    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
+    pub temperature: f64,
+    /// The seeded rounds' seed (another seed is tried once, to see whether it matters).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Seconds to wait for one answer (a request is tried up to four times).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
     #[command(flatten)]
     pub format: DocumentFormat,
 }

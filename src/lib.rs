@@ -18,6 +18,7 @@
 //! - the edges: [`cli`] (flags), [`commands`] (flags → report), [`store`]
 //!   (where model files come from), [`files`] (user-named files), [`gguf`].
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod comparison;
@@ -34,6 +35,7 @@ pub mod lm;
 pub mod options;
 pub mod progress;
 pub mod prompt;
+pub mod remote;
 pub mod render;
 pub mod report;
 pub mod rules;

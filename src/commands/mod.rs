@@ -4,6 +4,7 @@
 //! `generate`, `emergence grok`) print as they go, and then return what is
 //! left to print.
 
+mod audit;
 mod compare;
 mod demo;
 mod emergence;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Some(Command::Model(command)) => model::run(command)?,
         Some(Command::Log(command)) => log::run(command, &view)?,
+        Some(Command::Audit(args)) => Box::new(audit::run(args, lang)?),
     };
     Ok(render::render(report.as_ref(), &view))
 }

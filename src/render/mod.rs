@@ -3,6 +3,7 @@
 //! of reports, each with its formats side by side; [`render`] is the one
 //! place that picks a format, called once from `commands::run`.
 
+mod audit;
 pub mod cells;
 pub mod chart;
 pub mod csv;

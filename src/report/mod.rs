@@ -6,6 +6,7 @@
 //! (catalogue keys and data), so a report does not depend on `--lang`.
 //! One file per family of commands.
 
+pub mod audit;
 pub mod compare;
 pub mod demo;
 pub mod emergence;

@@ -205,7 +205,10 @@ async fn time_limit(request: axum::extract::Request, next: axum::middleware::Nex
             408,
             "invalid_request_error",
             "request_timeout",
-            format!("the request was not complete within {} s", REQUEST_TIMEOUT.as_secs()),
+            format!(
+                "the request was not complete within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ),
         )),
     }
 }

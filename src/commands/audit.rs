@@ -1,0 +1,107 @@
+//! `detprob audit`: checks the flags, finds the model, runs the audit with
+//! a progress bar, and returns its report.
+
+use std::time::Duration;
+
+use crate::audit::{audit, AuditPlan};
+use crate::cli::AuditArgs;
+use crate::error::invalid;
+use crate::remote::Endpoint;
+use crate::report::audit::AuditReport;
+use crate::words::Lang;
+
+/// Prompts audited when none are given: a fact, a sum, a story, Chinese.
+const DEFAULT_PROMPTS: [&str; 4] = [
+    "The capital of France is",
+    "17 * 23 =",
+    "Once upon a time",
+    "法国的首都是",
+];
+/// Prompts in a --prompts file at most.
+const MAX_PROMPTS: usize = 100;
+/// Requests in flight at once at most.
+const MAX_CONCURRENCY: usize = 256;
+
+pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
+    let runs = crate::options::check_runs(args.runs, "--runs")?;
+    if args.concurrency.is_empty()
+        || args
+            .concurrency
+            .iter()
+            .any(|&c| c == 0 || c > MAX_CONCURRENCY)
+    {
+        return Err(invalid(format!(
+            "--concurrency takes numbers from 1 to {MAX_CONCURRENCY}"
+        ))
+        .into());
+    }
+    if !(1..=4096).contains(&args.max_tokens) {
+        return Err(invalid("--max-tokens must be from 1 to 4096").into());
+    }
+    if !(args.temperature > 0.0 && args.temperature <= 2.0) {
+        return Err(invalid(format!(
+            "--temperature must be in (0, 2], got {}",
+            args.temperature
+        ))
+        .into());
+    }
+    if args.timeout == 0 {
+        return Err(invalid("--timeout must be at least 1 second").into());
+    }
+    let api_key = match &args.api_key_env {
+        Some(var) => Some(std::env::var(var).map_err(|_| {
+            invalid(format!(
+                "--api-key-env: the environment variable {var} is not set"
+            ))
+        })?),
+        None => None,
+    };
+    let prompts: Vec<String> = match &args.prompts {
+        Some(path) => {
+            let text = crate::files::read_text(path, "--prompts", 1 << 20)?;
+            let prompts: Vec<String> = text
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect();
+            if prompts.is_empty() || prompts.len() > MAX_PROMPTS {
+                return Err(invalid(format!(
+                    "--prompts {}: give 1 to {MAX_PROMPTS} prompts, one per line",
+                    path.display()
+                ))
+                .into());
+            }
+            prompts
+        }
+        None => DEFAULT_PROMPTS.iter().map(|p| p.to_string()).collect(),
+    };
+    let endpoint = Endpoint::new(&args.endpoint, api_key, Duration::from_secs(args.timeout))?;
+    let model = match args.model {
+        Some(m) => m,
+        None => endpoint
+            .models()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                anyhow::anyhow!("{} lists no models: name one with --model", endpoint.base)
+            })?,
+    };
+    let plan = AuditPlan {
+        model,
+        runs,
+        max_tokens: args.max_tokens,
+        chat: args.chat,
+        temperature: args.temperature,
+        seed: args.seed,
+        concurrency: args.concurrency,
+        prompts,
+    };
+    let total = plan.prompts.len() as u64
+        * (2 * (1 + plan.runs as u64 * plan.concurrency.len() as u64) + 1);
+    let bar = crate::progress::bar(lang.text("audit.progress"), total);
+    let report = audit(&endpoint, &plan, &|| bar.inc(1));
+    bar.finish_and_clear();
+    Ok(report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?)
+}

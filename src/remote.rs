@@ -1,0 +1,305 @@
+//! An OpenAI-style endpoint as something to sample from: one completion
+//! request (`/v1/completions`, or `/v1/chat/completions` for a chat) with
+//! its settings, retried with backoff on 429, 5xx and dropped connections,
+//! and read into text plus, where the server gives them, each token with
+//! its logprob and alternatives. Used by `detprob audit`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::error::{invalid, InputError};
+
+/// Attempts per request (the first and three retries).
+const ATTEMPTS: usize = 4;
+
+/// A server speaking the OpenAI-style API.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The base URL, ending before `/v1` (`http://host:port`).
+    pub base: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub api_key: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    agent: ureq::Agent,
+}
+
+/// One request's settings.
+#[derive(Debug, Clone)]
+pub struct RemoteRequest {
+    pub model: String,
+    pub prompt: String,
+    /// As a chat's one user message (else a plain completion of the prompt).
+    pub chat: bool,
+    pub temperature: f64,
+    pub seed: Option<u64>,
+    pub max_tokens: usize,
+    /// Alternatives to ask for per token (0: logprobs of the chosen tokens only).
+    pub top_logprobs: usize,
+}
+
+/// One generated token as the server reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RemoteToken {
+    pub text: String,
+    pub logprob: Option<f64>,
+    /// The most likely tokens there, with their logprobs.
+    pub alternatives: Vec<(String, f64)>,
+}
+
+/// What the server answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteCompletion {
+    pub text: String,
+    /// Each token, where the server gave logprobs.
+    pub tokens: Option<Vec<RemoteToken>>,
+    pub finish_reason: Option<String>,
+    pub system_fingerprint: Option<String>,
+}
+
+/// Why a request failed after its retries.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RemoteError {
+    /// The server refused the request (a 4xx other than 429): retrying will not help.
+    #[error("the server refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    /// Still failing after every attempt (429, 5xx, a dropped connection, a timeout).
+    #[error("no answer after {ATTEMPTS} attempts: {last}")]
+    Unavailable { last: String },
+    /// An answer that is not an OpenAI-shaped completion.
+    #[error("the server's answer is not a completion: {0}")]
+    Malformed(String),
+}
+
+impl Endpoint {
+    /// An endpoint at `url` (`http(s)://host[:port]`, with or without a
+    /// trailing `/v1`).
+    pub fn new(url: &str, api_key: Option<String>, timeout: Duration) -> Result<Self, InputError> {
+        let trimmed = url.trim().trim_end_matches('/');
+        let base = trimmed.strip_suffix("/v1").unwrap_or(trimmed).to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://"))
+            || base.len() <= "https://".len()
+        {
+            return Err(invalid(format!(
+                "--endpoint: '{url}' is not an http:// or https:// URL"
+            )));
+        }
+        Ok(Self {
+            base,
+            api_key,
+            timeout,
+            agent: ureq::AgentBuilder::new().timeout(timeout).build(),
+        })
+    }
+
+    /// The models the server lists (`GET /v1/models`).
+    pub fn models(&self) -> Result<Vec<String>, RemoteError> {
+        let value = self.call(|| self.request("GET", "/v1/models").call())?;
+        let ids = value["data"]
+            .as_array()
+            .ok_or_else(|| RemoteError::Malformed("no data list in /v1/models".into()))?
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_string))
+            .collect();
+        Ok(ids)
+    }
+
+    /// One completion of `request`.
+    pub fn complete(&self, request: &RemoteRequest) -> Result<RemoteCompletion, RemoteError> {
+        let (path, body) = body(request);
+        let value = self.call(|| self.request("POST", path).send_json(body.clone()))?;
+        read_completion(&value, request.chat)
+    }
+
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let request = self.agent.request(method, &format!("{}{path}", self.base));
+        match &self.api_key {
+            Some(key) => request.set("Authorization", &format!("Bearer {key}")),
+            None => request,
+        }
+    }
+
+    /// Sends with retries: 429, 5xx and transport failures wait and try
+    /// again (0.5 s, 1 s, 2 s); another 4xx is final.
+    fn call(
+        &self,
+        send: impl Fn() -> Result<ureq::Response, ureq::Error>,
+    ) -> Result<Value, RemoteError> {
+        let mut last = String::new();
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(500 << (attempt - 1)));
+            }
+            match send() {
+                Ok(response) => {
+                    let text = response
+                        .into_string()
+                        .map_err(|e| RemoteError::Malformed(e.to_string()));
+                    match text.and_then(|t| {
+                        serde_json::from_str::<Value>(&t).map_err(|e| {
+                            RemoteError::Malformed(format!(
+                                "{e}: {}",
+                                crate::comparison::shorten(&t, 80)
+                            ))
+                        })
+                    }) {
+                        Ok(value) => return Ok(value),
+                        // A body cut off mid-way is a transport failure: retry.
+                        Err(e) => last = e.to_string(),
+                    }
+                }
+                Err(ureq::Error::Status(status, response)) if status == 429 || status >= 500 => {
+                    last = format!("HTTP {status} {}", error_message(response));
+                }
+                Err(ureq::Error::Status(status, response)) => {
+                    return Err(RemoteError::Refused {
+                        status,
+                        message: error_message(response),
+                    })
+                }
+                Err(ureq::Error::Transport(t)) => last = t.to_string(),
+            }
+        }
+        Err(RemoteError::Unavailable { last })
+    }
+}
+
+/// The error object's message, or the body's start.
+fn error_message(response: ureq::Response) -> String {
+    let text = response.into_string().unwrap_or_default();
+    serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| crate::comparison::shorten(&text, 120))
+}
+
+/// The path and JSON body of `request`.
+fn body(request: &RemoteRequest) -> (&'static str, Value) {
+    let mut body = json!({
+        "model": request.model,
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+    });
+    if let Some(seed) = request.seed {
+        body["seed"] = json!(seed);
+    }
+    if request.chat {
+        body["messages"] = json!([{"role": "user", "content": request.prompt}]);
+        body["logprobs"] = json!(true);
+        body["top_logprobs"] = json!(request.top_logprobs);
+        ("/v1/chat/completions", body)
+    } else {
+        body["prompt"] = json!(request.prompt);
+        body["logprobs"] = json!(request.top_logprobs.max(1));
+        ("/v1/completions", body)
+    }
+}
+
+/// Reads choice 0 of a completion or chat completion.
+fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, RemoteError> {
+    let choice = &value["choices"][0];
+    let text = if chat {
+        choice["message"]["content"].as_str()
+    } else {
+        choice["text"].as_str()
+    }
+    .ok_or_else(|| RemoteError::Malformed("no choices[0] text".into()))?
+    .to_string();
+    let logprobs = &choice["logprobs"];
+    let tokens = if chat {
+        logprobs["content"].as_array().map(|content| {
+            content
+                .iter()
+                .map(|t| RemoteToken {
+                    text: t["token"].as_str().unwrap_or_default().to_string(),
+                    logprob: t["logprob"].as_f64(),
+                    alternatives: t["top_logprobs"]
+                        .as_array()
+                        .map(|top| {
+                            top.iter()
+                                .filter_map(|a| {
+                                    Some((a["token"].as_str()?.to_string(), a["logprob"].as_f64()?))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+    } else {
+        logprobs["tokens"].as_array().map(|tokens| {
+            tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| RemoteToken {
+                    text: t.as_str().unwrap_or_default().to_string(),
+                    logprob: logprobs["token_logprobs"][i].as_f64(),
+                    alternatives: logprobs["top_logprobs"][i]
+                        .as_object()
+                        .map(|top| {
+                            let mut top: Vec<(String, f64)> = top
+                                .iter()
+                                .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+                                .collect();
+                            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+                            top
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+    };
+    Ok(RemoteCompletion {
+        text,
+        tokens,
+        finish_reason: choice["finish_reason"].as_str().map(str::to_string),
+        system_fingerprint: value["system_fingerprint"].as_str().map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_shapes_of_logprobs_are_read() {
+        let completion = json!({"choices": [{"text": " Paris.", "finish_reason": "stop",
+            "logprobs": {"tokens": [" Paris", "."], "token_logprobs": [-0.1, -0.5],
+                         "top_logprobs": [{" Paris": -0.1, " the": -2.5}, {".": -0.5}]}}],
+            "system_fingerprint": "fp"});
+        let read = read_completion(&completion, false).unwrap();
+        assert_eq!(read.text, " Paris.");
+        let tokens = read.tokens.unwrap();
+        assert_eq!(
+            tokens[0].alternatives,
+            [(" Paris".to_string(), -0.1), (" the".to_string(), -2.5)]
+        );
+        assert_eq!(tokens[1].logprob, Some(-0.5));
+        assert_eq!(read.system_fingerprint.as_deref(), Some("fp"));
+        let chat = json!({"choices": [{"message": {"role": "assistant", "content": "Hi"},
+            "logprobs": {"content": [{"token": "Hi", "logprob": -0.2, "top_logprobs": [{"token": "Hi", "logprob": -0.2}]}]}}]});
+        let read = read_completion(&chat, true).unwrap();
+        assert_eq!(read.tokens.unwrap()[0].text, "Hi");
+        // No logprobs: the text alone.
+        let bare = json!({"choices": [{"text": "x"}]});
+        assert_eq!(read_completion(&bare, false).unwrap().tokens, None);
+        assert!(read_completion(&json!({"error": {}}), false).is_err());
+    }
+
+    #[test]
+    fn an_endpoint_is_an_http_url_with_or_without_v1() {
+        let t = Duration::from_secs(1);
+        assert_eq!(
+            Endpoint::new("http://h:1/v1/", None, t).unwrap().base,
+            "http://h:1"
+        );
+        assert_eq!(
+            Endpoint::new("https://h", None, t).unwrap().base,
+            "https://h"
+        );
+        for bad in ["h:1", "ftp://h", "http://", ""] {
+            assert!(Endpoint::new(bad, None, t).is_err(), "{bad}");
+        }
+    }
+}
