@@ -37,9 +37,11 @@ PROMPT = "Once upon a time"
 
 
 def reexec_in_venv():
+    """Runs the calling script again in bench/.venv (where llama.cpp is)."""
     python = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() != VENV.resolve() and python.exists():
-        os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+        script = os.path.abspath(sys.argv[0])
+        os.execv(str(python), [str(python), script, *sys.argv[1:]])
 
 
 def free_port():
