@@ -92,7 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.api_key.clone(),
     ));
 
-    print_addresses(lang, bound, class_code.as_deref())?;
+    print_addresses(lang, bound, class_code.as_deref());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -168,8 +168,10 @@ fn reachable(host: IpAddr) -> IpAddr {
 }
 
 /// The first lines a teacher reads: where to point the projector, the
-/// students and scripts (the first line is the projector's URL alone, for scripts).
-fn print_addresses(lang: Lang, bound: SocketAddr, code: Option<&str>) -> std::io::Result<()> {
+/// students and scripts (the first line is the projector's URL alone, for
+/// scripts). Written at once; a closed stdout (a script that read the first
+/// line and went) does not stop the server.
+fn print_addresses(lang: Lang, bound: SocketAddr, code: Option<&str>) {
     let host = reachable(bound.ip());
     let base = match host {
         IpAddr::V6(v6) => format!("http://[{v6}]:{}", bound.port()),
@@ -179,22 +181,17 @@ fn print_addresses(lang: Lang, bound: SocketAddr, code: Option<&str>) -> std::io
         Some(code) => format!("{base}/join?code={code}"),
         None => format!("{base}/join"),
     };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{base}/")?;
-    writeln!(
-        out,
-        "{}",
-        lang.fill("serve.projector", &[("url", &format!("{base}/"))])
-    )?;
-    writeln!(out, "{}", lang.fill("serve.students", &[("url", &join)]))?;
+    let mut lines = vec![
+        format!("{base}/"),
+        lang.fill("serve.projector", &[("url", &format!("{base}/"))]),
+        lang.fill("serve.students", &[("url", &join)]),
+    ];
     if let Some(code) = code {
-        writeln!(out, "{}", lang.fill("serve.class_code", &[("code", &code)]))?;
+        lines.push(lang.fill("serve.class_code", &[("code", &code)]));
     }
-    writeln!(
-        out,
-        "{}",
-        lang.fill("serve.api", &[("url", &format!("{base}/v1"))])
-    )?;
-    writeln!(out, "{}", lang.text("serve.stop"))?;
-    out.flush()
+    lines.push(lang.fill("serve.api", &[("url", &format!("{base}/v1"))]));
+    lines.push(lang.text("serve.stop").to_string());
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all((lines.join("\n") + "\n").as_bytes());
+    let _ = out.flush();
 }
