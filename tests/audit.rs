@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -195,27 +194,9 @@ fn a_server_that_answers_garbage_gets_a_one_line_error() {
 
 #[test]
 fn detprob_serve_is_reproducible_alone_and_under_load_and_honours_the_seed() {
-    let mut server = Command::new(assert_cmd::cargo::cargo_bin("detprob"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--model",
-            "smollm2-135m",
-            "--no-log",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let out = audit(first.trim(), &["--runs", "4", "--concurrency", "1,4"]);
-    let _ = server.kill();
-    let _ = server.wait();
+    let server = common::Server::start(&["--no-log"], &[]);
+    let out = audit(&server.base, &["--runs", "4", "--concurrency", "1,4"]);
+    drop(server);
     assert!(
         out.status.success(),
         "{}",

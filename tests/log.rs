@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -192,20 +190,8 @@ fn generate_compare_and_sweep_are_logged_and_replay_identically() {
 fn a_server_killed_mid_burst_leaves_a_log_whose_every_entry_replays_identically() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("runs.sqlite");
-    let mut server = Command::new(assert_cmd::cargo::cargo_bin("detprob"))
-        .args(["serve", "--port", "0", "--model", "smollm2-135m"])
-        .env("DETPROB_LOG", &log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first.trim().trim_end_matches('/').to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{first:?}");
+    let mut server = common::Server::start(&[], &[("DETPROB_LOG", log.to_str().unwrap())]);
+    let base = server.base.clone();
     // A burst of 24 requests of different lengths, sent at once; the server
     // is killed once a few have been logged, with others still decoding.
     let senders: Vec<_> = (0..24u64)
@@ -227,8 +213,8 @@ fn a_server_killed_mid_burst_leaves_a_log_whose_every_entry_replays_identically(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
     for s in senders {
         s.join().unwrap();
     }

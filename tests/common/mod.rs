@@ -3,7 +3,10 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::ffi::OsStr;
-use std::io::Write as _;
+use std::io::{BufRead, BufReader, Read, Write as _};
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -110,4 +113,133 @@ pub fn has_tool(tool: &str) -> bool {
     );
     let _ = writeln!(std::io::stderr(), "SKIPPED: {tool} is not installed");
     false
+}
+
+/// A running `detprob serve`, stopped when dropped.
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(extra: &[&str], envs: &[(&str, &str)]) -> Self {
+        let binary = assert_cmd::cargo::cargo_bin("detprob");
+        let mut command = Process::new(binary);
+        command
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--model",
+                "smollm2-135m",
+                "--lang",
+                "en",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("DETPROB_LOG", "off");
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("detprob starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = String::new();
+            let mut reader = BufReader::new(stdout);
+            let _ = reader.read_line(&mut first);
+            let _ = tx.send(first);
+            // Keep reading so the server never blocks on a full pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
+        if !first.starts_with("http://127.0.0.1:") {
+            let _ = child.kill();
+            let mut stderr = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+            panic!("the server did not start: {first:?} {stderr}");
+        }
+        let base = first.trim().trim_end_matches('/').to_string();
+        Self { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` (raw bytes) and returns the status and the parsed JSON.
+    pub fn post_raw(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut request = ureq::post(&self.url(path)).timeout(Duration::from_secs(120));
+        for (k, v) in headers {
+            request = request.set(k, v);
+        }
+        let response = match request.send_bytes(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().unwrap();
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{path} ({status}) is not JSON: {text:?}"));
+        (status, value)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string().as_bytes(), &[])
+    }
+
+    pub fn ok(&self, path: &str, body: &Value) -> Value {
+        let (status, value) = self.post(path, body);
+        assert_eq!(status, 200, "{path} {body}: {value}");
+        value
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        match ureq::get(&self.url(path))
+            .timeout(Duration::from_secs(60))
+            .call()
+        {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap()),
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+
+    /// The data lines of a streamed POST, in order, up to `[DONE]` (excluded).
+    pub fn stream(&self, path: &str, body: &Value) -> Vec<Value> {
+        let response = ureq::post(&self.url(path))
+            .timeout(Duration::from_secs(120))
+            .send_json(body.clone())
+            .unwrap();
+        assert_eq!(response.header("content-type"), Some("text/event-stream"));
+        let mut events = Vec::new();
+        for line in BufReader::new(response.into_reader()).lines() {
+            let line = line.unwrap();
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
+            if data == "[DONE]" {
+                return events;
+            }
+            events.push(serde_json::from_str(data).unwrap());
+        }
+        panic!("the stream ended without [DONE]: {events:?}");
+    }
+
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none() && self.get("/v1/models").0 == 200
+    }
+}
+
+impl Drop for Server {
+    pub fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
