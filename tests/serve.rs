@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Command;
 
 use common::Server;
@@ -165,7 +164,7 @@ fn chat_logprobs_stop_strings_and_the_classroom() {
         let last = body
             .lines()
             .filter_map(|l| l.strip_prefix("data: "))
-            .last()
+            .next_back()
             .unwrap();
         let event: Value = serde_json::from_str(last).unwrap();
         answers.push(event["sample"]["answer"].clone());

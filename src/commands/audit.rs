@@ -103,5 +103,5 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
     let bar = crate::progress::bar(lang.text("audit.progress"), total);
     let report = audit(&endpoint, &plan, &|| bar.inc(1));
     bar.finish_and_clear();
-    Ok(report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?)
+    report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))
 }

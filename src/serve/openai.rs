@@ -527,7 +527,7 @@ mod tests {
 
     fn read(endpoint: Endpoint, body: &str) -> Result<Plan, ApiError> {
         let format = |m: &str| {
-            (m == "m").then(|| PromptFormat::ChatMl {
+            (m == "m").then_some(PromptFormat::ChatMl {
                 default_system: None,
             })
         };
