@@ -19,6 +19,8 @@ use crate::words::{Bilingual, Lang};
 pub const SAMPLE_TOKENS: usize = 32;
 /// Longest question the room takes, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
+/// Draws of one question whose seed and temperature are remembered.
+const MAX_REMEMBERED_DRAWS: usize = 100_000;
 /// Samples kept for the list under the histogram.
 const RECENT: usize = 200;
 
@@ -310,7 +312,11 @@ impl Room {
             sample.number = state.total;
             return sample;
         }
-        state.drawn.insert(key, sample.answer.clone());
+        // Bounded: past this many draws of one question (a script, not a
+        // class), a repeat is no longer recognised and counts again.
+        if state.drawn.len() < MAX_REMEMBERED_DRAWS {
+            state.drawn.insert(key, sample.answer.clone());
+        }
         state.total += 1;
         sample.number = state.total;
         let rule_answer = state.rule.as_ref().and_then(|r| r.answer.clone());

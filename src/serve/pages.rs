@@ -9,6 +9,8 @@ pub const SCRIPT: &str = include_str!("pages/class.js");
 /// Their style sheet.
 pub const STYLE: &str = include_str!("pages/class.css");
 
+/// The `<head>` both pages share (language, title, words, style, script).
+const HEAD: &str = include_str!("pages/head.html");
 const PROJECTOR: &str = include_str!("pages/projector.html");
 const STUDENT: &str = include_str!("pages/join.html");
 
@@ -29,6 +31,7 @@ pub fn page(which: Page, lang: Lang) -> String {
     // Inside <script>, "<" could close the element: JSON allows it escaped.
     let words = words.replace('<', "\\u003c");
     template
+        .replace("{head}", HEAD)
         .replace("{lang}", if lang == Lang::Zh { "zh-CN" } else { "en" })
         .replace("{title}", &crate::render::markup::escape(lang.text(title)))
         .replace("{words}", &words)
