@@ -486,6 +486,104 @@ fn held_back(text: &str, stops: &[String]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generation::{complete, GenerationSettings};
+    use crate::sampler::Sampling;
+
+    fn settings(seed: u64) -> GenerationSettings {
+        GenerationSettings {
+            sampling: Sampling::from_settings(1.0, None, None, None).unwrap(),
+            seed,
+            max_tokens: 40,
+            ignore_eos: false,
+            alternatives: 2,
+            stop_at_newline: false,
+        }
+    }
+
+    /// Everything the worker said about one request, until each of its
+    /// choices ended: (the text pieces per choice, each choice's ending).
+    fn heard(
+        events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+        choices: usize,
+    ) -> (Vec<String>, Vec<Ending>) {
+        let mut pieces = vec![String::new(); choices];
+        let mut endings: Vec<Option<Ending>> = vec![None; choices];
+        assert!(matches!(
+            events.blocking_recv(),
+            Some(Event::Started { .. })
+        ));
+        while endings.iter().any(Option::is_none) {
+            match events.blocking_recv().expect("the worker answers") {
+                Event::Token { choice, text, .. } => {
+                    assert!(endings[choice].is_none(), "a token after the end");
+                    pieces[choice].push_str(&text);
+                }
+                Event::Finished { choice, ending } => endings[choice] = Some(ending),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (pieces, endings.into_iter().flatten().collect())
+    }
+
+    #[test]
+    fn requests_decoded_together_get_the_tokens_they_get_alone_and_a_stop_string_is_never_sent(
+    ) {
+        let script = [
+            ("The sky is blue. END of story", 1.0),
+            ("The sea is green. END", 1.0),
+            ("Grass is green.", 2.0),
+        ];
+        let mut alone = crate::lm::fake::scripted(&script);
+        let ids = alone.tokenizer.encode_prompt("Q:");
+        // A seed whose completion holds the stop string.
+        let stop_seed = (4..)
+            .find(|&seed| {
+                complete(&mut alone, &ids, &settings(seed))
+                    .unwrap()
+                    .text
+                    .contains(" END")
+            })
+            .unwrap();
+        let (queue, requests) = mpsc::sync_channel(QUEUE_LENGTH);
+        // The model is built on the worker's own thread (it is not Send).
+        let worker = std::thread::spawn(move || {
+            serve(crate::lm::fake::scripted(&script), requests, None);
+        });
+        let send = |settings: Vec<GenerationSettings>, stop: &[&str]| {
+            let (events, heard) = tokio::sync::mpsc::unbounded_channel();
+            queue
+                .send(Work::Complete {
+                    prompt: "Q:".into(),
+                    settings,
+                    stop: stop.iter().map(|s| s.to_string()).collect(),
+                    events,
+                })
+                .unwrap();
+            heard
+        };
+        // Three choices and another request with a stop string, decoded together.
+        let mut first = send(vec![settings(1), settings(2), settings(3)], &[]);
+        let mut second = send(vec![settings(stop_seed)], &[" END"]);
+        let (pieces, endings) = heard(&mut first, 3);
+        let (stopped_pieces, stopped) = heard(&mut second, 1);
+        drop(queue);
+        worker.join().unwrap();
+
+        for (i, seed) in [1, 2, 3].into_iter().enumerate() {
+            let expected = complete(&mut alone, &ids, &settings(seed)).unwrap();
+            assert_eq!(endings[i].tokens, expected.tokens, "seed {seed}");
+            assert_eq!(endings[i].text, expected.text);
+            assert_eq!(pieces[i], expected.text, "the pieces join to the text");
+        }
+        let expected = complete(&mut alone, &ids, &settings(stop_seed)).unwrap();
+        let cut = &expected.text[..expected.text.find(" END").unwrap()];
+        assert_eq!(stopped[0].text, cut);
+        assert_eq!(
+            stopped_pieces[0], cut,
+            "no part of the stop string was sent"
+        );
+        assert_eq!(stopped[0].stop_reason, None, "a stop string ended it");
+    }
 
     #[test]
     fn a_tail_that_may_start_a_stop_string_is_held_back() {
