@@ -526,8 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn requests_decoded_together_get_the_tokens_they_get_alone_and_a_stop_string_is_never_sent(
-    ) {
+    fn requests_decoded_together_get_the_tokens_they_get_alone_and_a_stop_string_is_never_sent() {
         let script = [
             ("The sky is blue. END of story", 1.0),
             ("The sea is green. END", 1.0),
