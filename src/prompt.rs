@@ -44,33 +44,21 @@ impl PromptFormat {
     /// reply turn opened for the model; `None` for a base model, which has
     /// no turns (give it plain text to continue instead).
     pub fn render_dialogue(&self, turns: &[(String, String)], user: &str) -> Option<String> {
-        let (open_user, open_reply, close) = match self {
-            Self::ChatMl { .. } => (
-                "<|im_start|>user\n",
-                "<|im_start|>assistant\n",
-                "<|im_end|>\n",
-            ),
-            Self::GemmaTurns => (
-                "<start_of_turn>user\n",
-                "<start_of_turn>model\n",
-                "<end_of_turn>\n",
-            ),
-            Self::Completion => return None,
+        let message = |role, content: &str| ChatMessage {
+            role,
+            content: content.to_string(),
         };
-        let mut text = String::new();
-        if let Self::ChatMl {
-            default_system: Some(system),
-        } = self
-        {
-            text.push_str(&format!("<|im_start|>system\n{system}{close}"));
-        }
-        for (question, reply) in turns {
-            text.push_str(&format!(
-                "{open_user}{question}{close}{open_reply}{reply}{close}"
-            ));
-        }
-        text.push_str(&format!("{open_user}{user}{close}{open_reply}"));
-        Some(text)
+        let mut messages: Vec<ChatMessage> = turns
+            .iter()
+            .flat_map(|(question, reply)| {
+                [
+                    message(ChatRole::User, question),
+                    message(ChatRole::Assistant, reply),
+                ]
+            })
+            .collect();
+        messages.push(message(ChatRole::User, user));
+        self.render_chat(&messages)
     }
 
     /// A whole chat (an optional leading system message, then user and
@@ -80,67 +68,93 @@ impl PromptFormat {
     /// when there is none); Gemma's template has no system turn and puts
     /// the system message before the first user message, as its template does.
     pub fn render_chat(&self, messages: &[ChatMessage]) -> Option<String> {
+        let markers = self.markers()?;
         let (system, turns) = match messages.split_first() {
             Some((first, rest)) if first.role == ChatRole::System => {
                 (Some(first.content.as_str()), rest)
             }
             _ => (None, messages),
         };
+        let turn = |role: &str, content: &str| {
+            format!("{}{role}\n{content}{}", markers.open, markers.close)
+        };
         let mut text = String::new();
+        // ChatML: a system turn of its own; Gemma: before the first user message.
+        let mut system_first = None;
         match self {
             Self::ChatMl { default_system } => {
                 if let Some(system) = system.or(default_system.as_deref()) {
-                    text.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
+                    text.push_str(&turn("system", system));
                 }
-                for turn in turns {
-                    let role = match turn.role {
-                        ChatRole::Assistant => "assistant",
-                        ChatRole::User | ChatRole::System => "user",
-                    };
-                    text.push_str(&format!("<|im_start|>{role}\n{}<|im_end|>\n", turn.content));
-                }
-                text.push_str("<|im_start|>assistant\n");
             }
-            Self::GemmaTurns => {
-                let mut system = system.map(|s| format!("{s}\n\n"));
-                for turn in turns {
-                    let role = match turn.role {
-                        ChatRole::Assistant => "model",
-                        ChatRole::User | ChatRole::System => "user",
-                    };
-                    let prefix = if role == "user" { system.take() } else { None };
-                    text.push_str(&format!(
-                        "<start_of_turn>{role}\n{}{}<end_of_turn>\n",
-                        prefix.unwrap_or_default(),
-                        turn.content
-                    ));
-                }
-                text.push_str("<start_of_turn>model\n");
-            }
-            Self::Completion => return None,
+            _ => system_first = system.map(|s| format!("{s}\n\n")),
         }
+        for message in turns {
+            match message.role {
+                ChatRole::Assistant => text.push_str(&turn(markers.reply, &message.content)),
+                ChatRole::User | ChatRole::System => {
+                    let prefix = system_first.take().unwrap_or_default();
+                    text.push_str(&turn("user", &format!("{prefix}{}", message.content)));
+                }
+            }
+        }
+        text.push_str(&format!("{}{}\n", markers.open, markers.reply));
         Some(text)
     }
 
     /// The text sent to the tokenizer for a single user message.
     pub fn render(&self, user: &str) -> String {
+        let message = ChatMessage {
+            role: ChatRole::User,
+            content: user.to_string(),
+        };
+        self.render_chat(&[message])
+            .unwrap_or_else(|| user.to_string())
+    }
+
+    /// How this format's turns are marked; `None` for a base model.
+    fn markers(&self) -> Option<TurnMarkers> {
         match self {
-            Self::ChatMl { default_system } => {
-                let mut text = String::new();
-                if let Some(system) = default_system {
-                    text.push_str(&format!("<|im_start|>system\n{system}<|im_end|>\n"));
-                }
-                text.push_str(&format!(
-                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-                ));
-                text
-            }
-            Self::GemmaTurns => {
-                format!("<start_of_turn>user\n{user}<end_of_turn>\n<start_of_turn>model\n")
-            }
-            Self::Completion => user.to_string(),
+            Self::ChatMl { .. } => Some(CHATML),
+            Self::GemmaTurns => Some(GEMMA),
+            Self::Completion => None,
         }
     }
+}
+
+/// How a chat template marks a turn: `{open}{role}\n{content}{close}`.
+#[derive(Debug, Clone, Copy)]
+struct TurnMarkers {
+    open: &'static str,
+    close: &'static str,
+    /// The model's role name.
+    reply: &'static str,
+}
+
+const CHATML: TurnMarkers = TurnMarkers {
+    open: "<|im_start|>",
+    close: "<|im_end|>\n",
+    reply: "assistant",
+};
+
+const GEMMA: TurnMarkers = TurnMarkers {
+    open: "<start_of_turn>",
+    close: "<end_of_turn>\n",
+    reply: "model",
+};
+
+/// What the user asked in a prompt written in a chat template: the last
+/// user turn's text (the whole prompt when it has no turns).
+pub fn last_user_message(prompt: &str) -> &str {
+    for markers in [CHATML, GEMMA] {
+        let opening = format!("{}user\n", markers.open);
+        if let Some(at) = prompt.rfind(&opening) {
+            let rest = &prompt[at + opening.len()..];
+            let end = rest.find(markers.close.trim_end()).unwrap_or(rest.len());
+            return &rest[..end];
+        }
+    }
+    prompt
 }
 
 /// Who speaks one message of a chat.
@@ -286,5 +300,18 @@ mod tests {
             PromptFormat::GemmaTurns.render("2+2?")
         );
         assert_eq!(PromptFormat::Completion.render_chat(&chat), None);
+    }
+
+    #[test]
+    fn the_users_question_is_read_out_of_either_chat_template() {
+        let chatml = PromptFormat::ChatMl {
+            default_system: Some("Be brief.".into()),
+        };
+        assert_eq!(last_user_message(&chatml.render("2+2?")), "2+2?");
+        assert_eq!(
+            last_user_message(&PromptFormat::GemmaTurns.render("Hi")),
+            "Hi"
+        );
+        assert_eq!(last_user_message("Once upon a time"), "Once upon a time");
     }
 }

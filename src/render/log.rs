@@ -5,26 +5,10 @@ use std::fmt::Write;
 use super::style::TerminalStyle;
 use super::{markdown, terminal, Render};
 use crate::comparison::shorten;
+use crate::prompt::last_user_message;
 use crate::report::log::{EntrySummary, LogEntry, LogList};
 use crate::sampler::Sampling;
 use crate::words::Lang;
-
-/// What the user asked in a prompt written in a chat template: the last
-/// user turn's text (the whole prompt for a plain completion).
-fn asked(prompt: &str) -> &str {
-    for opening in ["<|im_start|>user\n", "<start_of_turn>user\n"] {
-        if let Some(at) = prompt.rfind(opening) {
-            let rest = &prompt[at + opening.len()..];
-            let end = ["<|im_end|>", "<end_of_turn>"]
-                .iter()
-                .filter_map(|close| rest.find(close))
-                .min()
-                .unwrap_or(rest.len());
-            return &rest[..end];
-        }
-    }
-    prompt
-}
 
 fn headers(lang: Lang) -> Vec<&'static str> {
     [
@@ -46,7 +30,7 @@ fn rows(entries: &[EntrySummary]) -> Vec<Vec<String>> {
                 e.model.clone(),
                 e.runs.to_string(),
                 e.tokens.to_string(),
-                shorten(asked(&e.prompt), 32),
+                shorten(last_user_message(&e.prompt), 32),
                 shorten(e.text.trim(), 32),
             ]
         })
@@ -106,7 +90,10 @@ fn entry_text(entry: &LogEntry, lang: Lang) -> String {
             Sampling::Greedy => 0.0,
             Sampling::Random { temperature, .. } => temperature,
         };
-        let prompt = m.prompts.get(run.prompt).map_or("", |p| asked(&p.text));
+        let prompt = m
+            .prompts
+            .get(run.prompt)
+            .map_or("", |p| last_user_message(&p.text));
         let _ = writeln!(
             out,
             "{}",
@@ -132,23 +119,5 @@ impl Render for LogEntry {
     }
     fn markdown(&self, lang: Lang) -> String {
         entry_text(self, lang)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::asked;
-
-    #[test]
-    fn the_users_question_is_read_out_of_either_chat_template() {
-        assert_eq!(
-            asked("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"),
-            "2+2?"
-        );
-        assert_eq!(
-            asked("<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n"),
-            "Hi"
-        );
-        assert_eq!(asked("Once upon a time"), "Once upon a time");
     }
 }
