@@ -495,6 +495,18 @@ fn filter(
         .map(|last| last.candidates)
 }
 
+/// The `n` most likely tokens of `logits` (highest logit first, lowest id
+/// among ties) with their probability at `temperature` over the whole
+/// vocabulary: the next-token bars of the live screen and the class page.
+pub fn tempered_top(logits: &[f32], temperature: f64, n: usize) -> Vec<(u32, f64)> {
+    let top = ModelDistribution::new(logits).top(n);
+    let ids: Vec<u32> = (0..logits.len() as u32).collect();
+    let tempered = candidate_distribution(logits, &ids, temperature);
+    top.iter()
+        .map(|a| (a.token, tempered[a.token as usize]))
+        .collect()
+}
+
 /// The distribution the sampler draws from, over `candidates` (ascending ids)
 /// at `temperature`: softmax of `logit / T`, or all mass on the highest logit
 /// (lowest id among ties) when `temperature` is 0.

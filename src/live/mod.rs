@@ -21,7 +21,7 @@ use crate::error::{invalid, InputError};
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm::{self, Engine, LoadedModel};
 use crate::rules;
-use crate::sampler::{ModelDistribution, Sampling};
+use crate::sampler::{tempered_top, Sampling};
 use crate::store::{catalog, ModelChoice};
 use crate::words::Lang;
 use state::{Action, Bar, Key, LiveState, Notice, ShownToken, RESAMPLE_SEEDS};
@@ -211,16 +211,12 @@ impl Session {
         let Some(prefilled) = &self.prefilled else {
             return;
         };
-        let logits = prefilled.logits();
-        let top = ModelDistribution::new(logits).top(BARS);
-        let ids: Vec<u32> = (0..logits.len() as u32).collect();
-        let tempered =
-            crate::sampler::candidate_distribution(logits, &ids, self.state.temperature());
+        let top = tempered_top(prefilled.logits(), self.state.temperature(), BARS);
         self.state.bars = top
-            .iter()
-            .map(|a| Bar {
-                piece: self.loaded.tokenizer.visible_piece(a.token),
-                probability: tempered[a.token as usize],
+            .into_iter()
+            .map(|(token, probability)| Bar {
+                piece: self.loaded.tokenizer.visible_piece(token),
+                probability,
             })
             .collect();
     }

@@ -20,7 +20,7 @@ use crate::generation::{
 };
 use crate::lm::Engine;
 use crate::lm::LoadedModel;
-use crate::sampler::candidate_distribution;
+use crate::sampler::tempered_top;
 use crate::store::ModelChoice;
 use crate::tokenizer::TextTokenizer;
 
@@ -390,22 +390,12 @@ pub fn next_tokens(
     temperature: f64,
     top: usize,
 ) -> Vec<NextToken> {
-    let all: Vec<u32> = (0..logits.len() as u32).collect();
-    let probabilities = candidate_distribution(logits, &all, temperature);
-    let mut ranked: Vec<u32> = all;
-    ranked.sort_by(|&a, &b| {
-        probabilities[b as usize]
-            .total_cmp(&probabilities[a as usize])
-            .then(logits[b as usize].total_cmp(&logits[a as usize]))
-            .then(a.cmp(&b))
-    });
-    ranked
+    tempered_top(logits, temperature, top)
         .into_iter()
-        .take(top)
-        .map(|token| NextToken {
+        .map(|(token, probability)| NextToken {
             token,
             piece: tokenizer.piece(token),
-            probability: probabilities[token as usize],
+            probability,
         })
         .collect()
 }
