@@ -250,7 +250,6 @@ impl Prefilled {
             context: self.state.context_length(),
             prefill_seconds: self.seconds,
             state: Decoding::new(settings, self.prompt_len),
-            running: true,
         }
     }
 
@@ -296,7 +295,6 @@ pub struct Sequence {
     context: usize,
     prefill_seconds: f64,
     state: Decoding,
-    running: bool,
 }
 
 impl Sequence {
@@ -312,20 +310,19 @@ impl Sequence {
 
     /// Whether the next [`step_batch`] samples another token.
     pub fn is_running(&self) -> bool {
-        self.running
+        self.state.stop.is_none()
     }
 
     /// Ends the completion here, for `reason` (a stop string, a client gone).
     pub fn stop(&mut self, reason: StopReason) {
-        if self.running {
-            self.running = false;
+        if self.is_running() {
             self.state.stop = Some(reason);
         }
     }
 
     /// Why it stopped, once it has.
     pub fn stop_reason(&self) -> Option<StopReason> {
-        (!self.running).then(|| self.state.stop.unwrap_or(StopReason::MaxTokens))
+        self.state.stop
     }
 
     /// The finished completion; `decode_seconds` is the wall time its steps took.
@@ -341,19 +338,20 @@ impl Sequence {
 /// is still running.
 pub fn step_batch(sequences: &mut [Sequence], tokenizer: &TextTokenizer) -> anyhow::Result<bool> {
     // The samplers' part of each sequence (the model itself stays here).
-    let mut samplers: Vec<(&mut Decoding, &mut Vec<f32>, &mut bool, usize)> = sequences
+    let mut samplers: Vec<(&mut Decoding, &mut Vec<f32>, usize)> = sequences
         .iter_mut()
-        .map(|s| (&mut s.state, &mut s.logits, &mut s.running, s.context))
+        .map(|s| (&mut s.state, &mut s.logits, s.context))
         .collect();
+    // A stopped sequence samples nothing (`advance` sets `stop` whenever
+    // it returns no token to feed).
     let sampled: Vec<Option<u32>> = samplers
         .par_iter_mut()
-        .map(|(state, logits, running, context)| {
-            if !**running {
-                return None;
-            }
-            let next = state.advance(logits, tokenizer, *context);
-            **running = next.is_some();
-            next
+        .map(|(state, logits, context)| {
+            state
+                .stop
+                .is_none()
+                .then(|| state.advance(logits, tokenizer, *context))
+                .flatten()
         })
         .collect();
     let (mut batch, mut logits, mut tokens, mut positions) =
@@ -370,7 +368,7 @@ pub fn step_batch(sequences: &mut [Sequence], tokenizer: &TextTokenizer) -> anyh
         return Ok(false);
     }
     crate::lm::forward_batch(&mut batch, &tokens, &positions, &mut logits)?;
-    for sequence in sequences.iter_mut().filter(|s| s.running) {
+    for sequence in sequences.iter_mut().filter(|s| s.is_running()) {
         sequence.state.fed();
     }
     Ok(true)
