@@ -23,8 +23,7 @@ pub struct Endpoint {
     pub base: String,
     /// Sent as `Authorization: Bearer …` when set.
     pub api_key: Option<String>,
-    /// Per-request timeout.
-    pub timeout: Duration,
+    /// Keeps connections, with the per-request timeout.
     agent: ureq::Agent,
 }
 
@@ -91,7 +90,6 @@ impl Endpoint {
         Ok(Self {
             base,
             api_key,
-            timeout,
             agent: ureq::AgentBuilder::new().timeout(timeout).build(),
         })
     }

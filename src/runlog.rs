@@ -230,10 +230,10 @@ fn summary_of(row: &rusqlite::Row) -> rusqlite::Result<EntrySummary> {
     })
 }
 
-/// Records `manifest` in the log at `location` (if on). A log that cannot
-/// be written never fails the run: it says so on stderr, once per run.
-pub fn record_quietly(location: Option<&Path>, manifest: &Manifest) {
-    let Some(path) = location else { return };
+/// Records `manifest` in this process's log (if on). A log that cannot be
+/// written never fails the run: it says so on stderr, once per run.
+pub fn record_quietly(manifest: &Manifest) {
+    let Some(path) = current() else { return };
     if let Err(e) = RunLog::open(path).and_then(|mut log| log.record(manifest)) {
         eprintln!("warning: {e} (the run itself is unaffected)");
     }

@@ -73,15 +73,12 @@ fn run_all(
         reports.push(report);
     }
     bar.finish_and_clear();
-    if record.is_some() || crate::runlog::current().is_some() {
+    if super::wants_manifest(record) {
         let mut manifest = Manifest::new("compare", &loaded, &choice)?;
         for report in &reports {
             manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
         }
-        if let Some((path, overwrite)) = record {
-            manifest.save(path, overwrite)?;
-        }
-        crate::runlog::record_quietly(crate::runlog::current(), &manifest);
+        super::keep_manifest(&manifest, record)?;
     }
     let model = loaded.info.label();
     Ok((reports, model))

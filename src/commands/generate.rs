@@ -42,14 +42,11 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     } else {
         complete(&mut loaded, &prompt_ids, &settings)?
     };
-    if record.is_some() || crate::runlog::current().is_some() {
+    if super::wants_manifest(record) {
         let mut manifest = Manifest::new("generate", &loaded, &choice)?;
         let prompt = manifest.prompt(None, &formatted_prompt, &prompt_ids);
         manifest.run(prompt, &settings, &completion);
-        if let Some((path, overwrite)) = record {
-            manifest.save(path, overwrite)?;
-        }
-        crate::runlog::record_quietly(crate::runlog::current(), &manifest);
+        super::keep_manifest(&manifest, record)?;
     }
     let report = GenerateReport {
         model: loaded.info,

@@ -106,6 +106,23 @@ fn model_choice(args: &ModelArgs) -> Result<ModelChoice, InputError> {
     )
 }
 
+/// Whether a run needs its manifest built: for `--record`, or for the run log.
+fn wants_manifest(record: Option<(&std::path::Path, crate::files::Overwrite)>) -> bool {
+    record.is_some() || crate::runlog::current().is_some()
+}
+
+/// Writes `manifest` where `--record` asked, and into the run log.
+fn keep_manifest(
+    manifest: &crate::experiments::manifest::Manifest,
+    record: Option<(&std::path::Path, crate::files::Overwrite)>,
+) -> Result<(), InputError> {
+    if let Some((path, overwrite)) = record {
+        manifest.save(path, overwrite)?;
+    }
+    crate::runlog::record_quietly(manifest);
+    Ok(())
+}
+
 /// The `--record` manifest's path and whether it may replace a file,
 /// checked now (before any work) so that a refusal comes at once and
 /// changes nothing.

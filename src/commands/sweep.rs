@@ -99,9 +99,10 @@ pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
     let cells = cells(&prepared, &plan, &args, &model_label);
     let (mut rows, mut writer) = open_rows(&args, plan.format, &cells)?;
     let resumed_rows = rows.len();
-    let mut manifest = match record.is_some() || crate::runlog::current().is_some() {
-        true => Some(Manifest::new("sweep", &loaded, &choice)?),
-        false => None,
+    let mut manifest = if super::wants_manifest(record) {
+        Some(Manifest::new("sweep", &loaded, &choice)?)
+    } else {
+        None
     };
 
     let samples = (cells.len() - resumed_rows) as u64;
@@ -130,11 +131,8 @@ pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
         }
     }
     progress.finish_and_clear();
-    if let (Some(manifest), Some((path, overwrite))) = (&manifest, record) {
-        manifest.save(path, overwrite)?;
-    }
     if let Some(manifest) = &manifest {
-        crate::runlog::record_quietly(crate::runlog::current(), manifest);
+        super::keep_manifest(manifest, record)?;
     }
     Ok(SweepSummary {
         model: model_label,

@@ -82,9 +82,7 @@ impl Server {
             lang,
             class_code,
             api_key,
-            started: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            started: now(),
             in_flight: Mutex::new(HashMap::new()),
         }
     }
