@@ -17,8 +17,11 @@ Only the steps are timed on the numpy side; detprob's figure includes its
 two evaluations (at the first and last step), which favours numpy slightly.
 numpy runs in its fastest form of the same math: the embedding gradients are
 one-hot matrices times the hidden gradient (two BLAS calls), not `np.add.at`
-(`--add-at` measures that slower form). `--threads 1` or `2` sets both
-sides' threads.
+(`--add-at` measures that slower form; sorting the rows once and summing
+them with `np.add.reduceat` is no faster than the one-hot product at 1
+thread and slower at 2). `--threads 1` or `2` sets both sides' threads.
+`--engine candle` times detprob's reference path (candle's autograd and
+candle-nn's AdamW) instead of its fused training step.
 """
 
 import argparse
@@ -92,11 +95,11 @@ def numpy_steps(steps, p=97, fraction=0.2, width=256, lr=1e-2, wd=0.3, seed=1, c
     return steps / (time.perf_counter() - started)
 
 
-def detprob_steps(steps):
+def detprob_steps(steps, engine="detprob"):
     env = dict(os.environ, RAYON_NUM_THREADS=THREADS)
     out = subprocess.run(
         [str(DETPROB), "emergence", "grok", "--steps", str(steps), "--no-stop",
-         "--log-every", str(steps), "--format", "json"],
+         "--log-every", str(steps), "--format", "json", "--engine", engine, "--no-log"],
         check=True, capture_output=True, text=True, env=env,
     ).stdout
     report = json.loads(out)
@@ -119,6 +122,8 @@ def main():
     parser.add_argument("--check", action="store_true", help="let numpy train 2,000 steps and print accuracies")
     parser.add_argument("--threads", choices=["1", "2"], default="2")
     parser.add_argument("--add-at", action="store_true", help="numpy's slower np.add.at form of the embedding gradients")
+    parser.add_argument("--engine", choices=["detprob", "candle"], default="detprob",
+                        help="detprob's fused training step (default) or candle's autograd reference")
     args = parser.parse_args()
     global THREADS
     THREADS = args.threads
@@ -131,12 +136,12 @@ def main():
         sys.exit("build first: cargo build --release")
     ours, theirs = [], []
     for _ in range(args.rounds):
-        ours.append(detprob_steps(args.steps))
+        ours.append(detprob_steps(args.steps, args.engine))
         theirs.append(numpy_steps(args.steps, add_at=args.add_at))
     a, b = statistics.median(ours), statistics.median(theirs)
     form = "np.add.at" if args.add_at else "one-hot matmul"
     print(f"CPU flags: {cpu_flags()}; {THREADS} threads; {args.steps} steps, {args.rounds} alternating rounds; numpy's {form} form")
-    print(f"detprob (candle) {a:.1f} steps/s   numpy {b:.1f} steps/s   ratio {a / b:.2f}")
+    print(f"detprob (engine {args.engine}) {a:.1f} steps/s   numpy {b:.1f} steps/s   ratio {a / b:.2f}")
 
 
 if __name__ == "__main__":

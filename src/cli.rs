@@ -426,6 +426,10 @@ pub struct EmergenceGrokArgs {
     /// Train to the full --steps even after the test accuracy reaches 99 %.
     #[arg(long)]
     pub no_stop: bool,
+    /// Code that trains the network: detprob's fused step, or candle's
+    /// autograd (the reference; same curve up to float rounding).
+    #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
+    pub engine: Engine,
     /// Draw the step axis on a log scale.
     #[arg(long)]
     pub log_steps: bool,

@@ -347,15 +347,14 @@ fn bad_emergence_input_is_one_line_and_exit_2() {
 
 #[test]
 fn grokking_curves_have_every_field_and_repeat_bit_for_bit() {
+    // The default network (p = 97, width 256): large enough that the matrix
+    // products and element-wise passes are split between threads.
     let run = |threads: &str| {
         common::json_with_env(
             &[
                 "emergence",
                 "grok",
-                "--modulus",
-                "31",
-                "--width",
-                "64",
+                "--grokfast",
                 "--steps",
                 "200",
                 "--log-every",
@@ -403,7 +402,8 @@ fn grokking_curves_have_every_field_and_repeat_bit_for_bit() {
     ] {
         assert!(first.get(field).is_some(), "{field}");
     }
-    assert_eq!(first["settings"]["modulus"], 31);
+    assert_eq!(first["settings"]["modulus"], 97);
+    assert_eq!(first["settings"]["engine"], "detprob");
     // Same seed and settings: the same curve, at 2 threads and at 1.
     let first = strip(first);
     assert_eq!(first, strip(run("2")));
@@ -412,10 +412,7 @@ fn grokking_curves_have_every_field_and_repeat_bit_for_bit() {
     let other = common::json(&[
         "emergence",
         "grok",
-        "--modulus",
-        "31",
-        "--width",
-        "64",
+        "--grokfast",
         "--steps",
         "200",
         "--log-every",

@@ -237,6 +237,7 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
         grokfast: args.grokfast,
         log_every: args.log_every,
         stop_when_generalized: !args.no_stop,
+        engine: args.engine,
     };
     if args.phase {
         return Ok(Box::new(run_phase(&args, &base, view.lang)?));

@@ -7,18 +7,19 @@
 //! right. The share of the embedding's energy in its strongest Fourier
 //! frequencies rises before that jump: a smooth precursor.
 //!
-//! Training runs on candle (candle-nn's `Var`s, autograd and `AdamW`);
-//! weights and the train/test split come from a ChaCha20 stream, so the same
-//! settings give the same curve.
+//! Training runs on either engine of [`super::trainer`] (detprob's own
+//! fused step by default, candle's autograd as the reference); weights and
+//! the train/test split come from a ChaCha20 stream, so the same settings
+//! give the same curve.
 
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use super::trainer::{CandleNetwork, FusedNetwork, Optimization, Pairs, Trainer, Weights};
 use crate::error::{invalid, InputError};
+use crate::lm::Engine;
 use crate::report::emergence::{
     GrokPhaseReport, GrokReport, GrokRow, GrokSettingsRecord, PhaseCell, PhaseThreshold,
 };
@@ -50,6 +51,8 @@ pub struct GrokSettings {
     pub log_every: usize,
     /// Stop once test accuracy reaches 99 %.
     pub stop_when_generalized: bool,
+    /// Which code trains the network.
+    pub engine: Engine,
 }
 
 impl Default for GrokSettings {
@@ -65,6 +68,7 @@ impl Default for GrokSettings {
             grokfast: false,
             log_every: 10,
             stop_when_generalized: true,
+            engine: Engine::Detprob,
         }
     }
 }
@@ -125,11 +129,11 @@ impl GrokSettings {
 
 /// The table of (a, b) pairs split into training and test sets.
 struct Split {
-    train: (Tensor, Tensor, Tensor, Vec<u32>),
-    test: (Tensor, Tensor, Tensor, Vec<u32>),
+    train: Pairs,
+    test: Pairs,
 }
 
-fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> candle_core::Result<Split> {
+fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> Split {
     let p = settings.modulus;
     let mut pairs: Vec<(u32, u32)> = (0..p as u32)
         .flat_map(|a| (0..p as u32).map(move |b| (a, b)))
@@ -140,26 +144,10 @@ fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> candle_core::Result<
         pairs.swap(i, j);
     }
     let cut = (settings.train_fraction * (p * p) as f64).round() as usize;
-    let part = |pairs: &[(u32, u32)]| -> candle_core::Result<(Tensor, Tensor, Tensor, Vec<u32>)> {
-        let a: Vec<u32> = pairs.iter().map(|x| x.0).collect();
-        let b: Vec<u32> = pairs.iter().map(|x| x.1).collect();
-        let labels: Vec<u32> = pairs.iter().map(|x| (x.0 + x.1) % p as u32).collect();
-        let mut one_hot = vec![0f32; pairs.len() * p];
-        for (i, &l) in labels.iter().enumerate() {
-            one_hot[i * p + l as usize] = 1.0;
-        }
-        let n = pairs.len();
-        Ok((
-            Tensor::from_vec(a, n, &Device::Cpu)?,
-            Tensor::from_vec(b, n, &Device::Cpu)?,
-            Tensor::from_vec(one_hot, (n, p), &Device::Cpu)?,
-            labels,
-        ))
-    };
-    Ok(Split {
-        train: part(&pairs[..cut])?,
-        test: part(&pairs[cut..])?,
-    })
+    Split {
+        train: Pairs::new(&pairs[..cut], p),
+        test: Pairs::new(&pairs[cut..], p),
+    }
 }
 
 /// A standard normal draw (Box–Muller on two uniforms from the stream);
@@ -171,45 +159,10 @@ pub(crate) fn normal(rng: &mut ChaCha20Rng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
-fn init(rows: usize, cols: usize, std: f64, rng: &mut ChaCha20Rng) -> candle_core::Result<Var> {
-    let values: Vec<f32> = (0..rows * cols)
+fn init(rows: usize, cols: usize, std: f64, rng: &mut ChaCha20Rng) -> Vec<f32> {
+    (0..rows * cols)
         .map(|_| (std * normal(rng)) as f32)
-        .collect();
-    Var::from_tensor(&Tensor::from_vec(values, (rows, cols), &Device::Cpu)?)
-}
-
-/// The network's weights.
-struct Network {
-    embed_a: Var,
-    embed_b: Var,
-    readout: Var,
-}
-
-impl Network {
-    fn scores(&self, a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
-        let hidden = (self.embed_a.index_select(a, 0)? + self.embed_b.index_select(b, 0)?)?;
-        hidden.sqr()?.matmul(self.readout.as_tensor())
-    }
-
-    fn vars(&self) -> Vec<Var> {
-        vec![
-            self.embed_a.clone(),
-            self.embed_b.clone(),
-            self.readout.clone(),
-        ]
-    }
-}
-
-/// Share of correct argmax answers, and the mean squared error.
-fn evaluate(
-    net: &Network,
-    set: &(Tensor, Tensor, Tensor, Vec<u32>),
-) -> candle_core::Result<(f64, f64)> {
-    let scores = net.scores(&set.0, &set.1)?;
-    let loss = (&scores - &set.2)?.sqr()?.mean_all()?.to_scalar::<f32>()? as f64;
-    let guesses: Vec<u32> = scores.argmax(1)?.to_vec1()?;
-    let right = guesses.iter().zip(&set.3).filter(|(g, l)| g == l).count();
-    Ok((right as f64 / set.3.len() as f64, loss))
+        .collect()
 }
 
 /// How much of each hidden unit's embedding lives in its `top` strongest
@@ -252,14 +205,6 @@ pub fn fourier_share(embedding: &[f32], p: usize, width: usize, top: usize) -> f
     kept / total
 }
 
-fn weight_norm(net: &Network) -> candle_core::Result<f64> {
-    let mut sum = 0f64;
-    for var in net.vars() {
-        sum += var.as_tensor().sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
-    }
-    Ok(sum.sqrt())
-}
-
 /// Trains with `settings`, calling `on_log` with each logged row (and all
 /// rows so far) as it comes.
 pub fn train(
@@ -270,39 +215,39 @@ pub fn train(
     let started = Instant::now();
     let p = settings.modulus;
     let mut rng = ChaCha20Rng::seed_from_u64(settings.seed);
-    let data = split(settings, &mut rng)?;
+    let data = split(settings, &mut rng);
     // Gromov's initialization scale: √0.25 / (2·width)^(1/3).
     let std = 0.5 / (2.0 * settings.width as f64).cbrt();
-    let net = Network {
-        embed_a: init(p, settings.width, std, &mut rng)?,
-        embed_b: init(p, settings.width, std, &mut rng)?,
-        readout: init(settings.width, p, std, &mut rng)?,
+    let weights = Weights {
+        p,
+        width: settings.width,
+        embed_a: init(p, settings.width, std, &mut rng),
+        embed_b: init(p, settings.width, std, &mut rng),
+        readout: init(settings.width, p, std, &mut rng),
     };
-    let mut optimizer = AdamW::new(
-        net.vars(),
-        ParamsAdamW {
-            lr: settings.lr,
-            beta1: 0.9,
-            beta2: 0.98,
-            eps: 1e-8,
-            weight_decay: settings.weight_decay,
-        },
-    )?;
-    let mut slow: Vec<Option<Tensor>> = vec![None; 3];
+    let optimization = Optimization {
+        lr: settings.lr,
+        weight_decay: settings.weight_decay,
+        grokfast: settings.grokfast,
+    };
+    let mut net: Box<dyn Trainer> = match settings.engine {
+        Engine::Detprob => Box::new(FusedNetwork::new(&weights, &data.train, optimization)),
+        Engine::Candle => Box::new(CandleNetwork::new(&weights, &data.train, optimization)?),
+    };
     let mut rows: Vec<GrokRow> = Vec::new();
     let mut stopped_early = false;
     for step in 0..=settings.steps {
         if step % settings.log_every == 0 || step == settings.steps {
-            let (train_accuracy, train_loss) = evaluate(&net, &data.train)?;
-            let (test_accuracy, test_loss) = evaluate(&net, &data.test)?;
-            let embedding: Vec<f32> = net.embed_a.as_tensor().flatten_all()?.to_vec1()?;
+            let (train_accuracy, train_loss) = net.evaluate(&data.train)?;
+            let (test_accuracy, test_loss) = net.evaluate(&data.test)?;
+            let embedding = net.embedding_a()?;
             rows.push(GrokRow {
                 step,
                 train_accuracy,
                 test_accuracy,
                 train_loss,
                 test_loss,
-                weight_norm: weight_norm(&net)?,
+                weight_norm: net.weight_norm()?,
                 fourier_share: fourier_share(&embedding, p, settings.width, KEY_FREQUENCIES),
                 seconds: started.elapsed().as_secs_f64(),
             });
@@ -315,25 +260,7 @@ pub fn train(
         if step == settings.steps {
             break;
         }
-        let scores = net.scores(&data.train.0, &data.train.1)?;
-        let loss = (&scores - &data.train.2)?.sqr()?.mean_all()?;
-        let mut grads = loss.backward()?;
-        if settings.grokfast {
-            const ALPHA: f64 = 0.98;
-            const LAMBDA: f64 = 2.0;
-            for (var, slow) in net.vars().iter().zip(slow.iter_mut()) {
-                let Some(g) = grads.get(var.as_tensor()).cloned() else {
-                    continue;
-                };
-                let ema = match slow.take() {
-                    Some(previous) => ((previous * ALPHA)? + (&g * (1.0 - ALPHA))?)?,
-                    None => g.clone(),
-                };
-                grads.insert(var.as_tensor(), (&g + (&ema * LAMBDA)?)?);
-                *slow = Some(ema);
-            }
-        }
-        optimizer.step(&grads)?;
+        net.step()?;
     }
     Ok(GrokReport::new(
         settings_record(settings),
@@ -353,12 +280,10 @@ fn settings_record(s: &GrokSettings) -> crate::report::emergence::GrokSettingsRe
         steps: s.steps,
         seed: s.seed,
         grokfast: s.grokfast,
-        threads: candle_core::utils::get_num_threads(),
+        threads: rayon::current_num_threads(),
+        engine: s.engine,
     }
 }
-
-/// Ensures `DType` stays the one the network is built in (f32 on the CPU).
-const _: DType = DType::F32;
 
 /// The phase diagram: `base` trained once per train fraction × weight
 /// decay × Grokfast setting (stopping when it generalizes), with each

@@ -15,3 +15,4 @@ pub mod metric;
 pub mod problems;
 pub mod scale;
 pub mod subtasks;
+pub mod trainer;

@@ -372,6 +372,10 @@ pub struct GrokSettingsRecord {
     pub grokfast: bool,
     /// Threads the matrix code used (results are checked identical at 1 and 2).
     pub threads: usize,
+    /// Which code trained the network (`detprob`: the fused step;
+    /// `candle`: the autograd reference).
+    #[serde(default)]
+    pub engine: crate::lm::Engine,
 }
 
 /// One logged step of training.
@@ -702,6 +706,7 @@ mod tests {
             seed: 1,
             grokfast: false,
             threads: 1,
+            engine: crate::lm::Engine::Detprob,
         }
     }
 
