@@ -430,8 +430,12 @@ pub struct EmergenceGrokArgs {
     /// autograd (the reference; same curve up to float rounding).
     #[arg(long, value_enum, default_value_t = Engine::Detprob, env = "DETPROB_ENGINE")]
     pub engine: Engine,
-    /// Draw the step axis on a log scale.
+    /// Draw the step axis linearly (it is on a log scale by default, as
+    /// grokking curves are drawn, so the early steps are not squeezed).
     #[arg(long)]
+    pub linear_steps: bool,
+    /// The step axis on a log scale: the default now, kept for old scripts.
+    #[arg(long, hide = true, conflicts_with = "linear_steps")]
     pub log_steps: bool,
     /// A phase diagram: one model per train fraction × weight decay (×
     /// Grokfast off/on with --grokfast-both), each cell the step where test
@@ -526,9 +530,10 @@ pub struct EmergenceMetricArgs {
     pub problems: usize,
     #[command(flatten)]
     pub seeds: SeedArgs,
-    /// Draw the --plot chart's shares on a log scale (0.1% to 100%): the
-    /// view in which Schaeffer et al. (2023) found exact match rising smoothly.
-    #[arg(long, requires = "plot")]
+    /// Draw the charts' shares on a log scale (0.1% to 100%), on the terminal
+    /// and in --plot: the view in which Schaeffer et al. (2023) found exact
+    /// match rising smoothly.
+    #[arg(long)]
     pub log_y: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
@@ -579,9 +584,10 @@ pub struct EmergenceLadderArgs {
     /// Print each model's prompt for the first problem.
     #[arg(long)]
     pub show_prompts: bool,
-    /// Draw the --plot chart's shares on a log scale (0.1% to 100%): the
-    /// view in which Schaeffer et al. (2023) found exact match rising smoothly.
-    #[arg(long, requires = "plot")]
+    /// Draw the charts' shares on a log scale (0.1% to 100%), on the terminal
+    /// and in --plot: the view in which Schaeffer et al. (2023) found exact
+    /// match rising smoothly.
+    #[arg(long)]
     pub log_y: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,

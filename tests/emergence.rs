@@ -243,6 +243,16 @@ fn plots_and_measured_points_for_slides() {
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("smollm2-135m"));
     assert!(!svg.contains("(log₁₀)"));
+    // --log-y draws the terminal chart's shares on a log axis too, without
+    // --plot.
+    let chart_of = |extra: &[&str]| {
+        let mut args = vec!["emergence", "metric", "-m", "smollm2-135m"];
+        args.extend(["--problems", "2", "--digits", "1,2"]);
+        args.extend(extra);
+        common::stdout(&args)
+    };
+    assert!(chart_of(&["--log-y"]).contains("≤0.1% │"));
+    assert!(!chart_of(&[]).contains("≤0.1%"));
     // --log-y draws the shares on a log axis (0.1% to 100%).
     let log_plot = dir.path().join("metric-log.svg");
     metric(&["--log-y"], &log_plot);
@@ -464,7 +474,25 @@ fn a_grok_run_memorizes_long_before_it_generalizes() {
     assert!(report["test_loss_turned_at"].as_u64().unwrap() < rise);
     assert_eq!(report["stopped_early"], true);
     assert!(report["precursor_at"].is_null());
-    assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("Loss, relative to its highest"));
+    // On a terminal: the curves on a log step axis, the losses on a log
+    // scale below them, and what the weight norm did.
+    let text = common::stdout(&["emergence", "grok", "--steps", "200", "--no-stop"]);
+    assert!(
+        text.contains("Loss, relative to its highest (log scale)"),
+        "{text}"
+    );
+    assert!(text.contains("≤0.1% │"), "{text}");
+    let axis = |text: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.trim_end().ends_with("step"));
+        let line = line.expect("a step axis");
+        line.split_whitespace().take(3).map(String::from).collect()
+    };
+    assert_eq!(axis(&text), ["1", "10", "100"], "{text}");
+    assert!(text.contains("The weight norm grew from 17.0"), "{text}");
+    let linear = common::stdout(&["emergence", "grok", "--steps", "200", "--linear-steps"]);
+    assert_eq!(axis(&linear)[0], "0", "{linear}");
 }
 
 #[test]

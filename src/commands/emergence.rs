@@ -15,7 +15,9 @@ use crate::error::{invalid, InputError};
 use crate::files::{self, Overwrite};
 use crate::lm;
 use crate::progress;
-use crate::render::{self, chart, style::TerminalStyle, GrokSweepView, GrokView, Render, View};
+use crate::render::{
+    self, chart, style::TerminalStyle, GrokSweepView, GrokView, Render, SharesView, View,
+};
 use crate::report::emergence::{
     GrokSweepReport, LadderReport, MetricReport, ScaleReport, ShownPrompt, SubtasksReport,
 };
@@ -24,8 +26,20 @@ use crate::words::Lang;
 
 pub fn run(command: EmergenceCommand, view: &View) -> anyhow::Result<Box<dyn Render>> {
     Ok(match command {
-        EmergenceCommand::Metric(args) => Box::new(run_metric(args, view.lang)?),
-        EmergenceCommand::Ladder(args) => Box::new(run_ladder(args, view.lang)?),
+        EmergenceCommand::Metric(args) => {
+            let log_y = args.log_y;
+            Box::new(SharesView {
+                report: run_metric(args, view.lang)?,
+                log_y,
+            })
+        }
+        EmergenceCommand::Ladder(args) => {
+            let log_y = args.log_y;
+            Box::new(SharesView {
+                report: run_ladder(args, view.lang)?,
+                log_y,
+            })
+        }
         EmergenceCommand::Subtasks(args) => Box::new(run_subtasks(args, view.lang)?),
         EmergenceCommand::Grok(args) => run_grok(args, view)?,
         EmergenceCommand::Scale(args) => Box::new(run_scale(args, view.lang)?),
@@ -262,6 +276,7 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
     }
     let plot = plot_target(&args.output.plot)?;
     let (lang, style) = (view.lang, &view.style);
+    let log_steps = !args.linear_steps;
     let live = view.live();
     let mut reports = Vec::new();
     for (i, settings) in runs.iter().enumerate() {
@@ -270,7 +285,7 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
         let report = grok::train(settings, &mut |rows| {
             if screen.enabled && last_draw.elapsed().as_millis() >= 200 {
                 last_draw = std::time::Instant::now();
-                let mut text = render::grok::live(rows, args.log_steps, lang, style);
+                let mut text = render::grok::live(rows, log_steps, lang, style);
                 if runs.len() > 1 {
                     text = format!("({}/{}) {text}", i + 1, runs.len());
                 }
@@ -285,27 +300,13 @@ fn run_grok(args: EmergenceGrokArgs, view: &View) -> anyhow::Result<Box<dyn Rend
         let title = lang.text("grok.svg_title");
         write_plot(
             plot,
-            &[render::grok::chart(
-                &report.rows,
-                title,
-                args.log_steps,
-                lang,
-            )],
+            &render::grok::charts(&report.rows, title, log_steps, lang),
         )?;
-        Ok(Box::new(GrokView {
-            report,
-            log_steps: args.log_steps,
-        }))
+        Ok(Box::new(GrokView { report, log_steps }))
     } else {
         let sweep = GrokSweepReport::new(reports);
-        write_plot(
-            plot,
-            &[render::grok::sweep_chart(&sweep, args.log_steps, lang)],
-        )?;
-        Ok(Box::new(GrokSweepView {
-            sweep,
-            log_steps: args.log_steps,
-        }))
+        write_plot(plot, &[render::grok::sweep_chart(&sweep, log_steps, lang)])?;
+        Ok(Box::new(GrokSweepView { sweep, log_steps }))
     }
 }
 

@@ -53,8 +53,9 @@ pub struct Chart {
     pub x_label: String,
     /// Draw the x axis on a log₂ scale.
     pub log_x: bool,
-    /// Draw the shares on a log₁₀ scale from 0.1 % to 100 % in the SVG
-    /// chart (Schaeffer et al.'s view of exact match); text stays linear.
+    /// Draw the shares on a log₁₀ scale from 0.1 % to 100 %, in the SVG
+    /// chart and as text (Schaeffer et al.'s view of exact match); a share
+    /// of 0 sits on the bottom line, marked ≤0.1 %.
     pub log_y: bool,
     /// The lines.
     pub series: Vec<Series>,
@@ -91,6 +92,15 @@ impl Chart {
         }
     }
 
+    /// A share's height in the text chart, from 0 (bottom) to 1 (top).
+    fn height(&self, y: f64) -> f64 {
+        if self.log_y {
+            (self.scale_y(y) + 1.0) / 3.0
+        } else {
+            y.clamp(0.0, 1.0)
+        }
+    }
+
     fn scale_x(&self, x: f64) -> f64 {
         if self.log_x {
             x.max(1e-9).log2()
@@ -114,8 +124,10 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
     let column = |x: f64| -> usize {
         (((chart.scale_x(x) - lo) / (hi - lo)) * (width - 1) as f64).round() as usize
     };
-    let row =
-        |y: f64| -> usize { ((1.0 - y.clamp(0.0, 1.0)) * (height - 1) as f64).round() as usize };
+    // Rows of a height in 0..=1 (top row 0), and of a share.
+    let row_at =
+        |h: f64| -> usize { ((1.0 - h.clamp(0.0, 1.0)) * (height - 1) as f64).round() as usize };
+    let row = |y: f64| row_at(chart.height(y));
     let mut grid = vec![vec![' '; width]; height];
     for level in &chart.levels {
         for cell in grid[row(level.y)].iter_mut().step_by(2) {
@@ -125,10 +137,10 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
     for series in chart.series.iter().filter(|s| s.joined) {
         for pair in series.points.windows(2) {
             let (c0, c1) = (column(pair[0].0), column(pair[1].0));
+            let (h0, h1) = (chart.height(pair[0].1), chart.height(pair[1].1));
             for c in c0 + 1..c1 {
                 let t = (c - c0) as f64 / (c1 - c0) as f64;
-                let y = pair[0].1 + t * (pair[1].1 - pair[0].1);
-                if let Some(cell) = grid[row(y)]
+                if let Some(cell) = grid[row_at(h0 + t * (h1 - h0))]
                     .get_mut(c)
                     .filter(|cell| **cell == ' ' || **cell == '-')
                 {
@@ -143,9 +155,25 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
         }
     }
     let mut out = format!("{}\n", chart.title);
+    // On a log scale only the decades are labelled (the bottom one also
+    // holds every share below it).
+    let decades: Vec<(usize, &str)> = [
+        (1.0, " 100%"),
+        (0.1, "  10%"),
+        (0.01, "   1%"),
+        (0.001, "≤0.1%"),
+    ]
+    .into_iter()
+    .map(|(y, label)| (row(y), label))
+    .collect();
     for (r, cells) in grid.iter().enumerate() {
         let share = 1.0 - r as f64 / (height - 1) as f64;
-        let label = if r % 2 == 0 || height <= 6 {
+        let label = if chart.log_y {
+            decades
+                .iter()
+                .find(|d| d.0 == r)
+                .map_or_else(|| " ".repeat(5), |d| d.1.to_string())
+        } else if r % 2 == 0 || height <= 6 {
             format!("{:>4.0}%", 100.0 * share)
         } else {
             " ".repeat(5)
@@ -397,6 +425,39 @@ mod tests {
         );
         assert!(lines[13].contains('1') && lines[13].contains('3'));
         assert!(lines[14].contains("F flat") && lines[14].contains("D falling"));
+    }
+
+    #[test]
+    fn a_log_scale_puts_each_decade_on_its_labelled_row() {
+        let chart = Chart {
+            log_y: true,
+            series: vec![Series {
+                label: "exact".into(),
+                marker: 'E',
+                color: (0, 0, 0),
+                points: vec![
+                    (1.0, 0.0),
+                    (2.0, 0.001),
+                    (3.0, 0.01),
+                    (4.0, 0.1),
+                    (5.0, 1.0),
+                ],
+                joined: false,
+                intervals: Vec::new(),
+            }],
+            ..chart()
+        };
+        let text = text(&chart, 9, 11);
+        let lines: Vec<&str> = text.lines().skip(1).take(11).collect();
+        // 3 decades over 10 row steps: 100 % on row 0, 10 % on row 3, 1 % on
+        // row 7, 0.1 % (and 0) on row 10; the columns are x = 1 … 5.
+        assert_eq!(lines[0], " 100% │        E", "{text}");
+        assert_eq!(lines[3], "  10% │      E", "{text}");
+        assert_eq!(lines[7], "   1% │    E", "{text}");
+        assert_eq!(lines[10], "≤0.1% │E E", "{text}");
+        for r in [1, 2, 4, 5, 6, 8, 9] {
+            assert_eq!(lines[r], "      │", "row {r}: {text}");
+        }
     }
 
     #[test]

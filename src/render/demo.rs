@@ -99,17 +99,17 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         }
         ViewResult::Metric { reports } => reports
             .iter()
-            .map(|r| emergence::metric_tables(r, Format::Terminal, lang, style))
+            .map(|r| emergence::metric_tables(r, Format::Terminal, false, lang, style))
             .collect(),
         ViewResult::Ladder { report } => {
-            super::ladder::body(report, Format::Terminal, lang, style, LADDER_TABLES)
+            super::ladder::body(report, Format::Terminal, false, lang, style, LADDER_TABLES)
         }
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Terminal, lang, style)
         }
         ViewResult::Scale { report } => super::scale::body(report, Format::Terminal, lang, style),
         ViewResult::Grok { report } => {
-            super::grok::body(report, Format::Terminal, false, lang, style)
+            super::grok::body(report, Format::Terminal, true, lang, style)
         }
         ViewResult::Phase { report } => {
             super::grok::phase_body(report, Format::Terminal, lang, style)
@@ -146,11 +146,14 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
         }
         ViewResult::Metric { reports } => reports
             .iter()
-            .map(|r| emergence::metric_tables(r, Format::Markdown, lang, &TerminalStyle::plain()))
+            .map(|r| {
+                emergence::metric_tables(r, Format::Markdown, false, lang, &TerminalStyle::plain())
+            })
             .collect(),
         ViewResult::Ladder { report } => super::ladder::body(
             report,
             Format::Markdown,
+            false,
             lang,
             &TerminalStyle::plain(),
             LADDER_TABLES,
@@ -164,7 +167,7 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Grok { report } => super::grok::body(
             report,
             Format::Markdown,
-            false,
+            true,
             lang,
             &TerminalStyle::plain(),
         ),

@@ -190,15 +190,22 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
     }
 }
 
-/// `report` in `format`, with its takeaways.
-pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
+/// `report` in `format`, with its takeaways; `log_y` draws the terminal
+/// charts' shares on a log scale.
+pub fn metric(
+    report: &MetricReport,
+    format: Format,
+    log_y: bool,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
     let takeaways = takeaway::emergence::metric(report, lang);
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => metric_csv(report),
         Format::Markdown => {
             let mut out = format!("# {}\n\n", heading(report, lang));
-            out.push_str(&metric_tables(report, format, lang, style));
+            out.push_str(&metric_tables(report, format, log_y, lang, style));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
             for t in takeaways {
                 out.push_str(&format!("- {t}\n"));
@@ -207,7 +214,7 @@ pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &Termina
         }
         Format::Terminal | Format::Html => {
             let mut out = format!("{}\n", style.bold(&heading(report, lang)));
-            out.push_str(&metric_tables(report, format, lang, style));
+            out.push_str(&metric_tables(report, format, log_y, lang, style));
             out.push_str(&format!(
                 "\n{}\n",
                 style.bold(lang.text("emergence.takeaway.title"))
@@ -223,11 +230,13 @@ pub fn metric(report: &MetricReport, format: Format, lang: Lang, style: &Termina
     }
 }
 
-/// Each model's two tables (and, on a terminal, its chart), under a
-/// heading naming the family: the body a tour step shows.
+/// Each model's two tables (and, on a terminal, its chart, shares on a log
+/// scale with `log_y`), under a heading naming the family: the body a tour
+/// step shows.
 pub fn metric_tables(
     report: &MetricReport,
     format: Format,
+    log_y: bool,
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
@@ -246,11 +255,11 @@ pub fn metric_tables(
                     out.push_str(&table.render(format, style));
                 }
                 let width = chart::fit_width(style, 60);
-                out.push_str(&chart::text(
-                    &metric_chart(m, &report.chance, lang),
-                    width,
-                    11,
-                ));
+                let chart = Chart {
+                    log_y,
+                    ..metric_chart(m, &report.chance, lang)
+                };
+                out.push_str(&chart::text(&chart, width, 11));
             }
             Format::Html => {
                 out.push_str(&markup::title(&heading));

@@ -14,9 +14,11 @@ use crate::takeaway::{
 use crate::words::numbers::{percent, whole_percent};
 use crate::words::Lang;
 
-/// The curves of `rows`: accuracies, the Fourier share, and the weight norm,
-/// training loss and test loss relative to their highest value.
-pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Chart {
+/// The charts of `rows`: accuracies, the Fourier share and the weight norm
+/// (relative to its highest value); then training and test loss, each
+/// relative to its highest value, on a log scale (as Nanda et al. draw
+/// them: a loss falls over orders of magnitude).
+pub fn charts(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> [Chart; 2] {
     let max = |f: fn(&GrokRow) -> f64| rows.iter().map(f).fold(f64::MIN_POSITIVE, f64::max);
     let (norm_max, loss_max, test_loss_max) = (
         max(|r| r.weight_norm),
@@ -38,24 +40,46 @@ pub fn chart(rows: &[GrokRow], title: &str, log_steps: bool, lang: Lang) -> Char
         joined: true,
         intervals: Vec::new(),
     };
-    Chart {
-        title: title.to_string(),
+    let chart = |title: String, log_y, series| Chart {
+        title,
         x_label: lang.text("grok.axis.step").to_string(),
         log_x: log_steps,
-        log_y: false,
-        series: vec![
-            line("loss", 'l', (127, 127, 127), &|r| r.train_loss / loss_max),
-            line("test_loss", 'L', (255, 127, 14), &|r| {
-                r.test_loss / test_loss_max
-            }),
-            line("norm", 'w', (148, 103, 189), &|r| r.weight_norm / norm_max),
-            line("fourier", 'F', (44, 160, 44), &|r| r.fourier_share),
-            line("train", 'T', (31, 119, 180), &|r| r.train_accuracy),
-            line("test", 'V', (214, 39, 40), &|r| r.test_accuracy),
-        ],
+        log_y,
+        series,
         ticks: Vec::new(),
         levels: Vec::new(),
-    }
+    };
+    [
+        chart(
+            title.to_string(),
+            false,
+            vec![
+                line("norm", 'w', (148, 103, 189), &|r| r.weight_norm / norm_max),
+                line("fourier", 'F', (44, 160, 44), &|r| r.fourier_share),
+                line("train", 'T', (31, 119, 180), &|r| r.train_accuracy),
+                line("test", 'V', (214, 39, 40), &|r| r.test_accuracy),
+            ],
+        ),
+        chart(
+            lang.text("grok.loss_title").to_string(),
+            true,
+            vec![
+                line("loss", 'l', (127, 127, 127), &|r| r.train_loss / loss_max),
+                line("test_loss", 'L', (255, 127, 14), &|r| {
+                    r.test_loss / test_loss_max
+                }),
+            ],
+        ),
+    ]
+}
+
+/// Both charts as text, `heights` rows each.
+fn charts_text(charts: &[Chart; 2], width: usize, heights: [usize; 2]) -> String {
+    charts
+        .iter()
+        .zip(heights)
+        .map(|(c, h)| chart::text(c, width, h))
+        .collect()
 }
 
 fn title(report: &GrokReport, lang: Lang) -> String {
@@ -114,7 +138,7 @@ pub fn live(rows: &[GrokRow], log_steps: bool, lang: Lang, style: &TerminalStyle
     let width = chart::fit_width(style, 70);
     let step = rows.last().map_or(0, |r| r.step);
     let title = lang.fill("grok.live", &[("step", &step)]);
-    chart::text(&chart(rows, &title, log_steps, lang), width, 13)
+    charts_text(&charts(rows, &title, log_steps, lang), width, [8, 6])
 }
 
 /// The chart (on a terminal) and the table of summary steps: the body a
@@ -133,10 +157,10 @@ pub fn body(
     match format {
         Format::Terminal => {
             let width = chart::fit_width(style, 70);
-            chart::text(
-                &chart(&report.rows, &title(report, lang), log_steps, lang),
+            charts_text(
+                &charts(&report.rows, &title(report, lang), log_steps, lang),
                 width,
-                13,
+                [11, 8],
             ) + &terminal::table(&headers, &summary_rows(report, lang), style)
         }
         Format::Html => {

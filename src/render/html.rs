@@ -237,6 +237,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 (super::emergence::metric_tables(
                     r,
                     crate::render::Format::Html,
+                    false,
                     lang,
                     &super::style::TerminalStyle::plain(),
                 )) + &super::chart::svg(&charts).unwrap_or_default()
@@ -246,6 +247,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
             (super::ladder::body(
                 report,
                 crate::render::Format::Html,
+                false,
                 lang,
                 &super::style::TerminalStyle::plain(),
                 3,
@@ -280,15 +282,15 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
             (super::grok::body(
                 report,
                 crate::render::Format::Html,
-                false,
+                true,
                 lang,
                 &super::style::TerminalStyle::plain(),
-            )) + &super::chart::svg(&[super::grok::chart(
+            )) + &super::chart::svg(&super::grok::charts(
                 &report.rows,
                 lang.text("grok.svg_title"),
-                false,
+                true,
                 lang,
-            )])
+            ))
             .unwrap_or_default()
         }
         ViewResult::Facts { facts } => format!(

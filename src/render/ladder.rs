@@ -198,6 +198,7 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
 pub fn body(
     report: &LadderReport,
     format: Format,
+    log_y: bool,
     lang: Lang,
     style: &TerminalStyle,
     metrics: usize,
@@ -226,8 +227,8 @@ pub fn body(
     }
     if format == Format::Terminal {
         let width = chart::fit_width(style, 60);
-        for chart in charts(report, lang).iter().take(metrics.min(2)) {
-            out.push_str(&chart::text(chart, width, 11));
+        for chart in charts(report, lang).into_iter().take(metrics.min(2)) {
+            out.push_str(&chart::text(&Chart { log_y, ..chart }, width, 11));
         }
     }
     for shown in &report.prompts {
@@ -252,14 +253,21 @@ pub fn body(
     out
 }
 
-/// `report` in `format`.
-pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &TerminalStyle) -> String {
+/// `report` in `format`; `log_y` draws the terminal charts' shares on a log
+/// scale.
+pub fn ladder(
+    report: &LadderReport,
+    format: Format,
+    log_y: bool,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
     match format {
         Format::Json => super::to_json(report),
         Format::Csv => metric_csv(&report.metric),
         Format::Markdown => {
             let mut out = format!("# {}\n\n", heading(report, lang));
-            out.push_str(&body(report, format, lang, style, MEASURES.len()));
+            out.push_str(&body(report, format, log_y, lang, style, MEASURES.len()));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
             for t in takeaway::emergence::ladder(report, lang) {
                 out.push_str(&format!("- {t}\n"));
@@ -268,7 +276,14 @@ pub fn ladder(report: &LadderReport, format: Format, lang: Lang, style: &Termina
         }
         Format::Terminal | Format::Html => {
             let mut out = format!("{}\n", style.bold(&heading(report, lang)));
-            out.push_str(&body(report, Format::Terminal, lang, style, MEASURES.len()));
+            out.push_str(&body(
+                report,
+                Format::Terminal,
+                log_y,
+                lang,
+                style,
+                MEASURES.len(),
+            ));
             out.push_str(&format!(
                 "\n{}\n",
                 style.bold(lang.text("emergence.takeaway.title"))

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::words::Lang;
 pub use json::to_json;
-pub use reports::{GrokSweepView, GrokView};
+pub use reports::{GrokSweepView, GrokView, SharesView};
 use style::TerminalStyle;
 
 /// How a report is written out: the same names on every command that uses it.

@@ -227,12 +227,61 @@ macro_rules! emergence_render {
     };
 }
 
-emergence_render!(MetricReport, emergence::metric);
-emergence_render!(LadderReport, ladder::ladder);
 emergence_render!(GrokPhaseReport, grok::phase);
 emergence_render!(SubtasksReport, emergence::subtasks);
 emergence_render!(ScaleReport, super::scale::report);
 
+/// A metric or ladder run with the scale of its charts' shares: linear, or
+/// log₁₀ from 0.1 % (`--log-y`, Schaeffer et al.'s view of exact match).
+pub struct SharesView<R> {
+    /// The run.
+    pub report: R,
+    /// Shares on a log scale.
+    pub log_y: bool,
+}
+
+impl<R: ChartedRun> super::AsJson for SharesView<R> {
+    fn json(&self) -> String {
+        super::to_json(&self.report)
+    }
+}
+
+/// A run `SharesView` can draw: its renderer, taking the share scale.
+pub trait ChartedRun: serde::Serialize {
+    /// `self` in `format`, shares on a log scale with `log_y`.
+    fn render(&self, format: Format, log_y: bool, lang: Lang, style: &TerminalStyle) -> String;
+}
+
+impl ChartedRun for MetricReport {
+    fn render(&self, format: Format, log_y: bool, lang: Lang, style: &TerminalStyle) -> String {
+        emergence::metric(self, format, log_y, lang, style)
+    }
+}
+
+impl ChartedRun for LadderReport {
+    fn render(&self, format: Format, log_y: bool, lang: Lang, style: &TerminalStyle) -> String {
+        ladder::ladder(self, format, log_y, lang, style)
+    }
+}
+
+impl<R: ChartedRun> Render for SharesView<R> {
+    fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
+        self.report
+            .render(Format::Terminal, self.log_y, lang, style)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        let plain = TerminalStyle::plain();
+        self.report
+            .render(Format::Markdown, self.log_y, lang, &plain)
+    }
+    fn csv(&self) -> Option<String> {
+        let plain = TerminalStyle::plain();
+        Some(
+            self.report
+                .render(Format::Csv, self.log_y, Lang::En, &plain),
+        )
+    }
+}
 /// One grokking run, with the step axis the flags ask for.
 pub struct GrokView {
     /// The run.

@@ -40,6 +40,21 @@ pub fn json(args: &[&str]) -> Value {
     json_with_env(args, &[])
 }
 
+/// Runs detprob with `args` in English, asserts success, and returns stdout.
+pub fn stdout(args: &[&str]) -> String {
+    let out = detprob()
+        .args(args)
+        .args(["--lang", "en"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A JSON array of whole numbers.
 pub fn ids(value: &Value) -> Vec<u64> {
     value
