@@ -53,9 +53,12 @@ pub fn audit(
                     AuditMode::Greedy => 0.0,
                     AuditMode::Seeded => plan.temperature,
                 },
+                top_p: None,
+                top_k: None,
                 seed: (mode == AuditMode::Seeded).then_some(plan.seed),
                 max_tokens: plan.max_tokens,
                 top_logprobs: 2,
+                stop: Vec::new(),
             };
             let reference = endpoint.complete(&request)?;
             note(&reference);
@@ -220,6 +223,7 @@ mod tests {
             ),
             finish_reason: None,
             system_fingerprint: None,
+            completion_tokens: None,
         }
     }
 

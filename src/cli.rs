@@ -624,6 +624,34 @@ pub struct ModelArgs {
     pub engine: Engine,
 }
 
+/// A server to sample from instead of a local model.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Sample from this OpenAI-compatible server (vLLM, SGLang, llama.cpp,
+    /// Ollama, `detprob serve`; http(s)://host:port, with or without /v1)
+    /// instead of a local model.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The model's name on the server [default: the first one it lists].
+    #[arg(long, value_name = "NAME", requires = "endpoint")]
+    pub remote_model: Option<String>,
+    /// The environment variable that holds the server's API key.
+    #[arg(long, value_name = "VAR", requires = "endpoint")]
+    pub api_key_env: Option<String>,
+    /// Requests in flight at once (rows are still written in order).
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "endpoint")]
+    pub parallel: usize,
+    /// Seconds to wait for one answer (a request is tried up to four times,
+    /// with backoff, on 429, 5xx and dropped connections).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "endpoint"
+    )]
+    pub timeout: u64,
+}
+
 /// The sampler's filters, applied in this order before the temperature.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
@@ -919,6 +947,8 @@ pub struct TourArgs {
 pub struct SweepArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Inputs for a rule's task (the rule picked by domain, or --rule); scored when the truth is known.
     pub inputs: Vec<String>,
     /// A file with one input per line (optionally `INPUT<TAB>TRUTH`).

@@ -2,7 +2,8 @@
 //! request (`/v1/completions`, or `/v1/chat/completions` for a chat) with
 //! its settings, retried with backoff on 429, 5xx and dropped connections,
 //! and read into text plus, where the server gives them, each token with
-//! its logprob and alternatives. Used by `detprob audit`.
+//! its logprob and alternatives. Used by `detprob audit` and by
+//! `detprob sweep --endpoint`.
 
 // ureq's calls return its own (large) error type; the closures pass it on.
 #![allow(clippy::result_large_err)]
@@ -35,10 +36,17 @@ pub struct RemoteRequest {
     /// As a chat's one user message (else a plain completion of the prompt).
     pub chat: bool,
     pub temperature: f64,
+    /// Nucleus filter (sent only when set).
+    pub top_p: Option<f64>,
+    /// Top-k filter (not in OpenAI's API; vLLM, llama.cpp and detprob
+    /// accept it; sent only when set).
+    pub top_k: Option<usize>,
     pub seed: Option<u64>,
     pub max_tokens: usize,
     /// Alternatives to ask for per token (0: logprobs of the chosen tokens only).
     pub top_logprobs: usize,
+    /// Stop strings (empty: none).
+    pub stop: Vec<String>,
 }
 
 /// One generated token as the server reports it.
@@ -58,6 +66,8 @@ pub struct RemoteCompletion {
     pub tokens: Option<Vec<RemoteToken>>,
     pub finish_reason: Option<String>,
     pub system_fingerprint: Option<String>,
+    /// Tokens generated, as the server counts them (`usage`).
+    pub completion_tokens: Option<usize>,
 }
 
 /// Why a request failed after its retries.
@@ -92,6 +102,42 @@ impl Endpoint {
             api_key,
             agent: ureq::AgentBuilder::new().timeout(timeout).build(),
         })
+    }
+
+    /// An endpoint at `url` whose API key, if any, is in the environment
+    /// variable `api_key_env`.
+    pub fn with_key_from(
+        url: &str,
+        api_key_env: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, InputError> {
+        if timeout.is_zero() {
+            return Err(invalid("--timeout must be at least 1 second"));
+        }
+        let api_key = match api_key_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                invalid(format!(
+                    "--api-key-env: the environment variable {var} is not set"
+                ))
+            })?),
+            None => None,
+        };
+        Self::new(url, api_key, timeout)
+    }
+
+    /// `name`, or else the first model the server lists.
+    pub fn model_or_first(&self, name: Option<String>, flag: &str) -> anyhow::Result<String> {
+        match name {
+            Some(name) => Ok(name),
+            None => self
+                .models()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", self.base))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    anyhow::anyhow!("{} lists no models: name one with {flag}", self.base)
+                }),
+        }
     }
 
     /// The models the server lists (`GET /v1/models`).
@@ -185,6 +231,15 @@ fn body(request: &RemoteRequest) -> (&'static str, Value) {
     if let Some(seed) = request.seed {
         body["seed"] = json!(seed);
     }
+    if let Some(top_p) = request.top_p {
+        body["top_p"] = json!(top_p);
+    }
+    if let Some(top_k) = request.top_k {
+        body["top_k"] = json!(top_k);
+    }
+    if !request.stop.is_empty() {
+        body["stop"] = json!(request.stop);
+    }
     if request.chat {
         body["messages"] = json!([{"role": "user", "content": request.prompt}]);
         body["logprobs"] = json!(true);
@@ -256,6 +311,9 @@ fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, Remote
         tokens,
         finish_reason: choice["finish_reason"].as_str().map(str::to_string),
         system_fingerprint: value["system_fingerprint"].as_str().map(str::to_string),
+        completion_tokens: value["usage"]["completion_tokens"]
+            .as_u64()
+            .map(|n| n as usize),
     })
 }
 

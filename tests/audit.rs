@@ -5,59 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
 use serde_json::{json, Value};
-
-/// A fake OpenAI-style server: `answer(n)` gives the n-th POST's status and body.
-fn fake_server(answer: impl Fn(usize) -> (u16, String) + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let answer = Arc::new(answer);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (count, answer) = (count.clone(), answer.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut first = String::new();
-                if reader.read_line(&mut first).is_err() {
-                    return;
-                }
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let (status, text) = if first.starts_with("GET /v1/models") {
-                    (
-                        200,
-                        json!({"object": "list", "data": [{"id": "fake"}]}).to_string(),
-                    )
-                } else {
-                    answer(count.fetch_add(1, Ordering::SeqCst))
-                };
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                    text.len()
-                );
-            });
-        }
-    });
-    format!("http://{address}")
-}
 
 /// A completion of the given tokens, with logprobs.
 fn completion(tokens: &[&str]) -> String {
@@ -86,7 +34,7 @@ fn audit(endpoint: &str, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn an_unsteady_server_is_caught_with_its_first_divergent_token_and_retries_hide_its_503s() {
-    let endpoint = fake_server(|n| {
+    let endpoint = common::fake_server(|n| {
         if n % 5 == 4 && n % 10 != 9 {
             // Every fifth request fails once; the retry (the next number) answers.
             return (503, json!({"error": {"message": "busy"}}).to_string());
@@ -156,7 +104,7 @@ fn an_unsteady_server_is_caught_with_its_first_divergent_token_and_retries_hide_
 
 #[test]
 fn a_server_that_answers_garbage_gets_a_one_line_error() {
-    let endpoint = fake_server(|_| (200, "{\"choices\": [".to_string()));
+    let endpoint = common::fake_server(|_| (200, "{\"choices\": [".to_string()));
     let out = audit(
         &endpoint,
         &["--runs", "1", "--concurrency", "1", "--timeout", "5"],

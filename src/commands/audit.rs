@@ -45,17 +45,6 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
         ))
         .into());
     }
-    if args.timeout == 0 {
-        return Err(invalid("--timeout must be at least 1 second").into());
-    }
-    let api_key = match &args.api_key_env {
-        Some(var) => Some(std::env::var(var).map_err(|_| {
-            invalid(format!(
-                "--api-key-env: the environment variable {var} is not set"
-            ))
-        })?),
-        None => None,
-    };
     let prompts: Vec<String> = match &args.prompts {
         Some(path) => {
             let text = crate::files::read_text(path, "--prompts", 1 << 20)?;
@@ -76,18 +65,12 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
         }
         None => DEFAULT_PROMPTS.iter().map(|p| p.to_string()).collect(),
     };
-    let endpoint = Endpoint::new(&args.endpoint, api_key, Duration::from_secs(args.timeout))?;
-    let model = match args.model {
-        Some(m) => m,
-        None => endpoint
-            .models()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                anyhow::anyhow!("{} lists no models: name one with --model", endpoint.base)
-            })?,
-    };
+    let endpoint = Endpoint::with_key_from(
+        &args.endpoint,
+        args.api_key_env.as_deref(),
+        Duration::from_secs(args.timeout),
+    )?;
+    let model = endpoint.model_or_first(args.model, "--model")?;
     let plan = AuditPlan {
         model,
         runs,

@@ -1,5 +1,6 @@
-//! `detprob sweep`: validate the grid and inputs, load the model, run every
-//! cell not already in the output file, appending rows as they come.
+//! `detprob sweep`: validate the grid and inputs, load the model (or reach
+//! the server given by `--endpoint`), run every cell not already in the
+//! output file, appending rows as they come, in cell order.
 
 use std::time::Instant;
 
@@ -87,6 +88,9 @@ type Cell = (usize, GenerationSettings, CellKey);
 pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
     let plan = plan_sweep(&args)?;
+    if args.remote.endpoint.is_some() {
+        return run_remote(&args, &plan, lang, started);
+    }
     let record = super::record_target(&args.record)?;
     let choice = model_choice(&args.model)?;
     let mut loaded = lm::load(&choice, args.model.engine)?;
@@ -300,18 +304,18 @@ fn open_rows(
     Ok((rows, writer))
 }
 
-/// One sample as a row: its answer read and scored when the task is known.
-fn score_row(
+/// The answer read from `text` (cut off by the token limit: none) and
+/// whether it is right, when the task and its truth are known; a free
+/// prompt's answer is its whole text.
+fn score(
     input: &Prepared,
-    model: &str,
-    settings: &GenerationSettings,
-    completion: &crate::generation::Completion,
-) -> SweepRow {
-    let text = completion.text.trim();
-    let (answer, correct) = match input.task {
+    text: &str,
+    stop_reason: crate::generation::StopReason,
+) -> (Option<String>, Option<bool>) {
+    let text = text.trim();
+    match input.task {
         Some(task) => {
-            // A text the token limit cut before its answer has none.
-            let (answer, _) = task.read(&input.label, text, completion.stop_reason);
+            let (answer, _) = task.read(&input.label, text, stop_reason);
             let correct = input
                 .truth
                 .as_ref()
@@ -319,7 +323,17 @@ fn score_row(
             (answer, correct)
         }
         None => (Some(text.to_string()), None),
-    };
+    }
+}
+
+/// One sample as a row: its answer read and scored when the task is known.
+fn score_row(
+    input: &Prepared,
+    model: &str,
+    settings: &GenerationSettings,
+    completion: &crate::generation::Completion,
+) -> SweepRow {
+    let (answer, correct) = score(input, &completion.text, completion.stop_reason);
     SweepRow::new(
         &input.label,
         model,
@@ -329,4 +343,223 @@ fn score_row(
         input.truth.as_deref(),
         correct,
     )
+}
+
+/// Cells sent to the server per window: its results are written in cell
+/// order before the next window starts.
+const REMOTE_WINDOW_PER_REQUEST: usize = 4;
+
+/// The prompt of one planned input as sent to a server: a chat's user
+/// message in the task's chat template (the server applies its model's chat
+/// template), or with `--raw` the plain prompt for `/v1/completions` (a
+/// task in its base-model template).
+fn prepare_remote(item: &Planned, raw: bool) -> Result<Prepared, InputError> {
+    let format = if raw {
+        crate::prompt::PromptFormat::Completion
+    } else {
+        crate::prompt::PromptFormat::ChatMl {
+            default_system: None,
+        }
+    };
+    Ok(match item {
+        Planned::Task { input, rule } => {
+            let outcome = rule.apply(&input.text).outcome;
+            let template = crate::tasks::template(rule.task())?
+                .for_input(&format, &input.text)
+                .to_string();
+            Prepared {
+                label: input.text.clone(),
+                task: Some(rule.task()),
+                truth: find_truth(*rule, &outcome, input).map(|t| t.answer),
+                formatted: crate::tasks::PromptTemplate::fill(&template, input.text.trim()),
+                template: Some(template),
+                ids: Vec::new(),
+            }
+        }
+        Planned::Free(text) => Prepared {
+            label: text.clone(),
+            task: None,
+            truth: None,
+            template: None,
+            formatted: text.clone(),
+            ids: Vec::new(),
+        },
+    })
+}
+
+/// The request that fills `cell`.
+fn remote_request(
+    model: &str,
+    input: &Prepared,
+    settings: &GenerationSettings,
+    chat: bool,
+) -> crate::remote::RemoteRequest {
+    let (temperature, top_k, top_p) = match settings.sampling {
+        Sampling::Greedy => (0.0, None, None),
+        Sampling::Random {
+            temperature,
+            top_k,
+            top_p,
+            ..
+        } => (temperature, top_k, top_p),
+    };
+    crate::remote::RemoteRequest {
+        model: model.to_string(),
+        prompt: input.formatted.clone(),
+        chat,
+        temperature,
+        top_p,
+        top_k,
+        seed: Some(settings.seed),
+        max_tokens: settings.max_tokens,
+        top_logprobs: 0,
+        stop: if settings.stop_at_newline {
+            vec!["\n".to_string()]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// `sweep --endpoint`: the same cells, rows and resume, each sample one
+/// request to the server, `--parallel` in flight at once. A request that
+/// still fails after its retries ends the sweep with the rows before it
+/// written, so `--resume` continues from exactly that cell.
+fn run_remote(
+    args: &SweepArgs,
+    plan: &SweepPlan,
+    lang: Lang,
+    started: Instant,
+) -> anyhow::Result<SweepSummary> {
+    let remote = &args.remote;
+    let url = remote.endpoint.as_deref().unwrap_or_default();
+    if args.model.model.is_some() || args.model.model_file.is_some() {
+        return Err(invalid(
+            "--endpoint samples from the server: name its model with --remote-model, not --model",
+        )
+        .into());
+    }
+    if args.record.path.is_some() {
+        return Err(invalid(
+            "--record is not available with --endpoint yet: the rows file is the record of a remote sweep",
+        )
+        .into());
+    }
+    if args.ignore_eos {
+        return Err(invalid(
+            "--ignore-eos is not available with --endpoint (servers do not offer it)",
+        )
+        .into());
+    }
+    if !(1..=256).contains(&remote.parallel) {
+        return Err(invalid(format!(
+            "--parallel must be from 1 to 256, not {}",
+            remote.parallel
+        ))
+        .into());
+    }
+    let endpoint = crate::remote::Endpoint::with_key_from(
+        url,
+        remote.api_key_env.as_deref(),
+        std::time::Duration::from_secs(remote.timeout),
+    )?;
+    let prepared = plan
+        .inputs
+        .iter()
+        .map(|item| prepare_remote(item, args.raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    let model = endpoint.model_or_first(remote.remote_model.clone(), "--remote-model")?;
+    let cells = cells(&prepared, plan, args, &model);
+    let created = !(args.resume && args.output.exists());
+    let (mut rows, mut writer) = open_rows(args, plan.format, &cells)?;
+    let resumed_rows = rows.len();
+    let progress = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        progress::bar(
+            lang.text("sweep.progress"),
+            (cells.len() - resumed_rows) as u64,
+        )
+    };
+    let chat = !args.raw;
+    let window = remote.parallel * REMOTE_WINDOW_PER_REQUEST;
+    for (w, batch) in cells[resumed_rows..].chunks(window).enumerate() {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let answers: Vec<std::sync::Mutex<Option<_>>> =
+            batch.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..remote.parallel.min(batch.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((index, settings, _)) = batch.get(i) else {
+                        break;
+                    };
+                    let request = remote_request(&model, &prepared[*index], settings, chat);
+                    let answer = endpoint.complete(&request);
+                    *answers[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+                });
+            }
+        });
+        for (i, ((index, settings, _), answer)) in batch.iter().zip(answers).enumerate() {
+            let answer = answer
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every cell of the window was sent");
+            let completion = match answer {
+                Ok(completion) => completion,
+                Err(error) => {
+                    progress.finish_and_clear();
+                    let cell = resumed_rows + w * window + i + 1;
+                    let kept = if created && rows.is_empty() {
+                        // Nothing to resume from: leave no file behind.
+                        drop(writer);
+                        let _ = std::fs::remove_file(&args.output);
+                        "no rows were written".to_string()
+                    } else {
+                        format!(
+                            "the {} rows before it are in {}, and --resume continues from it",
+                            rows.len(),
+                            args.output.display()
+                        )
+                    };
+                    let message = format!(
+                        "{}: cell {cell} of {} failed: {error}; {kept}",
+                        endpoint.base,
+                        cells.len(),
+                    );
+                    return Err(match error {
+                        crate::remote::RemoteError::Refused { .. } => invalid(message).into(),
+                        _ => anyhow::anyhow!(message),
+                    });
+                }
+            };
+            let input = &prepared[*index];
+            let stop_reason = match crate::experiments::sweep::remote_stop_reason(&completion) {
+                "max_tokens" => crate::generation::StopReason::MaxTokens,
+                _ => crate::generation::StopReason::EndOfText,
+            };
+            let (answer, correct) = score(input, &completion.text, stop_reason);
+            let row = SweepRow::from_remote(
+                &input.label,
+                &model,
+                settings,
+                &completion,
+                answer,
+                input.truth.as_deref(),
+                correct,
+            );
+            writer.write(&row)?;
+            rows.push(row);
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    Ok(SweepSummary {
+        model,
+        output: args.output.clone(),
+        rows: rows.len(),
+        resumed_rows,
+        groups: summarize(&rows),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

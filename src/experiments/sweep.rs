@@ -64,12 +64,15 @@ pub struct SweepRow {
     pub token_ids: String,
     /// Number of generated tokens.
     pub tokens: usize,
-    /// Sum of the tokens' natural-log probabilities (temperature 1).
-    pub total_logprob: f64,
+    /// Sum of the tokens' natural-log probabilities (temperature 1; from a
+    /// server, its logprobs as it reports them; empty where it gave none).
+    pub total_logprob: Option<f64>,
     /// Mean natural-log probability per token.
-    pub mean_logprob: f64,
-    /// Mean entropy (nats) of the model's distribution over the steps.
-    pub mean_entropy: f64,
+    pub mean_logprob: Option<f64>,
+    /// Mean entropy (nats) of the model's distribution over the steps
+    /// (empty for a server's samples: it reports a few alternatives, not
+    /// the distribution).
+    pub mean_entropy: Option<f64>,
     /// Why generation stopped.
     pub stop_reason: String,
 }
@@ -119,13 +122,56 @@ impl SweepRow {
                 .collect::<Vec<_>>()
                 .join(" "),
             tokens: completion.tokens.len(),
-            total_logprob: total,
-            mean_logprob: total / count,
-            mean_entropy: completion.steps.iter().map(|s| s.entropy).sum::<f64>() / count,
+            total_logprob: Some(total),
+            mean_logprob: Some(total / count),
+            mean_entropy: Some(completion.steps.iter().map(|s| s.entropy).sum::<f64>() / count),
             stop_reason: serde_json::to_value(completion.stop_reason)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Builds a row from a server's completion: its text, its tokens and
+    /// logprobs as far as the server reported them (no token ids, no
+    /// entropy), its finish reason as `max_tokens` or `stop`.
+    pub fn from_remote(
+        input: &str,
+        model: &str,
+        settings: &GenerationSettings,
+        completion: &crate::remote::RemoteCompletion,
+        answer: Option<String>,
+        truth: Option<&str>,
+        correct: Option<bool>,
+    ) -> Self {
+        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
+        let logprobs: Option<Vec<f64>> = completion
+            .tokens
+            .as_ref()
+            .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect());
+        let tokens = completion
+            .completion_tokens
+            .or_else(|| completion.tokens.as_ref().map(Vec::len))
+            .unwrap_or(0);
+        let total = logprobs.as_ref().map(|l| l.iter().sum::<f64>());
+        Self {
+            input: input.to_string(),
+            model: model.to_string(),
+            temperature,
+            top_k,
+            top_p,
+            seed: settings.seed,
+            max_tokens: settings.max_tokens,
+            answer,
+            truth: truth.map(str::to_string),
+            correct,
+            text: completion.text.trim().to_string(),
+            token_ids: String::new(),
+            tokens,
+            total_logprob: total,
+            mean_logprob: total.zip(logprobs).map(|(t, l)| t / l.len().max(1) as f64),
+            mean_entropy: None,
+            stop_reason: remote_stop_reason(completion).to_string(),
         }
     }
 
@@ -140,6 +186,16 @@ impl SweepRow {
             self.seed,
             self.max_tokens,
         )
+    }
+}
+
+/// A server's finish reason in the rows' words: `max_tokens` when the limit
+/// cut it, else `stop` (an end token or a stop string: servers do not say
+/// which).
+pub fn remote_stop_reason(completion: &crate::remote::RemoteCompletion) -> &'static str {
+    match completion.finish_reason.as_deref() {
+        Some("length") => "max_tokens",
+        _ => "stop",
     }
 }
 
@@ -388,7 +444,11 @@ pub fn summarize(rows: &[SweepRow]) -> Vec<GroupSummary> {
                 answer_entropy_bits: entropy,
                 top_answer,
                 top_count,
-                mean_token_entropy: members.iter().map(|r| r.mean_entropy).sum::<f64>() / n,
+                mean_token_entropy: members
+                    .iter()
+                    .map(|r| r.mean_entropy)
+                    .sum::<Option<f64>>()
+                    .map(|sum| sum / n),
             }
         })
         .collect()
@@ -413,9 +473,9 @@ mod tests {
             text: format!("it is {answer}, \"quoted\"\nand more"),
             token_ids: "1 2 3".into(),
             tokens: 3,
-            total_logprob: -1.25,
-            mean_logprob: -0.4166666666666667,
-            mean_entropy: 0.1,
+            total_logprob: Some(-1.25),
+            mean_logprob: Some(-0.4166666666666667),
+            mean_entropy: Some(0.1),
             stop_reason: "max_tokens".into(),
         }
     }

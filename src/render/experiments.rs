@@ -51,7 +51,8 @@ fn sweep_rows(summary: &SweepSummary, width: usize, lang: Lang) -> Vec<Vec<Strin
                     ),
                     g.top_count
                 ),
-                format!("{:.2}", g.mean_token_entropy),
+                g.mean_token_entropy
+                    .map_or_else(|| "–".to_string(), |e| format!("{e:.2}")),
             ]
         })
         .collect()

@@ -107,8 +107,9 @@ pub struct GroupSummary {
     /// The most frequent answer and its count.
     pub top_answer: Option<String>,
     pub top_count: usize,
-    /// Mean per-token entropy of the model's distributions, in nats.
-    pub mean_token_entropy: f64,
+    /// Mean per-token entropy of the model's distributions, in nats (none
+    /// for a server's samples).
+    pub mean_token_entropy: Option<f64>,
 }
 
 /// The whole sweep's summary.

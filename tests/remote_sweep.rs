@@ -1,0 +1,215 @@
+//! `detprob sweep --endpoint`: the same cells and rows from a server as from
+//! the local model (against `detprob serve`, which is reproducible, the
+//! texts and answers match row for row), a failed request ending the sweep
+//! with the rows before it kept for `--resume`, and bad combinations
+//! refused before any request.
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_input_error, detprob, fake_server, Server};
+use serde_json::json;
+
+/// The grid both sides run: a task with a known truth, a task whose truth
+/// the rule finds, a free prompt; two temperatures, three seeds.
+const GRID: [&str; 9] = [
+    "23*19",
+    "2024 leap year",
+    "--prompt",
+    "The capital of France is",
+    "--temperatures",
+    "0,0.8",
+    "--seeds",
+    "1..3",
+    "-q",
+];
+
+fn sweep(output: &Path, extra: &[&str]) -> std::process::Output {
+    detprob()
+        .arg("sweep")
+        .args(GRID)
+        .arg("-o")
+        .arg(output)
+        .args(["--row-format", "jsonl"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn rows(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_sweep_against_a_server_fills_the_same_cells_with_the_same_answers() {
+    let server = Server::start(&[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (local, remote) = (
+        dir.path().join("local.jsonl"),
+        dir.path().join("remote.jsonl"),
+    );
+    let out = sweep(&local, &["-m", "smollm2-135m"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sweep(&remote, &["--endpoint", &server.base, "--parallel", "4"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (local, remote) = (rows(&local), rows(&remote));
+    assert_eq!(local.len(), 18);
+    assert_eq!(remote.len(), 18);
+    for (l, r) in local.iter().zip(&remote) {
+        for field in [
+            "input",
+            "model",
+            "temperature",
+            "seed",
+            "text",
+            "answer",
+            "truth",
+            "correct",
+        ] {
+            assert_eq!(l[field], r[field], "{field}: {l} vs {r}");
+        }
+        // What a server does not report stays empty rather than invented.
+        assert_eq!(r["token_ids"], "");
+        assert!(r["mean_entropy"].is_null() && l["mean_entropy"].is_number());
+        assert!(r["total_logprob"].is_number(), "{r}");
+        assert!(["stop", "max_tokens"].contains(&r["stop_reason"].as_str().unwrap()));
+    }
+    // Seeds matter at T = 0.8 and not at T = 0: the server was sent each
+    // cell's own settings.
+    let texts = |t: f64| -> std::collections::BTreeSet<String> {
+        remote
+            .iter()
+            .filter(|r| r["input"] == "The capital of France is" && r["temperature"] == t)
+            .map(|r| r["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(0.0).len(), 1);
+    assert!(texts(0.8).len() > 1, "{:?}", texts(0.8));
+}
+
+#[test]
+fn a_failed_request_keeps_the_rows_before_it_and_resume_continues() {
+    // The first five requests get an answer, every later one a 500 (retried,
+    // then given up): one request at a time, so the five are cells 1–5.
+    let failing = fake_server(|n| {
+        if n < 5 {
+            let body = json!({"choices": [{"message": {"role": "assistant", "content": "42"},
+                "finish_reason": "stop"}], "usage": {"completion_tokens": 1}});
+            (200, body.to_string())
+        } else {
+            (500, json!({"error": {"message": "overloaded"}}).to_string())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("rows.jsonl");
+    let flags = ["--remote-model", "smollm2-135m", "--parallel", "1"];
+    let out = sweep(
+        &output,
+        &[&["--endpoint", &failing][..], &flags[..]].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("cell 6 of 18 failed") && stderr.contains("--resume continues"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let kept = rows(&output);
+    assert_eq!(kept.len(), 5);
+    assert!(kept.iter().all(|r| r["text"] == "42"));
+    // That server gave no logprobs: the row says so instead of a number.
+    assert!(kept
+        .iter()
+        .all(|r| r["total_logprob"].is_null() && r["tokens"] == 1));
+    // The cells in order: input 1 at T = 0 seeds 1–3, then T = 0.8 seeds 1–2.
+    let cells: Vec<(f64, u64)> = kept
+        .iter()
+        .map(|r| {
+            (
+                r["temperature"].as_f64().unwrap(),
+                r["seed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(cells, [(0.0, 1), (0.0, 2), (0.0, 3), (0.8, 1), (0.8, 2)]);
+    // Resumed against a working server: the five rows stay, the other 13
+    // are added, and nothing is repeated.
+    let server = Server::start(&[], &[]);
+    let out = sweep(
+        &output,
+        &[&["--endpoint", &server.base, "--resume"][..], &flags[..]].concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = rows(&output);
+    assert_eq!(all.len(), 18);
+    assert_eq!(&all[..5], &kept[..]);
+    assert!(all[5..].iter().all(|r| r["text"] != "42"));
+    // A server down from the first request leaves no file behind.
+    let empty = dir.path().join("none.jsonl");
+    let down = fake_server(|_| (503, "{}".to_string()));
+    let out = sweep(&empty, &[&["--endpoint", &down][..], &flags[..]].concat());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rows were written"));
+    assert!(!empty.exists());
+}
+
+#[test]
+fn remote_flags_that_cannot_work_are_refused_before_any_request() {
+    // No server listens on port 9 (discard): a request would fail, but each
+    // of these is refused before one is made.
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("x.csv");
+    let output = output.to_str().unwrap();
+    let base = [
+        "sweep",
+        "2+2",
+        "-o",
+        output,
+        "--endpoint",
+        "http://127.0.0.1:9",
+    ];
+    for (extra, needle) in [
+        (&["-m", "smollm2-135m"][..], "--remote-model, not --model"),
+        (&["--parallel", "0"][..], "--parallel must be from 1 to 256"),
+        (
+            &["--ignore-eos"][..],
+            "--ignore-eos is not available with --endpoint",
+        ),
+        (
+            &["--record", "m.json"][..],
+            "--record is not available with --endpoint",
+        ),
+        (
+            &["--timeout", "0"][..],
+            "--timeout must be at least 1 second",
+        ),
+        (
+            &["--api-key-env", "DETPROB_NO_SUCH_VARIABLE"][..],
+            "is not set",
+        ),
+    ] {
+        assert_input_error(&[&base[..], extra].concat(), needle);
+        assert!(!Path::new(output).exists(), "{extra:?} left a file");
+    }
+    assert_input_error(
+        &["sweep", "2+2", "-o", output, "--endpoint", "ftp://x"],
+        "not an http:// or https:// URL",
+    );
+}
