@@ -1021,6 +1021,8 @@ pub struct ReplayArgs {
 pub struct RepeatArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// How many times each side runs.
     #[arg(long, short = 'n', default_value_t = 10)]
     pub runs: usize,

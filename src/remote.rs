@@ -49,6 +49,44 @@ pub struct RemoteRequest {
     pub stop: Vec<String>,
 }
 
+impl RemoteRequest {
+    /// The request for one sample of `prompt` with `settings`: its seed,
+    /// temperature, filters and token limit (a one-line answer stops at a
+    /// newline), logprobs of the chosen tokens.
+    pub fn for_settings(
+        model: &str,
+        prompt: &str,
+        chat: bool,
+        settings: &crate::generation::GenerationSettings,
+    ) -> Self {
+        let (temperature, top_k, top_p) = match settings.sampling {
+            crate::sampler::Sampling::Greedy => (0.0, None, None),
+            crate::sampler::Sampling::Random {
+                temperature,
+                top_k,
+                top_p,
+                ..
+            } => (temperature, top_k, top_p),
+        };
+        Self {
+            model: model.to_string(),
+            prompt: prompt.to_string(),
+            chat,
+            temperature,
+            top_p,
+            top_k,
+            seed: Some(settings.seed),
+            max_tokens: settings.max_tokens,
+            top_logprobs: 0,
+            stop: if settings.stop_at_newline {
+                vec!["\n".to_string()]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
 /// One generated token as the server reports it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RemoteToken {
@@ -138,6 +176,40 @@ impl Endpoint {
                     anyhow::anyhow!("{} lists no models: name one with {flag}", self.base)
                 }),
         }
+    }
+
+    /// Every one of `requests`, `parallel` in flight at once; the answers in
+    /// the requests' order.
+    pub fn complete_all(
+        &self,
+        requests: &[RemoteRequest],
+        parallel: usize,
+    ) -> Vec<Result<RemoteCompletion, RemoteError>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let answers: Vec<std::sync::Mutex<Option<_>>> = requests
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        std::thread::scope(|scope| {
+            for _ in 0..parallel.clamp(1, requests.len().max(1)) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(request) = requests.get(i) else {
+                        break;
+                    };
+                    let answer = self.complete(request);
+                    *answers[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+                });
+            }
+        });
+        answers
+            .into_iter()
+            .map(|a| {
+                a.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect("every request was sent")
+            })
+            .collect()
     }
 
     /// The models the server lists (`GET /v1/models`).

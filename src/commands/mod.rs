@@ -106,6 +106,34 @@ fn model_choice(args: &ModelArgs) -> Result<ModelChoice, InputError> {
     )
 }
 
+/// The server `--endpoint` names, checked before any request: not beside a
+/// local model's flags, `--parallel` from 1 to 256, the API key found.
+fn remote_endpoint(
+    remote: &crate::cli::RemoteArgs,
+    model: &ModelArgs,
+) -> Result<Option<crate::remote::Endpoint>, InputError> {
+    let Some(url) = remote.endpoint.as_deref() else {
+        return Ok(None);
+    };
+    if model.model.is_some() || model.model_file.is_some() {
+        return Err(crate::error::invalid(
+            "--endpoint samples from the server: name its model with --remote-model, not --model",
+        ));
+    }
+    if !(1..=256).contains(&remote.parallel) {
+        return Err(crate::error::invalid(format!(
+            "--parallel must be from 1 to 256, not {}",
+            remote.parallel
+        )));
+    }
+    crate::remote::Endpoint::with_key_from(
+        url,
+        remote.api_key_env.as_deref(),
+        std::time::Duration::from_secs(remote.timeout),
+    )
+    .map(Some)
+}
+
 /// Whether a run needs its manifest built: for `--record`, or for the run log.
 fn wants_manifest(record: Option<(&std::path::Path, crate::files::Overwrite)>) -> bool {
     record.is_some() || crate::runlog::current().is_some()

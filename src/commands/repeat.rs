@@ -1,13 +1,16 @@
 //! `detprob repeat`: the reproducibility row of the table, counted. The rule
 //! runs N times; the model runs N times at each temperature with one fixed
-//! seed, and N times with a fresh random seed each run.
+//! seed, and N times with a fresh random seed each run — on the local model,
+//! or with `--endpoint` on any OpenAI-compatible server.
 
 use super::model_choice;
 use crate::cli::RepeatArgs;
-use crate::comparison::{plan, shorten};
-use crate::experiments::repeat::{report, RepeatSettings};
+use crate::comparison::{plan, remote_task_prompt, shorten};
+use crate::experiments::repeat::{local, report, RepeatSettings};
+use crate::generation::GenerationSettings;
 use crate::lm;
 use crate::progress;
+use crate::remote::RemoteRequest;
 use crate::report::experiments::RepeatReport;
 use crate::rules;
 use crate::words::Lang;
@@ -17,35 +20,72 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
     let temperatures = args.temperatures.0.clone();
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
     let planned = plan(&args.input, None, forced)?;
-    let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
     // One step per row of the model's side: greedy, then fixed and fresh
     // seeds at each temperature above 0.
     let steps = temperatures
         .iter()
         .map(|&t| if t.value() == 0.0 { 1 } else { 2 })
         .sum();
-    let bar = progress::bar(
-        &lang.fill(
-            "repeat.progress",
-            &[
-                ("input", &lang.quote(&shorten(&args.input, 40))),
-                ("runs", &args.runs),
-            ],
-        ),
-        steps,
-    );
-    let report = report(
-        &mut loaded,
-        planned.rule,
-        &planned.input.text,
-        &RepeatSettings {
-            runs: args.runs,
-            temperatures: &temperatures,
-            seed: args.seed,
-            max_tokens: args.max_tokens,
-        },
-        &bar,
-    )?;
-    bar.finish_and_clear();
+    // Shown once the model is loaded (or the server found).
+    let progress_bar = || {
+        progress::bar(
+            &lang.fill(
+                "repeat.progress",
+                &[
+                    ("input", &lang.quote(&shorten(&args.input, 40))),
+                    ("runs", &args.runs),
+                ],
+            ),
+            steps,
+        )
+    };
+    let repeat_settings = RepeatSettings {
+        runs: args.runs,
+        temperatures: &temperatures,
+        seed: args.seed,
+        max_tokens: args.max_tokens,
+    };
+    let rule = planned.rule;
+    let input = &planned.input.text;
+    let report = match super::remote_endpoint(&args.remote, &args.model)? {
+        Some(endpoint) => {
+            let model =
+                endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
+            let (_, prompt) = remote_task_prompt(rule.task(), input, false)?;
+            let mut sample = |cells: &[GenerationSettings]| -> anyhow::Result<Vec<String>> {
+                let requests: Vec<RemoteRequest> = cells
+                    .iter()
+                    .map(|s| RemoteRequest::for_settings(&model, &prompt, true, s))
+                    .collect();
+                endpoint
+                    .complete_all(&requests, args.remote.parallel)
+                    .into_iter()
+                    .map(|answer| {
+                        answer
+                            .map(|c| c.text.trim().to_string())
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))
+                    })
+                    .collect()
+            };
+            let bar = progress_bar();
+            let report = report(
+                model.clone(),
+                &mut sample,
+                rule,
+                input,
+                &repeat_settings,
+                &bar,
+            );
+            bar.finish_and_clear();
+            report
+        }
+        None => {
+            let mut loaded = lm::load(&model_choice(&args.model)?, args.model.engine)?;
+            let bar = progress_bar();
+            let report = local(&mut loaded, rule, input, &repeat_settings, &bar);
+            bar.finish_and_clear();
+            report
+        }
+    }?;
     Ok(report)
 }

@@ -19,6 +19,7 @@ use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
 use crate::lm;
 use crate::progress;
+use crate::remote::RemoteRequest;
 use crate::report::experiments::SweepSummary;
 use crate::rules::{self, Rule};
 use crate::sampler::Sampling;
@@ -88,8 +89,8 @@ type Cell = (usize, GenerationSettings, CellKey);
 pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
     let started = Instant::now();
     let plan = plan_sweep(&args)?;
-    if args.remote.endpoint.is_some() {
-        return run_remote(&args, &plan, lang, started);
+    if let Some(endpoint) = super::remote_endpoint(&args.remote, &args.model)? {
+        return run_remote(&args, &plan, endpoint, lang, started);
     }
     let record = super::record_target(&args.record)?;
     let choice = model_choice(&args.model)?;
@@ -349,29 +350,19 @@ fn score_row(
 /// order before the next window starts.
 const REMOTE_WINDOW_PER_REQUEST: usize = 4;
 
-/// The prompt of one planned input as sent to a server: a chat's user
-/// message in the task's chat template (the server applies its model's chat
-/// template), or with `--raw` the plain prompt for `/v1/completions` (a
-/// task in its base-model template).
+/// The prompt of one planned input as sent to a server (see
+/// [`crate::comparison::remote_task_prompt`]); a free prompt as given.
 fn prepare_remote(item: &Planned, raw: bool) -> Result<Prepared, InputError> {
-    let format = if raw {
-        crate::prompt::PromptFormat::Completion
-    } else {
-        crate::prompt::PromptFormat::ChatMl {
-            default_system: None,
-        }
-    };
     Ok(match item {
         Planned::Task { input, rule } => {
             let outcome = rule.apply(&input.text).outcome;
-            let template = crate::tasks::template(rule.task())?
-                .for_input(&format, &input.text)
-                .to_string();
+            let (template, formatted) =
+                crate::comparison::remote_task_prompt(rule.task(), &input.text, raw)?;
             Prepared {
                 label: input.text.clone(),
                 task: Some(rule.task()),
                 truth: find_truth(*rule, &outcome, input).map(|t| t.answer),
-                formatted: crate::tasks::PromptTemplate::fill(&template, input.text.trim()),
+                formatted,
                 template: Some(template),
                 ids: Vec::new(),
             }
@@ -387,40 +378,6 @@ fn prepare_remote(item: &Planned, raw: bool) -> Result<Prepared, InputError> {
     })
 }
 
-/// The request that fills `cell`.
-fn remote_request(
-    model: &str,
-    input: &Prepared,
-    settings: &GenerationSettings,
-    chat: bool,
-) -> crate::remote::RemoteRequest {
-    let (temperature, top_k, top_p) = match settings.sampling {
-        Sampling::Greedy => (0.0, None, None),
-        Sampling::Random {
-            temperature,
-            top_k,
-            top_p,
-            ..
-        } => (temperature, top_k, top_p),
-    };
-    crate::remote::RemoteRequest {
-        model: model.to_string(),
-        prompt: input.formatted.clone(),
-        chat,
-        temperature,
-        top_p,
-        top_k,
-        seed: Some(settings.seed),
-        max_tokens: settings.max_tokens,
-        top_logprobs: 0,
-        stop: if settings.stop_at_newline {
-            vec!["\n".to_string()]
-        } else {
-            Vec::new()
-        },
-    }
-}
-
 /// `sweep --endpoint`: the same cells, rows and resume, each sample one
 /// request to the server, `--parallel` in flight at once. A request that
 /// still fails after its retries ends the sweep with the rows before it
@@ -428,17 +385,11 @@ fn remote_request(
 fn run_remote(
     args: &SweepArgs,
     plan: &SweepPlan,
+    endpoint: crate::remote::Endpoint,
     lang: Lang,
     started: Instant,
 ) -> anyhow::Result<SweepSummary> {
     let remote = &args.remote;
-    let url = remote.endpoint.as_deref().unwrap_or_default();
-    if args.model.model.is_some() || args.model.model_file.is_some() {
-        return Err(invalid(
-            "--endpoint samples from the server: name its model with --remote-model, not --model",
-        )
-        .into());
-    }
     if args.record.path.is_some() {
         return Err(invalid(
             "--record is not available with --endpoint yet: the rows file is the record of a remote sweep",
@@ -451,18 +402,6 @@ fn run_remote(
         )
         .into());
     }
-    if !(1..=256).contains(&remote.parallel) {
-        return Err(invalid(format!(
-            "--parallel must be from 1 to 256, not {}",
-            remote.parallel
-        ))
-        .into());
-    }
-    let endpoint = crate::remote::Endpoint::with_key_from(
-        url,
-        remote.api_key_env.as_deref(),
-        std::time::Duration::from_secs(remote.timeout),
-    )?;
     let prepared = plan
         .inputs
         .iter()
@@ -484,27 +423,14 @@ fn run_remote(
     let chat = !args.raw;
     let window = remote.parallel * REMOTE_WINDOW_PER_REQUEST;
     for (w, batch) in cells[resumed_rows..].chunks(window).enumerate() {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let answers: Vec<std::sync::Mutex<Option<_>>> =
-            batch.iter().map(|_| std::sync::Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..remote.parallel.min(batch.len()) {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((index, settings, _)) = batch.get(i) else {
-                        break;
-                    };
-                    let request = remote_request(&model, &prepared[*index], settings, chat);
-                    let answer = endpoint.complete(&request);
-                    *answers[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
-                });
-            }
-        });
+        let requests: Vec<RemoteRequest> = batch
+            .iter()
+            .map(|(index, settings, _)| {
+                RemoteRequest::for_settings(&model, &prepared[*index].formatted, chat, settings)
+            })
+            .collect();
+        let answers = endpoint.complete_all(&requests, remote.parallel);
         for (i, ((index, settings, _), answer)) in batch.iter().zip(answers).enumerate() {
-            let answer = answer
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every cell of the window was sent");
             let completion = match answer {
                 Ok(completion) => completion,
                 Err(error) => {

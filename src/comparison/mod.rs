@@ -66,6 +66,27 @@ pub fn task_prompt_text(
     Ok((template, formatted))
 }
 
+/// `task`'s prompt for `input` as sent to a server: the chat template's
+/// user message (the server applies its model's chat template), or with
+/// `raw` the base-model template's plain prompt for `/v1/completions`.
+/// Returns the template and the filled prompt.
+pub fn remote_task_prompt(
+    task: Task,
+    input: &str,
+    raw: bool,
+) -> Result<(String, String), InputError> {
+    let format = if raw {
+        crate::prompt::PromptFormat::Completion
+    } else {
+        crate::prompt::PromptFormat::ChatMl {
+            default_system: None,
+        }
+    };
+    let template = tasks::template(task)?.for_input(&format, input).to_string();
+    let filled = PromptTemplate::fill(&template, input.trim());
+    Ok((template, filled))
+}
+
 /// Compares `rule` and the model on `input` over `grid`.
 pub fn compare(
     loaded: &mut LoadedModel,

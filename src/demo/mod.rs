@@ -173,7 +173,7 @@ pub fn run(
             for input in &scenario.inputs {
                 let rule = input.rule.expect("checked when the scenario was parsed");
                 let loaded = models.named_or_main(scenario.model_for(input))?;
-                reports.push(crate::experiments::repeat::report(
+                reports.push(crate::experiments::repeat::local(
                     loaded,
                     rule,
                     &input.text,

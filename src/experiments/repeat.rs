@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use indicatif::ProgressBar;
 
-use crate::comparison::{sample_settings, TaskPrompt};
-use crate::generation::Prefilled;
-use crate::lm::LoadedModel;
+use crate::comparison::sample_settings;
+use crate::generation::GenerationSettings;
 use crate::report::experiments::{RepeatReport, RepeatRow, Side};
 use crate::rules::Rule;
 use crate::sampler::fresh_seed;
@@ -35,10 +34,41 @@ pub struct RepeatSettings<'a> {
     pub max_tokens: usize,
 }
 
+/// [`report`] on the local model: the rule's task prompt prefilled once,
+/// every batch decoded from it together.
+pub fn local(
+    loaded: &mut crate::lm::LoadedModel,
+    rule: &'static dyn Rule,
+    input: &str,
+    settings: &RepeatSettings,
+    progress: &ProgressBar,
+) -> anyhow::Result<RepeatReport> {
+    let prompt = crate::comparison::TaskPrompt::new(loaded, rule.task(), input)?;
+    let prefilled = crate::generation::Prefilled::new(loaded, &prompt.ids)?;
+    let mut sample = |cells: &[GenerationSettings]| -> anyhow::Result<Vec<String>> {
+        Ok(prefilled
+            .complete_many(loaded, cells)?
+            .into_iter()
+            .map(|c| c.text.trim().to_string())
+            .collect())
+    };
+    report(
+        loaded.info.label(),
+        &mut sample,
+        rule,
+        input,
+        settings,
+        progress,
+    )
+}
+
 /// Runs `rule` and the model `settings.runs` times each on `input`,
-/// advancing `progress` by one per row of the model's side.
+/// advancing `progress` by one per row of the model's side. `sample` gives
+/// the model's (trimmed) texts for a batch of samples of the rule's task
+/// prompt, one per settings: from the local model, or from a server.
 pub fn report(
-    loaded: &mut LoadedModel,
+    model: String,
+    sample: &mut dyn FnMut(&[GenerationSettings]) -> anyhow::Result<Vec<String>>,
     rule: &'static dyn Rule,
     input: &str,
     settings: &RepeatSettings,
@@ -60,8 +90,6 @@ pub fn report(
         most_common,
         most_common_count,
     }];
-    let prompt = TaskPrompt::new(loaded, rule.task(), input)?;
-    let prefilled = Prefilled::new(loaded, &prompt.ids)?;
     for &t in settings.temperatures {
         let variants: Vec<(Option<bool>, Vec<u64>)> = if t.value() == 0.0 {
             vec![(None, vec![settings.seed; runs])]
@@ -76,11 +104,7 @@ pub fn report(
                 .iter()
                 .map(|&seed| sample_settings(t, seed, settings.max_tokens))
                 .collect::<Vec<_>>();
-            let outputs: Vec<String> = prefilled
-                .complete_many(loaded, &cells)?
-                .into_iter()
-                .map(|c| c.text.trim().to_string())
-                .collect();
+            let outputs = sample(&cells)?;
             let (distinct, most_common, most_common_count) = count(&outputs);
             progress.inc(1);
             rows.push(RepeatRow {
@@ -105,7 +129,7 @@ pub fn report(
     Ok(RepeatReport {
         input: input.to_string(),
         rule: rule.name(),
-        model: loaded.info.label(),
+        model,
         runs,
         rows,
     })

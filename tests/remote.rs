@@ -1,8 +1,8 @@
-//! `detprob sweep --endpoint`: the same cells and rows from a server as from
-//! the local model (against `detprob serve`, which is reproducible, the
-//! texts and answers match row for row), a failed request ending the sweep
-//! with the rows before it kept for `--resume`, and bad combinations
-//! refused before any request.
+//! Experiments against a server (`--endpoint`): `sweep` fills the same cells
+//! and rows from a server as from the local model and `repeat` counts the
+//! same outputs (against `detprob serve`, which is reproducible, they match
+//! row for row); a failed request ends a sweep with the rows before it kept
+//! for `--resume`; bad combinations are refused before any request.
 
 mod common;
 
@@ -46,7 +46,7 @@ fn rows(path: &Path) -> Vec<serde_json::Value> {
 }
 
 #[test]
-fn a_sweep_against_a_server_fills_the_same_cells_with_the_same_answers() {
+fn sweep_and_repeat_against_a_server_give_the_local_answers() {
     let server = Server::start(&[], &[]);
     let dir = tempfile::tempdir().unwrap();
     let (local, remote) = (
@@ -98,6 +98,40 @@ fn a_sweep_against_a_server_fills_the_same_cells_with_the_same_answers() {
     };
     assert_eq!(texts(0.0).len(), 1);
     assert!(texts(0.8).len() > 1, "{:?}", texts(0.8));
+
+    // `repeat`: the greedy and fixed-seed rows count the same outputs from
+    // the server as from the local model (fresh seeds are random on both).
+    let repeat = |extra: &[&str]| {
+        let mut args = vec!["repeat", "23*19", "--runs", "4", "--temperatures", "0,0.9"];
+        args.extend(["--format", "json"]);
+        args.extend(extra);
+        common::json(&args)
+    };
+    let (local, remote) = (
+        repeat(&["-m", "smollm2-135m"]),
+        repeat(&["--endpoint", &server.base]),
+    );
+    let fixed = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["fixed_seed"] != false)
+            .map(|r| {
+                json!([
+                    r["side"],
+                    r["temperature"],
+                    r["distinct"],
+                    r["most_common"],
+                    r["most_common_count"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(fixed(&local).len(), 3, "{local}");
+    assert_eq!(fixed(&local), fixed(&remote));
+    assert_eq!(remote["model"], "smollm2-135m");
+    assert_eq!(remote["rows"].as_array().unwrap().len(), 4);
 }
 
 #[test]
@@ -211,5 +245,16 @@ fn remote_flags_that_cannot_work_are_refused_before_any_request() {
     assert_input_error(
         &["sweep", "2+2", "-o", output, "--endpoint", "ftp://x"],
         "not an http:// or https:// URL",
+    );
+    assert_input_error(
+        &[
+            "repeat",
+            "2+2",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "-m",
+            "smollm2-135m",
+        ],
+        "--remote-model, not --model",
     );
 }
