@@ -205,6 +205,61 @@ fn a_failed_request_keeps_the_rows_before_it_and_resume_continues() {
 }
 
 #[test]
+fn a_flaky_server_costs_retries_not_rows() {
+    // Of every three requests one gets 429, one a dropped connection, one
+    // an answer: each cell's retries reach an answer, every row is written
+    // once, in order.
+    let flaky = fake_server(|n| match n % 3 {
+        0 => (429, json!({"error": {"message": "slow down"}}).to_string()),
+        1 => (0, String::new()),
+        _ => {
+            let body = json!({"choices": [{"message": {"role": "assistant", "content": format!("answer {n}")},
+                "finish_reason": "length"}]});
+            (200, body.to_string())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("rows.jsonl");
+    // Four cells (each retry waits 0.5 s, then 1 s).
+    let out = detprob()
+        .args([
+            "sweep",
+            "23*19",
+            "--temperatures",
+            "0.8",
+            "--seeds",
+            "1..4",
+            "-q",
+            "-o",
+        ])
+        .arg(&output)
+        .args([
+            "--row-format",
+            "jsonl",
+            "--endpoint",
+            &flaky,
+            "--parallel",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = rows(&output);
+    let answers: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+    assert_eq!(answers, ["answer 2", "answer 5", "answer 8", "answer 11"]);
+    // The token limit cut every answer: a task's answer is then none, never
+    // the number it was cut at.
+    assert!(rows.iter().all(|r| r["stop_reason"] == "max_tokens"));
+    assert!(rows
+        .iter()
+        .all(|r| r["answer"].is_null() && r["correct"] == false));
+}
+
+#[test]
 fn remote_flags_that_cannot_work_are_refused_before_any_request() {
     // No server listens on port 9 (discard): a request would fail, but each
     // of these is refused before one is made.

@@ -262,7 +262,8 @@ impl Drop for Server {
     }
 }
 
-/// A fake OpenAI-style server: `answer(n)` gives the n-th POST's status and body.
+/// A fake OpenAI-style server: `answer(n)` gives the n-th POST's status and
+/// body (status 0: the connection is dropped without an answer).
 pub fn fake_server(answer: impl Fn(usize) -> (u16, String) + Send + Sync + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -298,6 +299,11 @@ pub fn fake_server(answer: impl Fn(usize) -> (u16, String) + Send + Sync + 'stat
                 } else {
                     answer(count.fetch_add(1, Ordering::SeqCst))
                 };
+                if status == 0 {
+                    // A dropped connection: no answer at all.
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    return;
+                }
                 let _ = write!(
                     stream,
                     "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
