@@ -267,9 +267,14 @@ pub struct LogListArgs {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// The server: http(s)://host:port, with or without /v1.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: String,
-    /// The model's name on the server [default: the first one it lists].
+    #[arg(long, value_name = "URL", required_unless_present = "local")]
+    pub endpoint: Option<String>,
+    /// Audit detprob's own engine: start `detprob serve` on a free loopback
+    /// port for the audit, and stop it after.
+    #[arg(long, conflicts_with_all = ["endpoint", "api_key_env"])]
+    pub local: bool,
+    /// The model's name on the server [default: the first one it lists];
+    /// with --local, the model to serve (an alias).
     #[arg(long, value_name = "NAME")]
     pub model: Option<String>,
     /// The environment variable that holds the API key, if the server wants one.

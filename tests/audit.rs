@@ -1,4 +1,5 @@
-//! `detprob audit` against `detprob serve` (reproducible everywhere), and
+//! `detprob audit --local` (detprob serve started for the audit:
+//! reproducible everywhere), and
 //! against small fake servers on 127.0.0.1: one whose every third answer
 //! differs and whose every fifth request first fails with 503 (retried), one
 //! that answers malformed JSON (a one-line error, never a panic).
@@ -142,9 +143,12 @@ fn a_server_that_answers_garbage_gets_a_one_line_error() {
 
 #[test]
 fn detprob_serve_is_reproducible_alone_and_under_load_and_honours_the_seed() {
-    let server = common::Server::start(&["--no-log"], &[]);
-    let out = audit(&server.base, &["--runs", "4", "--concurrency", "1,4"]);
-    drop(server);
+    // `--local` starts detprob serve for the audit on a free loopback port.
+    let out = common::detprob()
+        .args(["audit", "--local", "--runs", "4", "--concurrency", "1,4"])
+        .args(["--max-tokens", "12", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -154,10 +158,28 @@ fn detprob_serve_is_reproducible_alone_and_under_load_and_honours_the_seed() {
     assert_eq!(report["reproducible_alone"], true);
     assert_eq!(report["reproducible_under_load"], true);
     assert_eq!(report["seed_honoured"], true);
+    assert_eq!(report["local"], true);
+    assert!(report["endpoint"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    assert_eq!(report["model"], "smollm2-135m");
     for case in report["cases"].as_array().unwrap() {
         for level in case["levels"].as_array().unwrap() {
             assert_eq!(level["distinct"], 1, "{case}");
             assert_eq!(level["answered"], 4);
         }
     }
+}
+
+#[test]
+fn a_local_audit_of_an_unknown_model_is_a_one_line_error() {
+    common::assert_input_error(
+        &["audit", "--local", "--model", "no-such-model"],
+        "detprob serve did not start: unknown model 'no-such-model'",
+    );
+    common::assert_input_error(
+        &["audit", "--local", "--endpoint", "http://127.0.0.1:9"],
+        "cannot be used with",
+    );
 }

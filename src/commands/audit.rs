@@ -65,8 +65,22 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
         }
         None => DEFAULT_PROMPTS.iter().map(|p| p.to_string()).collect(),
     };
+    // With --local, detprob serve runs for as long as the audit (stopped
+    // when this guard drops).
+    let local = if args.local {
+        let spinner = crate::progress::spinner(lang.text("audit.starting"));
+        let server = LocalServer::start(args.model.as_deref())?;
+        spinner.finish_and_clear();
+        Some(server)
+    } else {
+        None
+    };
+    let url = match &local {
+        Some(server) => server.base.clone(),
+        None => args.endpoint.clone().unwrap_or_default(),
+    };
     let endpoint = Endpoint::with_key_from(
-        &args.endpoint,
+        &url,
         args.api_key_env.as_deref(),
         Duration::from_secs(args.timeout),
     )?;
@@ -86,5 +100,71 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
     let bar = crate::progress::bar(lang.text("audit.progress"), total);
     let report = audit(&endpoint, &plan, &|| bar.inc(1));
     bar.finish_and_clear();
-    report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))
+    let mut report = report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?;
+    report.local = local.is_some();
+    Ok(report)
+}
+
+/// `detprob serve` on a free loopback port, started for `audit --local`
+/// from this same binary and stopped when dropped.
+struct LocalServer {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    base: String,
+}
+
+impl LocalServer {
+    fn start(model: Option<&str>) -> anyhow::Result<Self> {
+        use std::io::{BufRead, Read};
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.args(["serve", "--host", "127.0.0.1", "--port", "0", "--no-log"]);
+        if let Some(model) = model {
+            command.args(["--model", model]);
+        }
+        let mut child = command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+        let mut stderr = child.stderr.take().expect("piped");
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        // The first line is the server's URL, printed once it listens.
+        let mut first = String::new();
+        let _ = stdout.read_line(&mut first);
+        if !first.starts_with("http://") {
+            let status = child.wait()?;
+            let message = errors.join().unwrap_or_default();
+            let line = message
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("it exited")
+                .trim_start_matches("error: ")
+                .to_string();
+            let message = format!("--local: detprob serve did not start: {line}");
+            return Err(if status.code() == Some(2) {
+                invalid(message).into()
+            } else {
+                anyhow::anyhow!(message)
+            });
+        }
+        // Keep reading, so the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Ok(Self {
+            child,
+            base: first.trim().trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

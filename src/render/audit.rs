@@ -89,7 +89,14 @@ fn heading(report: &AuditReport, lang: Lang) -> String {
     let mut out = lang.fill(
         "audit.heading",
         &[
-            ("endpoint", &report.endpoint),
+            (
+                "endpoint",
+                &if report.local {
+                    lang.fill("audit.local_endpoint", &[("endpoint", &report.endpoint)])
+                } else {
+                    report.endpoint.clone()
+                },
+            ),
             ("model", &report.model),
             ("runs", &report.runs),
             ("tokens", &report.max_tokens),

@@ -73,6 +73,9 @@ pub struct AuditCase {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
     pub endpoint: String,
+    /// Whether the endpoint was detprob's own engine, started for the audit.
+    #[serde(default)]
+    pub local: bool,
     pub model: String,
     /// The `system_fingerprint`s the server sent.
     pub fingerprints: Vec<String>,
@@ -124,6 +127,7 @@ impl AuditReport {
         let failed = cases.iter().flat_map(|c| &c.levels).map(|l| l.failed).sum();
         Self {
             endpoint,
+            local: false,
             model,
             fingerprints,
             runs,
