@@ -167,6 +167,18 @@ fn a_sweep_refuses_to_overwrite_or_to_resume_another_sweep() {
     let p = path.to_str().unwrap();
     assert_input_error(&["sweep", "What is 1 + 1?", "-o", p], "already exists");
     assert_input_error(&["sweep", "What is 1 + 1?", "-o", p, "--resume"], "header");
+    // A user's one-line file (no newline at all) is refused, not cut to
+    // nothing and rewritten.
+    for (name, text) in [("one.json", "{\"a\": 1}"), ("one.csv", "a,b,c")] {
+        let one = dir.path().join(name);
+        fs::write(&one, text).unwrap();
+        let one_path = one.to_str().unwrap();
+        assert_input_error(
+            &["sweep", "What is 1 + 1?", "-o", one_path, "--resume"],
+            "does not look like a detprob sweep",
+        );
+        assert_eq!(fs::read_to_string(&one).unwrap(), text);
+    }
     let fresh = dir.path().join("fresh.csv");
     assert_input_error(
         &[

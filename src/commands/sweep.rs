@@ -13,7 +13,7 @@ use crate::comparison::{plan, read_inputs};
 use crate::error::{invalid, InputError};
 use crate::experiments::manifest::Manifest;
 use crate::experiments::sweep::{
-    output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow,
+    lock_output, output_exists, read_rows, summarize, CellKey, RowFormat, RowWriter, SweepRow,
 };
 use crate::files::Overwrite;
 use crate::generation::{GenerationSettings, Prefilled};
@@ -282,6 +282,7 @@ fn open_rows(
     if !(args.resume && args.output.exists()) {
         return Ok((Vec::new(), RowWriter::create(&args.output, format)?));
     }
+    let lock = lock_output(&args.output)?;
     let (rows, keep) = read_rows(&args.output, format)?;
     if rows.len() > cells.len() {
         return Err(invalid(format!(
@@ -301,7 +302,7 @@ fn open_rows(
         ))
         .into());
     }
-    let writer = RowWriter::append(&args.output, format, keep)?;
+    let writer = RowWriter::append(&args.output, format, keep, lock)?;
     Ok((rows, writer))
 }
 

@@ -254,6 +254,8 @@ pub struct RowWriter {
     file: File,
     format: RowFormat,
     path: PathBuf,
+    /// The handle holding the output's lock, when it is not `file` itself.
+    _lock: Option<File>,
 }
 
 /// The CSV header line of [`SweepRow`].
@@ -298,8 +300,10 @@ fn encode(row: &SweepRow, format: RowFormat) -> String {
     }
 }
 
-/// Rows already in an output file, for `--resume`. A last line cut off by an
-/// interruption is dropped (and truncated away before appending).
+/// Rows already in an output file, for `--resume`. A last row cut off by an
+/// interruption is dropped (and truncated away before appending); a file
+/// that is not a sweep's — not one complete line, or a cut-off line that is
+/// not the start of a row — is refused and left as it is.
 pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64), InputError> {
     let name = path.display();
     let text = crate::files::read_text(path, "sweep output", crate::files::DATA_LIMIT)?;
@@ -307,6 +311,18 @@ pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64),
         Some(end) => &text[..=end],
         None => "",
     };
+    let cut_off = &text[complete.len()..];
+    let foreign = || {
+        invalid(format!(
+            "{name} does not look like a detprob sweep's rows (it ends in a line that is not one); cannot resume it"
+        ))
+    };
+    if !cut_off.is_empty()
+        && (complete.is_empty()
+            || (format == RowFormat::Jsonl && !cut_off.starts_with("{\"input\":")))
+    {
+        return Err(foreign());
+    }
     let rows = match format {
         RowFormat::Jsonl => complete
             .lines()
@@ -343,8 +359,35 @@ pub fn output_exists(path: &Path) -> InputError {
     ))
 }
 
+/// Takes the exclusive lock a sweep holds on its output while it reads and
+/// appends (two sweeps resuming one file would write its rows twice).
+pub fn lock_output(path: &Path) -> Result<File, InputError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;
+    lock(&file, path)?;
+    Ok(file)
+}
+
+fn lock(file: &File, path: &Path) -> Result<(), InputError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(invalid(format!(
+            "{} is being written by another detprob sweep: wait for it to finish, or choose another --output",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(invalid(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 impl RowWriter {
-    /// Creates `path` (with a header for CSV); fails if it exists.
+    /// Creates `path` (with a header for CSV), locked while it is written;
+    /// fails if it exists.
     pub fn create(path: &Path, format: RowFormat) -> Result<Self, InputError> {
         let mut file = OpenOptions::new()
             .write(true)
@@ -354,6 +397,7 @@ impl RowWriter {
                 std::io::ErrorKind::AlreadyExists => output_exists(path),
                 _ => invalid(format!("cannot create {}: {e}", path.display())),
             })?;
+        lock(&file, path)?;
         if format == RowFormat::Csv {
             file.write_all(csv_header().as_bytes())
                 .map_err(|e| invalid(format!("cannot write {}: {e}", path.display())))?;
@@ -362,14 +406,20 @@ impl RowWriter {
             file,
             format,
             path: path.to_path_buf(),
+            _lock: None,
         })
     }
 
-    /// Opens `path` to append after its first `keep` bytes (the complete rows).
-    pub fn append(path: &Path, format: RowFormat, keep: u64) -> Result<Self, InputError> {
+    /// Opens `path`, locked by `lock` (from [`lock_output`]), to append
+    /// after its first `keep` bytes (the complete rows).
+    pub fn append(
+        path: &Path,
+        format: RowFormat,
+        keep: u64,
+        lock: File,
+    ) -> Result<Self, InputError> {
         let fail = |e: std::io::Error| invalid(format!("cannot append to {}: {e}", path.display()));
-        let file = OpenOptions::new().write(true).open(path).map_err(fail)?;
-        file.set_len(keep).map_err(fail)?;
+        lock.set_len(keep).map_err(fail)?;
         let mut file = OpenOptions::new().append(true).open(path).map_err(fail)?;
         if keep == 0 && format == RowFormat::Csv {
             file.write_all(csv_header().as_bytes()).map_err(fail)?;
@@ -378,6 +428,7 @@ impl RowWriter {
             file,
             format,
             path: path.to_path_buf(),
+            _lock: Some(lock),
         })
     }
 
@@ -513,6 +564,52 @@ mod tests {
         file.write_all(b"{\"input\": \"half").unwrap();
         let (rows, keep) = read_rows(&path, RowFormat::Jsonl).unwrap();
         assert_eq!((rows.len(), keep), (1, whole));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_sweeps_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text, format) in [
+            // A user's one-line JSON or CSV: no complete line at all.
+            ("one.json", "{\"a\": 1}", RowFormat::Jsonl),
+            ("one.csv", "a,b,c", RowFormat::Csv),
+            // Rows, then a last line that is no row's beginning.
+            ("tail.jsonl", "", RowFormat::Jsonl),
+        ] {
+            let path = dir.path().join(name);
+            let text = if text.is_empty() {
+                encode(&row("a", 0.0, 1, "4", true), RowFormat::Jsonl) + "not a row"
+            } else {
+                text.to_string()
+            };
+            std::fs::write(&path, &text).unwrap();
+            let error = read_rows(&path, format).unwrap_err().to_string();
+            assert!(
+                error.contains("does not look like a detprob sweep"),
+                "{name}: {error}"
+            );
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
+        }
+    }
+
+    #[test]
+    fn one_output_is_written_by_one_sweep_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        let writer = RowWriter::create(&path, RowFormat::Csv).unwrap();
+        let busy = lock_output(&path).unwrap_err().to_string();
+        assert!(
+            busy.contains("being written by another detprob sweep"),
+            "{busy}"
+        );
+        drop(writer);
+        let lock = lock_output(&path).unwrap();
+        assert!(lock_output(&path).is_err(), "a resume holds the lock too");
+        let keep = std::fs::metadata(&path).unwrap().len();
+        let writer = RowWriter::append(&path, RowFormat::Csv, keep, lock).unwrap();
+        assert!(lock_output(&path).is_err());
+        drop(writer);
+        assert!(lock_output(&path).is_ok());
     }
 
     #[test]
