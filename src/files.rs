@@ -114,6 +114,32 @@ pub fn check_output(path: &Path, flag: &str, overwrite: Overwrite) -> Result<(),
     }
 }
 
+/// [`check_output`], and that a file can be made in the path's directory (it
+/// exists and takes a file): for an output written at the end of a run,
+/// checked before the run, so that a refusal comes at once and changes
+/// nothing.
+pub fn check_output_target(
+    path: &Path,
+    flag: &str,
+    overwrite: Overwrite,
+) -> Result<(), InputError> {
+    check_output(path, flag, overwrite)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| {
+        // The OS's reason alone (tempfile adds its probe's own name).
+        let message = e.to_string();
+        let reason = message.split(" at path ").next().unwrap_or_default();
+        invalid(format!(
+            "{flag} {}: cannot write in {}: {reason}",
+            path.display(),
+            dir.display()
+        ))
+    })
+}
+
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it,
 /// renamed into place only if [`check_output`] allows (and, without
 /// `Replace`, only if nothing appeared at the path meanwhile).

@@ -404,20 +404,27 @@ impl TextStream {
     }
 }
 
-/// Checks the prompt fits, runs it through the model from position 0, and
-/// returns the next-token logits and the seconds it took.
-pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(Vec<f32>, f64)> {
+/// Checks that a prompt is not empty and leaves room in the model's context
+/// for at least one generated token (a run with several prompts checks them
+/// all before it starts).
+pub fn check_prompt(loaded: &LoadedModel, prompt_ids: &[u32]) -> Result<(), InputError> {
     let context = loaded.model.context_length();
     if prompt_ids.is_empty() {
-        return Err(InputError::EmptyPrompt.into());
+        return Err(InputError::EmptyPrompt);
     }
     if prompt_ids.len() >= context {
         return Err(InputError::PromptTooLong {
             tokens: prompt_ids.len(),
             context,
-        }
-        .into());
+        });
     }
+    Ok(())
+}
+
+/// Checks the prompt fits, runs it through the model from position 0, and
+/// returns the next-token logits and the seconds it took.
+pub fn prefill(loaded: &mut LoadedModel, prompt_ids: &[u32]) -> anyhow::Result<(Vec<f32>, f64)> {
+    check_prompt(loaded, prompt_ids)?;
     let started = Instant::now();
     // A long prompt goes in chunks, with progress on a terminal; the logits
     // are bitwise those of one pass (detprob's decoder computes each row

@@ -195,6 +195,28 @@ fn a_sweep_refuses_to_overwrite_or_to_resume_another_sweep() {
         !fresh.exists(),
         "a rejected sweep must not create its output"
     );
+    // Refused before the run, so nothing is made: a --record path in a
+    // missing directory, a prompt longer than the model's context.
+    let fresh_path = fresh.to_str().unwrap();
+    let record = ["--record", "/nonexistent-dir/m.json"];
+    assert_input_error(
+        &[&["sweep", "2+2", "-o", fresh_path][..], &record[..]].concat(),
+        "--record /nonexistent-dir/m.json: cannot write in /nonexistent-dir",
+    );
+    assert!(!fresh.exists(), "refused for --record, yet made its output");
+    let long = "1+".repeat(20_000) + "1";
+    assert_input_error(
+        &["sweep", &long, "--seeds", "1", "-o", fresh_path],
+        "but the model's context holds",
+    );
+    assert!(
+        !fresh.exists(),
+        "refused for its prompt, yet made its output"
+    );
+    assert_input_error(
+        &["sweep", "2+2", "-o", "/nonexistent-dir/rows.csv"],
+        "--output /nonexistent-dir/rows.csv: cannot write in",
+    );
 }
 
 #[test]

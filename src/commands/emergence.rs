@@ -53,18 +53,7 @@ fn plot_target(args: &PlotArgs) -> Result<Option<(&Path, Overwrite)>, InputError
         return Ok(None);
     };
     let overwrite = Overwrite::forced(args.force);
-    files::check_output(path, "--plot", overwrite)?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-        invalid(format!(
-            "--plot {}: cannot write in {}: {e}",
-            path.display(),
-            dir.display()
-        ))
-    })?;
+    files::check_output_target(path, "--plot", overwrite)?;
     Ok(Some((path, overwrite)))
 }
 

@@ -161,6 +161,6 @@ fn record_target(
         return Ok(None);
     };
     let overwrite = crate::files::Overwrite::forced(record.force);
-    crate::files::check_output(path, "--record", overwrite)?;
+    crate::files::check_output_target(path, "--record", overwrite)?;
     Ok(Some((path, overwrite)))
 }

@@ -101,6 +101,10 @@ pub fn run(args: SweepArgs, lang: Lang) -> anyhow::Result<SweepSummary> {
         .iter()
         .map(|item| prepare(&loaded, item, args.raw))
         .collect::<Result<Vec<_>, _>>()?;
+    // Every prompt fits before the rows file is made.
+    for input in &prepared {
+        crate::generation::check_prompt(&loaded, &input.ids)?;
+    }
     let cells = cells(&prepared, &plan, &args, &model_label);
     let (mut rows, mut writer) = open_rows(&args, plan.format, &cells)?;
     let resumed_rows = rows.len();
@@ -210,6 +214,8 @@ fn plan_sweep(args: &SweepArgs) -> anyhow::Result<SweepPlan> {
         // Something is there (a dangling link too): say what, and refuse.
         crate::files::check_output(&args.output, "--output", Overwrite::Replace)?;
         return Err(output_exists(&args.output).into());
+    } else {
+        crate::files::check_output_target(&args.output, "--output", Overwrite::Refuse)?;
     }
     Ok(SweepPlan {
         inputs,
