@@ -351,12 +351,17 @@ fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
         names
     };
     let repacked = weights_dir.join("SmolLM2-135M-Instruct.Q4_1.gguf.repacked");
-    // What a killed write leaves: an hour-old one is abandoned, a fresh one
-    // may be another process's write in progress.
+    // What a killed write leaves: a temporary no process holds locked is
+    // abandoned (a minute old is enough); one still locked is another
+    // process's write in progress, however old; one made this instant may
+    // be about to be locked.
     fs::create_dir_all(&weights_dir).unwrap();
+    let minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
     let abandoned = fs::File::create(weights_dir.join(".repacking-old")).unwrap();
-    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
-    abandoned.set_modified(hour_ago).unwrap();
+    abandoned.set_modified(minute_ago).unwrap();
+    let writing = fs::File::create(weights_dir.join(".repacking-locked")).unwrap();
+    writing.set_modified(minute_ago).unwrap();
+    writing.try_lock().unwrap();
     fs::write(weights_dir.join(".repacking-new"), b"").unwrap();
 
     // First load: repacked from the GGUF, and the file written whole; the
@@ -364,10 +369,17 @@ fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
     let from_gguf = run();
     assert_eq!(
         files(),
-        [".repacking-new", "SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]
+        [
+            ".repacking-locked",
+            ".repacking-new",
+            "SmolLM2-135M-Instruct.Q4_1.gguf.repacked"
+        ]
     );
+    drop(writing);
     fs::remove_file(weights_dir.join(".repacking-new")).unwrap();
+    fs::remove_file(weights_dir.join(".repacking-locked")).unwrap();
     let written = fs::metadata(&repacked).unwrap();
+    let original = fs::read(&repacked).unwrap();
 
     // Second load: the file is mapped, not rewritten; the tokens are the
     // same as repacking gave.
@@ -375,20 +387,30 @@ fn repacked_weights_are_written_once_reused_and_rebuilt_when_damaged() {
     let reused = fs::metadata(&repacked).unwrap();
     assert_eq!(reused.modified().unwrap(), written.modified().unwrap());
 
-    // A truncated file, then one overwritten with zeros, is ignored and
-    // rebuilt, with the same tokens and no temporary file left.
-    let damages: [fn(&Path); 2] = [
+    // A truncated file, one overwritten with zeros, and one with a few
+    // bytes changed in the middle of its weights (every structure intact:
+    // only the checksum can tell) are ignored and rebuilt, with the same
+    // tokens and no temporary file left.
+    let damages: [fn(&Path); 3] = [
         |p| {
             let file = fs::OpenOptions::new().write(true).open(p).unwrap();
             file.set_len(fs::metadata(p).unwrap().len() / 2).unwrap();
         },
         |p| fs::write(p, vec![0u8; fs::metadata(p).unwrap().len() as usize]).unwrap(),
+        |p| {
+            use std::os::unix::fs::FileExt;
+            let file = fs::OpenOptions::new().write(true).open(p).unwrap();
+            let middle = fs::metadata(p).unwrap().len() / 2;
+            file.write_all_at(&[0x5a; 16], middle).unwrap();
+        },
     ];
     for damage in damages {
         damage(&repacked);
         assert_eq!(run(), from_gguf);
         assert_eq!(files(), ["SmolLM2-135M-Instruct.Q4_1.gguf.repacked"]);
         assert_eq!(fs::metadata(&repacked).unwrap().len(), written.len());
+        // Rebuilt, not used as it was: the same bytes as the first write.
+        assert!(fs::read(&repacked).unwrap() == original, "not rebuilt");
         assert_eq!(run(), from_gguf, "the rebuilt file is used");
     }
 }

@@ -6,12 +6,15 @@
 //! `<cache>/weights/NAME.gguf.repacked`); a GGUF elsewhere is repacked at
 //! every load, so files named on the command line leave nothing behind. The
 //! file records what it was built from (the GGUF's path, size and
-//! modification time, and [`LAYOUT_VERSION`]); a file that does not match,
-//! or fails any check, is ignored and rebuilt. It is written to a
-//! temporary file while the GGUF is read, and renamed into place only when
-//! complete, so a half-written file is never used or left behind (and a
-//! mapped file is never changed under a running process: a rebuild replaces
-//! it with a new file).
+//! modification time, and [`LAYOUT_VERSION`]) and a CRC-32 of its arrays,
+//! checked at every load (read from the page cache on both cores, a few
+//! tens of milliseconds); a file that does not match, or fails any check,
+//! is ignored and rebuilt, so bytes damaged on disk are never computed
+//! with. It is written to a temporary file, locked while the GGUF is read,
+//! and renamed into place only when complete, so a half-written file is
+//! never used; a temporary whose writer is gone (unlocked) is removed by
+//! the next write (and a mapped file is never changed under a running
+//! process: a rebuild replaces it with a new file).
 //!
 //! Layout: the arrays, each starting on a 64-byte boundary; then a JSON
 //! index naming each matrix's arrays (offsets and lengths); then the index's
@@ -34,14 +37,17 @@ use crate::gguf::GgufFile;
 /// The last eight bytes of every repacked-weights file.
 const MAGIC: &[u8; 8] = b"DPREPACK";
 /// Bump when the repacked layouts change what they store.
-const LAYOUT_VERSION: u32 = 2;
+const LAYOUT_VERSION: u32 = 3;
 /// Arrays start at multiples of this many bytes (a cache line).
 const ALIGN: u64 = 64;
 /// How a file being written is named until it is complete.
 const TEMP_PREFIX: &str = ".repacking-";
-/// A file being written that is older than this was abandoned (its process
-/// was killed mid-write; a write takes about a second) and is removed.
-const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+/// A file being written is locked by its writer from the moment it is made;
+/// an unlocked one older than this (the instant between making and
+/// locking) was abandoned — its process was killed — and is removed.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// The checksum is read in pieces of this many bytes.
+const CHECKSUM_PIECE: u64 = 8 << 20;
 
 /// What a repacked-weights file was built from: it is used only while all
 /// of this still holds.
@@ -116,6 +122,8 @@ struct Entry {
 #[derive(Serialize, Deserialize)]
 struct Index {
     origin: Origin,
+    /// CRC-32 of every byte before the index.
+    checksum: u32,
     matrices: Vec<Entry>,
 }
 
@@ -195,7 +203,7 @@ fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<S
     let index_len = u64::from_le_bytes(map[trailer..trailer + 8].try_into().ok()?) as usize;
     let index_start = trailer.checked_sub(index_len)?;
     let index: Index = serde_json::from_slice(&map[index_start..trailer]).ok()?;
-    if index.origin != *origin {
+    if index.origin != *origin || checksum(&file, index_start as u64)? != index.checksum {
         return None;
     }
     let mut matrices = HashMap::with_capacity(index.matrices.len());
@@ -213,6 +221,33 @@ fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<S
     }
     populate(&map, &matrices, index_start);
     Some(matrices)
+}
+
+/// CRC-32 of the first `len` bytes of `file`, read (not mapped: an
+/// embedding's pages stay out of the process's memory) in pieces on the
+/// rayon pool and combined in order.
+fn checksum(file: &File, len: u64) -> Option<u32> {
+    use rayon::prelude::*;
+    use std::os::unix::fs::FileExt;
+    let pieces: Vec<u64> = (0..len).step_by(CHECKSUM_PIECE as usize).collect();
+    let hashes: Vec<crc32fast::Hasher> = pieces
+        .par_iter()
+        .map_init(
+            || vec![0u8; CHECKSUM_PIECE as usize],
+            |buffer, &start| {
+                let piece = &mut buffer[..CHECKSUM_PIECE.min(len - start) as usize];
+                file.read_exact_at(piece, start).ok()?;
+                let mut hasher = crc32fast::Hasher::new();
+                hasher.update(piece);
+                Some(hasher)
+            },
+        )
+        .collect::<Option<_>>()?;
+    let mut whole = crc32fast::Hasher::new();
+    for piece in &hashes {
+        whole.combine(piece);
+    }
+    Some(whole.finalize())
 }
 
 /// Maps in now the pages of every matrix a forward pass reads whole (they
@@ -312,6 +347,8 @@ fn codes_from(
 struct Writer {
     out: BufWriter<tempfile::NamedTempFile>,
     written: u64,
+    /// CRC-32 of everything written so far.
+    hasher: crc32fast::Hasher,
     target: PathBuf,
     index: Index,
 }
@@ -325,12 +362,17 @@ impl Writer {
             .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .ok()?;
+        // Held until the file is renamed or this process ends: an unlocked
+        // temporary has no writer.
+        temp.as_file().try_lock().ok()?;
         Some(Self {
             out: BufWriter::with_capacity(1 << 20, temp),
             written: 0,
+            hasher: crc32fast::Hasher::new(),
             target: target.to_path_buf(),
             index: Index {
                 origin,
+                checksum: 0,
                 matrices: Vec::new(),
             },
         })
@@ -338,8 +380,9 @@ impl Writer {
 
     fn array<T: Plain>(&mut self, values: &Stored<T>) -> std::io::Result<Span> {
         let padding = self.written.next_multiple_of(ALIGN) - self.written;
-        self.out
-            .write_all(&[0; ALIGN as usize][..padding as usize])?;
+        let zeros = &[0; ALIGN as usize][..padding as usize];
+        self.out.write_all(zeros)?;
+        self.hasher.update(zeros);
         self.written += padding;
         let span = Span {
             offset: self.written,
@@ -347,6 +390,7 @@ impl Writer {
         };
         let bytes = values.as_bytes();
         self.out.write_all(bytes)?;
+        self.hasher.update(bytes);
         self.written += bytes.len() as u64;
         Ok(span)
     }
@@ -383,6 +427,7 @@ impl Writer {
     }
 
     fn finish(mut self) -> std::io::Result<()> {
+        self.index.checksum = self.hasher.clone().finalize();
         let index = serde_json::to_vec(&self.index)?;
         self.out.write_all(&index)?;
         self.out.write_all(&(index.len() as u64).to_le_bytes())?;
@@ -394,20 +439,25 @@ impl Writer {
     }
 }
 
-/// Removes files in `dir` that a write abandoned long ago.
+/// Removes files in `dir` that a write abandoned: temporaries no process
+/// holds locked (their writer was killed), past the instant a writer takes
+/// between making its file and locking it.
 fn remove_abandoned(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let abandoned = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-            && entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|modified| modified.elapsed().ok())
-                .is_some_and(|age| age > ABANDONED_AFTER);
-        if abandoned {
+        if !entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let old_enough = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > ABANDONED_AFTER);
+        let unlocked = File::open(entry.path()).is_ok_and(|f| f.try_lock().is_ok());
+        if old_enough && unlocked {
             let _ = std::fs::remove_file(entry.path());
         }
     }
