@@ -167,20 +167,35 @@ impl GgufFile {
             });
         }
         reader.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-        let content = Content::read(&mut reader).map_err(|e| InputError::CorruptGguf {
+        let corrupt = |reason: String| InputError::CorruptGguf {
             path: path.to_path_buf(),
-            reason: first_line(&e.to_string()),
-        })?;
-        let expected_len = content
-            .tensor_infos
-            .values()
-            .map(|info| {
-                let dtype = info.ggml_dtype;
-                let bytes = info.shape.elem_count() / dtype.block_size() * dtype.type_size();
-                content.tensor_data_offset + info.offset + bytes as u64
-            })
-            .max()
-            .unwrap_or(content.tensor_data_offset);
+            reason,
+        };
+        let content = read_header(&mut reader).map_err(|e| corrupt(first_line(&e)))?;
+        // Every tensor's size and place, checked before any is read: a
+        // crafted header must not overflow a product or point past the file.
+        let mut expected_len = content.tensor_data_offset;
+        for (name, info) in &content.tensor_infos {
+            let dtype = info.ggml_dtype;
+            let elements = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1usize, |n, &d| n.checked_mul(d))
+                .ok_or_else(|| corrupt(format!("tensor {name}: its dimensions overflow")))?;
+            if elements == 0 || !elements.is_multiple_of(dtype.block_size()) {
+                return Err(corrupt(format!(
+                    "tensor {name}: {elements} values do not fill whole {dtype:?} blocks"
+                )));
+            }
+            let end = (elements / dtype.block_size())
+                .checked_mul(dtype.type_size())
+                .and_then(|bytes| u64::try_from(bytes).ok())
+                .and_then(|bytes| bytes.checked_add(info.offset))
+                .and_then(|end| end.checked_add(content.tensor_data_offset))
+                .ok_or_else(|| corrupt(format!("tensor {name}: its size overflows")))?;
+            expected_len = expected_len.max(end);
+        }
         if actual_len < expected_len {
             return Err(InputError::TruncatedGguf {
                 path: path.to_path_buf(),
@@ -311,6 +326,20 @@ pub trait Metadata {
 }
 
 /// The first line of an error message, so every error prints as one line.
+/// The GGUF header (candle's reader), with a header that makes the reader
+/// itself panic (a tensor-data alignment of 0 divides by zero) turned into
+/// an error: a model file is untrusted input.
+fn read_header(reader: &mut FileReader) -> Result<Content, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Content::read(reader)));
+    std::panic::set_hook(previous);
+    match read {
+        Ok(content) => content.map_err(|e| e.to_string()),
+        Err(_) => Err("its header cannot be read (the GGUF reader gave up on it)".to_string()),
+    }
+}
+
 pub fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or("").trim().to_string()
 }

@@ -1,0 +1,103 @@
+//! Hostile model files, crafted by the test (nothing binary is committed):
+//! headers that made the GGUF reader panic or a size computation overflow
+//! are one-line errors with exit code 2 in every model command, on both
+//! engines — never a panic.
+
+mod common;
+
+use std::path::Path;
+
+/// A GGUF v3 file: `metadata` (key, type id, value bytes), then one tensor
+/// per `(name, dims, type id, offset)`, then `data` at the default
+/// alignment.
+fn gguf(
+    metadata: &[(&str, u32, Vec<u8>)],
+    tensors: &[(&str, &[u64], u32, u64)],
+    data: usize,
+) -> Vec<u8> {
+    let string = |s: &str| {
+        [
+            (s.len() as u64).to_le_bytes().to_vec(),
+            s.as_bytes().to_vec(),
+        ]
+        .concat()
+    };
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend((tensors.len() as u64).to_le_bytes());
+    out.extend((metadata.len() as u64).to_le_bytes());
+    for (key, kind, value) in metadata {
+        out.extend(string(key));
+        out.extend(kind.to_le_bytes());
+        out.extend(value);
+    }
+    for (name, dims, kind, offset) in tensors {
+        out.extend(string(name));
+        out.extend((dims.len() as u32).to_le_bytes());
+        for d in *dims {
+            out.extend(d.to_le_bytes());
+        }
+        out.extend(kind.to_le_bytes());
+        out.extend(offset.to_le_bytes());
+    }
+    out.resize(out.len().next_multiple_of(32) + data, 0);
+    out
+}
+
+/// GGUF value types.
+const U32: u32 = 4;
+const STRING: u32 = 8;
+/// GGML tensor types.
+const F32: u32 = 0;
+
+fn llama() -> (&'static str, u32, Vec<u8>) {
+    let value = [5u64.to_le_bytes().to_vec(), b"llama".to_vec()].concat();
+    ("general.architecture", STRING, value)
+}
+
+fn every_model_command_refuses(file: &Path, needle: &str) {
+    let path = file.to_str().unwrap();
+    for engine in ["detprob", "candle"] {
+        for command in [
+            &["generate", "hi", "-n", "2"][..],
+            &["tokenize", "hi"][..],
+            &["probs", "hi"][..],
+            &["compare", "2+2", "--seeds", "1"][..],
+        ] {
+            let args = [command, &["--model-file", path, "--engine", engine][..]].concat();
+            common::assert_input_error(&args, needle);
+        }
+    }
+}
+
+#[test]
+fn a_tensor_data_alignment_of_zero_is_a_corrupt_file_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alignment-0.gguf");
+    let alignment = ("general.alignment", U32, 0u32.to_le_bytes().to_vec());
+    let bytes = gguf(
+        &[llama(), alignment],
+        &[("token_embd.weight", &[4, 8], F32, 0)],
+        128,
+    );
+    std::fs::write(&file, bytes).unwrap();
+    every_model_command_refuses(&file, "is a corrupt GGUF file: its header cannot be read");
+}
+
+#[test]
+fn dimensions_whose_product_overflows_are_refused_before_any_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, dims, needle) in [
+        (
+            "overflow.gguf",
+            &[1u64 << 40, 1 << 40][..],
+            "its dimensions overflow",
+        ),
+        ("empty.gguf", &[0, 8][..], "do not fill whole"),
+    ] {
+        let file = dir.path().join(name);
+        let bytes = gguf(&[llama()], &[("token_embd.weight", dims, F32, 0)], 128);
+        std::fs::write(&file, bytes).unwrap();
+        every_model_command_refuses(&file, needle);
+    }
+}
