@@ -81,6 +81,7 @@ impl Rule for Arithmetic {
                 let mut parser = Parser {
                     tokens,
                     position: 0,
+                    depth: 0,
                     trace: &mut trace,
                 };
                 match parser.expression().and_then(|value| {
@@ -241,9 +242,15 @@ pub fn parse_decimal(text: &str) -> Option<BigRational> {
     Some(if negative { -value } else { value })
 }
 
+/// The most parentheses and signs one factor may nest (each level is a
+/// recursive call: a limit keeps a hostile input from overflowing the stack).
+const MAX_NESTING: usize = 100;
+
 struct Parser<'t> {
     tokens: Vec<Token>,
     position: usize,
+    /// Factors open around the current one.
+    depth: usize,
     trace: &'t mut Vec<TraceStep>,
 }
 
@@ -289,6 +296,18 @@ impl Parser<'_> {
     }
 
     fn factor(&mut self) -> Result<BigRational, RuleError> {
+        if self.depth >= MAX_NESTING {
+            return Err(RuleError::CannotParse(
+                Phrase::new("rule.error.too_deep").arg("max", MAX_NESTING),
+            ));
+        }
+        self.depth += 1;
+        let value = self.nested_factor();
+        self.depth -= 1;
+        value
+    }
+
+    fn nested_factor(&mut self) -> Result<BigRational, RuleError> {
         match self.peek().cloned() {
             Some(Token::Operator('-')) => {
                 self.position += 1;
@@ -403,6 +422,23 @@ pub fn approximate(value: &BigRational, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let signs = format!("{}1", "-".repeat(10_000));
+        for input in [deep, signs] {
+            match Arithmetic.apply(&input).outcome {
+                RuleOutcome::Error { error } => {
+                    assert!(error.describe(crate::words::Lang::En).contains("100"), "{error}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Within the limit it still computes.
+        let fine = format!("{}2{}", "(".repeat(90), ")".repeat(90));
+        assert!(matches!(Arithmetic.apply(&fine).outcome, RuleOutcome::Answer { .. }));
+    }
 
     #[test]
     fn chinese_questions_around_an_expression_are_answered_and_words_refused() {
