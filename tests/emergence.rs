@@ -291,6 +291,19 @@ fn plots_and_measured_points_for_slides() {
         text.contains("子任务准确率") && text.contains("实测"),
         "{text}"
     );
+    // A report edited to hold shares no run makes is refused at once (an
+    // accuracy of −1e18 panicked; −1e9 grew to gigabytes).
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    for value in [-1e18, -1e9, 1.5] {
+        edited["models"][0]["points"][0]["per_digit_accuracy"] = serde_json::json!(value);
+        let path = dir.path().join("edited.json");
+        std::fs::write(&path, edited.to_string()).unwrap();
+        assert_input_error(
+            &["emergence", "subtasks", "--from", path.to_str().unwrap()],
+            "is not a share from 0 to 1",
+        );
+    }
 }
 
 #[test]

@@ -205,6 +205,50 @@ fn run_ladder(args: EmergenceLadderArgs, lang: Lang) -> anyhow::Result<LadderRep
     Ok(report)
 }
 
+/// A metric report read back from a file is bounded and checked like flags:
+/// shares in [0, 1], lengths and counts of a size a run could have made.
+fn check_measured(report: &MetricReport, path: &Path) -> Result<(), InputError> {
+    let bad = |what: String| {
+        invalid(format!(
+            "{}: {what}; it is not a report detprob emergence metric wrote",
+            path.display()
+        ))
+    };
+    if report.models.len() > 64 {
+        return Err(bad(format!("{} models", report.models.len())));
+    }
+    for model in &report.models {
+        if model.points.len() > 64 {
+            return Err(bad(format!(
+                "{} points for {}",
+                model.points.len(),
+                model.model
+            )));
+        }
+        for point in &model.points {
+            for (name, share) in [
+                ("exact_match", point.exact_match),
+                ("per_digit_accuracy", point.per_digit_accuracy),
+                (
+                    "predicted_exact_from_digits",
+                    point.predicted_exact_from_digits,
+                ),
+            ] {
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(bad(format!("{name} {share} is not a share from 0 to 1")));
+                }
+            }
+            if !(1..=64).contains(&point.k) || !(0.0..=1e4).contains(&point.answer_symbols) {
+                return Err(bad(format!(
+                    "length {} with {} answer symbols",
+                    point.k, point.answer_symbols
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn run_subtasks(args: EmergenceSubtasksArgs, lang: Lang) -> anyhow::Result<SubtasksReport> {
     if let Some(k) = args.counts.iter().find(|&&k| !(1..=64).contains(&k)) {
         return Err(invalid(format!("--counts: {k} is outside 1..64")).into());
@@ -222,6 +266,9 @@ fn run_subtasks(args: EmergenceSubtasksArgs, lang: Lang) -> anyhow::Result<Subta
             })
         })
         .transpose()?;
+    if let (Some(report), Some(path)) = (&measured, &args.from) {
+        check_measured(report, path)?;
+    }
     let plot = plot_target(&args.output.plot)?;
     let report = subtasks::report(&args.counts, measured.as_ref());
     write_plot(plot, &[render::emergence::subtasks_chart(&report, lang)])?;

@@ -430,14 +430,20 @@ mod tests {
         for input in [deep, signs] {
             match Arithmetic.apply(&input).outcome {
                 RuleOutcome::Error { error } => {
-                    assert!(error.describe(crate::words::Lang::En).contains("100"), "{error}")
+                    assert!(
+                        error.describe(crate::words::Lang::En).contains("100"),
+                        "{error}"
+                    )
                 }
                 other => panic!("{other:?}"),
             }
         }
         // Within the limit it still computes.
         let fine = format!("{}2{}", "(".repeat(90), ")".repeat(90));
-        assert!(matches!(Arithmetic.apply(&fine).outcome, RuleOutcome::Answer { .. }));
+        assert!(matches!(
+            Arithmetic.apply(&fine).outcome,
+            RuleOutcome::Answer { .. }
+        ));
     }
 
     #[test]
