@@ -77,11 +77,26 @@ const STACK_SIZE: usize = 8 << 20;
 /// clap's usage error folded onto one line: the message and any details,
 /// without the usage block and the pointer to `--help`.
 fn one_line_usage_error(rendered: &str) -> String {
-    rendered
+    let line = rendered
         .lines()
         .map(str::trim)
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // clap quotes the whole rejected value: keep its start (a 10,000-seed
+    // list made a 49,000-character line).
+    const VALUE: &str = "invalid value '";
+    match line.find(VALUE).map(|start| start + VALUE.len()) {
+        Some(start) => match line[start..].find("' for '") {
+            Some(len) if len > 80 => format!(
+                "{}{}{}",
+                &line[..start],
+                detprob::comparison::shorten(&line[start..start + len], 80),
+                &line[start + len..]
+            ),
+            _ => line,
+        },
+        None => line,
+    }
 }

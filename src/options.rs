@@ -33,7 +33,8 @@ pub fn parse_seeds(seeds: &str) -> Result<Vec<u64>, InputError> {
     let mut parsed_seeds = Vec::new();
     let too_many = || {
         invalid(format!(
-            "seed list '{seeds}' holds more than {MAX_SEEDS} seeds"
+            "seed list '{}' holds more than {MAX_SEEDS} seeds",
+            crate::comparison::shorten(seeds, 80)
         ))
     };
     for part in list("seed", seeds)? {
@@ -90,7 +91,10 @@ pub fn list<'a>(what: &str, text: &'a str) -> Result<Vec<&'a str>, InputError> {
     }
     let items: Vec<&str> = text.split(',').map(str::trim).collect();
     if items.iter().any(|s| s.is_empty()) {
-        return Err(invalid(format!("{what} list '{text}' has an empty item")));
+        return Err(invalid(format!(
+            "{what} list '{}' has an empty item",
+            crate::comparison::shorten(text, 80)
+        )));
     }
     Ok(items)
 }

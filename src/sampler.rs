@@ -39,13 +39,28 @@ pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.c
 pub struct Temperature(f64);
 
 impl Temperature {
-    /// `value` as a temperature, or why it is none.
+    /// The lowest temperature above 0 (a subnormal one would divide the
+    /// logits into infinities).
+    pub const MIN_ABOVE_ZERO: f64 = 1e-4;
+    /// The highest temperature (beyond it every token is equally likely to
+    /// many digits anyway).
+    pub const MAX: f64 = 1e4;
+
+    /// `value` as a temperature, or why it is none: 0 (greedy), or from
+    /// [`Self::MIN_ABOVE_ZERO`] to [`Self::MAX`].
     pub fn new(value: f64) -> Result<Self, InputError> {
-        if value.is_finite() && value >= 0.0 {
-            Ok(Self(value))
+        if value == 0.0 || (Self::MIN_ABOVE_ZERO..=Self::MAX).contains(&value) {
+            Ok(Self(value.abs()))
         } else {
+            // A subnormal number written out in full has hundreds of digits.
+            let shown = if value.is_finite() && value != 0.0 && !(1e-4..1e6).contains(&value.abs())
+            {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            };
             Err(invalid(format!(
-                "temperature must be a finite number ≥ 0, got {value}"
+                "temperature must be 0 or from 0.0001 to 10000, got {shown}"
             )))
         }
     }

@@ -209,6 +209,29 @@ fn model_list_names_every_model_its_size_and_licence() {
 fn bad_sampling_values_are_one_line_errors() {
     assert_input_error(&["generate", "-t", "-1", "hi"], "temperature must be");
     assert_input_error(&["generate", "-t", "NaN", "hi"], "temperature must be");
+    // A subnormal temperature would divide the logits into infinities (and
+    // written out in full it has hundreds of digits); a huge one is refused too.
+    assert_input_error(
+        &["generate", "-t", "1e-310", "hi"],
+        "from 0.0001 to 10000, got 1e-310",
+    );
+    assert_input_error(&["generate", "-t", "1e308", "hi"], "got 1e308");
+    // An error quotes a long list, not all of it.
+    let seeds = (1..=10_001)
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = common::detprob()
+        .args(["compare", "2+2", "--seeds", &seeds])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("more than 10000 seeds") && stderr.len() < 300,
+        "{}",
+        stderr.len()
+    );
     assert_input_error(
         &["generate", "--top-p", "0", "hi"],
         "top-p must be in (0, 1]",
