@@ -113,6 +113,10 @@ pub fn complete_streaming(
     settings: &GenerationSettings,
     on_text: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Completion> {
+    check_max_tokens(
+        loaded.model.context_length(),
+        std::slice::from_ref(settings),
+    )?;
     let (logits, prefill_seconds) = prefill(loaded, prompt_ids)?;
     let tokenizer = &loaded.tokenizer;
     let model = loaded.model.as_mut();
@@ -229,6 +233,7 @@ impl Prefilled {
         loaded: &LoadedModel,
         settings: &[GenerationSettings],
     ) -> anyhow::Result<Vec<Completion>> {
+        check_max_tokens(self.state.context_length(), settings)?;
         let tokenizer = &loaded.tokenizer;
         let started = Instant::now();
         let mut sequences: Vec<Sequence> =
@@ -401,6 +406,18 @@ impl TextStream {
         } else {
             None
         }
+    }
+}
+
+/// Checks that no completion asks for more tokens than the model's context
+/// holds (the context would end the run first, after minutes of work the
+/// flag promised to allow): refused before any work.
+pub fn check_max_tokens(context: usize, settings: &[GenerationSettings]) -> Result<(), InputError> {
+    match settings.iter().map(|s| s.max_tokens).max() {
+        Some(most) if most >= context => Err(crate::error::invalid(format!(
+            "--max-tokens {most} is more than the model's context holds ({context} tokens)"
+        ))),
+        _ => Ok(()),
     }
 }
 

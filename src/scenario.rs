@@ -468,12 +468,17 @@ impl Scenario {
             .map(|&t| Temperature::new(t))
             .collect::<Result<_, _>>()
             .ok()
-            .filter(|t: &Vec<Temperature>| !t.is_empty())
+            .filter(|t: &Vec<Temperature>| {
+                (1..=crate::options::MAX_TEMPERATURES).contains(&t.len())
+            })
             .ok_or_else(|| {
                 at(
                     raw.temperatures.span().start,
                     "temperatures",
-                    "needs finite temperatures ≥ 0",
+                    &format!(
+                        "needs 1 to {} temperatures, each 0 or from 0.0001 to 10000",
+                        crate::options::MAX_TEMPERATURES
+                    ),
                 )
             })?;
         let seeds = parse_seeds(raw.seeds.get_ref())

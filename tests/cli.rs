@@ -216,6 +216,18 @@ fn bad_sampling_values_are_one_line_errors() {
         "from 0.0001 to 10000, got 1e-310",
     );
     assert_input_error(&["generate", "-t", "1e308", "hi"], "got 1e308");
+    // More tokens than the context holds would run for minutes and stop at
+    // the context anyway: refused at once.
+    assert_input_error(
+        &[
+            "generate",
+            "hi",
+            "--ignore-eos",
+            "--max-tokens",
+            "100000000",
+        ],
+        "more than the model's context holds (8192 tokens)",
+    );
     // An error quotes a long list, not all of it.
     let seeds = (1..=10_001)
         .map(|s| s.to_string())

@@ -178,6 +178,25 @@ fn a_malformed_scenario_names_the_file_line_and_field() {
     );
     std::fs::write(&file, good.replace("runs = 6", "runs = \"six\"")).unwrap();
     assert_input_error(&["demo", "--file", path], "field `runs`");
+    // A list the command line would refuse is refused from a file too.
+    let many = vec!["0.5"; 5_000].join(", ");
+    let line = good
+        .lines()
+        .position(|l| l.starts_with("temperatures"))
+        .unwrap();
+    let swapped: Vec<String> = good
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == line {
+                format!("temperatures = [{many}]")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&file, swapped.join("\n")).unwrap();
+    assert_input_error(&["demo", "--file", path], "needs 1 to 100 temperatures");
     assert_input_error(&["demo", "no-such-scenario"], "unknown scenario");
 }
 
