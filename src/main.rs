@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         // --help and --version are not errors: clap prints them as usual.
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
-            eprintln!("{}", one_line_usage_error(&e.to_string()));
+            eprintln!("{}", terminal_safe(&one_line_usage_error(&e.to_string())));
             return ExitCode::from(2);
         }
     };

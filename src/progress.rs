@@ -62,8 +62,12 @@ fn line(label: &str, total: u64, tail: &str) -> ProgressBar {
 }
 
 fn style(label: &str, tail: &str) -> ProgressStyle {
-    // The label is data, not a template: braces in it are escaped.
-    let label = label.replace('{', "{{").replace('}', "}}");
+    // The label is data, not a template: braces in it are escaped, and the
+    // control characters an input may carry (a title-setting escape, a
+    // screen clear) are shown, not sent to the terminal.
+    let label = crate::render::style::terminal_safe(label)
+        .replace('{', "{{")
+        .replace('}', "}}");
     ProgressStyle::with_template(&format!("{label} {tail}"))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")

@@ -435,3 +435,28 @@ fn help_still_prints_in_full_and_succeeds() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("--temperature") && text.contains("Usage:"));
 }
+
+#[test]
+fn control_characters_in_an_input_reach_no_reader_of_text() {
+    // A title-setting escape and a bell in the input: text for people (here
+    // Markdown piped to a file) shows them; JSON keeps the exact text.
+    let input = "What is 2+2\u{1b}]0;PWNED\u{7}?";
+    let run = |format: &str| {
+        let out = detprob()
+            .args(["compare", input, "--seeds", "1", "--temperatures", "0"])
+            .args(["--max-tokens", "4", "--format", format])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let markdown = run("markdown");
+    assert!(!markdown.contains('\u{1b}') && !markdown.contains('\u{7}'));
+    assert!(markdown.contains("\\x1b]0;PWNED\\x07"), "{markdown}");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["input"], input);
+}

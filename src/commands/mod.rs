@@ -69,7 +69,16 @@ pub fn run(cli: Cli) -> anyhow::Result<String> {
         Some(Command::Log(command)) => log::run(command, &view)?,
         Some(Command::Audit(args)) => Box::new(audit::run(args, lang)?),
     };
-    Ok(render::render(report.as_ref(), &view))
+    let text = render::render(report.as_ref(), &view);
+    // Text for people shows the control characters an input or a model's
+    // output may carry instead of sending them (to a terminal now, or to
+    // one that later shows the file); JSON and CSV keep the exact text.
+    Ok(match view.format {
+        Format::Json | Format::Csv => text,
+        Format::Terminal | Format::Markdown | Format::Html => {
+            render::style::terminal_safe(&text).into_owned()
+        }
+    })
 }
 
 /// Model flags that select nothing (the default model).

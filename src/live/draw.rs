@@ -55,6 +55,19 @@ pub fn draw(frame: &mut Frame, state: &LiveState, lang: Lang) {
         .wrap(Wrap { trim: true }),
         keys,
     );
+    shown_not_sent(frame);
+}
+
+/// Control characters a model's output or a typed question may carry (a
+/// title-setting escape, a bell) are shown as `�` in their cell, never sent
+/// to the terminal: the screen's only writer is this drawing.
+fn shown_not_sent(frame: &mut Frame) {
+    let control = |c: char| c.is_control() || ('\u{80}'..='\u{9f}').contains(&c);
+    for cell in frame.buffer_mut().content.iter_mut() {
+        if cell.symbol().chars().any(control) {
+            cell.set_symbol("�");
+        }
+    }
 }
 
 fn title_line(state: &LiveState, lang: Lang) -> Line<'static> {
@@ -510,5 +523,38 @@ mod overflow_tests {
             .unwrap();
         let text = format!("{:?}", terminal.backend().buffer());
         assert!(text.contains("red, underlined"), "{text}");
+    }
+
+    #[test]
+    fn escape_sequences_in_a_sample_are_shown_not_sent() {
+        let mut state = LiveState::new("m".into());
+        for c in "hi\u{1b}]0;PWNED\u{7}".chars() {
+            state.press(Key::Char(c));
+        }
+        state.press(Key::Enter);
+        let tokens = vec![ShownToken {
+            text: "ok \u{1b}]0;PWNED\u{7}\u{1b}[2J done".into(),
+            probability: 0.5,
+        }];
+        state.finish_sample(vec![1], tokens);
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|frame| draw(frame, &state, Lang::En))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let symbols: String = buffer.content.iter().map(|c| c.symbol()).collect();
+        assert!(!symbols.chars().any(|c| c.is_control()), "{symbols:?}");
+        assert!(symbols.contains("PWNED"), "{symbols:?}");
+        // Whatever a widget lets through into a cell, the last pass of the
+        // drawing shows instead of sending.
+        terminal
+            .draw(|frame| {
+                frame.buffer_mut().content[3].set_symbol("\u{1b}]0;PWNED\u{7}");
+                frame.buffer_mut().content[4].set_symbol("a\u{9b}");
+                shown_not_sent(frame);
+            })
+            .unwrap();
+        let cells = &terminal.backend().buffer().content;
+        assert_eq!((cells[3].symbol(), cells[4].symbol()), ("�", "�"));
     }
 }
