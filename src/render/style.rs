@@ -81,8 +81,9 @@ pub fn mark(correct: Option<bool>) -> &'static str {
 /// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
 /// `\x07`, … instead. Newlines, tabs and SGR colour sequences (`ESC [ … m`,
 /// which only colour text) pass through, so detprob's own colours survive.
-/// Inputs and model output can hold anything; JSON and CSV written to a file
-/// or a pipe keep the exact text (this is applied only on a terminal).
+/// Inputs and model output can hold anything: every text for people
+/// (terminal, Markdown, HTML, progress lines, errors) goes through this,
+/// on a terminal or not; JSON and CSV keep the exact text.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char =
         |c: char| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c);
