@@ -72,6 +72,22 @@ fn a_recorded_generate_replays_identically_on_one_thread() {
         ids(&recorded["completion"]["tokens"])
     );
     assert_eq!(body["body"]["model"]["sha256"].as_str().unwrap().len(), 64);
+    // A FIFO or a device as the model file is refused at once, not hashed
+    // forever (a FIFO's open waits for a writer; /dev/zero never ends).
+    let fifo = dir.path().join("model.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for model in [fifo.to_str().unwrap(), "/dev/zero"] {
+        let started = std::time::Instant::now();
+        common::assert_input_error(
+            &["replay", manifest.to_str().unwrap(), "--model-file", model],
+            "not a regular file",
+        );
+        assert!(started.elapsed().as_secs() < 10, "{model}");
+    }
 }
 
 #[test]

@@ -140,6 +140,14 @@ impl StagingWriter {
 
 /// Streams `path` through SHA-256; returns its size and hex digest.
 pub fn hash_file(path: &Path, progress: &ProgressBar) -> std::io::Result<(u64, String)> {
+    // Opening a FIFO blocks until a writer comes, and a device such as
+    // /dev/zero never ends: only a regular file is read.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, device or directory)",
+        ));
+    }
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
