@@ -101,3 +101,29 @@ fn dimensions_whose_product_overflows_are_refused_before_any_read() {
         every_model_command_refuses(&file, needle);
     }
 }
+
+#[test]
+fn a_special_token_id_beyond_the_vocabulary_is_a_corrupt_file() {
+    // The real SmolLM2 file with its BOS id moved past its 49,152 tokens.
+    let mut bytes = std::fs::read(common::cached_model_path("smollm2-135m")).unwrap();
+    let key = b"tokenizer.ggml.bos_token_id";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the key is in the header")
+        + key.len();
+    assert_eq!(&bytes[at..at + 4], &4u32.to_le_bytes(), "a u32 value");
+    bytes[at + 4..at + 8].copy_from_slice(&1_000_000u32.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bos.gguf");
+    std::fs::write(&file, bytes).unwrap();
+    let path = file.to_str().unwrap();
+    for engine in ["detprob", "candle"] {
+        for command in [&["tokenize", "hi"][..], &["generate", "hi", "-n", "2"][..]] {
+            common::assert_input_error(
+                &[command, &["--model-file", path, "--engine", engine][..]].concat(),
+                "its bos token id 1000000 is beyond its 49152 tokens",
+            );
+        }
+    }
+}

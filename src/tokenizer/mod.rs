@@ -192,6 +192,14 @@ impl TextTokenizer {
         let splitter = splitter?;
         let bos = gguf.optional_u32("tokenizer.ggml.bos_token_id");
         let eos = gguf.optional_u32("tokenizer.ggml.eos_token_id");
+        for (what, id) in [("bos", bos), ("eos", eos)] {
+            if let Some(id) = id.filter(|&id| id as usize >= tokens.len()) {
+                return Err(gguf.corrupt(format!(
+                    "its {what} token id {id} is beyond its {} tokens",
+                    tokens.len()
+                )));
+            }
+        }
         let add_bos = gguf
             .optional_bool("tokenizer.ggml.add_bos_token")
             .unwrap_or(kind == VocabularyKind::Llama)
