@@ -124,10 +124,7 @@ pub fn check_output_target(
     overwrite: Overwrite,
 ) -> Result<(), InputError> {
     check_output(path, flag, overwrite)?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = directory_of(path);
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| {
         // The OS's reason alone (tempfile adds its probe's own name).
         let message = e.to_string();
@@ -140,6 +137,13 @@ pub fn check_output_target(
     })
 }
 
+/// The directory a file at `path` goes in (`.` for a bare name).
+fn directory_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 /// Writes `bytes` to `path` whole or not at all: a temporary file beside it,
 /// renamed into place only if [`check_output`] allows (and, without
 /// `Replace`, only if nothing appeared at the path meanwhile).
@@ -150,10 +154,7 @@ pub fn write_whole(
     bytes: &[u8],
 ) -> Result<(), InputError> {
     check_output(path, flag, overwrite)?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = directory_of(path);
     let fail = |e: std::io::Error| invalid(format!("cannot write {}: {e}", path.display()));
     // Created as any file the user writes (0666 less the umask: 0644
     // usually), not with a temporary file's private 0600.

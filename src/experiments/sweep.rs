@@ -100,21 +100,9 @@ impl SweepRow {
         truth: Option<&str>,
         correct: Option<bool>,
     ) -> Self {
-        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
         let total: f64 = completion.steps.iter().map(|s| s.logprob).sum();
         let count = completion.steps.len().max(1) as f64;
         Self {
-            input: input.to_string(),
-            model: model.to_string(),
-            temperature,
-            top_k,
-            top_p,
-            seed: settings.seed,
-            max_tokens: settings.max_tokens,
-            answer,
-            truth: truth.map(str::to_string),
-            correct,
-            text: completion.text.trim().to_string(),
             token_ids: completion
                 .tokens
                 .iter()
@@ -129,6 +117,15 @@ impl SweepRow {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
+            ..Self::of_cell(
+                input,
+                model,
+                settings,
+                &completion.text,
+                answer,
+                truth,
+                correct,
+            )
         }
     }
 
@@ -144,16 +141,43 @@ impl SweepRow {
         truth: Option<&str>,
         correct: Option<bool>,
     ) -> Self {
-        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
         let logprobs: Option<Vec<f64>> = completion
             .tokens
             .as_ref()
             .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect());
-        let tokens = completion
-            .completion_tokens
-            .or_else(|| completion.tokens.as_ref().map(Vec::len))
-            .unwrap_or(0);
         let total = logprobs.as_ref().map(|l| l.iter().sum::<f64>());
+        Self {
+            tokens: completion
+                .completion_tokens
+                .or_else(|| completion.tokens.as_ref().map(Vec::len))
+                .unwrap_or(0),
+            total_logprob: total,
+            mean_logprob: total.zip(logprobs).map(|(t, l)| t / l.len().max(1) as f64),
+            stop_reason: remote_stop_reason(completion).to_string(),
+            ..Self::of_cell(
+                input,
+                model,
+                settings,
+                &completion.text,
+                answer,
+                truth,
+                correct,
+            )
+        }
+    }
+
+    /// The cell's settings, text and scoring, with nothing yet about its
+    /// tokens.
+    fn of_cell(
+        input: &str,
+        model: &str,
+        settings: &GenerationSettings,
+        text: &str,
+        answer: Option<String>,
+        truth: Option<&str>,
+        correct: Option<bool>,
+    ) -> Self {
+        let (temperature, top_k, top_p) = sampling_axes(&settings.sampling);
         Self {
             input: input.to_string(),
             model: model.to_string(),
@@ -165,13 +189,13 @@ impl SweepRow {
             answer,
             truth: truth.map(str::to_string),
             correct,
-            text: completion.text.trim().to_string(),
+            text: text.trim().to_string(),
             token_ids: String::new(),
-            tokens,
-            total_logprob: total,
-            mean_logprob: total.zip(logprobs).map(|(t, l)| t / l.len().max(1) as f64),
+            tokens: 0,
+            total_logprob: None,
+            mean_logprob: None,
             mean_entropy: None,
-            stop_reason: remote_stop_reason(completion).to_string(),
+            stop_reason: String::new(),
         }
     }
 

@@ -692,10 +692,11 @@ pub struct ScalePoint {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn settings() -> GrokSettingsRecord {
+    /// A small run's settings, for tests of what reads grokking reports.
+    pub(crate) fn settings() -> GrokSettingsRecord {
         GrokSettingsRecord {
             modulus: 97,
             train_fraction: 0.2,

@@ -227,22 +227,8 @@ pub fn phase(report: &GrokPhaseReport, lang: Lang) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::emergence::{GrokRow, GrokSettingsRecord};
-
-    fn settings() -> GrokSettingsRecord {
-        GrokSettingsRecord {
-            modulus: 97,
-            train_fraction: 0.2,
-            width: 8,
-            lr: 0.01,
-            weight_decay: 0.3,
-            steps: 100,
-            seed: 1,
-            grokfast: false,
-            threads: 1,
-            engine: crate::lm::Engine::Detprob,
-        }
-    }
+    use crate::report::emergence::tests::settings;
+    use crate::report::emergence::GrokRow;
 
     /// Rows every 10 steps to 100: memorized at 10, the Fourier share
     /// half-way at 20, test accuracy rising from 60 to `top`, the weight
