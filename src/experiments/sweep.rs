@@ -341,10 +341,11 @@ pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64),
             "{name} does not look like a detprob sweep's rows (it ends in a line that is not one); cannot resume it"
         ))
     };
-    if !cut_off.is_empty()
-        && (complete.is_empty()
-            || (format == RowFormat::Jsonl && !cut_off.starts_with("{\"input\":")))
-    {
+    // A JSON row begins `{"input":`; a write cut off may have left any
+    // part of that beginning, or more.
+    const ROW_START: &str = "{\"input\":";
+    let row_start = cut_off.starts_with(ROW_START) || ROW_START.starts_with(cut_off);
+    if !cut_off.is_empty() && (complete.is_empty() || (format == RowFormat::Jsonl && !row_start)) {
         return Err(foreign());
     }
     let rows = match format {
@@ -586,6 +587,11 @@ mod tests {
         let whole = std::fs::metadata(&path).unwrap().len();
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"input\": \"half").unwrap();
+        let (rows, keep) = read_rows(&path, RowFormat::Jsonl).unwrap();
+        assert_eq!((rows.len(), keep), (1, whole));
+        // Cut even before the first key was whole.
+        file.set_len(whole).unwrap();
+        file.write_all(b"{\"in").unwrap();
         let (rows, keep) = read_rows(&path, RowFormat::Jsonl).unwrap();
         assert_eq!((rows.len(), keep), (1, whole));
     }
