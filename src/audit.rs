@@ -55,6 +55,7 @@ pub fn audit(
                 },
                 top_p: None,
                 top_k: None,
+                min_p: None,
                 seed: (mode == AuditMode::Seeded).then_some(plan.seed),
                 max_tokens: plan.max_tokens,
                 top_logprobs: 2,

@@ -860,6 +860,8 @@ pub struct TraceArgs {
 pub struct GenerateArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Sampling temperature; 0 means greedy (always the most likely token).
     #[arg(
         long,

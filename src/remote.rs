@@ -41,6 +41,8 @@ pub struct RemoteRequest {
     /// Top-k filter (not in OpenAI's API; vLLM, llama.cpp and detprob
     /// accept it; sent only when set).
     pub top_k: Option<usize>,
+    /// Min-p filter (likewise not OpenAI's; sent only when set).
+    pub min_p: Option<f64>,
     pub seed: Option<u64>,
     pub max_tokens: usize,
     /// Alternatives to ask for per token (0: logprobs of the chosen tokens only).
@@ -59,14 +61,14 @@ impl RemoteRequest {
         chat: bool,
         settings: &crate::generation::GenerationSettings,
     ) -> Self {
-        let (temperature, top_k, top_p) = match settings.sampling {
-            crate::sampler::Sampling::Greedy => (0.0, None, None),
+        let (temperature, top_k, top_p, min_p) = match settings.sampling {
+            crate::sampler::Sampling::Greedy => (0.0, None, None, None),
             crate::sampler::Sampling::Random {
                 temperature,
                 top_k,
                 top_p,
-                ..
-            } => (temperature, top_k, top_p),
+                min_p,
+            } => (temperature, top_k, top_p, min_p),
         };
         Self {
             model: model.to_string(),
@@ -75,9 +77,10 @@ impl RemoteRequest {
             temperature,
             top_p,
             top_k,
+            min_p,
             seed: Some(settings.seed),
             max_tokens: settings.max_tokens,
-            top_logprobs: 0,
+            top_logprobs: settings.alternatives,
             stop: if settings.stop_at_newline {
                 vec!["\n".to_string()]
             } else {
@@ -308,6 +311,9 @@ fn body(request: &RemoteRequest) -> (&'static str, Value) {
     }
     if let Some(top_k) = request.top_k {
         body["top_k"] = json!(top_k);
+    }
+    if let Some(min_p) = request.min_p {
+        body["min_p"] = json!(min_p);
     }
     if !request.stop.is_empty() {
         body["stop"] = json!(request.stop);

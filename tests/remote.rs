@@ -1,6 +1,6 @@
 //! Experiments against a server (`--endpoint`): `sweep` fills the same cells
-//! and rows from a server as from the local model and `repeat` counts the
-//! same outputs (against `detprob serve`, which is reproducible, they match
+//! and rows from a server as from the local model, `repeat` counts the same
+//! outputs and `generate` writes the same text (against `detprob serve`, which is reproducible, they match
 //! row for row); a failed request ends a sweep with the rows before it kept
 //! for `--resume`; bad combinations are refused before any request.
 
@@ -46,7 +46,7 @@ fn rows(path: &Path) -> Vec<serde_json::Value> {
 }
 
 #[test]
-fn sweep_and_repeat_against_a_server_give_the_local_answers() {
+fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     let server = Server::start(&[], &[]);
     let dir = tempfile::tempdir().unwrap();
     let (local, remote) = (
@@ -132,6 +132,30 @@ fn sweep_and_repeat_against_a_server_give_the_local_answers() {
     assert_eq!(fixed(&local), fixed(&remote));
     assert_eq!(remote["model"], "smollm2-135m");
     assert_eq!(remote["rows"].as_array().unwrap().len(), 4);
+
+    // `generate`: the server's text is the local engine's, token for token
+    // in its logprobs list, with the alternatives asked for.
+    for settings in [
+        &["-t", "0.8", "-s", "5", "--top-k", "40"][..],
+        &["-t", "0"][..],
+    ] {
+        let generate = |extra: &[&str]| {
+            let mut args = vec!["generate", "Tell me a story", "-n", "16", "-f", "json"];
+            args.extend(settings);
+            args.extend(extra);
+            common::json(&args)
+        };
+        let local = generate(&["-m", "smollm2-135m"]);
+        let remote = generate(&["--endpoint", &server.base, "--alternatives", "2"]);
+        assert_eq!(local["completion"]["text"], remote["text"], "{settings:?}");
+        let tokens = remote["tokens"].as_array().unwrap();
+        let pieces: String = tokens.iter().map(|t| t["text"].as_str().unwrap()).collect();
+        assert_eq!(pieces, remote["text"].as_str().unwrap());
+        assert!(tokens
+            .iter()
+            .all(|t| t["alternatives"].as_array().unwrap().len() == 2));
+        assert_eq!(remote["stop_reason"], "max_tokens");
+    }
 }
 
 #[test]

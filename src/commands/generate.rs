@@ -1,4 +1,5 @@
-//! `detprob generate`: one completion with full sampling records.
+//! `detprob generate`: one completion with full sampling records — from the
+//! local model, or with `--endpoint` from any OpenAI-compatible server.
 
 use std::io::Write;
 
@@ -9,13 +10,16 @@ use crate::experiments::manifest::Manifest;
 use crate::generation::{complete, complete_streaming, GenerationSettings};
 use crate::lm;
 use crate::render::{self, Printed, Render, View};
-use crate::report::model::GenerateReport;
+use crate::report::model::{GenerateReport, RemoteGenerateReport};
 use crate::sampler::SAMPLER_ORDER;
 
 pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let sampling = args.filters.sampling(args.temperature)?;
     if args.prompt.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
+    }
+    if let Some(endpoint) = super::remote_endpoint(&args.remote, &args.model)? {
+        return remote(&args, sampling, endpoint).map(|r| Box::new(r) as Box<dyn Render>);
     }
     let record = super::record_target(&args.record)?;
     let choice = model_choice(&args.model)?;
@@ -67,4 +71,57 @@ pub fn run(args: GenerateArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
         return Ok(Box::new(Printed(rest)));
     }
     Ok(Box::new(report))
+}
+
+/// `generate --endpoint`: one request, the text and what the server
+/// reported of its tokens.
+fn remote(
+    args: &GenerateArgs,
+    sampling: crate::sampler::Sampling,
+    endpoint: crate::remote::Endpoint,
+) -> anyhow::Result<RemoteGenerateReport> {
+    if args.record.path.is_some() {
+        return Err(InputError::InvalidSetting(
+            "--record is not available with --endpoint yet".into(),
+        )
+        .into());
+    }
+    if args.ignore_eos {
+        return Err(InputError::InvalidSetting(
+            "--ignore-eos is not available with --endpoint (servers do not offer it)".into(),
+        )
+        .into());
+    }
+    let model = endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
+    let settings = GenerationSettings {
+        sampling,
+        seed: args.seed.unwrap_or_else(crate::sampler::fresh_seed),
+        max_tokens: args.max_tokens,
+        ignore_eos: false,
+        alternatives: args.alternatives,
+        stop_at_newline: false,
+    };
+    let chat = !args.raw;
+    let request = crate::remote::RemoteRequest::for_settings(&model, &args.prompt, chat, &settings);
+    let completion = endpoint.complete(&request).map_err(|e| {
+        let message = format!("{}: {e}", endpoint.base);
+        match e {
+            crate::remote::RemoteError::Refused { .. } => {
+                InputError::InvalidSetting(message).into()
+            }
+            _ => anyhow::anyhow!(message),
+        }
+    })?;
+    Ok(RemoteGenerateReport {
+        endpoint: endpoint.base.clone(),
+        model,
+        stop_reason: crate::experiments::sweep::remote_stop_reason(&completion).to_string(),
+        system_fingerprint: completion.system_fingerprint,
+        prompt: args.prompt.clone(),
+        chat,
+        settings,
+        text: completion.text,
+        tokens: completion.tokens,
+        completion_tokens: completion.completion_tokens,
+    })
 }

@@ -18,7 +18,7 @@ use crate::report::emergence::{
 use crate::report::experiments::RepeatReport;
 use crate::report::experiments::ReplayReport;
 use crate::report::experiments::SweepSummary;
-use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
+use crate::report::model::{GenerateReport, ModelListReport, RemoteGenerateReport, TokenizeReport};
 use crate::report::views::{ProbsReport, ScoreReport, TraceReport};
 use crate::words::Lang;
 
@@ -76,6 +76,15 @@ impl Render for ShowcaseReport {
     fn csv(&self) -> Option<String> {
         let comparisons: Vec<&CompareReport> = self.items.iter().map(|i| &i.comparison).collect();
         Some(csv::samples(&comparisons))
+    }
+}
+
+impl Render for RemoteGenerateReport {
+    fn terminal(&self, lang: Lang, _: &TerminalStyle) -> String {
+        text::remote_generate(self, lang)
+    }
+    fn markdown(&self, lang: Lang) -> String {
+        text::remote_generate_markdown(self, lang)
     }
 }
 

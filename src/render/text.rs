@@ -8,7 +8,7 @@ use super::style::TerminalStyle;
 use super::terminal;
 use crate::generation::StopReason;
 use crate::report::experiments::ReplayReport;
-use crate::report::model::{GenerateReport, ModelListReport, TokenizeReport};
+use crate::report::model::{GenerateReport, ModelListReport, RemoteGenerateReport, TokenizeReport};
 use crate::sampler::Sampling;
 use crate::words::Lang;
 
@@ -53,6 +53,60 @@ pub fn generate(report: &GenerateReport, lang: Lang) -> String {
         out.push('\n');
     }
     out + &generate_settings(report, "generate.footer", lang) + "\n"
+}
+
+/// A server's model, the sampling as sent, its token count and why it
+/// stopped, filled into `key`.
+fn remote_settings(report: &RemoteGenerateReport, key: &str, lang: Lang) -> String {
+    let sampling = match &report.settings.sampling {
+        Sampling::Greedy => lang.text("generate.greedy").to_string(),
+        Sampling::Random { temperature, .. } => lang.fill(
+            "generate.sampled",
+            &[("t", temperature), ("seed", &report.settings.seed)],
+        ),
+    };
+    let tokens = report
+        .completion_tokens
+        .or_else(|| report.tokens.as_ref().map(Vec::len))
+        .map_or_else(
+            || lang.text("generate.remote_uncounted").to_string(),
+            |n| n.to_string(),
+        );
+    let stop = match report.stop_reason.as_str() {
+        "max_tokens" => lang.text("stop.max_tokens"),
+        _ => lang.text("stop.remote_stop"),
+    };
+    lang.fill(
+        key,
+        &[
+            ("model", &report.model),
+            ("endpoint", &report.endpoint),
+            ("sampling", &sampling),
+            ("tokens", &tokens),
+            ("stop", &stop),
+        ],
+    )
+}
+
+/// A server's completion, then one line of settings.
+pub fn remote_generate(report: &RemoteGenerateReport, lang: Lang) -> String {
+    let mut out = report.text.clone();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out + &remote_settings(report, "generate.remote_footer", lang) + "\n"
+}
+
+/// A server's completion in Markdown: the prompt, the text as a quote, the
+/// settings.
+pub fn remote_generate_markdown(report: &RemoteGenerateReport, lang: Lang) -> String {
+    let quote: Vec<String> = report.text.lines().map(|l| format!("> {l}")).collect();
+    format!(
+        "{}\n\n{}\n\n{}\n",
+        lang.fill("generate.prompt", &[("prompt", &report.prompt)]),
+        quote.join("\n"),
+        remote_settings(report, "generate.remote_settings", lang)
+    )
 }
 
 /// The prompt, the completion as a quote, the settings.

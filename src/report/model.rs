@@ -25,6 +25,33 @@ pub struct GenerateReport {
     pub completion: Completion,
 }
 
+/// `generate --endpoint`: one completion from a server, with what the
+/// server reported of its tokens.
+#[derive(Debug, Serialize)]
+pub struct RemoteGenerateReport {
+    /// The server's base URL.
+    pub endpoint: String,
+    /// The model's name on the server.
+    pub model: String,
+    /// The server's `system_fingerprint`, if it sent one.
+    pub system_fingerprint: Option<String>,
+    /// The prompt, as sent (a chat's user message, or with `--raw` the plain
+    /// prompt).
+    pub prompt: String,
+    /// Whether it went to `/v1/chat/completions`.
+    pub chat: bool,
+    /// Sampling settings, seed and limits, as sent.
+    pub settings: GenerationSettings,
+    /// The text that came back.
+    pub text: String,
+    /// Each token with its logprob and alternatives, where the server gave them.
+    pub tokens: Option<Vec<crate::remote::RemoteToken>>,
+    /// Tokens generated, as the server counted them.
+    pub completion_tokens: Option<usize>,
+    /// `max_tokens` when the limit cut the text, else `stop`.
+    pub stop_reason: String,
+}
+
 /// One token of the split text.
 #[derive(Debug, Serialize)]
 pub struct TokenPiece {
