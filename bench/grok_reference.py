@@ -18,8 +18,9 @@ two evaluations (at the first and last step), which favours numpy slightly.
 numpy runs in its fastest form of the same math: the embedding gradients are
 one-hot matrices times the hidden gradient (two BLAS calls), not `np.add.at`
 (`--add-at` measures that slower form; sorting the rows once and summing
-them with `np.add.reduceat` is no faster than the one-hot product at 1
-thread and slower at 2). `--threads 1` or `2` sets both sides' threads.
+them with `np.add.reduceat` is about as fast as the one-hot product at 1
+thread — 1.10 vs 1.14 ms per embedding gradient, under 1 % of a step — and
+slower at 2, 1.07 vs 0.59 ms, as it runs on one core). `--threads 1` or `2` sets both sides' threads.
 `--engine candle` times detprob's reference path (candle's autograd and
 candle-nn's AdamW) instead of its fused training step.
 """
