@@ -127,3 +127,42 @@ fn a_special_token_id_beyond_the_vocabulary_is_a_corrupt_file() {
         }
     }
 }
+
+#[test]
+fn a_transposed_embedding_is_a_corrupt_file_on_both_engines() {
+    // The real SmolLM2 file with its embedding's two dimensions swapped in
+    // the header (49,152 × 576 becomes 576 × 49,152).
+    let mut bytes = std::fs::read(common::cached_model_path("smollm2-135m")).unwrap();
+    let name = b"token_embd.weight";
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the tensor is in the header")
+        + name.len();
+    assert_eq!(&bytes[at..at + 4], &2u32.to_le_bytes(), "two dimensions");
+    let (first, second) = (at + 4, at + 12);
+    let a: [u8; 8] = bytes[first..first + 8].try_into().unwrap();
+    let b: [u8; 8] = bytes[second..second + 8].try_into().unwrap();
+    assert_ne!(a, b);
+    bytes[first..first + 8].copy_from_slice(&b);
+    bytes[second..second + 8].copy_from_slice(&a);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("transposed.gguf");
+    std::fs::write(&file, bytes).unwrap();
+    let path = file.to_str().unwrap();
+    for engine in ["detprob", "candle"] {
+        common::assert_input_error(
+            &[
+                "generate",
+                "hi",
+                "-n",
+                "2",
+                "--model-file",
+                path,
+                "--engine",
+                engine,
+            ],
+            "token_embd.weight is [576, 49152], not vocabulary × 576",
+        );
+    }
+}

@@ -144,6 +144,25 @@ impl ModelConfig {
         if heads == 0 || kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
             return Err(gguf.corrupt("head counts do not divide"));
         }
+        // The embedding (and an output matrix of its own) is vocabulary ×
+        // width: one stored the other way round, or from another model, is
+        // refused here, before either engine reads it.
+        for name in ["token_embd.weight", "output.weight"] {
+            let Some(info) = gguf.content.tensor_infos.get(name) else {
+                if name == "token_embd.weight" {
+                    return Err(gguf.corrupt("it has no token_embd.weight"));
+                }
+                continue;
+            };
+            match info.shape.dims() {
+                [_, width] if *width == hidden => {}
+                dims => {
+                    return Err(gguf.corrupt(format!(
+                        "{name} is {dims:?}, not vocabulary × {hidden} (the model's width): stored transposed, or from another model"
+                    )))
+                }
+            }
+        }
         let traits = ArchitectureTraits::of(architecture);
         Ok(Self {
             architecture,
