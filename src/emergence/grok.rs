@@ -17,7 +17,9 @@ use std::time::Instant;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use super::trainer::{CandleNetwork, FusedNetwork, Optimization, Pairs, Trainer, Weights};
+use super::trainer::{
+    CandleNetwork, FusedNetwork, Optimization, Pairs, Part, Split, Trainer, Weights,
+};
 use crate::error::{invalid, InputError};
 use crate::lm::Engine;
 use crate::report::emergence::{
@@ -127,12 +129,6 @@ impl GrokSettings {
     }
 }
 
-/// The table of (a, b) pairs split into training and test sets.
-struct Split {
-    train: Pairs,
-    test: Pairs,
-}
-
 fn split(settings: &GrokSettings, rng: &mut ChaCha20Rng) -> Split {
     let p = settings.modulus;
     let mut pairs: Vec<(u32, u32)> = (0..p as u32)
@@ -231,15 +227,15 @@ pub fn train(
         grokfast: settings.grokfast,
     };
     let mut net: Box<dyn Trainer> = match settings.engine {
-        Engine::Detprob => Box::new(FusedNetwork::new(&weights, &data.train, optimization)),
-        Engine::Candle => Box::new(CandleNetwork::new(&weights, &data.train, optimization)?),
+        Engine::Detprob => Box::new(FusedNetwork::new(&weights, &data, optimization)),
+        Engine::Candle => Box::new(CandleNetwork::new(&weights, &data, optimization)?),
     };
     let mut rows: Vec<GrokRow> = Vec::new();
     let mut stopped_early = false;
     for step in 0..=settings.steps {
         if step % settings.log_every == 0 || step == settings.steps {
-            let (train_accuracy, train_loss) = net.evaluate(&data.train)?;
-            let (test_accuracy, test_loss) = net.evaluate(&data.test)?;
+            let (train_accuracy, train_loss) = net.evaluate(Part::Train)?;
+            let (test_accuracy, test_loss) = net.evaluate(Part::Test)?;
             let embedding = net.embedding_a()?;
             rows.push(GrokRow {
                 step,

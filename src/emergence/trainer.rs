@@ -52,6 +52,33 @@ impl Pairs {
     }
 }
 
+/// The table of (a, b) pairs split into training and test sets.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// The pairs trained on.
+    pub train: Pairs,
+    /// The unseen pairs.
+    pub test: Pairs,
+}
+
+/// Which part of the split to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The pairs trained on.
+    Train,
+    /// The unseen pairs.
+    Test,
+}
+
+impl Split {
+    fn part(&self, part: Part) -> &Pairs {
+        match part {
+            Part::Train => &self.train,
+            Part::Test => &self.test,
+        }
+    }
+}
+
 /// Starting weights: two embeddings (p × width) and the readout (width × p),
 /// row-major.
 #[derive(Debug, Clone)]
@@ -79,10 +106,11 @@ pub struct Optimization {
     pub grokfast: bool,
 }
 
-/// A network being trained on one training set.
+/// A network being trained on the training part of its split.
 pub trait Trainer {
-    /// Accuracy (share of argmax answers right) and mean squared error on `set`.
-    fn evaluate(&mut self, set: &Pairs) -> anyhow::Result<(f64, f64)>;
+    /// Accuracy (share of argmax answers right) and mean squared error on
+    /// one part of the split.
+    fn evaluate(&mut self, part: Part) -> anyhow::Result<(f64, f64)>;
     /// One full-batch optimizer step on the training set.
     fn step(&mut self) -> anyhow::Result<()>;
     /// The vectors of a (p × width, row-major).
@@ -96,28 +124,42 @@ pub struct CandleNetwork {
     embed_a: Var,
     embed_b: Var,
     readout: Var,
-    train: (Tensor, Tensor, Tensor),
+    /// The training and test parts as tensors, made once.
+    train: CandleSet,
+    test: CandleSet,
     optimizer: AdamW,
     grokfast: bool,
     slow: Vec<Option<Tensor>>,
 }
 
-fn tensors(set: &Pairs, p: usize) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
-    let n = set.len();
-    let mut one_hot = vec![0f32; n * p];
-    for (i, &l) in set.labels.iter().enumerate() {
-        one_hot[i * p + l as usize] = 1.0;
+/// Pairs as candle tensors: the operands, the one-hot answers, and the
+/// answers themselves (to count right guesses).
+struct CandleSet {
+    a: Tensor,
+    b: Tensor,
+    one_hot: Tensor,
+    labels: Vec<u32>,
+}
+
+impl CandleSet {
+    fn new(set: &Pairs, p: usize) -> candle_core::Result<Self> {
+        let n = set.len();
+        let mut one_hot = vec![0f32; n * p];
+        for (i, &l) in set.labels.iter().enumerate() {
+            one_hot[i * p + l as usize] = 1.0;
+        }
+        Ok(Self {
+            a: Tensor::from_vec(set.a.clone(), n, &Device::Cpu)?,
+            b: Tensor::from_vec(set.b.clone(), n, &Device::Cpu)?,
+            one_hot: Tensor::from_vec(one_hot, (n, p), &Device::Cpu)?,
+            labels: set.labels.clone(),
+        })
     }
-    Ok((
-        Tensor::from_vec(set.a.clone(), n, &Device::Cpu)?,
-        Tensor::from_vec(set.b.clone(), n, &Device::Cpu)?,
-        Tensor::from_vec(one_hot, (n, p), &Device::Cpu)?,
-    ))
 }
 
 impl CandleNetwork {
-    /// A network starting at `weights`, to be trained on `train`.
-    pub fn new(weights: &Weights, train: &Pairs, opt: Optimization) -> anyhow::Result<Self> {
+    /// A network starting at `weights`, to be trained on `split`'s training part.
+    pub fn new(weights: &Weights, split: &Split, opt: Optimization) -> anyhow::Result<Self> {
         let (p, w) = (weights.p, weights.width);
         let var = |values: &[f32], shape: (usize, usize)| {
             Var::from_tensor(&Tensor::from_vec(values.to_vec(), shape, &Device::Cpu)?)
@@ -139,7 +181,8 @@ impl CandleNetwork {
             embed_a,
             embed_b,
             readout,
-            train: tensors(train, p)?,
+            train: CandleSet::new(&split.train, p)?,
+            test: CandleSet::new(&split.test, p)?,
             optimizer,
             grokfast: opt.grokfast,
             slow: vec![None; 3],
@@ -157,11 +200,13 @@ impl CandleNetwork {
 }
 
 impl Trainer for CandleNetwork {
-    fn evaluate(&mut self, set: &Pairs) -> anyhow::Result<(f64, f64)> {
-        let p = self.readout.dims()[1];
-        let (a, b, one_hot) = tensors(set, p)?;
-        let scores = self.scores(&a, &b)?;
-        let loss = (&scores - &one_hot)?
+    fn evaluate(&mut self, part: Part) -> anyhow::Result<(f64, f64)> {
+        let set = match part {
+            Part::Train => &self.train,
+            Part::Test => &self.test,
+        };
+        let scores = self.scores(&set.a, &set.b)?;
+        let loss = (&scores - &set.one_hot)?
             .sqr()?
             .mean_all()?
             .to_scalar::<f32>()? as f64;
@@ -171,12 +216,12 @@ impl Trainer for CandleNetwork {
             .zip(&set.labels)
             .filter(|(g, l)| g == l)
             .count();
-        Ok((right as f64 / set.len() as f64, loss))
+        Ok((right as f64 / set.labels.len() as f64, loss))
     }
 
     fn step(&mut self) -> anyhow::Result<()> {
-        let scores = self.scores(&self.train.0, &self.train.1)?;
-        let loss = (&scores - &self.train.2)?.sqr()?.mean_all()?;
+        let scores = self.scores(&self.train.a, &self.train.b)?;
+        let loss = (&scores - &self.train.one_hot)?.sqr()?.mean_all()?;
         let mut grads = loss.backward()?;
         if self.grokfast {
             let vars = [&self.embed_a, &self.embed_b, &self.readout];
@@ -290,7 +335,7 @@ pub struct FusedNetwork {
     embed_a: Parameter,
     embed_b: Parameter,
     readout: Parameter,
-    train: Pairs,
+    split: Split,
     opt: Optimization,
     steps: i32,
     buffers: Buffers,
@@ -311,7 +356,6 @@ struct Buffers {
 /// `dst (m × n) = lhs (m × k) · rhs (k × n)`, each given by its row and
 /// column strides, on the rayon pool's threads (gemm splits the output, so
 /// every value is summed in the same order at any thread count).
-#[allow(clippy::too_many_arguments)]
 fn product(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
@@ -358,16 +402,16 @@ fn product(
 }
 
 impl FusedNetwork {
-    /// A network starting at `weights`, to be trained on `train`.
-    pub fn new(weights: &Weights, train: &Pairs, opt: Optimization) -> Self {
-        let (p, w, n) = (weights.p, weights.width, train.len());
+    /// A network starting at `weights`, to be trained on `split`'s training part.
+    pub fn new(weights: &Weights, split: &Split, opt: Optimization) -> Self {
+        let (p, w, n) = (weights.p, weights.width, split.train.len());
         Self {
             p,
             width: w,
             embed_a: Parameter::new(&weights.embed_a),
             embed_b: Parameter::new(&weights.embed_b),
             readout: Parameter::new(&weights.readout),
-            train: train.clone(),
+            split: split.clone(),
             opt,
             steps: 0,
             buffers: Buffers {
@@ -376,22 +420,6 @@ impl FusedNetwork {
                 scores: vec![0.0; n * p],
             },
         }
-    }
-
-    /// The forward pass over `rows` of `set` into the buffers: h, h² and the
-    /// scores.
-    fn forward(&mut self, set: &Pairs, rows: std::ops::Range<usize>) {
-        forward(
-            &mut self.buffers,
-            [
-                &self.embed_a.value,
-                &self.embed_b.value,
-                &self.readout.value,
-            ],
-            (self.p, self.width),
-            set,
-            rows,
-        );
     }
 }
 
@@ -448,9 +476,10 @@ fn add_rows(grad: &mut [f32], d: &[f32], ids: &[u32], width: usize) {
 const EVALUATION_ROWS: usize = 4096;
 
 impl Trainer for FusedNetwork {
-    fn evaluate(&mut self, set: &Pairs) -> anyhow::Result<(f64, f64)> {
+    fn evaluate(&mut self, part: Part) -> anyhow::Result<(f64, f64)> {
         let (p, w) = (self.p, self.width);
-        let block = EVALUATION_ROWS.max(self.train.len());
+        let set = self.split.part(part);
+        let block = EVALUATION_ROWS.max(self.split.train.len());
         let buffers = &mut self.buffers;
         if buffers.scores.len() < block * p {
             buffers.hidden.resize(block * w, 0.0);
@@ -461,9 +490,19 @@ impl Trainer for FusedNetwork {
         for start in (0..set.len()).step_by(block) {
             let rows = start..(start + block).min(set.len());
             let n = rows.len();
-            self.forward(set, rows.clone());
+            forward(
+                buffers,
+                [
+                    &self.embed_a.value,
+                    &self.embed_b.value,
+                    &self.readout.value,
+                ],
+                (p, w),
+                set,
+                rows.clone(),
+            );
             let labels = &set.labels[rows];
-            let per_row: Vec<(bool, f64)> = self.buffers.scores[..n * p]
+            let per_row: Vec<(bool, f64)> = buffers.scores[..n * p]
                 .par_chunks(p)
                 .zip(labels.par_iter())
                 .map(|(scores, &label)| {
@@ -489,8 +528,8 @@ impl Trainer for FusedNetwork {
     }
 
     fn step(&mut self) -> anyhow::Result<()> {
-        let (p, w, n) = (self.p, self.width, self.train.len());
-        let train = &self.train;
+        let (p, w, n) = (self.p, self.width, self.split.train.len());
+        let train = &self.split.train;
         let buffers = &mut self.buffers;
         forward(
             buffers,
@@ -580,7 +619,7 @@ mod tests {
     use super::*;
 
     /// A small network's weights and training set, from a fixed formula.
-    fn problem(p: usize, width: usize) -> (Weights, Pairs, Pairs) {
+    fn problem(p: usize, width: usize) -> (Weights, Split) {
         let value =
             |i: usize, salt: usize| ((i * 7919 + salt * 104_729) % 1000) as f32 / 4000.0 - 0.125;
         let weights = Weights {
@@ -594,7 +633,11 @@ mod tests {
             .flat_map(|a| (0..p as u32).map(move |b| (a, b)))
             .collect();
         let (train, test): (Vec<_>, Vec<_>) = pairs.iter().partition(|(a, b)| (a * 3 + b) % 4 == 0);
-        (weights, Pairs::new(&train, p), Pairs::new(&test, p))
+        let split = Split {
+            train: Pairs::new(&train, p),
+            test: Pairs::new(&test, p),
+        };
+        (weights, split)
     }
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
@@ -604,18 +647,19 @@ mod tests {
     #[test]
     fn the_fused_step_follows_candles_autograd_and_adamw() {
         for grokfast in [false, true] {
-            let (weights, train, test) = problem(13, 24);
+            let (weights, split) = problem(13, 24);
             let opt = Optimization {
                 lr: 1e-2,
                 weight_decay: 0.3,
                 grokfast,
             };
-            let mut reference = CandleNetwork::new(&weights, &train, opt).unwrap();
-            let mut fused = FusedNetwork::new(&weights, &train, opt);
+            let mut reference = CandleNetwork::new(&weights, &split, opt).unwrap();
+            let mut fused = FusedNetwork::new(&weights, &split, opt);
             for step in 0..30 {
-                for set in [&train, &test] {
-                    let (ra, rl) = reference.evaluate(set).unwrap();
-                    let (fa, fl) = fused.evaluate(set).unwrap();
+                for part in [Part::Train, Part::Test] {
+                    let (ra, rl) = reference.evaluate(part).unwrap();
+                    let (fa, fl) = fused.evaluate(part).unwrap();
+                    let set = split.part(part);
                     assert!(close(rl, fl, 1e-4), "step {step}: loss {rl} vs {fl}");
                     assert!(
                         (ra - fa).abs() <= 1.0 / set.labels.len() as f64,
@@ -657,22 +701,22 @@ mod tests {
     #[test]
     fn a_test_set_larger_than_one_block_is_evaluated_whole() {
         // 4,096 rows per block: 71² = 5,041 test pairs take two blocks.
-        let (weights, train, _) = problem(71, 8);
+        let (weights, mut split) = problem(71, 8);
         let all: Vec<(u32, u32)> = (0..71u32)
             .flat_map(|a| (0..71u32).map(move |b| (a, b)))
             .collect();
-        let test = Pairs::new(&all, 71);
+        split.test = Pairs::new(&all, 71);
         let opt = Optimization {
             lr: 1e-2,
             weight_decay: 0.0,
             grokfast: false,
         };
-        let (ra, rl) = CandleNetwork::new(&weights, &train, opt)
+        let (ra, rl) = CandleNetwork::new(&weights, &split, opt)
             .unwrap()
-            .evaluate(&test)
+            .evaluate(Part::Test)
             .unwrap();
-        let (fa, fl) = FusedNetwork::new(&weights, &train, opt)
-            .evaluate(&test)
+        let (fa, fl) = FusedNetwork::new(&weights, &split, opt)
+            .evaluate(Part::Test)
             .unwrap();
         // candle sums the squares in f32, detprob in f64.
         assert!(close(rl, fl, 1e-4), "{rl} vs {fl}");
