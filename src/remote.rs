@@ -2,8 +2,8 @@
 //! request (`/v1/completions`, or `/v1/chat/completions` for a chat) with
 //! its settings, retried with backoff on 429, 5xx and dropped connections,
 //! and read into text plus, where the server gives them, each token with
-//! its logprob and alternatives. Used by `detprob audit` and by
-//! `detprob sweep --endpoint`.
+//! its logprob and alternatives. Used by `detprob audit` and by `generate`,
+//! `repeat` and `sweep` with `--endpoint`.
 
 // ureq's calls return its own (large) error type; the closures pass it on.
 #![allow(clippy::result_large_err)]
@@ -61,23 +61,15 @@ impl RemoteRequest {
         chat: bool,
         settings: &crate::generation::GenerationSettings,
     ) -> Self {
-        let (temperature, top_k, top_p, min_p) = match settings.sampling {
-            crate::sampler::Sampling::Greedy => (0.0, None, None, None),
-            crate::sampler::Sampling::Random {
-                temperature,
-                top_k,
-                top_p,
-                min_p,
-            } => (temperature, top_k, top_p, min_p),
-        };
+        let filters = settings.sampling.filters();
         Self {
             model: model.to_string(),
             prompt: prompt.to_string(),
             chat,
-            temperature,
-            top_p,
-            top_k,
-            min_p,
+            temperature: settings.sampling.temperature().value(),
+            top_p: filters.top_p,
+            top_k: filters.top_k,
+            min_p: filters.min_p,
             seed: Some(settings.seed),
             max_tokens: settings.max_tokens,
             top_logprobs: settings.alternatives,

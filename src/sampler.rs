@@ -172,6 +172,23 @@ impl Sampling {
         })
     }
 
+    /// The filters (none for greedy).
+    pub fn filters(&self) -> Filters {
+        match *self {
+            Self::Greedy => Filters::default(),
+            Self::Random {
+                top_k,
+                top_p,
+                min_p,
+                ..
+            } => Filters {
+                top_k,
+                top_p,
+                min_p,
+            },
+        }
+    }
+
     /// The temperature (0 for greedy).
     pub fn temperature(&self) -> Temperature {
         match self {

@@ -7,7 +7,6 @@ use crate::error::invalid;
 use crate::render::{Printed, Render, View};
 use crate::report::log::{ExportRow, LogList};
 use crate::runlog::{self, RunLog};
-use crate::sampler::Sampling;
 
 pub fn run(command: LogCommand, view: &View) -> anyhow::Result<Box<dyn Render>> {
     let path = runlog::location(false)
@@ -68,15 +67,7 @@ fn export_rows(entry: &crate::report::log::LogEntry) -> Vec<ExportRow> {
     m.runs
         .iter()
         .map(|run| {
-            let (temperature, top_k, top_p, min_p) = match run.settings.sampling {
-                Sampling::Greedy => (0.0, None, None, None),
-                Sampling::Random {
-                    temperature,
-                    top_k,
-                    top_p,
-                    min_p,
-                } => (temperature, top_k, top_p, min_p),
-            };
+            let filters = run.settings.sampling.filters();
             ExportRow {
                 entry: entry.summary.id,
                 recorded: entry.summary.recorded.clone(),
@@ -89,10 +80,10 @@ fn export_rows(entry: &crate::report::log::LogEntry) -> Vec<ExportRow> {
                     .get(run.prompt)
                     .map_or_else(String::new, |p| p.text.clone()),
                 seed: run.settings.seed,
-                temperature,
-                top_k,
-                top_p,
-                min_p,
+                temperature: run.settings.sampling.temperature().value(),
+                top_k: filters.top_k,
+                top_p: filters.top_p,
+                min_p: filters.min_p,
                 max_tokens: run.settings.max_tokens,
                 tokens: run
                     .tokens

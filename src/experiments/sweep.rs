@@ -225,15 +225,8 @@ pub fn remote_stop_reason(completion: &crate::remote::RemoteCompletion) -> &'sta
 
 /// The sweep axes of a sampling mode: temperature, top-k and top-p.
 fn sampling_axes(sampling: &Sampling) -> (f64, Option<usize>, Option<f64>) {
-    match *sampling {
-        Sampling::Greedy => (0.0, None, None),
-        Sampling::Random {
-            temperature,
-            top_k,
-            top_p,
-            ..
-        } => (temperature, top_k, top_p),
-    }
+    let filters = sampling.filters();
+    (sampling.temperature().value(), filters.top_k, filters.top_p)
 }
 
 impl CellKey {
