@@ -3,7 +3,6 @@
 //! with several in flight at once; the distinct outputs counted and the
 //! first divergence located (by token where the server gives logprobs).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -118,30 +117,11 @@ fn level(
     progress: &(dyn Fn() + Sync),
 ) -> (AuditLevel, Vec<RemoteCompletion>) {
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let answers: Mutex<Vec<(usize, Result<RemoteCompletion, RemoteError>)>> =
-        Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..concurrency.min(runs) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= runs {
-                    break;
-                }
-                let answer = endpoint.complete(request);
-                progress();
-                answers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((i, answer));
-            });
-        }
-    });
-    let mut answers = answers.into_inner().unwrap_or_else(|p| p.into_inner());
-    answers.sort_by_key(|(i, _)| *i);
+    let answers = endpoint.complete_all(&vec![request.clone(); runs], concurrency, progress);
     let answered: Vec<(usize, RemoteCompletion)> = answers
         .iter()
-        .filter_map(|(i, a)| a.as_ref().ok().map(|a| (*i, a.clone())))
+        .enumerate()
+        .filter_map(|(i, a)| a.as_ref().ok().map(|a| (i, a.clone())))
         .collect();
     let mut texts: Vec<&str> = answered.iter().map(|(_, a)| a.text.as_str()).collect();
     texts.sort_unstable();

@@ -173,12 +173,13 @@ impl Endpoint {
         }
     }
 
-    /// Every one of `requests`, `parallel` in flight at once; the answers in
-    /// the requests' order.
+    /// Every one of `requests`, `parallel` in flight at once (`on_answer`
+    /// hears of each as it comes); the answers in the requests' order.
     pub fn complete_all(
         &self,
         requests: &[RemoteRequest],
         parallel: usize,
+        on_answer: &(dyn Fn() + Sync),
     ) -> Vec<Result<RemoteCompletion, RemoteError>> {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let answers: Vec<std::sync::Mutex<Option<_>>> = requests
@@ -193,6 +194,7 @@ impl Endpoint {
                         break;
                     };
                     let answer = self.complete(request);
+                    on_answer();
                     *answers[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
                 });
             }

@@ -58,7 +58,7 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
                     .map(|s| RemoteRequest::for_settings(&model, &prompt, true, s))
                     .collect();
                 endpoint
-                    .complete_all(&requests, args.remote.parallel)
+                    .complete_all(&requests, args.remote.parallel, &|| {})
                     .into_iter()
                     .map(|answer| {
                         answer

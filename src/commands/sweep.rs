@@ -436,7 +436,7 @@ fn run_remote(
                 RemoteRequest::for_settings(&model, &prepared[*index].formatted, chat, settings)
             })
             .collect();
-        let answers = endpoint.complete_all(&requests, remote.parallel);
+        let answers = endpoint.complete_all(&requests, remote.parallel, &|| {});
         for (i, ((index, settings, _), answer)) in batch.iter().zip(answers).enumerate() {
             let completion = match answer {
                 Ok(completion) => completion,
