@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -271,8 +271,6 @@ pub struct RowWriter {
     file: File,
     format: RowFormat,
     path: PathBuf,
-    /// The handle holding the output's lock, when it is not `file` itself.
-    _lock: Option<File>,
 }
 
 /// The CSV header line of [`SweepRow`].
@@ -329,17 +327,14 @@ pub fn read_rows(path: &Path, format: RowFormat) -> Result<(Vec<SweepRow>, u64),
         None => "",
     };
     let cut_off = &text[complete.len()..];
-    let foreign = || {
-        invalid(format!(
-            "{name} does not look like a detprob sweep's rows (it ends in a line that is not one); cannot resume it"
-        ))
-    };
     // A JSON row begins `{"input":`; a write cut off may have left any
     // part of that beginning, or more.
     const ROW_START: &str = "{\"input\":";
     let row_start = cut_off.starts_with(ROW_START) || ROW_START.starts_with(cut_off);
     if !cut_off.is_empty() && (complete.is_empty() || (format == RowFormat::Jsonl && !row_start)) {
-        return Err(foreign());
+        return Err(invalid(format!(
+            "{name} does not look like a detprob sweep's rows (it ends in a line that is not one); cannot resume it"
+        )));
     }
     let rows = match format {
         RowFormat::Jsonl => complete
@@ -424,21 +419,20 @@ impl RowWriter {
             file,
             format,
             path: path.to_path_buf(),
-            _lock: None,
         })
     }
 
-    /// Opens `path`, locked by `lock` (from [`lock_output`]), to append
-    /// after its first `keep` bytes (the complete rows).
+    /// Appends to `path` through `file`, the handle holding its lock (from
+    /// [`lock_output`]), after its first `keep` bytes (the complete rows).
     pub fn append(
         path: &Path,
         format: RowFormat,
         keep: u64,
-        lock: File,
+        mut file: File,
     ) -> Result<Self, InputError> {
         let fail = |e: std::io::Error| invalid(format!("cannot append to {}: {e}", path.display()));
-        lock.set_len(keep).map_err(fail)?;
-        let mut file = OpenOptions::new().append(true).open(path).map_err(fail)?;
+        file.set_len(keep).map_err(fail)?;
+        file.seek(std::io::SeekFrom::Start(keep)).map_err(fail)?;
         if keep == 0 && format == RowFormat::Csv {
             file.write_all(csv_header().as_bytes()).map_err(fail)?;
         }
@@ -446,7 +440,6 @@ impl RowWriter {
             file,
             format,
             path: path.to_path_buf(),
-            _lock: Some(lock),
         })
     }
 
