@@ -117,6 +117,25 @@ pub enum RemoteError {
     Malformed(String),
 }
 
+impl RemoteError {
+    /// `message`, which tells of this failure, as the run's error: bad input
+    /// (exit 2) when the server refused the request, else a failure of the
+    /// environment.
+    pub fn failure(&self, message: String) -> anyhow::Error {
+        match self {
+            Self::Refused { .. } => invalid(message).into(),
+            _ => anyhow::anyhow!(message),
+        }
+    }
+}
+
+impl RemoteCompletion {
+    /// Whether the token limit cut the text (`finish_reason` `length`).
+    pub fn cut_at_limit(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+}
+
 impl Endpoint {
     /// An endpoint at `url` (`http(s)://host[:port]`, with or without a
     /// trailing `/v1`).

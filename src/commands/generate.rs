@@ -80,18 +80,7 @@ fn remote(
     sampling: crate::sampler::Sampling,
     endpoint: crate::remote::Endpoint,
 ) -> anyhow::Result<RemoteGenerateReport> {
-    if args.record.path.is_some() {
-        return Err(InputError::InvalidSetting(
-            "--record is not available with --endpoint yet".into(),
-        )
-        .into());
-    }
-    if args.ignore_eos {
-        return Err(InputError::InvalidSetting(
-            "--ignore-eos is not available with --endpoint (servers do not offer it)".into(),
-        )
-        .into());
-    }
+    super::refuse_local_only(&args.record, args.ignore_eos)?;
     let model = endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
     let settings = GenerationSettings {
         sampling,
@@ -103,15 +92,9 @@ fn remote(
     };
     let chat = !args.raw;
     let request = crate::remote::RemoteRequest::for_settings(&model, &args.prompt, chat, &settings);
-    let completion = endpoint.complete(&request).map_err(|e| {
-        let message = format!("{}: {e}", endpoint.base);
-        match e {
-            crate::remote::RemoteError::Refused { .. } => {
-                InputError::InvalidSetting(message).into()
-            }
-            _ => anyhow::anyhow!(message),
-        }
-    })?;
+    let completion = endpoint
+        .complete(&request)
+        .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
     Ok(RemoteGenerateReport {
         endpoint: endpoint.base.clone(),
         model,

@@ -143,6 +143,23 @@ fn remote_endpoint(
     .map(Some)
 }
 
+/// What only a local run offers, refused beside `--endpoint`: a `--record`
+/// manifest (of a server's run, not yet) and `--ignore-eos` (servers do not
+/// offer it).
+fn refuse_local_only(record: &RecordArgs, ignore_eos: bool) -> Result<(), InputError> {
+    if record.path.is_some() {
+        return Err(crate::error::invalid(
+            "--record is not available with --endpoint yet",
+        ));
+    }
+    if ignore_eos {
+        return Err(crate::error::invalid(
+            "--ignore-eos is not available with --endpoint (servers do not offer it)",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether a run needs its manifest built: for `--record`, or for the run log.
 fn wants_manifest(record: Option<(&std::path::Path, crate::files::Overwrite)>) -> bool {
     record.is_some() || crate::runlog::current().is_some()

@@ -397,18 +397,7 @@ fn run_remote(
     started: Instant,
 ) -> anyhow::Result<SweepSummary> {
     let remote = &args.remote;
-    if args.record.path.is_some() {
-        return Err(invalid(
-            "--record is not available with --endpoint yet: the rows file is the record of a remote sweep",
-        )
-        .into());
-    }
-    if args.ignore_eos {
-        return Err(invalid(
-            "--ignore-eos is not available with --endpoint (servers do not offer it)",
-        )
-        .into());
-    }
+    super::refuse_local_only(&args.record, args.ignore_eos)?;
     let prepared = plan
         .inputs
         .iter()
@@ -460,16 +449,14 @@ fn run_remote(
                         endpoint.base,
                         cells.len(),
                     );
-                    return Err(match error {
-                        crate::remote::RemoteError::Refused { .. } => invalid(message).into(),
-                        _ => anyhow::anyhow!(message),
-                    });
+                    return Err(error.failure(message));
                 }
             };
             let input = &prepared[*index];
-            let stop_reason = match crate::experiments::sweep::remote_stop_reason(&completion) {
-                "max_tokens" => crate::generation::StopReason::MaxTokens,
-                _ => crate::generation::StopReason::EndOfText,
+            let stop_reason = if completion.cut_at_limit() {
+                crate::generation::StopReason::MaxTokens
+            } else {
+                crate::generation::StopReason::EndOfText
             };
             let (answer, correct) = score(input, &completion.text, stop_reason);
             let row = SweepRow::from_remote(

@@ -217,9 +217,10 @@ impl SweepRow {
 /// cut it, else `stop` (an end token or a stop string: servers do not say
 /// which).
 pub fn remote_stop_reason(completion: &crate::remote::RemoteCompletion) -> &'static str {
-    match completion.finish_reason.as_deref() {
-        Some("length") => "max_tokens",
-        _ => "stop",
+    if completion.cut_at_limit() {
+        "max_tokens"
+    } else {
+        "stop"
     }
 }
 
