@@ -78,11 +78,7 @@ fn an_unsteady_server_is_caught_with_its_first_divergent_token_and_retries_hide_
             prompts.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["model"], "fake");
     assert_eq!(report["failed"], 0, "the 503s were retried");
@@ -149,11 +145,7 @@ fn detprob_serve_is_reproducible_alone_and_under_load_and_honours_the_seed() {
         .args(["--max-tokens", "12", "--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["reproducible_alone"], true);
     assert_eq!(report["reproducible_under_load"], true);

@@ -447,11 +447,7 @@ fn control_characters_in_an_input_reach_no_reader_of_text() {
             .args(["--max-tokens", "4", "--format", format])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     let markdown = run("markdown");

@@ -232,11 +232,7 @@ fn plots_and_measured_points_for_slides() {
             .arg(plot)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&out);
         out.stdout
     };
     std::fs::write(&report, metric(&[], &plot)).unwrap();
@@ -468,11 +464,7 @@ fn a_grok_run_memorizes_long_before_it_generalizes() {
         .arg(&plot)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let memorized = report["memorized_at"].as_u64().expect("memorized");
     let generalized = report["generalized_at"].as_u64().expect("generalized");
@@ -670,11 +662,7 @@ fn a_grokking_phase_diagram_finds_each_strategys_data_threshold() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     assert!(
         text.contains("decay 0") && text.contains("least data that generalized"),
         "{text}"

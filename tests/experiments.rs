@@ -165,11 +165,7 @@ fn a_resumed_sweep_writes_the_same_file_as_an_uninterrupted_one() {
         let resumed = dir.path().join(format!("resumed-{name}"));
         fs::write(&resumed, &bytes[..cut]).unwrap();
         let out = sweep_to(&resumed, &["--resume"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&out);
         assert!(String::from_utf8_lossy(&out.stdout).contains("kept from the interrupted run"));
         assert_eq!(fs::read(&resumed).unwrap(), bytes, "{name}");
     }
@@ -260,11 +256,7 @@ fn a_sweep_cell_equals_generate_with_the_same_settings() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let rows: Vec<serde_json::Value> = fs::read_to_string(&path)
         .unwrap()
         .lines()

@@ -20,11 +20,7 @@ fn with_log(log: &std::path::Path, args: &[&str]) -> std::process::Output {
 
 fn list(log: &std::path::Path) -> Vec<Value> {
     let out = with_log(log, &["log", "list", "--format", "json", "--limit", "1000"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let value: Value = serde_json::from_slice(&out.stdout).unwrap();
     value["entries"].as_array().unwrap().clone()
 }

