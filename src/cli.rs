@@ -724,6 +724,8 @@ impl GridArgs {
 pub struct GridArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Comma-separated sampling temperatures (0 = greedy).
     #[arg(
         long,

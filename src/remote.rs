@@ -134,6 +134,16 @@ impl RemoteCompletion {
     pub fn cut_at_limit(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
     }
+
+    /// Why the text ended, in the local engine's words: the token limit, or
+    /// else an end (an end token or a stop string: servers do not say which).
+    pub fn stop_reason(&self) -> crate::generation::StopReason {
+        if self.cut_at_limit() {
+            crate::generation::StopReason::MaxTokens
+        } else {
+            crate::generation::StopReason::EndOfText
+        }
+    }
 }
 
 impl Endpoint {

@@ -148,6 +148,95 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
             .all(|t| t["alternatives"].as_array().unwrap().len() == 2));
         assert_eq!(remote["stop_reason"], "max_tokens");
     }
+
+    // `compare`: the model's side from the server is the local one — texts,
+    // answers, their probabilities, the seed check and the verdicts.
+    let compare = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "What is 17 * 23?",
+            "--seeds",
+            "1..3",
+            "-f",
+            "json",
+        ];
+        args.extend(extra);
+        common::json(&args)
+    };
+    let (local, remote) = (
+        compare(&["-m", "smollm2-135m"]),
+        compare(&["--endpoint", &server.base, "--parallel", "3"]),
+    );
+    let samples = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["model"]["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                json!([
+                    s["temperature"],
+                    s["seed"],
+                    s["text"],
+                    s["answer"],
+                    s["correct"],
+                    s["cut_off_at"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(samples(&local).len(), 9);
+    assert_eq!(samples(&local), samples(&remote));
+    for (l, r) in local["model"]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(remote["model"]["samples"].as_array().unwrap())
+    {
+        let (l, r) = (
+            l["answer_probability"].as_f64().unwrap(),
+            r["answer_probability"].as_f64().unwrap(),
+        );
+        assert!((l - r).abs() <= 1e-9 * l.max(1e-300), "{l} vs {r}");
+    }
+    assert_eq!(local["verdicts"], remote["verdicts"]);
+    assert_eq!(local["model"]["seed_check"], remote["model"]["seed_check"]);
+    assert_eq!(remote["model"]["endpoint"], server.base.as_str());
+    assert!(remote["model"]["prompt_tokens"].is_null());
+    assert!(local["model"]["prompt_tokens"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn compare_says_what_a_server_did_not_report() {
+    // A server that answers without logprobs: the panel and the verdict say
+    // the answer's probability was not reported instead of inventing one.
+    let server = fake_server(|_| {
+        let body = json!({"choices": [{"message": {"role": "assistant", "content": "17 * 23 = 341."},
+            "finish_reason": "stop"}], "system_fingerprint": "fp-test"});
+        (200, body.to_string())
+    });
+    let args = [
+        "compare",
+        "What is 17 * 23?",
+        "--seeds",
+        "1,2",
+        "--endpoint",
+        &server,
+    ];
+    let report = common::json(&[&args[..], &["-f", "json"]].concat());
+    let samples = report["model"]["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 6);
+    assert!(samples.iter().all(|s| s["answer"] == "341"
+        && s["correct"] == false
+        && s["answer_probability"].is_null()));
+    assert_eq!(report["model"]["model"], "fake");
+    let text = common::stdout(&args);
+    assert!(text.contains("p(answer)=not reported"), "{text}");
+    assert!(
+        text.contains("fluent wrong answers (hallucination): '341'")
+            && !text.contains("its tokens given probability"),
+        "{text}"
+    );
+    assert!(text.contains("samples from http://"), "{text}");
 }
 
 #[test]

@@ -10,7 +10,9 @@ use indicatif::ProgressBar;
 
 use super::model_choice;
 use crate::cli::{CompareArgs, GridArgs, ShowcaseArgs};
-use crate::comparison::{compare, plan, read_inputs, shorten, Planned};
+use crate::comparison::{
+    compare_with, plan, read_inputs, shorten, ModelSource, Planned, RemoteSource,
+};
 use crate::error::invalid;
 use crate::experiments::manifest::Manifest;
 use crate::files::Overwrite;
@@ -37,22 +39,58 @@ struct ShowcaseEntry {
 /// Seeds `compare` and the showcase sample when `--seeds` is not given.
 const DEFAULT_SEEDS: std::ops::RangeInclusive<u64> = 1..=5;
 
-/// Loads the model (a spinner while it loads) and compares every plan in
-/// turn, with a progress line on a terminal, handing each report to `done`
-/// as soon as it is complete; with `record`, writes a manifest.
+/// What hears of each comparison as soon as it is complete.
+type OnReport<'a> = dyn FnMut(usize, &CompareReport, &ProgressBar) -> anyhow::Result<()> + 'a;
+
+/// Loads the model (a spinner while it loads), or finds the server's with
+/// `--endpoint`, and compares every plan in turn, with a progress line on a
+/// terminal, handing each report to `done` as soon as it is complete; with
+/// `record`, writes a manifest (local runs).
 fn run_all(
     grid: &SampleGrid,
     grid_args: &GridArgs,
     plans: &[Planned],
     record: Option<(&Path, Overwrite)>,
     lang: Lang,
-    done: &mut dyn FnMut(usize, &CompareReport, &ProgressBar) -> anyhow::Result<()>,
+    done: &mut OnReport,
 ) -> anyhow::Result<(Vec<CompareReport>, String)> {
+    if let Some(endpoint) = super::remote_endpoint(&grid_args.remote, &grid_args.model)? {
+        let model =
+            endpoint.model_or_first(grid_args.remote.remote_model.clone(), "--remote-model")?;
+        let mut source = RemoteSource {
+            endpoint: &endpoint,
+            model,
+            parallel: grid_args.remote.parallel,
+        };
+        let reports = compare_all(&mut source, grid, plans, lang, done)?;
+        return Ok((reports, source.label()));
+    }
     let choice = model_choice(&grid_args.model)?;
     let loading = progress::spinner(&lang.fill("compare.loading", &[("model", &choice.label())]));
     let loaded = lm::load(&choice, grid_args.model.engine);
     loading.finish_and_clear();
     let mut loaded = loaded?;
+    let reports = compare_all(&mut loaded, grid, plans, lang, done)?;
+    if super::wants_manifest(record) {
+        let mut manifest = Manifest::new("compare", &loaded, &choice)?;
+        for report in &reports {
+            manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
+        }
+        super::keep_manifest(&manifest, record)?;
+    }
+    let model = loaded.info.label();
+    Ok((reports, model))
+}
+
+/// Compares every plan in turn on `source`, with a progress line on a
+/// terminal, handing each report to `done` as soon as it is complete.
+fn compare_all(
+    source: &mut dyn ModelSource,
+    grid: &SampleGrid,
+    plans: &[Planned],
+    lang: Lang,
+    done: &mut OnReport,
+) -> anyhow::Result<Vec<CompareReport>> {
     let bar = progress::bar("", plans.len() as u64);
     let mut reports = Vec::with_capacity(plans.len());
     for (i, p) in plans.iter().enumerate() {
@@ -67,27 +105,26 @@ fn run_all(
                 ],
             ),
         );
-        let report = compare(&mut loaded, p.rule, &p.input, grid)?;
+        let report = compare_with(source, p.rule, &p.input, grid);
+        if report.is_err() {
+            bar.finish_and_clear();
+        }
+        let report = report?;
         bar.inc(1);
         done(i, &report, &bar)?;
         reports.push(report);
     }
     bar.finish_and_clear();
-    if super::wants_manifest(record) {
-        let mut manifest = Manifest::new("compare", &loaded, &choice)?;
-        for report in &reports {
-            manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
-        }
-        super::keep_manifest(&manifest, record)?;
-    }
-    let model = loaded.info.label();
-    Ok((reports, model))
+    Ok(reports)
 }
 
 pub fn run(args: CompareArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     // Everything the user typed is checked before the model is loaded.
     let grid = args.grid.grid(DEFAULT_SEEDS)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
+    if args.grid.remote.endpoint.is_some() {
+        super::refuse_local_only(&args.record, false)?;
+    }
     let record = super::record_target(&args.record)?;
     let plans = match (&args.inputs, &args.input) {
         (Some(path), _) => read_inputs(path)?

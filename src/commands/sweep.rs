@@ -453,12 +453,7 @@ fn run_remote(
                 }
             };
             let input = &prepared[*index];
-            let stop_reason = if completion.cut_at_limit() {
-                crate::generation::StopReason::MaxTokens
-            } else {
-                crate::generation::StopReason::EndOfText
-            };
-            let (answer, correct) = score(input, &completion.text, stop_reason);
+            let (answer, correct) = score(input, &completion.text, completion.stop_reason());
             let row = SweepRow::from_remote(
                 &input.label,
                 &model,

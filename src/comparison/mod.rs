@@ -6,6 +6,7 @@
 
 mod grid;
 mod plan;
+mod source;
 mod summary;
 mod truth;
 mod verdicts;
@@ -13,7 +14,7 @@ mod verdicts;
 use std::collections::BTreeSet;
 
 use crate::error::InputError;
-use crate::generation::{complete_each, GenerationSettings};
+use crate::generation::GenerationSettings;
 use crate::lm::LoadedModel;
 use crate::rules::Rule;
 use crate::sampler::{Sampling, Temperature};
@@ -21,6 +22,7 @@ use crate::tasks::{self, PromptTemplate, Task};
 
 use crate::report::compare::*;
 pub use plan::{plan, read_inputs, Planned};
+pub use source::{Drawn, ModelSource, RemoteSource, ShownPrompt};
 pub use truth::find_truth;
 use verdicts::verdicts;
 
@@ -87,9 +89,19 @@ pub fn remote_task_prompt(
     Ok((template, filled))
 }
 
-/// Compares `rule` and the model on `input` over `grid`.
+/// Compares `rule` and the local model on `input` over `grid`.
 pub fn compare(
     loaded: &mut LoadedModel,
+    rule: &dyn Rule,
+    input: &CompareInput,
+    grid: &SampleGrid,
+) -> anyhow::Result<CompareReport> {
+    compare_with(loaded, rule, input, grid)
+}
+
+/// Compares `rule` and the model `source` samples on `input` over `grid`.
+pub fn compare_with(
+    source: &mut dyn ModelSource,
     rule: &dyn Rule,
     input: &CompareInput,
     grid: &SampleGrid,
@@ -122,48 +134,45 @@ pub fn compare(
     };
 
     // The model, over the grid.
-    let TaskPrompt {
-        template,
-        formatted: formatted_prompt,
-        ids: prompt_ids,
-    } = TaskPrompt::new(loaded, task, &input.text)?;
+    let prompt = source.prompt(task, &input.text)?;
     let settings: Vec<GenerationSettings> = grid
         .temperatures
         .iter()
         .flat_map(|&t| grid.seeds.iter().map(move |&seed| (t, seed)))
         .map(|(t, seed)| sample_settings(t, seed, grid.max_tokens))
         .collect();
-    let completions = complete_each(loaded, &prompt_ids, &settings)?;
+    let drawn = source.draw(&prompt, &settings)?;
     let samples: Vec<ModelSample> = settings
         .iter()
-        .zip(completions)
-        .map(|(s, c)| {
-            let text = c.text.trim().to_string();
-            let (answer, cut) = task.read(&input.text, &text, c.stop_reason);
-            let cut_off_at = cut.then_some(c.tokens.len());
+        .zip(drawn)
+        .map(|(s, d)| {
+            let text = d.text.trim().to_string();
+            let (answer, cut) = task.read(&input.text, &text, d.stop_reason);
+            let cut_off_at = cut.then_some(d.token_count);
             let correct = truth.as_ref().map(|t| {
                 answer
                     .as_deref()
                     .is_some_and(|a| task.matches(a, &t.answer))
             });
-            let logprobs: Vec<f64> = c.steps.iter().map(|s| s.logprob).collect();
-            let whole = logprobs.iter().sum::<f64>().exp();
-            let answer_probability = answer
-                .as_deref()
-                .and_then(|a| span_probability(&loaded.tokenizer, &c.tokens, &logprobs, a))
-                .unwrap_or(whole);
+            let whole = d.logprobs.as_ref().map(|l| l.iter().sum::<f64>().exp());
+            let answer_probability = d.logprobs.as_ref().and_then(|logprobs| {
+                answer
+                    .as_deref()
+                    .and_then(|a| span_probability(&d.pieces, logprobs, a))
+                    .or(whole)
+            });
             ModelSample {
                 temperature: s.sampling.temperature(),
                 seed: s.seed,
                 probability: whole,
                 answer_probability,
                 text,
-                tokens: c.tokens,
+                tokens: d.tokens,
                 answer,
                 correct,
                 cut_off_at,
-                stop_reason: c.stop_reason,
-                logprobs,
+                stop_reason: d.stop_reason,
+                logprobs: d.logprobs.unwrap_or_default(),
             }
         })
         .collect();
@@ -176,9 +185,8 @@ pub fn compare(
         .find(|t| t.value() > 0.0)
         .unwrap_or(grid.temperatures[0]);
     let check_seed = grid.seeds[0];
-    let rerun = complete_each(
-        loaded,
-        &prompt_ids,
+    let rerun = source.draw(
+        &prompt,
         &[sample_settings(
             check_temperature,
             check_seed,
@@ -192,7 +200,7 @@ pub fn compare(
     let seed_check = SeedCheck {
         temperature: check_temperature,
         seed: check_seed,
-        identical: rerun[0].tokens == original.tokens,
+        identical: rerun[0].tokens == original.tokens && rerun[0].text.trim() == original.text,
     };
 
     let temperatures = grid
@@ -201,10 +209,11 @@ pub fn compare(
         .map(|&t| summarize(t, &samples, truth.is_some()))
         .collect();
     let model_side = ModelSide {
-        model: loaded.info.label(),
-        prompt_template: template,
-        formatted_prompt,
-        prompt_tokens: prompt_ids.len(),
+        model: source.label(),
+        endpoint: source.endpoint(),
+        prompt_template: prompt.template,
+        formatted_prompt: prompt.formatted,
+        prompt_tokens: prompt.ids.as_ref().map(Vec::len),
         samples,
         temperatures,
         seed_check,
@@ -221,20 +230,13 @@ pub fn compare(
 }
 
 /// The probability of the tokens that overlap the first occurrence of
-/// `answer` (case-insensitive) in the generated text, or `None` when it is not
-/// there verbatim.
-fn span_probability(
-    tokenizer: &crate::tokenizer::TextTokenizer,
-    tokens: &[u32],
-    logprobs: &[f64],
-    answer: &str,
-) -> Option<f64> {
+/// `answer` (case-insensitive) in the generated text, given each token's
+/// bytes (`pieces`) and logprob, or `None` when it is not there verbatim.
+fn span_probability(pieces: &[Vec<u8>], logprobs: &[f64], answer: &str) -> Option<f64> {
     let mut text = Vec::new();
-    let mut ends = Vec::with_capacity(tokens.len());
-    for &t in tokens {
-        if !tokenizer.is_control(t) {
-            text.extend_from_slice(tokenizer.bytes_of(t));
-        }
+    let mut ends = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        text.extend_from_slice(piece);
         ends.push(text.len());
     }
     let text = String::from_utf8(text).ok()?.to_lowercase();
@@ -242,9 +244,9 @@ fn span_probability(
     let end = start + answer.len();
     let mut begin = 0;
     let mut logprob = 0.0;
-    for (i, &token_end) in ends.iter().enumerate() {
+    for (&token_end, &token_logprob) in ends.iter().zip(logprobs) {
         if token_end > start && begin < end && token_end > begin {
-            logprob += logprobs[i];
+            logprob += token_logprob;
         }
         begin = token_end;
     }
@@ -302,7 +304,7 @@ fn summarize(
     answers.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
-            .then(b.probability.total_cmp(&a.probability))
+            .then(rank(b.probability).total_cmp(&rank(a.probability)))
     });
     TemperatureSummary {
         temperature,
@@ -311,6 +313,11 @@ fn summarize(
         correct: truth_known.then(|| at.iter().filter(|s| s.correct == Some(true)).count()),
         answers,
     }
+}
+
+/// A probability to rank by: one not reported ranks below every reported one.
+pub fn rank(probability: Option<f64>) -> f64 {
+    probability.unwrap_or(f64::NEG_INFINITY)
 }
 
 /// Formats a temperature as `T=0.7`.

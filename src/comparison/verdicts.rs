@@ -176,7 +176,7 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
             .max_by(|a, b| {
                 a.1.count
                     .cmp(&b.1.count)
-                    .then(a.1.probability.total_cmp(&b.1.probability))
+                    .then(super::rank(a.1.probability).total_cmp(&super::rank(b.1.probability)))
             })
     };
     let Some(truth) = truth else {
@@ -194,14 +194,20 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
             .arg("tokens", cut_off[0].cut_off_at.unwrap_or_default())
             .arg("example", shorten(&cut_off[0].text, 60)),
         (None, None) => Phrase::new("verdict.model_all_right").arg("total", model.samples.len()),
-        (Some((t, a)), _) => Phrase::new("verdict.model_hallucinated")
-            .arg("answer", a.answer.clone().unwrap_or_default())
-            .arg("count", a.count)
-            .arg("samples", t.samples)
-            .arg("t", t_label(t.temperature))
-            .arg("example", shorten(&a.example, 60))
-            .arg("p", format!("{:.3}", a.probability))
-            .arg("truth", truth.answer.as_str()),
+        (Some((t, a)), _) => {
+            let phrase = match a.probability {
+                Some(p) => Phrase::new("verdict.model_hallucinated").arg("p", format!("{p:.3}")),
+                // A server that reported no logprobs: no probability to give.
+                None => Phrase::new("verdict.model_hallucinated_unweighted"),
+            };
+            phrase
+                .arg("answer", a.answer.clone().unwrap_or_default())
+                .arg("count", a.count)
+                .arg("samples", t.samples)
+                .arg("t", t_label(t.temperature))
+                .arg("example", shorten(&a.example, 60))
+                .arg("truth", truth.answer.as_str())
+        }
         (None, Some((t, a))) => Phrase::new("verdict.model_wandered")
             .arg("count", a.count)
             .arg("samples", t.samples)

@@ -10,6 +10,15 @@ use crate::report::compare::{AnswerCount, CompareReport, RuleSide, SummaryReport
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
+/// A probability with `decimals` decimals, or "not reported" (a server
+/// that gave no logprobs).
+pub fn probability(probability: Option<f64>, decimals: usize, lang: Lang) -> String {
+    match probability {
+        Some(p) => format!("{p:.decimals$}"),
+        None => lang.text("not_reported").to_string(),
+    }
+}
+
 /// The rule's outcome as plain text: "✓ Paris", "✗ yes", "? neutral", or its
 /// explicit error in `lang`.
 pub fn rule_outcome_text(rule: &RuleSide, lang: Lang) -> String {

@@ -55,7 +55,7 @@ pub fn samples(reports: &[&CompareReport]) -> String {
                     s.text.clone(),
                     s.answer.clone().unwrap_or_default(),
                     flag(s.correct),
-                    format!("{:.6}", s.probability),
+                    s.probability.map(|p| format!("{p:.6}")).unwrap_or_default(),
                     truth.clone(),
                 ])
                 .expect("in-memory write");

@@ -128,7 +128,7 @@ pub fn compare(report: &CompareReport, lang: Lang) -> String {
                     super::cells::answer_label(a, lang)
                 ),
                 a.count.to_string(),
-                format!("{:.3}", a.probability),
+                super::cells::probability(a.probability, 3, lang),
                 shorten(&a.example, 60),
             ]);
         }

@@ -112,13 +112,19 @@ pub fn compare_panel(
     let _ = writeln!(
         right,
         "{}",
-        lang.fill(
-            "panel.samples",
-            &[
-                ("samples", &model.samples.len()),
-                ("tokens", &model.prompt_tokens)
-            ]
-        )
+        match (&model.endpoint, model.prompt_tokens) {
+            (Some(endpoint), _) => lang.fill(
+                "panel.samples_remote",
+                &[("samples", &model.samples.len()), ("endpoint", endpoint)]
+            ),
+            (None, tokens) => lang.fill(
+                "panel.samples",
+                &[
+                    ("samples", &model.samples.len()),
+                    ("tokens", &tokens.unwrap_or_default())
+                ]
+            ),
+        }
     );
     for t in &model.temperatures {
         let score = t
@@ -144,7 +150,7 @@ pub fn compare_panel(
                 "{line}  {}",
                 lang.fill(
                     "panel.answer_probability",
-                    &[("p", &format!("{:.3}", a.probability))]
+                    &[("p", &super::cells::probability(a.probability, 3, lang))]
                 )
             );
             let _ = writeln!(right, "↳ \"{}\"", shorten(&a.example, 48));

@@ -71,7 +71,7 @@ pub struct ModelSample {
     pub seed: u64,
     /// The model's text, trimmed.
     pub text: String,
-    /// Generated token ids.
+    /// Generated token ids (empty from a server: it reports text).
     pub tokens: Vec<u32>,
     /// The answer read from the text (`null` if none could be read).
     pub answer: Option<String>,
@@ -81,12 +81,13 @@ pub struct ModelSample {
     /// before its answer was whole, so no answer is read from it.
     pub cut_off_at: Option<usize>,
     /// The model's probability of this whole text at temperature 1
-    /// (exp of the summed natural-log probabilities of its tokens).
-    pub probability: f64,
+    /// (exp of the summed natural-log probabilities of its tokens; from a
+    /// server, its logprobs as reported; `null`: not reported).
+    pub probability: Option<f64>,
     /// The model's probability (temperature 1) of the tokens that spell the
     /// answer, given the text before them; the whole text's probability when
-    /// the answer is not written out verbatim.
-    pub answer_probability: f64,
+    /// the answer is not written out verbatim (`null`: not reported).
+    pub answer_probability: Option<f64>,
     /// Why generation stopped.
     pub stop_reason: StopReason,
     /// Natural-log probability of each generated token (for manifests).
@@ -107,8 +108,8 @@ pub struct AnswerCount {
     /// before an answer (the answer is then `null`).
     pub cut_off_at: Option<usize>,
     /// The highest probability the model gave this answer's tokens in any
-    /// sample (see [`ModelSample::answer_probability`]).
-    pub probability: f64,
+    /// sample (see [`ModelSample::answer_probability`]; `null`: not reported).
+    pub probability: Option<f64>,
     /// The text of that most probable sample.
     pub example: String,
 }
@@ -145,12 +146,15 @@ pub struct SeedCheck {
 pub struct ModelSide {
     /// Model alias (or name).
     pub model: String,
+    /// The server the model was sampled on (`null`: detprob's own engine).
+    pub endpoint: Option<String>,
     /// The prompt template used (from `prompts.toml`).
     pub prompt_template: String,
-    /// The formatted prompt, as tokenized.
+    /// The formatted prompt, as tokenized (from a server: the chat's user
+    /// message; the server applies its chat template).
     pub formatted_prompt: String,
-    /// Prompt length in tokens.
-    pub prompt_tokens: usize,
+    /// Prompt length in tokens (`null`: the server tokenized it).
+    pub prompt_tokens: Option<usize>,
     /// Every sample, in grid order (temperature-major).
     pub samples: Vec<ModelSample>,
     /// Per-temperature summaries.
