@@ -161,7 +161,7 @@ fn divergence(
         (Some(r), Some(o)) => Some(
             r.iter()
                 .zip(o.iter())
-                .take_while(|(a, b)| a.text == b.text)
+                .take_while(|(a, b)| a.text == b.text && a.bytes == b.bytes)
                 .count(),
         ),
         _ => None,
@@ -197,6 +197,7 @@ mod tests {
                     .iter()
                     .map(|t| RemoteToken {
                         text: t.to_string(),
+                        bytes: None,
                         logprob: Some(-0.5),
                         alternatives: vec![],
                     })

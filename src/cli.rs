@@ -790,6 +790,8 @@ pub struct ShowcaseDefaults {
 pub struct ProbsArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Comma-separated temperatures, one column each (0 = the argmax at probability 1).
     #[arg(
         long,

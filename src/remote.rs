@@ -86,9 +86,40 @@ impl RemoteRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RemoteToken {
     pub text: String,
+    /// Its bytes, where the server gives them (a chat's `bytes`): a token
+    /// that is part of a character has no text of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<Vec<u8>>,
     pub logprob: Option<f64>,
     /// The most likely tokens there, with their logprobs.
-    pub alternatives: Vec<(String, f64)>,
+    pub alternatives: Vec<RemoteAlternative>,
+}
+
+/// One of the most likely tokens at a step, as the server reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RemoteAlternative {
+    pub text: String,
+    /// Its bytes, where the server gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<Vec<u8>>,
+    pub logprob: f64,
+}
+
+impl RemoteAlternative {
+    /// The token shown so a class can see it (from its bytes where given:
+    /// `<0xE6>` rather than a replacement character).
+    pub fn visible(&self) -> String {
+        crate::tokenizer::visible(self.bytes.as_deref().unwrap_or(self.text.as_bytes()))
+    }
+}
+
+/// A token's `bytes` in a chat's logprobs, where given.
+fn token_bytes(entry: &Value) -> Option<Vec<u8>> {
+    entry["bytes"]
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect()
 }
 
 /// What the server answered.
@@ -370,13 +401,18 @@ fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, Remote
                 .iter()
                 .map(|t| RemoteToken {
                     text: t["token"].as_str().unwrap_or_default().to_string(),
+                    bytes: token_bytes(t),
                     logprob: t["logprob"].as_f64(),
                     alternatives: t["top_logprobs"]
                         .as_array()
                         .map(|top| {
                             top.iter()
                                 .filter_map(|a| {
-                                    Some((a["token"].as_str()?.to_string(), a["logprob"].as_f64()?))
+                                    Some(RemoteAlternative {
+                                        text: a["token"].as_str()?.to_string(),
+                                        bytes: token_bytes(a),
+                                        logprob: a["logprob"].as_f64()?,
+                                    })
                                 })
                                 .collect()
                         })
@@ -391,15 +427,22 @@ fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, Remote
                 .enumerate()
                 .map(|(i, t)| RemoteToken {
                     text: t.as_str().unwrap_or_default().to_string(),
+                    bytes: None,
                     logprob: logprobs["token_logprobs"][i].as_f64(),
                     alternatives: logprobs["top_logprobs"][i]
                         .as_object()
                         .map(|top| {
-                            let mut top: Vec<(String, f64)> = top
+                            let mut top: Vec<RemoteAlternative> = top
                                 .iter()
-                                .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+                                .filter_map(|(k, v)| {
+                                    Some(RemoteAlternative {
+                                        text: k.clone(),
+                                        bytes: None,
+                                        logprob: v.as_f64()?,
+                                    })
+                                })
                                 .collect();
-                            top.sort_by(|a, b| b.1.total_cmp(&a.1));
+                            top.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
                             top
                         })
                         .unwrap_or_default(),
@@ -431,16 +474,24 @@ mod tests {
         let read = read_completion(&completion, false).unwrap();
         assert_eq!(read.text, " Paris.");
         let tokens = read.tokens.unwrap();
-        assert_eq!(
-            tokens[0].alternatives,
-            [(" Paris".to_string(), -0.1), (" the".to_string(), -2.5)]
-        );
+        let alternatives: Vec<(&str, f64)> = tokens[0]
+            .alternatives
+            .iter()
+            .map(|a| (a.text.as_str(), a.logprob))
+            .collect();
+        assert_eq!(alternatives, [(" Paris", -0.1), (" the", -2.5)]);
         assert_eq!(tokens[1].logprob, Some(-0.5));
         assert_eq!(read.system_fingerprint.as_deref(), Some("fp"));
         let chat = json!({"choices": [{"message": {"role": "assistant", "content": "Hi"},
-            "logprobs": {"content": [{"token": "Hi", "logprob": -0.2, "top_logprobs": [{"token": "Hi", "logprob": -0.2}]}]}}]});
+            "logprobs": {"content": [{"token": "Hi", "logprob": -0.2, "bytes": [72, 105],
+                "top_logprobs": [{"token": "Hi", "logprob": -0.2}, {"token": "\u{fffd}", "logprob": -3.0, "bytes": [230]}]}]}}]});
         let read = read_completion(&chat, true).unwrap();
-        assert_eq!(read.tokens.unwrap()[0].text, "Hi");
+        let token = &read.tokens.unwrap()[0];
+        assert_eq!(token.text, "Hi");
+        assert_eq!(token.bytes.as_deref(), Some(&b"Hi"[..]));
+        // Part of a character is shown by its byte, not as "�".
+        assert_eq!(token.alternatives[1].visible(), "<0xE6>");
+        assert_eq!(token.alternatives[0].visible(), "Hi");
         // No logprobs: the text alone.
         let bare = json!({"choices": [{"text": "x"}]});
         assert_eq!(read_completion(&bare, false).unwrap().tokens, None);

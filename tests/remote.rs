@@ -203,6 +203,63 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     assert_eq!(remote["model"]["endpoint"], server.base.as_str());
     assert!(remote["model"]["prompt_tokens"].is_null());
     assert!(local["model"]["prompt_tokens"].as_u64().unwrap() > 0);
+
+    // `probs`: the server's reported alternatives are the local model's
+    // most likely tokens, and its temperature columns are the local ones
+    // under a top-k filter of as many tokens (a Chinese prompt, so some
+    // tokens are parts of a character, shown by their bytes on both sides).
+    for prompt in ["法国的首都是", "The capital of France is"] {
+        let probs = |extra: &[&str]| {
+            let mut args = vec![
+                "probs",
+                prompt,
+                "--top",
+                "6",
+                "--temperatures",
+                "0,0.7,1.5",
+                "-f",
+                "json",
+            ];
+            args.extend(extra);
+            common::json(&args)
+        };
+        let local = probs(&["-m", "smollm2-135m", "--top-k", "6"]);
+        let remote = probs(&["--endpoint", &server.base]);
+        assert_eq!(remote["reported"], 6);
+        let column = |c: &serde_json::Value| -> Vec<(String, f64)> {
+            c["top"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    (
+                        t["piece"].as_str().unwrap().to_string(),
+                        t["probability"].as_f64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let close = |a: &[(String, f64)], b: &[(String, f64)]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() < 1e-6)
+        };
+        let (model_local, model_remote) =
+            (column(&local["filters"][0]), column(&remote["filters"][0]));
+        assert!(
+            close(&model_local, &model_remote),
+            "{model_local:?} vs {model_remote:?}"
+        );
+        assert!(remote["filters"][0]["entropy_bits"].is_null());
+        for i in 0..3 {
+            let (l, r) = (
+                column(&local["temperatures"][i]),
+                column(&remote["temperatures"][i]),
+            );
+            assert!(close(&l, &r), "column {i}: {l:?} vs {r:?}");
+        }
+    }
 }
 
 #[test]
@@ -237,6 +294,18 @@ fn compare_says_what_a_server_did_not_report() {
         "{text}"
     );
     assert!(text.contains("samples from http://"), "{text}");
+
+    // `probs` needs the alternatives this server does not give.
+    let out = detprob()
+        .args(["probs", "2+2=", "--endpoint", &server])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("reported no alternatives") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -394,6 +463,28 @@ fn remote_flags_that_cannot_work_are_refused_before_any_request() {
         assert_input_error(&[&base[..], extra].concat(), needle);
         assert!(!Path::new(output).exists(), "{extra:?} left a file");
     }
+    assert_input_error(
+        &[
+            "probs",
+            "2+2=",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--top-k",
+            "5",
+        ],
+        "need the whole distribution",
+    );
+    assert_input_error(
+        &[
+            "compare",
+            "2+2",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--record",
+            "m.json",
+        ],
+        "--record is not available with --endpoint",
+    );
     assert_input_error(
         &["sweep", "2+2", "-o", output, "--endpoint", "ftp://x"],
         "not an http:// or https:// URL",

@@ -160,7 +160,11 @@ impl ModelSource for RemoteSource<'_> {
                         .tokens
                         .iter()
                         .flatten()
-                        .map(|t| t.text.clone().into_bytes())
+                        .map(|t| {
+                            t.bytes
+                                .clone()
+                                .unwrap_or_else(|| t.text.clone().into_bytes())
+                        })
                         .collect(),
                     logprobs: c
                         .tokens

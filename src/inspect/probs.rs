@@ -1,6 +1,7 @@
 //! The model's distribution over the next token — one column per
 //! temperature, and, when filters are set, one per filter stage — so a class
-//! sees the "sampling from a probability distribution" row happen.
+//! sees the "sampling from a probability distribution" row happen. From a
+//! server, the columns come from the top alternatives it reports.
 
 use crate::generation::prefill;
 use crate::lm::LoadedModel;
@@ -18,7 +19,21 @@ pub fn column(
     tokenizer: &TextTokenizer,
 ) -> DistributionColumn {
     let probabilities = candidate_distribution(logits, candidates, temperature);
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    column_over(label, temperature, &probabilities, top, |i| {
+        (Some(candidates[i]), tokenizer.visible_piece(candidates[i]))
+    })
+}
+
+/// A column over every candidate's `probabilities`, the `top` most likely
+/// listed with the id and visible text `name` gives each.
+fn column_over(
+    label: String,
+    temperature: f64,
+    probabilities: &[f64],
+    top: usize,
+    name: impl Fn(usize) -> (Option<u32>, String),
+) -> DistributionColumn {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
     order.sort_by(|&a, &b| {
         probabilities[b]
             .total_cmp(&probabilities[a])
@@ -36,24 +51,117 @@ pub fn column(
     DistributionColumn {
         label,
         temperature,
-        candidates: candidates.len(),
+        candidates: Some(probabilities.len()),
         top: order[..shown]
             .iter()
-            .map(|&i| TokenProbability {
-                token: candidates[i],
-                piece: tokenizer.visible_piece(candidates[i]),
-                probability: probabilities[i],
+            .map(|&i| {
+                let (token, piece) = name(i);
+                TokenProbability {
+                    token,
+                    piece,
+                    probability: probabilities[i],
+                }
             })
             .collect(),
-        tail: order[shown..].iter().map(|&i| probabilities[i]).sum(),
-        entropy_bits: probabilities
+        // (An empty sum is −0.0: shown as "-0.0%" without the max.)
+        tail: order[shown..]
             .iter()
-            .filter(|&&p| p > 0.0)
-            .map(|&p| -p * p.log2())
+            .map(|&i| probabilities[i])
             .sum::<f64>()
             .max(0.0),
+        entropy_bits: Some(
+            probabilities
+                .iter()
+                .filter(|&&p| p > 0.0)
+                .map(|&p| -p * p.log2())
+                .sum::<f64>()
+                .max(0.0),
+        ),
         total,
     }
+}
+
+/// The next-token distribution after `prompt` from a server's reported
+/// alternatives (`top` asked): the model's column lists them as reported
+/// (the rest is the tail; entropy and candidates unknown), and each
+/// temperature's column spreads probability over only those tokens — what
+/// a top-k filter of their number would sample from.
+pub fn remote_report(
+    endpoint: &crate::remote::Endpoint,
+    model: String,
+    prompt: &str,
+    raw: bool,
+    temperatures: &[crate::sampler::Temperature],
+    top: usize,
+) -> anyhow::Result<ProbsReport> {
+    let request = crate::remote::RemoteRequest {
+        model: model.clone(),
+        prompt: prompt.to_string(),
+        chat: !raw,
+        temperature: 0.0,
+        top_p: None,
+        top_k: None,
+        min_p: None,
+        seed: Some(0),
+        max_tokens: 1,
+        top_logprobs: top,
+        stop: Vec::new(),
+    };
+    let completion = endpoint
+        .complete(&request)
+        .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
+    let first = completion
+        .tokens
+        .as_ref()
+        .and_then(|tokens| tokens.first())
+        .filter(|t| !t.alternatives.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the server reported no alternatives for the next token (it does not offer top_logprobs)",
+                endpoint.base
+            )
+        })?;
+    let (pieces, logprobs): (Vec<String>, Vec<f64>) = first
+        .alternatives
+        .iter()
+        .map(|a| (a.visible(), a.logprob))
+        .unzip();
+    let reported = pieces.len();
+    let name = |i: usize| (None, pieces[i].clone());
+    let listed: Vec<f64> = logprobs.iter().map(|l| l.exp()).collect();
+    let total: f64 = listed.iter().sum();
+    let model_column = DistributionColumn {
+        candidates: None,
+        entropy_bits: None,
+        tail: (1.0 - total).max(0.0),
+        total,
+        ..column_over("model".into(), 1.0, &listed, top, name)
+    };
+    let scores: Vec<f32> = logprobs.iter().map(|&l| l as f32).collect();
+    let all: Vec<u32> = (0..reported as u32).collect();
+    let temperatures = temperatures
+        .iter()
+        .map(|&t| {
+            let probabilities = candidate_distribution(&scores, &all, t.value());
+            column_over(
+                format!("T={t} (top-k {reported})"),
+                t.value(),
+                &probabilities,
+                top,
+                name,
+            )
+        })
+        .collect();
+    Ok(ProbsReport {
+        model,
+        endpoint: Some(endpoint.base.clone()),
+        reported: Some(reported),
+        prompt: prompt.to_string(),
+        formatted_prompt: prompt.to_string(),
+        prompt_tokens: None,
+        filters: vec![model_column],
+        temperatures,
+    })
 }
 
 /// The next-token distribution after `prompt`, per filter and temperature.
@@ -107,9 +215,11 @@ pub fn report(
         .collect();
     let report = ProbsReport {
         model: loaded.info.label(),
+        endpoint: None,
+        reported: None,
         prompt: prompt.to_string(),
         formatted_prompt,
-        prompt_tokens: prompt_ids.len(),
+        prompt_tokens: Some(prompt_ids.len()),
         filters,
         temperatures,
     };

@@ -202,11 +202,9 @@ pub fn probs(report: &crate::report::views::ProbsReport, lang: Lang) -> String {
     tails.extend(columns.iter().map(|c| format!("{:.1}%", c.tail * 100.0)));
     rows.push(tails);
     let mut entropies = vec![lang.text("markdown.entropy").to_string()];
-    entropies.extend(columns.iter().map(|c| {
-        lang.fill(
-            "markdown.bits",
-            &[("bits", &format!("{:.2}", c.entropy_bits))],
-        )
+    entropies.extend(columns.iter().map(|c| match c.entropy_bits {
+        Some(bits) => lang.fill("markdown.bits", &[("bits", &format!("{bits:.2}"))]),
+        None => lang.text("not_reported").to_string(),
     }));
     rows.push(entropies);
     out.push_str(&table(&headers, &rows));

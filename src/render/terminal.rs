@@ -337,14 +337,11 @@ fn distribution_cell(column: &crate::report::views::DistributionColumn, lang: La
             &[("percent", &format!("{:>6}", percent(column.tail)))]
         )
     );
-    let _ = write!(
-        cell,
-        "{}",
-        lang.fill(
-            "probs.entropy",
-            &[("bits", &format!("{:.2}", column.entropy_bits))]
-        )
-    );
+    let entropy = match column.entropy_bits {
+        Some(bits) => lang.fill("probs.entropy", &[("bits", &format!("{bits:.2}"))]),
+        None => lang.text("probs.entropy_unknown").to_string(),
+    };
+    let _ = write!(cell, "{entropy}");
     cell
 }
 
@@ -364,22 +361,42 @@ pub fn probs(
             &[("prompt", &shorten(&report.prompt, room))]
         ))
     );
-    let _ = writeln!(
-        out,
-        "{}",
-        lang.fill(
+    let model_line = match (&report.endpoint, report.reported) {
+        (Some(endpoint), Some(count)) => lang.fill(
+            "probs.model_remote",
+            &[
+                ("model", &report.model),
+                ("endpoint", endpoint),
+                ("count", &count),
+            ],
+        ),
+        _ => lang.fill(
             "probs.model",
-            &[("model", &report.model), ("tokens", &report.prompt_tokens)]
-        )
-    );
+            &[
+                ("model", &report.model),
+                ("tokens", &report.prompt_tokens.unwrap_or_default()),
+            ],
+        ),
+    };
+    let _ = writeln!(out, "{model_line}");
     let per_row = ((style.width as usize).saturating_sub(1) / 24).max(1);
     let mut sections = Vec::new();
+    let (filters_title, temperatures_title) = match report.reported {
+        Some(count) => (
+            lang.text("probs.reported").to_string(),
+            lang.fill("probs.temperatures_reported", &[("count", &count)]),
+        ),
+        None => (
+            lang.text("probs.filters").to_string(),
+            lang.text("probs.temperatures").to_string(),
+        ),
+    };
     if !report.filters.is_empty() {
-        sections.push((lang.text("probs.filters"), &report.filters));
+        sections.push((filters_title, &report.filters));
     }
-    sections.push((lang.text("probs.temperatures"), &report.temperatures));
+    sections.push((temperatures_title, &report.temperatures));
     for (title, columns) in sections {
-        let _ = writeln!(out, "{}", style.bold(title));
+        let _ = writeln!(out, "{}", style.bold(&title));
         for chunk in columns.chunks(per_row) {
             let mut table = new_table(style);
             table

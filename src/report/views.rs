@@ -11,8 +11,8 @@ use crate::words::Phrase;
 /// One token's probability in a column.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenProbability {
-    /// Token id.
-    pub token: u32,
+    /// Token id (`null`: a server named the token by its text only).
+    pub token: Option<u32>,
     /// The token shown visibly (`␣` space, `↵` newline, `<0xNN>` bytes).
     pub piece: String,
     /// Its probability in this column.
@@ -26,15 +26,19 @@ pub struct DistributionColumn {
     pub label: String,
     /// The temperature of this column (filter stages are at 1).
     pub temperature: f64,
-    /// Tokens that can be drawn.
-    pub candidates: usize,
+    /// Tokens that can be drawn (`null`: unknown, a server listed only its
+    /// most likely tokens).
+    pub candidates: Option<usize>,
     /// The most likely tokens, most likely first (ties: lower id first).
     pub top: Vec<TokenProbability>,
-    /// Probability mass of every other candidate (summed, not 1 − top).
+    /// Probability mass of every other candidate (summed, not 1 − top; for
+    /// a server's listed tokens, 1 − their sum).
     pub tail: f64,
-    /// Entropy of the column, in bits.
-    pub entropy_bits: f64,
-    /// Sum of every candidate's probability (1 up to rounding).
+    /// Entropy of the column, in bits (`null`: unknown, only part of the
+    /// distribution was reported).
+    pub entropy_bits: Option<f64>,
+    /// Sum of every candidate's probability (1 up to rounding; for a
+    /// server's listed tokens, their sum).
     pub total: f64,
 }
 
@@ -43,12 +47,18 @@ pub struct DistributionColumn {
 pub struct ProbsReport {
     /// Model alias.
     pub model: String,
+    /// The server asked (`null`: detprob's own engine).
+    pub endpoint: Option<String>,
+    /// How many of the most likely tokens the server reported (`null`:
+    /// local, where the whole distribution is known).
+    pub reported: Option<usize>,
     /// The prompt as given.
     pub prompt: String,
-    /// The text tokenized (after the chat template unless `--raw`).
+    /// The text tokenized (after the chat template unless `--raw`; from a
+    /// server, the prompt or chat message sent).
     pub formatted_prompt: String,
-    /// Prompt length in tokens.
-    pub prompt_tokens: usize,
+    /// Prompt length in tokens (`null`: the server tokenized it).
+    pub prompt_tokens: Option<usize>,
     /// The model's own distribution and each filter stage (at temperature 1);
     /// empty when no filter is set.
     pub filters: Vec<DistributionColumn>,

@@ -273,7 +273,7 @@ fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
         .collect();
     let entropies: Vec<String> = columns
         .iter()
-        .map(|(c, _)| format!("{:.2}", c.entropy_bits))
+        .filter_map(|(c, _)| c.entropy_bits.map(|bits| format!("{bits:.2}")))
         .collect();
     vec![lang.fill(
         "takeaway.probs",
@@ -283,7 +283,7 @@ fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
                 "entropies",
                 &entropies.join(lang.text("list.number_separator")),
             ),
-            ("candidates", &columns[0].0.candidates),
+            ("candidates", &columns[0].0.candidates.unwrap_or_default()),
         ],
     )]
 }
