@@ -1,7 +1,8 @@
-//! The run log: every `generate`, `compare`, `sweep` and every request
-//! `detprob serve` answered, recorded in an SQLite database beside the cache
+//! The run log: every `generate`, `compare`, `sweep` (local or on a server
+//! with `--endpoint`), every `audit` and every request `detprob serve`
+//! answered, recorded in an SQLite database beside the cache
 //! (`runs.sqlite`). Each entry holds a replay manifest (model and its
-//! checksum, prompts and ids, settings and seeds, tokens, text) plus the
+//! checksum or the server, prompts and ids, settings and seeds, tokens, text) plus the
 //! facts `log list` shows. Each entry is written in one transaction, so a
 //! killed process loses at most the entry it was writing, never the
 //! database. `--no-log` or `DETPROB_LOG=off` turns it off; `DETPROB_LOG=PATH`

@@ -201,6 +201,10 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     assert_eq!(local["verdicts"], remote["verdicts"]);
     assert_eq!(local["model"]["seed_check"], remote["model"]["seed_check"]);
     assert_eq!(remote["model"]["endpoint"], server.base.as_str());
+    assert!(remote["model"]["system_fingerprints"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("detprob-"));
     assert!(remote["model"]["prompt_tokens"].is_null());
     assert!(local["model"]["prompt_tokens"].as_u64().unwrap() > 0);
 
@@ -260,6 +264,130 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
             assert!(close(&l, &r), "column {i}: {l:?} vs {r:?}");
         }
     }
+}
+
+#[test]
+fn a_run_on_a_server_is_recorded_and_replayed_by_text() {
+    let server = Server::start(&[], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("runs.sqlite");
+    let manifest = dir.path().join("compare.json");
+    // A comparison on the server, recorded in a manifest and in the run log.
+    let out = detprob()
+        .env("DETPROB_LOG", &log)
+        .args([
+            "compare",
+            "2+3*4",
+            "--seeds",
+            "1,2",
+            "--endpoint",
+            &server.base,
+            "--record",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let body = &recorded["body"];
+    assert_eq!(body["endpoint"]["url"], server.base.as_str());
+    assert_eq!(body["endpoint"]["model"], "smollm2-135m");
+    assert!(body["model"]["engine"].is_null() && body["model"]["sha256"] == "");
+    assert_eq!(body["runs"].as_array().unwrap().len(), 6);
+    assert!(body["endpoint"]["system_fingerprints"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("detprob-"));
+    // Replayed: the same requests give the same texts.
+    let out = detprob()
+        .arg("replay")
+        .arg(&manifest)
+        .args(["--lang", "en"])
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("replayed 6 compare run(s) on http://"),
+        "{text}"
+    );
+    assert!(
+        text.contains("identical: every request gave the recorded text"),
+        "{text}"
+    );
+    // The run log holds it, and an audit too.
+    let prompts = dir.path().join("prompts.txt");
+    std::fs::write(&prompts, "Hi there\n").unwrap();
+    let out = detprob()
+        .env("DETPROB_LOG", &log)
+        .args([
+            "audit",
+            "--endpoint",
+            &server.base,
+            "--runs",
+            "2",
+            "--concurrency",
+            "2",
+            "--prompts",
+        ])
+        .arg(&prompts)
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let listed = common::json_with_env(
+        &["log", "list", "-f", "json"],
+        &[("DETPROB_LOG", log.to_str().unwrap())],
+    );
+    let commands: Vec<&str> = listed["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .map(|e| e["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["audit", "compare"]);
+
+    // A server that now answers otherwise: the replay says where (exit 1).
+    let changing = fake_server(|n| {
+        let text = if n == 0 {
+            "The answer is 14."
+        } else {
+            "The answer is 20."
+        };
+        let body = json!({"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]});
+        (200, body.to_string())
+    });
+    let manifest = dir.path().join("generate.json");
+    let out = detprob()
+        .args([
+            "generate",
+            "2+3*4",
+            "-t",
+            "0",
+            "--endpoint",
+            &changing,
+            "--record",
+        ])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let out = detprob()
+        .arg("replay")
+        .arg(&manifest)
+        .args(["--lang", "en"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("run 0 differs at character 14: recorded “answer is 14.”, replayed “answer is 20.”"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("replay differs: 1 of 1 runs, first at run 0 character 14"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -448,10 +576,6 @@ fn remote_flags_that_cannot_work_are_refused_before_any_request() {
             "--ignore-eos is not available with --endpoint",
         ),
         (
-            &["--record", "m.json"][..],
-            "--record is not available with --endpoint",
-        ),
-        (
             &["--timeout", "0"][..],
             "--timeout must be at least 1 second",
         ),
@@ -473,17 +597,6 @@ fn remote_flags_that_cannot_work_are_refused_before_any_request() {
             "5",
         ],
         "need the whole distribution",
-    );
-    assert_input_error(
-        &[
-            "compare",
-            "2+2",
-            "--endpoint",
-            "http://127.0.0.1:9",
-            "--record",
-            "m.json",
-        ],
-        "--record is not available with --endpoint",
     );
     assert_input_error(
         &["sweep", "2+2", "-o", output, "--endpoint", "ftp://x"],

@@ -1,13 +1,16 @@
 //! `detprob audit`: checks the flags, finds the model, runs the audit with
-//! a progress bar, and returns its report.
+//! a progress bar, records it in the run log, and returns its report.
 
 use std::time::Duration;
 
 use crate::audit::{audit, AuditPlan};
 use crate::cli::AuditArgs;
 use crate::error::invalid;
+use crate::experiments::manifest::{Manifest, RecordedRun};
+use crate::generation::GenerationSettings;
 use crate::remote::Endpoint;
 use crate::report::audit::AuditReport;
+use crate::sampler::Sampling;
 use crate::words::Lang;
 
 /// Prompts audited when none are given: a fact, a sum, a story, Chinese.
@@ -102,7 +105,38 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
     bar.finish_and_clear();
     let mut report = report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?;
     report.local = local.is_some();
+    if crate::runlog::current().is_some() {
+        crate::runlog::record_quietly(&audit_manifest(&report, plan.chat)?);
+    }
     Ok(report)
+}
+
+/// The audit for the run log: each case's reference answer as one run (so
+/// `replay` can later ask whether the server still gives it), with the
+/// server's fingerprints.
+fn audit_manifest(report: &AuditReport, chat: bool) -> anyhow::Result<Manifest> {
+    let mut manifest = Manifest::remote("audit", &report.endpoint, &report.model, chat);
+    if let Some(endpoint) = manifest.endpoint.as_mut() {
+        endpoint.system_fingerprints = report.fingerprints.clone();
+    }
+    for case in &report.cases {
+        let prompt = manifest.prompt(None, &case.prompt, &[]);
+        manifest.runs.push(RecordedRun {
+            prompt,
+            settings: GenerationSettings {
+                sampling: Sampling::from_settings(case.temperature, None, None, None)?,
+                seed: case.seed.unwrap_or_default(),
+                max_tokens: report.max_tokens,
+                ignore_eos: false,
+                alternatives: 2,
+                stop_at_newline: false,
+            },
+            tokens: Vec::new(),
+            logprobs: Vec::new(),
+            text: case.reference.clone(),
+        });
+    }
+    Ok(manifest)
 }
 
 /// `detprob serve` on a free loopback port, started for `audit --local`

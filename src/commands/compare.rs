@@ -63,6 +63,13 @@ fn run_all(
             parallel: grid_args.remote.parallel,
         };
         let reports = compare_all(&mut source, grid, plans, lang, done)?;
+        if super::wants_manifest(record) {
+            let mut manifest = Manifest::remote("compare", &endpoint.base, &source.model, true);
+            for report in &reports {
+                manifest.comparison(report, &[], grid.max_tokens);
+            }
+            super::keep_manifest(&manifest, record)?;
+        }
         return Ok((reports, source.label()));
     }
     let choice = model_choice(&grid_args.model)?;
@@ -74,7 +81,10 @@ fn run_all(
     if super::wants_manifest(record) {
         let mut manifest = Manifest::new("compare", &loaded, &choice)?;
         for report in &reports {
-            manifest.comparison(report, &loaded.tokenizer, grid.max_tokens)?;
+            let ids = loaded
+                .tokenizer
+                .encode_prompt(&report.model.formatted_prompt);
+            manifest.comparison(report, &ids, grid.max_tokens);
         }
         super::keep_manifest(&manifest, record)?;
     }
@@ -122,9 +132,6 @@ pub fn run(args: CompareArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
     // Everything the user typed is checked before the model is loaded.
     let grid = args.grid.grid(DEFAULT_SEEDS)?;
     let forced = args.rule.as_deref().map(rules::by_name).transpose()?;
-    if args.grid.remote.endpoint.is_some() {
-        super::refuse_local_only(&args.record, false)?;
-    }
     let record = super::record_target(&args.record)?;
     let plans = match (&args.inputs, &args.input) {
         (Some(path), _) => read_inputs(path)?

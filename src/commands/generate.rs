@@ -80,7 +80,8 @@ fn remote(
     sampling: crate::sampler::Sampling,
     endpoint: crate::remote::Endpoint,
 ) -> anyhow::Result<RemoteGenerateReport> {
-    super::refuse_local_only(&args.record, args.ignore_eos)?;
+    super::refuse_local_only(args.ignore_eos)?;
+    let record = super::record_target(&args.record)?;
     let model = endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
     let settings = GenerationSettings {
         sampling,
@@ -95,6 +96,12 @@ fn remote(
     let completion = endpoint
         .complete(&request)
         .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
+    if super::wants_manifest(record) {
+        let mut manifest = Manifest::remote("generate", &endpoint.base, &model, chat);
+        let prompt = manifest.prompt(None, &args.prompt, &[]);
+        manifest.remote_run(prompt, &settings, &completion);
+        super::keep_manifest(&manifest, record)?;
+    }
     Ok(RemoteGenerateReport {
         endpoint: endpoint.base.clone(),
         model,

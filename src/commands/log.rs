@@ -74,7 +74,14 @@ fn export_rows(entry: &crate::report::log::LogEntry) -> Vec<ExportRow> {
                 command: m.command.clone(),
                 model: entry.summary.model.clone(),
                 model_sha256: m.model.sha256.clone(),
-                engine: format!("{:?}", m.model.engine).to_lowercase(),
+                engine: m.model.engine.map_or_else(
+                    || {
+                        m.endpoint
+                            .as_ref()
+                            .map_or_else(String::new, |e| e.url.clone())
+                    },
+                    |e| format!("{e:?}").to_lowercase(),
+                ),
                 prompt: m
                     .prompts
                     .get(run.prompt)

@@ -143,15 +143,9 @@ fn remote_endpoint(
     .map(Some)
 }
 
-/// What only a local run offers, refused beside `--endpoint`: a `--record`
-/// manifest (of a server's run, not yet) and `--ignore-eos` (servers do not
-/// offer it).
-fn refuse_local_only(record: &RecordArgs, ignore_eos: bool) -> Result<(), InputError> {
-    if record.path.is_some() {
-        return Err(crate::error::invalid(
-            "--record is not available with --endpoint yet",
-        ));
-    }
+/// What only a local run offers, refused beside `--endpoint`:
+/// `--ignore-eos` (servers do not offer it).
+fn refuse_local_only(ignore_eos: bool) -> Result<(), InputError> {
     if ignore_eos {
         return Err(crate::error::invalid(
             "--ignore-eos is not available with --endpoint (servers do not offer it)",

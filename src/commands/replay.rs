@@ -1,10 +1,11 @@
 //! `detprob replay`: verify a manifest, find its model, re-run every recorded
-//! completion and report identical or the first differing step.
+//! completion and report identical or the first differing step; a run on a
+//! server is sent to the server again and compared by text.
 
 use crate::cli::ReplayArgs;
 use crate::error::invalid;
 use crate::experiments::manifest::{file_sha256, Manifest};
-use crate::experiments::replay::{check_model_hash, replay};
+use crate::experiments::replay::{check_model_hash, replay, replay_remote};
 use crate::lm;
 use crate::render::{self, Format, Render, View};
 use crate::store::ModelChoice;
@@ -22,6 +23,66 @@ pub fn replay_manifest(
     model_file: Option<&std::path::Path>,
     view: &View,
 ) -> anyhow::Result<Box<dyn Render>> {
+    let spinner = || {
+        crate::progress::spinner(
+            &view
+                .lang
+                .fill("replay.progress", &[("command", &manifest.command)]),
+        )
+    };
+    let replayed = match &manifest.endpoint {
+        Some(recorded) => {
+            if model_file.is_some() {
+                return Err(invalid(
+                    "--model-file replays a local run; this manifest records a run on a server",
+                )
+                .into());
+            }
+            let endpoint = crate::remote::Endpoint::new(
+                &recorded.url,
+                None,
+                std::time::Duration::from_secs(120),
+            )?;
+            let spinner = spinner();
+            let replayed = replay_remote(&endpoint, recorded, manifest, 4);
+            spinner.finish_and_clear();
+            replayed?
+        }
+        None => replay_local(manifest, model_file, spinner)?,
+    };
+    if replayed.identical() {
+        return Ok(Box::new(replayed));
+    }
+    // A difference is an error (exit 1): the report goes with it, to stderr
+    // as text, or to stdout when a machine reads it.
+    let rendered = render::render(&replayed, view);
+    if view.format == Format::Terminal {
+        eprint!("{rendered}");
+    } else {
+        print!("{rendered}");
+    }
+    let first = &replayed.differences[0];
+    let unit = if replayed.endpoint.is_some() {
+        "character"
+    } else {
+        "step"
+    };
+    anyhow::bail!(
+        "replay differs: {} of {} runs, first at run {} {unit} {}",
+        replayed.differences.len(),
+        replayed.runs,
+        first.run,
+        first.step
+    )
+}
+
+/// Replays a local run on detprob's engine: finds the manifest's model (or
+/// `model_file`), checks its hash, re-runs every recorded completion.
+fn replay_local(
+    manifest: &Manifest,
+    model_file: Option<&std::path::Path>,
+    spinner: impl Fn() -> indicatif::ProgressBar,
+) -> anyhow::Result<crate::report::experiments::ReplayReport> {
     let choice = match (model_file, &manifest.model.alias) {
         (Some(path), _) => ModelChoice::File(path.to_path_buf(), None),
         (None, Some(alias)) => ModelChoice::resolve(Some(alias), None, None)?,
@@ -42,33 +103,11 @@ pub fn replay_manifest(
         Some(spec) => check_model_hash(manifest, spec.sha256)?,
         None => check_model_hash(manifest, &file_sha256(&choice.local_path()?)?)?,
     }
-    let spinner = crate::progress::spinner(
-        &view
-            .lang
-            .fill("replay.progress", &[("command", &manifest.command)]),
-    );
-    let replayed = lm::load(&choice, manifest.model.engine)
+    let spinner = spinner();
+    let engine = manifest.model.engine.unwrap_or(lm::Engine::Detprob);
+    let replayed = lm::load(&choice, engine)
         .map_err(anyhow::Error::from)
         .and_then(|mut loaded| replay(&mut loaded, manifest));
     spinner.finish_and_clear();
-    let report = replayed?;
-    if report.identical() {
-        return Ok(Box::new(report));
-    }
-    // A difference is an error (exit 1): the report goes with it, to stderr
-    // as text, or to stdout when a machine reads it.
-    let rendered = render::render(&report, view);
-    if view.format == Format::Terminal {
-        eprint!("{rendered}");
-    } else {
-        print!("{rendered}");
-    }
-    let first = &report.differences[0];
-    anyhow::bail!(
-        "replay differs: {} of {} runs, first at run {} step {}",
-        report.differences.len(),
-        report.runs,
-        first.run,
-        first.step
-    )
+    replayed
 }

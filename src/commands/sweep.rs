@@ -397,7 +397,8 @@ fn run_remote(
     started: Instant,
 ) -> anyhow::Result<SweepSummary> {
     let remote = &args.remote;
-    super::refuse_local_only(&args.record, args.ignore_eos)?;
+    super::refuse_local_only(args.ignore_eos)?;
+    let record = super::record_target(&args.record)?;
     let prepared = plan
         .inputs
         .iter()
@@ -417,6 +418,8 @@ fn run_remote(
         )
     };
     let chat = !args.raw;
+    let mut manifest = super::wants_manifest(record)
+        .then(|| Manifest::remote("sweep", &endpoint.base, &model, chat));
     let window = remote.parallel * REMOTE_WINDOW_PER_REQUEST;
     for (w, batch) in cells[resumed_rows..].chunks(window).enumerate() {
         let requests: Vec<RemoteRequest> = batch
@@ -464,11 +467,18 @@ fn run_remote(
                 correct,
             );
             writer.write(&row)?;
+            if let Some(manifest) = manifest.as_mut() {
+                let prompt = manifest.prompt(input.template.as_deref(), &input.formatted, &[]);
+                manifest.remote_run(prompt, settings, &completion);
+            }
             rows.push(row);
             progress.inc(1);
         }
     }
     progress.finish_and_clear();
+    if let Some(manifest) = &manifest {
+        super::keep_manifest(manifest, record)?;
+    }
     Ok(SweepSummary {
         model,
         output: args.output.clone(),

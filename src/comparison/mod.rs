@@ -142,6 +142,12 @@ pub fn compare_with(
         .map(|(t, seed)| sample_settings(t, seed, grid.max_tokens))
         .collect();
     let drawn = source.draw(&prompt, &settings)?;
+    let mut system_fingerprints: Vec<String> = Vec::new();
+    for fingerprint in drawn.iter().filter_map(|d| d.fingerprint.as_ref()) {
+        if !system_fingerprints.contains(fingerprint) {
+            system_fingerprints.push(fingerprint.clone());
+        }
+    }
     let samples: Vec<ModelSample> = settings
         .iter()
         .zip(drawn)
@@ -217,6 +223,7 @@ pub fn compare_with(
         samples,
         temperatures,
         seed_check,
+        system_fingerprints,
     };
     let verdicts = verdicts(&rule_side, &model_side, truth.as_ref());
     Ok(CompareReport {

@@ -36,6 +36,8 @@ pub struct Drawn {
     pub pieces: Vec<Vec<u8>>,
     /// Each generated token's natural-log probability (`None`: not reported).
     pub logprobs: Option<Vec<f64>>,
+    /// The server's `system_fingerprint` for this answer, where it gave one.
+    pub fingerprint: Option<String>,
 }
 
 /// What a comparison samples its model side from.
@@ -93,6 +95,7 @@ impl ModelSource for LoadedModel {
                     .collect(),
                 logprobs: Some(c.steps.iter().map(|s| s.logprob).collect()),
                 token_count: c.tokens.len(),
+                fingerprint: None,
                 text: c.text,
                 stop_reason: c.stop_reason,
                 tokens: c.tokens,
@@ -171,6 +174,7 @@ impl ModelSource for RemoteSource<'_> {
                         .as_ref()
                         .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect()),
                     text: c.text,
+                    fingerprint: c.system_fingerprint,
                     stop_reason,
                     tokens: Vec::new(),
                 })

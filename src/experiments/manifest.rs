@@ -1,5 +1,7 @@
 //! Record and replay: a manifest holds everything needed to re-run a
-//! generate, compare or sweep run and check it gives the same tokens.
+//! generate, compare or sweep run and check it gives the same tokens — or,
+//! for a run on a server (`--endpoint`), to send the same requests again
+//! and check they give the same text.
 //!
 //! On disk a manifest is JSON: `{"checksum": "<sha256>", "body": {…}}`, where
 //! the checksum is the SHA-256 of the body exactly as written. An edited,
@@ -23,14 +25,31 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// Which model a run used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedModel {
-    /// Catalogue alias, or `None` for a `--model-file`.
+    /// Catalogue alias, or `None` for a `--model-file` (a server's run: the
+    /// model's name on the server).
     pub alias: Option<String>,
-    /// The file (for `--model-file` runs; informative otherwise).
+    /// The file (for `--model-file` runs; informative otherwise; empty for
+    /// a server's run).
     pub path: PathBuf,
-    /// SHA-256 of the GGUF file.
+    /// SHA-256 of the GGUF file (empty for a server's run: its weights are
+    /// not known here).
     pub sha256: String,
-    /// The code that ran the forward pass.
-    pub engine: Engine,
+    /// The code that ran the forward pass (`null`: a server's, unknown).
+    pub engine: Option<Engine>,
+}
+
+/// The server a run was sampled on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEndpoint {
+    /// Its base URL.
+    pub url: String,
+    /// The model's name there.
+    pub model: String,
+    /// Whether prompts went as a chat's user message (else `/v1/completions`).
+    pub chat: bool,
+    /// Every distinct `system_fingerprint` its answers carried (the
+    /// server's build and configuration, where it says).
+    pub system_fingerprints: Vec<String>,
 }
 
 /// One prompt as the model saw it.
@@ -82,6 +101,10 @@ pub struct Manifest {
     pub prompts: Vec<RecordedPrompt>,
     /// Completions in the order they were produced.
     pub runs: Vec<RecordedRun>,
+    /// The server, for a run sampled on one (`--endpoint`): then prompts
+    /// have no ids, runs no tokens, and the kernel and threads are unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<RecordedEndpoint>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -110,7 +133,7 @@ impl Manifest {
                 alias: loaded.info.alias.clone(),
                 path: loaded.info.path.clone(),
                 sha256,
-                engine: loaded.info.engine,
+                engine: Some(loaded.info.engine),
             },
             tokenizer_fingerprint: loaded.tokenizer.fingerprint.clone(),
             kernel: crate::lm::quant::Kernel::detect().name().to_string(),
@@ -118,7 +141,64 @@ impl Manifest {
             sampler_order: crate::sampler::SAMPLER_ORDER.to_string(),
             prompts: Vec::new(),
             runs: Vec::new(),
+            endpoint: None,
         })
+    }
+
+    /// A manifest for runs of `model` on the server at `url` (`chat`: its
+    /// prompts go as a chat's user message).
+    pub fn remote(command: &str, url: &str, model: &str, chat: bool) -> Self {
+        Self {
+            manifest_version: MANIFEST_VERSION,
+            detprob_version: env!("CARGO_PKG_VERSION").to_string(),
+            command: command.to_string(),
+            model: RecordedModel {
+                alias: Some(model.to_string()),
+                path: PathBuf::new(),
+                sha256: String::new(),
+                engine: None,
+            },
+            tokenizer_fingerprint: String::new(),
+            kernel: String::new(),
+            threads: 0,
+            sampler_order: String::new(),
+            prompts: Vec::new(),
+            runs: Vec::new(),
+            endpoint: Some(RecordedEndpoint {
+                url: url.to_string(),
+                model: model.to_string(),
+                chat,
+                system_fingerprints: Vec::new(),
+            }),
+        }
+    }
+
+    /// Adds a server's completion of prompt `prompt`: its text, the
+    /// logprobs it reported, its `system_fingerprint`.
+    pub fn remote_run(
+        &mut self,
+        prompt: usize,
+        settings: &GenerationSettings,
+        completion: &crate::remote::RemoteCompletion,
+    ) {
+        if let (Some(endpoint), Some(fingerprint)) =
+            (self.endpoint.as_mut(), &completion.system_fingerprint)
+        {
+            if !endpoint.system_fingerprints.contains(fingerprint) {
+                endpoint.system_fingerprints.push(fingerprint.clone());
+            }
+        }
+        self.runs.push(RecordedRun {
+            prompt,
+            settings: settings.clone(),
+            tokens: Vec::new(),
+            logprobs: completion
+                .tokens
+                .as_ref()
+                .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect())
+                .unwrap_or_default(),
+            text: completion.text.clone(),
+        });
     }
 
     /// Adds a prompt (or finds the identical one) and returns its index.
@@ -148,16 +228,28 @@ impl Manifest {
         });
     }
 
-    /// Adds every sample of a comparison.
+    /// Adds every sample of a comparison whose prompt has token ids
+    /// `prompt_ids` (none from a server), and the system fingerprints of a
+    /// server's answers.
     pub fn comparison(
         &mut self,
         report: &crate::report::compare::CompareReport,
-        tokenizer: &crate::tokenizer::TextTokenizer,
+        prompt_ids: &[u32],
         max_tokens: usize,
-    ) -> Result<(), InputError> {
+    ) {
         let model = &report.model;
-        let ids = tokenizer.encode_prompt(&model.formatted_prompt);
-        let prompt = self.prompt(Some(&model.prompt_template), &model.formatted_prompt, &ids);
+        if let Some(endpoint) = self.endpoint.as_mut() {
+            for fingerprint in &model.system_fingerprints {
+                if !endpoint.system_fingerprints.contains(fingerprint) {
+                    endpoint.system_fingerprints.push(fingerprint.clone());
+                }
+            }
+        }
+        let prompt = self.prompt(
+            Some(&model.prompt_template),
+            &model.formatted_prompt,
+            prompt_ids,
+        );
         for sample in &model.samples {
             self.runs.push(RecordedRun {
                 prompt,
@@ -171,7 +263,6 @@ impl Manifest {
                 text: sample.text.clone(),
             });
         }
-        Ok(())
     }
 
     /// Writes the manifest to `path` whole or not at all (see
@@ -252,7 +343,7 @@ pub(crate) mod tests {
                 alias: Some("smollm2-135m".into()),
                 path: "m.gguf".into(),
                 sha256: "ab".into(),
-                engine: Engine::Detprob,
+                engine: Some(Engine::Detprob),
             },
             tokenizer_fingerprint: "f".into(),
             kernel: "portable".into(),
@@ -277,6 +368,7 @@ pub(crate) mod tests {
                 logprobs: vec![-0.1, -2.5],
                 text: "ok".into(),
             }],
+            endpoint: None,
         }
     }
 

@@ -64,6 +64,7 @@ pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<R
                 recorded_logprob: run.logprobs.get(step).copied(),
                 replayed: replayed.get(step).map(|&t| (t, piece(t))),
                 replayed_logprob: completion.steps.get(step).map(|s| s.logprob),
+                texts: None,
             });
         }
     }
@@ -74,10 +75,76 @@ pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<R
         recorded_threads: manifest.threads,
         replay_threads: rayon::current_num_threads(),
         differences,
+        endpoint: None,
     })
 }
 
 /// Checks the model file matches the manifest's hash.
+/// Sends every recorded request of a server's run to `endpoint` again
+/// (`parallel` at once) and compares the texts.
+pub fn replay_remote(
+    endpoint: &crate::remote::Endpoint,
+    recorded: &super::manifest::RecordedEndpoint,
+    manifest: &Manifest,
+    parallel: usize,
+) -> anyhow::Result<ReplayReport> {
+    let requests: Vec<crate::remote::RemoteRequest> = manifest
+        .runs
+        .iter()
+        .map(|run| {
+            crate::remote::RemoteRequest::for_settings(
+                &recorded.model,
+                &manifest.prompts[run.prompt].text,
+                recorded.chat,
+                &run.settings,
+            )
+        })
+        .collect();
+    let answers = endpoint.complete_all(&requests, parallel, &|| {});
+    let mut differences = Vec::new();
+    for (index, (run, answer)) in manifest.runs.iter().zip(answers).enumerate() {
+        let answer = answer.map_err(|e| {
+            e.failure(format!(
+                "{}: run {index} of {} failed: {e}",
+                endpoint.base,
+                manifest.runs.len()
+            ))
+        })?;
+        if answer.text != run.text {
+            let step = run
+                .text
+                .chars()
+                .zip(answer.text.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let around = |text: &str| -> String {
+                text.chars()
+                    .skip(step.saturating_sub(10))
+                    .take(40)
+                    .collect()
+            };
+            differences.push(Difference {
+                run: index,
+                step,
+                recorded: None,
+                recorded_logprob: None,
+                replayed: None,
+                replayed_logprob: None,
+                texts: Some((around(&run.text), around(&answer.text))),
+            });
+        }
+    }
+    Ok(ReplayReport {
+        command: manifest.command.clone(),
+        runs: manifest.runs.len(),
+        tokens: 0,
+        recorded_threads: 0,
+        replay_threads: 0,
+        differences,
+        endpoint: Some(endpoint.base.clone()),
+    })
+}
+
 pub fn check_model_hash(manifest: &Manifest, actual: &str) -> Result<(), InputError> {
     if actual != manifest.model.sha256 {
         return Err(invalid(format!(

@@ -73,17 +73,34 @@ impl Render for LogList {
 fn entry_text(entry: &LogEntry, lang: Lang) -> String {
     let s = &entry.summary;
     let m = &entry.manifest;
-    let mut out = lang.fill(
-        "log.entry",
-        &[
-            ("id", &s.id),
-            ("recorded", &s.recorded),
-            ("command", &s.command),
-            ("model", &s.model),
-            ("sha256", &m.model.sha256),
-            ("runs", &s.runs),
-        ],
-    );
+    let mut out = match &m.endpoint {
+        Some(endpoint) => lang.fill(
+            "log.entry_remote",
+            &[
+                ("id", &s.id),
+                ("recorded", &s.recorded),
+                ("command", &s.command),
+                ("model", &s.model),
+                ("endpoint", &endpoint.url),
+                (
+                    "fingerprints",
+                    &endpoint.system_fingerprints.join(lang.list_gap()),
+                ),
+                ("runs", &s.runs),
+            ],
+        ),
+        None => lang.fill(
+            "log.entry",
+            &[
+                ("id", &s.id),
+                ("recorded", &s.recorded),
+                ("command", &s.command),
+                ("model", &s.model),
+                ("sha256", &m.model.sha256),
+                ("runs", &s.runs),
+            ],
+        ),
+    };
     out.push('\n');
     for run in &m.runs {
         let temperature = match run.settings.sampling {
@@ -103,7 +120,15 @@ fn entry_text(entry: &LogEntry, lang: Lang) -> String {
                     ("prompt", &shorten(prompt, 60)),
                     ("temperature", &temperature),
                     ("seed", &run.settings.seed),
-                    ("tokens", &run.tokens.len()),
+                    (
+                        "tokens",
+                        // A server's run records text, not token ids.
+                        &if m.endpoint.is_some() {
+                            lang.text("not_reported").to_string()
+                        } else {
+                            run.tokens.len().to_string()
+                        },
+                    ),
                     ("text", &shorten(run.text.trim(), 200)),
                 ],
             )

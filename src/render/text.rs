@@ -215,19 +215,33 @@ pub fn model_list_markdown(report: &ModelListReport, lang: Lang) -> String {
 
 /// What was replayed and, per differing run, its first difference.
 pub fn replay(report: &ReplayReport, lang: Lang) -> String {
-    let mut out = lang.fill(
-        "replay.summary",
-        &[
-            ("runs", &report.runs),
-            ("command", &report.command),
-            ("tokens", &report.tokens),
-            ("recorded", &report.recorded_threads),
-            ("replayed", &report.replay_threads),
-        ],
-    );
+    let mut out = match &report.endpoint {
+        Some(endpoint) => lang.fill(
+            "replay.summary_remote",
+            &[
+                ("runs", &report.runs),
+                ("command", &report.command),
+                ("endpoint", endpoint),
+            ],
+        ),
+        None => lang.fill(
+            "replay.summary",
+            &[
+                ("runs", &report.runs),
+                ("command", &report.command),
+                ("tokens", &report.tokens),
+                ("recorded", &report.recorded_threads),
+                ("replayed", &report.replay_threads),
+            ],
+        ),
+    };
     out.push('\n');
     if report.identical() {
-        out.push_str(lang.text("replay.identical"));
+        out.push_str(lang.text(if report.endpoint.is_some() {
+            "replay.identical_remote"
+        } else {
+            "replay.identical"
+        }));
         out.push('\n');
         return out;
     }
@@ -246,15 +260,27 @@ pub fn replay(report: &ReplayReport, lang: Lang) -> String {
         None => lang.text("replay.end_of_text").to_string(),
     };
     for d in &report.differences {
-        out.push_str(&lang.fill(
-            "replay.differs",
-            &[
-                ("run", &d.run),
-                ("step", &d.step),
-                ("recorded", &token(&d.recorded, d.recorded_logprob)),
-                ("replayed", &token(&d.replayed, d.replayed_logprob)),
-            ],
-        ));
+        let line = match &d.texts {
+            Some((recorded, replayed)) => lang.fill(
+                "replay.differs_text",
+                &[
+                    ("run", &d.run),
+                    ("step", &d.step),
+                    ("recorded", &lang.quote(recorded)),
+                    ("replayed", &lang.quote(replayed)),
+                ],
+            ),
+            None => lang.fill(
+                "replay.differs",
+                &[
+                    ("run", &d.run),
+                    ("step", &d.step),
+                    ("recorded", &token(&d.recorded, d.recorded_logprob)),
+                    ("replayed", &token(&d.replayed, d.replayed_logprob)),
+                ],
+            ),
+        };
+        out.push_str(&line);
         out.push('\n');
     }
     out

@@ -161,6 +161,9 @@ pub struct ModelSide {
     pub temperatures: Vec<TemperatureSummary>,
     /// The reproducibility re-run.
     pub seed_check: SeedCheck,
+    /// Every distinct `system_fingerprint` a server's answers carried.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub system_fingerprints: Vec<String>,
 }
 
 /// A verdict tied to one row of the comparison table.

@@ -65,6 +65,11 @@ pub struct Difference {
     pub replayed: Option<(u32, String)>,
     /// Natural-log probability of the replayed token.
     pub replayed_logprob: Option<f64>,
+    /// For a server's run (compared by text, `step` then counting
+    /// characters): the recorded and the replayed text from a little before
+    /// the first difference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub texts: Option<(String, String)>,
 }
 
 /// The outcome of a replay.
@@ -81,6 +86,9 @@ pub struct ReplayReport {
     pub replay_threads: usize,
     /// Runs whose tokens differ, with their first difference.
     pub differences: Vec<Difference>,
+    /// The server the requests were sent to again (`null`: a local run,
+    /// replayed on detprob's engine).
+    pub endpoint: Option<String>,
 }
 
 impl ReplayReport {

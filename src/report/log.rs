@@ -52,6 +52,7 @@ pub struct ExportRow {
     pub model: String,
     /// SHA-256 of the model file.
     pub model_sha256: String,
+    /// The engine (`detprob`, `candle`), or for a run on a server its URL.
     pub engine: String,
     /// The prompt's text (after the chat template).
     pub prompt: String,
