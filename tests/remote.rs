@@ -381,7 +381,9 @@ fn a_run_on_a_server_is_recorded_and_replayed_by_text() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("run 0 differs at character 14: recorded “answer is 14.”, replayed “answer is 20.”"),
+        stderr.contains(
+            "run 0 differs at character 14: recorded “answer is 14.”, replayed “answer is 20.”"
+        ),
         "{stderr}"
     );
     assert!(
@@ -613,4 +615,50 @@ fn remote_flags_that_cannot_work_are_refused_before_any_request() {
         ],
         "--remote-model, not --model",
     );
+}
+
+#[test]
+fn a_request_the_server_refuses_is_bad_input_in_every_command() {
+    // An unknown model name: the server answers 404, which no retry mends.
+    let refusing = fake_server(|_| {
+        (
+            404,
+            json!({"error": {"message": "model 'nope' not found"}}).to_string(),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.csv");
+    let prompts = dir.path().join("prompts.txt");
+    std::fs::write(&prompts, "Hi\n").unwrap();
+    let (rows, prompts) = (rows.to_str().unwrap(), prompts.to_str().unwrap());
+    for args in [
+        &["generate", "Hi", "-n", "4"][..],
+        &["compare", "2+2", "--seeds", "1"][..],
+        &["repeat", "2+2", "--runs", "2"][..],
+        &["probs", "2+2="][..],
+        &["sweep", "2+2", "--seeds", "1", "-q", "-o", rows][..],
+        &[
+            "audit",
+            "--runs",
+            "2",
+            "--concurrency",
+            "1",
+            "--prompts",
+            prompts,
+        ][..],
+    ] {
+        let out = detprob()
+            .args(args)
+            .args(["--endpoint", &refusing])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("refused the request (404): model 'nope' not found")
+                && stderr.trim().lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!Path::new(rows).exists(), "a refused sweep left its file");
 }

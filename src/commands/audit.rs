@@ -103,7 +103,7 @@ pub fn run(args: AuditArgs, lang: Lang) -> anyhow::Result<AuditReport> {
     let bar = crate::progress::bar(lang.text("audit.progress"), total);
     let report = audit(&endpoint, &plan, &|| bar.inc(1));
     bar.finish_and_clear();
-    let mut report = report.map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))?;
+    let mut report = report.map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
     report.local = local.is_some();
     if crate::runlog::current().is_some() {
         crate::runlog::record_quietly(&audit_manifest(&report, plan.chat)?);

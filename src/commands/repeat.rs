@@ -63,7 +63,7 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
                     .map(|answer| {
                         answer
                             .map(|c| c.text.trim().to_string())
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", endpoint.base))
+                            .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))
                     })
                     .collect()
             };
