@@ -1065,6 +1065,8 @@ pub struct RepeatArgs {
 pub struct ScoreArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Ask PROMPT through this rule's task template (as `compare` does).
     #[arg(long, value_name = "NAME")]
     pub rule: Option<String>,

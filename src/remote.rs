@@ -122,6 +122,19 @@ fn token_bytes(entry: &Value) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// One token of a text the server was asked to score (`echo`), where it
+/// starts in the text, and its logprob given the tokens before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EchoedToken {
+    pub text: String,
+    /// Byte offset in the text.
+    pub offset: usize,
+    /// `None` for the first token (nothing before it) or where not given.
+    pub logprob: Option<f64>,
+    /// The most likely tokens there, most likely first.
+    pub alternatives: Vec<RemoteAlternative>,
+}
+
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteCompletion {
@@ -279,6 +292,67 @@ impl Endpoint {
             .filter_map(|m| m["id"].as_str().map(str::to_string))
             .collect();
         Ok(ids)
+    }
+
+    /// The logprob the server's `model` gives each token of `text` after
+    /// the ones before it, with `top` alternatives per token: `echo` with
+    /// `logprobs` on `/v1/completions` (vLLM, llama.cpp's server). A server
+    /// that does not offer it refuses the request or answers without them.
+    pub fn prompt_logprobs(
+        &self,
+        model: &str,
+        text: &str,
+        top: usize,
+    ) -> Result<Vec<EchoedToken>, RemoteError> {
+        let body = json!({
+            "model": model,
+            "prompt": text,
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "echo": true,
+            "logprobs": top,
+        });
+        let value = self.call(|| {
+            self.request("POST", "/v1/completions")
+                .send_json(body.clone())
+        })?;
+        let logprobs = &value["choices"][0]["logprobs"];
+        let (Some(tokens), Some(offsets)) = (
+            logprobs["tokens"].as_array(),
+            logprobs["text_offset"].as_array(),
+        ) else {
+            return Err(RemoteError::Malformed(
+                "no logprobs of the prompt's tokens (echo is not offered)".into(),
+            ));
+        };
+        let echoed = tokens
+            .iter()
+            .zip(offsets)
+            .enumerate()
+            .map(|(i, (token, offset))| EchoedToken {
+                text: token.as_str().unwrap_or_default().to_string(),
+                offset: offset.as_u64().unwrap_or(u64::MAX) as usize,
+                logprob: logprobs["token_logprobs"][i].as_f64(),
+                alternatives: logprobs["top_logprobs"][i]
+                    .as_object()
+                    .map(|top| {
+                        let mut top: Vec<RemoteAlternative> = top
+                            .iter()
+                            .filter_map(|(k, v)| {
+                                Some(RemoteAlternative {
+                                    text: k.clone(),
+                                    bytes: None,
+                                    logprob: v.as_f64()?,
+                                })
+                            })
+                            .collect();
+                        top.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
+                        top
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(echoed)
     }
 
     /// One completion of `request`.

@@ -637,6 +637,7 @@ fn a_request_the_server_refuses_is_bad_input_in_every_command() {
         &["repeat", "2+2", "--runs", "2"][..],
         &["probs", "2+2="][..],
         &["sweep", "2+2", "--seeds", "1", "-q", "-o", rows][..],
+        &["score", "2+2=", "4"][..],
         &[
             "audit",
             "--runs",
@@ -661,4 +662,49 @@ fn a_request_the_server_refuses_is_bad_input_in_every_command() {
         );
     }
     assert!(!Path::new(rows).exists(), "a refused sweep left its file");
+}
+
+#[test]
+fn score_reads_the_answers_tokens_from_a_server_that_scores_prompts() {
+    // A server offering echo with logprobs scores "What is 17 + 25? 42"
+    // (its fixed logprobs stand in for a model): the answer's tokens are
+    // " 4" (rank 2 behind " 3") and "2"; the token it then generated is not
+    // part of the answer.
+    let server = fake_server(|_| {
+        let body = json!({"choices": [{"text": "What is 17 + 25? 42\n", "finish_reason": "length",
+            "logprobs": {
+                "tokens": ["What", " is", " 17", " +", " 25", "?", " 4", "2", "\n"],
+                "text_offset": [0, 4, 7, 10, 12, 15, 16, 18, 19],
+                "token_logprobs": [null, -1.0, -2.0, -0.5, -0.7, -0.1, -0.9, -0.25, -0.3],
+                "top_logprobs": [null, {" is": -1.0}, {" 17": -2.0}, {" +": -0.5}, {" 25": -0.7}, {"?": -0.1},
+                                 {" 3": -0.6, " 4": -0.9}, {"2": -0.25, "4": -2.0}, {"\n": -0.3}]}}]});
+        (200, body.to_string())
+    });
+    let report = common::json(&[
+        "score",
+        "What is 17 + 25?",
+        "42",
+        "--endpoint",
+        &server,
+        "-f",
+        "json",
+    ]);
+    let tokens = report["tokens"].as_array().unwrap();
+    let pieces: Vec<&str> = tokens
+        .iter()
+        .map(|t| t["piece"].as_str().unwrap())
+        .collect();
+    assert_eq!(pieces, ["␣4", "2"]);
+    assert_eq!(tokens[0]["rank"], 2);
+    assert_eq!(tokens[0]["top_piece"], "␣3");
+    assert_eq!(tokens[1]["rank"], 1);
+    assert!(tokens.iter().all(|t| t["token"].is_null()));
+    assert!((report["logprob"].as_f64().unwrap() + 1.15).abs() < 1e-12);
+    assert_eq!(report["greedy_would_write_it"], false);
+    assert_eq!(report["reported"], 5);
+    let text = common::stdout(&["score", "What is 17 + 25?", "42", "--endpoint", &server]);
+    assert!(
+        text.contains("ranks known within the 5 alternatives"),
+        "{text}"
+    );
 }

@@ -60,11 +60,11 @@ pub fn report(
         let distribution = ModelDistribution::new(&logits);
         let logprob = distribution.logprob(token);
         tokens.push(ScoredToken {
-            token,
+            token: Some(token),
             piece: loaded.tokenizer.visible_piece(token),
             probability: logprob.exp(),
             logprob,
-            rank: distribution.rank(token),
+            rank: Some(distribution.rank(token)),
             top_piece: loaded.tokenizer.visible_piece(distribution.argmax),
             top_probability: distribution.probability(distribution.argmax),
         });
@@ -78,9 +78,100 @@ pub fn report(
         prompt: prompt.to_string(),
         rule: rule.map(|r| r.name()),
         formatted_prompt,
+        endpoint: None,
+        reported: None,
         answer: answer.to_string(),
-        greedy_would_write_it: tokens.iter().all(|t| t.rank == 1),
+        greedy_would_write_it: tokens.iter().all(|t| t.rank == Some(1)),
         mean_token_probability: (logprob / tokens.len().max(1) as f64).exp(),
+        probability: logprob.exp(),
+        logprob,
+        tokens,
+    })
+}
+
+/// Alternatives asked of a server per token (its rank is known within them).
+pub const REMOTE_ALTERNATIVES: usize = 5;
+
+/// Scores `answer` after `prompt` on a server's `model` (through `rule`'s
+/// task template as a plain prompt when given): the server scores the
+/// whole text (`echo` with `logprobs`), and the tokens that overlap the
+/// answer are read from it. A space joins the two when neither side has
+/// one, as a base model reads running text.
+pub fn remote_report(
+    endpoint: &crate::remote::Endpoint,
+    model: String,
+    prompt: &str,
+    answer: &str,
+    rule: Option<&'static dyn Rule>,
+) -> anyhow::Result<ScoreReport> {
+    if prompt.trim().is_empty() {
+        return Err(InputError::EmptyPrompt.into());
+    }
+    let formatted_prompt = match rule {
+        Some(rule) => crate::comparison::remote_task_prompt(rule.task(), prompt, true)?.1,
+        None => prompt.to_string(),
+    };
+    let spaced = !answer.starts_with(char::is_whitespace)
+        && !formatted_prompt.ends_with(char::is_whitespace);
+    let text = format!(
+        "{formatted_prompt}{}{answer}",
+        if spaced { " " } else { "" }
+    );
+    let (start, end) = (formatted_prompt.len(), text.len());
+    let echoed = endpoint
+        .prompt_logprobs(&model, &text, REMOTE_ALTERNATIVES)
+        .map_err(|e| {
+            e.failure(format!(
+                "{}: score --endpoint needs a server that scores a prompt's tokens (echo with logprobs on /v1/completions, as vLLM and llama.cpp's server do): {e}",
+                endpoint.base
+            ))
+        })?;
+    let mut tokens = Vec::new();
+    for (i, token) in echoed.iter().enumerate() {
+        let token_end = echoed.get(i + 1).map_or(end, |next| next.offset.min(end));
+        // The echoed text ends at `end`; a generated token after it is not scored.
+        if token.offset >= end || token_end <= start {
+            continue;
+        }
+        let logprob = token.logprob.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: the server gave no logprob for the answer's token {:?}",
+                endpoint.base,
+                token.text
+            )
+        })?;
+        let top = token.alternatives.first();
+        tokens.push(ScoredToken {
+            token: None,
+            piece: crate::tokenizer::visible(token.text.as_bytes()),
+            probability: logprob.exp(),
+            logprob,
+            rank: token
+                .alternatives
+                .iter()
+                .position(|a| a.text == token.text)
+                .map(|i| i + 1),
+            top_piece: top.map_or_else(String::new, |a| a.visible()),
+            top_probability: top.map_or(0.0, |a| a.logprob.exp()),
+        });
+    }
+    if tokens.is_empty() {
+        return Err(anyhow::anyhow!(
+            "{}: the server's scored tokens do not cover the answer",
+            endpoint.base
+        ));
+    }
+    let logprob: f64 = tokens.iter().map(|t| t.logprob).sum();
+    Ok(ScoreReport {
+        model,
+        prompt: prompt.to_string(),
+        rule: rule.map(|r| r.name()),
+        formatted_prompt,
+        endpoint: Some(endpoint.base.clone()),
+        reported: Some(REMOTE_ALTERNATIVES),
+        answer: answer.to_string(),
+        greedy_would_write_it: tokens.iter().all(|t| t.rank == Some(1)),
+        mean_token_probability: (logprob / tokens.len() as f64).exp(),
         probability: logprob.exp(),
         logprob,
         tokens,
@@ -101,10 +192,10 @@ mod tests {
             (r.tokens[0].probability - 0.4).abs() < 1e-6,
             "4 leads 42 and 44"
         );
-        assert_eq!(r.tokens[0].rank, 2, "3 (0.6) outranks 4 (0.4)");
+        assert_eq!(r.tokens[0].rank, Some(2), "3 (0.6) outranks 4 (0.4)");
         assert_eq!(r.tokens[0].top_piece, "3");
         assert!((r.tokens[1].probability - 0.75).abs() < 1e-6, "42 of 42|44");
-        assert_eq!(r.tokens[1].rank, 1);
+        assert_eq!(r.tokens[1].rank, Some(1));
         assert!((r.probability - 0.3).abs() < 1e-6);
         assert!((r.mean_token_probability - 0.3f64.sqrt()).abs() < 1e-6);
         assert!(!r.greedy_would_write_it);

@@ -17,6 +17,12 @@ fn headers(lang: Lang) -> [&'static str; 5] {
 }
 
 fn rows(report: &ScoreReport) -> Vec<Vec<String>> {
+    // Below the alternatives a server reported, only a bound is known.
+    let rank = |rank: Option<usize>| match (rank, report.reported) {
+        (Some(rank), _) => rank.to_string(),
+        (None, Some(reported)) => format!("> {reported}"),
+        (None, None) => "?".to_string(),
+    };
     report
         .tokens
         .iter()
@@ -26,7 +32,7 @@ fn rows(report: &ScoreReport) -> Vec<Vec<String>> {
                 (i + 1).to_string(),
                 format!("{:?}", t.piece),
                 format!("{:.1}%", 100.0 * t.probability),
-                t.rank.to_string(),
+                rank(t.rank),
                 format!("{:?} {:.1}%", t.top_piece, 100.0 * t.top_probability),
             ]
         })
@@ -34,14 +40,21 @@ fn rows(report: &ScoreReport) -> Vec<Vec<String>> {
 }
 
 fn heading(report: &ScoreReport, lang: Lang) -> String {
-    lang.fill(
+    let heading = lang.fill(
         "score.heading",
         &[
             ("answer", &lang.quote(&report.answer)),
             ("prompt", &lang.quote(&report.prompt)),
             ("model", &report.model),
         ],
-    )
+    );
+    match (&report.endpoint, report.reported) {
+        (Some(endpoint), Some(count)) => format!(
+            "{heading}\n{}",
+            lang.fill("score.remote", &[("endpoint", endpoint), ("count", &count)])
+        ),
+        _ => heading,
+    }
 }
 
 fn summary(report: &ScoreReport, lang: Lang) -> String {

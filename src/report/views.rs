@@ -200,16 +200,17 @@ pub struct TraceReport {
 /// One token of the answer, as the model saw it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoredToken {
-    /// Token id.
-    pub token: u32,
+    /// Token id (`null`: a server named the token by its text only).
+    pub token: Option<u32>,
     /// The token shown visibly.
     pub piece: String,
     /// The model's probability of this token here (temperature 1).
     pub probability: f64,
     /// Its natural-log probability.
     pub logprob: f64,
-    /// Its rank among all tokens at this step (1 = the most likely).
-    pub rank: usize,
+    /// Its rank among all tokens at this step (1 = the most likely;
+    /// `null`: below the alternatives a server reported).
+    pub rank: Option<usize>,
     /// The model's most likely token at this step, shown visibly.
     pub top_piece: String,
     /// That token's probability.
@@ -227,6 +228,11 @@ pub struct ScoreReport {
     pub rule: Option<&'static str>,
     /// The text tokenized before the answer.
     pub formatted_prompt: String,
+    /// The server asked (`null`: detprob's own engine).
+    pub endpoint: Option<String>,
+    /// How many of the most likely tokens the server reported per step
+    /// (`null`: local, where every rank is known).
+    pub reported: Option<usize>,
     /// The answer as given.
     pub answer: String,
     /// The answer's tokens, in order.
