@@ -669,23 +669,38 @@ fn score_reads_the_answers_tokens_from_a_server_that_scores_prompts() {
     // A server offering echo with logprobs scores "What is 17 + 25? 42"
     // (its fixed logprobs stand in for a model): the answer's tokens are
     // " 4" (rank 2 behind " 3") and "2"; the token it then generated is not
-    // part of the answer.
-    let server = fake_server(|_| {
-        let body = json!({"choices": [{"text": "What is 17 + 25? 42\n", "finish_reason": "length",
-            "logprobs": {
-                "tokens": ["What", " is", " 17", " +", " 25", "?", " 4", "2", "\n"],
-                "text_offset": [0, 4, 7, 10, 12, 15, 16, 18, 19],
-                "token_logprobs": [null, -1.0, -2.0, -0.5, -0.7, -0.1, -0.9, -0.25, -0.3],
-                "top_logprobs": [null, {" is": -1.0}, {" 17": -2.0}, {" +": -0.5}, {" 25": -0.7}, {"?": -0.1},
-                                 {" 3": -0.6, " 4": -0.9}, {"2": -0.25, "4": -2.0}, {"\n": -0.3}]}}]});
-        (200, body.to_string())
-    });
+    // part of the answer. Its next-token answer after the question (the
+    // second request) agrees with what it reported at " 4" — unless the
+    // server is one that reports each token from the distribution after it.
+    let server = |aligned: bool| {
+        fake_server(move |n| {
+            let body = if n % 2 == 0 {
+                json!({"choices": [{"text": "What is 17 + 25? 42\n", "finish_reason": "length",
+                    "logprobs": {
+                        "tokens": ["What", " is", " 17", " +", " 25", "?", " 4", "2", "\n"],
+                        "text_offset": [0, 4, 7, 10, 12, 15, 16, 18, 19],
+                        "token_logprobs": [null, -1.0, -2.0, -0.5, -0.7, -0.1, -0.9, -0.25, -0.3],
+                        "top_logprobs": [null, {" is": -1.0}, {" 17": -2.0}, {" +": -0.5}, {" 25": -0.7}, {"?": -0.1},
+                                         {" 3": -0.6, " 4": -0.9}, {"2": -0.25, "4": -2.0}, {"\n": -0.3}]}}]})
+            } else {
+                let top = if aligned {
+                    json!({" 3": -0.6, " 4": -0.9})
+                } else {
+                    json!({"2": -0.25})
+                };
+                json!({"choices": [{"text": " 3", "finish_reason": "length",
+                    "logprobs": {"tokens": [" 3"], "token_logprobs": [-0.6], "top_logprobs": [top]}}]})
+            };
+            (200, body.to_string())
+        })
+    };
+    let aligned = server(true);
     let report = common::json(&[
         "score",
         "What is 17 + 25?",
         "42",
         "--endpoint",
-        &server,
+        &aligned,
         "-f",
         "json",
     ]);
@@ -702,9 +717,23 @@ fn score_reads_the_answers_tokens_from_a_server_that_scores_prompts() {
     assert!((report["logprob"].as_f64().unwrap() + 1.15).abs() < 1e-12);
     assert_eq!(report["greedy_would_write_it"], false);
     assert_eq!(report["reported"], 5);
-    let text = common::stdout(&["score", "What is 17 + 25?", "42", "--endpoint", &server]);
+    let text = common::stdout(&["score", "What is 17 + 25?", "42", "--endpoint", &aligned]);
     assert!(
         text.contains("ranks known within the 5 alternatives"),
         "{text}"
     );
+
+    // Shifted by one token: refused in one line, no score shown.
+    let shifted = server(false);
+    let out = detprob()
+        .args(["score", "What is 17 + 25?", "42", "--endpoint", &shifted])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("prompt logprobs are not aligned") && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }

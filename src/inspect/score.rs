@@ -89,6 +89,78 @@ pub fn report(
     })
 }
 
+/// How far apart (in natural log) the two reports of one distribution may
+/// be and still count as the same (batch shapes move a server's logits a
+/// little).
+const ALIGNMENT_TOLERANCE: f64 = 0.05;
+
+/// Checks that the server's scored tokens are aligned: the distribution it
+/// reports at the answer's first token must be the one it gives for the
+/// next token after the text before it (one more request). A server that
+/// reports each token's logprob from the distribution after it (as
+/// llama-cpp-python's server does) is refused rather than shown.
+fn check_alignment(
+    endpoint: &crate::remote::Endpoint,
+    model: &str,
+    text: &str,
+    echoed: &[crate::remote::EchoedToken],
+    start: usize,
+) -> anyhow::Result<()> {
+    let Some(first) = echoed
+        .iter()
+        .enumerate()
+        .find(|(i, t)| echoed.get(i + 1).map_or(text.len(), |n| n.offset) > start && t.offset > 0)
+        .map(|(_, t)| t)
+    else {
+        return Ok(());
+    };
+    let before = text.get(..first.offset).unwrap_or(text);
+    let request = crate::remote::RemoteRequest {
+        model: model.to_string(),
+        prompt: before.to_string(),
+        chat: false,
+        temperature: 0.0,
+        top_p: None,
+        top_k: None,
+        min_p: None,
+        seed: None,
+        max_tokens: 1,
+        top_logprobs: REMOTE_ALTERNATIVES,
+        stop: Vec::new(),
+    };
+    let next = endpoint
+        .complete(&request)
+        .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
+    let next_top = next
+        .tokens
+        .as_ref()
+        .and_then(|t| t.first())
+        .and_then(|t| t.alternatives.first().cloned());
+    let echoed_top = first.alternatives.first();
+    let agree = match (&next_top, echoed_top) {
+        (Some(a), Some(b)) => {
+            a.text == b.text && (a.logprob - b.logprob).abs() <= ALIGNMENT_TOLERANCE
+        }
+        _ => false,
+    };
+    if !agree {
+        let show = |a: Option<&crate::remote::RemoteAlternative>| {
+            a.map_or_else(
+                || "none".to_string(),
+                |a| format!("{:?} {:.3}", a.text, a.logprob),
+            )
+        };
+        anyhow::bail!(
+            "{}: the server's prompt logprobs are not aligned with its own next-token logprobs (after {:?} it predicts {} but scores the text as if {}); a server that reports each token's logprob from the distribution after it gives wrong scores, so none are shown",
+            endpoint.base,
+            crate::comparison::shorten(before, 40),
+            show(next_top.as_ref()),
+            show(echoed_top)
+        );
+    }
+    Ok(())
+}
+
 /// Alternatives asked of a server per token (its rank is known within them).
 pub const REMOTE_ALTERNATIVES: usize = 5;
 
@@ -126,6 +198,7 @@ pub fn remote_report(
                 endpoint.base
             ))
         })?;
+    check_alignment(endpoint, &model, &text, &echoed, start)?;
     let mut tokens = Vec::new();
     for (i, token) in echoed.iter().enumerate() {
         let token_end = echoed.get(i + 1).map_or(end, |next| next.offset.min(end));
