@@ -48,6 +48,7 @@ pub fn audit(
                 model: plan.model.clone(),
                 prompt: prompt.clone(),
                 chat: plan.chat,
+                history: Vec::new(),
                 temperature: match mode {
                     AuditMode::Greedy => 0.0,
                     AuditMode::Seeded => plan.temperature,

@@ -542,6 +542,12 @@ pub struct EmergenceMetricArgs {
     pub log_y: bool,
     #[command(flatten)]
     pub output: EmergenceOutputArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// With --endpoint: ask with few-shot lines on /v1/completions (a base
+    /// model) instead of a chat whose earlier turns are the worked examples.
+    #[arg(long, requires = "endpoint")]
+    pub raw: bool,
 }
 
 /// `--seeds` of the part-0 commands that repeat a run per seed.

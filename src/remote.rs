@@ -33,8 +33,11 @@ pub struct Endpoint {
 pub struct RemoteRequest {
     pub model: String,
     pub prompt: String,
-    /// As a chat's one user message (else a plain completion of the prompt).
+    /// As a chat's user message (else a plain completion of the prompt).
     pub chat: bool,
+    /// Earlier turns of the chat, (user, assistant) pairs before the prompt
+    /// (worked examples); empty for a one-message chat.
+    pub history: Vec<(String, String)>,
     pub temperature: f64,
     /// Nucleus filter (sent only when set).
     pub top_p: Option<f64>,
@@ -66,6 +69,7 @@ impl RemoteRequest {
             model: model.to_string(),
             prompt: prompt.to_string(),
             chat,
+            history: Vec::new(),
             temperature: settings.sampling.temperature().value(),
             top_p: filters.top_p,
             top_k: filters.top_k,
@@ -447,7 +451,18 @@ fn body(request: &RemoteRequest) -> (&'static str, Value) {
         body["stop"] = json!(request.stop);
     }
     if request.chat {
-        body["messages"] = json!([{"role": "user", "content": request.prompt}]);
+        let mut messages: Vec<Value> = request
+            .history
+            .iter()
+            .flat_map(|(user, assistant)| {
+                [
+                    json!({"role": "user", "content": user}),
+                    json!({"role": "assistant", "content": assistant}),
+                ]
+            })
+            .collect();
+        messages.push(json!({"role": "user", "content": request.prompt}));
+        body["messages"] = json!(messages);
         body["logprobs"] = json!(true);
         body["top_logprobs"] = json!(request.top_logprobs);
         ("/v1/chat/completions", body)

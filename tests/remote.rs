@@ -208,6 +208,70 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     assert!(remote["model"]["prompt_tokens"].is_null());
     assert!(local["model"]["prompt_tokens"].as_u64().unwrap() > 0);
 
+    // `emergence metric`: the same problems asked through the server's chat
+    // template get the local greedy answers, exact match and per-place
+    // accuracy; what needs the model's tokens and probabilities is not
+    // measured, and no takeaway speaks of it.
+    let metric = |extra: &[&str]| {
+        let mut args = vec![
+            "emergence",
+            "metric",
+            "--digits",
+            "1..2",
+            "--problems",
+            "12",
+            "-f",
+            "json",
+        ];
+        args.extend(extra);
+        common::json(&args)
+    };
+    let (local, remote) = (
+        metric(&["-m", "smollm2-135m"]),
+        metric(&["--endpoint", &server.base]),
+    );
+    let answers = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["models"][0]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["results"].as_array().unwrap().clone())
+            .map(|r| json!([r["question"], r["greedy_text"], r["exact"], r["places"]]))
+            .collect()
+    };
+    assert_eq!(answers(&local).len(), 24);
+    assert_eq!(answers(&local), answers(&remote));
+    for (l, r) in local["models"][0]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(remote["models"][0]["points"].as_array().unwrap())
+    {
+        assert_eq!(l["exact_match"], r["exact_match"]);
+        assert_eq!(l["per_digit_accuracy"], r["per_digit_accuracy"]);
+        assert!(l["answer_probability"].is_number() && r.get("answer_probability").is_none());
+        assert!(r["results"][0].get("choice_rank").is_none());
+    }
+    let findings = &remote["findings"][0];
+    assert!(findings["probability"].is_null() && findings["choice_above_chance"].is_null());
+    assert_eq!(remote["models"][0]["endpoint"], server.base.as_str());
+    assert!(remote["models"][0]["parameters"].is_null());
+    let text = common::stdout(&[
+        "emergence",
+        "metric",
+        "--digits",
+        "1..2",
+        "--problems",
+        "12",
+        "--endpoint",
+        &server.base,
+    ]);
+    assert!(!text.contains("Multiple choice is"), "{text}");
+    assert!(
+        text.contains("no probabilities were measured") && text.contains("not reported"),
+        "{text}"
+    );
+
     // `probs`: the server's reported alternatives are the local model's
     // most likely tokens, and its temperature columns are the local ones
     // under a top-k filter of as many tokens (a Chinese prompt, so some

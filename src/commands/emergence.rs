@@ -97,6 +97,10 @@ fn resolve_aliases(aliases: &[impl AsRef<str>]) -> Result<Vec<ModelChoice>, Inpu
 }
 
 fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricReport> {
+    let remote = super::remote_endpoint_beside(
+        &args.remote,
+        !args.model.is_empty() || args.model_file.is_some(),
+    )?;
     let choices: Vec<ModelChoice> = if args.model_file.is_some() {
         vec![ModelChoice::resolve(
             None,
@@ -115,7 +119,27 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         args.problems,
         &args.seeds.seeds,
     )?;
-    let models = measure_models(&choices, args.engine, &plan, lang, &mut |_| {})?;
+    let models = match &remote {
+        Some(endpoint) => {
+            let model =
+                endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
+            let bar = progress::bar(
+                &lang.fill("emergence.progress", &[("model", &model)]),
+                (plan.lengths.len() * plan.seeds.len()) as u64,
+            );
+            let measured = metric::measure_remote(
+                endpoint,
+                &model,
+                args.raw,
+                args.remote.parallel,
+                &plan,
+                &|done, _| bar.set_position(done as u64),
+            );
+            bar.finish_and_clear();
+            vec![measured?]
+        }
+        None => measure_models(&choices, args.engine, &plan, lang, &mut |_| {})?,
+    };
     let report = findings::report(
         plan.family,
         &plan.seeds,

@@ -121,10 +121,19 @@ fn remote_endpoint(
     remote: &crate::cli::RemoteArgs,
     model: &ModelArgs,
 ) -> Result<Option<crate::remote::Endpoint>, InputError> {
+    remote_endpoint_beside(remote, model.model.is_some() || model.model_file.is_some())
+}
+
+/// [`remote_endpoint`] for a command whose local model flags are its own:
+/// `local_model_named` says whether they name one.
+fn remote_endpoint_beside(
+    remote: &crate::cli::RemoteArgs,
+    local_model_named: bool,
+) -> Result<Option<crate::remote::Endpoint>, InputError> {
     let Some(url) = remote.endpoint.as_deref() else {
         return Ok(None);
     };
-    if model.model.is_some() || model.model_file.is_some() {
+    if local_model_named {
         return Err(crate::error::invalid(
             "--endpoint samples from the server: name its model with --remote-model, not --model",
         ));

@@ -60,16 +60,21 @@ pub fn of_model(model: &ModelMetrics, chance: &ChanceLevels) -> Option<ModelFind
         last_k: last.k,
         exact: pick(MetricPoint::exact),
         per_digit: pick(MetricPoint::per_digit),
-        probability: pick(MetricPoint::probability),
-        choice_above_chance: model
-            .points
-            .iter()
-            .filter(|p| {
-                p.multiple_choice_interval
-                    .above_level(chance.multiple_choice)
-            })
-            .map(|p| p.k)
-            .collect(),
+        probability: first
+            .probability()
+            .zip(last.probability())
+            .map(|(a, b)| change(a, b)),
+        choice_above_chance: model.points.iter().all(|p| p.choice().is_some()).then(|| {
+            model
+                .points
+                .iter()
+                .filter(|p| {
+                    p.choice()
+                        .is_some_and(|(_, interval)| interval.above_level(chance.multiple_choice))
+                })
+                .map(|p| p.k)
+                .collect()
+        }),
         predictor: model
             .points
             .iter()
@@ -160,7 +165,7 @@ mod tests {
         // Multiple choice right in every problem is above chance; in half
         // of 10, not clearly.
         let above = of_model(&model(vec![point(1, 10, 10), point(2, 5, 10)]), &digits).unwrap();
-        assert_eq!(above.choice_above_chance, [1]);
+        assert_eq!(above.choice_above_chance, Some(vec![1]));
         let classes = classes();
         assert!(classes
             .discontinuous

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use super::problems::{self, Family, Problem};
 use crate::lm::{self, LanguageModel, LoadedModel};
 use crate::prompt::PromptFormat;
-use crate::report::emergence::{MetricPoint, ModelMetrics, ProblemResult};
+use crate::report::emergence::{
+    MetricPoint, ModelMetrics, ProblemResult, ScoredPoint, ScoredProblem,
+};
 use crate::sampler::ModelDistribution;
 use crate::stats;
 use crate::tasks::metrics;
@@ -101,20 +103,7 @@ impl MetricPlan {
 /// earlier chat turns for an instruct model, as plain lines for a base one.
 pub fn ask(family: Family, format: &PromptFormat, question: &str) -> Asked {
     let template = &templates()[family.name()];
-    let turns: Vec<(String, String)> = template
-        .examples
-        .iter()
-        .enumerate()
-        .map(|(i, (q, a))| {
-            let q = if i == 0 {
-                format!("{}\n\n{q}", template.instruction)
-            } else {
-                q.clone()
-            };
-            (q, a.clone())
-        })
-        .collect();
-    match format.render_dialogue(&turns, question) {
+    match format.render_dialogue(&example_turns(family), question) {
         Some(prompt) => Asked {
             prompt,
             answer_prefix: "",
@@ -133,6 +122,123 @@ pub fn ask(family: Family, format: &PromptFormat, question: &str) -> Asked {
             }
         }
     }
+}
+
+/// `family`'s worked examples as earlier chat turns, the instruction
+/// before the first question.
+fn example_turns(family: Family) -> Vec<(String, String)> {
+    let template = &templates()[family.name()];
+    template
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, (q, a))| {
+            let q = if i == 0 {
+                format!("{}\n\n{q}", template.instruction)
+            } else {
+                q.clone()
+            };
+            (q, a.clone())
+        })
+        .collect()
+}
+
+/// `problem` as asked of `model` on a server, greedy: as a chat whose
+/// earlier turns are the worked examples (the server applies its chat
+/// template), or with `raw` as few-shot lines for `/v1/completions` (a
+/// base model). The answer may run to its symbols and two more tokens, as
+/// a local model's greedy answer may (for tokenizers that give a digit a
+/// token).
+fn remote_request(
+    family: Family,
+    problem: &Problem,
+    model: &str,
+    raw: bool,
+) -> crate::remote::RemoteRequest {
+    let symbols = problem.answer.chars().count();
+    let (prompt, history, extra) = if raw {
+        let asked = ask(family, &PromptFormat::Completion, &problem.question);
+        (asked.prompt, Vec::new(), 3)
+    } else {
+        (problem.question.clone(), example_turns(family), 2)
+    };
+    crate::remote::RemoteRequest {
+        model: model.to_string(),
+        prompt,
+        chat: !raw,
+        history,
+        temperature: 0.0,
+        top_p: None,
+        top_k: None,
+        min_p: None,
+        seed: None,
+        max_tokens: symbols + extra,
+        top_logprobs: 0,
+        stop: Vec::new(),
+    }
+}
+
+/// Runs `plan` on `model` at `endpoint` (`parallel` requests at once):
+/// exact match and per-place accuracy read from each greedy answer's text.
+/// The measures that need the model's tokens and probabilities are not
+/// taken (a server reports text). `progress(done, total)` is called after
+/// each (seed, length).
+pub fn measure_remote(
+    endpoint: &crate::remote::Endpoint,
+    model: &str,
+    raw: bool,
+    parallel: usize,
+    plan: &MetricPlan,
+    progress: &dyn Fn(usize, usize),
+) -> anyhow::Result<ModelMetrics> {
+    let started = Instant::now();
+    let family = plan.family;
+    let total = plan.seeds.len() * plan.lengths.len();
+    let mut per_seed: Vec<Vec<MetricPoint>> = Vec::new();
+    for (run, &seed) in plan.seeds.iter().enumerate() {
+        let mut points = Vec::new();
+        for (i, &k) in plan.lengths.iter().enumerate() {
+            let set =
+                problems::generate(family, k, plan.problems, seed, &example_questions(family));
+            let requests: Vec<_> = set
+                .iter()
+                .map(|p| remote_request(family, p, model, raw))
+                .collect();
+            let answers = endpoint.complete_all(&requests, parallel, &|| {});
+            let results = set
+                .iter()
+                .zip(answers)
+                .map(|(problem, answer)| {
+                    let answer = answer.map_err(|e| {
+                        e.failure(format!(
+                            "{}: the problem {} failed: {e}",
+                            endpoint.base, problem.question
+                        ))
+                    })?;
+                    let text = answer.text.trim().lines().next().unwrap_or("").trim();
+                    Ok(read_result(family, problem, text, None))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            points.push(point_from_results(k, results));
+            progress(run * plan.lengths.len() + i + 1, total);
+        }
+        per_seed.push(points);
+    }
+    let points = if per_seed.len() == 1 {
+        per_seed.remove(0)
+    } else {
+        pool(&per_seed)
+    };
+    Ok(ModelMetrics {
+        model: model.to_string(),
+        parameters: None,
+        architecture: String::new(),
+        tokenizer: String::new(),
+        endpoint: Some(endpoint.base.clone()),
+        prompt_style: if raw { "few_shot" } else { "chat" }.to_string(),
+        points,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// What the model did on one problem.
@@ -219,9 +325,10 @@ pub fn measure(
     };
     Ok(ModelMetrics {
         model: loaded.info.label(),
-        parameters: loaded.info.parameters,
+        parameters: Some(loaded.info.parameters),
         architecture: loaded.info.architecture.gguf_name().to_string(),
         tokenizer: loaded.info.tokenizer_fingerprint.clone(),
+        endpoint: None,
         prompt_style: style.to_string(),
         points,
         seconds: started.elapsed().as_secs_f64(),
@@ -442,25 +549,10 @@ impl Walk {
 
 /// The metrics of one length, from what the model did on each problem.
 pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed]) -> MetricPoint {
-    let alignment = family.alignment();
     let results: Vec<ProblemResult> = set
         .iter()
         .zip(observed)
         .map(|(problem, seen)| {
-            let truth = family.symbols(&problem.answer);
-            let answer = family.read_answer(&seen.greedy_text);
-            // Places indexed units-first for numbers, first-letter-first for letters.
-            let mut places = metrics::per_place(&answer, &truth, alignment);
-            if alignment == metrics::Alignment::Right {
-                places.reverse();
-            }
-            // Symbols written beyond the right answer's length (a model that
-            // does not stop, a stray leading digit) are places it got wrong:
-            // else "y e y" for "y" would score every letter right.
-            places.extend(std::iter::repeat_n(
-                false,
-                answer.len().saturating_sub(truth.len()),
-            ));
             let totals: Vec<f64> = seen
                 .option_logprobs
                 .iter()
@@ -472,22 +564,55 @@ pub fn summarize(family: Family, k: usize, set: &[Problem], observed: &[Observed
                 .filter(|(_, &symbol)| symbol)
                 .map(|(l, _)| *l)
                 .collect();
-            ProblemResult {
-                question: problem.question.clone(),
-                answer: problem.answer.clone(),
-                greedy: answer.iter().collect(),
-                greedy_text: seen.greedy_text.clone(),
-                exact: metrics::exact_match(&answer, &truth),
-                places,
-                edit_distance: metrics::edit_distance(&seen.greedy_tokens, &seen.answer_tokens),
-                answer_logprob: answer_logprobs.iter().sum(),
-                answer_tokens: answer_logprobs.len(),
-                choice_rank: metrics::rank_of_first(&totals),
-                choice_probabilities: metrics::normalized(&totals),
-            }
+            read_result(
+                family,
+                problem,
+                &seen.greedy_text,
+                Some(ScoredProblem {
+                    edit_distance: metrics::edit_distance(&seen.greedy_tokens, &seen.answer_tokens),
+                    answer_logprob: answer_logprobs.iter().sum(),
+                    answer_tokens: answer_logprobs.len(),
+                    choice_rank: metrics::rank_of_first(&totals),
+                    choice_probabilities: metrics::normalized(&totals),
+                }),
+            )
         })
         .collect();
     point_from_results(k, results)
+}
+
+/// One problem's result from the greedy answer's first line `greedy_text`
+/// (and what the model's tokens and probabilities gave, where known).
+fn read_result(
+    family: Family,
+    problem: &Problem,
+    greedy_text: &str,
+    scored: Option<ScoredProblem>,
+) -> ProblemResult {
+    let alignment = family.alignment();
+    let truth = family.symbols(&problem.answer);
+    let answer = family.read_answer(greedy_text);
+    // Places indexed units-first for numbers, first-letter-first for letters.
+    let mut places = metrics::per_place(&answer, &truth, alignment);
+    if alignment == metrics::Alignment::Right {
+        places.reverse();
+    }
+    // Symbols written beyond the right answer's length (a model that
+    // does not stop, a stray leading digit) are places it got wrong:
+    // else "y e y" for "y" would score every letter right.
+    places.extend(std::iter::repeat_n(
+        false,
+        answer.len().saturating_sub(truth.len()),
+    ));
+    ProblemResult {
+        question: problem.question.clone(),
+        answer: problem.answer.clone(),
+        greedy: answer.iter().collect(),
+        greedy_text: greedy_text.to_string(),
+        exact: metrics::exact_match(&answer, &truth),
+        places,
+        scored,
+    }
 }
 
 /// Exact match predicted from per-place accuracies alone, as if each place
@@ -507,8 +632,6 @@ pub fn point_from_results(k: usize, results: Vec<ProblemResult>) -> MetricPoint 
     let share = |yes: &dyn Fn(&ProblemResult) -> bool| {
         metrics::mean(results.iter().map(|r| f64::from(u8::from(yes(r)))))
     };
-    let values =
-        |f: &dyn Fn(&ProblemResult) -> f64| -> Vec<f64> { results.iter().map(f).collect() };
     let place_count = results.iter().map(|r| r.places.len()).max().unwrap_or(0);
     let per_place_accuracy: Vec<f64> = (0..place_count)
         .map(|place| {
@@ -529,15 +652,6 @@ pub fn point_from_results(k: usize, results: Vec<ProblemResult>) -> MetricPoint 
     let (right_places, all_places) = place_pairs
         .iter()
         .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-    let probability = values(&|r| {
-        if r.answer_tokens == 0 {
-            1.0
-        } else {
-            (r.answer_logprob / r.answer_tokens as f64).exp()
-        }
-    });
-    let edits = values(&|r| r.edit_distance as f64);
-    let briers = values(&|r| metrics::brier(&r.choice_probabilities, 0));
     MetricPoint {
         k,
         problems: results.len(),
@@ -556,17 +670,41 @@ pub fn point_from_results(k: usize, results: Vec<ProblemResult>) -> MetricPoint 
         per_digit_interval: stats::bootstrap_ratio(&place_pairs),
         predicted_exact_from_digits: predict_exact(&per_place_accuracy, &results),
         per_place_accuracy,
+        scored: scored_point(&results),
+        results,
+    }
+}
+
+/// The token and probability measures of a length, when every problem has
+/// them (a model on a server has none).
+fn scored_point(results: &[ProblemResult]) -> Option<ScoredPoint> {
+    let scored: Vec<&ScoredProblem> = results
+        .iter()
+        .map(|r| r.scored.as_ref())
+        .collect::<Option<_>>()?;
+    let values =
+        |f: &dyn Fn(&ScoredProblem) -> f64| -> Vec<f64> { scored.iter().map(|s| f(s)).collect() };
+    let probability = values(&|r| {
+        if r.answer_tokens == 0 {
+            1.0
+        } else {
+            (r.answer_logprob / r.answer_tokens as f64).exp()
+        }
+    });
+    let edits = values(&|r| r.edit_distance as f64);
+    let briers = values(&|r| metrics::brier(&r.choice_probabilities, 0));
+    let first = values(&|r| f64::from(u8::from(r.choice_rank == 1)));
+    Some(ScoredPoint {
         token_edit_distance: metrics::mean(edits.iter().copied()),
         token_edit_distance_interval: stats::bootstrap_mean(&edits),
         answer_probability: metrics::mean(probability.iter().copied()),
         answer_probability_interval: stats::bootstrap_mean(&probability),
-        answer_probability_whole: metrics::mean(results.iter().map(|r| r.answer_logprob.exp())),
-        multiple_choice_accuracy: share(&|r| r.choice_rank == 1),
-        multiple_choice_interval: stats::wilson_of(results.iter().map(|r| r.choice_rank == 1)),
+        answer_probability_whole: metrics::mean(scored.iter().map(|r| r.answer_logprob.exp())),
+        multiple_choice_accuracy: metrics::mean(first.iter().copied()),
+        multiple_choice_interval: stats::wilson_of(scored.iter().map(|r| r.choice_rank == 1)),
         choice_brier: metrics::mean(briers.iter().copied()),
         choice_brier_interval: stats::bootstrap_mean(&briers),
-        results,
-    }
+    })
 }
 
 /// One point per length pooled from several runs (other problem seeds):
@@ -627,9 +765,14 @@ pub(crate) mod tests {
         assert_eq!(results[1].greedy, wrong.distractors[0]);
         assert_eq!((results[0].exact, results[1].exact), (true, false));
         assert_eq!(point.exact_match, 0.5);
+        let scored = point.scored.as_ref().expect("a local model is scored");
+        let (s0, s1) = (
+            results[0].scored.as_ref().unwrap(),
+            results[1].scored.as_ref().unwrap(),
+        );
         // The right answer won the choice once, lost it to the distractor once.
-        assert_eq!(point.multiple_choice_accuracy, 0.5);
-        assert_eq!((results[0].choice_rank, results[1].choice_rank), (1, 2));
+        assert_eq!(scored.multiple_choice_accuracy, 0.5);
+        assert_eq!((s0.choice_rank, s1.choice_rank), (1, 2));
         // A near miss differs in one digit: all places but one are right.
         let (n1, n2) = (right.answer.len(), wrong.answer.len());
         let expected = (n1 + n2 - 1) as f64 / (n1 + n2) as f64;
@@ -637,27 +780,27 @@ pub(crate) mod tests {
         // Teacher forcing: every token of the right answers has probability
         // 1, except problem 2's diverging digit (1/4). Tokens are " " and
         // one per digit; the space is format, not answer, and is not counted.
-        assert_eq!(results[1].answer_tokens, n2);
+        assert_eq!(s1.answer_tokens, n2);
         let tokens2 = n2 as f64;
         let geometric = (1.0 + 0.25f64.powf(1.0 / tokens2)) / 2.0;
-        assert!((point.answer_probability - geometric).abs() < 1e-6);
-        assert!((point.answer_probability_whole - 0.625).abs() < 1e-6);
-        assert!((results[1].answer_logprob - 0.25f64.ln()).abs() < 1e-6);
+        assert!((scored.answer_probability - geometric).abs() < 1e-6);
+        assert!((scored.answer_probability_whole - 0.625).abs() < 1e-6);
+        assert!((s1.answer_logprob - 0.25f64.ln()).abs() < 1e-6);
         // One substituted digit token: edit distance 1 for problem 2.
-        assert_eq!(point.token_edit_distance, 0.5);
+        assert_eq!(scored.token_edit_distance, 0.5);
         // The options' probabilities: all on the right answer for problem 1;
         // 1/4 right, 3/4 on the first distractor for problem 2, whose Brier
         // score is 0.75² + 0.75².
-        let p2 = &results[1].choice_probabilities;
+        let p2 = &s1.choice_probabilities;
         assert!(
             (p2[0] - 0.25).abs() < 1e-6 && (p2[1] - 0.75).abs() < 1e-6,
             "{p2:?}"
         );
-        assert!((point.choice_brier - 1.125 / 2.0).abs() < 1e-6);
+        assert!((scored.choice_brier - 1.125 / 2.0).abs() < 1e-6);
         // Intervals: Wilson for the shares, a bootstrap for the means.
         assert_eq!(point.exact_match_interval, stats::wilson(1, 2));
-        assert_eq!(point.multiple_choice_interval, stats::wilson(1, 2));
-        let edits = point.token_edit_distance_interval;
+        assert_eq!(scored.multiple_choice_interval, stats::wilson(1, 2));
+        let edits = scored.token_edit_distance_interval;
         assert!(edits.low == 0.0 && edits.high == 1.0, "{edits:?}");
         assert!(point.predicted_exact_from_digits > 0.0 && point.predicted_exact_from_digits < 1.0);
     }
@@ -671,11 +814,13 @@ pub(crate) mod tests {
             greedy_text: String::new(),
             exact: right == places,
             places: (0..places).map(|i| i < right).collect(),
-            edit_distance: places - right,
-            answer_logprob: -((places - right) as f64),
-            answer_tokens: places,
-            choice_rank: if right == places { 1 } else { 2 },
-            choice_probabilities: vec![0.5, 0.5],
+            scored: Some(ScoredProblem {
+                edit_distance: places - right,
+                answer_logprob: -((places - right) as f64),
+                answer_tokens: places,
+                choice_rank: if right == places { 1 } else { 2 },
+                choice_probabilities: vec![0.5, 0.5],
+            }),
         }
     }
 
@@ -698,16 +843,13 @@ pub(crate) mod tests {
         assert_eq!(a.problems, 6, "'b' was drawn by both seeds and counts once");
         assert_eq!(a.exact_match, 0.5);
         assert_eq!(a.exact_match_interval, stats::wilson(3, 6));
+        assert_eq!(a.per_digit_interval, b.per_digit_interval);
         for (x, y) in [
-            (a.per_digit_interval, b.per_digit_interval),
-            (a.answer_probability_interval, b.answer_probability_interval),
-            (
-                a.token_edit_distance_interval,
-                b.token_edit_distance_interval,
-            ),
-            (a.choice_brier_interval, b.choice_brier_interval),
+            (a.probability(), b.probability()),
+            (a.edit_distance(), b.edit_distance()),
+            (a.brier(), b.brier()),
         ] {
-            assert_eq!(x, y);
+            assert_eq!(x.unwrap().1, y.unwrap().1);
         }
         assert_eq!(a.per_digit_accuracy, 8.0 / 12.0);
     }

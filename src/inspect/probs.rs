@@ -98,6 +98,7 @@ pub fn remote_report(
         model: model.clone(),
         prompt: prompt.to_string(),
         chat: !raw,
+        history: Vec::new(),
         temperature: 0.0,
         top_p: None,
         top_k: None,

@@ -119,6 +119,7 @@ fn check_alignment(
         model: model.to_string(),
         prompt: before.to_string(),
         chat: false,
+        history: Vec::new(),
         temperature: 0.0,
         top_p: None,
         top_k: None,

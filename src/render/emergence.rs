@@ -26,6 +26,11 @@ pub(super) fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
     )
 }
 
+/// A table cell for a measure not taken (a model on a server reports text).
+fn not_measured(lang: Lang) -> String {
+    lang.text("not_reported").to_string()
+}
+
 /// The all-or-nothing metrics (and what independent places predict), one
 /// row per length.
 fn strict_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Table {
@@ -37,7 +42,8 @@ fn strict_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Tabl
             p.k.to_string(),
             share_with(p.exact_match, &p.exact_match_interval),
             percent(p.predicted_exact_from_digits),
-            share_with(p.multiple_choice_accuracy, &p.multiple_choice_interval),
+            p.choice()
+                .map_or_else(|| not_measured(lang), |(v, i)| share_with(v, &i)),
         ]
     });
     Table {
@@ -56,9 +62,12 @@ fn partial_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Tab
         vec![
             p.k.to_string(),
             share_with(p.per_digit_accuracy, &p.per_digit_interval),
-            share_with(p.answer_probability, &p.answer_probability_interval),
-            mean_with(p.choice_brier, &p.choice_brier_interval),
-            mean_with(p.token_edit_distance, &p.token_edit_distance_interval),
+            p.probability()
+                .map_or_else(|| not_measured(lang), |(v, i)| share_with(v, &i)),
+            p.brier()
+                .map_or_else(|| not_measured(lang), |(v, i)| mean_with(v, &i)),
+            p.edit_distance()
+                .map_or_else(|| not_measured(lang), |(v, i)| mean_with(v, &i)),
         ]
     });
     Table {
@@ -110,15 +119,20 @@ fn heading(report: &MetricReport, lang: Lang) -> String {
 }
 
 fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
+    let style = lang.text(&format!("emergence.style.{}", model.prompt_style));
+    let style = match &model.endpoint {
+        Some(endpoint) => lang.fill(
+            "emergence.style.on_server",
+            &[("style", &style), ("endpoint", endpoint)],
+        ),
+        None => style.to_string(),
+    };
     lang.fill(
         "emergence.metric.model",
         &[
             ("model", &model.model),
             ("family", &family),
-            (
-                "style",
-                &lang.text(&format!("emergence.style.{}", model.prompt_style)),
-            ),
+            ("style", &style),
         ],
     )
 }
@@ -149,7 +163,8 @@ pub(super) fn chance_levels(chance: &ChanceLevels, lang: Lang) -> [Level; 2] {
 /// The chart of one model's metrics against k, with 95 % intervals as
 /// error bars and the chance levels dashed.
 pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Chart {
-    type Pick = fn(&MetricPoint) -> (f64, Option<Interval>);
+    // A measure's value and interval at a point (`None`: not measured).
+    type Pick = fn(&MetricPoint) -> Option<(f64, Option<Interval>)>;
     fn some((value, interval): (f64, Interval)) -> (f64, Option<Interval>) {
         (value, Some(interval))
     }
@@ -160,13 +175,13 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
         points: model
             .points
             .iter()
-            .map(|p| (p.k as f64, value(p).0))
+            .filter_map(|p| Some((p.k as f64, value(p)?.0)))
             .collect(),
         joined: true,
         intervals: model
             .points
             .iter()
-            .filter_map(|p| value(p).1.map(|i| (i.low, i.high)))
+            .filter_map(|p| value(p)?.1.map(|i| (i.low, i.high)))
             .collect(),
     };
     Chart {
@@ -175,18 +190,30 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
         log_x: false,
         log_y: false,
         series: vec![
-            line("per_digit", 'd', (31, 119, 180), |p| some(p.per_digit())),
-            line("choice", 'c', (44, 160, 44), |p| some(p.choice())),
+            line("per_digit", 'd', (31, 119, 180), |p| {
+                Some(some(p.per_digit()))
+            }),
+            line("choice", 'c', (44, 160, 44), |p| p.choice().map(some)),
             line("probability", 'p', (148, 103, 189), |p| {
-                some(p.probability())
+                p.probability().map(some)
             }),
             line("predicted", '^', (255, 127, 14), |p| {
-                (p.predicted_exact_from_digits, None)
+                Some((p.predicted_exact_from_digits, None))
             }),
-            line("exact", 'E', (214, 39, 40), |p| some(p.exact())),
-        ],
+            line("exact", 'E', (214, 39, 40), |p| Some(some(p.exact()))),
+        ]
+        .into_iter()
+        // A measure not taken (a model on a server) is no line at all.
+        .filter(|s| !s.points.is_empty())
+        .collect(),
         ticks: Vec::new(),
-        levels: chance_levels(chance, lang).to_vec(),
+        // Multiple choice's chance level only beside its line.
+        levels: chance_levels(chance, lang)
+            .into_iter()
+            .skip(usize::from(
+                model.points.iter().any(|p| p.choice().is_none()),
+            ))
+            .collect(),
     }
 }
 
@@ -309,24 +336,34 @@ pub(super) fn metric_csv(report: &MetricReport) -> String {
         for p in &m.points {
             let mut row = vec![
                 m.model.clone(),
-                m.parameters.to_string(),
+                m.parameters.map_or_else(String::new, |p| p.to_string()),
                 m.prompt_style.clone(),
                 report.family.clone(),
                 p.k.to_string(),
                 p.problems.to_string(),
             ];
-            for (value, interval) in [
-                (p.exact_match, p.exact_match_interval),
-                (p.per_digit_accuracy, p.per_digit_interval),
-                (p.multiple_choice_accuracy, p.multiple_choice_interval),
-                (p.choice_brier, p.choice_brier_interval),
-                (p.answer_probability, p.answer_probability_interval),
-                (p.token_edit_distance, p.token_edit_distance_interval),
+            for measured in [
+                Some(p.exact()),
+                Some(p.per_digit()),
+                p.choice(),
+                p.brier(),
+                p.probability(),
+                p.edit_distance(),
             ] {
-                row.extend([value, interval.low, interval.high].map(|v| v.to_string()));
+                // A measure not taken leaves its three cells empty.
+                row.extend(match measured {
+                    Some((value, interval)) => {
+                        [value, interval.low, interval.high].map(|v| v.to_string())
+                    }
+                    None => [String::new(), String::new(), String::new()],
+                });
             }
             row.push(p.predicted_exact_from_digits.to_string());
-            row.push(p.answer_probability_whole.to_string());
+            row.push(
+                p.scored
+                    .as_ref()
+                    .map_or_else(String::new, |s| s.answer_probability_whole.to_string()),
+            );
             writer.write_record(&row).expect("writing to memory");
         }
     }

@@ -18,14 +18,15 @@ use crate::words::Lang;
 /// and whether it is a share (else a mean).
 struct Measure {
     key: &'static str,
-    value: fn(&MetricPoint) -> (f64, Interval),
+    /// The measure at a point (`None`: not measured there).
+    value: fn(&MetricPoint) -> Option<(f64, Interval)>,
     share: bool,
 }
 
 const MEASURES: [Measure; 6] = [
     Measure {
         key: "exact",
-        value: MetricPoint::exact,
+        value: |p| Some(p.exact()),
         share: true,
     },
     Measure {
@@ -35,7 +36,7 @@ const MEASURES: [Measure; 6] = [
     },
     Measure {
         key: "per_digit",
-        value: MetricPoint::per_digit,
+        value: |p| Some(p.per_digit()),
         share: true,
     },
     Measure {
@@ -87,7 +88,7 @@ fn models_table(report: &LadderReport, lang: Lang) -> (Vec<String>, Vec<Vec<Stri
         .map(|m| {
             vec![
                 m.model.clone(),
-                parameter_count(m.parameters),
+                parameter_count(m.parameters.unwrap_or_default()),
                 m.architecture.clone(),
                 lang.text(&format!("ladder.style.{}", m.prompt_style))
                     .to_string(),
@@ -111,8 +112,8 @@ fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<
                 m.points
                     .iter()
                     .find(|p| p.k == k)
-                    .map(|p| {
-                        let (value, interval) = (measure.value)(p);
+                    .and_then(|p| (measure.value)(p))
+                    .map(|(value, interval)| {
                         if measure.share {
                             share_with(value, &interval)
                         } else {
@@ -121,9 +122,13 @@ fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<
                     })
                     .unwrap_or_default()
             });
-            std::iter::once(format!("{} ({})", m.model, parameter_count(m.parameters)))
-                .chain(cells)
-                .collect()
+            std::iter::once(format!(
+                "{} ({})",
+                m.model,
+                parameter_count(m.parameters.unwrap_or_default())
+            ))
+            .chain(cells)
+            .collect()
         })
         .collect();
     (headers, rows)
@@ -135,7 +140,11 @@ fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<
 pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
     let models: &[ModelMetrics] = &report.metric.models;
     let chance = &report.metric.chance;
-    let millions = |m: &ModelMetrics| (m.parameters as f64 / 1e6).round().max(1.0);
+    let millions = |m: &ModelMetrics| {
+        (m.parameters.unwrap_or_default() as f64 / 1e6)
+            .round()
+            .max(1.0)
+    };
     MEASURES
         .iter()
         .filter(|m| m.share)
@@ -150,7 +159,7 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
                         .iter()
                         .filter_map(|m| {
                             let p = m.points.iter().find(|p| p.k == k)?;
-                            Some((millions(m), (measure.value)(p)))
+                            Some((millions(m), (measure.value)(p)?))
                         })
                         .collect();
                     Series {

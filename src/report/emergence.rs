@@ -56,13 +56,18 @@ pub struct ChanceLevels {
 pub struct ModelMetrics {
     /// Model alias (or file name).
     pub model: String,
-    /// Its parameter count, summed over the tensors of its file.
-    pub parameters: u64,
-    /// Its architecture (`general.architecture` of the file).
+    /// Its parameter count, summed over the tensors of its file (`null`: a
+    /// model on a server, whose file is not known here).
+    pub parameters: Option<u64>,
+    /// Its architecture (`general.architecture` of the file; empty on a server).
     pub architecture: String,
     /// SHA-256 fingerprint of its tokenizer's vocabulary: two models with
-    /// the same architecture and vocabulary are of one family.
+    /// the same architecture and vocabulary are of one family (empty on a
+    /// server).
     pub tokenizer: String,
+    /// The server it was asked on (`null`: detprob's own engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     /// How it was asked: `chat` (examples as earlier turns, for an instruct
     /// model) or `few_shot` (examples as plain lines, for a base model).
     pub prompt_style: String,
@@ -121,9 +126,10 @@ pub struct ModelFindings {
     /// Per-digit accuracy from the first length to the last.
     pub per_digit: Change,
     /// The right answer's per-token probability from the first length to the last.
-    pub probability: Change,
+    pub probability: Option<Change>,
     /// Lengths where multiple choice is above chance (its interval wholly above).
-    pub choice_above_chance: Vec<usize>,
+    /// (`null`: multiple choice was not measured, a model on a server.)
+    pub choice_above_chance: Option<Vec<usize>>,
     /// The predictor of exact match from places, at each length.
     pub predictor: Vec<PredictorCheck>,
 }
@@ -153,6 +159,22 @@ pub struct MetricPoint {
     pub per_digit_interval: Interval,
     /// The same, per place (units first for numbers, first letter first for letters).
     pub per_place_accuracy: Vec<f64>,
+    /// The measures that need the model's tokens and probabilities (`None`
+    /// for a model on a server, which reports text: absent in JSON).
+    #[serde(flatten)]
+    pub scored: Option<ScoredPoint>,
+    /// Exact match predicted from the per-place accuracies alone (their
+    /// product over each problem's places, averaged): what independent
+    /// sub-tasks would give ([`crate::emergence::metric::predict_exact`],
+    /// the one predictor detprob uses).
+    pub predicted_exact_from_digits: f64,
+    /// Every problem, as asked and answered.
+    pub results: Vec<ProblemResult>,
+}
+
+/// A length's measures from the model's tokens and probabilities.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScoredPoint {
     /// Mean Levenshtein distance between the greedy answer's tokens and the
     /// right answer's (continuous; lower is better).
     pub token_edit_distance: f64,
@@ -180,13 +202,6 @@ pub struct MetricPoint {
     pub choice_brier: f64,
     /// Its interval.
     pub choice_brier_interval: Interval,
-    /// Exact match predicted from the per-place accuracies alone (their
-    /// product over each problem's places, averaged): what independent
-    /// sub-tasks would give ([`crate::emergence::metric::predict_exact`],
-    /// the one predictor detprob uses).
-    pub predicted_exact_from_digits: f64,
-    /// Every problem, as asked and answered.
-    pub results: Vec<ProblemResult>,
 }
 
 impl MetricPoint {
@@ -200,24 +215,29 @@ impl MetricPoint {
         (self.per_digit_accuracy, self.per_digit_interval)
     }
 
-    /// Multiple-choice accuracy with its interval.
-    pub fn choice(&self) -> (f64, Interval) {
-        (self.multiple_choice_accuracy, self.multiple_choice_interval)
+    /// Multiple-choice accuracy with its interval (`None`: not measured, a
+    /// model on a server).
+    pub fn choice(&self) -> Option<(f64, Interval)> {
+        let s = self.scored.as_ref()?;
+        Some((s.multiple_choice_accuracy, s.multiple_choice_interval))
     }
 
     /// The answer tokens' per-token probability with its interval.
-    pub fn probability(&self) -> (f64, Interval) {
-        (self.answer_probability, self.answer_probability_interval)
+    pub fn probability(&self) -> Option<(f64, Interval)> {
+        let s = self.scored.as_ref()?;
+        Some((s.answer_probability, s.answer_probability_interval))
     }
 
     /// The choice's Brier score with its interval.
-    pub fn brier(&self) -> (f64, Interval) {
-        (self.choice_brier, self.choice_brier_interval)
+    pub fn brier(&self) -> Option<(f64, Interval)> {
+        let s = self.scored.as_ref()?;
+        Some((s.choice_brier, s.choice_brier_interval))
     }
 
     /// Token edit distance with its interval.
-    pub fn edit_distance(&self) -> (f64, Interval) {
-        (self.token_edit_distance, self.token_edit_distance_interval)
+    pub fn edit_distance(&self) -> Option<(f64, Interval)> {
+        let s = self.scored.as_ref()?;
+        Some((s.token_edit_distance, s.token_edit_distance_interval))
     }
 }
 
@@ -240,6 +260,14 @@ pub struct ProblemResult {
     /// then one wrong place for each symbol the greedy answer wrote beyond
     /// the right answer's length.
     pub places: Vec<bool>,
+    /// What needs the model's tokens and probabilities (`None` on a server).
+    #[serde(flatten)]
+    pub scored: Option<ScoredProblem>,
+}
+
+/// One problem's measures from the model's tokens and probabilities.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScoredProblem {
     /// Levenshtein distance between the greedy answer's tokens and the right answer's.
     pub edit_distance: usize,
     /// Natural-log probability of the right answer's answer tokens

@@ -40,18 +40,28 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
         .findings
         .iter()
         .map(|f| {
-            let text = lang.fill(
-                "emergence.takeaway.metric",
-                &[
-                    ("model", &f.model),
-                    ("family", &family),
-                    ("k1", &f.first_k),
-                    ("k2", &f.last_k),
-                    ("exact", &change_words(&f.exact, lang)),
-                    ("digit", &change_words(&f.per_digit, lang)),
-                    ("prob", &change_words(&f.probability, lang)),
-                ],
+            let (exact, digit) = (
+                change_words(&f.exact, lang),
+                change_words(&f.per_digit, lang),
             );
+            let mut args: Vec<(&str, &dyn std::fmt::Display)> = vec![
+                ("model", &f.model),
+                ("family", &family),
+                ("k1", &f.first_k),
+                ("k2", &f.last_k),
+                ("exact", &exact),
+                ("digit", &digit),
+            ];
+            // The probability's change where it was measured (not on a server).
+            let probability = f.probability.as_ref().map(|p| change_words(p, lang));
+            let key = match &probability {
+                Some(prob) => {
+                    args.push(("prob", prob));
+                    "emergence.takeaway.metric"
+                }
+                None => "emergence.takeaway.metric_text",
+            };
+            let text = lang.fill(key, &args);
             let mut sentences = vec![text];
             let informative: Vec<&PredictorCheck> =
                 f.predictor.iter().filter(|c| c.informative).collect();
@@ -86,11 +96,15 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                     ],
                 ));
             }
+            // Multiple choice, where it was measured (not on a server).
+            let Some(above) = &f.choice_above_chance else {
+                return sentences.join(lang.sentence_gap());
+            };
             let rest: Vec<usize> = f
                 .predictor
                 .iter()
                 .map(|c| c.k)
-                .filter(|k| !f.choice_above_chance.contains(k))
+                .filter(|k| !above.contains(k))
                 .collect();
             let chance = whole_percent(report.chance.multiple_choice);
             sentences.push(if rest.is_empty() {
@@ -98,7 +112,7 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                     "emergence.takeaway.choice_all_above",
                     &[("chance", &chance)],
                 )
-            } else if f.choice_above_chance.is_empty() {
+            } else if above.is_empty() {
                 lang.fill(
                     "emergence.takeaway.choice_none_above",
                     &[("chance", &chance)],
@@ -108,10 +122,7 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                     "emergence.takeaway.choice_some_above",
                     &[
                         ("chance", &chance),
-                        (
-                            "above",
-                            &list_of_k(f.choice_above_chance.iter().copied(), lang),
-                        ),
+                        ("above", &list_of_k(above.iter().copied(), lang)),
                         ("rest", &list_of_k(rest, lang)),
                     ],
                 )
@@ -215,7 +226,7 @@ pub fn ladder(report: &LadderReport, lang: Lang) -> Vec<String> {
         models
             .iter()
             .find(|m| m.model == name)
-            .map(|m| parameter_count(m.parameters))
+            .map(|m| parameter_count(m.parameters.unwrap_or_default()))
             .unwrap_or_default()
     };
     let mut out = Vec::new();
@@ -226,9 +237,15 @@ pub fn ladder(report: &LadderReport, lang: Lang) -> Vec<String> {
                 &[
                     ("k", &step.k),
                     ("small", &small.model),
-                    ("small_params", &parameter_count(small.parameters)),
+                    (
+                        "small_params",
+                        &parameter_count(small.parameters.unwrap_or_default()),
+                    ),
                     ("large", &large.model),
-                    ("large_params", &parameter_count(large.parameters)),
+                    (
+                        "large_params",
+                        &parameter_count(large.parameters.unwrap_or_default()),
+                    ),
                     (
                         "exact",
                         &change_words(&step.exact_smallest_to_largest, lang),
