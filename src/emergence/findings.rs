@@ -123,9 +123,10 @@ mod tests {
     fn model(points: Vec<MetricPoint>) -> ModelMetrics {
         ModelMetrics {
             model: "m".into(),
-            parameters: 1,
+            parameters: Some(1),
             architecture: "llama".into(),
             tokenizer: "t".into(),
+            endpoint: None,
             prompt_style: "chat".into(),
             points,
             seconds: 0.0,
@@ -166,6 +167,18 @@ mod tests {
         // of 10, not clearly.
         let above = of_model(&model(vec![point(1, 10, 10), point(2, 5, 10)]), &digits).unwrap();
         assert_eq!(above.choice_above_chance, Some(vec![1]));
+        // A model on a server (text only): multiple choice and the answer's
+        // probability were not measured, so no finding speaks of them.
+        let text_only = |p: MetricPoint| {
+            let mut results = p.results;
+            results.iter_mut().for_each(|r| r.scored = None);
+            point_from_results(p.k, results)
+        };
+        let remote = model(vec![text_only(point(1, 10, 10)), text_only(point(2, 5, 10))]);
+        assert!(remote.points.iter().all(|p| p.scored.is_none()));
+        let found = of_model(&remote, &digits).unwrap();
+        assert_eq!(found.choice_above_chance, None);
+        assert!(found.probability.is_none());
         let classes = classes();
         assert!(classes
             .discontinuous

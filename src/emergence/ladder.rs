@@ -97,9 +97,10 @@ mod tests {
     fn model(name: &str, parameters: u64, architecture: &str, right: usize) -> ModelMetrics {
         ModelMetrics {
             model: name.into(),
-            parameters,
+            parameters: Some(parameters),
             architecture: architecture.into(),
             tokenizer: format!("{architecture}-vocab"),
+            endpoint: None,
             prompt_style: "chat".into(),
             points: vec![point_from_results(
                 2,
