@@ -801,3 +801,48 @@ fn score_reads_the_answers_tokens_from_a_server_that_scores_prompts() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_slow_or_garbled_answer_is_retried_and_a_non_completion_is_one_line() {
+    // The first answer comes after the timeout, the second is cut-off JSON,
+    // the third is whole: the request is retried until it has it.
+    let flaky = fake_server(|n| match n {
+        0 => {
+            std::thread::sleep(std::time::Duration::from_millis(2500));
+            (200, json!({"choices": [{"text": "late"}]}).to_string())
+        }
+        1 => (200, "{\"choices\": [{\"text\": \"cut".to_string()),
+        _ => (
+            200,
+            json!({"choices": [{"text": " fine", "finish_reason": "stop"}]}).to_string(),
+        ),
+    });
+    let report = common::json(&[
+        "generate",
+        "Hi",
+        "--raw",
+        "-n",
+        "4",
+        "--endpoint",
+        &flaky,
+        "--timeout",
+        "1",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(report["text"], " fine");
+
+    // Valid JSON that is no completion: no retry helps; one line, exit 1.
+    let odd = fake_server(|_| (200, json!({"result": "ok"}).to_string()));
+    let out = detprob()
+        .args(["generate", "Hi", "--raw", "-n", "4", "--endpoint", &odd])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server's answer is not a completion")
+            && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+}

@@ -174,7 +174,10 @@ mod tests {
             results.iter_mut().for_each(|r| r.scored = None);
             point_from_results(p.k, results)
         };
-        let remote = model(vec![text_only(point(1, 10, 10)), text_only(point(2, 5, 10))]);
+        let remote = model(vec![
+            text_only(point(1, 10, 10)),
+            text_only(point(2, 5, 10)),
+        ]);
         assert!(remote.points.iter().all(|p| p.scored.is_none()));
         let found = of_model(&remote, &digits).unwrap();
         assert_eq!(found.choice_above_chance, None);
