@@ -266,7 +266,11 @@ impl TextTokenizer {
                 let bpe = BPE::builder()
                     .vocab_and_merges(vocab, merges?)
                     .build()
-                    .map_err(|e| gguf.corrupt(format!("cannot build BPE: {e}")))?;
+                    .map_err(|e| {
+                        // It may quote a token of the file: short, escaped.
+                        let reason = crate::comparison::shorten(&e.to_string(), 120);
+                        gguf.corrupt(format!("cannot build BPE: {}", reason.escape_debug()))
+                    })?;
                 let mut tokenizer = Tokenizer::new(bpe);
                 let pre = gguf.optional_str("tokenizer.ggml.pre").unwrap_or("none");
                 tokenizer.with_pre_tokenizer(Some(
