@@ -337,23 +337,7 @@ impl Endpoint {
                 text: token.as_str().unwrap_or_default().to_string(),
                 offset: offset.as_u64().unwrap_or(u64::MAX) as usize,
                 logprob: logprobs["token_logprobs"][i].as_f64(),
-                alternatives: logprobs["top_logprobs"][i]
-                    .as_object()
-                    .map(|top| {
-                        let mut top: Vec<RemoteAlternative> = top
-                            .iter()
-                            .filter_map(|(k, v)| {
-                                Some(RemoteAlternative {
-                                    text: k.clone(),
-                                    bytes: None,
-                                    logprob: v.as_f64()?,
-                                })
-                            })
-                            .collect();
-                        top.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
-                        top
-                    })
-                    .unwrap_or_default(),
+                alternatives: completion_alternatives(&logprobs["top_logprobs"][i]),
             })
             .collect();
         Ok(echoed)
@@ -473,6 +457,26 @@ fn body(request: &RemoteRequest) -> (&'static str, Value) {
     }
 }
 
+/// One step's alternatives in `/v1/completions`' shape (an object of
+/// token text to logprob), most likely first.
+fn completion_alternatives(top: &Value) -> Vec<RemoteAlternative> {
+    let Some(top) = top.as_object() else {
+        return Vec::new();
+    };
+    let mut alternatives: Vec<RemoteAlternative> = top
+        .iter()
+        .filter_map(|(text, logprob)| {
+            Some(RemoteAlternative {
+                text: text.clone(),
+                bytes: None,
+                logprob: logprob.as_f64()?,
+            })
+        })
+        .collect();
+    alternatives.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
+    alternatives
+}
+
 /// Reads choice 0 of a completion or chat completion.
 fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, RemoteError> {
     let choice = &value["choices"][0];
@@ -518,23 +522,7 @@ fn read_completion(value: &Value, chat: bool) -> Result<RemoteCompletion, Remote
                     text: t.as_str().unwrap_or_default().to_string(),
                     bytes: None,
                     logprob: logprobs["token_logprobs"][i].as_f64(),
-                    alternatives: logprobs["top_logprobs"][i]
-                        .as_object()
-                        .map(|top| {
-                            let mut top: Vec<RemoteAlternative> = top
-                                .iter()
-                                .filter_map(|(k, v)| {
-                                    Some(RemoteAlternative {
-                                        text: k.clone(),
-                                        bytes: None,
-                                        logprob: v.as_f64()?,
-                                    })
-                                })
-                                .collect();
-                            top.sort_by(|a, b| b.logprob.total_cmp(&a.logprob));
-                            top
-                        })
-                        .unwrap_or_default(),
+                    alternatives: completion_alternatives(&logprobs["top_logprobs"][i]),
                 })
                 .collect()
         })

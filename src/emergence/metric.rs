@@ -224,11 +224,7 @@ pub fn measure_remote(
         }
         per_seed.push(points);
     }
-    let points = if per_seed.len() == 1 {
-        per_seed.remove(0)
-    } else {
-        pool(&per_seed)
-    };
+    let points = one_point_per_length(per_seed);
     Ok(ModelMetrics {
         model: model.to_string(),
         parameters: None,
@@ -318,11 +314,7 @@ pub fn measure(
         }
         per_seed.push(points);
     }
-    let points = if per_seed.len() == 1 {
-        per_seed.remove(0)
-    } else {
-        pool(&per_seed)
-    };
+    let points = one_point_per_length(per_seed);
     Ok(ModelMetrics {
         model: loaded.info.label(),
         parameters: Some(loaded.info.parameters),
@@ -705,6 +697,15 @@ fn scored_point(results: &[ProblemResult]) -> Option<ScoredPoint> {
         choice_brier: metrics::mean(briers.iter().copied()),
         choice_brier_interval: stats::bootstrap_mean(&briers),
     })
+}
+
+/// The points of one seed's run as they are, or several seeds' pooled.
+fn one_point_per_length(mut per_seed: Vec<Vec<MetricPoint>>) -> Vec<MetricPoint> {
+    if per_seed.len() == 1 {
+        per_seed.remove(0)
+    } else {
+        pool(&per_seed)
+    }
 }
 
 /// One point per length pooled from several runs (other problem seeds):
