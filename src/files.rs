@@ -152,10 +152,10 @@ pub fn write_whole(
     flag: &str,
     overwrite: Overwrite,
     bytes: &[u8],
-) -> Result<(), InputError> {
+) -> anyhow::Result<()> {
     check_output(path, flag, overwrite)?;
     let dir = directory_of(path);
-    let fail = |e: std::io::Error| invalid(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| write_failure(path, &e);
     // Created as any file the user writes (0666 less the umask: 0644
     // usually), not with a temporary file's private 0600.
     let mut builder = tempfile::Builder::new();
@@ -172,14 +172,49 @@ pub fn write_whole(
         std::io::ErrorKind::AlreadyExists => invalid(format!(
             "{flag} {} already exists: pass --force to replace it, or choose another path",
             path.display()
-        )),
+        ))
+        .into(),
         _ => fail(e.error),
     })
+}
+
+/// A write that failed after its path was checked: the environment's
+/// failure (exit 1), not bad input — a full disk said in plain words.
+fn write_failure(path: &Path, error: &std::io::Error) -> anyhow::Error {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => anyhow::anyhow!(
+            "cannot write {}: no space left on the device (nothing was written)",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot write {}: {error}", path.display()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_the_environments_failure_said_plainly() {
+        let path = Path::new("out.svg");
+        for full in [
+            std::io::Error::from(std::io::ErrorKind::StorageFull),
+            std::io::Error::from_raw_os_error(28), // ENOSPC
+        ] {
+            let error = write_failure(path, &full);
+            assert!(
+                error.to_string().contains("no space left on the device"),
+                "{error}"
+            );
+            assert!(
+                error.downcast_ref::<InputError>().is_none(),
+                "exit 1, not 2"
+            );
+        }
+        let other = write_failure(path, &std::io::Error::other("I/O error"));
+        assert!(other.downcast_ref::<InputError>().is_none());
+    }
 
     #[test]
     fn an_existing_file_is_kept_unless_forced_and_other_kinds_are_never_replaced() {

@@ -172,7 +172,7 @@ fn wants_manifest(record: Option<(&std::path::Path, crate::files::Overwrite)>) -
 fn keep_manifest(
     manifest: &crate::experiments::manifest::Manifest,
     record: Option<(&std::path::Path, crate::files::Overwrite)>,
-) -> Result<(), InputError> {
+) -> anyhow::Result<()> {
     if let Some((path, overwrite)) = record {
         manifest.save(path, overwrite)?;
     }

@@ -268,7 +268,7 @@ impl Manifest {
     /// Writes the manifest to `path` whole or not at all (see
     /// [`crate::files::write_whole`]): an existing file is replaced only with
     /// `Overwrite::Replace`, and never anything but a regular file.
-    pub fn save(&self, path: &Path, overwrite: Overwrite) -> Result<(), InputError> {
+    pub fn save(&self, path: &Path, overwrite: Overwrite) -> anyhow::Result<()> {
         let body = serde_json::to_string_pretty(self).expect("a manifest serializes");
         let checksum = hex_sha256(body.as_bytes());
         let text = format!("{{\n\"checksum\": \"{checksum}\",\n\"body\": {body}\n}}\n");
