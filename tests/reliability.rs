@@ -267,6 +267,46 @@ fn a_re_signed_manifest_with_edited_text_is_refused() {
         &["replay", manifest.to_str().unwrap()],
         "the recorded text is not what the recorded tokens spell",
     );
+
+    // Values no recording writes, re-signed: one line, exit 2, before any
+    // token is generated.
+    let edits: [(fn(&mut serde_json::Value), &str); 4] = [
+        (
+            |body| body["runs"][0]["settings"]["max_tokens"] = 0.into(),
+            "has max_tokens 0",
+        ),
+        (
+            |body| body["runs"][0]["settings"]["max_tokens"] = 100_000_000.into(),
+            "more than the model's context holds",
+        ),
+        (
+            |body| body["runs"][0]["logprobs"] = serde_json::json!([]),
+            "has 0 logprobs for",
+        ),
+        (
+            |body| {
+                body["runs"][0]["tokens"][0] = 999_999.into();
+            },
+            "beyond the model's 49152-token vocabulary",
+        ),
+    ];
+    for (edit, needle) in edits {
+        json(&[
+            "generate",
+            "-t",
+            "0",
+            "-n",
+            "4",
+            "-f",
+            "json",
+            "--record",
+            manifest.to_str().unwrap(),
+            "--force",
+            "Say hello",
+        ]);
+        resign_manifest(&manifest, edit);
+        assert_input_error(&["replay", manifest.to_str().unwrap()], needle);
+    }
 }
 
 #[test]

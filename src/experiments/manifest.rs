@@ -310,6 +310,23 @@ impl Manifest {
                 manifest.prompts.len()
             )));
         }
+        // What no recording writes, even when re-signed: refused as bad
+        // input before any model is loaded.
+        for (i, run) in manifest.runs.iter().enumerate() {
+            if run.settings.max_tokens == 0 {
+                return Err(invalid(format!(
+                    "manifest {name}: run {i} has max_tokens 0 (at least 1)"
+                )));
+            }
+            let local = manifest.endpoint.is_none();
+            if local && run.logprobs.len() != run.tokens.len() {
+                return Err(invalid(format!(
+                    "manifest {name}: run {i} has {} logprobs for {} tokens",
+                    run.logprobs.len(),
+                    run.tokens.len()
+                )));
+            }
+        }
         Ok(manifest)
     }
 }

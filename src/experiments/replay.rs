@@ -20,6 +20,20 @@ pub fn replay(loaded: &mut LoadedModel, manifest: &Manifest) -> anyhow::Result<R
             .into());
         }
     }
+    let vocabulary = loaded.tokenizer.vocab_size();
+    for (index, run) in manifest.runs.iter().enumerate() {
+        if let Some(&token) = run.tokens.iter().find(|&&t| t as usize >= vocabulary) {
+            return Err(invalid(format!(
+                "run {index} records token {token}, beyond the model's {vocabulary}-token vocabulary"
+            ))
+            .into());
+        }
+        crate::generation::check_max_tokens(
+            loaded.model.context_length(),
+            std::slice::from_ref(&run.settings),
+        )
+        .map_err(|e| invalid(format!("run {index}: {e}")))?;
+    }
     let mut differences = Vec::new();
     let mut tokens = 0;
     let mut prefilled: Option<(usize, Prefilled)> = None;
