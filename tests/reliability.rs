@@ -270,7 +270,8 @@ fn a_re_signed_manifest_with_edited_text_is_refused() {
 
     // Values no recording writes, re-signed: one line, exit 2, before any
     // token is generated.
-    let edits: [(fn(&mut serde_json::Value), &str); 4] = [
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(Edit, &str); 4] = [
         (
             |body| body["runs"][0]["settings"]["max_tokens"] = 0.into(),
             "has max_tokens 0",
