@@ -414,6 +414,10 @@ impl Scenario {
                     "needs non-empty texts (and non-empty truths where given)",
                 ));
             }
+            for text in std::iter::once(&text).chain(zh.as_ref()) {
+                crate::comparison::check_length(text)
+                    .map_err(|e| at(inputs_at, "inputs", &e.to_string()))?;
+            }
             if zh.as_deref().is_some_and(|z| z.trim().is_empty()) {
                 return Err(at(
                     inputs_at,

@@ -343,10 +343,23 @@ fn bad_compare_input_is_a_one_line_error() {
         &["compare", "--inputs", "a.txt", "2 + 2"],
         "cannot be used with",
     );
+    // A huge input is refused before any model work, quoted short (a
+    // 20,000-character one took minutes of prefill per sample).
     let huge = format!("What is {}?", "1 + ".repeat(5000) + "1");
     assert_input_error(
         &["compare", "--temperatures", "0", "--seeds", "1", &huge],
-        "context holds 8192",
+        "an input to compare is at most 1000 characters; \"What is 1 + 1 + ",
+    );
+    let nested = "(".repeat(10_000) + "1" + &")".repeat(10_000);
+    assert_input_error(&["compare", "--rule", "arithmetic", &nested], "has 20001");
+    let out = detprob()
+        .args(["compare", &"x".repeat(900)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no rule's domain fits") && stderr.chars().count() < 250,
+        "{stderr}"
     );
 
     let dir = tempfile::tempdir().unwrap();

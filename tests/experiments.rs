@@ -219,6 +219,11 @@ fn a_sweep_refuses_to_overwrite_or_to_resume_another_sweep() {
     let long = "1+".repeat(20_000) + "1";
     assert_input_error(
         &["sweep", &long, "--seeds", "1", "-o", fresh_path],
+        "an input to compare is at most 1000 characters",
+    );
+    // A free prompt longer than the context is refused for its tokens.
+    assert_input_error(
+        &["sweep", "--prompt", &long, "--seeds", "1", "-o", fresh_path],
         "but the model's context holds",
     );
     assert!(

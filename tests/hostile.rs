@@ -166,3 +166,28 @@ fn a_transposed_embedding_is_a_corrupt_file_on_both_engines() {
         );
     }
 }
+
+#[test]
+fn a_scenario_with_a_huge_input_is_refused_before_the_model_loads() {
+    // 10,000 nested parentheses: before, minutes of prefill per sample.
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demos/01-definition.toml"),
+    )
+    .unwrap();
+    let nested = "(".repeat(10_000) + "1" + &")".repeat(10_000);
+    let edited = shipped.replace(
+        "inputs = [{ text = \"What is 123456789 × 987654321?\", zh = \"123456789 × 987654321 等于多少？\" }]",
+        &format!("inputs = [{{ text = \"{nested}\" }}]"),
+    );
+    assert_ne!(
+        edited, shipped,
+        "the shipped scenario's inputs line changed"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.toml");
+    std::fs::write(&file, edited).unwrap();
+    common::assert_input_error(
+        &["demo", "--file", file.to_str().unwrap()],
+        "field `inputs`: an input to compare is at most 1000 characters",
+    );
+}

@@ -21,7 +21,7 @@ use crate::sampler::{Sampling, Temperature};
 use crate::tasks::{self, PromptTemplate, Task};
 
 use crate::report::compare::*;
-pub use plan::{plan, read_inputs, Planned};
+pub use plan::{check_length, plan, read_inputs, Planned, MAX_INPUT_CHARS};
 pub use source::{Drawn, ModelSource, RemoteSource, ShownPrompt};
 pub use truth::find_truth;
 use verdicts::verdicts;
@@ -109,6 +109,7 @@ pub fn compare_with(
     if input.text.trim().is_empty() {
         return Err(InputError::EmptyPrompt.into());
     }
+    plan::check_length(&input.text)?;
     let task = rule.task();
 
     // The rule, run as many times as the model is sampled.

@@ -21,11 +21,13 @@ pub fn plan(
     if text.trim().is_empty() {
         return Err(InputError::EmptyPrompt);
     }
+    check_length(text)?;
     let rule = match forced {
         Some(rule) => rule,
         None => rules::pick(text).ok_or_else(|| {
             invalid(format!(
-                "no rule's domain fits {text:?}; choose one with --rule ({})",
+                "no rule's domain fits {:?}; choose one with --rule ({})",
+                super::shorten(text, 80),
                 rules::names()
             ))
         })?,
@@ -37,6 +39,23 @@ pub fn plan(
         },
         rule,
     })
+}
+
+/// The longest input a comparison takes, in characters: a question for a
+/// rule and a class, not a document (a 20,000-character input took minutes
+/// of prefill per sample before it was refused).
+pub const MAX_INPUT_CHARS: usize = 1_000;
+
+/// Refuses an input longer than [`MAX_INPUT_CHARS`].
+pub fn check_length(text: &str) -> Result<(), InputError> {
+    let length = text.chars().count();
+    if length > MAX_INPUT_CHARS {
+        return Err(invalid(format!(
+            "an input to compare is at most {MAX_INPUT_CHARS} characters; {:?} has {length}",
+            super::shorten(text, 40)
+        )));
+    }
+    Ok(())
 }
 
 /// Reads an inputs file: UTF-8, one input per line, `INPUT<TAB>TRUTH`
