@@ -37,6 +37,20 @@ fn sweep(output: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `args` as JSON, run on the local SmolLM2 and against the server at
+/// `base` (with `remote`'s extra flags).
+fn local_and_remote(
+    args: &[&str],
+    base: &str,
+    remote: &[&str],
+) -> (serde_json::Value, serde_json::Value) {
+    let run = |extra: &[&str]| common::json(&[args, &["-f", "json"], extra].concat());
+    (
+        run(&["-m", "smollm2-135m"]),
+        run(&[&["--endpoint", base][..], remote].concat()),
+    )
+}
+
 fn rows(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -151,21 +165,10 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
 
     // `compare`: the model's side from the server is the local one — texts,
     // answers, their probabilities, the seed check and the verdicts.
-    let compare = |extra: &[&str]| {
-        let mut args = vec![
-            "compare",
-            "What is 17 * 23?",
-            "--seeds",
-            "1..3",
-            "-f",
-            "json",
-        ];
-        args.extend(extra);
-        common::json(&args)
-    };
-    let (local, remote) = (
-        compare(&["-m", "smollm2-135m"]),
-        compare(&["--endpoint", &server.base, "--parallel", "3"]),
+    let (local, remote) = local_and_remote(
+        &["compare", "What is 17 * 23?", "--seeds", "1..3"],
+        &server.base,
+        &["--parallel", "3"],
     );
     let samples = |report: &serde_json::Value| -> Vec<serde_json::Value> {
         report["model"]["samples"]
@@ -212,23 +215,17 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     // template get the local greedy answers, exact match and per-place
     // accuracy; what needs the model's tokens and probabilities is not
     // measured, and no takeaway speaks of it.
-    let metric = |extra: &[&str]| {
-        let mut args = vec![
+    let (local, remote) = local_and_remote(
+        &[
             "emergence",
             "metric",
             "--digits",
             "1..2",
             "--problems",
             "12",
-            "-f",
-            "json",
-        ];
-        args.extend(extra);
-        common::json(&args)
-    };
-    let (local, remote) = (
-        metric(&["-m", "smollm2-135m"]),
-        metric(&["--endpoint", &server.base]),
+        ],
+        &server.base,
+        &[],
     );
     let answers = |report: &serde_json::Value| -> Vec<serde_json::Value> {
         report["models"][0]["points"]
