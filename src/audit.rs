@@ -36,9 +36,7 @@ pub fn audit(
     let note = |c: &RemoteCompletion| {
         if let Some(f) = &c.system_fingerprint {
             let mut seen = fingerprints.lock().unwrap_or_else(|p| p.into_inner());
-            if !seen.contains(f) {
-                seen.push(f.clone());
-            }
+            crate::remote::note_fingerprint(&mut seen, f);
         }
     };
     let mut cases = Vec::new();

@@ -86,6 +86,14 @@ impl RemoteRequest {
     }
 }
 
+/// Adds `fingerprint` (a server's `system_fingerprint`) to `seen` unless
+/// it is there already: every distinct one, in the order first seen.
+pub fn note_fingerprint(seen: &mut Vec<String>, fingerprint: &str) {
+    if !seen.iter().any(|f| f == fingerprint) {
+        seen.push(fingerprint.to_string());
+    }
+}
+
 /// One generated token as the server reports it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RemoteToken {
@@ -181,6 +189,22 @@ impl RemoteCompletion {
     /// Whether the token limit cut the text (`finish_reason` `length`).
     pub fn cut_at_limit(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
+    }
+
+    /// Each generated token's logprob, where the server gave one for every
+    /// token (`None` otherwise).
+    pub fn logprobs(&self) -> Option<Vec<f64>> {
+        self.tokens
+            .as_ref()
+            .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect())
+    }
+
+    /// Tokens generated: as the server counts them (`usage`), else as many
+    /// as it reported, else 0.
+    pub fn generated_tokens(&self) -> usize {
+        self.completion_tokens
+            .or_else(|| self.tokens.as_ref().map(Vec::len))
+            .unwrap_or(0)
     }
 
     /// Why the text ended, in the local engine's words: the token limit, or

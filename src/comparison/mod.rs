@@ -145,9 +145,7 @@ pub fn compare_with(
     let drawn = source.draw(&prompt, &settings)?;
     let mut system_fingerprints: Vec<String> = Vec::new();
     for fingerprint in drawn.iter().filter_map(|d| d.fingerprint.as_ref()) {
-        if !system_fingerprints.contains(fingerprint) {
-            system_fingerprints.push(fingerprint.clone());
-        }
+        crate::remote::note_fingerprint(&mut system_fingerprints, fingerprint);
     }
     let samples: Vec<ModelSample> = settings
         .iter()

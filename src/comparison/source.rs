@@ -155,10 +155,7 @@ impl ModelSource for RemoteSource<'_> {
                 })?;
                 let stop_reason = c.stop_reason();
                 Ok(Drawn {
-                    token_count: c
-                        .completion_tokens
-                        .or_else(|| c.tokens.as_ref().map(Vec::len))
-                        .unwrap_or(0),
+                    token_count: c.generated_tokens(),
                     pieces: c
                         .tokens
                         .iter()
@@ -169,10 +166,7 @@ impl ModelSource for RemoteSource<'_> {
                                 .unwrap_or_else(|| t.text.clone().into_bytes())
                         })
                         .collect(),
-                    logprobs: c
-                        .tokens
-                        .as_ref()
-                        .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect()),
+                    logprobs: c.logprobs(),
                     text: c.text,
                     fingerprint: c.system_fingerprint,
                     stop_reason,

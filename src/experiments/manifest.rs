@@ -184,19 +184,13 @@ impl Manifest {
         if let (Some(endpoint), Some(fingerprint)) =
             (self.endpoint.as_mut(), &completion.system_fingerprint)
         {
-            if !endpoint.system_fingerprints.contains(fingerprint) {
-                endpoint.system_fingerprints.push(fingerprint.clone());
-            }
+            crate::remote::note_fingerprint(&mut endpoint.system_fingerprints, fingerprint);
         }
         self.runs.push(RecordedRun {
             prompt,
             settings: settings.clone(),
             tokens: Vec::new(),
-            logprobs: completion
-                .tokens
-                .as_ref()
-                .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect())
-                .unwrap_or_default(),
+            logprobs: completion.logprobs().unwrap_or_default(),
             text: completion.text.clone(),
         });
     }
@@ -240,9 +234,7 @@ impl Manifest {
         let model = &report.model;
         if let Some(endpoint) = self.endpoint.as_mut() {
             for fingerprint in &model.system_fingerprints {
-                if !endpoint.system_fingerprints.contains(fingerprint) {
-                    endpoint.system_fingerprints.push(fingerprint.clone());
-                }
+                crate::remote::note_fingerprint(&mut endpoint.system_fingerprints, fingerprint);
             }
         }
         let prompt = self.prompt(

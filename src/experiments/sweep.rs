@@ -141,16 +141,10 @@ impl SweepRow {
         truth: Option<&str>,
         correct: Option<bool>,
     ) -> Self {
-        let logprobs: Option<Vec<f64>> = completion
-            .tokens
-            .as_ref()
-            .and_then(|tokens| tokens.iter().map(|t| t.logprob).collect());
+        let logprobs = completion.logprobs();
         let total = logprobs.as_ref().map(|l| l.iter().sum::<f64>());
         Self {
-            tokens: completion
-                .completion_tokens
-                .or_else(|| completion.tokens.as_ref().map(Vec::len))
-                .unwrap_or(0),
+            tokens: completion.generated_tokens(),
             total_logprob: total,
             mean_logprob: total.zip(logprobs).map(|(t, l)| t / l.len().max(1) as f64),
             stop_reason: remote_stop_reason(completion).to_string(),
