@@ -55,6 +55,25 @@ pub struct RemoteRequest {
 }
 
 impl RemoteRequest {
+    /// A greedy request for the one token after `prompt` (a chat's user
+    /// message, or a plain prompt), with its `top` most likely alternatives.
+    pub fn next_token(model: &str, prompt: &str, chat: bool, top: usize) -> Self {
+        Self {
+            model: model.to_string(),
+            prompt: prompt.to_string(),
+            chat,
+            history: Vec::new(),
+            temperature: 0.0,
+            top_p: None,
+            top_k: None,
+            min_p: None,
+            seed: None,
+            max_tokens: 1,
+            top_logprobs: top,
+            stop: Vec::new(),
+        }
+    }
+
     /// The request for one sample of `prompt` with `settings`: its seed,
     /// temperature, filters and token limit (a one-line answer stops at a
     /// newline), logprobs of the chosen tokens.

@@ -163,18 +163,9 @@ fn remote_request(
         (problem.question.clone(), example_turns(family), 2)
     };
     crate::remote::RemoteRequest {
-        model: model.to_string(),
-        prompt,
-        chat: !raw,
         history,
-        temperature: 0.0,
-        top_p: None,
-        top_k: None,
-        min_p: None,
-        seed: None,
         max_tokens: symbols + extra,
-        top_logprobs: 0,
-        stop: Vec::new(),
+        ..crate::remote::RemoteRequest::next_token(model, &prompt, !raw, 0)
     }
 }
 

@@ -95,18 +95,8 @@ pub fn remote_report(
     top: usize,
 ) -> anyhow::Result<ProbsReport> {
     let request = crate::remote::RemoteRequest {
-        model: model.clone(),
-        prompt: prompt.to_string(),
-        chat: !raw,
-        history: Vec::new(),
-        temperature: 0.0,
-        top_p: None,
-        top_k: None,
-        min_p: None,
         seed: Some(0),
-        max_tokens: 1,
-        top_logprobs: top,
-        stop: Vec::new(),
+        ..crate::remote::RemoteRequest::next_token(&model, prompt, !raw, top)
     };
     let completion = endpoint
         .complete(&request)

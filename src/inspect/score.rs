@@ -115,20 +115,8 @@ fn check_alignment(
         return Ok(());
     };
     let before = text.get(..first.offset).unwrap_or(text);
-    let request = crate::remote::RemoteRequest {
-        model: model.to_string(),
-        prompt: before.to_string(),
-        chat: false,
-        history: Vec::new(),
-        temperature: 0.0,
-        top_p: None,
-        top_k: None,
-        min_p: None,
-        seed: None,
-        max_tokens: 1,
-        top_logprobs: REMOTE_ALTERNATIVES,
-        stop: Vec::new(),
-    };
+    let request =
+        crate::remote::RemoteRequest::next_token(model, before, false, REMOTE_ALTERNATIVES);
     let next = endpoint
         .complete(&request)
         .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))?;
