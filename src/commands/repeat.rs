@@ -5,12 +5,11 @@
 
 use super::model_choice;
 use crate::cli::RepeatArgs;
-use crate::comparison::{plan, remote_task_prompt, shorten};
+use crate::comparison::{plan, shorten, ModelSource, RemoteSource};
 use crate::experiments::repeat::{local, report, RepeatSettings};
 use crate::generation::GenerationSettings;
 use crate::lm;
 use crate::progress;
-use crate::remote::RemoteRequest;
 use crate::report::experiments::RepeatReport;
 use crate::rules;
 use crate::words::Lang;
@@ -51,21 +50,18 @@ pub fn run(args: RepeatArgs, lang: Lang) -> anyhow::Result<RepeatReport> {
         Some(endpoint) => {
             let model =
                 endpoint.model_or_first(args.remote.remote_model.clone(), "--remote-model")?;
-            let (_, prompt) = remote_task_prompt(rule.task(), input, false)?;
+            let mut source = RemoteSource {
+                endpoint: &endpoint,
+                model: model.clone(),
+                parallel: args.remote.parallel,
+            };
+            let prompt = source.prompt(rule.task(), input)?;
             let mut sample = |cells: &[GenerationSettings]| -> anyhow::Result<Vec<String>> {
-                let requests: Vec<RemoteRequest> = cells
-                    .iter()
-                    .map(|s| RemoteRequest::for_settings(&model, &prompt, true, s))
-                    .collect();
-                endpoint
-                    .complete_all(&requests, args.remote.parallel, &|| {})
+                Ok(source
+                    .draw(&prompt, cells)?
                     .into_iter()
-                    .map(|answer| {
-                        answer
-                            .map(|c| c.text.trim().to_string())
-                            .map_err(|e| e.failure(format!("{}: {e}", endpoint.base)))
-                    })
-                    .collect()
+                    .map(|drawn| drawn.text.trim().to_string())
+                    .collect())
             };
             let bar = progress_bar();
             let report = report(
