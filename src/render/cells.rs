@@ -15,8 +15,14 @@ use crate::words::Lang;
 pub fn probability(probability: Option<f64>, decimals: usize, lang: Lang) -> String {
     match probability {
         Some(p) => format!("{p:.decimals$}"),
-        None => lang.text("not_reported").to_string(),
+        None => not_reported(lang),
     }
+}
+
+/// The cell for what was not measured: a server reports text, and logprobs
+/// only where it offers them.
+pub fn not_reported(lang: Lang) -> String {
+    lang.text("not_reported").to_string()
 }
 
 /// The rule's outcome as plain text: "✓ Paris", "✗ yes", "? neutral", or its

@@ -26,11 +26,6 @@ pub(super) fn header(lang: Lang, key: &str, chance: &ChanceLevels) -> String {
     )
 }
 
-/// A table cell for a measure not taken (a model on a server reports text).
-fn not_measured(lang: Lang) -> String {
-    lang.text("not_reported").to_string()
-}
-
 /// The all-or-nothing metrics (and what independent places predict), one
 /// row per length.
 fn strict_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Table {
@@ -42,8 +37,10 @@ fn strict_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Tabl
             p.k.to_string(),
             share_with(p.exact_match, &p.exact_match_interval),
             percent(p.predicted_exact_from_digits),
-            p.choice()
-                .map_or_else(|| not_measured(lang), |(v, i)| share_with(v, &i)),
+            p.choice().map_or_else(
+                || super::cells::not_reported(lang),
+                |(v, i)| share_with(v, &i),
+            ),
         ]
     });
     Table {
@@ -62,12 +59,18 @@ fn partial_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Tab
         vec![
             p.k.to_string(),
             share_with(p.per_digit_accuracy, &p.per_digit_interval),
-            p.probability()
-                .map_or_else(|| not_measured(lang), |(v, i)| share_with(v, &i)),
-            p.brier()
-                .map_or_else(|| not_measured(lang), |(v, i)| mean_with(v, &i)),
-            p.edit_distance()
-                .map_or_else(|| not_measured(lang), |(v, i)| mean_with(v, &i)),
+            p.probability().map_or_else(
+                || super::cells::not_reported(lang),
+                |(v, i)| share_with(v, &i),
+            ),
+            p.brier().map_or_else(
+                || super::cells::not_reported(lang),
+                |(v, i)| mean_with(v, &i),
+            ),
+            p.edit_distance().map_or_else(
+                || super::cells::not_reported(lang),
+                |(v, i)| mean_with(v, &i),
+            ),
         ]
     });
     Table {

@@ -124,7 +124,7 @@ fn entry_text(entry: &LogEntry, lang: Lang) -> String {
                         "tokens",
                         // A server's run records text, not token ids.
                         &if m.endpoint.is_some() {
-                            lang.text("not_reported").to_string()
+                            super::cells::not_reported(lang)
                         } else {
                             run.tokens.len().to_string()
                         },

@@ -204,7 +204,7 @@ pub fn probs(report: &crate::report::views::ProbsReport, lang: Lang) -> String {
     let mut entropies = vec![lang.text("markdown.entropy").to_string()];
     entropies.extend(columns.iter().map(|c| match c.entropy_bits {
         Some(bits) => lang.fill("markdown.bits", &[("bits", &format!("{bits:.2}"))]),
-        None => lang.text("not_reported").to_string(),
+        None => super::cells::not_reported(lang),
     }));
     rows.push(entropies);
     out.push_str(&table(&headers, &rows));
