@@ -248,30 +248,14 @@ fn a_model_file_is_checked_against_a_given_sha256() {
 fn a_re_signed_manifest_with_edited_text_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("run.json");
-    json(&[
-        "generate",
-        "-t",
-        "0",
-        "-n",
-        "4",
-        "-f",
-        "json",
-        "--record",
-        manifest.to_str().unwrap(),
-        "Say hello",
-    ]);
-    resign_manifest(&manifest, |body| {
-        body["runs"][0]["text"] = "I was edited".into()
-    });
-    assert_input_error(
-        &["replay", manifest.to_str().unwrap()],
-        "the recorded text is not what the recorded tokens spell",
-    );
-
-    // Values no recording writes, re-signed: one line, exit 2, before any
-    // token is generated.
+    // Edited text, and values no recording writes, re-signed: one line,
+    // exit 2, before any token is generated.
     type Edit = fn(&mut serde_json::Value);
-    let edits: [(Edit, &str); 4] = [
+    let edits: [(Edit, &str); 5] = [
+        (
+            |body| body["runs"][0]["text"] = "I was edited".into(),
+            "the recorded text is not what the recorded tokens spell",
+        ),
         (
             |body| body["runs"][0]["settings"]["max_tokens"] = 0.into(),
             "has max_tokens 0",

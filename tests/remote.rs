@@ -215,18 +215,15 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     // template get the local greedy answers, exact match and per-place
     // accuracy; what needs the model's tokens and probabilities is not
     // measured, and no takeaway speaks of it.
-    let (local, remote) = local_and_remote(
-        &[
-            "emergence",
-            "metric",
-            "--digits",
-            "1..2",
-            "--problems",
-            "12",
-        ],
-        &server.base,
-        &[],
-    );
+    let metric = [
+        "emergence",
+        "metric",
+        "--digits",
+        "1..2",
+        "--problems",
+        "12",
+    ];
+    let (local, remote) = local_and_remote(&metric, &server.base, &[]);
     let answers = |report: &serde_json::Value| -> Vec<serde_json::Value> {
         report["models"][0]["points"]
             .as_array()
@@ -253,16 +250,7 @@ fn sweep_repeat_and_generate_against_a_server_give_the_local_answers() {
     assert!(findings["probability"].is_null() && findings["choice_above_chance"].is_null());
     assert_eq!(remote["models"][0]["endpoint"], server.base.as_str());
     assert!(remote["models"][0]["parameters"].is_null());
-    let text = common::stdout(&[
-        "emergence",
-        "metric",
-        "--digits",
-        "1..2",
-        "--problems",
-        "12",
-        "--endpoint",
-        &server.base,
-    ]);
+    let text = common::stdout(&[&metric[..], &["--endpoint", &server.base]].concat());
     assert!(!text.contains("Multiple choice is"), "{text}");
     assert!(
         text.contains("no probabilities were measured") && text.contains("not reported"),
