@@ -101,7 +101,10 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         &args.remote,
         !args.model.is_empty() || args.model_file.is_some(),
     )?;
-    let choices: Vec<ModelChoice> = if args.model_file.is_some() {
+    // The local models, resolved before any work (none with --endpoint).
+    let choices: Vec<ModelChoice> = if remote.is_some() {
+        Vec::new()
+    } else if args.model_file.is_some() {
         vec![ModelChoice::resolve(
             None,
             args.model_file.as_deref(),
