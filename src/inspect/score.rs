@@ -95,25 +95,16 @@ pub fn report(
 const ALIGNMENT_TOLERANCE: f64 = 0.05;
 
 /// Checks that the server's scored tokens are aligned: the distribution it
-/// reports at the answer's first token must be the one it gives for the
-/// next token after the text before it (one more request). A server that
+/// reports at `first` (the answer's first token) must be the one it gives
+/// for the next token after the text before it (one more request). A server that
 /// reports each token's logprob from the distribution after it (as
 /// llama-cpp-python's server does) is refused rather than shown.
 fn check_alignment(
     endpoint: &crate::remote::Endpoint,
     model: &str,
     text: &str,
-    echoed: &[crate::remote::EchoedToken],
-    start: usize,
+    first: &crate::remote::EchoedToken,
 ) -> anyhow::Result<()> {
-    let Some(first) = echoed
-        .iter()
-        .enumerate()
-        .find(|(i, t)| echoed.get(i + 1).map_or(text.len(), |n| n.offset) > start && t.offset > 0)
-        .map(|(_, t)| t)
-    else {
-        return Ok(());
-    };
     let before = text.get(..first.offset).unwrap_or(text);
     let request =
         crate::remote::RemoteRequest::next_token(model, before, false, REMOTE_ALTERNATIVES);
@@ -187,14 +178,22 @@ pub fn remote_report(
                 endpoint.base
             ))
         })?;
-    check_alignment(endpoint, &model, &text, &echoed, start)?;
+    // The tokens that overlap the answer; the echoed text ends at `end`,
+    // and a token the server generated after it is not scored.
+    let answer_tokens: Vec<&crate::remote::EchoedToken> = echoed
+        .iter()
+        .enumerate()
+        .filter(|&(i, token)| {
+            let token_end = echoed.get(i + 1).map_or(end, |next| next.offset.min(end));
+            token.offset < end && token_end > start
+        })
+        .map(|(_, token)| token)
+        .collect();
+    if let Some(first) = answer_tokens.iter().find(|t| t.offset > 0) {
+        check_alignment(endpoint, &model, &text, first)?;
+    }
     let mut tokens = Vec::new();
-    for (i, token) in echoed.iter().enumerate() {
-        let token_end = echoed.get(i + 1).map_or(end, |next| next.offset.min(end));
-        // The echoed text ends at `end`; a generated token after it is not scored.
-        if token.offset >= end || token_end <= start {
-            continue;
-        }
+    for token in answer_tokens {
         let logprob = token.logprob.ok_or_else(|| {
             anyhow::anyhow!(
                 "{}: the server gave no logprob for the answer's token {:?}",
