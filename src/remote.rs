@@ -343,7 +343,7 @@ impl Endpoint {
 
     /// The logprob the server's `model` gives each token of `text` after
     /// the ones before it, with `top` alternatives per token: `echo` with
-    /// `logprobs` on `/v1/completions` (vLLM, llama.cpp's server). A server
+    /// `logprobs` on `/v1/completions` (vLLM). A server
     /// that does not offer it refuses the request or answers without them.
     pub fn prompt_logprobs(
         &self,

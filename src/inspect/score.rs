@@ -174,7 +174,7 @@ pub fn remote_report(
         .prompt_logprobs(&model, &text, REMOTE_ALTERNATIVES)
         .map_err(|e| {
             e.failure(format!(
-                "{}: score --endpoint needs a server that scores a prompt's tokens (echo with logprobs on /v1/completions, as vLLM and llama.cpp's server do): {e}",
+                "{}: score --endpoint needs a server that scores a prompt's tokens (echo with logprobs on /v1/completions, as vLLM does): {e}",
                 endpoint.base
             ))
         })?;
