@@ -31,11 +31,77 @@ fn step(i: usize) -> String {
     format!("{i}/{} · ", tour_length())
 }
 
+/// A tour's terminal output cut into the screens a class sees: each starts
+/// at its heading on a rule (`━━ n/N · title`).
+fn screens(text: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = text.match_indices("━━ ").map(|(i, _)| i).collect();
+    starts.retain(|&i| i == 0 || text[..i].ends_with('\n'));
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| &text[i..starts.get(k + 1).copied().unwrap_or(text.len())])
+        .collect()
+}
+
+/// Runs the tour as a projector of 80 × 24 would show it (`--no-pause`
+/// output, as piped) and checks that every screen fits: at most 23 lines
+/// (the 24th holds the prompt under it), none wider than 80 columns, the
+/// claim on every page of a paged step. Returns the output and the steps
+/// that needed more than one page.
+fn tour_on_projector(args: &[&str], claim: &str) -> (String, Vec<String>) {
+    let out = detprob()
+        .args(args)
+        .env("COLUMNS", "80")
+        .env("LINES", "24")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The tour's closing line follows the last screen.
+    let body = text.trim_end();
+    let body = &body[..body.rfind('\n').unwrap()];
+    let mut paged = Vec::new();
+    for screen in screens(body) {
+        let lines: Vec<&str> = screen.trim_end().lines().collect();
+        let heading = lines[0].trim_end_matches(['━', ' ']);
+        assert!(
+            lines.len() <= 23,
+            "{} lines on one screen:\n{screen}",
+            lines.len()
+        );
+        for line in &lines {
+            let width = textwrap::core::display_width(line);
+            assert!(width <= 80, "{width} columns: {line:?}\n{screen}");
+        }
+        assert!(
+            lines[1].starts_with(claim),
+            "no claim under {heading}:\n{screen}"
+        );
+        // A paged step's heading ends with its page: (1/2) or （1/2）.
+        let page = heading
+            .trim_end_matches([')', '）'])
+            .rsplit(['(', '（'])
+            .next()
+            .filter(|p| {
+                p.split_once('/')
+                    .is_some_and(|(a, b)| a.parse::<u8>().is_ok() && b.parse::<u8>().is_ok())
+            });
+        if page.is_some_and(|p| p.starts_with("1/")) {
+            paged.push(heading.to_string());
+        }
+    }
+    (text, paged)
+}
+
 #[test]
 fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
-    let text = stdout_of(&[
-        "tour", "--part", "1", "--seeds", "1..2", "--runs", "2", "--lang", "en",
-    ]);
+    // The defaults a class gets, on an 80 × 24 projector.
+    let (text, paged) = tour_on_projector(&["tour", "--part", "1", "--lang", "en"], "Claim:");
+    eprintln!("paged steps (en): {paged:?}");
     for i in 1..=13 {
         assert!(text.contains(&step(i)), "step {i} missing");
     }
@@ -65,23 +131,9 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
 }
 
 #[test]
-fn the_tour_writes_a_chinese_markdown_handout() {
-    let text = stdout_of(&[
-        "tour",
-        "--part",
-        "1",
-        "--no-pause",
-        "--seeds",
-        "1",
-        "--runs",
-        "2",
-        "--lang",
-        "zh",
-        "-f",
-        "markdown",
-    ]);
-    assert!(text.starts_with("# 普通程序与大语言模型：导览"));
-    assert_eq!(text.matches("\n## ").count(), 13);
+fn the_chinese_tour_fits_a_projector_and_asks_in_chinese() {
+    let (text, paged) = tour_on_projector(&["tour", "--part", "1", "--lang", "zh"], "原文观点：");
+    eprintln!("paged steps (zh): {paged:?}");
     assert_eq!(text.matches("结论（根据本次运行计算）：").count(), 13);
     assert!(
         text.contains("由人类编写的明确指令序列"),
@@ -100,7 +152,12 @@ fn the_tour_writes_a_chinese_markdown_handout() {
         "48 × 52 等于多少？",
         "饭菜是凉的，服务员也不理我们。",
     ] {
-        assert!(text.contains(question), "{question} is not asked:\n{text}");
+        // Table cells and paragraphs wrap: read the text without breaks.
+        let flat = |t: &str| t.replace(['\n', ' '], "");
+        assert!(
+            flat(&text).contains(&flat(question)),
+            "{question} is not asked:\n{text}"
+        );
     }
     for english in [
         "What is the capital of",
@@ -111,8 +168,20 @@ fn the_tour_writes_a_chinese_markdown_handout() {
     }
     assert!(text.contains("qwen2.5-coder-0.5b"), "the zh tour's model");
     assert!(
-        text.contains("（问 qwen2.5-coder-1.5b）"),
+        text.replace(['\n', ' '], "")
+            .contains("（问qwen2.5-coder-1.5b）"),
         "step 6 names the larger model"
+    );
+    // The handout of the same tour, in Markdown.
+    let handout = stdout_of(&["tour", "--only", "3", "--lang", "zh", "-f", "markdown"]);
+    assert!(
+        handout.starts_with("# 普通程序与大语言模型：导览"),
+        "{handout}"
+    );
+    assert_eq!(handout.matches("\n## ").count(), 1, "{handout}");
+    assert!(
+        handout.contains("结论（根据本次运行计算）：") && handout.contains("| 规则 |"),
+        "{handout}"
     );
 }
 
@@ -153,8 +222,8 @@ fn a_takeaway_reports_what_the_model_did_in_that_run() {
     );
     assert_eq!(
         step["takeaway"]["en"].as_str().unwrap(),
-        "“What is 2 + 2?” (right answer “4”): the rule ran 6 times and answered “4” every time \
-         (right, identical every run); the model's 6 samples: 4 right, 2 with no answer."
+        "“What is 2 + 2?” (right answer “4”): the rule answered “4” in all 6 runs (right); \
+         the model's 6 samples: 4 right, 2 with no answer."
     );
 }
 

@@ -90,6 +90,49 @@ fn run_step(
     step
 }
 
+/// What a key pressed under a paged step asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Key {
+    /// Space: the step's next page.
+    More,
+    /// Enter: on to the next step.
+    Next,
+}
+
+/// Shows `prompt` and waits for Space (more) or Enter (next step); other
+/// keys are ignored, Ctrl-C ends the tour (exit 130, as the signal would).
+/// Falls back to a line read where
+/// the terminal cannot give single keys.
+fn wait_for_key(stdout: &mut std::io::StdoutLock, prompt: &str) -> anyhow::Result<Key> {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    use ratatui::crossterm::terminal;
+    write!(stdout, "{prompt}")?;
+    stdout.flush()?;
+    if terminal::enable_raw_mode().is_err() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(Key::More);
+    }
+    let key = loop {
+        match event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Char(' ') | KeyCode::PageDown | KeyCode::Down => break Some(Key::More),
+                KeyCode::Enter => break Some(Key::Next),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => break None,
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(_) => break Some(Key::More),
+        }
+    };
+    let _ = terminal::disable_raw_mode();
+    writeln!(stdout)?;
+    match key {
+        Some(key) => Ok(key),
+        None => std::process::exit(130),
+    }
+}
+
 /// Clears the terminal and puts the cursor at the top left.
 const CLEAR_SCREEN: &str = "\x1b[2J\x1b[H";
 
@@ -174,13 +217,37 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             )?;
             wait_for_enter(&mut stdout, render::demo::predict(lang))?;
         }
-        let step = run_step(&mut models, scenario, &overrides, (number, all.len()), lang)?;
-        match render::demo::tour_step(&step, (number, all.len()), view) {
-            Some(text) => write!(stdout, "{}", safe(text))?,
-            None => steps.push(step),
+        let position = (number, all.len());
+        if pause && !predict {
+            // The claim stays on screen while the step computes.
+            let claim = render::demo::step_claim(scenario, Some(position), lang, style);
+            write!(stdout, "{}", safe(claim))?;
+            stdout.flush()?;
         }
-        stdout.flush()?;
-        if pause && i + 1 < scenarios.len() {
+        let step = run_step(&mut models, scenario, &overrides, position, lang)?;
+        if !pause {
+            match render::demo::tour_step(&step, position, view) {
+                Some(text) => write!(stdout, "{}", safe(text))?,
+                None => steps.push(step),
+            }
+            stdout.flush()?;
+            continue;
+        }
+        let pages = render::demo::step_screens(&step, Some(position), lang, style);
+        for (page, text) in pages.iter().enumerate() {
+            write!(stdout, "{CLEAR_SCREEN}{}", safe(text.clone()))?;
+            stdout.flush()?;
+            if page + 1 < pages.len() {
+                let more = lang.fill(
+                    "tour.more",
+                    &[("page", &(page + 1)), ("pages", &pages.len())],
+                );
+                if wait_for_key(&mut stdout, &more)? == Key::Next {
+                    break;
+                }
+            }
+        }
+        if i + 1 < scenarios.len() {
             wait_for_enter(&mut stdout, render::demo::press_enter(lang))?;
         }
     }

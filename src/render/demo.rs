@@ -74,10 +74,13 @@ fn facts_headers(lang: Lang) -> [&'static str; 2] {
 
 fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> String {
     match result {
-        ViewResult::Compare { reports } => reports
-            .iter()
-            .map(|r| terminal::compare_brief(r, lang, style))
-            .collect(),
+        ViewResult::Compare { reports } => terminal::compare_rows(reports, lang, style)
+            .unwrap_or_else(|| {
+                reports
+                    .iter()
+                    .map(|r| terminal::compare_brief(r, lang, style))
+                    .collect()
+            }),
         ViewResult::Probs { reports, rules } => {
             let rules: String = rules.iter().map(|r| rule_line(r, lang) + "\n").collect();
             rules
@@ -220,55 +223,171 @@ fn labelled(label: &str, text: &str, lang: Lang, style: &TerminalStyle) -> Strin
     filled.replacen(label, &style.bold(label), 1)
 }
 
+/// The step's top line: its heading on a rule ("━━ 7/22 · 错误类型 ━━━━"),
+/// with the page ("2/3") when the step is paged; wrapped when wider than
+/// the screen.
+fn top_line(
+    s: &Scenario,
+    position: Option<(usize, usize)>,
+    page: Option<(usize, usize)>,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let width = (style.width as usize).clamp(20, 100);
+    let mut title = heading(s, position, lang);
+    if let Some((page, pages)) = page {
+        title.push_str(&lang.fill("tour.page", &[("page", &page), ("pages", &pages)]));
+    }
+    let mut lines: Vec<String> = textwrap::wrap(&title, width - 3)
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect();
+    let last = lines.len() - 1;
+    let room = width.saturating_sub(textwrap::core::display_width(&lines[last]) + 4);
+    for (i, line) in lines.iter_mut().enumerate() {
+        let lead = if i == 0 { "━━ " } else { "   " };
+        let tail = if i == last && room > 0 {
+            format!(" {}", "━".repeat(room))
+        } else {
+            String::new()
+        };
+        *line = format!("{lead}{}{tail}", style.bold(line));
+    }
+    lines.join("\n")
+}
+
+/// Whether a terminal line is plain text (no table border or chart axis).
+fn is_plain(line: &str) -> bool {
+    !line.contains(['│', '┆', '┌', '└', '╞', '├', '┤', '┬', '┴'])
+}
+
+/// The body of a step cut into units a page may not split: a table with
+/// the title lines over it, a chart with its ticks and legend (indented), a
+/// paragraph. A unit starts after a blank line, after a table's bottom
+/// border, or at a line of text at the margin that follows a table, a chart
+/// or its indented ticks and legend.
+/// Plain lines wider than `width` are wrapped (tables and charts are
+/// drawn to the width already).
+fn units(body: &str, width: usize) -> Vec<Vec<String>> {
+    let mut units: Vec<Vec<String>> = Vec::new();
+    let mut previous: Option<&str> = None;
+    let wrapped: Vec<String> = body
+        .lines()
+        .flat_map(|line| {
+            if is_plain(line) && textwrap::core::display_width(line) > width {
+                textwrap::wrap(line, width)
+                    .into_iter()
+                    .map(|l| l.into_owned())
+                    .collect()
+            } else {
+                vec![line.to_string()]
+            }
+        })
+        .collect();
+    for line in wrapped.iter().map(String::as_str) {
+        if line.trim().is_empty() {
+            units.push(Vec::new());
+            previous = None;
+            continue;
+        }
+        let after_table = previous.is_some_and(|p| p.starts_with('└'));
+        let text_after_figure = is_plain(line)
+            && !line.starts_with(' ')
+            && previous.is_some_and(|p| !is_plain(p) || p.starts_with(' '));
+        match units.last_mut() {
+            Some(unit) if !unit.is_empty() && !after_table && !text_after_figure => {
+                unit.push(line.to_string())
+            }
+            _ => units.push(vec![line.to_string()]),
+        }
+        previous = Some(line);
+    }
+    units.retain(|u| !u.is_empty());
+    units
+}
+
 /// One step for the terminal; `position` is (step, of) in a tour. Compact,
-/// for a projector: a rule, the heading, then claim, live run, what to point
-/// out and the takeaway, each labelled in bold (no dimmed text).
-pub fn step_terminal(
+/// for a projector: the heading on a rule, the claim, the live run, what to
+/// point out and the takeaway, labelled in bold (no dimmed text). On a
+/// screen of `style.height` lines (one kept for the prompt under it) a step
+/// too long for one screen is paged: every page repeats the heading and the
+/// claim, and the run, the point-out and the takeaway follow in order. Each
+/// page ends with a blank line.
+pub fn step_screens(
     step: &DemoStep,
     position: Option<(usize, usize)>,
     lang: Lang,
     style: &TerminalStyle,
-) -> String {
+) -> Vec<String> {
     let s = &step.scenario;
-    let rule = "━".repeat((style.width as usize).clamp(20, 100));
-    format!(
-        "{rule}\n{}\n{}\n{}\n{}{}\n{}\n\n",
-        style.bold(&heading(&step.scenario, position, lang)),
-        labelled(
-            lang.text("tour.claim_md"),
-            &claim(&step.scenario, lang),
-            lang,
-            style
-        ),
-        style.bold(lang.text("tour.live_run")),
-        run_terminal(&step.result, lang, style),
-        labelled(
-            lang.text("tour.point_out_md"),
-            lang.pick(&s.point_out),
-            lang,
-            style
-        ),
-        labelled(
-            lang.text("tour.takeaway_md"),
-            lang.pick(&step.takeaway),
-            lang,
-            style
-        ),
-    )
+    let claim = labelled(
+        lang.text("tour.claim_md"),
+        &claim(&step.scenario, lang),
+        lang,
+        style,
+    );
+    let width = (style.width as usize).clamp(20, 100);
+    let mut body = units(&run_terminal(&step.result, lang, style), width);
+    for (label, text) in [
+        ("tour.point_out_md", lang.pick(&s.point_out)),
+        ("tour.takeaway_md", lang.pick(&step.takeaway)),
+    ] {
+        let text = labelled(lang.text(label), text, lang, style);
+        body.push(text.lines().map(str::to_string).collect());
+    }
+    let whole = || {
+        let mut lines = vec![top_line(s, position, None, lang, style), claim.clone()];
+        lines.extend(body.iter().flatten().cloned());
+        lines.join("\n") + "\n\n"
+    };
+    let Some(height) = style.height else {
+        return vec![whole()];
+    };
+    let screen = usize::from(height).saturating_sub(1);
+    let count = |text: &str| text.lines().count();
+    let head = count(&top_line(s, position, Some((1, 1)), lang, style)) + count(&claim);
+    if head + body.iter().map(Vec::len).sum::<usize>() <= screen {
+        return vec![whole()];
+    }
+    // Pack the units into pages under the pinned heading and claim; a unit
+    // taller than a page is cut into page-sized pieces.
+    let room = screen.saturating_sub(head).max(4);
+    let mut pages: Vec<Vec<String>> = vec![Vec::new()];
+    for unit in body {
+        for piece in unit.chunks(room) {
+            let page = pages.last_mut().expect("one page at least");
+            if !page.is_empty() && page.len() + piece.len() > room {
+                pages.push(piece.to_vec());
+            } else {
+                page.extend_from_slice(piece);
+            }
+        }
+    }
+    let total = pages.len();
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, lines)| {
+            format!(
+                "{}\n{claim}\n{}\n\n",
+                top_line(s, position, Some((i + 1, total)), lang, style),
+                lines.join("\n")
+            )
+        })
+        .collect()
 }
 
 /// A step's heading and claim alone: shown before the live run when the
-/// class is asked to predict it.
+/// class is asked to predict it, and while the run computes.
 pub fn step_claim(
     scenario: &Scenario,
     position: Option<(usize, usize)>,
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
-    let rule = "━".repeat((style.width as usize).clamp(20, 100));
     format!(
-        "{rule}\n{}\n{}\n\n",
-        style.bold(&heading(scenario, position, lang)),
+        "{}\n{}\n\n",
+        top_line(scenario, position, None, lang, style),
         labelled(
             lang.text("tour.claim_md"),
             &claim(scenario, lang),
@@ -335,7 +454,7 @@ pub fn tour_head(model: &str, view: &super::View) -> String {
 pub fn tour_step(step: &DemoStep, position: (usize, usize), view: &super::View) -> Option<String> {
     match view.format {
         super::Format::Terminal => {
-            Some(step_terminal(step, Some(position), view.lang, &view.style))
+            Some(step_screens(step, Some(position), view.lang, &view.style).concat())
         }
         super::Format::Markdown => Some(step_markdown(step, view.lang)),
         super::Format::Html => Some(super::html::step(step, position, view.lang)),

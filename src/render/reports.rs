@@ -187,7 +187,7 @@ impl Render for ScenarioList {
 
 impl Render for DemoRun {
     fn terminal(&self, lang: Lang, style: &TerminalStyle) -> String {
-        demo::step_terminal(&self.step, None, lang, style)
+        demo::step_screens(&self.step, None, lang, style).concat()
     }
     fn markdown(&self, lang: Lang) -> String {
         demo::step_markdown(&self.step, lang)

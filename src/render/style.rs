@@ -10,6 +10,9 @@ pub struct TerminalStyle {
     pub color: bool,
     /// Width to fit, in columns.
     pub width: u16,
+    /// Height of one screen, in lines: the terminal's, else `$LINES`; none
+    /// for a file or a pipe without `$LINES` (nothing to page).
+    pub height: Option<u16>,
 }
 
 impl TerminalStyle {
@@ -24,17 +27,25 @@ impl TerminalStyle {
             .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
             .unwrap_or(100)
             .clamp(40, 240);
+        let height = ratatui::crossterm::terminal::size()
+            .ok()
+            .filter(|_| is_terminal)
+            .map(|(_, rows)| rows)
+            .or_else(|| std::env::var("LINES").ok().and_then(|l| l.parse().ok()))
+            .map(|rows: u16| rows.clamp(10, 500));
         Self {
             color: is_terminal && !no_color,
             width,
+            height,
         }
     }
 
-    /// Plain text, 100 columns: for tests and files.
+    /// Plain text, 100 columns, no screen height: for tests and files.
     pub fn plain() -> Self {
         Self {
             color: false,
             width: 100,
+            height: None,
         }
     }
 

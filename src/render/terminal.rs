@@ -238,6 +238,89 @@ pub fn compare_brief(report: &CompareReport, lang: Lang, style: &TerminalStyle) 
     )
 }
 
+/// A step's comparisons as one table, for a projector: a row per input
+/// (its right answer under it), the rule's outcome, and the model's answers
+/// with their counts at each temperature; a caption names the model and the
+/// run counts. `None` when the inputs were sampled at different temperatures
+/// (the panels are shown one by one then).
+pub fn compare_rows(
+    reports: &[CompareReport],
+    lang: Lang,
+    style: &TerminalStyle,
+) -> Option<String> {
+    let first = reports.first()?;
+    let temperatures: Vec<_> = first
+        .model
+        .temperatures
+        .iter()
+        .map(|t| t.temperature)
+        .collect();
+    let same_grid = reports.iter().all(|r| {
+        r.model.temperatures.len() == temperatures.len()
+            && r.model
+                .temperatures
+                .iter()
+                .zip(&temperatures)
+                .all(|(t, want)| {
+                    t.temperature == *want && t.samples == first.model.temperatures[0].samples
+                })
+            && r.rule.runs == first.rule.runs
+    });
+    if !same_grid || temperatures.is_empty() {
+        return None;
+    }
+    let mut table = new_table(style);
+    let mut header = vec![
+        style.bold(lang.text("tour.rows.input")),
+        style.bold(lang.text("tour.rows.rule")),
+    ];
+    header.extend(
+        temperatures
+            .iter()
+            .map(|&t| style.bold(&temperature_label(t))),
+    );
+    table.set_header(header);
+    for r in reports {
+        let truth = r.truth.as_ref().map_or("?", |t| t.answer.as_str());
+        let mut input = format!(
+            "{}\n{}",
+            r.input,
+            lang.fill("tour.rows.truth", &[("truth", &truth)])
+        );
+        if r.model.model != first.model.model {
+            input.push_str(&lang.fill("tour.rows.asked", &[("model", &r.model.model)]));
+        }
+        let rule = &r.rule;
+        let mut outcome = paint_rule(rule, &rule_outcome_text(rule, lang), style);
+        if rule.distinct_outputs == 1 {
+            outcome.push_str(&format!(" ×{}", rule.runs));
+        } else {
+            outcome.push_str(&lang.fill(
+                "tour.rows.rule_varied",
+                &[("distinct", &rule.distinct_outputs)],
+            ));
+        }
+        let mut row = vec![input, format!("{}\n{outcome}", rule.name)];
+        row.extend(r.model.temperatures.iter().map(|t| {
+            t.answers
+                .iter()
+                .map(|a| paint(a.correct, &answer_text(a, 24, lang), style))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }));
+        table.add_row(row);
+    }
+    let caption = lang.fill(
+        "tour.rows.caption",
+        &[
+            ("model", &first.model.model),
+            ("samples", &first.model.temperatures[0].samples),
+            ("runs", &first.rule.runs),
+        ],
+    );
+    Some(format!("{}\n{table}\n", style.bold(&caption)))
+}
+
 /// Showcase item `i` of `count`: its heading (n/m and why it was chosen)
 /// and its panel.
 pub fn showcase_item(

@@ -218,6 +218,10 @@ fn compare(report: &CompareReport, name_model: bool, lang: Lang) -> String {
     )
 }
 
+/// Inputs of one task (with different right answers) that must all get
+/// the same most frequent answer before a takeaway calls it a bias.
+const BIAS_INPUTS: usize = 3;
+
 /// A bias: on inputs of one task whose right answers differ, the model's most
 /// frequent answer was the same every time.
 fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
@@ -240,8 +244,14 @@ fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
             .filter_map(|(r, _)| r.truth.as_ref().map(|t| t.answer.to_lowercase()))
             .collect();
         if same_task.len() >= 2 && truths.len() >= 2 && same_task.iter().all(|(_, a)| a == answer) {
+            // Two inputs are too few to tell a bias from chance.
+            let key = if same_task.len() >= BIAS_INPUTS {
+                "takeaway.bias"
+            } else {
+                "takeaway.bias_few"
+            };
             return Some(lang.fill(
-                "takeaway.bias",
+                key,
                 &[("k", &same_task.len()), ("answer", &lang.quote(answer))],
             ));
         }
@@ -528,16 +538,11 @@ mod tests {
         );
         let (en, zh) = both(vec![r]);
         assert!(
-            en.contains(
-                "the rule ran 8 times and answered “42” every time (right, identical every run)"
-            ),
+            en.contains("the rule answered “42” in all 8 runs (right)"),
             "{en}"
         );
         assert!(en.contains("the model was right in all 8 samples"), "{en}");
-        assert!(
-            zh.contains("规则运行 8 次，每次都答“42”（正确，结果完全相同）"),
-            "{zh}"
-        );
+        assert!(zh.contains("规则 8 次都答“42”（正确）"), "{zh}");
         assert!(zh.contains("模型 8 次采样全部答对"), "{zh}");
     }
 
@@ -550,7 +555,7 @@ mod tests {
             "{en}"
         );
         assert!(
-            zh.contains("模型 8 次采样全部答错（最常见的错误答案是“32”，共 8 次）"),
+            zh.contains("模型 8 次采样全部答错（错答最多的是“32”，8 次）"),
             "{zh}"
         );
     }
@@ -614,7 +619,7 @@ mod tests {
         assert!(r.truth.is_none(), "Qzrbland is in no table");
         let (en, zh) = both(vec![r]);
         assert!(
-            en.contains("stopped every time with the same explicit error"),
+            en.contains("stopped with the same explicit error in all 8 runs"),
             "{en}"
         );
         assert!(en.contains("the model gave a readable answer in 8 of 8 samples (no right answer to score them against)"), "{en}");
@@ -633,7 +638,7 @@ mod tests {
             None,
         );
         let (en, _) = both(vec![r]);
-        assert!(en.contains("answered “yes” every time — wrong, and wrong the same way every run, decided at src/rules/leap_year_buggy.rs:"), "{en}");
+        assert!(en.contains("answered “yes” in all 8 runs — wrong the same way each time, decided at src/rules/leap_year_buggy.rs:"), "{en}");
         assert!(en.contains("the model was right in all 8 samples"), "{en}");
     }
 
@@ -652,8 +657,16 @@ mod tests {
             "This movie was not good.",
             Some("negative"),
         );
-        let (en, zh) = both(vec![good, bad]);
-        assert!(en.contains("On 2 inputs whose right answers differ, the model's most frequent answer was “positive” every time: a bias"), "{en}");
+        let (en, zh) = both(vec![good.clone(), bad.clone()]);
+        // Two inputs are too few to call it a bias; three are enough.
+        assert!(en.contains("On 2 inputs whose right answers differ, the model's most frequent answer was “positive” every time: perhaps a bias, but 2 inputs are too few to tell."), "{en}");
+        assert!(
+            zh.contains("还不能判断") && !zh.contains("这是偏差"),
+            "{zh}"
+        );
+        let also_bad = run(&script, "sentiment", "Dull and too long.", Some("negative"));
+        let (en, zh) = both(vec![good, bad, also_bad]);
+        assert!(en.contains("On 3 inputs whose right answers differ, the model's most frequent answer was “positive” every time: a bias, not a random slip."), "{en}");
         assert!(zh.contains("这是偏差"), "{zh}");
         // Different answers: no bias claimed.
         let good = run(
