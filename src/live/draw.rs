@@ -97,7 +97,14 @@ fn draw_input(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
         Style::new()
     };
     let text = if state.editing {
-        format!("{}▏", state.input)
+        let (before, after) = state.input.split_at(
+            state
+                .input
+                .char_indices()
+                .nth(state.cursor)
+                .map_or(state.input.len(), |(i, _)| i),
+        );
+        format!("{before}▏{after}")
     } else {
         state.input.clone()
     };
@@ -187,6 +194,12 @@ fn draw_model(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
                 )));
             }
         }
+        if let Some(tokens) = state.cut_off {
+            lines.push(Line::from(Span::styled(
+                format!("…{}", lang.fill("panel.cut_off", &[("tokens", &tokens)])),
+                Style::new().add_modifier(Modifier::DIM | Modifier::ITALIC),
+            )));
+        }
         lines
     };
     let mut area = area;
@@ -209,8 +222,17 @@ fn draw_model(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
         );
         area = boxed;
     }
+    // The panel names the settings its sample was drawn with, which the
+    // header's may have left behind (← / → move the temperature at once).
+    let title = match state.sample_settings() {
+        Some((temperature, seed)) if state.streaming.is_empty() => lang.fill(
+            "live.model_side_at",
+            &[("temperature", &temperature), ("seed", &seed)],
+        ),
+        _ => lang.text("live.model_side").to_string(),
+    };
     let paragraph = Paragraph::new(lines)
-        .block(Block::bordered().title(lang.text("live.model_side")))
+        .block(Block::bordered().title(title))
         .wrap(Wrap { trim: false });
     // The end of the sample stays in view (a long one streams upwards);
     // ↑/↓ scroll back from there.
@@ -296,6 +318,14 @@ fn notice_line(state: &LiveState, lang: Lang) -> Line<'static> {
             ))
         }
         Notice::Switched(model) => Line::from(lang.fill("live.switched", &[("model", model)])),
+        Notice::SampleAt { temperature, seed } => Line::from(lang.fill(
+            "live.sample_at",
+            &[
+                ("temperature", temperature),
+                ("seed", seed),
+                ("now", &TEMPERATURES[state.temperature]),
+            ],
+        )),
         Notice::Resampling => Line::from(lang.fill(
             "live.resampling",
             &[("seeds", &super::state::RESAMPLE_SEEDS)],
@@ -377,7 +407,7 @@ mod tests {
             text: text.into(),
             probability,
         };
-        state.finish_sample(vec![1, 2], vec![token("4", 0.9), token("3", 0.05)]);
+        state.finish_sample(vec![1, 2], vec![token("4", 0.9), token("3", 0.05)], None);
         state
     }
 
@@ -412,7 +442,7 @@ mod tests {
             assert!(text.contains(expected), "{expected:?} missing:\n{text}");
         }
         state.press(Key::Char('s'));
-        state.finish_sample(vec![1, 2], vec![]);
+        state.finish_sample(vec![1, 2], vec![], None);
         let zh = screen(&state, Lang::Zh).join("\n");
         for expected in ["规则：arithmetic", "答案：42", "已复现：完全相同", "退出"]
         {
@@ -438,7 +468,7 @@ mod tests {
         let mut state = after_a_run();
         insta::assert_snapshot!("live_run_en", plain(&state, Lang::En));
         state.press(Key::Char('s'));
-        state.finish_sample(vec![1, 2], vec![]);
+        state.finish_sample(vec![1, 2], vec![], None);
         insta::assert_snapshot!("live_reproduced_zh", plain(&state, Lang::Zh));
         state.press(Key::Char('?'));
         insta::assert_snapshot!("live_help_en", plain(&state, Lang::En));
@@ -458,7 +488,7 @@ mod tests {
                 probability: 0.9,
             })
             .collect();
-        state.finish_sample((0..40).collect(), tokens);
+        state.finish_sample((0..40).collect(), tokens, None);
         let text = screen(&state, Lang::En).join("\n");
         assert!(
             text.contains("line 40") && !text.contains("line 1 "),
@@ -516,7 +546,7 @@ mod overflow_tests {
                 probability: 0.5,
             })
             .collect();
-        state.finish_sample((0..48).collect(), tokens);
+        state.finish_sample((0..48).collect(), tokens, None);
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal
             .draw(|frame| draw(frame, &state, Lang::En))
@@ -536,7 +566,7 @@ mod overflow_tests {
             text: "ok \u{1b}]0;PWNED\u{7}\u{1b}[2J done".into(),
             probability: 0.5,
         }];
-        state.finish_sample(vec![1], tokens);
+        state.finish_sample(vec![1], tokens, None);
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal
             .draw(|frame| draw(frame, &state, Lang::En))

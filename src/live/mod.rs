@@ -92,9 +92,17 @@ impl Session {
                 continue;
             }
             let key = match key.code {
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    Key::Interrupt
-                }
+                KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => match c {
+                    'c' => Key::Interrupt,
+                    'u' => Key::KillToStart,
+                    'w' => Key::KillWord,
+                    'a' => Key::Home,
+                    'e' => Key::End,
+                    _ => continue,
+                },
+                KeyCode::Home => Key::Home,
+                KeyCode::End => Key::End,
+                KeyCode::Delete => Key::Delete,
                 KeyCode::Char(c) => Key::Char(c),
                 KeyCode::Enter => Key::Enter,
                 KeyCode::Backspace => Key::Backspace,
@@ -254,7 +262,9 @@ impl Session {
                 probability: s.probability,
             })
             .collect();
-        self.state.finish_sample(completion.tokens, tokens);
+        let cut_off = (completion.stop_reason == crate::generation::StopReason::MaxTokens)
+            .then_some(completion.tokens.len());
+        self.state.finish_sample(completion.tokens, tokens, cut_off);
         Ok(())
     }
 

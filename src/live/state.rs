@@ -54,6 +54,9 @@ pub enum Notice {
     Resampled(Vec<(String, usize)>),
     /// A model was loaded.
     Switched(String),
+    /// The temperature changed since the sample shown was drawn: the sample
+    /// is from the temperature and seed it names, not the header's.
+    SampleAt { temperature: f64, seed: u64 },
     /// Several seeds are being sampled.
     Resampling,
 }
@@ -63,6 +66,8 @@ pub enum Notice {
 pub struct LiveState {
     /// The input line's text.
     pub input: String,
+    /// Where the input line's cursor is, in characters from its start.
+    pub cursor: usize,
     /// Whether keys go to the input line.
     pub editing: bool,
     /// The prompt last run (`None` before the first).
@@ -79,6 +84,9 @@ pub struct LiveState {
     pub streaming: String,
     /// The finished sample's tokens.
     pub tokens: Vec<ShownToken>,
+    /// The finished sample ran into the token limit (its length), so its
+    /// text stops mid-way.
+    pub cut_off: Option<usize>,
     /// The token ids of the last finished sample and its settings
     /// (prompt, temperature index, seed): what "same seed" compares with.
     pub last_run: Option<(String, usize, u64, Vec<u32>)>,
@@ -129,6 +137,16 @@ pub enum Key {
     Left,
     /// Right arrow.
     Right,
+    /// Home or Ctrl-A: the input line's start.
+    Home,
+    /// End or Ctrl-E: the input line's end.
+    End,
+    /// Delete: the character under the cursor.
+    Delete,
+    /// Ctrl-U: delete from the line's start to the cursor.
+    KillToStart,
+    /// Ctrl-W: delete the word before the cursor.
+    KillWord,
     /// Up arrow or Page Up: scroll the sample back.
     Up,
     /// Down arrow or Page Down: scroll the sample forward.
@@ -142,6 +160,7 @@ impl LiveState {
     pub fn new(model: String) -> Self {
         Self {
             input: String::new(),
+            cursor: 0,
             editing: true,
             prompt: None,
             temperature: 3,
@@ -154,6 +173,7 @@ impl LiveState {
             },
             streaming: String::new(),
             tokens: Vec::new(),
+            cut_off: None,
             last_run: None,
             bars: Vec::new(),
             trace: false,
@@ -176,13 +196,56 @@ impl LiveState {
             return Action::None;
         }
         if self.editing {
+            let at = self.byte_at(self.cursor);
             return match key {
                 Key::Char(c) => {
-                    self.input.push(c);
+                    if self.input.chars().count() < crate::comparison::MAX_INPUT_CHARS {
+                        self.input.insert(at, c);
+                        self.cursor += 1;
+                    }
                     Action::None
                 }
-                Key::Backspace => {
-                    self.input.pop();
+                Key::Backspace if self.cursor > 0 => {
+                    self.cursor -= 1;
+                    let start = self.byte_at(self.cursor);
+                    self.input.replace_range(start..at, "");
+                    Action::None
+                }
+                Key::Delete if at < self.input.len() => {
+                    let end = self.byte_at(self.cursor + 1);
+                    self.input.replace_range(at..end, "");
+                    Action::None
+                }
+                Key::Left => {
+                    self.cursor = self.cursor.saturating_sub(1);
+                    Action::None
+                }
+                Key::Right => {
+                    self.cursor = (self.cursor + 1).min(self.input.chars().count());
+                    Action::None
+                }
+                Key::Home => {
+                    self.cursor = 0;
+                    Action::None
+                }
+                Key::End => {
+                    self.cursor = self.input.chars().count();
+                    Action::None
+                }
+                Key::KillToStart => {
+                    self.input.replace_range(..at, "");
+                    self.cursor = 0;
+                    Action::None
+                }
+                Key::KillWord => {
+                    // Spaces before the cursor, then the word before them.
+                    let before = &self.input[..at];
+                    let trimmed = before.trim_end();
+                    let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| {
+                        i + trimmed[i..].chars().next().map_or(1, char::len_utf8)
+                    });
+                    self.cursor = self.input[..start].chars().count();
+                    self.input.replace_range(start..at, "");
                     Action::None
                 }
                 Key::Enter if !self.input.trim().is_empty() => {
@@ -228,6 +291,14 @@ impl LiveState {
                     return Action::None;
                 }
                 self.temperature = next;
+                // The sample on screen stays, named by its own settings.
+                self.notice = match &self.last_run {
+                    Some((_, t, seed, _)) if *t != next => Notice::SampleAt {
+                        temperature: TEMPERATURES[*t],
+                        seed: *seed,
+                    },
+                    _ => Notice::None,
+                };
                 Action::Distribution
             }
             Key::Char('n') if has_prompt => {
@@ -253,9 +324,30 @@ impl LiveState {
         }
     }
 
-    /// Records a finished sample: its tokens, and whether it reproduced the
-    /// last one when the settings were the same.
-    pub fn finish_sample(&mut self, ids: Vec<u32>, tokens: Vec<ShownToken>) {
+    /// The byte offset of the input line's `chars`-th character.
+    fn byte_at(&self, chars: usize) -> usize {
+        self.input
+            .char_indices()
+            .nth(chars)
+            .map_or(self.input.len(), |(i, _)| i)
+    }
+
+    /// The settings the sample on screen was drawn with: (temperature, seed).
+    pub fn sample_settings(&self) -> Option<(f64, u64)> {
+        self.last_run
+            .as_ref()
+            .map(|(_, t, seed, _)| (TEMPERATURES[*t], *seed))
+    }
+
+    /// Records a finished sample: its tokens, whether the token limit cut it
+    /// (`cut_off`: its length), and whether it reproduced the last one when
+    /// the settings were the same.
+    pub fn finish_sample(
+        &mut self,
+        ids: Vec<u32>,
+        tokens: Vec<ShownToken>,
+        cut_off: Option<usize>,
+    ) {
         let prompt = self.prompt.clone().unwrap_or_default();
         let key = (prompt, self.temperature, self.seed);
         if let Some((p, t, s, previous)) = &self.last_run {
@@ -269,6 +361,7 @@ impl LiveState {
         }
         self.last_run = Some((key.0, key.1, key.2, ids));
         self.tokens = tokens;
+        self.cut_off = cut_off;
         self.streaming.clear();
         self.scroll_back = 0;
     }
@@ -334,18 +427,76 @@ mod tests {
             text: t.into(),
             probability: 0.5,
         };
-        state.finish_sample(vec![1, 2], vec![token("a"), token("b")]);
+        state.finish_sample(vec![1, 2], vec![token("a"), token("b")], None);
         assert_eq!(state.notice, Notice::None);
         assert_eq!(state.press(Key::Char('s')), Action::Sample);
-        state.finish_sample(vec![1, 2], vec![token("a"), token("b")]);
+        state.finish_sample(vec![1, 2], vec![token("a"), token("b")], None);
         assert_eq!(state.notice, Notice::Reproduced);
-        state.finish_sample(vec![1, 3], vec![token("a"), token("c")]);
+        state.finish_sample(vec![1, 3], vec![token("a"), token("c")], None);
         assert_eq!(state.notice, Notice::Differed);
         assert_eq!(state.press(Key::Char('n')), Action::Sample);
         assert_eq!(state.notice, Notice::NewSeed(2));
-        state.finish_sample(vec![1, 2], vec![]);
+        state.finish_sample(vec![1, 2], vec![], None);
         // Another seed: nothing to compare with.
         assert_eq!(state.notice, Notice::NewSeed(2));
         assert!(state.press(Key::Interrupt) == Action::None && state.quit);
+    }
+
+    #[test]
+    fn the_input_line_edits_like_a_shell_line() {
+        let mut state = typed("what is 2+2");
+        state.press(Key::Home);
+        state.press(Key::Delete);
+        state.press(Key::Char('W'));
+        assert_eq!(state.input, "What is 2+2");
+        state.press(Key::End);
+        state.press(Key::Left);
+        state.press(Key::Left);
+        state.press(Key::Char('3'));
+        assert_eq!(state.input, "What is 23+2");
+        // Ctrl-W deletes the word before the cursor, Ctrl-U the line to it.
+        state.press(Key::End);
+        state.press(Key::KillWord);
+        assert_eq!(state.input, "What is ");
+        state.press(Key::Char('是'));
+        state.press(Key::Left);
+        state.press(Key::KillToStart);
+        assert_eq!((state.input.as_str(), state.cursor), ("是", 0));
+        // Backspace at the start deletes nothing; arrows stop at the ends.
+        state.press(Key::Backspace);
+        state.press(Key::Right);
+        state.press(Key::Right);
+        state.press(Key::Backspace);
+        assert_eq!((state.input.as_str(), state.cursor), ("", 0));
+        // A paste longer than any input is cut at the input limit.
+        for _ in 0..crate::comparison::MAX_INPUT_CHARS + 50 {
+            state.press(Key::Char('x'));
+        }
+        assert_eq!(state.input.len(), crate::comparison::MAX_INPUT_CHARS);
+    }
+
+    #[test]
+    fn a_temperature_change_leaves_the_sample_named_by_its_own_settings() {
+        let mut state = typed("hi");
+        state.press(Key::Enter);
+        state.finish_sample(vec![1, 2], vec![], Some(2));
+        state.press(Key::Char('s'));
+        state.finish_sample(vec![1, 2], vec![], Some(2));
+        assert_eq!(state.notice, Notice::Reproduced);
+        // → moves the header to T = 1; the sample shown is still T = 0.7's,
+        // and "reproduced" no longer stands under it.
+        assert_eq!(state.press(Key::Right), Action::Distribution);
+        assert_eq!(
+            state.notice,
+            Notice::SampleAt {
+                temperature: 0.7,
+                seed: 1
+            }
+        );
+        assert_eq!(state.sample_settings(), Some((0.7, 1)));
+        assert_eq!(state.cut_off, Some(2));
+        // Back at the sample's temperature, nothing needs saying.
+        state.press(Key::Left);
+        assert_eq!(state.notice, Notice::None);
     }
 }
