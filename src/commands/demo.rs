@@ -77,15 +77,33 @@ fn run_step(
     (number, count): (usize, usize),
     lang: crate::words::Lang,
 ) -> anyhow::Result<DemoStep> {
-    let working = progress::spinner(&lang.fill(
+    let title = lang.fill(
         "tour.progress",
         &[
             ("n", &number),
             ("count", &count),
             ("title", &lang.pick(&scenario.title)),
         ],
-    ));
-    let step = demo::run(models, &scenario.in_language(lang), overrides);
+    );
+    // A bar of the step's inputs, models or training steps, named by the
+    // part being worked on: never a bare spinner for a long step.
+    let working = progress::spinner(&title);
+    let step = demo::run(
+        models,
+        &scenario.in_language(lang),
+        overrides,
+        &|what, done, of| {
+            let what = crate::comparison::shorten(what, 32);
+            let label = if what.is_empty() {
+                title.clone()
+            } else {
+                format!("{title} · {what}")
+            };
+            progress::relabel(&working, &render::style::terminal_safe(&label));
+            working.set_length(of as u64);
+            working.set_position(done as u64);
+        },
+    );
     working.finish_and_clear();
     step
 }

@@ -86,18 +86,26 @@ impl Models {
     }
 }
 
-/// Runs `scenario` on `models`.
+/// How far a step's run is: `(what, done, of)`, where `what` names the part
+/// being worked on in the user's words (an input, a model) or is empty.
+pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
+
+/// Runs `scenario` on `models`, telling `progress` after each input, model
+/// or stretch of training.
 pub fn run(
     models: &mut Models,
     scenario: &Scenario,
     overrides: &Overrides,
+    progress: Progress,
 ) -> anyhow::Result<DemoStep> {
     if matches!(
         scenario.view,
         View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok | View::Phase
     ) {
-        return run_emergence(models, scenario);
+        return run_emergence(models, scenario, progress);
     }
+    let inputs = scenario.inputs.len();
+    let asked = |i: usize| progress(&scenario.inputs[i].text, i, inputs);
     let started = std::time::Instant::now();
     let seeds = overrides
         .seeds
@@ -112,7 +120,8 @@ pub fn run(
                 max_tokens: scenario.max_tokens,
             };
             let mut reports = Vec::new();
-            for input in &scenario.inputs {
+            for (i, input) in scenario.inputs.iter().enumerate() {
+                asked(i);
                 let rule = input.rule.expect("checked when the scenario was parsed");
                 let loaded = models.named_or_main(scenario.model_for(input))?;
                 let input = CompareInput {
@@ -126,7 +135,8 @@ pub fn run(
         View::Probs => {
             let mut reports = Vec::new();
             let mut rules = Vec::new();
-            for input in &scenario.inputs {
+            for (i, input) in scenario.inputs.iter().enumerate() {
+                asked(i);
                 let loaded = models.named_or_main(scenario.model_for(input))?;
                 if let Some(rule) = scenario.rule {
                     rules.push(RuleAnswer {
@@ -150,7 +160,8 @@ pub fn run(
         View::Trace => {
             let temperature = scenario.temperatures[0];
             let mut reports = Vec::new();
-            for input in &scenario.inputs {
+            for (i, input) in scenario.inputs.iter().enumerate() {
+                asked(i);
                 let loaded = models.named_or_main(scenario.model_for(input))?;
                 reports.push(crate::inspect::trace::report(
                     loaded,
@@ -170,7 +181,8 @@ pub fn run(
         }
         View::Repeat => {
             let mut reports = Vec::new();
-            for input in &scenario.inputs {
+            for (i, input) in scenario.inputs.iter().enumerate() {
+                asked(i);
                 let rule = input.rule.expect("checked when the scenario was parsed");
                 let loaded = models.named_or_main(scenario.model_for(input))?;
                 reports.push(crate::experiments::repeat::local(
@@ -209,7 +221,11 @@ fn grok_settings(scenario: &Scenario) -> crate::emergence::grok::GrokSettings {
 
 /// Runs a part-0 scenario: its problems asked of each model it names (or
 /// of the demo's model), then the metric tables or the p^k curves.
-fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<DemoStep> {
+fn run_emergence(
+    models: &mut Models,
+    scenario: &Scenario,
+    progress: Progress,
+) -> anyhow::Result<DemoStep> {
     let started = std::time::Instant::now();
     // A ladder is about size: it asks its own models even when the tour was
     // given one model.
@@ -223,18 +239,20 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
         };
         let mut measured = Vec::new();
         if scenario.models.is_empty() || (models.fixed && !every_model) {
+            let model = models.main.info.label();
             measured.push(crate::emergence::metric::measure(
                 &mut models.main,
                 &plan,
-                &|_, _| {},
+                &|done, of| progress(&model, done, of),
             )?);
         } else {
             for alias in &scenario.models {
+                progress(alias, 0, 1);
                 let loaded = models.get(alias)?;
                 measured.push(crate::emergence::metric::measure(
                     loaded,
                     &plan,
-                    &|_, _| {},
+                    &|done, of| progress(alias, done, of),
                 )?);
             }
         }
@@ -270,11 +288,20 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
             }
             settings.seeds = crate::emergence::problems::check_seeds(&scenario.seeds)?;
             ViewResult::Scale {
-                report: crate::emergence::scale::run(&settings, &|_, _| {})?,
+                report: crate::emergence::scale::run(&settings, &|done, of| {
+                    progress("", done, of)
+                })?,
             }
         }
         View::Grok => ViewResult::Grok {
-            report: crate::emergence::grok::train(&grok_settings(scenario), &mut |_| {})?,
+            report: {
+                let settings = grok_settings(scenario);
+                crate::emergence::grok::train(&settings, &mut |rows| {
+                    if let Some(row) = rows.last() {
+                        progress("", row.step, settings.steps);
+                    }
+                })?
+            },
         },
         View::Phase => ViewResult::Phase {
             report: crate::emergence::grok::phase(
@@ -282,7 +309,7 @@ fn run_emergence(models: &mut Models, scenario: &Scenario) -> anyhow::Result<Dem
                 &scenario.train_fractions,
                 &scenario.weight_decays,
                 &[false],
-                &|_, _| {},
+                &|done, of| progress("", done, of),
             )?,
         },
         _ => {

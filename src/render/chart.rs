@@ -210,11 +210,20 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
             }
         }
     }
-    out.push_str(&format!(
-        "{}  {}\n",
-        axis.iter().collect::<String>().trim_end(),
-        chart.x_label
-    ));
+    // The axis's name beside its ticks, or under them, flush with the
+    // chart's right edge, where both do not fit in the chart's width.
+    let ticks = axis.iter().collect::<String>().trim_end().to_string();
+    let total = width + 7;
+    let name = textwrap::core::display_width(&chart.x_label);
+    if textwrap::core::display_width(&ticks) + 2 + name <= total {
+        out.push_str(&format!("{ticks}  {}\n", chart.x_label));
+    } else {
+        out.push_str(&format!(
+            "{ticks}\n{}{}\n",
+            " ".repeat(total.saturating_sub(name)),
+            chart.x_label
+        ));
+    }
     // The legend, wrapped to the chart's width (entries kept whole).
     let mut line = String::new();
     for entry in chart
