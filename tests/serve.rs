@@ -507,6 +507,53 @@ fn the_official_openai_client_gets_openai_shaped_answers_and_the_same_text_for_a
 }
 
 #[test]
+fn the_tour_handout_fits_a_browser_at_1280_and_800_pixels() {
+    if !common::has_tool("python3") || !common::has_tool("chromium") {
+        return;
+    }
+    let python = client_venv();
+    let dir = tempfile::tempdir().unwrap();
+    let handout = dir.path().join("handout.html");
+    // A comparison table and a chart with a legend and a chance line, in
+    // Chinese (the page must ask for a CJK font).
+    let out = common::detprob()
+        .args(["tour", "--only", "1,19", "--lang", "zh", "-f", "html"])
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    std::fs::write(&handout, &out.stdout).unwrap();
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains("Noto Sans CJK SC"), "no CJK font asked for");
+    assert!(
+        page.contains("<h2>19/22 · 误区1：涌现能力线性增长</h2>"),
+        "{page}"
+    );
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("handout-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/handout.py"
+        ))
+        .arg("chromium")
+        .arg(&handout)
+        .arg(&shots)
+        .args(["1280", "800"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for width in [1280, 800] {
+        let png = std::fs::read(shots.join(format!("handout-{width}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    }
+}
+
+#[test]
 fn in_a_real_browser_the_slider_the_buttons_the_stream_and_the_histogram_work() {
     if !common::has_tool("python3") || !common::has_tool("chromium") {
         return;

@@ -213,7 +213,8 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
     // The axis's name beside its ticks, or under them, flush with the
     // chart's right edge, where both do not fit in the chart's width.
     let ticks = axis.iter().collect::<String>().trim_end().to_string();
-    let total = width + 7;
+    // `fit_width` leaves 10 columns beside the plot.
+    let total = width + 10;
     let name = textwrap::core::display_width(&chart.x_label);
     if textwrap::core::display_width(&ticks) + 2 + name <= total {
         out.push_str(&format!("{ticks}  {}\n", chart.x_label));
@@ -304,8 +305,61 @@ fn draw<DB: DrawingBackend>(
     chart: &Chart,
     area: &DrawingArea<DB, plotters::coord::Shift>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    // The legend gets its own strip under the plot: it never covers data.
+    let entries: Vec<(String, (u8, u8, u8), bool)> = chart
+        .series
+        .iter()
+        .map(|s| (s.label.clone(), s.color, false))
+        .chain(
+            chart
+                .levels
+                .iter()
+                .map(|l| (l.label.clone(), l.color, true)),
+        )
+        .collect();
+    let (width, height) = area.dim_in_pixel();
+    let per_row = ((width as usize).saturating_sub(24) / 260).max(1);
+    let rows = entries.len().div_ceil(per_row);
+    let (area, legend) = area.split_vertically(height.saturating_sub(22 * rows as u32 + 8));
+    for (i, (label, (r, g, b), dashed)) in entries.iter().enumerate() {
+        let color = RGBColor(*r, *g, *b);
+        let (x, y) = (
+            16 + 260 * (i % per_row) as i32,
+            4 + 22 * (i / per_row) as i32 + 9,
+        );
+        let line: Vec<(i32, i32)> = if *dashed {
+            vec![(x, y), (x + 6, y)]
+        } else {
+            vec![(x, y), (x + 20, y)]
+        };
+        legend.draw(&PathElement::new(line, color.stroke_width(2)))?;
+        if *dashed {
+            legend.draw(&PathElement::new(
+                vec![(x + 12, y), (x + 20, y)],
+                color.stroke_width(2),
+            ))?;
+        }
+        legend.draw(&Text::new(
+            label.clone(),
+            (x + 28, y - 8),
+            ("sans-serif", 15).into_font().color(&BLACK),
+        ))?;
+    }
+    let area = &area;
     let (lo, hi) = chart.x_range();
     let (lo, hi) = (chart.scale_x(lo), chart.scale_x(hi));
+    // Whole-number x (lengths, counts) gets whole-number ticks only.
+    let whole = !chart.log_x
+        && chart
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .all(|p| p.0.fract() == 0.0);
+    let x_ticks = if whole {
+        ((hi - lo).round() as usize + 1).min(12)
+    } else {
+        10
+    };
     let mut context = ChartBuilder::on(area)
         .caption(&chart.title, ("sans-serif", 18))
         .margin(12)
@@ -316,6 +370,7 @@ fn draw<DB: DrawingBackend>(
     context
         .configure_mesh()
         .x_desc(chart.x_label.as_str())
+        .x_labels(x_ticks)
         .y_desc(if log_y { "% (log₁₀)" } else { "%" })
         .y_label_formatter(&|y| {
             if log_y {
@@ -332,6 +387,8 @@ fn draw<DB: DrawingBackend>(
         .x_label_formatter(&|x| {
             if log_x {
                 format_x(2f64.powf(*x).round())
+            } else if whole && x.fract() != 0.0 {
+                String::new()
             } else {
                 format_x(*x)
             }
@@ -345,12 +402,9 @@ fn draw<DB: DrawingBackend>(
             .iter()
             .map(|&(x, y)| (chart.scale_x(x), chart.scale_y(y)))
             .collect();
-        context
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(series.label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+        if series.joined {
+            context.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?;
+        }
         context.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         context.draw_series(series.points.iter().zip(&series.intervals).map(
             |(&(x, _), &(low, high))| {
@@ -371,19 +425,8 @@ fn draw<DB: DrawingBackend>(
             let at = |j: usize| lo + (hi - lo) * j as f64 / steps as f64;
             PathElement::new(vec![(at(i), y), (at(i + 1), y)], color.stroke_width(1))
         });
-        context
-            .draw_series(dashes)?
-            .label(level.label.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 6, y)], color.stroke_width(1))
-            });
+        context.draw_series(dashes)?;
     }
-    context
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
     Ok(())
 }
 

@@ -192,7 +192,8 @@ fn rule_line(rule: &RuleAnswer, lang: Lang) -> String {
     )
 }
 
-fn claim(s: &Scenario, lang: Lang) -> String {
+/// The step's claim: the note's words (in English, with the Chinese source).
+pub(super) fn claim(s: &Scenario, lang: Lang) -> String {
     match lang {
         Lang::En => format!(
             "{} {}",
@@ -205,7 +206,7 @@ fn claim(s: &Scenario, lang: Lang) -> String {
 
 /// The step's heading: "3/13 · 开发方式 · Development", without repeating a
 /// title that is the key itself (as the Chinese titles of the rows are).
-fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang) -> String {
+pub(super) fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang) -> String {
     let counter = position.map_or(String::new(), |(i, n)| format!("{i}/{n} · "));
     let title = lang.pick(&s.title);
     if title.contains(&s.key) {

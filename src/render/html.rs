@@ -15,10 +15,11 @@ use crate::report::views::{ProbsReport, TraceReport};
 use crate::words::numbers::group_digits;
 use crate::words::Lang;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}\
+const STYLE: &str = "body{font-family:system-ui,-apple-system,\"Segoe UI\",\"Noto Sans CJK SC\",\"Noto Sans SC\",\"PingFang SC\",\"Microsoft YaHei\",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#111}\
 section{border-top:3px solid #333;margin-top:2.5rem;padding-top:.5rem}\
 blockquote{margin:0;padding:.5rem 1rem;background:#f4f4f4;border-left:4px solid #888}\
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;margin:.5rem 0;display:block;max-width:100%;overflow-x:auto}td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+svg{display:block;max-width:100%;height:auto}svg text{font-family:inherit}pre{white-space:pre-wrap;overflow-wrap:anywhere}\
 .right{color:#1a7f37}.wrong{color:#b42318}.takeaway{background:#fff8db;padding:.5rem 1rem;border-left:4px solid #d4a72c}\
 .bar{background:#4f7cff;height:.8rem;display:inline-block;vertical-align:middle}.small{font-size:.9rem}";
 
@@ -317,20 +318,8 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
             ))
         ),
     };
-    let title = lang.pick(&s.title);
-    let heading = if title == s.key {
-        format!("{}/{} · {}", position.0, position.1, s.key)
-    } else {
-        format!("{}/{} · {} · {title}", position.0, position.1, s.key)
-    };
-    let claim = match lang {
-        Lang::En => format!(
-            "{} {}",
-            s.claim.en,
-            lang.fill("tour.source", &[("text", &s.claim.zh)])
-        ),
-        Lang::Zh => s.claim.zh.clone(),
-    };
+    let heading = super::demo::heading(s, Some(position), lang);
+    let claim = super::demo::claim(s, lang);
     format!(
         "<section>\n<h2>{}</h2>\n<h3>{}</h3><blockquote>{}</blockquote>\n<h3>{}</h3>\n{run}<h3>{}</h3><p>{}</p>\n<h3>{}</h3><p class=\"takeaway\">{}</p>\n</section>\n",
         escape(&heading),

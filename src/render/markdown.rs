@@ -314,8 +314,14 @@ pub fn trace(report: &crate::report::views::TraceReport, lang: Lang) -> String {
                         ("step", &b.step),
                         ("piece", &format!("`{}`", cell(&b.piece))),
                         ("p", &format!("{:.1}%", b.probability * 100.0)),
+                        ("model_p", &format!("{:.1}%", b.model_probability * 100.0)),
+                        ("t", &model.sampling.temperature()),
                         ("other_piece", &format!("`{}`", cell(&b.other_piece))),
                         ("other_p", &format!("{:.1}%", b.other_probability * 100.0)),
+                        (
+                            "other_model_p",
+                            &format!("{:.1}%", b.other_model_probability * 100.0),
+                        ),
                     ]
                 )
             );

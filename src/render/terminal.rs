@@ -640,8 +640,11 @@ pub fn trace(
                             ("step", &b.step),
                             ("piece", &style.bold(&b.piece)),
                             ("p", &percent(b.probability)),
+                            ("model_p", &percent(b.model_probability)),
+                            ("t", &model.sampling.temperature()),
                             ("other_piece", &b.other_piece),
                             ("other_p", &percent(b.other_probability)),
+                            ("other_model_p", &percent(b.other_model_probability)),
                         ]
                     )
                 );
