@@ -304,7 +304,15 @@ pub fn compare_rows(
         row.extend(r.model.temperatures.iter().map(|t| {
             t.answers
                 .iter()
-                .map(|a| paint(a.correct, &answer_text(a, 24, lang), style))
+                .map(|a| {
+                    let mut cell = paint(a.correct, &answer_text(a, 24, lang), style);
+                    // With no answer read, what the model wrote instead.
+                    if a.answer.is_none() && !a.example.trim().is_empty() {
+                        let first = a.example.trim().lines().next().unwrap_or_default();
+                        cell.push_str(&format!("\n↳ \"{}\"", shorten(first, 20)));
+                    }
+                    cell
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         }));

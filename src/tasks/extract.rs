@@ -274,6 +274,9 @@ pub fn city(input: &str, text: &str) -> Option<String> {
     if DENIALS.iter().any(|d| lower.contains(d)) {
         return Some(NO_SUCH_COUNTRY.to_string());
     }
+    if let Some(city) = chinese_city(input, text) {
+        return Some(city);
+    }
     let skip = [
         "The", "A", "An", "It", "Its", "I", "This", "That", "Capital", "City", "Answer", "Yes",
         "No",
@@ -306,6 +309,35 @@ pub fn city(input: &str, text: &str) -> Option<String> {
         }
     }
     (!run.is_empty()).then(|| run.join(" "))
+}
+
+/// A city named in Chinese that detprob's tables do not hold ("纽约"): the
+/// run of Chinese characters after "首都是", or a whole answer that is one
+/// short run of them; never the asked country's own name echoed.
+fn chinese_city(input: &str, text: &str) -> Option<String> {
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let line = text.trim().lines().next().unwrap_or("").trim();
+    let run = match line.find("首都是") {
+        Some(at) => line[at + "首都是".len()..]
+            .trim_start()
+            .chars()
+            .take_while(|&c| han(c))
+            .collect::<String>(),
+        None => {
+            let bare = line.trim_end_matches(['。', '！', '.', '!']);
+            if bare.chars().all(han) {
+                bare.to_string()
+            } else {
+                String::new()
+            }
+        }
+    };
+    let count = run.chars().count();
+    let asked = crate::rules::country_in(input);
+    // Words of a refusal or a question are no city.
+    const NOT_A_NAME: &[&str] = &["知道", "抱歉", "无法", "不能", "没有", "不是", "什么", "哪"];
+    ((2..=8).contains(&count) && run != asked && !NOT_A_NAME.iter().any(|w| run.contains(w)))
+        .then_some(run)
 }
 
 /// The sentiment label the text settles on: the label it opens with, else
@@ -425,6 +457,19 @@ mod tests {
         assert_eq!(
             city("瓦坎达的首都是哪里？", "瓦坎达是一个虚构的国家。"),
             Some(NO_SUCH_COUNTRY.into())
+        );
+        // A city no table holds is still the model's answer (a wrong one),
+        // not "no answer"; the country echoed back is none.
+        assert_eq!(city("瓦坎达的首都是哪里？", "纽约"), Some("纽约".into()));
+        assert_eq!(
+            city("瓦坎达的首都是哪里？", "瓦坎达的首都是克什米尔。"),
+            Some("克什米尔".into())
+        );
+        assert_eq!(city("瓦坎达的首都是哪里？", "瓦坎达"), None);
+        assert_eq!(city("瓦坎达的首都是哪里？", "我不知道。"), None);
+        assert_eq!(
+            city("瓦坎达的首都是哪里？", "我不知道这个问题的答案。"),
+            None
         );
         assert_eq!(
             number("48 × 52 等于多少？", "48 × 52 等于 2496。"),
