@@ -155,7 +155,7 @@ fn run_metric(args: EmergenceMetricArgs, lang: Lang) -> anyhow::Result<MetricRep
         .iter()
         .map(|m| chart::Chart {
             log_y: args.log_y,
-            ..render::emergence::metric_chart(m, &report.chance, lang)
+            ..render::emergence::metric_chart(&report, m, lang)
         })
         .collect();
     write_plot(plot, &charts)?;

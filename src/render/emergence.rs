@@ -106,6 +106,23 @@ impl Table {
     }
 }
 
+/// What a chart of `report` measured, for its title: the task, the problems
+/// per length and the seeds.
+pub fn chart_about(report: &MetricReport, lang: Lang) -> String {
+    let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
+    lang.fill(
+        "emergence.metric.chart_about",
+        &[
+            (
+                "family",
+                &lang.text(&format!("emergence.family.{}", report.family)),
+            ),
+            ("problems", &report.problems_per_length),
+            ("seeds", &seeds.join(", ")),
+        ],
+    )
+}
+
 fn heading(report: &MetricReport, lang: Lang) -> String {
     let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
     lang.fill(
@@ -165,7 +182,8 @@ pub(super) fn chance_levels(chance: &ChanceLevels, lang: Lang) -> [Level; 2] {
 
 /// The chart of one model's metrics against k, with 95 % intervals as
 /// error bars and the chance levels dashed.
-pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Chart {
+pub fn metric_chart(report: &MetricReport, model: &ModelMetrics, lang: Lang) -> Chart {
+    let chance = &report.chance;
     // A measure's value and interval at a point (`None`: not measured).
     type Pick = fn(&MetricPoint) -> Option<(f64, Option<Interval>)>;
     fn some((value, interval): (f64, Interval)) -> (f64, Option<Interval>) {
@@ -188,7 +206,13 @@ pub fn metric_chart(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> 
             .collect(),
     };
     Chart {
-        title: model.model.clone(),
+        title: lang.fill(
+            "emergence.metric.chart_title",
+            &[
+                ("model", &model.model),
+                ("about", &chart_about(report, lang)),
+            ],
+        ),
         x_label: lang.text("emergence.axis.k").to_string(),
         log_x: false,
         log_y: false,
@@ -287,7 +311,7 @@ pub fn metric_tables(
                 let width = chart::fit_width(style, 60);
                 let chart = Chart {
                     log_y,
-                    ..metric_chart(m, &report.chance, lang)
+                    ..metric_chart(report, m, lang)
                 };
                 out.push_str(&chart::text(&chart, width, 11));
             }

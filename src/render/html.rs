@@ -233,7 +233,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 let charts: Vec<super::chart::Chart> = r
                     .models
                     .iter()
-                    .map(|m| super::emergence::metric_chart(m, &r.chance, lang))
+                    .map(|m| super::emergence::metric_chart(r, m, lang))
                     .collect();
                 (super::emergence::metric_tables(
                     r,

@@ -187,7 +187,13 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
             Chart {
                 title: lang.fill(
                     "ladder.chart_title",
-                    &[("metric", &measure_name(measure, report, lang))],
+                    &[
+                        ("metric", &measure_name(measure, report, lang)),
+                        (
+                            "about",
+                            &super::emergence::chart_about(&report.metric, lang),
+                        ),
+                    ],
                 ),
                 x_label: lang.text("ladder.axis").to_string(),
                 log_x: true,

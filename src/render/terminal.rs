@@ -400,10 +400,12 @@ fn fit_columns(text: &str, columns: usize) -> String {
     out
 }
 
-/// Percent with one decimal, or `<0.1%`.
+/// Percent with one decimal, `<0.1%`, or `100%`: at most five columns.
 fn percent(p: f64) -> String {
     if p > 0.0 && p < 0.0005 {
         "<0.1%".into()
+    } else if p >= 0.9995 {
+        "100%".into()
     } else {
         format!("{:.1}%", p * 100.0)
     }
@@ -411,22 +413,21 @@ fn percent(p: f64) -> String {
 
 fn distribution_cell(column: &crate::report::views::DistributionColumn, lang: Lang) -> String {
     let mut cell = String::new();
+    // Sixteen columns a row: piece, bar, percent (four columns fit 80).
     for entry in &column.top {
         let _ = writeln!(
             cell,
-            "{} {} {:>6}",
-            fit_columns(&entry.piece, 8),
-            bar(entry.probability, 4),
+            "{} {} {:>5}",
+            fit_columns(&entry.piece, 6),
+            bar(entry.probability, 3),
             percent(entry.probability)
         );
     }
     let _ = writeln!(
         cell,
-        "{}",
-        lang.fill(
-            "probs.tail",
-            &[("percent", &format!("{:>6}", percent(column.tail)))]
-        )
+        "{}     {:>5}",
+        fit_columns(lang.text("probs.tail"), 6),
+        percent(column.tail)
     );
     let entropy = match column.entropy_bits {
         Some(bits) => lang.fill("probs.entropy", &[("bits", &format!("{bits:.2}"))]),
@@ -470,7 +471,7 @@ pub fn probs(
         ),
     };
     let _ = writeln!(out, "{model_line}");
-    let per_row = ((style.width as usize).saturating_sub(1) / 24).max(1);
+    let per_row = ((style.width as usize).saturating_sub(1) / 19).max(1);
     let mut sections = Vec::new();
     let (filters_title, temperatures_title) = match report.reported {
         Some(count) => (
@@ -637,10 +638,18 @@ pub fn trace(
                 )
             );
             for b in &d.branches {
+                // Wrapped under its own branch mark: the probabilities make
+                // the line long.
+                let wrap = |text: String| {
+                    let options = textwrap::Options::new(style.width as usize)
+                        .initial_indent("  └ ")
+                        .subsequent_indent("    ");
+                    textwrap::fill(&text, options)
+                };
                 let _ = writeln!(
                     out,
-                    "  └ {}",
-                    lang.fill(
+                    "{}",
+                    wrap(lang.fill(
                         "trace.branch",
                         &[
                             ("seed", &b.seed),
@@ -654,7 +663,7 @@ pub fn trace(
                             ("other_p", &percent(b.other_probability)),
                             ("other_model_p", &percent(b.other_model_probability)),
                         ]
-                    )
+                    ))
                 );
             }
         }
