@@ -74,7 +74,12 @@ fn facts_headers(lang: Lang) -> [&'static str; 2] {
 
 fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> String {
     match result {
-        ViewResult::Compare { reports } => terminal::compare_rows(reports, lang, style)
+        // Several inputs share one table; one input keeps its panel.
+        ViewResult::Compare { reports } => reports
+            .len()
+            .gt(&1)
+            .then(|| terminal::compare_rows(reports, lang, style))
+            .flatten()
             .unwrap_or_else(|| {
                 reports
                     .iter()

@@ -388,7 +388,9 @@ pub fn seed_list(row: &RepeatRow) -> String {
 }
 
 fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
-    report
+    // One sentence: each row's count of distinct outputs, then how to
+    // replay a fresh seed (the seeds are listed under the table).
+    let rows: Vec<String> = report
         .rows
         .iter()
         .map(|row| {
@@ -397,23 +399,35 @@ fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
             } else {
                 "side.model"
             });
-            let seeds = if row.fixed_seed == Some(false) {
-                lang.fill("takeaway.repeat_seeds.text", &[("seeds", &seed_list(row))])
-            } else {
-                String::new()
-            };
             lang.fill(
-                "takeaway.repeat",
+                "takeaway.repeat_row",
                 &[
                     ("side", &side),
                     ("setting", &row.setting.text(lang)),
-                    ("runs", &row.runs),
                     ("distinct", &row.distinct),
-                    ("seeds", &seeds),
                 ],
             )
         })
-        .collect()
+        .collect();
+    let runs: BTreeSet<usize> = report.rows.iter().map(|r| r.runs).collect();
+    let mut out = vec![lang.fill(
+        "takeaway.repeat",
+        &[
+            (
+                "runs",
+                &runs
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            ),
+            ("rows", &rows.join(lang.text("takeaway.repeat_gap"))),
+        ],
+    )];
+    if report.rows.iter().any(|r| r.fixed_seed == Some(false)) {
+        out.push(lang.text("takeaway.repeat_seeds.text").to_string());
+    }
+    out
 }
 
 fn facts(facts: &Facts, lang: Lang) -> String {
