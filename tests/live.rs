@@ -55,12 +55,23 @@ impl Drop for Tmux {
 /// `detprob live --lang LANG` in a new tmux session of `columns` × `rows`,
 /// or `None` (a visible skip) when tmux is not installed outside CI.
 fn start_live(lang: &str, columns: &str, rows: &str) -> Option<Tmux> {
+    start(
+        &format!("live --lang {lang}"),
+        &format!("live-{lang}"),
+        columns,
+        rows,
+    )
+}
+
+/// `detprob ARGS` in a new tmux session named after `what`, or `None`
+/// without tmux.
+fn start(args: &str, what: &str, columns: &str, rows: &str) -> Option<Tmux> {
     if !common::has_tool("tmux") {
         return None;
     }
-    let name = format!("detprob-live-{lang}-{}", std::process::id());
+    let name = format!("detprob-{what}-{}", std::process::id());
     let command = format!(
-        "{} live --lang {lang}; echo EXIT=$?; sleep 30",
+        "{} {args}; echo EXIT=$?; sleep 30",
         env!("CARGO_BIN_EXE_detprob")
     );
     let status = Command::new("tmux")
@@ -128,5 +139,26 @@ fn a_chinese_question_in_an_80_by_24_terminal_shows_whole_characters() {
         "the answers counted are not the task's: {counted}"
     );
     tmux.keys(&["q"]);
+    tmux.expect("EXIT=0");
+}
+
+#[test]
+fn a_long_tour_step_pages_on_a_projector_with_its_claim_pinned() {
+    // Step 7 asks four questions: at 80 × 24 it needs two pages.
+    let Some(tmux) = start("tour --only 7 --lang zh", "tour-zh", "80", "24") else {
+        return;
+    };
+    let first = tmux.expect("空格：下一页（第 1/2 页）");
+    assert!(first.contains("7/22 · 错误类型（1/2）"), "{first}");
+    assert!(first.contains("原文观点：普通程序：逻辑错误"), "{first}");
+    assert!(!first.contains("结论（根据本次运行计算）"), "{first}");
+    tmux.keys(&["Space"]);
+    let second = tmux.expect("7/22 · 错误类型（2/2）");
+    assert!(
+        second.contains("原文观点：普通程序：逻辑错误"),
+        "the claim stays:\n{second}"
+    );
+    assert!(second.contains("结论（根据本次运行计算）"), "{second}");
+    assert!(second.lines().count() <= 24);
     tmux.expect("EXIT=0");
 }
