@@ -160,11 +160,18 @@ fn draw_model(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
             .map(|l| Line::from(l.to_string()))
             .collect()
     } else if state.trace {
-        state
-            .tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
+        // Each token's probability in the distribution it was drawn from:
+        // after the sample's temperature, which the header names.
+        let header = Line::from(lang.fill(
+            "live.trace_header",
+            &[(
+                "temperature",
+                &state.sample_settings().map_or(0.0, |(t, _)| t),
+            )],
+        ))
+        .style(Style::new().add_modifier(Modifier::BOLD));
+        std::iter::once(header)
+            .chain(state.tokens.iter().enumerate().map(|(i, t)| {
                 Line::from(format!(
                     "{:>3}  {:<16} {:>6.1}%",
                     i + 1,
@@ -172,7 +179,7 @@ fn draw_model(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
                     100.0 * t.probability
                 ))
                 .style(token_style(t.probability))
-            })
+            }))
             .collect()
     } else if state.tokens.is_empty() {
         vec![Line::from(lang.text("live.no_sample").to_string())]
@@ -453,6 +460,19 @@ mod tests {
 
     /// The main states, pinned: the first screen, a run, the same seed
     /// replayed (in Chinese), and the help.
+    #[test]
+    fn the_token_view_and_a_cut_off_sample_say_what_they_show() {
+        let mut state = after_a_run();
+        state.cut_off = Some(2);
+        let text = screen(&state, Lang::En).join("\n");
+        assert!(text.contains("…(cut off at 2 tokens)"), "{text}");
+        assert!(text.contains("sampled at T = 0.7, seed 1"), "{text}");
+        state.press(Key::Char('t'));
+        let text = screen(&state, Lang::En).join("\n");
+        assert!(text.contains("p at T = 0.7"), "{text}");
+        assert!(text.contains("90.0%"), "{text}");
+    }
+
     #[test]
     fn the_main_screens_are_pinned_in_english_and_chinese() {
         let plain = |state: &LiveState, lang| {
