@@ -418,11 +418,15 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
         text.contains("从最小的模型（smollm2-135m，135M）到最大的（qwen2.5-coder-1.5b"),
         "{text}"
     );
-    assert_eq!(
-        text.matches("唯一的同族比较，qwen2.5-coder-0.5b → qwen2.5-coder-1.5b")
-            .count(),
-        2,
-        "{text}"
+    // One sentence for the same-family step, every length in it.
+    let family = text
+        .split("唯一的同族比较，qwen2.5-coder-0.5b → qwen2.5-coder-1.5b")
+        .collect::<Vec<_>>();
+    assert_eq!(family.len(), 2, "{text}");
+    let sentence = family[1].split('。').next().unwrap();
+    assert!(
+        sentence.contains("k = 1 时完全正确率") && sentence.contains("k = 2 时完全正确率"),
+        "{sentence}"
     );
     assert!(text.contains("只有同族的一步才单独体现规模"), "{text}");
     // Step 15 asks Gemma: one metric takeaway, from its run. Step 21 trains

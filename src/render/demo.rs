@@ -110,7 +110,7 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
             .map(|r| emergence::metric_tables(r, Format::Terminal, false, lang, style))
             .collect(),
         ViewResult::Ladder { report } => {
-            super::ladder::body(report, Format::Terminal, false, lang, style, LADDER_TABLES)
+            super::ladder::body(report, Format::Terminal, false, lang, style, &LADDER_SCREEN)
         }
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Terminal, lang, style)
@@ -125,9 +125,11 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
     }
 }
 
-/// A tour step's ladder shows exact match, multiple choice and per-digit
-/// accuracy (the command shows every metric).
-const LADDER_TABLES: usize = 3;
+/// A tour handout's ladder shows exact match, multiple choice and per-digit
+/// accuracy (the command shows every metric); a screen shows the two its
+/// takeaway quotes, exact match (charted) and per-digit accuracy.
+pub(super) const LADDER_HANDOUT: [&str; 3] = ["exact", "choice", "per_digit"];
+const LADDER_SCREEN: [&str; 2] = ["exact", "per_digit"];
 
 fn run_markdown(result: &ViewResult, lang: Lang) -> String {
     match result {
@@ -164,7 +166,7 @@ fn run_markdown(result: &ViewResult, lang: Lang) -> String {
             false,
             lang,
             &TerminalStyle::plain(),
-            LADDER_TABLES,
+            &LADDER_HANDOUT,
         ),
         ViewResult::Subtasks { report } => {
             emergence::subtasks_body(report, Format::Markdown, lang, &TerminalStyle::plain())

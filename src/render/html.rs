@@ -251,7 +251,7 @@ pub fn step(step: &DemoStep, position: (usize, usize), lang: Lang) -> String {
                 false,
                 lang,
                 &super::style::TerminalStyle::plain(),
-                3,
+                &super::demo::LADDER_HANDOUT,
             )) + &super::chart::svg(&super::ladder::charts(report, lang)).unwrap_or_default()
         }
         ViewResult::Subtasks { report } => {

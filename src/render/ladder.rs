@@ -206,17 +206,21 @@ pub fn charts(report: &LadderReport, lang: Lang) -> Vec<Chart> {
         .collect()
 }
 
-/// The ladder's tables (models, then each metric) and, on a terminal, the
-/// charts of exact match and multiple choice: the body a tour step shows.
-/// `metrics` limits the tables to the first few measures (exact match,
-/// multiple choice, per digit, …).
+/// Every measure's key, in the order the tables show them.
+pub fn every_measure() -> Vec<&'static str> {
+    MEASURES.iter().map(|m| m.key).collect()
+}
+
+/// The ladder's tables (models, then each metric in `measures`, by key)
+/// and, on a terminal, the charts of the first two of them that are shares:
+/// the body a tour step shows.
 pub fn body(
     report: &LadderReport,
     format: Format,
     log_y: bool,
     lang: Lang,
     style: &TerminalStyle,
-    metrics: usize,
+    measures: &[&str],
 ) -> String {
     let table = |title: &str, headers: &[String], rows: &[Vec<String>]| {
         let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -232,7 +236,7 @@ pub fn body(
     };
     let (headers, rows) = models_table(report, lang);
     let mut out = table(lang.text("ladder.models_title"), &headers, &rows);
-    for measure in MEASURES.iter().take(metrics) {
+    for measure in MEASURES.iter().filter(|m| measures.contains(&m.key)) {
         let (headers, rows) = measure_table(report, measure);
         out.push_str(&table(
             &measure_name(measure, report, lang),
@@ -242,7 +246,13 @@ pub fn body(
     }
     if format == Format::Terminal {
         let width = chart::fit_width(style, 60);
-        for chart in charts(report, lang).into_iter().take(metrics.min(2)) {
+        let charted = MEASURES.iter().filter(|m| m.share);
+        let shown = charted
+            .zip(charts(report, lang))
+            .filter(|(m, _)| measures.contains(&m.key))
+            .map(|(_, chart)| chart)
+            .take(2);
+        for chart in shown {
             out.push_str(&chart::text(&Chart { log_y, ..chart }, width, 11));
         }
     }
@@ -282,7 +292,7 @@ pub fn ladder(
         Format::Csv => metric_csv(&report.metric),
         Format::Markdown => {
             let mut out = format!("# {}\n\n", heading(report, lang));
-            out.push_str(&body(report, format, log_y, lang, style, MEASURES.len()));
+            out.push_str(&body(report, format, log_y, lang, style, &every_measure()));
             out.push_str(&format!("{}\n\n", lang.text("emergence.takeaway.title")));
             for t in takeaway::emergence::ladder(report, lang) {
                 out.push_str(&format!("- {t}\n"));
@@ -297,7 +307,7 @@ pub fn ladder(
                 log_y,
                 lang,
                 style,
-                MEASURES.len(),
+                &every_measure(),
             ));
             out.push_str(&format!(
                 "\n{}\n",

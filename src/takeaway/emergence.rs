@@ -229,55 +229,71 @@ pub fn ladder(report: &LadderReport, lang: Lang) -> Vec<String> {
             .map(|m| parameter_count(m.parameters.unwrap_or_default()))
             .unwrap_or_default()
     };
+    // One sentence per comparison, its lengths in turn.
+    let at_k = |k: usize, exact: &Change, digit: &Change| {
+        lang.fill(
+            "ladder.takeaway.at_k",
+            &[
+                ("k", &k),
+                ("exact", &change_words(exact, lang)),
+                ("digit", &change_words(digit, lang)),
+            ],
+        )
+    };
+    let gap = lang.text("takeaway.repeat_gap");
     let mut out = Vec::new();
     if let (Some(small), Some(large)) = (models.first(), models.last()) {
-        for step in &report.steps {
-            out.push(lang.fill(
-                "ladder.takeaway.span",
-                &[
-                    ("k", &step.k),
-                    ("small", &small.model),
-                    (
-                        "small_params",
-                        &parameter_count(small.parameters.unwrap_or_default()),
-                    ),
-                    ("large", &large.model),
-                    (
-                        "large_params",
-                        &parameter_count(large.parameters.unwrap_or_default()),
-                    ),
-                    (
-                        "exact",
-                        &change_words(&step.exact_smallest_to_largest, lang),
-                    ),
-                    (
-                        "digit",
-                        &change_words(&step.digit_smallest_to_largest, lang),
-                    ),
-                ],
-            ));
-        }
+        let steps: Vec<String> = report
+            .steps
+            .iter()
+            .map(|step| {
+                at_k(
+                    step.k,
+                    &step.exact_smallest_to_largest,
+                    &step.digit_smallest_to_largest,
+                )
+            })
+            .collect();
+        out.push(lang.fill(
+            "ladder.takeaway.span",
+            &[
+                ("small", &small.model),
+                (
+                    "small_params",
+                    &parameter_count(small.parameters.unwrap_or_default()),
+                ),
+                ("large", &large.model),
+                (
+                    "large_params",
+                    &parameter_count(large.parameters.unwrap_or_default()),
+                ),
+                ("steps", &steps.join(gap)),
+            ],
+        ));
     }
     for (i, [small, large]) in report.same_family.iter().enumerate() {
-        for step in &report.steps {
-            let (Some(exact), Some(digit)) =
-                (step.exact_same_family.get(i), step.digit_same_family.get(i))
-            else {
-                continue;
-            };
-            out.push(lang.fill(
-                "ladder.takeaway.same_family",
-                &[
-                    ("k", &step.k),
-                    ("small", small),
-                    ("small_params", &params(small)),
-                    ("large", large),
-                    ("large_params", &params(large)),
-                    ("exact", &change_words(exact, lang)),
-                    ("digit", &change_words(digit, lang)),
-                ],
-            ));
+        let steps: Vec<String> = report
+            .steps
+            .iter()
+            .filter_map(|step| {
+                let exact = step.exact_same_family.get(i)?;
+                let digit = step.digit_same_family.get(i)?;
+                Some(at_k(step.k, exact, digit))
+            })
+            .collect();
+        if steps.is_empty() {
+            continue;
         }
+        out.push(lang.fill(
+            "ladder.takeaway.same_family",
+            &[
+                ("small", small),
+                ("small_params", &params(small)),
+                ("large", large),
+                ("large_params", &params(large)),
+                ("steps", &steps.join(gap)),
+            ],
+        ));
     }
     if report.same_family.is_empty() {
         out.push(lang.text("ladder.takeaway.no_family").to_string());
