@@ -106,12 +106,13 @@ impl Table {
     }
 }
 
-/// What a chart of `report` measured, for its title: the task, the problems
-/// per length and the seeds.
-pub fn chart_about(report: &MetricReport, lang: Lang) -> String {
+/// Catalogue entry `key` filled with what `report` measured: the task
+/// (`family`), the problems per length and the seeds. Headings and chart
+/// titles of metric and ladder runs say it alike.
+pub fn measured(key: &str, report: &MetricReport, lang: Lang) -> String {
     let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
     lang.fill(
-        "emergence.metric.chart_about",
+        key,
         &[
             (
                 "family",
@@ -123,19 +124,13 @@ pub fn chart_about(report: &MetricReport, lang: Lang) -> String {
     )
 }
 
+/// What a chart of `report` measured, for its title.
+pub fn chart_about(report: &MetricReport, lang: Lang) -> String {
+    measured("emergence.metric.chart_about", report, lang)
+}
+
 fn heading(report: &MetricReport, lang: Lang) -> String {
-    let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
-    lang.fill(
-        "emergence.metric.heading",
-        &[
-            (
-                "family",
-                &lang.text(&format!("emergence.family.{}", report.family)),
-            ),
-            ("problems", &report.problems_per_length),
-            ("seeds", &seeds.join(", ")),
-        ],
-    )
+    measured("emergence.metric.heading", report, lang)
 }
 
 fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {

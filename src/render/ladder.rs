@@ -61,19 +61,7 @@ fn measure_name(measure: &Measure, report: &LadderReport, lang: Lang) -> String 
 }
 
 fn heading(report: &LadderReport, lang: Lang) -> String {
-    let metric = &report.metric;
-    let seeds: Vec<String> = metric.seeds.iter().map(u64::to_string).collect();
-    lang.fill(
-        "ladder.heading",
-        &[
-            (
-                "family",
-                &lang.text(&format!("emergence.family.{}", metric.family)),
-            ),
-            ("problems", &metric.problems_per_length),
-            ("seeds", &seeds.join(", ")),
-        ],
-    )
+    super::emergence::measured("ladder.heading", &report.metric, lang)
 }
 
 fn models_table(report: &LadderReport, lang: Lang) -> (Vec<String>, Vec<Vec<String>>) {

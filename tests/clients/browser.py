@@ -8,59 +8,17 @@ Exits non-zero with the failed check.
 import base64
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
-import websocket
+from devtools import Browser
 
 chromium, base, shots = sys.argv[1], sys.argv[2], sys.argv[3]
-profile = tempfile.mkdtemp(prefix="detprob-chromium-")
-browser = subprocess.Popen(
-    [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-     "--disable-dev-shm-usage", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-     "--window-size=1280,1000", "about:blank"],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def fail(message):
-    browser.kill()
-    raise SystemExit("FAILED: " + message)
-
+browser = Browser(chromium)
+send, js, fail = browser.send, browser.js, browser.fail
 
 try:
-    port_file = os.path.join(profile, "DevToolsActivePort")
-    for _ in range(300):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            break
-        time.sleep(0.1)
-    else:
-        fail("Chromium did not start")
-    port = open(port_file).read().split()[0]
-    targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-    page = next(t for t in targets if t["type"] == "page")
-    ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
-    counter = 0
-
-    def send(method, **params):
-        global counter
-        counter += 1
-        ws.send(json.dumps({"id": counter, "method": method, "params": params}))
-        while True:
-            message = json.loads(ws.recv())
-            if message.get("id") == counter:
-                if "error" in message:
-                    fail(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-    def js(expression):
-        result = send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in result:
-            fail(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
     def wait_for(expression, what, seconds=60):
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -154,4 +112,4 @@ try:
         fail("the question's markup ran")
     print("ok")
 finally:
-    browser.kill()
+    browser.close()
