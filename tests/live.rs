@@ -162,3 +162,26 @@ fn a_long_tour_step_pages_on_a_projector_with_its_claim_pinned() {
     assert!(second.lines().count() <= 24);
     tmux.expect("EXIT=0");
 }
+
+#[test]
+fn a_huge_paste_is_one_event_cut_at_the_input_limit_and_keys_still_work() {
+    let Some(tmux) = start("live --lang en", "live-paste", "80", "24") else {
+        return;
+    };
+    tmux.expect("Type a question");
+    // 10,000 characters pasted as a terminal pastes them (bracketed).
+    let paste = std::env::temp_dir().join(format!("detprob-paste-{}", std::process::id()));
+    std::fs::write(&paste, "x".repeat(10_000)).unwrap();
+    tmux.run(&["load-buffer", paste.to_str().unwrap()]);
+    tmux.run(&["paste-buffer", "-p", "-t", &tmux.0]);
+    let _ = std::fs::remove_file(&paste);
+    tmux.expect("│xxxxxxxxxx");
+    let started = Instant::now();
+    tmux.keys(&["C-c"]);
+    tmux.expect("EXIT=0");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "Ctrl-C after a paste took {:?}",
+        started.elapsed()
+    );
+}

@@ -63,7 +63,16 @@ pub fn run(choice: ModelChoice, engine: Engine, lang: Lang) -> anyhow::Result<St
     };
     session.opening = Some(session.open()?);
     let mut terminal = ratatui::init();
+    // A paste arrives as one event, not as thousands of key presses.
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableBracketedPaste
+    );
     let result = session.event_loop(&mut terminal);
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::DisableBracketedPaste
+    );
     ratatui::restore();
     result.map(|()| String::new())
 }
@@ -85,8 +94,13 @@ impl Session {
     fn event_loop(&mut self, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
         while !self.state.quit {
             terminal.draw(|frame| draw::draw(frame, &self.state, self.lang))?;
-            let Event::Key(key) = event::read()? else {
-                continue;
+            let key = match event::read()? {
+                Event::Key(key) => key,
+                Event::Paste(text) => {
+                    self.state.paste(&text);
+                    continue;
+                }
+                _ => continue,
             };
             if key.kind != KeyEventKind::Press {
                 continue;

@@ -324,6 +324,24 @@ impl LiveState {
         }
     }
 
+    /// A paste into the input line (while editing): its lines joined by
+    /// spaces, control characters dropped, cut at the input limit.
+    pub fn paste(&mut self, text: &str) {
+        if !self.editing {
+            return;
+        }
+        let room = crate::comparison::MAX_INPUT_CHARS.saturating_sub(self.input.chars().count());
+        let pasted: String = text
+            .chars()
+            .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+            .filter(|c| !c.is_control())
+            .take(room)
+            .collect();
+        let at = self.byte_at(self.cursor);
+        self.input.insert_str(at, &pasted);
+        self.cursor += pasted.chars().count();
+    }
+
     /// The byte offset of the input line's `chars`-th character.
     fn byte_at(&self, chars: usize) -> usize {
         self.input
@@ -473,6 +491,16 @@ mod tests {
             state.press(Key::Char('x'));
         }
         assert_eq!(state.input.len(), crate::comparison::MAX_INPUT_CHARS);
+        // A paste is one event: its lines joined, cut at the same limit.
+        let mut state = typed("ab");
+        state.press(Key::Left);
+        state.paste("1\n2\u{1b}3");
+        assert_eq!((state.input.as_str(), state.cursor), ("a1 23b", 5));
+        state.paste(&"y".repeat(5000));
+        assert_eq!(
+            state.input.chars().count(),
+            crate::comparison::MAX_INPUT_CHARS
+        );
     }
 
     #[test]
