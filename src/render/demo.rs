@@ -319,8 +319,8 @@ fn units(body: &str, width: usize) -> Vec<Vec<String>> {
 /// point out and the takeaway, labelled in bold (no dimmed text). On a
 /// screen of `style.height` lines (one kept for the prompt under it) a step
 /// too long for one screen is paged: every page repeats the heading and the
-/// claim, and the run, the point-out and the takeaway follow in order. Each
-/// page ends with a blank line.
+/// claim (its first line after the first page), and the run, the point-out
+/// and the takeaway follow in order. Each page ends with a blank line.
 pub fn step_screens(
     step: &DemoStep,
     position: Option<(usize, usize)>,
@@ -357,12 +357,34 @@ pub fn step_screens(
     if head + body.iter().map(Vec::len).sum::<usize>() <= screen {
         return vec![whole()];
     }
-    // Pack the units into pages under the pinned heading and claim; a unit
+    // Pack the units into pages: the first under the heading and the whole
+    // claim, the others under the heading and the claim's first line (cut
+    // with "…"), so a long English claim does not eat every page. A unit
     // taller than a page is cut into page-sized pieces.
-    let room = screen.saturating_sub(head).max(4);
+    let claim_lines: Vec<&str> = claim.lines().collect();
+    let reminder = match claim_lines.as_slice() {
+        [one] => one.to_string(),
+        [first, ..] => {
+            // Cut to leave a column for the "…".
+            let mut first = first.trim_end().to_string();
+            while textwrap::core::display_width(&first) + 1 > width {
+                first.pop();
+            }
+            format!("{first}…")
+        }
+        [] => String::new(),
+    };
+    let heading = count(&top_line(s, position, Some((1, 1)), lang, style));
+    let first_room = screen.saturating_sub(head).max(4);
+    let later_room = screen.saturating_sub(heading + 1).max(4);
     let mut pages: Vec<Vec<String>> = vec![Vec::new()];
     for unit in body {
-        for piece in unit.chunks(room) {
+        for piece in unit.chunks(first_room) {
+            let room = if pages.len() == 1 {
+                first_room
+            } else {
+                later_room
+            };
             let page = pages.last_mut().expect("one page at least");
             if !page.is_empty() && page.len() + piece.len() > room {
                 pages.push(piece.to_vec());
@@ -376,8 +398,9 @@ pub fn step_screens(
         .into_iter()
         .enumerate()
         .map(|(i, lines)| {
+            let pinned = if i == 0 { &claim } else { &reminder };
             format!(
-                "{}\n{claim}\n{}\n\n",
+                "{}\n{pinned}\n{}\n\n",
                 top_line(s, position, Some((i + 1, total)), lang, style),
                 lines.join("\n")
             )
