@@ -131,6 +131,15 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
         13
     );
     assert!(text.contains("Tour finished: 13 steps"));
+    // Step 2 says what the model's likeliest first token reads as, beside
+    // the rule's answer, whichever way it came out.
+    let flat = text.replace('\n', " ");
+    assert!(
+        flat.contains("At T=0 the model's most likely first token, “")
+            && (flat.contains(": the rule's answer too.")
+                || flat.contains("where the rule answers “no”.")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -138,6 +147,12 @@ fn the_chinese_tour_fits_a_projector_and_asks_in_chinese() {
     let (text, paged) = tour_on_projector(&["tour", "--part", "1", "--lang", "zh"], "原文观点：");
     eprintln!("paged steps (zh): {paged:?}");
     assert_eq!(text.matches("结论（根据本次运行计算）：").count(), 13);
+    let flat = text.replace(['\n', ' '], "");
+    assert!(
+        flat.contains("T=0时模型最可能的第一个词元“")
+            && (flat.contains("与规则的答案相同") || flat.contains("而规则的答案是“no”")),
+        "{text}"
+    );
     assert!(
         text.contains("由人类编写的明确指令序列"),
         "the claim is quoted from the source"

@@ -9,7 +9,7 @@ pub mod emergence;
 pub mod grok;
 
 use crate::report::compare::CompareReport;
-use crate::report::demo::{Facts, ViewResult};
+use crate::report::demo::{Facts, RuleAnswer, ViewResult};
 use crate::report::experiments::{RepeatReport, RepeatRow};
 use crate::report::views::{ProbsReport, TraceReport};
 use crate::rules::{decisive_step, RuleOutcome};
@@ -33,6 +33,12 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Probs { reports, rules } => reports
             .iter()
             .flat_map(|r| probs(r, lang))
+            .chain(
+                reports
+                    .iter()
+                    .zip(rules)
+                    .filter_map(|(r, rule)| first_token_reading(r, rule, lang)),
+            )
             .chain(rules.iter().map(|r| {
                 lang.fill(
                     "takeaway.probs_rule",
@@ -257,6 +263,36 @@ fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
         }
     }
     None
+}
+
+/// What the model's most likely first token (at the lowest temperature
+/// shown) reads as under the rule's task, beside the rule's answer: "“是”
+/// reads as “yes”; the rule answers “no”". `None` when the token reads as
+/// no answer.
+fn first_token_reading(report: &ProbsReport, rule: &RuleAnswer, lang: Lang) -> Option<String> {
+    let column = report.temperatures.first()?;
+    let top = column.top.first()?;
+    let task = crate::rules::by_name(rule.rule).ok()?.task();
+    let (answer, _) = task.read(
+        &rule.input,
+        &top.piece,
+        crate::generation::StopReason::EndOfText,
+    );
+    let answer = answer?;
+    let key = if task.matches(&answer, &rule.output) {
+        "takeaway.probs_reads_same"
+    } else {
+        "takeaway.probs_reads_other"
+    };
+    Some(lang.fill(
+        key,
+        &[
+            ("t", &column.temperature),
+            ("piece", &lang.quote(&top.piece)),
+            ("answer", &lang.quote(&answer)),
+            ("output", &lang.quote(&rule.output)),
+        ],
+    ))
 }
 
 fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
