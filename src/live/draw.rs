@@ -97,13 +97,7 @@ fn draw_input(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
         Style::new()
     };
     let text = if state.editing {
-        let (before, after) = state.input.split_at(
-            state
-                .input
-                .char_indices()
-                .nth(state.cursor)
-                .map_or(state.input.len(), |(i, _)| i),
-        );
+        let (before, after) = state.input.split_at(state.byte_at(state.cursor));
         format!("{before}▏{after}")
     } else {
         state.input.clone()

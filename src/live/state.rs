@@ -343,7 +343,7 @@ impl LiveState {
     }
 
     /// The byte offset of the input line's `chars`-th character.
-    fn byte_at(&self, chars: usize) -> usize {
+    pub(super) fn byte_at(&self, chars: usize) -> usize {
         self.input
             .char_indices()
             .nth(chars)

@@ -110,10 +110,16 @@ impl Chart {
     }
 }
 
+/// Columns a terminal chart keeps beside its plot: the y labels and axis
+/// on the left, room for the x axis's name on the right.
+const BESIDE_PLOT: usize = 10;
+
 /// Columns of plot that fit `style`'s width beside the axis labels, at
 /// least 20 and at most `max`.
 pub fn fit_width(style: &super::style::TerminalStyle, max: usize) -> usize {
-    usize::from(style.width).saturating_sub(10).clamp(20, max)
+    usize::from(style.width)
+        .saturating_sub(BESIDE_PLOT)
+        .clamp(20, max)
 }
 
 /// `chart` as terminal text: `height` rows from 0 % to 100 %, `width`
@@ -213,8 +219,7 @@ pub fn text(chart: &Chart, width: usize, height: usize) -> String {
     // The axis's name beside its ticks, or under them, flush with the
     // chart's right edge, where both do not fit in the chart's width.
     let ticks = axis.iter().collect::<String>().trim_end().to_string();
-    // `fit_width` leaves 10 columns beside the plot.
-    let total = width + 10;
+    let total = width + BESIDE_PLOT;
     let name = textwrap::core::display_width(&chart.x_label);
     if textwrap::core::display_width(&ticks) + 2 + name <= total {
         out.push_str(&format!("{ticks}  {}\n", chart.x_label));

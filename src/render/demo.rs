@@ -75,9 +75,7 @@ fn facts_headers(lang: Lang) -> [&'static str; 2] {
 fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> String {
     match result {
         // Several inputs share one table; one input keeps its panel.
-        ViewResult::Compare { reports } => reports
-            .len()
-            .gt(&1)
+        ViewResult::Compare { reports } => (reports.len() > 1)
             .then(|| terminal::compare_rows(reports, lang, style))
             .flatten()
             .unwrap_or_else(|| {
@@ -328,12 +326,7 @@ pub fn step_screens(
     style: &TerminalStyle,
 ) -> Vec<String> {
     let s = &step.scenario;
-    let claim = labelled(
-        lang.text("tour.claim_md"),
-        &claim(&step.scenario, lang),
-        lang,
-        style,
-    );
+    let claim = claim_block(s, lang, style);
     let width = (style.width as usize).clamp(20, 100);
     let mut body = units(&run_terminal(&step.result, lang, style), width);
     for (label, text) in [
@@ -353,7 +346,8 @@ pub fn step_screens(
     };
     let screen = usize::from(height).saturating_sub(1);
     let count = |text: &str| text.lines().count();
-    let head = count(&top_line(s, position, Some((1, 1)), lang, style)) + count(&claim);
+    let heading = count(&top_line(s, position, Some((1, 1)), lang, style));
+    let head = heading + count(&claim);
     if head + body.iter().map(Vec::len).sum::<usize>() <= screen {
         return vec![whole()];
     }
@@ -374,7 +368,6 @@ pub fn step_screens(
         }
         [] => String::new(),
     };
-    let heading = count(&top_line(s, position, Some((1, 1)), lang, style));
     let first_room = screen.saturating_sub(head).max(4);
     let later_room = screen.saturating_sub(heading + 1).max(4);
     let mut pages: Vec<Vec<String>> = vec![Vec::new()];
@@ -419,13 +412,13 @@ pub fn step_claim(
     format!(
         "{}\n{}\n\n",
         top_line(scenario, position, None, lang, style),
-        labelled(
-            lang.text("tour.claim_md"),
-            &claim(scenario, lang),
-            lang,
-            style
-        ),
+        claim_block(scenario, lang, style),
     )
+}
+
+/// The claim as a screen shows it: labelled in bold, wrapped to the width.
+fn claim_block(s: &Scenario, lang: Lang, style: &TerminalStyle) -> String {
+    labelled(lang.text("tour.claim_md"), &claim(s, lang), lang, style)
 }
 
 /// What the class sees before a live run under `--predict`: the step's

@@ -39,6 +39,15 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
     format!("{table}\n")
 }
 
+/// `text` wrapped to the style's width, its first line after `first` and
+/// the others after `rest`.
+fn hanging(text: &str, style: &TerminalStyle, first: &str, rest: &str) -> String {
+    let options = textwrap::Options::new(style.width as usize)
+        .initial_indent(first)
+        .subsequent_indent(rest);
+    textwrap::fill(text, options)
+}
+
 /// `text` coloured by whether it was right.
 fn paint(correct: Option<bool>, text: &str, style: &TerminalStyle) -> String {
     match correct {
@@ -173,12 +182,7 @@ pub fn compare_panel(
         ("verdict.generalization", &report.verdicts.generalization),
         ("verdict.error_type", &report.verdicts.error_type),
     ] {
-        let wrap = |text: &str, indent: &str| {
-            let options = textwrap::Options::new(style.width as usize)
-                .initial_indent(indent)
-                .subsequent_indent("  ");
-            textwrap::fill(text, options)
-        };
+        let wrap = |text: &str, indent: &str| hanging(text, style, indent, "  ");
         let heading = format!("{}{}", lang.text(name), lang.text("colon"));
         let body = wrap(&format!("{heading}{}", verdict.text.text(lang)), "");
         let body = body.replacen(&heading, &style.bold(&heading), 1);
@@ -308,8 +312,8 @@ pub fn compare_rows(
                     let mut cell = paint(a.correct, &answer_text(a, 24, lang), style);
                     // With no answer read, what the model wrote instead.
                     if a.answer.is_none() && !a.example.trim().is_empty() {
-                        let first = a.example.trim().lines().next().unwrap_or_default();
-                        cell.push_str(&format!("\n↳ \"{}\"", shorten(first, 20)));
+                        let wrote = a.example.trim().lines().next().unwrap_or_default();
+                        cell.push_str(&format!("\n↳ \"{}\"", shorten(wrote, 20)));
                     }
                     cell
                 })
@@ -640,30 +644,29 @@ pub fn trace(
             for b in &d.branches {
                 // Wrapped under its own branch mark: the probabilities make
                 // the line long.
-                let wrap = |text: String| {
-                    let options = textwrap::Options::new(style.width as usize)
-                        .initial_indent("  └ ")
-                        .subsequent_indent("    ");
-                    textwrap::fill(&text, options)
-                };
                 let _ = writeln!(
                     out,
                     "{}",
-                    wrap(lang.fill(
-                        "trace.branch",
-                        &[
-                            ("seed", &b.seed),
-                            ("other_seed", &b.from_seed),
-                            ("step", &b.step),
-                            ("piece", &style.bold(&b.piece)),
-                            ("p", &percent(b.probability)),
-                            ("model_p", &percent(b.model_probability)),
-                            ("t", &model.sampling.temperature()),
-                            ("other_piece", &b.other_piece),
-                            ("other_p", &percent(b.other_probability)),
-                            ("other_model_p", &percent(b.other_model_probability)),
-                        ]
-                    ))
+                    hanging(
+                        &lang.fill(
+                            "trace.branch",
+                            &[
+                                ("seed", &b.seed),
+                                ("other_seed", &b.from_seed),
+                                ("step", &b.step),
+                                ("piece", &style.bold(&b.piece)),
+                                ("p", &percent(b.probability)),
+                                ("model_p", &percent(b.model_probability)),
+                                ("t", &model.sampling.temperature()),
+                                ("other_piece", &b.other_piece),
+                                ("other_p", &percent(b.other_probability)),
+                                ("other_model_p", &percent(b.other_model_probability)),
+                            ]
+                        ),
+                        style,
+                        "  └ ",
+                        "    "
+                    )
                 );
             }
         }

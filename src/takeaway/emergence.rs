@@ -240,7 +240,7 @@ pub fn ladder(report: &LadderReport, lang: Lang) -> Vec<String> {
             ],
         )
     };
-    let gap = lang.text("takeaway.repeat_gap");
+    let gap = lang.text("list.clause_separator");
     let mut out = Vec::new();
     if let (Some(small), Some(large)) = (models.first(), models.last()) {
         let steps: Vec<String> = report

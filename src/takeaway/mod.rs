@@ -457,7 +457,7 @@ fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
                     .collect::<Vec<_>>()
                     .join("/"),
             ),
-            ("rows", &rows.join(lang.text("takeaway.repeat_gap"))),
+            ("rows", &rows.join(lang.text("list.clause_separator"))),
         ],
     )];
     if report.rows.iter().any(|r| r.fixed_seed == Some(false)) {

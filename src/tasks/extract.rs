@@ -315,17 +315,16 @@ pub fn city(input: &str, text: &str) -> Option<String> {
 /// run of Chinese characters after "首都是", or a whole answer that is one
 /// short run of them; never the asked country's own name echoed.
 fn chinese_city(input: &str, text: &str) -> Option<String> {
-    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
     let line = text.trim().lines().next().unwrap_or("").trim();
     let run = match line.find("首都是") {
         Some(at) => line[at + "首都是".len()..]
             .trim_start()
             .chars()
-            .take_while(|&c| han(c))
+            .take_while(|&c| super::is_ideograph(c))
             .collect::<String>(),
         None => {
             let bare = line.trim_end_matches(['。', '！', '.', '!']);
-            if bare.chars().all(han) {
+            if bare.chars().all(super::is_ideograph) {
                 bare.to_string()
             } else {
                 String::new()

@@ -170,8 +170,12 @@ impl PromptTemplate {
 
 /// Whether `text` is written in Chinese: it holds a CJK ideograph.
 pub fn is_chinese(text: &str) -> bool {
-    text.chars()
-        .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
+    text.chars().any(is_ideograph)
+}
+
+/// Whether `c` is a CJK ideograph (the unified block or extension A).
+pub fn is_ideograph(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
 /// The built-in prompt templates.
