@@ -151,7 +151,8 @@ pub fn run(
                     &input.text,
                     raw,
                     &scenario.temperatures,
-                    5,
+                    // Four tokens and the tail keep a step on one screen.
+                    4,
                     &filters,
                 )?);
             }

@@ -85,11 +85,18 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
                     .collect()
             }),
         ViewResult::Probs { reports, rules } => {
-            let rules: String = rules.iter().map(|r| rule_line(r, lang) + "\n").collect();
-            rules
+            let rule_lines: String = rules.iter().map(|r| rule_line(r, lang) + "\n").collect();
+            rule_lines
                 + &reports
                     .iter()
-                    .map(|r| terminal::probs(r, lang, style))
+                    .map(|r| {
+                        // The rule's line already quotes the prompt.
+                        if rules.iter().any(|rule| rule.input == r.prompt) {
+                            terminal::probs_tables(r, lang, style)
+                        } else {
+                            terminal::probs(r, lang, style)
+                        }
+                    })
                     .collect::<String>()
         }
         ViewResult::Trace { reports } => reports
@@ -206,6 +213,15 @@ pub(super) fn claim(s: &Scenario, lang: Lang) -> String {
             lang.fill("tour.source", &[("text", &s.claim.zh)])
         ),
         Lang::Zh => s.claim.zh.clone(),
+    }
+}
+
+/// The claim in the class's language alone: an English screen too short
+/// for the Chinese source beside it (the heading keeps the note's term).
+fn claim_alone(s: &Scenario, lang: Lang) -> &str {
+    match lang {
+        Lang::En => &s.claim.en,
+        Lang::Zh => &s.claim.zh,
     }
 }
 
@@ -326,31 +342,55 @@ pub fn step_screens(
     style: &TerminalStyle,
 ) -> Vec<String> {
     let s = &step.scenario;
-    let claim = claim_block(s, lang, style);
+    let mut claim = claim_block(s, lang, style);
     let width = (style.width as usize).clamp(20, 100);
-    let mut body = units(&run_terminal(&step.result, lang, style), width);
-    for (label, text) in [
+    let notes: Vec<Vec<String>> = [
         ("tour.point_out_md", lang.pick(&s.point_out)),
         ("tour.takeaway_md", lang.pick(&step.takeaway)),
-    ] {
+    ]
+    .into_iter()
+    .map(|(label, text)| {
         let text = labelled(lang.text(label), text, lang, style);
-        body.push(text.lines().map(str::to_string).collect());
-    }
-    let whole = || {
-        let mut lines = vec![top_line(s, position, None, lang, style), claim.clone()];
+        text.lines().map(str::to_string).collect()
+    })
+    .collect();
+    let mut body = units(&run_terminal(&step.result, lang, style), width);
+    body.extend(notes.clone());
+    let whole = |claim: &str, body: &[Vec<String>]| {
+        let mut lines = vec![top_line(s, position, None, lang, style), claim.to_string()];
         lines.extend(body.iter().flatten().cloned());
         lines.join("\n") + "\n\n"
     };
     let Some(height) = style.height else {
-        return vec![whole()];
+        return vec![whole(&claim, &body)];
     };
     let screen = usize::from(height).saturating_sub(1);
     let count = |text: &str| text.lines().count();
     let heading = count(&top_line(s, position, Some((1, 1)), lang, style));
-    let head = heading + count(&claim);
-    if head + body.iter().map(Vec::len).sum::<usize>() <= screen {
-        return vec![whole()];
+    let run = body.iter().map(Vec::len).sum::<usize>();
+    if heading + count(&claim) + run <= screen {
+        return vec![whole(&claim, &body)];
     }
+    // Too tall: the claim without its Chinese source, and the run drawn
+    // compact (shorter charts, each measure once); on one screen if that is
+    // enough, else on every page.
+    claim = labelled(
+        lang.text("tour.claim_md"),
+        claim_alone(s, lang),
+        lang,
+        style,
+    );
+    let compact = TerminalStyle {
+        compact: true,
+        ..*style
+    };
+    let mut body = units(&run_terminal(&step.result, lang, &compact), width);
+    body.extend(notes);
+    let run = body.iter().map(Vec::len).sum::<usize>();
+    if heading + count(&claim) + run <= screen {
+        return vec![whole(&claim, &body)];
+    }
+    let head = heading + count(&claim);
     // Pack the units into pages: the first under the heading and the whole
     // claim, the others under the heading and the claim's first line (cut
     // with "…"), so a long English claim does not eat every page. A unit

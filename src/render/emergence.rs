@@ -303,12 +303,15 @@ pub fn metric_tables(
                 for table in &tables {
                     out.push_str(&table.render(format, style));
                 }
-                let width = chart::fit_width(style, 60);
-                let chart = Chart {
-                    log_y,
-                    ..metric_chart(report, m, lang)
-                };
-                out.push_str(&chart::text(&chart, width, 11));
+                // A compact screen has the numbers in the tables only.
+                if !style.compact {
+                    let width = chart::fit_width(style, 60);
+                    let chart = Chart {
+                        log_y,
+                        ..metric_chart(report, m, lang)
+                    };
+                    out.push_str(&chart::text(&chart, width, 11));
+                }
             }
             Format::Html => {
                 out.push_str(&markup::title(&heading));
@@ -529,13 +532,15 @@ pub fn subtasks_body(
     match format {
         Format::Terminal => {
             let width = chart::fit_width(style, 60);
-            let chart = chart::text(&subtasks_chart(report, lang), width, 13);
-            // The chart's title repeats the heading: leave it out.
-            format!(
-                "{}{}",
-                terminal::table(&header_refs, &rows, style),
-                chart.split_once('\n').map_or("", |x| x.1)
-            )
+            let chart = chart::text(&subtasks_chart(report, lang), width, style.chart_rows(13));
+            // The chart's title repeats the heading: leave it out. A compact
+            // screen shows the curves alone (p^k is the table's arithmetic).
+            let table = if style.compact {
+                String::new()
+            } else {
+                terminal::table(&header_refs, &rows, style)
+            };
+            format!("{table}{}", chart.split_once('\n').map_or("", |x| x.1))
         }
         Format::Html => markup::table(&header_refs, &rows),
         _ => markdown::table(&header_refs, &rows),

@@ -160,7 +160,7 @@ pub fn body(
             charts_text(
                 &charts(&report.rows, &title(report, lang), log_steps, lang),
                 width,
-                [11, 8],
+                [style.chart_rows(11), if style.compact { 5 } else { 8 }],
             ) + &terminal::table(&headers, &summary_rows(report, lang), style)
         }
         Format::Html => {

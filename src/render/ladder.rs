@@ -222,8 +222,12 @@ pub fn body(
             _ => format!("*{title}*\n\n{}\n", markdown::table(&headers, rows)),
         }
     };
-    let (headers, rows) = models_table(report, lang);
-    let mut out = table(lang.text("ladder.models_title"), &headers, &rows);
+    // A compact screen names each model's size in the measure tables' rows.
+    let mut out = String::new();
+    if !(format == Format::Terminal && style.compact) {
+        let (headers, rows) = models_table(report, lang);
+        out = table(lang.text("ladder.models_title"), &headers, &rows);
+    }
     for measure in MEASURES.iter().filter(|m| measures.contains(&m.key)) {
         let (headers, rows) = measure_table(report, measure);
         out.push_str(&table(
@@ -239,9 +243,13 @@ pub fn body(
             .zip(charts(report, lang))
             .filter(|(m, _)| measures.contains(&m.key))
             .map(|(_, chart)| chart)
-            .take(2);
+            .take(if style.compact { 1 } else { 2 });
         for chart in shown {
-            out.push_str(&chart::text(&Chart { log_y, ..chart }, width, 11));
+            out.push_str(&chart::text(
+                &Chart { log_y, ..chart },
+                width,
+                style.chart_rows(11),
+            ));
         }
     }
     for shown in &report.prompts {

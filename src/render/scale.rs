@@ -169,8 +169,14 @@ pub fn body(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalSt
         .collect();
     match format {
         Format::Terminal => {
+            // A compact screen has the numbers in the table only.
             let width = chart::fit_width(style, 60);
-            terminal::table(&headers, &rows, style) + &chart::text(&chart(report, lang), width, 11)
+            let table = terminal::table(&headers, &rows, style);
+            if style.compact {
+                table
+            } else {
+                table + &chart::text(&chart(report, lang), width, 11)
+            }
         }
         Format::Html => markup::table(&headers, &rows),
         _ => markdown::table(&headers, &rows),

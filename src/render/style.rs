@@ -13,6 +13,9 @@ pub struct TerminalStyle {
     /// Height of one screen, in lines: the terminal's, else `$LINES`; none
     /// for a file or a pipe without `$LINES` (nothing to page).
     pub height: Option<u16>,
+    /// A screen that must hold a whole tour step: charts are drawn shorter
+    /// and a view shows each measure once (a table or a chart, not both).
+    pub compact: bool,
 }
 
 impl TerminalStyle {
@@ -37,6 +40,7 @@ impl TerminalStyle {
             color: is_terminal && !no_color,
             width,
             height,
+            compact: false,
         }
     }
 
@@ -46,6 +50,16 @@ impl TerminalStyle {
             color: false,
             width: 100,
             height: None,
+            compact: false,
+        }
+    }
+
+    /// Rows for a chart of `rows` rows: fewer on a compact screen.
+    pub fn chart_rows(&self, rows: usize) -> usize {
+        if self.compact {
+            rows.min(7)
+        } else {
+            rows
         }
     }
 

@@ -5,13 +5,16 @@
 //! coloured only when the style allows.
 
 use super::cells::{answer_text, rule_outcome_text, step_text, truth_label};
+use super::style::mark;
 use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use super::style::TerminalStyle;
 use crate::comparison::{shorten, temperature_label};
-use crate::report::compare::{CompareReport, RuleSide, SummaryReport};
+use crate::report::compare::{
+    AnswerCount, CompareReport, RuleSide, SummaryReport, TemperatureSummary,
+};
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
@@ -295,7 +298,8 @@ pub fn compare_rows(
             input.push_str(&lang.fill("tour.rows.asked", &[("model", &r.model.model)]));
         }
         let rule = &r.rule;
-        let mut outcome = paint_rule(rule, &rule_outcome_text(rule, lang), style);
+        // An error quoting a long input is cut: the input is in its column.
+        let mut outcome = paint_rule(rule, &shorten(&rule_outcome_text(rule, lang), 24), style);
         if rule.distinct_outputs == 1 {
             outcome.push_str(&format!(" ×{}", rule.runs));
         } else {
@@ -305,21 +309,12 @@ pub fn compare_rows(
             ));
         }
         let mut row = vec![input, format!("{}\n{outcome}", rule.name)];
-        row.extend(r.model.temperatures.iter().map(|t| {
-            t.answers
+        row.extend(
+            r.model
+                .temperatures
                 .iter()
-                .map(|a| {
-                    let mut cell = paint(a.correct, &answer_text(a, 24, lang), style);
-                    // With no answer read, what the model wrote instead.
-                    if a.answer.is_none() && !a.example.trim().is_empty() {
-                        let wrote = a.example.trim().lines().next().unwrap_or_default();
-                        cell.push_str(&format!("\n↳ \"{}\"", shorten(wrote, 20)));
-                    }
-                    cell
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        }));
+                .map(|t| answers_cell(t, lang, style)),
+        );
         table.add_row(row);
     }
     let caption = lang.fill(
@@ -331,6 +326,59 @@ pub fn compare_rows(
         ],
     );
     Some(format!("{}\n{table}\n", style.bold(&caption)))
+}
+
+/// One temperature's answers in a table cell: two classes, or the most
+/// frequent and every right one with the rest counted on one line; one
+/// class without an answer quotes what the model wrote instead.
+fn answers_cell(t: &TemperatureSummary, lang: Lang, style: &TerminalStyle) -> String {
+    let (mut shown, mut hidden): (Vec<&AnswerCount>, Vec<&AnswerCount>) = (Vec::new(), Vec::new());
+    let keep = if t.answers.len() > 2 { 1 } else { 2 };
+    for a in &t.answers {
+        if shown.len() < keep || a.correct == Some(true) {
+            shown.push(a);
+        } else {
+            hidden.push(a);
+        }
+    }
+    let mut quoted = false;
+    let mut lines: Vec<String> = Vec::new();
+    for a in shown {
+        // A long answer is cut; why there is none is said whole.
+        // (The takeaway says at how many tokens.)
+        let text = match (&a.answer, a.cut_off_at) {
+            (None, Some(_)) => format!(
+                "{} {} ×{}",
+                mark(a.correct),
+                lang.text("tour.rows.cut_off"),
+                a.count
+            ),
+            (None, None) => answer_text(a, 40, lang),
+            (Some(_), _) => answer_text(a, 14, lang),
+        };
+        let mut cell = paint(a.correct, &text, style);
+        if a.answer.is_none() && !a.example.trim().is_empty() && !quoted {
+            let wrote = a.example.trim().lines().next().unwrap_or_default();
+            cell.push_str(&format!("\n↳ \"{}\"", shorten(wrote, 11)));
+            quoted = true;
+        }
+        lines.push(cell);
+    }
+    if !hidden.is_empty() {
+        let more = lang.fill(
+            "tour.rows.more",
+            &[
+                ("classes", &hidden.len()),
+                ("count", &hidden.iter().map(|a| a.count).sum::<usize>()),
+            ],
+        );
+        lines.push(paint(
+            Some(false),
+            &format!("{} {more}", mark(Some(false))),
+            style,
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Showcase item `i` of `count`: its heading (n/m and why it was chosen)
@@ -447,16 +495,23 @@ pub fn probs(
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
-    let mut out = String::new();
     let room = (style.width as usize).saturating_sub(18);
-    let _ = writeln!(
-        out,
-        "{}",
-        style.bold(&lang.fill(
-            "probs.heading",
-            &[("prompt", &shorten(&report.prompt, room))]
-        ))
-    );
+    let heading = style.bold(&lang.fill(
+        "probs.heading",
+        &[("prompt", &shorten(&report.prompt, room))],
+    ));
+    format!("{heading}\n{}", probs_tables(report, lang, style))
+}
+
+/// `probs` under its heading: the model line, then the distribution
+/// tables (a tour step whose rule line already quotes the prompt shows
+/// only these).
+pub fn probs_tables(
+    report: &crate::report::views::ProbsReport,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let mut out = String::new();
     let model_line = match (&report.endpoint, report.reported) {
         (Some(endpoint), Some(count)) => lang.fill(
             "probs.model_remote",
@@ -474,7 +529,6 @@ pub fn probs(
             ],
         ),
     };
-    let _ = writeln!(out, "{model_line}");
     let per_row = ((style.width as usize).saturating_sub(1) / 19).max(1);
     let mut sections = Vec::new();
     let (filters_title, temperatures_title) = match report.reported {
@@ -491,6 +545,12 @@ pub fn probs(
         sections.push((filters_title, &report.filters));
     }
     sections.push((temperatures_title, &report.temperatures));
+    // One section's title shares the model's line.
+    if let [(title, _)] = sections.as_mut_slice() {
+        *title = format!("{model_line}{}{title}", lang.text("list.clause_separator"));
+    } else {
+        let _ = writeln!(out, "{model_line}");
+    }
     for (title, columns) in sections {
         let _ = writeln!(out, "{}", style.bold(&title));
         for chunk in columns.chunks(per_row) {
@@ -689,6 +749,50 @@ pub(crate) mod tests {
         assert_eq!(fit_columns("abcdefghijk", 8), "abcdefg…");
     }
     use crate::comparison::testing::fake_compare;
+
+    fn answer(text: Option<&str>, count: usize, correct: bool, cut: Option<usize>) -> AnswerCount {
+        AnswerCount {
+            answer: text.map(str::to_string),
+            count,
+            correct: Some(correct),
+            cut_off_at: cut,
+            probability: None,
+            example: "To calculate 987654321 × 123456789 we".into(),
+        }
+    }
+
+    #[test]
+    fn a_table_cell_shows_two_classes_or_the_first_and_the_right_ones_and_counts_the_rest() {
+        let cell = |answers: Vec<AnswerCount>| {
+            let samples = answers.iter().map(|a| a.count).sum();
+            let t = TemperatureSummary {
+                temperature: crate::sampler::Temperature::new(0.7).unwrap(),
+                samples,
+                distinct_texts: samples,
+                answers,
+                correct: None,
+            };
+            answers_cell(&t, Lang::En, &TerminalStyle::plain())
+        };
+        // Two classes: both, the one without an answer with what was written.
+        assert_eq!(
+            cell(vec![
+                answer(Some("2416"), 3, false, None),
+                answer(None, 1, false, Some(48))
+            ]),
+            "✗ 2416 ×3\n✗ (cut off) ×1\n↳ \"To calcula…\""
+        );
+        // Four classes: the most frequent, the right one, the rest counted.
+        assert_eq!(
+            cell(vec![
+                answer(Some("2056"), 2, false, None),
+                answer(Some("2016"), 1, false, None),
+                answer(Some("2496"), 1, true, None),
+                answer(None, 1, false, None),
+            ]),
+            "✗ 2056 ×2\n✓ 2496 ×1\n✗ 2 others ×2"
+        );
+    }
 
     /// The leap-year question through the buggy rule, against a fake model
     /// that answers "No." (p = 0.6) or "Yes, it is." (p = 0.4).

@@ -19,33 +19,34 @@ use crate::words::Lang;
 pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
     let sentences: Vec<String> = match result {
         ViewResult::Compare { reports } => {
-            // Inputs asked of different models say which model answered.
-            let several_models = reports
-                .iter()
-                .any(|r| r.model.model != reports[0].model.model);
-            let mut s: Vec<String> = reports
-                .iter()
-                .map(|r| compare(r, several_models, lang))
-                .collect();
+            // One input is told in full; several are shown as the rows of
+            // one table, so their takeaway sums the rows up.
+            let mut s: Vec<String> = match reports.as_slice() {
+                [one] => vec![compare(one, lang)],
+                several => rows(several, lang),
+            };
             s.extend(bias(reports, lang));
             s
         }
-        ViewResult::Probs { reports, rules } => reports
-            .iter()
-            .flat_map(|r| probs(r, lang))
-            .chain(
-                reports
-                    .iter()
-                    .zip(rules)
-                    .filter_map(|(r, rule)| first_token_reading(r, rule, lang)),
-            )
-            .chain(rules.iter().map(|r| {
-                lang.fill(
-                    "takeaway.probs_rule",
-                    &[("rule", &r.rule), ("output", &lang.quote(&r.output))],
-                )
-            }))
-            .collect(),
+        ViewResult::Probs { reports, rules } => {
+            let mut s: Vec<String> = reports.iter().flat_map(|r| probs(r, lang)).collect();
+            // The rule beside the model's first token where that reads as an
+            // answer; else the rule alone.
+            for (i, rule) in rules.iter().enumerate() {
+                s.extend(
+                    reports
+                        .get(i)
+                        .and_then(|r| first_token_reading(r, rule, lang))
+                        .or_else(|| {
+                            Some(lang.fill(
+                                "takeaway.probs_rule",
+                                &[("rule", &rule.rule), ("output", &lang.quote(&rule.output))],
+                            ))
+                        }),
+                );
+            }
+            s
+        }
         ViewResult::Trace { reports } => reports.iter().flat_map(|r| trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports.iter().flat_map(|r| repeat(r, lang)).collect(),
         ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
@@ -200,19 +201,13 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
     part
 }
 
-fn compare(report: &CompareReport, name_model: bool, lang: Lang) -> String {
+fn compare(report: &CompareReport, lang: Lang) -> String {
     let truth = report
         .truth
         .as_ref()
         .map(|t| lang.fill("takeaway.truth", &[("truth", &lang.quote(&t.answer))]))
         .unwrap_or_default();
-    let mut input = lang.quote(&report.input);
-    if name_model {
-        input = lang.fill(
-            "takeaway.input_on_model",
-            &[("input", &input), ("model", &report.model.model)],
-        );
-    }
+    let input = lang.quote(&report.input);
     lang.fill(
         "takeaway.compare",
         &[
@@ -222,6 +217,116 @@ fn compare(report: &CompareReport, name_model: bool, lang: Lang) -> String {
             ("model", &model_part(report, lang)),
         ],
     )
+}
+
+/// Several inputs, as the rows of one table: what the rule did on all of
+/// them (the same outcome run after run, or not), then the model's right
+/// samples row by row, with the samples that gave no answer or were cut off.
+fn rows(reports: &[CompareReport], lang: Lang) -> Vec<String> {
+    let first_model = &reports[0].model.model;
+    let mut sentences = Vec::new();
+    let steady: Vec<&CompareReport> = reports
+        .iter()
+        .filter(|r| r.rule.distinct_outputs == 1)
+        .collect();
+    let (mut right, mut wrong, mut errors, mut unscored) = (0, 0, 0, 0);
+    let mut sources: Vec<String> = Vec::new();
+    for r in &steady {
+        match (&r.rule.outcome, r.rule.correct) {
+            (RuleOutcome::Error { .. }, _) => errors += 1,
+            (RuleOutcome::Answer { .. }, Some(true)) => right += 1,
+            (RuleOutcome::Answer { .. }, Some(false)) => {
+                wrong += 1;
+                if let Some(step) = decisive_step(&r.rule.trace) {
+                    if !sources.contains(&step.source) {
+                        sources.push(step.source.clone());
+                    }
+                }
+            }
+            (RuleOutcome::Answer { .. }, None) => unscored += 1,
+        }
+    }
+    let sources = sources.join(lang.list_gap());
+    let parts: Vec<String> = [
+        ("takeaway.rows.rule_right", right),
+        ("takeaway.rows.rule_wrong", wrong),
+        ("takeaway.rows.rule_error", errors),
+        ("takeaway.rows.rule_unscored", unscored),
+    ]
+    .into_iter()
+    .filter(|(_, count)| *count > 0)
+    .map(|(key, count)| lang.fill(key, &[("count", &count), ("sources", &sources)]))
+    .collect();
+    let runs: BTreeSet<usize> = reports.iter().map(|r| r.rule.runs).collect();
+    let runs = runs
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("/");
+    if steady.len() == reports.len() {
+        sentences.push(lang.fill(
+            "takeaway.rows.rule_steady",
+            &[("runs", &runs), ("parts", &parts.join(lang.list_gap()))],
+        ));
+    } else {
+        sentences.push(lang.fill(
+            "takeaway.rows.rule_varied",
+            &[
+                ("varied", &(reports.len() - steady.len())),
+                ("k", &reports.len()),
+                ("runs", &runs),
+            ],
+        ));
+    }
+    let cells: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let t = Tally::of(r);
+            let mut cell = if r.truth.is_some() {
+                lang.fill(
+                    "takeaway.rows.right",
+                    &[("right", &t.right), ("n", &t.samples)],
+                )
+            } else {
+                lang.fill(
+                    "takeaway.rows.unscored",
+                    &[
+                        ("answered", &(t.samples - t.unanswered - t.cut_off)),
+                        ("n", &t.samples),
+                    ],
+                )
+            };
+            let limit = r
+                .model
+                .samples
+                .iter()
+                .find_map(|s| s.cut_off_at)
+                .unwrap_or_default();
+            let silent: Vec<String> = [
+                ("takeaway.rows.none", t.unanswered),
+                ("takeaway.rows.cut_off", t.cut_off),
+            ]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(key, count)| lang.fill(key, &[("count", &count), ("tokens", &limit)]))
+            .collect();
+            if &r.model.model != first_model {
+                cell.push_str(&lang.fill("takeaway.rows.on_model", &[("model", &r.model.model)]));
+            }
+            if !silent.is_empty() {
+                cell.push_str(&lang.fill(
+                    "takeaway.rows.silent",
+                    &[("parts", &silent.join(lang.list_gap()))],
+                ));
+            }
+            cell
+        })
+        .collect();
+    sentences.push(lang.fill(
+        "takeaway.rows.model",
+        &[("rows", &cells.join(lang.text("list.number_separator")))],
+    ));
+    sentences
 }
 
 /// Inputs of one task (with different right answers) that must all get
@@ -291,6 +396,7 @@ fn first_token_reading(report: &ProbsReport, rule: &RuleAnswer, lang: Lang) -> O
             ("piece", &lang.quote(&top.piece)),
             ("answer", &lang.quote(&answer)),
             ("output", &lang.quote(&rule.output)),
+            ("rule", &rule.rule),
         ],
     ))
 }
@@ -304,6 +410,31 @@ fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
     if columns.is_empty() {
         return Vec::new();
     }
+    let entropies: Vec<String> = columns
+        .iter()
+        .filter_map(|(c, _)| c.entropy_bits.map(|bits| format!("{bits:.2}")))
+        .collect();
+    let entropies = entropies.join(lang.text("list.number_separator"));
+    let candidates = columns[0].0.candidates.unwrap_or_default();
+    let percent = |p: f64| format!("{:.1}", 100.0 * p);
+    // The same likeliest token at every temperature: said once, with how
+    // far temperature moved its probability.
+    if let [(first, top), .., (last, last_top)] = columns.as_slice() {
+        if columns.iter().all(|(_, t)| t.piece == top.piece) {
+            return vec![lang.fill(
+                "takeaway.probs_same_top",
+                &[
+                    ("piece", &lang.quote(&top.piece)),
+                    ("first", &percent(top.probability)),
+                    ("t_first", &first.temperature),
+                    ("last", &percent(last_top.probability)),
+                    ("t_last", &last.temperature),
+                    ("entropies", &entropies),
+                    ("candidates", &candidates),
+                ],
+            )];
+        }
+    }
     let tops: Vec<String> = columns
         .iter()
         .map(|(c, top)| {
@@ -312,24 +443,17 @@ fn probs(report: &ProbsReport, lang: Lang) -> Vec<String> {
                 &[
                     ("t", &c.temperature),
                     ("piece", &lang.quote(&top.piece)),
-                    ("percent", &format!("{:.1}", 100.0 * top.probability)),
+                    ("percent", &percent(top.probability)),
                 ],
             )
         })
-        .collect();
-    let entropies: Vec<String> = columns
-        .iter()
-        .filter_map(|(c, _)| c.entropy_bits.map(|bits| format!("{bits:.2}")))
         .collect();
     vec![lang.fill(
         "takeaway.probs",
         &[
             ("tops", &tops.join(lang.list_gap())),
-            (
-                "entropies",
-                &entropies.join(lang.text("list.number_separator")),
-            ),
-            ("candidates", &columns[0].0.candidates.unwrap_or_default()),
+            ("entropies", &entropies),
+            ("candidates", &candidates),
         ],
     )]
 }
@@ -424,29 +548,32 @@ pub fn seed_list(row: &RepeatRow) -> String {
 }
 
 fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
-    // One sentence: each row's count of distinct outputs, then how to
-    // replay a fresh seed (the seeds are listed under the table).
+    // One sentence: how many distinct outputs each row gave, named by what
+    // the row held fixed (the table says the rest; the seeds to replay are
+    // listed under it).
     let rows: Vec<String> = report
         .rows
         .iter()
         .map(|row| {
-            let side = lang.text(if row.temperature.is_none() {
-                "side.rule"
-            } else {
-                "side.model"
-            });
+            let key = match (row.temperature, row.fixed_seed) {
+                (None, _) => "takeaway.repeat_by.rule",
+                (Some(_), None) => "takeaway.repeat_by.greedy",
+                (Some(_), Some(true)) => "takeaway.repeat_by.fixed",
+                (Some(_), Some(false)) => "takeaway.repeat_by.fresh",
+            };
             lang.fill(
-                "takeaway.repeat_row",
+                key,
                 &[
-                    ("side", &side),
-                    ("setting", &row.setting.text(lang)),
                     ("distinct", &row.distinct),
+                    ("rule", &report.rule),
+                    ("t", &row.temperature.unwrap_or_default()),
+                    ("seed", &row.seeds.first().copied().unwrap_or_default()),
                 ],
             )
         })
         .collect();
     let runs: BTreeSet<usize> = report.rows.iter().map(|r| r.runs).collect();
-    let mut out = vec![lang.fill(
+    vec![lang.fill(
         "takeaway.repeat",
         &[
             (
@@ -459,11 +586,7 @@ fn repeat(report: &RepeatReport, lang: Lang) -> Vec<String> {
             ),
             ("rows", &rows.join(lang.text("list.clause_separator"))),
         ],
-    )];
-    if report.rows.iter().any(|r| r.fixed_seed == Some(false)) {
-        out.push(lang.text("takeaway.repeat_seeds.text").to_string());
-    }
-    out
+    )]
 }
 
 fn facts(facts: &Facts, lang: Lang) -> String {
@@ -507,25 +630,71 @@ mod tests {
         let small = run(&[("2176", 1.0)], "arithmetic", "48 × 52 等于多少？", None);
         let mut large = run(&[("2496", 1.0)], "arithmetic", "48 × 52 等于多少？", None);
         large.model.model = "qwen2.5-coder-1.5b".into();
-        let small_model = small.model.model.clone();
         let (en, zh) = both(vec![small.clone(), large]);
         assert!(
-            en.contains(&format!("“48 × 52 等于多少？” asked of {small_model}")),
+            en.contains(
+                "The model's right samples, row by row: 0/8, 8/8 asked of qwen2.5-coder-1.5b."
+            ),
             "{en}"
         );
         assert!(
-            en.contains("asked of qwen2.5-coder-1.5b (right answer “2496”): "),
-            "{en}"
-        );
-        assert!(
-            zh.contains("（问 qwen2.5-coder-1.5b）（正确答案“2496”）"),
+            zh.contains("模型逐行答对的次数：0/8、8/8（问 qwen2.5-coder-1.5b）。"),
             "{zh}"
         );
-        assert!(zh.contains("模型 8 次采样全部答错"), "{zh}");
-        assert!(zh.contains("模型 8 次采样全部答对"), "{zh}");
         // One model for every input: no model named.
         let (en, _) = both(vec![small.clone(), small]);
         assert!(!en.contains("asked of"), "{en}");
+    }
+
+    #[test]
+    fn a_table_of_inputs_sums_up_the_rule_and_counts_the_model_row_by_row() {
+        let leap = run(
+            &[("no", 1.0)],
+            "leap-year-buggy",
+            "Is 1900 a leap year?",
+            None,
+        );
+        let sum = run(&[("42", 1.0)], "arithmetic", "What is 17 + 25?", None);
+        let capital = run(
+            &[("Birnin Zana", 1.0)],
+            "capitals",
+            "What is the capital of Qzrbland?",
+            None,
+        );
+        let echo = run(
+            &[("17 + 25 =", 0.5), ("42", 0.5)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        let t = Tally::of(&echo);
+        assert!(t.unanswered > 0 && t.right > 0, "{t:?}");
+        let (en, zh) = both(vec![leap, sum, capital, echo]);
+        assert!(
+            en.starts_with(
+                "The rule gave the same outcome in all 8 runs of each input: right on 2, \
+                 wrong on 1, the same way each time (decided at src/rules/leap_year_buggy.rs:"
+            ),
+            "{en}"
+        );
+        assert!(en.contains("an explicit error on 1."), "{en}");
+        assert!(
+            en.contains(&format!(
+                "row by row: 8/8, 8/8, 8/8 answered (no right answer to score), {}/8 ({} with no answer).",
+                t.right, t.unanswered
+            )),
+            "{en}"
+        );
+        assert!(
+            zh.starts_with("规则每个输入跑 8 次，次次相同：2 个答对，1 个答错"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains(&format!("{}/8（{} 次没有答案）。", t.right, t.unanswered)),
+            "{zh}"
+        );
+        // The table shows each answer: the takeaway does not repeat them.
+        assert!(!en.contains("most often"), "{en}");
     }
 
     #[test]
