@@ -437,10 +437,9 @@ fn part_0_of_the_tour_measures_emergence_in_chinese_with_every_takeaway_computed
     ] {
         assert!(text.contains(&format!("| {model} |")), "{model}:\n{text}");
     }
-    assert!(
-        text.contains("从最小的模型（smollm2-135m，135M）到最大的（qwen2.5-coder-1.5b"),
-        "{text}"
-    );
+    // The span across families is confounded: with a same-family step,
+    // the takeaway does not tell it.
+    assert!(!text.contains("从最小的模型"), "{text}");
     // One sentence for the same-family step, every length in it.
     let family = text
         .split("唯一的同族比较，qwen2.5-coder-0.5b → qwen2.5-coder-1.5b")

@@ -242,7 +242,10 @@ pub fn ladder(report: &LadderReport, lang: Lang) -> Vec<String> {
     };
     let gap = lang.text("list.clause_separator");
     let mut out = Vec::new();
-    if let (Some(small), Some(large)) = (models.first(), models.last()) {
+    // The span from the smallest model to the largest crosses families
+    // (confounded); it is told only when no same-family step exists.
+    let span = (models.first(), models.last());
+    if let (Some(small), Some(large), true) = (span.0, span.1, report.same_family.is_empty()) {
         let steps: Vec<String> = report
             .steps
             .iter()
