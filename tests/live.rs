@@ -144,22 +144,69 @@ fn a_chinese_question_in_an_80_by_24_terminal_shows_whole_characters() {
 
 #[test]
 fn a_long_tour_step_pages_on_a_projector_with_its_claim_pinned() {
-    // Step 7 asks four questions: at 80 × 24 it needs two pages.
-    let Some(tmux) = start("tour --only 7 --lang zh", "tour-zh", "80", "24") else {
+    // Step 7 asks four questions of SmolLM2, whose answers wander: in
+    // English at 80 × 24 it needs two pages.
+    let Some(tmux) = start("tour --only 7 --lang en", "tour-en", "80", "24") else {
         return;
     };
-    let first = tmux.expect("空格：下一页（第 1/2 页）");
-    assert!(first.contains("7/22 · 错误类型（1/2）"), "{first}");
-    assert!(first.contains("原文观点：普通程序：逻辑错误"), "{first}");
-    assert!(!first.contains("结论（根据本次运行计算）"), "{first}");
-    tmux.keys(&["Space"]);
-    let second = tmux.expect("7/22 · 错误类型（2/2）");
+    let first = tmux.expect("Space: more (page 1 of 2)");
     assert!(
-        second.contains("原文观点：普通程序：逻辑错误"),
+        first.contains("7/22 · 错误类型 · Error types (1/2)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Claim: Program: logic errors, code bugs."),
+        "{first}"
+    );
+    assert!(
+        !first.contains("Takeaway (computed from this run)"),
+        "{first}"
+    );
+    tmux.keys(&["Space"]);
+    let second = tmux.expect("7/22 · 错误类型 · Error types (2/2)");
+    assert!(
+        second.contains("Claim: Program: logic errors, code bugs."),
         "the claim stays:\n{second}"
     );
-    assert!(second.contains("结论（根据本次运行计算）"), "{second}");
+    assert!(
+        second.contains("Takeaway (computed from this run)"),
+        "{second}"
+    );
     assert!(second.lines().count() <= 24);
+    tmux.expect("EXIT=0");
+}
+
+#[test]
+fn a_comparison_shows_its_rows_on_screen_as_they_finish() {
+    // Step 7 asks four questions: while the later ones compute, the
+    // finished rows are already under the claim, above the progress bar.
+    let Some(tmux) = start("tour --only 7 --lang zh", "tour-rows", "80", "24") else {
+        return;
+    };
+    let started = Instant::now();
+    let partial = loop {
+        let screen = tmux.screen();
+        assert!(
+            !screen.contains("结论（根据本次运行计算）"),
+            "the step finished before any row was shown:\n{screen}"
+        );
+        if screen.contains("│ 1900年是闰年吗？") {
+            break screen;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{screen}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        partial.contains("原文观点：普通程序：逻辑错误"),
+        "{partial}"
+    );
+    assert!(
+        !partial.contains("│ 我喜欢这部电影。"),
+        "the last row is shown only when it is done:\n{partial}"
+    );
+    assert!(partial.lines().count() <= 24, "{partial}");
+    let done = tmux.expect("结论（根据本次运行计算）");
+    assert!(done.contains("│ 我喜欢这部电影。"), "{done}");
     tmux.expect("EXIT=0");
 }
 

@@ -61,7 +61,7 @@ pub fn run(args: DemoArgs, lang: crate::words::Lang) -> anyhow::Result<Box<dyn R
     let overrides = overrides(&args.classroom)?;
     let mut models = load_models(&args.classroom, lang)?;
     let position = (scenario.order as usize, builtin.len());
-    let step = run_step(&mut models, &scenario, &overrides, position, lang)?;
+    let step = run_step(&mut models, &scenario, &overrides, position, lang, None)?;
     Ok(Box::new(DemoRun {
         step,
         model: models.main.info.label(),
@@ -69,13 +69,16 @@ pub fn run(args: DemoArgs, lang: crate::words::Lang) -> anyhow::Result<Box<dyn R
     }))
 }
 
-/// Runs one scenario, with "step n of m: title" on stderr while it works.
+/// Runs one scenario, with "step n of m: title" on stderr while it works;
+/// `screen` draws what is done so far (a comparison's finished rows) as a
+/// clean screen above the bar.
 fn run_step(
     models: &mut demo::Models,
     scenario: &Scenario,
     overrides: &Overrides,
     (number, count): (usize, usize),
     lang: crate::words::Lang,
+    screen: Option<&dyn Fn(&crate::report::demo::ViewResult) -> String>,
 ) -> anyhow::Result<DemoStep> {
     let title = lang.fill(
         "tour.progress",
@@ -102,6 +105,16 @@ fn run_step(
             progress::relabel(&working, &render::style::terminal_safe(&label));
             working.set_length(of as u64);
             working.set_position(done as u64);
+        },
+        &|so_far| {
+            if let Some(screen) = screen {
+                let text = screen(so_far);
+                working.suspend(|| {
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = write!(stdout, "{CLEAR_SCREEN}{text}");
+                    let _ = stdout.flush();
+                });
+            }
         },
     );
     working.finish_and_clear();
@@ -242,7 +255,19 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             write!(stdout, "{}", safe(claim))?;
             stdout.flush()?;
         }
-        let step = run_step(&mut models, scenario, &overrides, position, lang)?;
+        // With pauses, a comparison's rows appear as they finish.
+        let so_far = |result: &crate::report::demo::ViewResult| {
+            safe(render::demo::step_so_far(
+                scenario,
+                Some(position),
+                result,
+                lang,
+                style,
+            ))
+        };
+        let screen: Option<&dyn Fn(&crate::report::demo::ViewResult) -> String> =
+            (pause && !predict).then_some(&so_far);
+        let step = run_step(&mut models, scenario, &overrides, position, lang, screen)?;
         if !pause {
             match render::demo::tour_step(&step, position, view) {
                 Some(text) => write!(stdout, "{}", safe(text))?,
@@ -253,7 +278,9 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
         }
         let pages = render::demo::step_screens(&step, Some(position), lang, style);
         for (page, text) in pages.iter().enumerate() {
-            write!(stdout, "{CLEAR_SCREEN}{}", safe(text.clone()))?;
+            // The prompt takes the line under the page (a screen's last).
+            let text = text.strip_suffix('\n').unwrap_or(text);
+            write!(stdout, "{CLEAR_SCREEN}{}", safe(text.to_string()))?;
             stdout.flush()?;
             if page + 1 < pages.len() {
                 let more = lang.fill(

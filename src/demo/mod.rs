@@ -90,13 +90,19 @@ impl Models {
 /// being worked on in the user's words (an input, a model) or is empty.
 pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
+/// What a step has found so far: a comparison's inputs that are done, so a
+/// screen can show its rows as they finish.
+pub type Partial<'a> = &'a dyn Fn(&ViewResult);
+
 /// Runs `scenario` on `models`, telling `progress` after each input, model
-/// or stretch of training.
+/// or stretch of training, and `partial` the comparisons done so far while
+/// more remain.
 pub fn run(
     models: &mut Models,
     scenario: &Scenario,
     overrides: &Overrides,
     progress: Progress,
+    partial: Partial,
 ) -> anyhow::Result<DemoStep> {
     if matches!(
         scenario.view,
@@ -129,6 +135,11 @@ pub fn run(
                     truth: input.truth.clone(),
                 };
                 reports.push(compare(loaded, rule, &input, &grid)?);
+                if reports.len() < inputs {
+                    partial(&ViewResult::Compare {
+                        reports: reports.clone(),
+                    });
+                }
             }
             ViewResult::Compare { reports }
         }

@@ -456,6 +456,27 @@ pub fn step_claim(
     )
 }
 
+/// A step while it still computes: its heading and claim, then what is done
+/// so far (a comparison's finished rows), cut to leave the screen's last
+/// two lines to the progress bar.
+pub fn step_so_far(
+    scenario: &Scenario,
+    position: Option<(usize, usize)>,
+    so_far: &ViewResult,
+    lang: Lang,
+    style: &TerminalStyle,
+) -> String {
+    let text = step_claim(scenario, position, lang, style) + &run_terminal(so_far, lang, style);
+    match style.height {
+        Some(height) => {
+            let room = usize::from(height).saturating_sub(2);
+            let lines: Vec<&str> = text.lines().take(room).collect();
+            lines.join("\n") + "\n"
+        }
+        None => text,
+    }
+}
+
 /// The claim as a screen shows it: labelled in bold, wrapped to the width.
 fn claim_block(s: &Scenario, lang: Lang, style: &TerminalStyle) -> String {
     labelled(lang.text("tour.claim_md"), &claim(s, lang), lang, style)
