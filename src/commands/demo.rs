@@ -78,7 +78,7 @@ fn run_step(
     overrides: &Overrides,
     (number, count): (usize, usize),
     lang: crate::words::Lang,
-    screen: Option<&dyn Fn(&crate::report::demo::ViewResult) -> String>,
+    screen: Option<&dyn Fn(crate::report::demo::SoFar) -> String>,
 ) -> anyhow::Result<DemoStep> {
     let title = lang.fill(
         "tour.progress",
@@ -108,10 +108,12 @@ fn run_step(
         },
         &|so_far| {
             if let Some(screen) = screen {
-                let text = screen(so_far);
+                // Redrawn in place: home, each line cleared to its end, and
+                // the rest of the screen below.
+                let text = screen(so_far).replace('\n', "\x1b[K\n");
                 working.suspend(|| {
                     let mut stdout = std::io::stdout().lock();
-                    let _ = write!(stdout, "{CLEAR_SCREEN}{text}");
+                    let _ = write!(stdout, "\x1b[H{text}\x1b[J");
                     let _ = stdout.flush();
                 });
             }
@@ -256,16 +258,16 @@ pub fn tour(args: TourArgs, view: &View) -> anyhow::Result<Box<dyn Render>> {
             stdout.flush()?;
         }
         // With pauses, a comparison's rows appear as they finish.
-        let so_far = |result: &crate::report::demo::ViewResult| {
+        let so_far = |done: crate::report::demo::SoFar| {
             safe(render::demo::step_so_far(
                 scenario,
                 Some(position),
-                result,
+                done,
                 lang,
                 style,
             ))
         };
-        let screen: Option<&dyn Fn(&crate::report::demo::ViewResult) -> String> =
+        let screen: Option<&dyn Fn(crate::report::demo::SoFar) -> String> =
             (pause && !predict).then_some(&so_far);
         let step = run_step(&mut models, scenario, &overrides, position, lang, screen)?;
         if !pause {

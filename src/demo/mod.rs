@@ -5,7 +5,7 @@
 use crate::comparison::{compare, CompareInput};
 use crate::lm::LoadedModel;
 use crate::report::compare::SampleGrid;
-use crate::report::demo::{DemoStep, Facts, RuleAnswer, ViewResult};
+use crate::report::demo::{DemoStep, Facts, RuleAnswer, SoFar, ViewResult};
 use crate::report::emergence::MetricReport;
 use crate::rules;
 use crate::sampler::Sampling;
@@ -90,9 +90,9 @@ impl Models {
 /// being worked on in the user's words (an input, a model) or is empty.
 pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
-/// What a step has found so far: a comparison's inputs that are done, so a
-/// screen can show its rows as they finish.
-pub type Partial<'a> = &'a dyn Fn(&ViewResult);
+/// What a step has done so far (a comparison's finished inputs, a training
+/// run's rows), so a screen can show it as it grows.
+pub type Partial<'a> = &'a dyn Fn(SoFar);
 
 /// Runs `scenario` on `models`, telling `progress` after each input, model
 /// or stretch of training, and `partial` the comparisons done so far while
@@ -108,7 +108,7 @@ pub fn run(
         scenario.view,
         View::Metric | View::Ladder | View::Subtasks | View::Scale | View::Grok | View::Phase
     ) {
-        return run_emergence(models, scenario, progress);
+        return run_emergence(models, scenario, progress, partial);
     }
     let inputs = scenario.inputs.len();
     let asked = |i: usize| progress(&scenario.inputs[i].text, i, inputs);
@@ -136,9 +136,7 @@ pub fn run(
                 };
                 reports.push(compare(loaded, rule, &input, &grid)?);
                 if reports.len() < inputs {
-                    partial(&ViewResult::Compare {
-                        reports: reports.clone(),
-                    });
+                    partial(SoFar::Compared(&reports));
                 }
             }
             ViewResult::Compare { reports }
@@ -237,6 +235,7 @@ fn run_emergence(
     models: &mut Models,
     scenario: &Scenario,
     progress: Progress,
+    partial: Partial,
 ) -> anyhow::Result<DemoStep> {
     let started = std::time::Instant::now();
     // A ladder is about size: it asks its own models even when the tour was
@@ -308,9 +307,15 @@ fn run_emergence(
         View::Grok => ViewResult::Grok {
             report: {
                 let settings = grok_settings(scenario);
+                // The chart grows on screen, redrawn five times a second.
+                let mut drawn = std::time::Instant::now();
                 crate::emergence::grok::train(&settings, &mut |rows| {
                     if let Some(row) = rows.last() {
                         progress("", row.step, settings.steps);
+                    }
+                    if drawn.elapsed().as_millis() >= 200 {
+                        drawn = std::time::Instant::now();
+                        partial(SoFar::Training(rows));
                     }
                 })?
             },

@@ -7,7 +7,7 @@ use super::style::TerminalStyle;
 use super::Format;
 use super::{emergence, experiments, markdown, terminal};
 use crate::report::demo::DemoStep;
-use crate::report::demo::{Facts, RuleAnswer, ViewResult};
+use crate::report::demo::{Facts, RuleAnswer, SoFar, ViewResult};
 use crate::scenario::Scenario;
 use crate::words::numbers::group_digits;
 use crate::words::Lang;
@@ -457,16 +457,27 @@ pub fn step_claim(
 }
 
 /// A step while it still computes: its heading and claim, then what is done
-/// so far (a comparison's finished rows), cut to leave the screen's last
-/// two lines to the progress bar.
+/// so far (a comparison's finished rows, a training chart), cut to leave the
+/// screen's last two lines to the progress bar.
 pub fn step_so_far(
     scenario: &Scenario,
     position: Option<(usize, usize)>,
-    so_far: &ViewResult,
+    so_far: SoFar,
     lang: Lang,
     style: &TerminalStyle,
 ) -> String {
-    let text = step_claim(scenario, position, lang, style) + &run_terminal(so_far, lang, style);
+    let run = match so_far {
+        SoFar::Compared(reports) => run_terminal(
+            &ViewResult::Compare {
+                reports: reports.to_vec(),
+            },
+            lang,
+            style,
+        ),
+        // The tour's training chart has a log step axis, as its result has.
+        SoFar::Training(rows) => super::grok::live(rows, true, lang, style),
+    };
+    let text = step_claim(scenario, position, lang, style) + &run;
     match style.height {
         Some(height) => {
             let room = usize::from(height).saturating_sub(2);
@@ -587,6 +598,43 @@ mod heading_tests {
         let en = predict_screen(errors, Some((7, 21)), Lang::En, &style);
         assert!(en.contains("  • Is 1900 a leap year?"), "{en}");
         assert!(!en.contains("闰年吗"), "{en}");
+    }
+
+    #[test]
+    fn a_training_step_shows_its_chart_so_far_under_the_claim_within_the_screen() {
+        let all = Scenario::builtin();
+        let grok = all.iter().find(|s| s.name == "18-grokking").unwrap();
+        let rows: Vec<crate::report::emergence::GrokRow> = (1..=40)
+            .map(|i| crate::report::emergence::GrokRow {
+                step: i * 10,
+                train_accuracy: (i as f64 / 10.0).min(1.0),
+                test_accuracy: 0.01 * i as f64,
+                train_loss: 1.0 / i as f64,
+                test_loss: 1.0,
+                weight_norm: 10.0 + i as f64,
+                fourier_share: 0.1,
+                seconds: 0.1 * i as f64,
+            })
+            .collect();
+        let style = TerminalStyle {
+            width: 80,
+            height: Some(24),
+            ..TerminalStyle::plain()
+        };
+        let screen = step_so_far(
+            grok,
+            Some((18, 22)),
+            SoFar::Training(&rows),
+            Lang::En,
+            &style,
+        );
+        assert!(screen.starts_with("━━ 18/22 · "), "{screen}");
+        assert!(screen.contains("Claim: For some task T"), "{screen}");
+        assert!(screen.contains("Training… step 400"), "{screen}");
+        assert!(
+            screen.lines().count() <= 22,
+            "two lines stay for the bar:\n{screen}"
+        );
     }
 
     #[test]

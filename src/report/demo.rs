@@ -42,6 +42,14 @@ pub struct RuleAnswer {
     pub output: String,
 }
 
+/// What a step has done while it still runs, for a screen to show: the
+/// comparisons finished so far, or a training run's logged rows.
+#[derive(Debug, Clone, Copy)]
+pub enum SoFar<'a> {
+    Compared(&'a [CompareReport]),
+    Training(&'a [super::emergence::GrokRow]),
+}
+
 /// What a view produced.
 #[derive(Clone, Serialize)]
 #[serde(tag = "view", rename_all = "lowercase")]
