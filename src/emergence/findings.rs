@@ -119,6 +119,7 @@ pub fn report(
 mod tests {
     use super::*;
     use crate::emergence::metric::{point_from_results, tests::result};
+    use crate::words::Lang;
 
     fn model(points: Vec<MetricPoint>) -> ModelMetrics {
         ModelMetrics {
@@ -154,6 +155,26 @@ mod tests {
         let many = of_model(&model(vec![point(1, 120, 200), point(2, 80, 200)]), &chance).unwrap();
         assert_eq!(many.exact.difference, Difference::Lower);
         assert!(of_model(&model(Vec::new()), &chance).is_none());
+    }
+
+    #[test]
+    fn tasks_side_by_side_tell_exact_match_and_per_digit_but_not_the_prediction() {
+        let measured = || model(vec![point(1, 9, 10), point(2, 1, 10)]);
+        let one = report(Family::Addition, &[1], 10, vec![1, 2], vec![measured()]);
+        let whole = crate::takeaway::emergence::metric(&one, Lang::En).join(" ");
+        assert!(whole.contains("per-token probability"), "{whole}");
+        let beside = crate::takeaway::emergence::metric_beside_others(&one, Lang::En).join(" ");
+        assert!(
+            beside.starts_with("m, k-digit addition, from k = 1 to k = 2: exact match fell"),
+            "{beside}"
+        );
+        assert!(
+            !beside.contains("probability") && !beside.contains("Multiplying"),
+            "{beside}"
+        );
+        assert!(!beside.contains("server"), "{beside}");
+        let zh = crate::takeaway::emergence::metric_beside_others(&one, Lang::Zh).join("");
+        assert!(zh.contains("逐位准确率") && !zh.contains("概率"), "{zh}");
     }
 
     #[test]

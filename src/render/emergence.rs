@@ -80,6 +80,32 @@ fn partial_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Tab
     }
 }
 
+/// A compact screen's one table: exact match and multiple choice beside
+/// per-digit accuracy and the answer's probability, with their intervals
+/// and chance levels (the handout has every metric).
+fn compact_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Vec<Vec<String>> {
+    let headers = ["exact", "choice", "per_digit", "probability"]
+        .iter()
+        .map(|h| header(lang, h, chance));
+    let mut rows = vec![std::iter::once("k".to_string()).chain(headers).collect()];
+    rows.extend(model.points.iter().map(|p| {
+        let or_not = |v: Option<(f64, _)>| {
+            v.map_or_else(
+                || super::cells::not_reported(lang),
+                |(v, i)| share_with(v, &i),
+            )
+        };
+        vec![
+            p.k.to_string(),
+            share_with(p.exact_match, &p.exact_match_interval),
+            or_not(p.choice()),
+            share_with(p.per_digit_accuracy, &p.per_digit_interval),
+            or_not(p.probability()),
+        ]
+    }));
+    rows
+}
+
 /// A titled table.
 struct Table {
     title: String,
@@ -298,20 +324,24 @@ pub fn metric_tables(
             partial_table(m, &report.chance, lang),
         ];
         match format {
+            Format::Terminal if style.compact => {
+                let mut rows = compact_table(m, &report.chance, lang);
+                let headers = rows.remove(0);
+                let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+                out.push_str(&format!("\n{}\n", style.bold(&heading)));
+                out.push_str(&terminal::table(&headers, &rows, style));
+            }
             Format::Terminal => {
                 out.push_str(&format!("\n{}\n", style.bold(&heading)));
                 for table in &tables {
                     out.push_str(&table.render(format, style));
                 }
-                // A compact screen has the numbers in the tables only.
-                if !style.compact {
-                    let width = chart::fit_width(style, 60);
-                    let chart = Chart {
-                        log_y,
-                        ..metric_chart(report, m, lang)
-                    };
-                    out.push_str(&chart::text(&chart, width, 11));
-                }
+                let width = chart::fit_width(style, 60);
+                let chart = Chart {
+                    log_y,
+                    ..metric_chart(report, m, lang)
+                };
+                out.push_str(&chart::text(&chart, width, 11));
             }
             Format::Html => {
                 out.push_str(&markup::title(&heading));

@@ -35,6 +35,18 @@ pub fn list_of_k(ks: impl IntoIterator<Item = usize>, lang: Lang) -> String {
 
 /// What the run showed, per model, worded from the report's findings.
 pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
+    metric_told(report, true, lang)
+}
+
+/// The takeaway of one of several tasks side by side: each task's exact
+/// match and per-digit change and multiple choice against chance (how the
+/// tasks differ), without the probability and the per-place prediction
+/// that one task's takeaway adds.
+pub fn metric_beside_others(report: &MetricReport, lang: Lang) -> Vec<String> {
+    metric_told(report, false, lang)
+}
+
+fn metric_told(report: &MetricReport, whole: bool, lang: Lang) -> Vec<String> {
     let family = lang.text(&format!("emergence.family.{}", report.family));
     report
         .findings
@@ -53,12 +65,17 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                 ("digit", &digit),
             ];
             // The probability's change where it was measured (not on a server).
-            let probability = f.probability.as_ref().map(|p| change_words(p, lang));
+            let probability = f
+                .probability
+                .as_ref()
+                .filter(|_| whole)
+                .map(|p| change_words(p, lang));
             let key = match &probability {
                 Some(prob) => {
                     args.push(("prob", prob));
                     "emergence.takeaway.metric"
                 }
+                None if !whole => "emergence.takeaway.metric_beside",
                 None => "emergence.takeaway.metric_text",
             };
             let text = lang.fill(key, &args);
@@ -70,7 +87,8 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                 .filter(|c| c.inside)
                 .map(|c| c.k)
                 .collect();
-            if informative.is_empty() {
+            if !whole {
+            } else if informative.is_empty() {
                 sentences.push(
                     lang.text("emergence.takeaway.predictor_untested")
                         .to_string(),
@@ -81,7 +99,7 @@ pub fn metric(report: &MetricReport, lang: Lang) -> Vec<String> {
                     &[("ks", &list_of_k(inside, lang))],
                 ));
             }
-            for check in informative.iter().filter(|c| !c.inside) {
+            for check in informative.iter().filter(|c| whole && !c.inside) {
                 let key = if check.measured > check.predicted {
                     "emergence.takeaway.predictor_above"
                 } else {

@@ -50,10 +50,13 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
         ViewResult::Trace { reports } => reports.iter().flat_map(|r| trace(r, lang)).collect(),
         ViewResult::Repeat { reports } => reports.iter().flat_map(|r| repeat(r, lang)).collect(),
         ViewResult::Facts { facts } => vec![self::facts(facts, lang)],
-        ViewResult::Metric { reports } => reports
-            .iter()
-            .flat_map(|r| emergence::metric(r, lang))
-            .collect(),
+        ViewResult::Metric { reports } => match reports.as_slice() {
+            [one] => emergence::metric(one, lang),
+            several => several
+                .iter()
+                .flat_map(|r| emergence::metric_beside_others(r, lang))
+                .collect(),
+        },
         ViewResult::Ladder { report } => emergence::ladder(report, lang),
         ViewResult::Subtasks { report } => emergence::subtasks(report, lang),
         ViewResult::Scale { report } => emergence::scale(report, lang),
