@@ -114,6 +114,30 @@ fn most_frequent(
     counts.into_iter().rev().max_by_key(|(_, n)| *n)
 }
 
+/// Each catalogue entry with its count filled in (and `extra`), leaving out
+/// the counts of zero: "4 right, 1 wrong".
+fn counted(
+    parts: &[(&str, usize)],
+    extra: (&str, &dyn std::fmt::Display),
+    lang: Lang,
+) -> Vec<String> {
+    parts
+        .iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(key, count)| lang.fill(key, &[("count", count), extra]))
+        .collect()
+}
+
+/// The token limit that cut `report`'s samples off (0 when none was).
+fn token_limit(report: &CompareReport) -> usize {
+    report
+        .model
+        .samples
+        .iter()
+        .find_map(|s| s.cut_off_at)
+        .unwrap_or_default()
+}
+
 fn rule_part(report: &CompareReport, lang: Lang) -> String {
     let rule = &report.rule;
     let runs = rule.runs;
@@ -162,12 +186,7 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
         );
     }
     let top_wrong = most_frequent(report, |c| c == Some(false));
-    let limit = report
-        .model
-        .samples
-        .iter()
-        .find_map(|s| s.cut_off_at)
-        .unwrap_or_default();
+    let limit = token_limit(report);
     let mut part = if t.right == n {
         lang.fill("takeaway.model.all_right", &[("n", &n)])
     } else if t.cut_off == n {
@@ -180,16 +199,16 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
     } else if t.wrong == n {
         lang.fill("takeaway.model.all_wrong", &[("n", &n)])
     } else {
-        let parts: Vec<String> = [
-            ("takeaway.model.part_right", t.right),
-            ("takeaway.model.part_wrong", t.wrong),
-            ("takeaway.model.part_none", t.unanswered),
-            ("takeaway.model.part_cut_off", t.cut_off),
-        ]
-        .into_iter()
-        .filter(|(_, count)| *count > 0)
-        .map(|(key, count)| lang.fill(key, &[("count", &count), ("tokens", &limit)]))
-        .collect();
+        let parts = counted(
+            &[
+                ("takeaway.model.part_right", t.right),
+                ("takeaway.model.part_wrong", t.wrong),
+                ("takeaway.model.part_none", t.unanswered),
+                ("takeaway.model.part_cut_off", t.cut_off),
+            ],
+            ("tokens", &limit),
+            lang,
+        );
         lang.fill(
             "takeaway.model.mixed",
             &[("n", &n), ("parts", &parts.join(lang.list_gap()))],
@@ -250,16 +269,16 @@ fn rows(reports: &[CompareReport], lang: Lang) -> Vec<String> {
         }
     }
     let sources = sources.join(lang.list_gap());
-    let parts: Vec<String> = [
-        ("takeaway.rows.rule_right", right),
-        ("takeaway.rows.rule_wrong", wrong),
-        ("takeaway.rows.rule_error", errors),
-        ("takeaway.rows.rule_unscored", unscored),
-    ]
-    .into_iter()
-    .filter(|(_, count)| *count > 0)
-    .map(|(key, count)| lang.fill(key, &[("count", &count), ("sources", &sources)]))
-    .collect();
+    let parts = counted(
+        &[
+            ("takeaway.rows.rule_right", right),
+            ("takeaway.rows.rule_wrong", wrong),
+            ("takeaway.rows.rule_error", errors),
+            ("takeaway.rows.rule_unscored", unscored),
+        ],
+        ("sources", &sources),
+        lang,
+    );
     let runs: BTreeSet<usize> = reports.iter().map(|r| r.rule.runs).collect();
     let runs = runs
         .iter()
@@ -299,20 +318,14 @@ fn rows(reports: &[CompareReport], lang: Lang) -> Vec<String> {
                     ],
                 )
             };
-            let limit = r
-                .model
-                .samples
-                .iter()
-                .find_map(|s| s.cut_off_at)
-                .unwrap_or_default();
-            let silent: Vec<String> = [
-                ("takeaway.rows.none", t.unanswered),
-                ("takeaway.rows.cut_off", t.cut_off),
-            ]
-            .into_iter()
-            .filter(|(_, count)| *count > 0)
-            .map(|(key, count)| lang.fill(key, &[("count", &count), ("tokens", &limit)]))
-            .collect();
+            let silent = counted(
+                &[
+                    ("takeaway.rows.none", t.unanswered),
+                    ("takeaway.rows.cut_off", t.cut_off),
+                ],
+                ("tokens", &token_limit(r)),
+                lang,
+            );
             if &r.model.model != first_model {
                 cell.push_str(&lang.fill("takeaway.rows.on_model", &[("model", &r.model.model)]));
             }
