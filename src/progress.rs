@@ -47,6 +47,34 @@ pub fn relabel(bar: &ProgressBar, label: &str) {
 
 const BAR: &str = "[{bar:20}] {pos}/{len} {elapsed}";
 
+/// Columns the bar, the counts and the time take after the label.
+const TAIL_COLUMNS: usize = 40;
+
+/// `label` cut with "…" to the terminal's width less `tail` columns (as is
+/// off a terminal or where the width is unknown).
+fn fit_terminal(label: &str, tail: usize) -> String {
+    let Ok((columns, _)) = ratatui::crossterm::terminal::size() else {
+        return label.to_string();
+    };
+    cut_to(label, usize::from(columns).saturating_sub(tail).max(12))
+}
+
+/// `label` cut with "…" to `room` display columns (a CJK character takes two).
+fn cut_to(label: &str, room: usize) -> String {
+    let width = textwrap::core::display_width;
+    if width(label) <= room {
+        return label.to_string();
+    }
+    let mut cut = String::new();
+    for c in label.chars() {
+        if width(&cut) + width(c.encode_utf8(&mut [0; 4])) + 1 > room {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.trim_end().to_string() + "…"
+}
+
 fn line(label: &str, total: u64, tail: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -65,10 +93,27 @@ fn style(label: &str, tail: &str) -> ProgressStyle {
     // The label is data, not a template: braces in it are escaped, and the
     // control characters an input may carry (a title-setting escape, a
     // screen clear) are shown, not sent to the terminal.
-    let label = crate::render::style::terminal_safe(label)
+    // A label too long for the terminal is cut, so the line never wraps
+    // (a wrapped line is redrawn as two and pushes the screen up).
+    let label = crate::render::style::terminal_safe(label);
+    let label = fit_terminal(&label, TAIL_COLUMNS)
         .replace('{', "{{")
         .replace('}', "}}");
     ProgressStyle::with_template(&format!("{label} {tail}"))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_is_cut_to_its_columns_counting_wide_characters_twice() {
+        assert_eq!(cut_to("step 14 of 22", 40), "step 14 of 22");
+        assert_eq!(cut_to("第 14 / 22 步：涌现能力的定义", 12), "第 14 / 22…");
+        let cut = cut_to("第 14 / 22 步：涌现能力的定义 · qwen2.5-coder-0.5b", 30);
+        assert!(textwrap::core::display_width(&cut) <= 30, "{cut}");
+        assert!(cut.ends_with('…'), "{cut}");
+    }
 }

@@ -265,6 +265,19 @@ fn run_emergence(
                     &plan,
                     &|done, of| progress(alias, done, of),
                 )?);
+                // A ladder's rows appear as each model is measured.
+                if scenario.view == View::Ladder && measured.len() < scenario.models.len() {
+                    let so_far = crate::emergence::findings::report(
+                        family,
+                        &plan.seeds,
+                        plan.problems,
+                        plan.lengths.clone(),
+                        measured.clone(),
+                    );
+                    partial(SoFar::Measured(&ViewResult::Ladder {
+                        report: crate::emergence::ladder::report(so_far, Vec::new()),
+                    }));
+                }
             }
         }
         Ok(crate::emergence::findings::report(

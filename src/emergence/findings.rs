@@ -178,6 +178,34 @@ mod tests {
     }
 
     #[test]
+    fn a_ladder_measured_so_far_shows_its_rows_under_the_claim_within_the_screen() {
+        let mut small = model(vec![point(1, 9, 10), point(2, 1, 10)]);
+        small.model = "small-model".into();
+        let so_far = report(Family::Multiplication, &[1], 10, vec![1, 2], vec![small]);
+        let result = crate::report::demo::ViewResult::Ladder {
+            report: crate::emergence::ladder::report(so_far, Vec::new()),
+        };
+        let all = crate::scenario::Scenario::builtin();
+        let ladder = all.iter().find(|s| s.name.starts_with("14-")).unwrap();
+        let style = crate::render::style::TerminalStyle {
+            width: 80,
+            height: Some(24),
+            ..crate::render::style::TerminalStyle::plain()
+        };
+        let screen = crate::render::demo::step_so_far(
+            ladder,
+            Some((14, 22)),
+            crate::report::demo::SoFar::Measured(&result),
+            Lang::En,
+            &style,
+        );
+        assert!(screen.starts_with("━━ 14/22 · "), "{screen}");
+        assert!(screen.contains("│ small-model"), "{screen}");
+        assert!(screen.contains("90.0%"), "{screen}");
+        assert!(screen.lines().count() <= 22, "{screen}");
+    }
+
+    #[test]
     fn chance_levels_follow_the_options_and_symbols() {
         let digits = chance(Family::Multiplication);
         assert_eq!(digits.multiple_choice, 0.25);

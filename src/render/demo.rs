@@ -476,6 +476,15 @@ pub fn step_so_far(
         ),
         // The tour's training chart has a log step axis, as its result has.
         SoFar::Training(rows) => super::grok::live(rows, true, lang, style),
+        // Compact: the tables first, cut at the screen's foot.
+        SoFar::Measured(result) => run_terminal(
+            result,
+            lang,
+            &TerminalStyle {
+                compact: true,
+                ..*style
+            },
+        ),
     };
     let text = step_claim(scenario, position, lang, style) + &run;
     match style.height {

@@ -43,11 +43,13 @@ pub struct RuleAnswer {
 }
 
 /// What a step has done while it still runs, for a screen to show: the
-/// comparisons finished so far, or a training run's logged rows.
-#[derive(Debug, Clone, Copy)]
+/// comparisons finished so far, a training run's logged rows, or a view of
+/// the models measured so far.
+#[derive(Clone, Copy)]
 pub enum SoFar<'a> {
     Compared(&'a [CompareReport]),
     Training(&'a [super::emergence::GrokRow]),
+    Measured(&'a ViewResult),
 }
 
 /// What a view produced.
