@@ -249,21 +249,38 @@ fn run_emergence(
             seeds: vec![scenario.seeds.first().copied().unwrap_or(1)],
         };
         let mut measured = Vec::new();
+        // A metric step's rows appear length by length.
+        let watch = |so_far: &crate::report::emergence::ModelMetrics| {
+            if scenario.view == View::Metric {
+                let lengths = plan.lengths[..so_far.points.len()].to_vec();
+                partial(SoFar::Measured(&ViewResult::Metric {
+                    reports: vec![crate::emergence::findings::report(
+                        family,
+                        &plan.seeds,
+                        plan.problems,
+                        lengths,
+                        vec![so_far.clone()],
+                    )],
+                }));
+            }
+        };
         if scenario.models.is_empty() || (models.fixed && !every_model) {
             let model = models.main.info.label();
-            measured.push(crate::emergence::metric::measure(
+            measured.push(crate::emergence::metric::measure_watched(
                 &mut models.main,
                 &plan,
                 &|done, of| progress(&model, done, of),
+                &watch,
             )?);
         } else {
             for alias in &scenario.models {
                 progress(alias, 0, 1);
                 let loaded = models.get(alias)?;
-                measured.push(crate::emergence::metric::measure(
+                measured.push(crate::emergence::metric::measure_watched(
                     loaded,
                     &plan,
                     &|done, of| progress(alias, done, of),
+                    &watch,
                 )?);
                 // A ladder's rows appear as each model is measured.
                 if scenario.view == View::Ladder && measured.len() < scenario.models.len() {

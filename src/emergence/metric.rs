@@ -252,6 +252,18 @@ pub fn measure(
     plan: &MetricPlan,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<ModelMetrics> {
+    measure_watched(loaded, plan, progress, &|_| {})
+}
+
+/// [`measure`], handing `so_far` the model's metrics after each length
+/// when the plan has one seed (with several, a length's point is their
+/// mean, known only at the end).
+pub fn measure_watched(
+    loaded: &mut LoadedModel,
+    plan: &MetricPlan,
+    progress: &dyn Fn(usize, usize),
+    so_far: &dyn Fn(&ModelMetrics),
+) -> anyhow::Result<ModelMetrics> {
     let started = Instant::now();
     let family = plan.family;
     let runs: Vec<Vec<Vec<Problem>>> = plan
@@ -302,11 +314,23 @@ pub fn measure(
             let observed = observe(loaded, base.as_ref(), shared, family, set, ids)?;
             points.push(summarize(family, plan.lengths[i], set, &observed));
             progress(run * plan.lengths.len() + i + 1, total);
+            if runs.len() == 1 && points.len() < plan.lengths.len() {
+                so_far(&metrics(loaded, style, points.clone(), started));
+            }
         }
         per_seed.push(points);
     }
     let points = one_point_per_length(per_seed);
-    Ok(ModelMetrics {
+    Ok(metrics(loaded, style, points, started))
+}
+
+fn metrics(
+    loaded: &LoadedModel,
+    style: &str,
+    points: Vec<MetricPoint>,
+    started: Instant,
+) -> ModelMetrics {
+    ModelMetrics {
         model: loaded.info.label(),
         parameters: Some(loaded.info.parameters),
         architecture: loaded.info.architecture.gguf_name().to_string(),
@@ -315,7 +339,7 @@ pub fn measure(
         prompt_style: style.to_string(),
         points,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 /// Asks one length's problems: their prompts' tails fed in lockstep from the

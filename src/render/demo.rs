@@ -486,7 +486,7 @@ pub fn step_so_far(
             },
         ),
     };
-    let text = step_claim(scenario, position, lang, style) + &run;
+    let text = step_claim(scenario, position, lang, style) + run.trim_start_matches('\n');
     match style.height {
         Some(height) => {
             let room = usize::from(height).saturating_sub(2);
