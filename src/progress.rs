@@ -56,23 +56,7 @@ fn fit_terminal(label: &str, tail: usize) -> String {
     let Ok((columns, _)) = ratatui::crossterm::terminal::size() else {
         return label.to_string();
     };
-    cut_to(label, usize::from(columns).saturating_sub(tail).max(12))
-}
-
-/// `label` cut with "…" to `room` display columns (a CJK character takes two).
-fn cut_to(label: &str, room: usize) -> String {
-    let width = textwrap::core::display_width;
-    if width(label) <= room {
-        return label.to_string();
-    }
-    let mut cut = String::new();
-    for c in label.chars() {
-        if width(&cut) + width(c.encode_utf8(&mut [0; 4])) + 1 > room {
-            break;
-        }
-        cut.push(c);
-    }
-    cut.trim_end().to_string() + "…"
+    crate::render::style::cut_to_width(label, usize::from(columns).saturating_sub(tail).max(12))
 }
 
 fn line(label: &str, total: u64, tail: &str) -> ProgressBar {
@@ -102,18 +86,4 @@ fn style(label: &str, tail: &str) -> ProgressStyle {
     ProgressStyle::with_template(&format!("{label} {tail}"))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_label_is_cut_to_its_columns_counting_wide_characters_twice() {
-        assert_eq!(cut_to("step 14 of 22", 40), "step 14 of 22");
-        assert_eq!(cut_to("第 14 / 22 步：涌现能力的定义", 12), "第 14 / 22…");
-        let cut = cut_to("第 14 / 22 步：涌现能力的定义 · qwen2.5-coder-0.5b", 30);
-        assert!(textwrap::core::display_width(&cut) <= 30, "{cut}");
-        assert!(cut.ends_with('…'), "{cut}");
-    }
 }

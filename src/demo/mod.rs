@@ -249,18 +249,22 @@ fn run_emergence(
             seeds: vec![scenario.seeds.first().copied().unwrap_or(1)],
         };
         let mut measured = Vec::new();
+        // The report of the lengths and models measured so far.
+        let report_of = |lengths: &[usize], models: Vec<_>| {
+            crate::emergence::findings::report(
+                family,
+                &plan.seeds,
+                plan.problems,
+                lengths.to_vec(),
+                models,
+            )
+        };
         // A metric step's rows appear length by length.
         let watch = |so_far: &crate::report::emergence::ModelMetrics| {
             if scenario.view == View::Metric {
-                let lengths = plan.lengths[..so_far.points.len()].to_vec();
+                let lengths = &plan.lengths[..so_far.points.len()];
                 partial(SoFar::Measured(&ViewResult::Metric {
-                    reports: vec![crate::emergence::findings::report(
-                        family,
-                        &plan.seeds,
-                        plan.problems,
-                        lengths,
-                        vec![so_far.clone()],
-                    )],
+                    reports: vec![report_of(lengths, vec![so_far.clone()])],
                 }));
             }
         };
@@ -284,26 +288,14 @@ fn run_emergence(
                 )?);
                 // A ladder's rows appear as each model is measured.
                 if scenario.view == View::Ladder && measured.len() < scenario.models.len() {
-                    let so_far = crate::emergence::findings::report(
-                        family,
-                        &plan.seeds,
-                        plan.problems,
-                        plan.lengths.clone(),
-                        measured.clone(),
-                    );
+                    let so_far = report_of(&plan.lengths, measured.clone());
                     partial(SoFar::Measured(&ViewResult::Ladder {
                         report: crate::emergence::ladder::report(so_far, Vec::new()),
                     }));
                 }
             }
         }
-        Ok(crate::emergence::findings::report(
-            family,
-            &plan.seeds,
-            plan.problems,
-            plan.lengths,
-            measured,
-        ))
+        Ok(report_of(&plan.lengths, measured))
     };
     let result = match scenario.view {
         View::Ladder => ViewResult::Ladder {

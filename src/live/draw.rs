@@ -265,7 +265,10 @@ fn draw_bars(frame: &mut Frame, area: Rect, state: &LiveState, lang: Lang) {
             .map(|b| {
                 let cells = (b.probability * width).round() as usize;
                 Line::from(vec![
-                    Span::raw(pad_to_width(&shorten(&format!("{:?}", b.piece), 12), 13)),
+                    Span::raw(crate::render::style::pad_to_width(
+                        &shorten(&format!("{:?}", b.piece), 12),
+                        13,
+                    )),
                     Span::styled("█".repeat(cells), Style::new().fg(Color::Cyan)),
                     Span::raw(format!(" {:.1}%", 100.0 * b.probability)),
                 ])
@@ -332,13 +335,6 @@ fn notice_line(state: &LiveState, lang: Lang) -> Line<'static> {
             &[("seeds", &super::state::RESAMPLE_SEEDS)],
         )),
     }
-}
-
-/// `text` padded with spaces to `columns` terminal columns (a CJK
-/// character takes two), so the bars after a token line up.
-fn pad_to_width(text: &str, columns: usize) -> String {
-    let width = textwrap::core::display_width(text);
-    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, lang: Lang) {

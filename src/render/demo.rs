@@ -6,6 +6,7 @@ use super::cells::tour_footer;
 use super::style::TerminalStyle;
 use super::Format;
 use super::{emergence, experiments, markdown, terminal};
+use crate::report::compare::CompareReport;
 use crate::report::demo::DemoStep;
 use crate::report::demo::{Facts, RuleAnswer, SoFar, ViewResult};
 use crate::scenario::Scenario;
@@ -72,18 +73,22 @@ fn facts_headers(lang: Lang) -> [&'static str; 2] {
     [lang.text("facts.side"), lang.text("facts.made_of")]
 }
 
+/// Several inputs share one table; one input keeps its panel.
+fn compare_body(reports: &[CompareReport], lang: Lang, style: &TerminalStyle) -> String {
+    (reports.len() > 1)
+        .then(|| terminal::compare_rows(reports, lang, style))
+        .flatten()
+        .unwrap_or_else(|| {
+            reports
+                .iter()
+                .map(|r| terminal::compare_brief(r, lang, style))
+                .collect()
+        })
+}
+
 fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> String {
     match result {
-        // Several inputs share one table; one input keeps its panel.
-        ViewResult::Compare { reports } => (reports.len() > 1)
-            .then(|| terminal::compare_rows(reports, lang, style))
-            .flatten()
-            .unwrap_or_else(|| {
-                reports
-                    .iter()
-                    .map(|r| terminal::compare_brief(r, lang, style))
-                    .collect()
-            }),
+        ViewResult::Compare { reports } => compare_body(reports, lang, style),
         ViewResult::Probs { reports, rules } => {
             let rule_lines: String = rules.iter().map(|r| rule_line(r, lang) + "\n").collect();
             rule_lines
@@ -398,14 +403,7 @@ pub fn step_screens(
     let claim_lines: Vec<&str> = claim.lines().collect();
     let reminder = match claim_lines.as_slice() {
         [one] => one.to_string(),
-        [first, ..] => {
-            // Cut to leave a column for the "…".
-            let mut first = first.trim_end().to_string();
-            while textwrap::core::display_width(&first) + 1 > width {
-                first.pop();
-            }
-            format!("{first}…")
-        }
+        [first, ..] => super::style::cut_to_width(&format!("{}…", first.trim_end()), width),
         [] => String::new(),
     };
     let first_room = screen.saturating_sub(head).max(4);
@@ -467,13 +465,7 @@ pub fn step_so_far(
     style: &TerminalStyle,
 ) -> String {
     let run = match so_far {
-        SoFar::Compared(reports) => run_terminal(
-            &ViewResult::Compare {
-                reports: reports.to_vec(),
-            },
-            lang,
-            style,
-        ),
+        SoFar::Compared(reports) => compare_body(reports, lang, style),
         // The tour's training chart has a log step axis, as its result has.
         SoFar::Training(rows) => super::grok::live(rows, true, lang, style),
         // Compact: the tables first, cut at the screen's foot.

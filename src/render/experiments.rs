@@ -164,18 +164,13 @@ fn repeat_seeds(report: &RepeatReport, lang: Lang) -> String {
 /// The repeat counts as a terminal table.
 /// The runs column is left out: every row ran the heading's number of runs.
 pub fn repeat_terminal(report: &RepeatReport, lang: Lang, style: &TerminalStyle) -> String {
-    let without_runs = |mut cells: Vec<String>| {
-        cells.remove(2);
-        cells
-    };
-    let headers = without_runs(repeat_headers(lang).map(str::to_string).to_vec());
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let rows: Vec<Vec<String>> = repeat_rows(report, 24, lang)
-        .into_iter()
-        .map(without_runs)
-        .collect();
     style.bold(&repeat_heading(report, lang))
-        + &terminal::table(&headers, &rows, style)
+        + &terminal::table_without(
+            &repeat_headers(lang),
+            &repeat_rows(report, 24, lang),
+            2,
+            style,
+        )
         + &repeat_seeds(report, lang)
 }
 

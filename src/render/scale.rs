@@ -170,21 +170,7 @@ pub fn body(report: &ScaleReport, format: Format, lang: Lang, style: &TerminalSt
     match format {
         // A compact screen has the numbers in the table only, and sizes by
         // width alone (the parameter count grows with it).
-        Format::Terminal if style.compact => {
-            let drop_parameters = |cells: &[String]| -> Vec<String> {
-                cells
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i != 1)
-                    .map(|(_, c)| c.clone())
-                    .collect()
-            };
-            let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-            let headers = drop_parameters(&headers);
-            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-            let rows: Vec<Vec<String>> = rows.iter().map(|r| drop_parameters(r)).collect();
-            terminal::table(&headers, &rows, style)
-        }
+        Format::Terminal if style.compact => terminal::table_without(&headers, &rows, 1, style),
         Format::Terminal => {
             let width = chart::fit_width(style, 60);
             terminal::table(&headers, &rows, style) + &chart::text(&chart(report, lang), width, 11)

@@ -106,6 +106,30 @@ pub fn mark(correct: Option<bool>) -> &'static str {
 /// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
 /// `\x07`, … instead. Newlines, tabs and SGR colour sequences (`ESC [ … m`,
 /// which only colour text) pass through, so detprob's own colours survive.
+/// `text` cut with "…" to at most `columns` terminal columns (a CJK
+/// character takes two); as it is where it fits.
+pub fn cut_to_width(text: &str, columns: usize) -> String {
+    let width = textwrap::core::display_width;
+    if width(text) <= columns {
+        return text.to_string();
+    }
+    let mut cut = String::new();
+    for c in text.chars() {
+        if width(&cut) + width(c.encode_utf8(&mut [0; 4])) + 1 > columns {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.trim_end().to_string() + "…"
+}
+
+/// `text` padded with spaces to `columns` terminal columns (a CJK
+/// character takes two).
+pub fn pad_to_width(text: &str, columns: usize) -> String {
+    let width = textwrap::core::display_width(text);
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
+}
+
 /// Inputs and model output can hold anything: every text for people
 /// (terminal, Markdown, HTML, progress lines, errors) goes through this,
 /// on a terminal or not; JSON and CSV keep the exact text.
@@ -162,5 +186,24 @@ mod safety_tests {
         );
         assert_eq!(terminal_safe("x\u{9b}y\u{7f}"), "x\\x9by\\x7f");
         assert_eq!(terminal_safe("中文“引号”"), "中文“引号”");
+    }
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::{cut_to_width, pad_to_width};
+
+    #[test]
+    fn a_text_is_cut_to_its_columns_counting_wide_characters_twice() {
+        let width = textwrap::core::display_width;
+        assert_eq!(cut_to_width("step 14 of 22", 40), "step 14 of 22");
+        assert_eq!(
+            cut_to_width("第 14 / 22 步：涌现能力的定义", 12),
+            "第 14 / 22…"
+        );
+        let cut = cut_to_width("第 14 / 22 步：涌现能力的定义 · qwen2.5-coder-0.5b", 30);
+        assert!(width(&cut) <= 30, "{cut}");
+        assert!(cut.ends_with('…'), "{cut}");
+        assert_eq!(pad_to_width("巴黎", 6), "巴黎  ");
     }
 }

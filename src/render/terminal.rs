@@ -42,6 +42,30 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], style: &TerminalStyle) -> S
     format!("{table}\n")
 }
 
+/// [`table`] without column `left_out` (of the headers and of every row).
+pub fn table_without(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    left_out: usize,
+    style: &TerminalStyle,
+) -> String {
+    let keep = |i: &usize| *i != left_out;
+    let headers: Vec<&str> = (0..headers.len())
+        .filter(keep)
+        .map(|i| headers[i])
+        .collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            (0..row.len())
+                .filter(keep)
+                .map(|i| row[i].clone())
+                .collect()
+        })
+        .collect();
+    table(&headers, &rows, style)
+}
+
 /// `text` wrapped to the style's width, its first line after `first` and
 /// the others after `rest`.
 fn hanging(text: &str, style: &TerminalStyle, first: &str, rest: &str) -> String {
@@ -431,25 +455,8 @@ fn bar(p: f64, width: usize) -> String {
 /// where it is wider, padded with spaces where it is narrower. Counts display
 /// width, so a piece of two-column CJK characters lines up like ASCII.
 fn fit_columns(text: &str, columns: usize) -> String {
-    let width = |s: &str| textwrap::core::display_width(s);
     let one_line = text.replace('\n', " ");
-    let mut out = String::new();
-    if width(&one_line) <= columns {
-        out = one_line;
-    } else {
-        for c in one_line.chars() {
-            let mut next = out.clone();
-            next.push(c);
-            if width(&next) + 1 > columns {
-                break;
-            }
-            out = next;
-        }
-        out.push('…');
-    }
-    let used = width(&out);
-    out.push_str(&" ".repeat(columns.saturating_sub(used)));
-    out
+    super::style::pad_to_width(&super::style::cut_to_width(&one_line, columns), columns)
 }
 
 /// Percent with one decimal, `<0.1%`, or `100%`: at most five columns.
