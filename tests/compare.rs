@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_input_error, detprob, ids, json};
+use common::{assert_input_error, detprob, ids, json, run_ok};
 use serde_json::Value;
 
 fn sample_tokens(report: &Value) -> Vec<Vec<u64>> {
@@ -322,6 +322,45 @@ fn the_showcase_runs_every_input_and_shows_all_three_rows() {
     assert!(report["seconds"].as_f64().unwrap() > 0.0);
 }
 
+/// Outside every rule's domain (right-to-left script, control characters)
+/// the program's side refuses explicitly and the model's side still runs;
+/// what would act on a terminal or reorder a line is shown, not obeyed,
+/// while JSON keeps the exact text.
+#[test]
+fn an_input_no_rule_fits_shows_the_refusal_beside_the_model() {
+    let input = "مرحبا\u{7} \u{202e}world\u{1b}]0;PWNED\u{7}";
+    let args = ["compare", "--temperatures", "0", "--seeds", "1", input];
+    let out = run_ok(&args, &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("none") && text.contains("no rule fits this input"),
+        "{text}"
+    );
+    assert!(
+        text.contains("مرحبا\\x07 \\u{202e}world\\x1b]0;PWNED\\x07"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(['\u{7}', '\u{202e}']) && !text.contains("\u{1b}]"),
+        "{text:?}"
+    );
+    assert!(text.contains("T=0"), "the model's side is shown: {text}");
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let report = json(&json_args);
+    assert_eq!(report["input"], input);
+    assert_eq!(report["task"], "open");
+    assert_eq!(report["rule"]["name"], "none");
+    assert_eq!(report["rule"]["outcome"]["error"]["kind"], "no_rule_fits");
+    let sample = &report["model"]["samples"][0];
+    assert!(!sample["text"].as_str().unwrap().is_empty(), "{sample}");
+    assert!(
+        sample["correct"].is_null(),
+        "no truth, nothing scored: {sample}"
+    );
+}
+
 #[test]
 fn bad_compare_input_is_a_one_line_error() {
     assert_input_error(&["compare", ""], "the prompt is empty");
@@ -338,7 +377,6 @@ fn bad_compare_input_is_a_one_line_error() {
         &["compare", "--temperatures", "-1", "2 + 2"],
         "temperature must be",
     );
-    assert_input_error(&["compare", "The weather today."], "no rule's domain fits");
     assert_input_error(
         &["compare", "--inputs", "a.txt", "2 + 2"],
         "cannot be used with",
@@ -352,15 +390,6 @@ fn bad_compare_input_is_a_one_line_error() {
     );
     let nested = "(".repeat(10_000) + "1" + &")".repeat(10_000);
     assert_input_error(&["compare", "--rule", "arithmetic", &nested], "has 20001");
-    let out = detprob()
-        .args(["compare", &"x".repeat(900)])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("no rule's domain fits") && stderr.chars().count() < 250,
-        "{stderr}"
-    );
 
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("latin1.txt");

@@ -1,5 +1,6 @@
 //! What to compare: each input with the rule whose domain fits it (or the
-//! one the user forced) and its truth when given; inputs files read here.
+//! one the user forced, or the refusal when none fits) and its truth when
+//! given; inputs files read here.
 
 use std::path::Path;
 
@@ -22,16 +23,11 @@ pub fn plan(
         return Err(InputError::EmptyPrompt);
     }
     check_length(text)?;
-    let rule = match forced {
-        Some(rule) => rule,
-        None => rules::pick(text).ok_or_else(|| {
-            invalid(format!(
-                "no rule's domain fits {:?}; choose one with --rule ({})",
-                super::shorten(text, 80),
-                rules::names()
-            ))
-        })?,
-    };
+    // Outside every rule's domain the program refuses, as programs do, and
+    // the model still answers: both sides are shown.
+    let rule = forced
+        .or_else(|| rules::pick(text))
+        .unwrap_or(&rules::NoRuleFits);
     Ok(Planned {
         input: CompareInput {
             text: text.to_string(),

@@ -112,18 +112,20 @@ pub fn summary_cells(
         ),
         row.truth.clone().unwrap_or_else(|| "?".into()),
     ];
-    cells.extend(row.temperatures.iter().map(|c| {
-        lang.fill(
+    cells.extend(row.temperatures.iter().map(|c| match c.correct {
+        Some(right) => lang.fill(
             "summary.cell",
             &[
-                (
-                    "right",
-                    &c.correct.map_or("?".to_string(), |n| n.to_string()),
-                ),
+                ("right", &right),
                 ("samples", &c.samples),
                 ("answers", &c.distinct_answers),
             ],
-        )
+        ),
+        // With no truth nothing is right or wrong: the cell counts.
+        None => lang.fill(
+            "summary.cell_unscored",
+            &[("samples", &c.samples), ("answers", &c.distinct_answers)],
+        ),
     }));
     cells
 }

@@ -341,6 +341,7 @@ mod tests {
     fn text_is_escaped_and_control_characters_shown() {
         assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
         assert_eq!(escape("a\u{1b}]0;x\u{7}"), "a\\x1b]0;x\\x07");
+        assert_eq!(escape("a\u{202e}b"), "a\\u{202e}b");
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub fn escape(text: &str) -> String {
             c if c.is_control() && c != '\n' && c != '\t' => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
+            c if super::style::is_bidi_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }

@@ -101,11 +101,6 @@ pub fn mark(correct: Option<bool>) -> &'static str {
     }
 }
 
-/// `text` made safe to print on a terminal: control characters that a
-/// terminal would act on (escape sequences that retitle the window or move
-/// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
-/// `\x07`, … instead. Newlines, tabs and SGR colour sequences (`ESC [ … m`,
-/// which only colour text) pass through, so detprob's own colours survive.
 /// `text` cut with "…" to at most `columns` terminal columns (a CJK
 /// character takes two); as it is where it fits.
 pub fn cut_to_width(text: &str, columns: usize) -> String {
@@ -130,12 +125,30 @@ pub fn pad_to_width(text: &str, columns: usize) -> String {
     format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
 }
 
+/// Whether `c` is a bidirectional embedding, override or isolate (U+202A–
+/// U+202E, U+2066–U+2069): invisible, it reorders the rest of its line, so
+/// a text shown with it can read as something else. Right-to-left script
+/// itself needs none of them.
+pub fn is_bidi_control(c: char) -> bool {
+    ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` made safe to print on a terminal: control characters that a
+/// terminal would act on (escape sequences that retitle the window or move
+/// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
+/// `\x07`, … and bidirectional overrides as `\u{202e}`, … instead.
+/// Newlines, tabs and SGR colour sequences (`ESC [ … m`, which only colour
+/// text) pass through, so detprob's own colours survive.
+///
 /// Inputs and model output can hold anything: every text for people
 /// (terminal, Markdown, HTML, progress lines, errors) goes through this,
 /// on a terminal or not; JSON and CSV keep the exact text.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char =
-        |c: char| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c);
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || ('\u{80}'..='\u{9f}').contains(&c)
+            || is_bidi_control(c)
+    };
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -157,7 +170,9 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
                 }
             }
         }
-        if unsafe_char(c) {
+        if is_bidi_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else if unsafe_char(c) {
             out.push_str(&format!("\\x{:02x}", c as u32));
         } else {
             out.push(c);
@@ -186,6 +201,12 @@ mod safety_tests {
         );
         assert_eq!(terminal_safe("x\u{9b}y\u{7f}"), "x\\x9by\\x7f");
         assert_eq!(terminal_safe("中文“引号”"), "中文“引号”");
+        assert_eq!(
+            terminal_safe("abc\u{202e}fed\u{2066}x"),
+            "abc\\u{202e}fed\\u{2066}x",
+            "a right-to-left override"
+        );
+        assert_eq!(terminal_safe("مرحبا בעולם"), "مرحبا בעולם");
     }
 }
 

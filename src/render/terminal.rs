@@ -189,7 +189,11 @@ pub fn compare_panel(
                     &[("p", &super::cells::probability(a.probability, 3, lang))]
                 )
             );
-            let _ = writeln!(right, "↳ \"{}\"", shorten(&a.example, 48));
+            // A quote that would only repeat the answer (an open question's
+            // one-line reply) is left out.
+            if a.answer.as_deref() != Some(a.example.trim()) {
+                let _ = writeln!(right, "↳ \"{}\"", shorten(&a.example, 48));
+            }
         }
     }
 

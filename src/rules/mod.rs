@@ -7,6 +7,7 @@ mod arithmetic;
 mod capitals;
 mod leap_year;
 mod leap_year_buggy;
+mod no_rule;
 mod sentiment;
 mod units;
 
@@ -19,6 +20,7 @@ pub use arithmetic::{parse_decimal, Arithmetic};
 pub use capitals::{chinese_names, country_in, english_country, Capitals};
 pub use leap_year::LeapYear;
 pub use leap_year_buggy::LeapYearBuggy;
+pub use no_rule::NoRuleFits;
 pub use sentiment::Sentiment;
 pub use units::Units;
 
@@ -103,6 +105,9 @@ pub enum RuleError {
     /// The operation is undefined (e.g. division by zero).
     #[error("undefined: {0}")]
     Undefined(Phrase),
+    /// No rule's domain covers the input (the detail lists the rules).
+    #[error("no rule fits: {0}")]
+    NoRuleFits(Phrase),
 }
 
 impl RuleError {
@@ -118,6 +123,7 @@ impl RuleError {
             Self::CannotParse(d) => ("rule_error.cannot_parse", d),
             Self::NotInTable(d) => ("rule_error.not_in_table", d),
             Self::Undefined(d) => ("rule_error.undefined", d),
+            Self::NoRuleFits(d) => ("rule_error.no_rule_fits", d),
         };
         Phrase::new(key).arg("detail", detail.clone())
     }

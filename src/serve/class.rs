@@ -365,10 +365,9 @@ impl Room {
                 }
             }
             None => {
-                let line = text.lines().next().unwrap_or("").trim();
-                if line.is_empty() {
+                let Some(line) = Task::Open.extract(&question.text, text) else {
                     return (Label::NoAnswer, false);
-                }
+                };
                 let cut = matches!(stop, Some(StopReason::MaxTokens | StopReason::ContextFull));
                 (Label::Answer(line.chars().take(40).collect()), cut)
             }

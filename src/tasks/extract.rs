@@ -373,6 +373,15 @@ pub fn label(text: &str) -> Option<String> {
         .map(|(_, l)| l.to_string())
 }
 
+/// The first non-blank line of a reply, trimmed: the answer to an open
+/// question, where no extractor knows what to look for.
+pub fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
 /// "yes" or "no" from a leading word or a leap-year statement.
 pub fn yes_no(text: &str) -> Option<String> {
     let lower = text.trim().to_lowercase();

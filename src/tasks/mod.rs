@@ -19,6 +19,8 @@
 //!   "positive", "negative", "neutral" it mentions.
 //! - **yes/no** (leap year): a leading "yes"/"no", else "is not/isn't a leap
 //!   year" → no, "is a leap year" → yes.
+//! - **reply** (an open question, outside every rule's domain): the reply's
+//!   first non-blank line, as the model wrote it.
 //!
 //! Scoring: numbers are equal when they differ by at most 1e-9 relative
 //! (arithmetic) or 0.5 % relative (unit conversion, where rounding is
@@ -50,6 +52,9 @@ pub enum Task {
     UnitConversion,
     /// Say whether a year is a leap year.
     LeapYear,
+    /// An open question no rule's domain covers: the model is asked it as
+    /// it is, and its reply is its answer.
+    Open,
 }
 
 impl Task {
@@ -61,6 +66,7 @@ impl Task {
             Self::Sentiment => "sentiment",
             Self::UnitConversion => "unit_conversion",
             Self::LeapYear => "leap_year",
+            Self::Open => "open",
         }
     }
 
@@ -71,6 +77,7 @@ impl Task {
             Self::Capital => extract::city(input, text),
             Self::Sentiment => extract::label(text),
             Self::LeapYear => extract::yes_no(text),
+            Self::Open => extract::first_line(text),
         }
     }
 
@@ -272,6 +279,27 @@ mod tests {
                 completion_zh
             );
         }
+    }
+
+    #[test]
+    fn an_open_question_is_asked_as_it_is_and_its_first_line_is_the_answer() {
+        let t = template(Task::Open).unwrap();
+        let chat = PromptFormat::ChatMl {
+            default_system: None,
+        };
+        for input in ["مرحبا بالعالم", "你好", "hello"] {
+            assert_eq!(
+                PromptTemplate::fill(t.for_input(&chat, input), input),
+                input
+            );
+        }
+        assert_eq!(
+            Task::Open
+                .extract("hi", "\n  Hello! How can I help?\nMore.")
+                .as_deref(),
+            Some("Hello! How can I help?")
+        );
+        assert_eq!(Task::Open.extract("hi", " \n "), None);
     }
 
     #[test]
