@@ -59,10 +59,15 @@ pub fn draw(frame: &mut Frame, state: &LiveState, lang: Lang) {
 }
 
 /// Control characters a model's output or a typed question may carry (a
-/// title-setting escape, a bell) are shown as `�` in their cell, never sent
-/// to the terminal: the screen's only writer is this drawing.
+/// title-setting escape, a bell, a bidirectional override) are shown as `�`
+/// in their cell, never sent to the terminal: the screen's only writer is
+/// this drawing.
 fn shown_not_sent(frame: &mut Frame) {
-    let control = |c: char| c.is_control() || ('\u{80}'..='\u{9f}').contains(&c);
+    let control = |c: char| {
+        c.is_control()
+            || ('\u{80}'..='\u{9f}').contains(&c)
+            || crate::render::style::is_bidi_control(c)
+    };
     for cell in frame.buffer_mut().content.iter_mut() {
         if cell.symbol().chars().any(control) {
             cell.set_symbol("�");
@@ -591,10 +596,16 @@ mod overflow_tests {
             .draw(|frame| {
                 frame.buffer_mut().content[3].set_symbol("\u{1b}]0;PWNED\u{7}");
                 frame.buffer_mut().content[4].set_symbol("a\u{9b}");
+                frame.buffer_mut().content[5].set_symbol("\u{202e}");
+                frame.buffer_mut().content[6].set_symbol("ب");
                 shown_not_sent(frame);
             })
             .unwrap();
         let cells = &terminal.backend().buffer().content;
-        assert_eq!((cells[3].symbol(), cells[4].symbol()), ("�", "�"));
+        assert_eq!(
+            [3, 4, 5, 6].map(|i| cells[i].symbol()),
+            ["�", "�", "�", "ب"],
+            "controls and overrides hidden, right-to-left script kept"
+        );
     }
 }
