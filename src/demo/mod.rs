@@ -320,10 +320,17 @@ fn run_emergence(
                 settings.steps = steps;
             }
             settings.seeds = crate::emergence::problems::check_seeds(&scenario.seeds)?;
+            // The table fills in width by width.
             ViewResult::Scale {
-                report: crate::emergence::scale::run(&settings, &|done, of| {
-                    progress("", done, of)
-                })?,
+                report: crate::emergence::scale::run_watched(
+                    &settings,
+                    &|done, of| progress("", done, of),
+                    &|so_far| {
+                        partial(SoFar::Measured(&ViewResult::Scale {
+                            report: so_far.clone(),
+                        }))
+                    },
+                )?,
             }
         }
         View::Grok => ViewResult::Grok {
@@ -342,13 +349,19 @@ fn run_emergence(
                 })?
             },
         },
+        // The diagram fills in cell by cell.
         View::Phase => ViewResult::Phase {
-            report: crate::emergence::grok::phase(
+            report: crate::emergence::grok::phase_watched(
                 &grok_settings(scenario),
                 &scenario.train_fractions,
                 &scenario.weight_decays,
                 &[false],
                 &|done, of| progress("", done, of),
+                &|so_far| {
+                    partial(SoFar::Measured(&ViewResult::Phase {
+                        report: so_far.clone(),
+                    }))
+                },
             )?,
         },
         _ => {

@@ -291,6 +291,20 @@ pub fn phase(
     grokfast: &[bool],
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<GrokPhaseReport> {
+    phase_watched(base, fractions, weight_decays, grokfast, progress, &|_| {})
+}
+
+/// [`phase`], with `watch` given the diagram of the cells trained so far
+/// after each cell but the last (a cell not yet trained is absent from
+/// `cells`, so a screen can tell it from one that never generalized).
+pub fn phase_watched(
+    base: &GrokSettings,
+    fractions: &[f64],
+    weight_decays: &[f64],
+    grokfast: &[bool],
+    progress: &dyn Fn(usize, usize),
+    watch: &dyn Fn(&GrokPhaseReport),
+) -> anyhow::Result<GrokPhaseReport> {
     let started = Instant::now();
     let cell_settings: Vec<GrokSettings> = grokfast
         .iter()
@@ -309,18 +323,58 @@ pub fn phase(
     for settings in &cell_settings {
         settings.check()?;
     }
-    let mut cells = Vec::new();
-    for (i, settings) in cell_settings.iter().enumerate() {
+    // The most data first: those cells tend to generalize soonest, so a
+    // screen has a result within seconds; the report keeps the cells in
+    // their own order (Grokfast, weight decay, fraction).
+    let mut order: Vec<usize> = (0..cell_settings.len()).collect();
+    order.sort_by(|&a, &b| {
+        cell_settings[b]
+            .train_fraction
+            .total_cmp(&cell_settings[a].train_fraction)
+    });
+    let mut cells: Vec<Option<PhaseCell>> = vec![None; cell_settings.len()];
+    let trained = |cells: &[Option<PhaseCell>]| cells.iter().flatten().cloned().collect();
+    for (done, &i) in order.iter().enumerate() {
+        let settings = &cell_settings[i];
         let report = train(settings, &mut |_| {})?;
-        cells.push(PhaseCell {
+        cells[i] = Some(PhaseCell {
             train_fraction: settings.train_fraction,
             weight_decay: settings.weight_decay,
             grokfast: settings.grokfast,
             memorized_at: report.memorized_at,
             generalized_at: report.generalized_at,
         });
-        progress(i + 1, cell_settings.len());
+        progress(done + 1, cell_settings.len());
+        if done + 1 < cell_settings.len() {
+            watch(&phase_report(
+                base,
+                fractions,
+                weight_decays,
+                grokfast,
+                trained(&cells),
+                started,
+            ));
+        }
     }
+    Ok(phase_report(
+        base,
+        fractions,
+        weight_decays,
+        grokfast,
+        trained(&cells),
+        started,
+    ))
+}
+
+/// The phase diagram of `cells`, with each setting's threshold.
+fn phase_report(
+    base: &GrokSettings,
+    fractions: &[f64],
+    weight_decays: &[f64],
+    grokfast: &[bool],
+    cells: Vec<PhaseCell>,
+    started: Instant,
+) -> GrokPhaseReport {
     let thresholds = grokfast
         .iter()
         .flat_map(|&g| weight_decays.iter().map(move |&wd| (g, wd)))
@@ -343,7 +397,7 @@ pub fn phase(
             }
         })
         .collect();
-    Ok(GrokPhaseReport {
+    GrokPhaseReport {
         settings: GrokSettingsRecord {
             grokfast: grokfast.iter().any(|&g| g),
             ..settings_record(base)
@@ -354,7 +408,7 @@ pub fn phase(
         cells,
         thresholds,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -438,5 +492,60 @@ mod tests {
         assert_eq!(first[0].step, 0);
         // Training moved the training loss down.
         assert!(first[3].train_loss < first[0].train_loss);
+    }
+
+    #[test]
+    fn a_phase_diagram_fills_in_cell_by_cell_and_pending_cells_are_not_never() {
+        let base = GrokSettings {
+            modulus: 23,
+            width: 32,
+            steps: 40,
+            log_every: 20,
+            ..GrokSettings::default()
+        };
+        let seen = std::cell::RefCell::new(Vec::new());
+        let report = phase_watched(
+            &base,
+            &[0.3, 0.5],
+            &[0.0, 0.3],
+            &[false],
+            &|_, _| {},
+            &|r| seen.borrow_mut().push(r.clone()),
+        )
+        .unwrap();
+        let seen = seen.into_inner();
+        assert_eq!(
+            seen.iter().map(|r| r.cells.len()).collect::<Vec<_>>(),
+            [1, 2, 3],
+            "after every cell but the last"
+        );
+        // The most data first (0.5 at both decays), then the rest.
+        let first: Vec<(f64, f64)> = seen[1]
+            .cells
+            .iter()
+            .map(|c| (c.weight_decay, c.train_fraction))
+            .collect();
+        assert_eq!(first, [(0.0, 0.5), (0.3, 0.5)]);
+        let canonical: Vec<(f64, f64)> = report
+            .cells
+            .iter()
+            .map(|c| (c.weight_decay, c.train_fraction))
+            .collect();
+        assert_eq!(canonical, [(0.0, 0.3), (0.0, 0.5), (0.3, 0.3), (0.3, 0.5)]);
+        let whole = phase(&base, &[0.3, 0.5], &[0.0, 0.3], &[false], &|_, _| {}).unwrap();
+        assert_eq!(whole.cells, report.cells, "watching changes nothing");
+        // Drawn, the cell not yet trained reads as pending, never as "never".
+        let lang = crate::words::Lang::En;
+        let style = crate::render::style::TerminalStyle::plain();
+        let partial = crate::render::grok::phase_body(
+            &seen[2],
+            crate::render::Format::Terminal,
+            lang,
+            &style,
+        );
+        assert_eq!(partial.matches("training…").count(), 1, "{partial}");
+        let full =
+            crate::render::grok::phase_body(&report, crate::render::Format::Terminal, lang, &style);
+        assert!(!full.contains("training…"), "{full}");
     }
 }

@@ -158,23 +158,63 @@ pub fn run(
     settings: &ScaleSettings,
     progress: &dyn Fn(usize, usize),
 ) -> anyhow::Result<ScaleReport> {
+    run_watched(settings, progress, &|_| {})
+}
+
+/// [`run`], widths in turn (each trained once per seed), with `watch`
+/// given the report of the widths trained so far after each width but the
+/// last, so a screen can fill its table in as the networks finish. Each
+/// width draws its own stream, so the order changes no number.
+pub fn run_watched(
+    settings: &ScaleSettings,
+    progress: &dyn Fn(usize, usize),
+    watch: &dyn Fn(&ScaleReport),
+) -> anyhow::Result<ScaleReport> {
     settings.check()?;
     let started = Instant::now();
     let total = settings.widths.len() * settings.seeds.len();
-    let mut runs = Vec::new();
-    for (s, &seed) in settings.seeds.iter().enumerate() {
-        let points = run_seed(settings, seed, &|done| {
-            progress(s * settings.widths.len() + done, total)
-        })?;
-        runs.push(ScaleRun {
+    let data = settings
+        .seeds
+        .iter()
+        .map(|&seed| SeedData::new(settings, seed))
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let mut runs: Vec<ScaleRun> = settings
+        .seeds
+        .iter()
+        .map(|&seed| ScaleRun {
             seed,
-            exact_half_width: half_width(&points, |p| p.exact_match),
-            digit_half_width: half_width(&points, |p| p.per_digit_accuracy),
-            points,
-        });
+            exact_half_width: None,
+            digit_half_width: None,
+            points: Vec::new(),
+        })
+        .collect();
+    let mut done = 0;
+    for (n, &width) in settings.widths.iter().enumerate() {
+        for (run, data) in runs.iter_mut().zip(&data) {
+            run.points
+                .push(train_width(settings, run.seed, data, width)?);
+            done += 1;
+            progress(done, total);
+        }
+        if n + 1 < settings.widths.len() {
+            watch(&report(settings, &runs, started));
+        }
     }
+    Ok(report(settings, &runs, started))
+}
+
+/// The report of `runs`, every run holding the same widths.
+fn report(settings: &ScaleSettings, runs: &[ScaleRun], started: Instant) -> ScaleReport {
+    let runs: Vec<ScaleRun> = runs
+        .iter()
+        .map(|r| ScaleRun {
+            exact_half_width: half_width(&r.points, |p| p.exact_match),
+            digit_half_width: half_width(&r.points, |p| p.per_digit_accuracy),
+            ..r.clone()
+        })
+        .collect();
     let points = mean_over_seeds(&runs);
-    Ok(ScaleReport {
+    ScaleReport {
         steps: settings.steps,
         train_pairs: settings.train_pairs,
         test_pairs: settings.test_pairs,
@@ -188,7 +228,7 @@ pub fn run(
         points,
         runs,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 /// The smallest width whose `measure` reached 50 %, if any.
@@ -233,67 +273,78 @@ fn mean_over_seeds(runs: &[ScaleRun]) -> Vec<ScalePoint> {
         .collect()
 }
 
-/// Trains one model per width with one seed.
-fn run_seed(
+/// One seed's training and test pairs, as tensors.
+struct SeedData {
+    train_x: Tensor,
+    train_y: Tensor,
+    test_x: Tensor,
+    train_count: usize,
+    test_labels: Vec<u32>,
+}
+
+impl SeedData {
+    fn new(settings: &ScaleSettings, seed: u64) -> candle_core::Result<Self> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let train = data(settings.train_pairs, &mut rng);
+        let test = data(settings.test_pairs, &mut rng);
+        let width_in = 2 * DIGITS * 10;
+        Ok(Self {
+            train_x: Tensor::from_vec(train.inputs, (train.count, width_in), &Device::Cpu)?,
+            train_y: Tensor::from_vec(train.labels, (train.count, ANSWER_DIGITS), &Device::Cpu)?,
+            test_x: Tensor::from_vec(test.inputs, (test.count, width_in), &Device::Cpu)?,
+            train_count: train.count,
+            test_labels: test.labels,
+        })
+    }
+}
+
+/// Trains and scores one model of `width` on one seed's data.
+fn train_width(
     settings: &ScaleSettings,
     seed: u64,
-    progress: &dyn Fn(usize),
-) -> anyhow::Result<Vec<ScalePoint>> {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let train = data(settings.train_pairs, &mut rng);
-    let test = data(settings.test_pairs, &mut rng);
+    data: &SeedData,
+    width: usize,
+) -> anyhow::Result<ScalePoint> {
     let width_in = 2 * DIGITS * 10;
-    let train_x = Tensor::from_vec(train.inputs.clone(), (train.count, width_in), &Device::Cpu)?;
-    let train_y = Tensor::from_vec(
-        train.labels.clone(),
-        (train.count, ANSWER_DIGITS),
-        &Device::Cpu,
+    let model_started = Instant::now();
+    // Each width draws its own stream: adding a width changes no other.
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    rng.set_stream(1 + width as u64);
+    let net = Mlp {
+        layers: vec![
+            layer(width_in, width, &mut rng)?,
+            layer(width, width, &mut rng)?,
+            layer(width, ANSWER_DIGITS * 10, &mut rng)?,
+        ],
+    };
+    let mut optimizer = AdamW::new(
+        net.vars(),
+        ParamsAdamW {
+            lr: settings.lr,
+            weight_decay: 0.0,
+            ..ParamsAdamW::default()
+        },
     )?;
-    let test_x = Tensor::from_vec(test.inputs.clone(), (test.count, width_in), &Device::Cpu)?;
-    let mut points = Vec::new();
-    for (n, &width) in settings.widths.iter().enumerate() {
-        let model_started = Instant::now();
-        // Each width draws its own stream: adding a width changes no other.
-        let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        rng.set_stream(1 + width as u64);
-        let net = Mlp {
-            layers: vec![
-                layer(width_in, width, &mut rng)?,
-                layer(width, width, &mut rng)?,
-                layer(width, ANSWER_DIGITS * 10, &mut rng)?,
-            ],
-        };
-        let mut optimizer = AdamW::new(
-            net.vars(),
-            ParamsAdamW {
-                lr: settings.lr,
-                weight_decay: 0.0,
-                ..ParamsAdamW::default()
-            },
-        )?;
-        for _ in 0..settings.steps {
-            let rows: Vec<u32> = (0..settings.batch)
-                .map(|_| (rng.next_u64() % train.count as u64) as u32)
-                .collect();
-            let rows = Tensor::from_vec(rows, settings.batch, &Device::Cpu)?;
-            let x = train_x.index_select(&rows, 0)?;
-            let y = train_y.index_select(&rows, 0)?;
-            let logits = net.logits(&x)?.reshape(((), 10))?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &y.flatten_all()?)?;
-            optimizer.backward_step(&loss)?;
-        }
-        let log_probs = candle_nn::ops::log_softmax(&net.logits(&test_x)?, D::Minus1)?;
-        let log_probs: Vec<f32> = log_probs.flatten_all()?.to_vec1()?;
-        points.push(score(
-            &log_probs,
-            &test.labels,
-            width,
-            net.parameters(),
-            model_started.elapsed().as_secs_f64(),
-        ));
-        progress(n + 1);
+    for _ in 0..settings.steps {
+        let rows: Vec<u32> = (0..settings.batch)
+            .map(|_| (rng.next_u64() % data.train_count as u64) as u32)
+            .collect();
+        let rows = Tensor::from_vec(rows, settings.batch, &Device::Cpu)?;
+        let x = data.train_x.index_select(&rows, 0)?;
+        let y = data.train_y.index_select(&rows, 0)?;
+        let logits = net.logits(&x)?.reshape(((), 10))?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y.flatten_all()?)?;
+        optimizer.backward_step(&loss)?;
     }
-    Ok(points)
+    let log_probs = candle_nn::ops::log_softmax(&net.logits(&data.test_x)?, D::Minus1)?;
+    let log_probs: Vec<f32> = log_probs.flatten_all()?.to_vec1()?;
+    Ok(score(
+        &log_probs,
+        &data.test_labels,
+        width,
+        net.parameters(),
+        model_started.elapsed().as_secs_f64(),
+    ))
 }
 
 /// The metrics of one model from its log-probabilities (test pairs × 4
@@ -382,6 +433,51 @@ mod tests {
         assert_eq!(point.predicted_exact_from_digits, 0.0625);
         assert!((point.answer_probability - 0.625).abs() < 1e-6);
         assert!((point.answer_probability_whole - (1.0 + 0.25f64.powi(4)) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn widths_fill_in_one_by_one_with_every_seed_and_the_same_numbers() {
+        let settings = ScaleSettings {
+            widths: vec![4, 8, 16],
+            steps: 20,
+            train_pairs: 300,
+            test_pairs: 100,
+            batch: 32,
+            seeds: vec![1, 2],
+            ..ScaleSettings::default()
+        };
+        let seen = std::cell::RefCell::new(Vec::new());
+        let report = run_watched(&settings, &|_, _| {}, &|r| {
+            seen.borrow_mut().push(r.clone())
+        })
+        .unwrap();
+        let seen = seen.into_inner();
+        let widths = |r: &ScaleReport| r.points.iter().map(|p| p.width).collect::<Vec<_>>();
+        assert_eq!(
+            seen.iter().map(widths).collect::<Vec<_>>(),
+            [vec![4], vec![4, 8]]
+        );
+        assert!(seen.iter().all(|r| r.runs.len() == 2), "every seed in each");
+        let strip = |points: &[ScalePoint]| -> Vec<ScalePoint> {
+            points
+                .iter()
+                .map(|p| ScalePoint {
+                    seconds: 0.0,
+                    ..p.clone()
+                })
+                .collect()
+        };
+        assert_eq!(strip(&seen[1].points), strip(&report.points[..2]));
+        // One seed alone gives that seed's run of the two together.
+        let alone = run(
+            &ScaleSettings {
+                seeds: vec![2],
+                ..settings.clone()
+            },
+            &|_, _| {},
+        )
+        .unwrap();
+        assert_eq!(strip(&alone.points), strip(&report.runs[1].points));
     }
 
     #[test]

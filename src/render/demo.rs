@@ -288,18 +288,10 @@ fn is_plain(line: &str) -> bool {
     !line.contains(['│', '┆', '┌', '└', '╞', '├', '┤', '┬', '┴'])
 }
 
-/// The body of a step cut into units a page may not split: a table with
-/// the title lines over it, a chart with its ticks and legend (indented), a
-/// paragraph. A unit starts after a blank line, after a table's bottom
-/// border, or at a line of text at the margin that follows a table, a chart
-/// or its indented ticks and legend.
-/// Plain lines wider than `width` are wrapped (tables and charts are
-/// drawn to the width already).
-fn units(body: &str, width: usize) -> Vec<Vec<String>> {
-    let mut units: Vec<Vec<String>> = Vec::new();
-    let mut previous: Option<&str> = None;
-    let wrapped: Vec<String> = body
-        .lines()
+/// The lines of `body`, plain lines wider than `width` wrapped (tables and
+/// charts are drawn to the width already).
+fn wrap_plain(body: &str, width: usize) -> Vec<String> {
+    body.lines()
         .flat_map(|line| {
             if is_plain(line) && textwrap::core::display_width(line) > width {
                 textwrap::wrap(line, width)
@@ -310,7 +302,20 @@ fn units(body: &str, width: usize) -> Vec<Vec<String>> {
                 vec![line.to_string()]
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The body of a step cut into units a page may not split: a table with
+/// the title lines over it, a chart with its ticks and legend (indented), a
+/// paragraph. A unit starts after a blank line, after a table's bottom
+/// border, or at a line of text at the margin that follows a table, a chart
+/// or its indented ticks and legend.
+/// Plain lines wider than `width` are wrapped (tables and charts are
+/// drawn to the width already).
+fn units(body: &str, width: usize) -> Vec<Vec<String>> {
+    let mut units: Vec<Vec<String>> = Vec::new();
+    let mut previous: Option<&str> = None;
+    let wrapped = wrap_plain(body, width);
     for line in wrapped.iter().map(String::as_str) {
         if line.trim().is_empty() {
             units.push(Vec::new());
@@ -479,14 +484,15 @@ pub fn step_so_far(
         ),
     };
     let text = step_claim(scenario, position, lang, style) + run.trim_start_matches('\n');
-    match style.height {
-        Some(height) => {
-            let room = usize::from(height).saturating_sub(2);
-            let lines: Vec<&str> = text.lines().take(room).collect();
-            lines.join("\n") + "\n"
-        }
-        None => text,
-    }
+    let lines = wrap_plain(&text, usize::from(style.width));
+    let room = style
+        .height
+        .map_or(usize::MAX, |height| usize::from(height).saturating_sub(2));
+    lines
+        .iter()
+        .take(room)
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 /// The claim as a screen shows it: labelled in bold, wrapped to the width.

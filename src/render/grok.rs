@@ -366,8 +366,14 @@ fn phase_grid(
         .map(|&f| {
             std::iter::once(whole_percent(f))
                 .chain(report.weight_decays.iter().map(|&wd| {
-                    let step = report.generalized_at(grokfast, wd, f);
-                    format!("{} {}", shade(step, budget), step_text(step, lang))
+                    match report.cell(grokfast, wd, f) {
+                        // Not trained yet (a diagram still filling in).
+                        None => lang.text("grok.phase.pending").to_string(),
+                        Some(cell) => {
+                            let step = cell.generalized_at;
+                            format!("{} {}", shade(step, budget), step_text(step, lang))
+                        }
+                    }
                 }))
                 .collect()
         })

@@ -607,14 +607,15 @@ impl GrokPhaseReport {
         weight_decay: f64,
         fraction: f64,
     ) -> Option<usize> {
-        self.cells
-            .iter()
-            .find(|c| {
-                c.grokfast == grokfast
-                    && c.weight_decay == weight_decay
-                    && c.train_fraction == fraction
-            })
+        self.cell(grokfast, weight_decay, fraction)
             .and_then(|c| c.generalized_at)
+    }
+
+    /// The cell (Grokfast, weight decay, train fraction), if it was trained.
+    pub fn cell(&self, grokfast: bool, weight_decay: f64, fraction: f64) -> Option<&PhaseCell> {
+        self.cells.iter().find(|c| {
+            c.grokfast == grokfast && c.weight_decay == weight_decay && c.train_fraction == fraction
+        })
     }
 }
 
