@@ -115,10 +115,16 @@ fn run_terminal(result: &ViewResult, lang: Lang, style: &TerminalStyle) -> Strin
         ViewResult::Facts { facts } => {
             terminal::table(&facts_headers(lang), &facts_rows(facts, lang), style)
         }
-        ViewResult::Metric { reports } => reports
-            .iter()
-            .map(|r| emergence::metric_tables(r, Format::Terminal, false, lang, style))
-            .collect(),
+        ViewResult::Metric { reports } => style
+            .compact
+            .then(|| emergence::tasks_compact(reports, lang, style))
+            .flatten()
+            .unwrap_or_else(|| {
+                reports
+                    .iter()
+                    .map(|r| emergence::metric_tables(r, Format::Terminal, false, lang, style))
+                    .collect()
+            }),
         ViewResult::Ladder { report } => {
             super::ladder::body(report, Format::Terminal, false, lang, style, &LADDER_SCREEN)
         }

@@ -106,6 +106,71 @@ fn compact_table(model: &ModelMetrics, chance: &ChanceLevels, lang: Lang) -> Vec
     rows
 }
 
+/// A compact screen's one table of several tasks asked of one model (a
+/// tour step that sets tasks side by side): a row per task and length with
+/// exact match, multiple choice and per-place accuracy, with intervals and
+/// each task's chance levels in the headers, in the rows' order. `None`
+/// unless every report holds the same one model.
+pub fn tasks_compact(
+    reports: &[MetricReport],
+    lang: Lang,
+    style: &TerminalStyle,
+) -> Option<String> {
+    let first = reports.first()?.models.first()?;
+    let one_model = reports.len() > 1
+        && reports
+            .iter()
+            .all(|r| r.models.len() == 1 && r.models[0].model == first.model);
+    if !one_model {
+        return None;
+    }
+    let heading = model_heading(first, None, lang);
+    // One chance level when the tasks share it, else each in the rows' order.
+    let chances = |level: fn(&ChanceLevels) -> f64| {
+        let mut levels: Vec<String> = reports
+            .iter()
+            .map(|r| whole_percent(level(&r.chance)))
+            .collect();
+        levels.dedup();
+        levels.join(" / ")
+    };
+    let headers = [
+        lang.text("emergence.header.task_k").to_string(),
+        lang.text("emergence.header.exact").to_string(),
+        lang.fill(
+            "emergence.header.choice",
+            &[("choice", &chances(|c| c.multiple_choice))],
+        ),
+        lang.fill(
+            "emergence.header.per_digit",
+            &[("digit", &chances(|c| c.per_digit))],
+        ),
+    ];
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .flat_map(|r| {
+            let task = lang.text(&format!("emergence.family_short.{}", r.family));
+            r.models[0].points.iter().map(move |p| {
+                vec![
+                    lang.fill("emergence.metric.task_at", &[("task", &task), ("k", &p.k)]),
+                    share_with(p.exact_match, &p.exact_match_interval),
+                    p.choice().map_or_else(
+                        || super::cells::not_reported(lang),
+                        |(v, i)| share_with(v, &i),
+                    ),
+                    share_with(p.per_digit_accuracy, &p.per_digit_interval),
+                ]
+            })
+        })
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    Some(format!(
+        "\n{}\n{}",
+        style.bold(&heading),
+        terminal::table(&headers, &rows, style)
+    ))
+}
+
 /// A titled table.
 struct Table {
     title: String,
@@ -159,7 +224,9 @@ fn heading(report: &MetricReport, lang: Lang) -> String {
     measured("emergence.metric.heading", report, lang)
 }
 
-fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
+/// "model, family (how it was asked)"; without a family where the rows
+/// name their tasks.
+fn model_heading(model: &ModelMetrics, family: Option<&str>, lang: Lang) -> String {
     let style = lang.text(&format!("emergence.style.{}", model.prompt_style));
     let style = match &model.endpoint {
         Some(endpoint) => lang.fill(
@@ -168,14 +235,20 @@ fn model_heading(model: &ModelMetrics, family: &str, lang: Lang) -> String {
         ),
         None => style.to_string(),
     };
-    lang.fill(
-        "emergence.metric.model",
-        &[
-            ("model", &model.model),
-            ("family", &family),
-            ("style", &style),
-        ],
-    )
+    match family {
+        Some(family) => lang.fill(
+            "emergence.metric.model",
+            &[
+                ("model", &model.model),
+                ("family", &family),
+                ("style", &style),
+            ],
+        ),
+        None => lang.fill(
+            "emergence.metric.model_only",
+            &[("model", &model.model), ("style", &style)],
+        ),
+    }
 }
 
 /// The chance levels drawn on a chart of shares: multiple choice's, then
@@ -318,7 +391,7 @@ pub fn metric_tables(
     let family = lang.text(&format!("emergence.family.{}", report.family));
     let mut out = String::new();
     for m in &report.models {
-        let heading = model_heading(m, family, lang);
+        let heading = model_heading(m, Some(family), lang);
         let tables = [
             strict_table(m, &report.chance, lang),
             partial_table(m, &report.chance, lang),
@@ -574,5 +647,71 @@ pub fn subtasks_body(
         }
         Format::Html => markup::table(&header_refs, &rows),
         _ => markdown::table(&header_refs, &rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emergence::findings;
+    use crate::emergence::metric::{point_from_results, tests::result};
+    use crate::emergence::problems::Family;
+
+    fn one_model(name: &str, family: Family, right: [usize; 2]) -> MetricReport {
+        let points = [1, 2]
+            .into_iter()
+            .zip(right)
+            .map(|(k, right)| {
+                point_from_results(
+                    k,
+                    (0..20)
+                        .map(|i| result(&i.to_string(), if i < right { k } else { 0 }, k))
+                        .collect(),
+                )
+            })
+            .collect();
+        let model = ModelMetrics {
+            model: name.into(),
+            parameters: Some(270),
+            architecture: "gemma3".into(),
+            tokenizer: "gemma3-vocab".into(),
+            endpoint: None,
+            prompt_style: "few_shot".into(),
+            points,
+            seconds: 0.0,
+        };
+        findings::report(family, &[1], 20, vec![1, 2], vec![model])
+    }
+
+    #[test]
+    fn tasks_of_one_model_share_one_compact_table_with_each_chance_level() {
+        let style = TerminalStyle {
+            width: 80,
+            ..TerminalStyle::plain()
+        };
+        let addition = one_model("m", Family::Addition, [12, 1]);
+        let reverse = one_model("m", Family::Reverse, [0, 1]);
+        let table = tasks_compact(&[addition.clone(), reverse.clone()], Lang::En, &style).unwrap();
+        for row in [
+            "addition, k = 1",
+            "addition, k = 2",
+            "reversal, k = 1",
+            "reversal, k = 2",
+        ] {
+            assert_eq!(table.matches(row).count(), 1, "{row}:\n{table}");
+        }
+        // Exact match of addition at k = 1: 12 of 20.
+        assert!(table.contains("60.0% ["), "{table}");
+        assert!(
+            table.contains("(chance 10% /") && table.contains("4%)"),
+            "each task's chance per place, in the rows' order:\n{table}"
+        );
+        assert!(table
+            .lines()
+            .all(|l| textwrap::core::display_width(l) <= 80));
+        // One task, or two models, keep their own tables.
+        assert!(tasks_compact(std::slice::from_ref(&addition), Lang::En, &style).is_none());
+        let other = one_model("n", Family::Reverse, [0, 1]);
+        assert!(tasks_compact(&[addition, other], Lang::En, &style).is_none());
     }
 }
