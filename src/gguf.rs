@@ -328,7 +328,6 @@ pub trait Metadata {
     }
 }
 
-/// The first line of an error message, so every error prints as one line.
 /// The GGUF header (candle's reader), with a header that makes the reader
 /// itself panic (a tensor-data alignment of 0 divides by zero) turned into
 /// an error: a model file is untrusted input.
@@ -343,8 +342,23 @@ fn read_header(reader: &mut FileReader) -> Result<Content, String> {
     }
 }
 
+/// The first line of an error message, so every error prints as one line.
 pub fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// What a model load reads before the weights: the header, the
+/// configuration, the chat template and, with `tokenizer`, the tokenizer
+/// (the slow part: building a 49k- or 262k-token BPE). The mutation test
+/// below and the fuzz target (`fuzz/`) read untrusted files through it.
+pub fn read_like_a_load(path: &Path, tokenizer: bool) -> Result<(), String> {
+    let gguf = GgufFile::open(path).map_err(|e| e.to_string())?;
+    crate::lm::ModelConfig::from_gguf(&gguf).map_err(|e| e.to_string())?;
+    crate::prompt::PromptFormat::from_gguf(&gguf);
+    if tokenizer {
+        crate::tokenizer::TextTokenizer::from_gguf(&gguf).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Mutated headers of the real models: every one is read as a model file
@@ -376,18 +390,7 @@ mod mutation_tests {
         }
     }
 
-    /// What a model load reads before the weights: the header, the
-    /// configuration, the chat template and, with `tokenizer`, the
-    /// tokenizer (the slow part: building a 49k- or 262k-token BPE).
-    fn read_like_a_load(path: &std::path::Path, tokenizer: bool) -> Result<(), String> {
-        let gguf = GgufFile::open(path).map_err(|e| e.to_string())?;
-        crate::lm::ModelConfig::from_gguf(&gguf).map_err(|e| e.to_string())?;
-        crate::prompt::PromptFormat::from_gguf(&gguf);
-        if tokenizer {
-            crate::tokenizer::TextTokenizer::from_gguf(&gguf).map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
+    use super::read_like_a_load;
 
     /// `mutations` mutated headers of `alias`'s file: a copy with the
     /// real header and the weights left as a sparse hole of the same size.

@@ -155,6 +155,21 @@ fn the_tour_runs_every_scenario_without_pausing_when_stdin_is_not_a_terminal() {
     );
 }
 
+/// Step 20 sets two tasks of one model side by side: on a projector they
+/// share one table, so the step fits one screen in both languages.
+#[test]
+fn tasks_side_by_side_fit_one_projector_screen() {
+    for (lang, claim, row) in [
+        ("en", "Claim:", "reversal, k = 2"),
+        ("zh", "原文观点：", "倒序，k = 2"),
+    ] {
+        let (text, paged) = tour_on_projector(&["tour", "--only", "20", "--lang", lang], claim);
+        assert!(paged.is_empty(), "{lang}: paged {paged:?}\n{text}");
+        assert_eq!(text.matches(row).count(), 1, "{text}");
+        assert_eq!(text.matches('┌').count(), 1, "one table:\n{text}");
+    }
+}
+
 #[test]
 fn the_chinese_tour_fits_a_projector_and_asks_in_chinese() {
     let (text, paged) = tour_on_projector(&["tour", "--part", "1", "--lang", "zh"], "原文观点：");

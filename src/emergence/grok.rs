@@ -333,7 +333,10 @@ pub fn phase_watched(
             .total_cmp(&cell_settings[a].train_fraction)
     });
     let mut cells: Vec<Option<PhaseCell>> = vec![None; cell_settings.len()];
-    let trained = |cells: &[Option<PhaseCell>]| cells.iter().flatten().cloned().collect();
+    let report_of = |cells: &[Option<PhaseCell>]| {
+        let trained = cells.iter().flatten().cloned().collect();
+        phase_report(base, fractions, weight_decays, grokfast, trained, started)
+    };
     for (done, &i) in order.iter().enumerate() {
         let settings = &cell_settings[i];
         let report = train(settings, &mut |_| {})?;
@@ -346,24 +349,10 @@ pub fn phase_watched(
         });
         progress(done + 1, cell_settings.len());
         if done + 1 < cell_settings.len() {
-            watch(&phase_report(
-                base,
-                fractions,
-                weight_decays,
-                grokfast,
-                trained(&cells),
-                started,
-            ));
+            watch(&report_of(&cells));
         }
     }
-    Ok(phase_report(
-        base,
-        fractions,
-        weight_decays,
-        grokfast,
-        trained(&cells),
-        started,
-    ))
+    Ok(report_of(&cells))
 }
 
 /// The phase diagram of `cells`, with each setting's threshold.
