@@ -248,7 +248,7 @@ fn run_emergence(
             problems: scenario.problems,
             seeds: vec![scenario.seeds.first().copied().unwrap_or(1)],
         };
-        let mut measured = Vec::new();
+        let measured = std::cell::RefCell::new(Vec::new());
         // The report of the lengths and models measured so far.
         let report_of = |lengths: &[usize], models: Vec<_>| {
             crate::emergence::findings::report(
@@ -259,43 +259,50 @@ fn run_emergence(
                 models,
             )
         };
-        // A metric step's rows appear length by length.
-        let watch = |so_far: &crate::report::emergence::ModelMetrics| {
-            if scenario.view == View::Metric {
+        // A metric step's rows appear length by length; a ladder's, model
+        // by model and, within a model, length by length.
+        let watch = |so_far: &crate::report::emergence::ModelMetrics| match scenario.view {
+            View::Metric => {
                 let lengths = &plan.lengths[..so_far.points.len()];
                 partial(SoFar::Measured(&ViewResult::Metric {
                     reports: vec![report_of(lengths, vec![so_far.clone()])],
                 }));
             }
+            View::Ladder => {
+                let mut models = measured.borrow().clone();
+                models.push(so_far.clone());
+                partial(SoFar::Measured(&ViewResult::Ladder {
+                    report: crate::emergence::ladder::report(
+                        report_of(&plan.lengths, models),
+                        Vec::new(),
+                    ),
+                }));
+            }
+            _ => {}
         };
         if scenario.models.is_empty() || (models.fixed && !every_model) {
             let model = models.main.info.label();
-            measured.push(crate::emergence::metric::measure_watched(
+            let one = crate::emergence::metric::measure_watched(
                 &mut models.main,
                 &plan,
                 &|done, of| progress(&model, done, of),
                 &watch,
-            )?);
+            )?;
+            measured.borrow_mut().push(one);
         } else {
             for alias in &scenario.models {
                 progress(alias, 0, 1);
                 let loaded = models.get(alias)?;
-                measured.push(crate::emergence::metric::measure_watched(
+                let one = crate::emergence::metric::measure_watched(
                     loaded,
                     &plan,
                     &|done, of| progress(alias, done, of),
                     &watch,
-                )?);
-                // A ladder's rows appear as each model is measured.
-                if scenario.view == View::Ladder && measured.len() < scenario.models.len() {
-                    let so_far = report_of(&plan.lengths, measured.clone());
-                    partial(SoFar::Measured(&ViewResult::Ladder {
-                        report: crate::emergence::ladder::report(so_far, Vec::new()),
-                    }));
-                }
+                )?;
+                measured.borrow_mut().push(one);
             }
         }
-        Ok(report_of(&plan.lengths, measured))
+        Ok(report_of(&plan.lengths, measured.into_inner()))
     };
     let result = match scenario.view {
         View::Ladder => ViewResult::Ladder {

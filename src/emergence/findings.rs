@@ -181,7 +181,17 @@ mod tests {
     fn a_ladder_measured_so_far_shows_its_rows_under_the_claim_within_the_screen() {
         let mut small = model(vec![point(1, 9, 10), point(2, 1, 10)]);
         small.model = "small-model".into();
-        let so_far = report(Family::Multiplication, &[1], 10, vec![1, 2], vec![small]);
+        // The next model, measured at k = 1 so far.
+        let mut next = model(vec![point(1, 10, 10)]);
+        next.model = "next-model".into();
+        next.parameters = Some(2_000_000_000);
+        let so_far = report(
+            Family::Multiplication,
+            &[1],
+            10,
+            vec![1, 2],
+            vec![small, next],
+        );
         let result = crate::report::demo::ViewResult::Ladder {
             report: crate::emergence::ladder::report(so_far, Vec::new()),
         };
@@ -202,6 +212,12 @@ mod tests {
         assert!(screen.starts_with("━━ 14/22 · "), "{screen}");
         assert!(screen.contains("│ small-model"), "{screen}");
         assert!(screen.contains("90.0%"), "{screen}");
+        // Its k = 2 is not measured yet: "…", not a blank or a zero.
+        let next = screen.lines().find(|l| l.contains("│ next-model")).unwrap();
+        assert!(
+            next.contains("100.0%") && next.trim_end_matches('│').trim_end().ends_with('…'),
+            "{screen}"
+        );
         assert!(screen.lines().count() <= 22, "{screen}");
     }
 

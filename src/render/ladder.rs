@@ -97,10 +97,12 @@ fn measure_table(report: &LadderReport, measure: &Measure) -> (Vec<String>, Vec<
         .iter()
         .map(|m| {
             let cells = lengths.iter().map(|&k| {
-                m.points
-                    .iter()
-                    .find(|p| p.k == k)
-                    .and_then(|p| (measure.value)(p))
+                // A length not measured yet (a ladder still filling in) is
+                // "…"; a measure the model's run did not report, blank.
+                let Some(point) = m.points.iter().find(|p| p.k == k) else {
+                    return "…".to_string();
+                };
+                (measure.value)(point)
                     .map(|(value, interval)| {
                         if measure.share {
                             share_with(value, &interval)
