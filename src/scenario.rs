@@ -300,10 +300,14 @@ fn key_on_line(text: &str, offset: usize) -> Option<String> {
 impl Scenario {
     /// Parses and checks scenario `text` from `file` (used in messages).
     pub fn parse(file: &str, text: &str) -> Result<Self, InputError> {
+        // The file's own text (a key, a value the parser quotes) is quoted
+        // short: a 200,000-character key is no 400,000-character error.
         let at = |offset: usize, field: &str, message: &str| {
             invalid(format!(
-                "{file}:{}: field `{field}`: {message}",
-                line_of(text, offset)
+                "{file}:{}: field `{}`: {}",
+                line_of(text, offset),
+                crate::comparison::shorten(field, 40),
+                crate::comparison::shorten(message, 160)
             ))
         };
         let raw: ScenarioFile = toml::from_str(text).map_err(|e| {

@@ -191,3 +191,31 @@ fn a_scenario_with_a_huge_input_is_refused_before_the_model_loads() {
         "field `inputs`: an input to compare is at most 1000 characters",
     );
 }
+
+/// A scenario's own text in an error (a key, what the parser quotes) is
+/// quoted short: a 200,000-character key made a 400,000-character error.
+#[test]
+fn a_scenario_with_a_huge_key_is_a_short_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("long.toml", format!("{} = 1\n", "a".repeat(200_000))),
+        (
+            "dotted.toml",
+            format!("{} = 1\n", vec!["a"; 50_000].join(".")),
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let out = common::detprob()
+            .args(["demo", "--file", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.lines().count() == 1 && stderr.chars().count() < 400,
+            "{name}: {} characters",
+            stderr.chars().count()
+        );
+    }
+}
