@@ -320,10 +320,13 @@ pub trait Metadata {
     }
 
     /// A corrupt-file error about this file.
+    /// A corrupt-file error giving `reason`'s first line: a candle error
+    /// carries a backtrace in its text when `RUST_BACKTRACE` is set (the
+    /// fuzz target found "not a u32 U8(0)" followed by 21 frames).
     fn corrupt(&self, reason: impl Into<String>) -> InputError {
         InputError::CorruptGguf {
             path: self.path().to_path_buf(),
-            reason: reason.into(),
+            reason: first_line(&reason.into()),
         }
     }
 }

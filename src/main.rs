@@ -45,7 +45,18 @@ fn main() -> ExitCode {
             }
         }
         Err(error) => {
-            let message = format!("{error:#}").replace('\n', " ");
+            // One line: each cause's first line, joined as `{:#}` joins
+            // them (a cause's further lines are a backtrace that candle
+            // writes into its errors' text when RUST_BACKTRACE is set).
+            let message = error
+                .chain()
+                .filter_map(|cause| {
+                    let text = cause.to_string();
+                    let line = text.lines().next().unwrap_or("").trim();
+                    (!line.is_empty()).then(|| line.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(": ");
             eprintln!("error: {}", terminal_safe(&message));
             if error.chain().any(|cause| cause.is::<InputError>()) {
                 ExitCode::from(2)

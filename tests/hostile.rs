@@ -219,3 +219,37 @@ fn a_scenario_with_a_huge_key_is_a_short_error() {
         );
     }
 }
+
+/// A metadata value of the wrong type is one short line even when
+/// `RUST_BACKTRACE` is set: candle's error text then carries a backtrace,
+/// which made a 9,512-character error of machine paths (found by the fuzz
+/// target in `fuzz/`).
+#[test]
+fn a_wrongly_typed_value_is_one_short_line_with_backtraces_on() {
+    const U8: u32 = 0;
+    let file = gguf(
+        &[llama(), ("llama.attention.head_count", U8, vec![0])],
+        &[("token_embd.weight", &[8, 4], F32, 0)],
+        128,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.gguf");
+    std::fs::write(&path, file).unwrap();
+    for engine in ["detprob", "candle"] {
+        let out = common::detprob()
+            .args(["generate", "hi", "-n", "2", "--engine", engine])
+            .arg("--model-file")
+            .arg(&path)
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{engine}: {stderr}");
+        assert!(
+            stderr.lines().count() == 1 && stderr.chars().count() < 300,
+            "{engine}: {} characters: {stderr}",
+            stderr.chars().count()
+        );
+        assert!(stderr.contains("head_count"), "{engine}: {stderr}");
+    }
+}
