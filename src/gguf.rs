@@ -171,7 +171,7 @@ impl GgufFile {
             path: path.to_path_buf(),
             reason,
         };
-        let content = read_header(&mut reader).map_err(|e| corrupt(first_line(&e)))?;
+        let content = read_header(&mut reader).map_err(|e| corrupt(reason_line(&e)))?;
         // Every tensor's size and place, checked before any is read: a
         // crafted header must not overflow a product or point past the file.
         let mut expected_len = content.tensor_data_offset;
@@ -320,13 +320,12 @@ pub trait Metadata {
     }
 
     /// A corrupt-file error about this file.
-    /// A corrupt-file error giving `reason`'s first line: a candle error
-    /// carries a backtrace in its text when `RUST_BACKTRACE` is set (the
-    /// fuzz target found "not a u32 U8(0)" followed by 21 frames).
+    /// A corrupt-file error giving `reason` as one short line (see
+    /// [`reason_line`]).
     fn corrupt(&self, reason: impl Into<String>) -> InputError {
         InputError::CorruptGguf {
             path: self.path().to_path_buf(),
-            reason: first_line(&reason.into()),
+            reason: reason_line(&reason.into()),
         }
     }
 }
@@ -348,6 +347,16 @@ fn read_header(reader: &mut FileReader) -> Result<Content, String> {
 /// The first line of an error message, so every error prints as one line.
 pub fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Why a file is corrupt, as one short line: the first line only (a candle
+/// error carries a backtrace in its text when `RUST_BACKTRACE` is set; the
+/// fuzz target found "not a u32 U8(0)" followed by 21 frames), control
+/// characters shown, not sent, and cut to 200 characters (the reader quotes
+/// the file's own strings, such as a tensor's name, whole).
+fn reason_line(message: &str) -> String {
+    let line = first_line(message);
+    crate::comparison::shorten(&crate::render::style::terminal_safe(&line), 200)
 }
 
 /// What a model load reads before the weights: the header, the

@@ -253,3 +253,32 @@ fn a_wrongly_typed_value_is_one_short_line_with_backtraces_on() {
         assert!(stderr.contains("head_count"), "{engine}: {stderr}");
     }
 }
+
+/// The reader quotes a tensor's name whole; a name of 1,000 control
+/// characters with too many dimensions made an error over 1,000 characters
+/// long (found by the fuzz target). The reason is one short line, control
+/// characters shown, not sent.
+#[test]
+fn a_tensor_with_a_huge_name_is_a_short_error() {
+    let name = "\u{1}".repeat(1000) + "x";
+    let file = gguf(&[llama()], &[(&name, &[1, 1, 1, 1, 1, 1], F32, 0)], 32);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.gguf");
+    std::fs::write(&path, file).unwrap();
+    let out = common::detprob()
+        .args(["tokenize", "hi", "--model-file"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("corrupt GGUF file: gguf: tensor '\\x01"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().count() == 1 && stderr.chars().count() < 400 && !stderr.contains('\u{1}'),
+        "{} characters: {stderr:?}",
+        stderr.chars().count()
+    );
+}
