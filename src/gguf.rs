@@ -169,9 +169,9 @@ impl GgufFile {
         reader.seek(SeekFrom::Start(0)).map_err(unreadable)?;
         let corrupt = |reason: String| InputError::CorruptGguf {
             path: path.to_path_buf(),
-            reason,
+            reason: reason_line(&reason),
         };
-        let content = read_header(&mut reader).map_err(|e| corrupt(reason_line(&e)))?;
+        let content = read_header(&mut reader).map_err(corrupt)?;
         // Every tensor's size and place, checked before any is read: a
         // crafted header must not overflow a product or point past the file.
         let mut expected_len = content.tensor_data_offset;

@@ -261,24 +261,29 @@ fn a_wrongly_typed_value_is_one_short_line_with_backtraces_on() {
 #[test]
 fn a_tensor_with_a_huge_name_is_a_short_error() {
     let name = "\u{1}".repeat(1000) + "x";
-    let file = gguf(&[llama()], &[(&name, &[1, 1, 1, 1, 1, 1], F32, 0)], 32);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("named.gguf");
-    std::fs::write(&path, file).unwrap();
-    let out = common::detprob()
-        .args(["tokenize", "hi", "--model-file"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("corrupt GGUF file: gguf: tensor '\\x01"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.lines().count() == 1 && stderr.chars().count() < 400 && !stderr.contains('\u{1}'),
-        "{} characters: {stderr:?}",
-        stderr.chars().count()
-    );
+    // Too many dimensions (the reader's check), and dimensions whose
+    // product overflows (detprob's own).
+    let too_many: &[u64] = &[1, 1, 1, 1, 1, 1];
+    let overflowing: &[u64] = &[u64::MAX / 2, 4];
+    for (i, dims) in [too_many, overflowing].into_iter().enumerate() {
+        let path = dir.path().join(format!("named{i}.gguf"));
+        std::fs::write(&path, gguf(&[llama()], &[(&name, dims, F32, 0)], 32)).unwrap();
+        let out = common::detprob()
+            .args(["tokenize", "hi", "--model-file"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("corrupt GGUF file: "), "{stderr}");
+        assert!(stderr.contains("\\x01\\x01"), "{stderr}");
+        assert!(
+            stderr.lines().count() == 1
+                && stderr.chars().count() < 400
+                && !stderr.contains('\u{1}'),
+            "{} characters: {stderr:?}",
+            stderr.chars().count()
+        );
+    }
 }
