@@ -63,13 +63,12 @@ pub fn draw(frame: &mut Frame, state: &LiveState, lang: Lang) {
 /// in their cell, never sent to the terminal: the screen's only writer is
 /// this drawing.
 fn shown_not_sent(frame: &mut Frame) {
-    let control = |c: char| {
-        c.is_control()
-            || ('\u{80}'..='\u{9f}').contains(&c)
-            || crate::render::style::is_bidi_control(c)
-    };
     for cell in frame.buffer_mut().content.iter_mut() {
-        if cell.symbol().chars().any(control) {
+        if cell
+            .symbol()
+            .chars()
+            .any(crate::render::style::acts_on_display)
+        {
             cell.set_symbol("�");
         }
     }

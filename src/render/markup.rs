@@ -15,11 +15,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if super::style::is_bidi_control(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            c if c != '\n' && c != '\t' && super::style::acts_on_display(c) => {
+                out.push_str(&super::style::shown_as_text(c));
             }
             c => out.push(c),
         }

@@ -133,6 +133,23 @@ pub fn is_bidi_control(c: char) -> bool {
     ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// Whether `c`, sent to a terminal or a page, would act instead of being
+/// shown: a control character (C0, DEL and C1, newline and tab included) or
+/// a bidirectional override or isolate.
+pub fn acts_on_display(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// How a character that [acts on the display](acts_on_display) is shown
+/// instead: `\x07` for a control, `\u{202e}` for a bidirectional override.
+pub fn shown_as_text(c: char) -> String {
+    if is_bidi_control(c) {
+        format!("\\u{{{:x}}}", c as u32)
+    } else {
+        format!("\\x{:02x}", c as u32)
+    }
+}
+
 /// `text` made safe to print on a terminal: control characters that a
 /// terminal would act on (escape sequences that retitle the window or move
 /// the cursor, bells, carriage returns, C1 controls) are shown as `\x1b`,
@@ -144,11 +161,7 @@ pub fn is_bidi_control(c: char) -> bool {
 /// (terminal, Markdown, HTML, progress lines, errors) goes through this,
 /// on a terminal or not; JSON and CSV keep the exact text.
 pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || ('\u{80}'..='\u{9f}').contains(&c)
-            || is_bidi_control(c)
-    };
+    let unsafe_char = |c: char| c != '\n' && c != '\t' && acts_on_display(c);
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -170,10 +183,8 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
                 }
             }
         }
-        if is_bidi_control(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else if unsafe_char(c) {
-            out.push_str(&format!("\\x{:02x}", c as u32));
+        if unsafe_char(c) {
+            out.push_str(&shown_as_text(c));
         } else {
             out.push(c);
         }
