@@ -319,8 +319,7 @@ pub trait Metadata {
             .map(String::as_str)
     }
 
-    /// A corrupt-file error about this file.
-    /// A corrupt-file error giving `reason` as one short line (see
+    /// A corrupt-file error about this file, giving `reason` as one short line (see
     /// [`reason_line`]).
     fn corrupt(&self, reason: impl Into<String>) -> InputError {
         InputError::CorruptGguf {

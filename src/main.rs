@@ -50,11 +50,8 @@ fn main() -> ExitCode {
             // writes into its errors' text when RUST_BACKTRACE is set).
             let message = error
                 .chain()
-                .filter_map(|cause| {
-                    let text = cause.to_string();
-                    let line = text.lines().next().unwrap_or("").trim();
-                    (!line.is_empty()).then(|| line.to_string())
-                })
+                .map(|cause| detprob::gguf::first_line(&cause.to_string()))
+                .filter(|line| !line.is_empty())
                 .collect::<Vec<_>>()
                 .join(": ");
             eprintln!("error: {}", terminal_safe(&message));
