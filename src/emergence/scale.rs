@@ -25,6 +25,8 @@ use crate::tasks::metrics::{self, Alignment};
 const DIGITS: usize = 3;
 /// Digits of the (zero-padded) sum.
 const ANSWER_DIGITS: usize = DIGITS + 1;
+/// Inputs of a network: each digit of a and b, one-hot.
+const INPUT_WIDTH: usize = 2 * DIGITS * 10;
 
 /// What to train.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,39 +180,34 @@ pub fn run_watched(
         .iter()
         .map(|&seed| SeedData::new(settings, seed))
         .collect::<candle_core::Result<Vec<_>>>()?;
-    let mut runs: Vec<ScaleRun> = settings
-        .seeds
-        .iter()
-        .map(|&seed| ScaleRun {
-            seed,
-            exact_half_width: None,
-            digit_half_width: None,
-            points: Vec::new(),
-        })
-        .collect();
+    // Each seed's points, one per width trained so far.
+    let mut per_seed: Vec<Vec<ScalePoint>> = vec![Vec::new(); settings.seeds.len()];
     let mut done = 0;
     for (n, &width) in settings.widths.iter().enumerate() {
-        for (run, data) in runs.iter_mut().zip(&data) {
-            run.points
-                .push(train_width(settings, run.seed, data, width)?);
+        for ((points, data), &seed) in per_seed.iter_mut().zip(&data).zip(&settings.seeds) {
+            points.push(train_width(settings, seed, data, width)?);
             done += 1;
             progress(done, total);
         }
         if n + 1 < settings.widths.len() {
-            watch(&report(settings, &runs, started));
+            watch(&report(settings, &per_seed, started));
         }
     }
-    Ok(report(settings, &runs, started))
+    Ok(report(settings, &per_seed, started))
 }
 
-/// The report of `runs`, every run holding the same widths.
-fn report(settings: &ScaleSettings, runs: &[ScaleRun], started: Instant) -> ScaleReport {
-    let runs: Vec<ScaleRun> = runs
+/// The report of each seed's points (`per_seed`), every seed holding the
+/// same widths.
+fn report(settings: &ScaleSettings, per_seed: &[Vec<ScalePoint>], started: Instant) -> ScaleReport {
+    let runs: Vec<ScaleRun> = settings
+        .seeds
         .iter()
-        .map(|r| ScaleRun {
-            exact_half_width: half_width(&r.points, |p| p.exact_match),
-            digit_half_width: half_width(&r.points, |p| p.per_digit_accuracy),
-            ..r.clone()
+        .zip(per_seed)
+        .map(|(&seed, points)| ScaleRun {
+            seed,
+            exact_half_width: half_width(points, |p| p.exact_match),
+            digit_half_width: half_width(points, |p| p.per_digit_accuracy),
+            points: points.clone(),
         })
         .collect();
     let points = mean_over_seeds(&runs);
@@ -287,11 +284,10 @@ impl SeedData {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let train = data(settings.train_pairs, &mut rng);
         let test = data(settings.test_pairs, &mut rng);
-        let width_in = 2 * DIGITS * 10;
         Ok(Self {
-            train_x: Tensor::from_vec(train.inputs, (train.count, width_in), &Device::Cpu)?,
+            train_x: Tensor::from_vec(train.inputs, (train.count, INPUT_WIDTH), &Device::Cpu)?,
             train_y: Tensor::from_vec(train.labels, (train.count, ANSWER_DIGITS), &Device::Cpu)?,
-            test_x: Tensor::from_vec(test.inputs, (test.count, width_in), &Device::Cpu)?,
+            test_x: Tensor::from_vec(test.inputs, (test.count, INPUT_WIDTH), &Device::Cpu)?,
             train_count: train.count,
             test_labels: test.labels,
         })
@@ -305,14 +301,13 @@ fn train_width(
     data: &SeedData,
     width: usize,
 ) -> anyhow::Result<ScalePoint> {
-    let width_in = 2 * DIGITS * 10;
     let model_started = Instant::now();
     // Each width draws its own stream: adding a width changes no other.
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     rng.set_stream(1 + width as u64);
     let net = Mlp {
         layers: vec![
-            layer(width_in, width, &mut rng)?,
+            layer(INPUT_WIDTH, width, &mut rng)?,
             layer(width, width, &mut rng)?,
             layer(width, ANSWER_DIGITS * 10, &mut rng)?,
         ],
