@@ -34,6 +34,15 @@ pub fn rule_outcome_text(rule: &RuleSide, lang: Lang) -> String {
     }
 }
 
+/// The rule's outcome in a table cell beside its input: as
+/// [`rule_outcome_text`], an error without what the row already shows.
+pub fn rule_outcome_beside_input(rule: &RuleSide, lang: Lang) -> String {
+    match &rule.outcome {
+        RuleOutcome::Error { error } => error.describe_beside_input(lang),
+        RuleOutcome::Answer { .. } => rule_outcome_text(rule, lang),
+    }
+}
+
 /// One step of a rule's trace as "what fired: what it did", in `lang`.
 pub fn step_text(step: &crate::rules::TraceStep, lang: Lang) -> String {
     format!(

@@ -252,7 +252,10 @@ pub(super) fn heading(s: &Scenario, position: Option<(usize, usize)>, lang: Lang
 /// `label` in bold, then `text`, wrapped to the width as one paragraph.
 fn labelled(label: &str, text: &str, lang: Lang, style: &TerminalStyle) -> String {
     let width = (style.width as usize).clamp(40, 100);
-    let filled = textwrap::fill(&format!("{label}{}{text}", lang.sentence_gap()), width);
+    let filled = textwrap::fill(
+        &format!("{label}{}{text}", lang.sentence_gap()),
+        super::style::wrap_options(width),
+    );
     filled.replacen(label, &style.bold(label), 1)
 }
 
@@ -271,7 +274,7 @@ fn top_line(
     if let Some((page, pages)) = page {
         title.push_str(&lang.fill("tour.page", &[("page", &page), ("pages", &pages)]));
     }
-    let mut lines: Vec<String> = textwrap::wrap(&title, width - 3)
+    let mut lines: Vec<String> = textwrap::wrap(&title, super::style::wrap_options(width - 3))
         .into_iter()
         .map(|l| l.into_owned())
         .collect();
@@ -300,7 +303,7 @@ fn wrap_plain(body: &str, width: usize) -> Vec<String> {
     body.lines()
         .flat_map(|line| {
             if is_plain(line) && textwrap::core::display_width(line) > width {
-                textwrap::wrap(line, width)
+                textwrap::wrap(line, super::style::wrap_options(width))
                     .into_iter()
                     .map(|l| l.into_owned())
                     .collect()

@@ -370,7 +370,10 @@ pub fn metric(
             for t in takeaways {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out
@@ -602,7 +605,10 @@ pub fn subtasks(
             for t in takeaways {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out

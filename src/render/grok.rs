@@ -198,7 +198,10 @@ pub fn report(
             for t in takeaway::grok::training(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out
@@ -326,7 +329,10 @@ pub fn sweep(
             for t in takeaway::grok::sweep(sweep, lang) {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out
@@ -557,7 +563,10 @@ pub fn phase(
                 } else {
                     out.push_str(&format!(
                         "{}\n",
-                        textwrap::fill(&t, usize::from(style.width.max(40)))
+                        textwrap::fill(
+                            &t,
+                            super::style::wrap_options(usize::from(style.width.max(40)))
+                        )
                     ));
                 }
             }

@@ -314,7 +314,10 @@ pub fn ladder(
             for t in takeaway::emergence::ladder(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out

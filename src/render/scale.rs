@@ -122,7 +122,10 @@ pub fn report(report: &ScaleReport, format: Format, lang: Lang, style: &Terminal
             for t in takeaway::emergence::scale(report, lang) {
                 out.push_str(&format!(
                     "{}\n",
-                    textwrap::fill(&t, usize::from(style.width.max(40)))
+                    textwrap::fill(
+                        &t,
+                        super::style::wrap_options(usize::from(style.width.max(40)))
+                    )
                 ));
             }
             out

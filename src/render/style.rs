@@ -101,6 +101,13 @@ pub fn mark(correct: Option<bool>) -> &'static str {
     }
 }
 
+/// How detprob wraps prose to `width` columns: at spaces and where
+/// Unicode allows a break (between ideographs), never inside a hyphenated
+/// word, so a name such as qwen2.5-coder-1.5b stays whole.
+pub fn wrap_options(width: usize) -> textwrap::Options<'static> {
+    textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
 /// `text` cut with "…" to at most `columns` terminal columns (a CJK
 /// character takes two); as it is where it fits.
 pub fn cut_to_width(text: &str, columns: usize) -> String {

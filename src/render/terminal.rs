@@ -4,11 +4,16 @@
 //! plain table every terminal renderer uses. Fitted to the given width;
 //! coloured only when the style allows.
 
-use super::cells::{answer_text, rule_outcome_text, step_text, truth_label};
+use super::cells::{
+    answer_text, rule_outcome_beside_input, rule_outcome_text, step_text, truth_label,
+};
 use super::style::mark;
 use std::fmt::Write;
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, ContentArrangement, ContentLineStyle, LineStyle, Table,
+    TableStyle,
+};
 
 use super::style::TerminalStyle;
 use crate::comparison::{shorten, temperature_label};
@@ -18,12 +23,23 @@ use crate::report::compare::{
 use crate::rules::RuleOutcome;
 use crate::words::Lang;
 
+/// [`UTF8_FULL_CONDENSED`] without the outer frame: the header's rule and
+/// the column lines only, two lines shorter, for a compact screen.
+const UTF8_OPEN_CONDENSED: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction('┆'))
+    .header_separator(LineStyle::none().fill('═').junction('╪'))
+    .content_lines(ContentLineStyle::none().junction('┆'));
+
 /// An empty table in detprob's style, fitted to the width, plain unless the
-/// style allows colour.
+/// style allows colour; open at the sides on a compact screen.
 fn new_table(style: &TerminalStyle) -> Table {
     let mut table = Table::new();
     table
-        .load_style(UTF8_FULL_CONDENSED)
+        .load_style(if style.compact {
+            UTF8_OPEN_CONDENSED
+        } else {
+            UTF8_FULL_CONDENSED
+        })
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(style.width);
     if !style.color {
@@ -69,7 +85,7 @@ pub fn table_without(
 /// `text` wrapped to the style's width, its first line after `first` and
 /// the others after `rest`.
 fn hanging(text: &str, style: &TerminalStyle, first: &str, rest: &str) -> String {
-    let options = textwrap::Options::new(style.width as usize)
+    let options = super::style::wrap_options(style.width as usize)
         .initial_indent(first)
         .subsequent_indent(rest);
     textwrap::fill(text, options)
@@ -317,8 +333,10 @@ pub fn compare_rows(
     table.set_header(header);
     for r in reports {
         let truth = r.truth.as_ref().map_or("?", |t| t.answer.as_str());
+        // The truth follows the input on its line (held to its arrow), as
+        // the header reads.
         let mut input = format!(
-            "{}\n{}",
+            "{} {}",
             r.input,
             lang.fill("tour.rows.truth", &[("truth", &truth)])
         );
@@ -327,7 +345,11 @@ pub fn compare_rows(
         }
         let rule = &r.rule;
         // An error quoting a long input is cut: the input is in its column.
-        let mut outcome = paint_rule(rule, &shorten(&rule_outcome_text(rule, lang), 24), style);
+        let mut outcome = paint_rule(
+            rule,
+            &shorten(&rule_outcome_beside_input(rule, lang), 24),
+            style,
+        );
         if rule.distinct_outputs == 1 {
             outcome.push_str(&format!(" ×{}", rule.runs));
         } else {

@@ -117,6 +117,17 @@ impl RuleError {
         self.phrase().text(lang)
     }
 
+    /// The error in `lang` in a table cell beside its input: a key missing
+    /// from the table is not repeated (its row shows the input).
+    pub fn describe_beside_input(&self, lang: crate::words::Lang) -> String {
+        match self {
+            Self::NotInTable(_) => lang
+                .text("rule_error.beside_input.not_in_table")
+                .to_string(),
+            other => other.describe(lang),
+        }
+    }
+
     /// The error as words for a report: its kind and its detail.
     pub fn phrase(&self) -> Phrase {
         let (key, detail) = match self {

@@ -648,9 +648,7 @@ mod tests {
         large.model.model = "qwen2.5-coder-1.5b".into();
         let (en, zh) = both(vec![small.clone(), large]);
         assert!(
-            en.contains(
-                "The model's right samples, row by row: 0/8, 8/8 asked of qwen2.5-coder-1.5b."
-            ),
+            en.contains("The model's score per row: 0/8, 8/8 from qwen2.5-coder-1.5b."),
             "{en}"
         );
         assert!(
@@ -659,7 +657,7 @@ mod tests {
         );
         // One model for every input: no model named.
         let (en, _) = both(vec![small.clone(), small]);
-        assert!(!en.contains("asked of"), "{en}");
+        assert!(!en.contains("from qwen"), "{en}");
     }
 
     #[test]
@@ -688,15 +686,15 @@ mod tests {
         let (en, zh) = both(vec![leap, sum, capital, echo]);
         assert!(
             en.starts_with(
-                "The rule gave the same outcome in all 8 runs of each input: right on 2, \
-                 wrong on 1, the same way each time (decided at src/rules/leap_year_buggy.rs:"
+                "The rule never varied in 8 runs per input: right on 2, \
+                 wrong on 1 (decided at src/rules/leap_year_buggy.rs:"
             ),
             "{en}"
         );
         assert!(en.contains("an explicit error on 1."), "{en}");
         assert!(
             en.contains(&format!(
-                "row by row: 8/8, 8/8, 8/8 answered (no right answer to score), {}/8 ({} with no answer).",
+                "score per row: 8/8, 8/8, 8/8 answered (no right answer to score), {}/8 ({} unanswered).",
                 t.right, t.unanswered
             )),
             "{en}"
@@ -894,14 +892,14 @@ mod tests {
         );
         let (en, zh) = both(vec![good.clone(), bad.clone()]);
         // Two inputs are too few to call it a bias; three are enough.
-        assert!(en.contains("On 2 inputs whose right answers differ, the model's most frequent answer was “positive” every time: perhaps a bias, but 2 inputs are too few to tell."), "{en}");
+        assert!(en.contains("On 2 inputs with different right answers, the model most often said “positive” each time: perhaps a bias, but 2 inputs are too few to tell."), "{en}");
         assert!(
             zh.contains("还不能判断") && !zh.contains("这是偏差"),
             "{zh}"
         );
         let also_bad = run(&script, "sentiment", "Dull and too long.", Some("negative"));
         let (en, zh) = both(vec![good, bad, also_bad]);
-        assert!(en.contains("On 3 inputs whose right answers differ, the model's most frequent answer was “positive” every time: a bias, not a random slip."), "{en}");
+        assert!(en.contains("On 3 inputs with different right answers, the model most often said “positive” each time: a bias, not a random slip."), "{en}");
         assert!(zh.contains("这是偏差"), "{zh}");
         // Different answers: no bias claimed.
         let good = run(
