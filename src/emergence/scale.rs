@@ -12,6 +12,8 @@
 
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use candle_core::{Device, Tensor, Var, D};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -165,8 +167,10 @@ pub fn run(
 
 /// [`run`], widths in turn (each trained once per seed), with `watch`
 /// given the report of the widths trained so far after each width but the
-/// last, so a screen can fill its table in as the networks finish. Each
-/// width draws its own stream, so the order changes no number.
+/// last, so a screen can fill its table in as the networks finish. Every
+/// network is independent (its own data, its own stream): as many train at
+/// once as the pool has threads, and their points are taken in order, so
+/// neither the order nor the thread count changes a number.
 pub fn run_watched(
     settings: &ScaleSettings,
     progress: &dyn Fn(usize, usize),
@@ -174,23 +178,30 @@ pub fn run_watched(
 ) -> anyhow::Result<ScaleReport> {
     settings.check()?;
     let started = Instant::now();
-    let total = settings.widths.len() * settings.seeds.len();
     let data = settings
         .seeds
         .iter()
         .map(|&seed| SeedData::new(settings, seed))
         .collect::<candle_core::Result<Vec<_>>>()?;
+    // (width, seed) indices, width by width.
+    let jobs: Vec<(usize, usize)> = (0..settings.widths.len())
+        .flat_map(|w| (0..settings.seeds.len()).map(move |s| (w, s)))
+        .collect();
     // Each seed's points, one per width trained so far.
     let mut per_seed: Vec<Vec<ScalePoint>> = vec![Vec::new(); settings.seeds.len()];
     let mut done = 0;
-    for (n, &width) in settings.widths.iter().enumerate() {
-        for ((points, data), &seed) in per_seed.iter_mut().zip(&data).zip(&settings.seeds) {
-            points.push(train_width(settings, seed, data, width)?);
+    for batch in jobs.chunks(rayon::current_num_threads().max(1)) {
+        let points: Vec<anyhow::Result<ScalePoint>> = batch
+            .par_iter()
+            .map(|&(w, s)| train_width(settings, settings.seeds[s], &data[s], settings.widths[w]))
+            .collect();
+        for (&(w, s), point) in batch.iter().zip(points) {
+            per_seed[s].push(point?);
             done += 1;
-            progress(done, total);
-        }
-        if n + 1 < settings.widths.len() {
-            watch(&report(settings, &per_seed, started));
+            progress(done, jobs.len());
+            if s + 1 == settings.seeds.len() && w + 1 < settings.widths.len() {
+                watch(&report(settings, &per_seed, started));
+            }
         }
     }
     Ok(report(settings, &per_seed, started))
@@ -463,6 +474,18 @@ mod tests {
                 .collect()
         };
         assert_eq!(strip(&seen[1].points), strip(&report.points[..2]));
+        // As many networks train at once as the pool has threads: the same
+        // points at one thread and at three (batches of 3, then 3).
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let again = pool.install(|| run(&settings, &|_, _| {})).unwrap();
+            for (a, b) in again.runs.iter().zip(&report.runs) {
+                assert_eq!(strip(&a.points), strip(&b.points), "{threads} threads");
+            }
+        }
         // One seed alone gives that seed's run of the two together.
         let alone = run(
             &ScaleSettings {
