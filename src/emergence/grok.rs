@@ -23,7 +23,8 @@ use super::trainer::{
 use crate::error::{invalid, InputError};
 use crate::lm::Engine;
 use crate::report::emergence::{
-    GrokPhaseReport, GrokReport, GrokRow, GrokSettingsRecord, PhaseCell, PhaseThreshold,
+    CellInTraining, GrokPhaseReport, GrokReport, GrokRow, GrokSettingsRecord, PhaseCell,
+    PhaseThreshold,
 };
 
 /// How many of each unit's strongest frequencies the Fourier measure counts.
@@ -296,7 +297,9 @@ pub fn phase(
 
 /// [`phase`], with `watch` given the diagram of the cells trained so far
 /// after each cell but the last (a cell not yet trained is absent from
-/// `cells`, so a screen can tell it from one that never generalized).
+/// `cells`, so a screen can tell it from one that never generalized), and
+/// while a cell trains (at its first logged step, then at most twice a
+/// second) with that cell's last logged step and test accuracy.
 pub fn phase_watched(
     base: &GrokSettings,
     fractions: &[f64],
@@ -339,7 +342,27 @@ pub fn phase_watched(
     };
     for (done, &i) in order.iter().enumerate() {
         let settings = &cell_settings[i];
-        let report = train(settings, &mut |_| {})?;
+        let so_far = report_of(&cells);
+        // The cell's first logged step, then at most twice a second.
+        let mut shown: Option<Instant> = None;
+        let report = train(settings, &mut |rows| {
+            let Some(last) = rows.last() else { return };
+            if shown.is_some_and(|at| at.elapsed().as_secs_f64() < 0.5) {
+                return;
+            }
+            shown = Some(Instant::now());
+            watch(&GrokPhaseReport {
+                in_training: Some(CellInTraining {
+                    train_fraction: settings.train_fraction,
+                    weight_decay: settings.weight_decay,
+                    grokfast: settings.grokfast,
+                    step: last.step,
+                    test_accuracy: last.test_accuracy,
+                }),
+                seconds: started.elapsed().as_secs_f64(),
+                ..so_far.clone()
+            });
+        })?;
         cells[i] = Some(PhaseCell {
             train_fraction: settings.train_fraction,
             weight_decay: settings.weight_decay,
@@ -396,6 +419,7 @@ fn phase_report(
         grokfast: grokfast.to_vec(),
         cells,
         thresholds,
+        in_training: None,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
@@ -502,12 +526,33 @@ mod tests {
             &|r| seen.borrow_mut().push(r.clone()),
         )
         .unwrap();
-        let seen = seen.into_inner();
+        let (training, seen): (Vec<_>, Vec<_>) = seen
+            .into_inner()
+            .into_iter()
+            .partition(|r| r.in_training.is_some());
         assert_eq!(
             seen.iter().map(|r| r.cells.len()).collect::<Vec<_>>(),
             [1, 2, 3],
             "after every cell but the last"
         );
+        // While each cell trains: the cells done before it, and how far it
+        // has got (its first logged step at least).
+        let mut started: Vec<(usize, f64, f64)> = training
+            .iter()
+            .map(|r| {
+                let t = r.in_training.as_ref().unwrap();
+                assert!(r
+                    .cell(t.grokfast, t.weight_decay, t.train_fraction)
+                    .is_none());
+                (r.cells.len(), t.weight_decay, t.train_fraction)
+            })
+            .collect();
+        started.dedup_by_key(|c| c.0);
+        assert_eq!(
+            started,
+            [(0, 0.0, 0.5), (1, 0.3, 0.5), (2, 0.0, 0.3), (3, 0.3, 0.3)]
+        );
+        assert!(report.in_training.is_none());
         // The most data first (0.5 at both decays), then the rest.
         let first: Vec<(f64, f64)> = seen[1]
             .cells
@@ -533,6 +578,18 @@ mod tests {
             &style,
         );
         assert_eq!(partial.matches("training…").count(), 1, "{partial}");
+        // The cell in training shows its step and test accuracy so far.
+        let now = training.last().unwrap();
+        let t = now.in_training.as_ref().unwrap();
+        let drawn =
+            crate::render::grok::phase_body(now, crate::render::Format::Terminal, lang, &style);
+        let cell = format!(
+            "step {}: {}…",
+            t.step,
+            crate::words::numbers::whole_percent(t.test_accuracy)
+        );
+        assert!(drawn.contains(&cell), "{cell} in:\n{drawn}");
+        assert!(!drawn.contains("training…"), "{drawn}");
         let full =
             crate::render::grok::phase_body(&report, crate::render::Format::Terminal, lang, &style);
         assert!(!full.contains("training…"), "{full}");

@@ -373,6 +373,17 @@ fn phase_grid(
             std::iter::once(whole_percent(f))
                 .chain(report.weight_decays.iter().map(|&wd| {
                     match report.cell(grokfast, wd, f) {
+                        // Training now: how far it has got.
+                        None if report.in_training.as_ref().is_some_and(|t| {
+                            (t.grokfast, t.weight_decay, t.train_fraction) == (grokfast, wd, f)
+                        }) =>
+                        {
+                            let t = report.in_training.as_ref().expect("matched above");
+                            lang.fill(
+                                "grok.phase.in_training",
+                                &[("step", &t.step), ("test", &whole_percent(t.test_accuracy))],
+                            )
+                        }
                         // Not trained yet (a diagram still filling in).
                         None => lang.text("grok.phase.pending").to_string(),
                         Some(cell) => {
@@ -495,9 +506,12 @@ pub fn phase_body(
             ));
         }
     }
-    let legend = lang.text("grok.phase.legend");
+    let mut legend = lang.text("grok.phase.legend").to_string();
+    if report.in_training.is_some() {
+        legend.push_str(lang.text("grok.phase.legend_in_training"));
+    }
     out.push_str(&if format == Format::Html {
-        markup::title(legend)
+        markup::title(&legend)
     } else {
         format!("{legend}\n")
     });

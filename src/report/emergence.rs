@@ -594,8 +594,27 @@ pub struct GrokPhaseReport {
     pub cells: Vec<PhaseCell>,
     /// Per (grokfast, weight decay): the least data that generalized.
     pub thresholds: Vec<PhaseThreshold>,
+    /// The cell training now, while the diagram fills in (none in a
+    /// finished report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_training: Option<CellInTraining>,
     /// Wall time, in seconds.
     pub seconds: f64,
+}
+
+/// A cell of a phase diagram that is still training: how far it has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellInTraining {
+    /// Share of the pairs trained on.
+    pub train_fraction: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Whether Grokfast's filter is on.
+    pub grokfast: bool,
+    /// The last logged step.
+    pub step: usize,
+    /// Share of unseen (test) pairs answered right at that step.
+    pub test_accuracy: f64,
 }
 
 impl GrokPhaseReport {
