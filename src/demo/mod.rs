@@ -259,6 +259,17 @@ fn run_emergence(
                 models,
             )
         };
+        // A ladder's rows so far: the models measured, then `so_far`.
+        let ladder_so_far = |so_far: Option<&crate::report::emergence::ModelMetrics>| {
+            let mut models = measured.borrow().clone();
+            models.extend(so_far.cloned());
+            partial(SoFar::Measured(&ViewResult::Ladder {
+                report: crate::emergence::ladder::report(
+                    report_of(&plan.lengths, models),
+                    Vec::new(),
+                ),
+            }));
+        };
         // A metric step's rows appear length by length; a ladder's, model
         // by model and, within a model, length by length.
         let watch = |so_far: &crate::report::emergence::ModelMetrics| match scenario.view {
@@ -268,16 +279,7 @@ fn run_emergence(
                     reports: vec![report_of(lengths, vec![so_far.clone()])],
                 }));
             }
-            View::Ladder => {
-                let mut models = measured.borrow().clone();
-                models.push(so_far.clone());
-                partial(SoFar::Measured(&ViewResult::Ladder {
-                    report: crate::emergence::ladder::report(
-                        report_of(&plan.lengths, models),
-                        Vec::new(),
-                    ),
-                }));
-            }
+            View::Ladder => ladder_so_far(Some(so_far)),
             _ => {}
         };
         if scenario.models.is_empty() || (models.fixed && !every_model) {
@@ -290,7 +292,7 @@ fn run_emergence(
             )?;
             measured.borrow_mut().push(one);
         } else {
-            for alias in &scenario.models {
+            for (n, alias) in scenario.models.iter().enumerate() {
                 progress(alias, 0, 1);
                 let loaded = models.get(alias)?;
                 let one = crate::emergence::metric::measure_watched(
@@ -300,6 +302,10 @@ fn run_emergence(
                     &watch,
                 )?;
                 measured.borrow_mut().push(one);
+                // A model's last length shows before the next model loads.
+                if scenario.view == View::Ladder && n + 1 < scenario.models.len() {
+                    ladder_so_far(None);
+                }
             }
         }
         Ok(report_of(&plan.lengths, measured.into_inner()))
