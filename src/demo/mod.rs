@@ -270,8 +270,9 @@ fn run_emergence(
                 ),
             }));
         };
-        // A metric step's rows appear length by length; a ladder's, model
-        // by model and, within a model, length by length.
+        // A metric step's rows appear length by length (a sub-task step's
+        // too); a ladder's, model by model and, within a model, length by
+        // length.
         let watch = |so_far: &crate::report::emergence::ModelMetrics| match scenario.view {
             View::Metric => {
                 let lengths = &plan.lengths[..so_far.points.len()];
@@ -280,6 +281,15 @@ fn run_emergence(
                 }));
             }
             View::Ladder => ladder_so_far(Some(so_far)),
+            View::Subtasks => {
+                let lengths = &plan.lengths[..so_far.points.len()];
+                partial(SoFar::Measured(&ViewResult::Subtasks {
+                    report: crate::emergence::subtasks::report(
+                        &crate::emergence::subtasks::COUNTS,
+                        Some(&report_of(lengths, vec![so_far.clone()])),
+                    ),
+                }));
+            }
             _ => {}
         };
         if scenario.models.is_empty() || (models.fixed && !every_model) {
