@@ -22,7 +22,9 @@ pub fn takeaway(result: &ViewResult, lang: Lang) -> String {
             // One input is told in full; several are shown as the rows of
             // one table, so their takeaway sums the rows up.
             let mut s: Vec<String> = match reports.as_slice() {
-                [one] => vec![compare(one, lang)],
+                [one] => std::iter::once(compare(one, lang))
+                    .chain(spread_by_temperature(one, lang))
+                    .collect(),
                 several => rows(several, lang),
             };
             s.extend(bias(reports, lang));
@@ -185,7 +187,8 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
             &[("answered", &(n - t.unanswered)), ("n", &n)],
         );
     }
-    let top_wrong = most_frequent(report, |c| c == Some(false));
+    // "Most often" only of an answer given more than once.
+    let top_wrong = most_frequent(report, |c| c == Some(false)).filter(|(_, count)| *count > 1);
     let limit = token_limit(report);
     let mut part = if t.right == n {
         lang.fill("takeaway.model.all_right", &[("n", &n)])
@@ -199,7 +202,7 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
     } else if t.wrong == n {
         lang.fill("takeaway.model.all_wrong", &[("n", &n)])
     } else {
-        let parts = counted(
+        let mut parts = counted(
             &[
                 ("takeaway.model.part_right", t.right),
                 ("takeaway.model.part_wrong", t.wrong),
@@ -209,18 +212,53 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
             ("tokens", &limit),
             lang,
         );
-        lang.fill(
+        // The most frequent wrong answer follows the count of wrong ones.
+        if let Some(top) = &top_wrong {
+            parts[usize::from(t.right > 0)].push_str(&top_wrong_text(top, lang));
+        }
+        return lang.fill(
             "takeaway.model.mixed",
             &[("n", &n), ("parts", &parts.join(lang.list_gap()))],
-        )
+        );
     };
-    if let Some((answer, count)) = top_wrong {
-        part.push_str(&lang.fill(
-            "takeaway.model.top_wrong",
-            &[("answer", &lang.quote(&answer)), ("count", &count)],
-        ));
+    if let Some(top) = &top_wrong {
+        part.push_str(&top_wrong_text(top, lang));
     }
     part
+}
+
+/// " (most often “2568”, ×10)".
+fn top_wrong_text((answer, count): &(String, usize), lang: Lang) -> String {
+    lang.fill(
+        "takeaway.model.top_wrong",
+        &[("answer", &lang.quote(answer)), ("count", count)],
+    )
+}
+
+/// How many different outcomes the model gave at each temperature, beside
+/// the rule's: none when it sampled at one temperature only.
+fn spread_by_temperature(report: &CompareReport, lang: Lang) -> Option<String> {
+    let temperatures = &report.model.temperatures;
+    if temperatures.len() < 2 {
+        return None;
+    }
+    let items: Vec<String> = temperatures
+        .iter()
+        .map(|t| {
+            let temperature: f64 = t.temperature.into();
+            lang.fill(
+                "takeaway.spread_item",
+                &[("count", &t.answers.len()), ("t", &temperature)],
+            )
+        })
+        .collect();
+    Some(lang.fill(
+        "takeaway.spread",
+        &[
+            ("items", &items.join(lang.list_gap())),
+            ("rule", &report.rule.distinct_outputs),
+        ],
+    ))
 }
 
 fn compare(report: &CompareReport, lang: Lang) -> String {
@@ -791,6 +829,87 @@ mod tests {
             zh.contains("模型 8 次采样全部答错（错答最多的是“32”，8 次）"),
             "{zh}"
         );
+    }
+
+    #[test]
+    fn the_most_frequent_wrong_answer_follows_the_wrong_count_when_given_twice() {
+        let r = run(
+            &[("32", 0.5), ("42", 0.25), ("I cannot say", 0.25)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        let t = Tally::of(&r);
+        assert!(t.right > 0, "{t:?}");
+        let (en, zh) = both(vec![r]);
+        // T = 0 is greedy on "32": four times at least.
+        let top = en
+            .split(&format!("{} wrong (most often “32”, ×", t.wrong))
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|n| n.parse::<usize>().ok());
+        assert!(top.is_some_and(|n| n >= 4), "{en}");
+        assert!(
+            zh.contains(&format!("{} 次答错（错答最多的是“32”", t.wrong)),
+            "{zh}"
+        );
+        // Wrong answers all different: none is "most often".
+        let r = fake_compare(
+            &[("31", 0.5), ("33", 0.5)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+            "1",
+            "3..4",
+        );
+        let counts: Vec<usize> = r.model.temperatures[0]
+            .answers
+            .iter()
+            .map(|a| a.count)
+            .collect();
+        assert_eq!(counts, [1, 1], "seeds 3 and 4 draw different answers");
+        let (en, zh) = both(vec![r]);
+        assert!(en.contains("the model was wrong in all 2 samples."), "{en}");
+        assert!(
+            !en.contains("most often") && !zh.contains("错答最多"),
+            "{en}"
+        );
+    }
+
+    #[test]
+    fn one_input_at_several_temperatures_counts_the_outcomes_at_each() {
+        let r = run(
+            &[("32", 0.5), ("42", 0.25), ("I cannot say", 0.25)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+        );
+        let at_one = r.model.temperatures[1].answers.len();
+        assert!(at_one > 1, "T = 1 draws more than one outcome");
+        let (en, zh) = both(vec![r]);
+        assert!(
+            en.ends_with(&format!(
+                "Different outcomes at each temperature: 1 at T=0, {at_one} at T=1; from the rule: 1."
+            )),
+            "{en}"
+        );
+        assert!(
+            zh.ends_with(&format!(
+                "各温度下不同结果的种数：T=0 时 1 种，T=1 时 {at_one} 种；规则：1 种。"
+            )),
+            "{zh}"
+        );
+        // One temperature: nothing to set beside it.
+        let r = fake_compare(
+            &[("42", 1.0)],
+            "arithmetic",
+            "What is 17 + 25?",
+            None,
+            "1",
+            "1..4",
+        );
+        let (en, _) = both(vec![r]);
+        assert!(!en.contains("at each temperature"), "{en}");
     }
 
     #[test]
