@@ -190,6 +190,11 @@ fn the_chinese_tour_fits_a_projector_and_asks_in_chinese() {
         text.contains("由人类编写的明确指令序列"),
         "the claim is quoted from the source"
     );
+    // Wakanda's truth is in words of detprob's own: in Chinese too.
+    assert!(
+        text.contains("没有这个国家（虚构）") && !text.contains("no such country"),
+        "{text}"
+    );
     // A Chinese class is asked in Chinese, of a model that writes Chinese,
     // and the larger model of the family answers step 6's product.
     for question in [

@@ -69,7 +69,7 @@ pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
 /// could be read.
 pub fn answer_label(answer: &AnswerCount, lang: Lang) -> String {
     match (&answer.answer, answer.cut_off_at) {
-        (Some(text), _) => text.clone(),
+        (Some(text), _) => crate::tasks::answer_in(text, lang).into_owned(),
         (None, Some(tokens)) => lang.fill("panel.cut_off", &[("tokens", &tokens)]),
         (None, None) => lang.text("panel.no_answer").to_string(),
     }
@@ -78,7 +78,10 @@ pub fn answer_label(answer: &AnswerCount, lang: Lang) -> String {
 /// "truth: Paris" or "truth: unknown", in `lang`.
 pub fn truth_label(report: &CompareReport, lang: Lang) -> String {
     match &report.truth {
-        Some(t) => lang.fill("panel.truth", &[("truth", &t.answer)]),
+        Some(t) => lang.fill(
+            "panel.truth",
+            &[("truth", &crate::tasks::answer_in(&t.answer, lang))],
+        ),
         None => lang.text("panel.truth_unknown").to_string(),
     }
 }

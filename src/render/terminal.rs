@@ -332,7 +332,10 @@ pub fn compare_rows(
     );
     table.set_header(header);
     for r in reports {
-        let truth = r.truth.as_ref().map_or("?", |t| t.answer.as_str());
+        let truth = r
+            .truth
+            .as_ref()
+            .map_or("?".into(), |t| crate::tasks::answer_in(&t.answer, lang));
         // The truth follows the input on its line (held to its arrow), as
         // the header reads.
         let mut input = format!(

@@ -231,7 +231,13 @@ fn model_part(report: &CompareReport, lang: Lang) -> String {
 fn top_wrong_text((answer, count): &(String, usize), lang: Lang) -> String {
     lang.fill(
         "takeaway.model.top_wrong",
-        &[("answer", &lang.quote(answer)), ("count", count)],
+        &[
+            (
+                "answer",
+                &lang.quote(&crate::tasks::answer_in(answer, lang)),
+            ),
+            ("count", count),
+        ],
     )
 }
 
@@ -265,7 +271,10 @@ fn compare(report: &CompareReport, lang: Lang) -> String {
     let truth = report
         .truth
         .as_ref()
-        .map(|t| lang.fill("takeaway.truth", &[("truth", &lang.quote(&t.answer))]))
+        .map(|t| {
+            let truth = crate::tasks::answer_in(&t.answer, lang);
+            lang.fill("takeaway.truth", &[("truth", &lang.quote(&truth))])
+        })
         .unwrap_or_default();
     let input = lang.quote(&report.input);
     lang.fill(

@@ -228,6 +228,17 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
 /// The answer a fictional country's capital question should get.
 pub const NO_SUCH_COUNTRY: &str = "no such country (fictional)";
 
+/// An answer as a reader of `lang` sees it: an answer in words of detprob's
+/// own ([`NO_SUCH_COUNTRY`]) from the catalogue; any other as it is (reports
+/// keep the answer itself).
+pub fn answer_in(answer: &str, lang: crate::words::Lang) -> std::borrow::Cow<'_, str> {
+    if answer == NO_SUCH_COUNTRY {
+        lang.text("answer.no_such_country").into()
+    } else {
+        answer.into()
+    }
+}
+
 /// The truth for `input` from `labelled_inputs.tsv`, if it is listed
 /// (matched ignoring case, surrounding space and final punctuation).
 pub fn labelled_truth(input: &str) -> Option<&'static str> {
@@ -332,6 +343,11 @@ mod tests {
             "a known fiction"
         );
         assert!(Task::Capital.matches(NO_SUCH_COUNTRY, NO_SUCH_COUNTRY));
+        // Shown in the reader's language; any other answer as it is.
+        use crate::words::Lang;
+        assert_eq!(answer_in(NO_SUCH_COUNTRY, Lang::Zh), "没有这个国家（虚构）");
+        assert_eq!(answer_in(NO_SUCH_COUNTRY, Lang::En), NO_SUCH_COUNTRY);
+        assert_eq!(answer_in("Birnin Zana", Lang::Zh), "Birnin Zana");
         assert!(!Task::Capital.matches("Nairobi", NO_SUCH_COUNTRY));
         assert_eq!(fictional_countries()[0], "Wakanda");
         assert!(fictional_capitals().contains(&"Birnin Zana"));
