@@ -368,13 +368,7 @@ pub fn metric(
                 style.bold(lang.text("emergence.takeaway.title"))
             ));
             for t in takeaways {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }
@@ -603,13 +597,7 @@ pub fn subtasks(
                 subtasks_body(report, format, lang, style)
             );
             for t in takeaways {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }

@@ -196,13 +196,7 @@ pub fn report(
         Format::Terminal | Format::Html => {
             let mut out = body(report, format, log_steps, lang, style);
             for t in takeaway::grok::training(report, lang) {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }
@@ -327,13 +321,7 @@ pub fn sweep(
             let mut out = chart::text(&sweep_chart(sweep, log_steps, lang), width, 13);
             out.push_str(&terminal::table(&headers, &rows, style));
             for t in takeaway::grok::sweep(sweep, lang) {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }
@@ -372,21 +360,18 @@ fn phase_grid(
         .map(|&f| {
             std::iter::once(whole_percent(f))
                 .chain(report.weight_decays.iter().map(|&wd| {
-                    match report.cell(grokfast, wd, f) {
+                    let training = report.in_training.as_ref().filter(|t| {
+                        (t.grokfast, t.weight_decay, t.train_fraction) == (grokfast, wd, f)
+                    });
+                    match (report.cell(grokfast, wd, f), training) {
                         // Training now: how far it has got.
-                        None if report.in_training.as_ref().is_some_and(|t| {
-                            (t.grokfast, t.weight_decay, t.train_fraction) == (grokfast, wd, f)
-                        }) =>
-                        {
-                            let t = report.in_training.as_ref().expect("matched above");
-                            lang.fill(
-                                "grok.phase.in_training",
-                                &[("step", &t.step), ("test", &whole_percent(t.test_accuracy))],
-                            )
-                        }
+                        (None, Some(t)) => lang.fill(
+                            "grok.phase.in_training",
+                            &[("step", &t.step), ("test", &whole_percent(t.test_accuracy))],
+                        ),
                         // Not trained yet (a diagram still filling in).
-                        None => lang.text("grok.phase.pending").to_string(),
-                        Some(cell) => {
+                        (None, None) => lang.text("grok.phase.pending").to_string(),
+                        (Some(cell), _) => {
                             let step = cell.generalized_at;
                             format!("{} {}", shade(step, budget), step_text(step, lang))
                         }
@@ -575,13 +560,7 @@ pub fn phase(
                 if markdown_out {
                     out.push_str(&format!("- {t}\n"));
                 } else {
-                    out.push_str(&format!(
-                        "{}\n",
-                        textwrap::fill(
-                            &t,
-                            super::style::wrap_options(usize::from(style.width.max(40)))
-                        )
-                    ));
+                    out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
                 }
             }
             out

@@ -312,13 +312,7 @@ pub fn ladder(
                 style.bold(lang.text("emergence.takeaway.title"))
             ));
             for t in takeaway::emergence::ladder(report, lang) {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }

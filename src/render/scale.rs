@@ -120,13 +120,7 @@ pub fn report(report: &ScaleReport, format: Format, lang: Lang, style: &Terminal
                 body(report, format, lang, style)
             );
             for t in takeaway::emergence::scale(report, lang) {
-                out.push_str(&format!(
-                    "{}\n",
-                    textwrap::fill(
-                        &t,
-                        super::style::wrap_options(usize::from(style.width.max(40)))
-                    )
-                ));
+                out.push_str(&format!("{}\n", super::style::fill_prose(&t, style)));
             }
             out
         }

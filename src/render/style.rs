@@ -108,6 +108,12 @@ pub fn wrap_options(width: usize) -> textwrap::Options<'static> {
     textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
+/// A takeaway or note as a paragraph on the terminal: wrapped by
+/// [`wrap_options`] to the style's width, 40 columns at least.
+pub fn fill_prose(text: &str, style: &TerminalStyle) -> String {
+    textwrap::fill(text, wrap_options(usize::from(style.width.max(40))))
+}
+
 /// `text` cut with "…" to at most `columns` terminal columns (a CJK
 /// character takes two); as it is where it fits.
 pub fn cut_to_width(text: &str, columns: usize) -> String {
