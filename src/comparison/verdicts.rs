@@ -201,19 +201,22 @@ fn model_errors(model: &ModelSide, truth: Option<&Truth>) -> Phrase {
                 None => Phrase::new("verdict.model_hallucinated_unweighted"),
             };
             phrase
-                .arg("answer", a.answer.clone().unwrap_or_default())
+                .arg(
+                    "answer",
+                    crate::tasks::answer_phrase(a.answer.as_deref().unwrap_or_default()),
+                )
                 .arg("count", a.count)
                 .arg("samples", t.samples)
                 .arg("t", t_label(t.temperature))
                 .arg("example", shorten(&a.example, 60))
-                .arg("truth", truth.answer.as_str())
+                .arg("truth", crate::tasks::answer_phrase(&truth.answer))
         }
         (None, Some((t, a))) => Phrase::new("verdict.model_wandered")
             .arg("count", a.count)
             .arg("samples", t.samples)
             .arg("t", t_label(t.temperature))
             .arg("example", shorten(&a.example, 60))
-            .arg("truth", truth.answer.as_str()),
+            .arg("truth", crate::tasks::answer_phrase(&truth.answer)),
     }
 }
 

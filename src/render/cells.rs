@@ -69,7 +69,7 @@ pub fn answer_text(answer: &AnswerCount, max: usize, lang: Lang) -> String {
 /// could be read.
 pub fn answer_label(answer: &AnswerCount, lang: Lang) -> String {
     match (&answer.answer, answer.cut_off_at) {
-        (Some(text), _) => crate::tasks::answer_in(text, lang).into_owned(),
+        (Some(text), _) => crate::tasks::answer_in(text, lang),
         (None, Some(tokens)) => lang.fill("panel.cut_off", &[("tokens", &tokens)]),
         (None, None) => lang.text("panel.no_answer").to_string(),
     }

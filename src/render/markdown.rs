@@ -45,7 +45,13 @@ pub fn compare(report: &CompareReport, lang: Lang) -> String {
             "{}\n",
             lang.fill(
                 "markdown.truth",
-                &[("answer", &cell(&truth.answer)), ("source", &source)]
+                &[
+                    (
+                        "answer",
+                        &cell(&crate::tasks::answer_in(&truth.answer, lang))
+                    ),
+                    ("source", &source)
+                ]
             )
         );
     }

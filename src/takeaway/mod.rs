@@ -426,7 +426,13 @@ fn bias(reports: &[CompareReport], lang: Lang) -> Option<String> {
             };
             return Some(lang.fill(
                 key,
-                &[("k", &same_task.len()), ("answer", &lang.quote(answer))],
+                &[
+                    ("k", &same_task.len()),
+                    (
+                        "answer",
+                        &lang.quote(&crate::tasks::answer_in(answer, lang)),
+                    ),
+                ],
             ));
         }
     }

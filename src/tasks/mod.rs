@@ -228,15 +228,20 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = &'static str> {
 /// The answer a fictional country's capital question should get.
 pub const NO_SUCH_COUNTRY: &str = "no such country (fictional)";
 
-/// An answer as a reader of `lang` sees it: an answer in words of detprob's
-/// own ([`NO_SUCH_COUNTRY`]) from the catalogue; any other as it is (reports
-/// keep the answer itself).
-pub fn answer_in(answer: &str, lang: crate::words::Lang) -> std::borrow::Cow<'_, str> {
+/// An answer as words to show: an answer in words of detprob's own
+/// ([`NO_SUCH_COUNTRY`]) is the catalogue's entry, any other is data shown
+/// as it is (reports keep the answer itself).
+pub fn answer_phrase(answer: &str) -> crate::words::Phrase {
     if answer == NO_SUCH_COUNTRY {
-        lang.text("answer.no_such_country").into()
+        crate::words::Phrase::new("answer.no_such_country")
     } else {
-        answer.into()
+        crate::words::Phrase::data(answer)
     }
+}
+
+/// [`answer_phrase`] as a reader of `lang` sees it.
+pub fn answer_in(answer: &str, lang: crate::words::Lang) -> String {
+    answer_phrase(answer).text(lang)
 }
 
 /// The truth for `input` from `labelled_inputs.tsv`, if it is listed
@@ -348,6 +353,11 @@ mod tests {
         assert_eq!(answer_in(NO_SUCH_COUNTRY, Lang::Zh), "没有这个国家（虚构）");
         assert_eq!(answer_in(NO_SUCH_COUNTRY, Lang::En), NO_SUCH_COUNTRY);
         assert_eq!(answer_in("Birnin Zana", Lang::Zh), "Birnin Zana");
+        // In a report's words (a verdict), JSON keeps the answer itself.
+        assert_eq!(
+            serde_json::to_string(&answer_phrase(NO_SUCH_COUNTRY)).unwrap(),
+            format!("\"{NO_SUCH_COUNTRY}\"")
+        );
         assert!(!Task::Capital.matches("Nairobi", NO_SUCH_COUNTRY));
         assert_eq!(fictional_countries()[0], "Wakanda");
         assert!(fictional_capitals().contains(&"Birnin Zana"));
