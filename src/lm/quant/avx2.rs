@@ -76,7 +76,7 @@ macro_rules! kernels {
         fn signed_quarters($sw: [__m256i; 4], $sx: [__m256i; 4], $start: __m256i) -> __m256i $signed_quarters
 
         #[target_feature(enable = $features)]
-        fn horizontal_sum(v: __m256) -> f32 {
+        pub(in crate::lm::quant) fn horizontal_sum(v: __m256) -> f32 {
             let folded = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
             let folded = _mm_add_ps(folded, _mm_movehl_ps(folded, folded));
             let folded = _mm_add_ss(folded, _mm_movehdup_ps(folded));
@@ -99,7 +99,7 @@ macro_rules! kernels {
         /// `k`'s even and odd sums of block `j`), one vector per row laid out
         /// as [`group_sums`] lays out one.
         #[target_feature(enable = $features)]
-        fn rows_of_group(v: [__m256; GROUP]) -> [__m256; 4] {
+        pub(in crate::lm::quant) fn rows_of_group(v: [__m256; GROUP]) -> [__m256; 4] {
             let v = v.map(|v| _mm256_castps_pd(v));
             let (ac01, bd01) = (_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
             let (ac23, bd23) = (_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
@@ -116,7 +116,7 @@ macro_rules! kernels {
         /// is 4 or 8) as f32 in the lowest lanes, zeros in the rest. The load
         /// stays inside the factors' padding after the row.
         #[target_feature(enable = $features)]
-        fn factor_group<const WIDTH: usize>(factors: FactorRow, first: usize, count: usize) -> __m256 {
+        pub(in crate::lm::quant) fn factor_group<const WIDTH: usize>(factors: FactorRow, first: usize, count: usize) -> __m256 {
             assert!(first + WIDTH <= factors.len() + PADDING && count <= WIDTH);
             // SAFETY: the assert keeps the `WIDTH` values inside the slice,
             // whose padding is part of it.
@@ -549,7 +549,7 @@ macro_rules! kernels {
         /// `j` is weight `j`, the high nibble weight `j + 16`) as one byte
         /// per weight, appended to `out`.
         #[target_feature(enable = $features)]
-        fn unpack_nibbles(codes: &[u8], out: &mut Vec<u8>) {
+        pub(in crate::lm::quant) fn unpack_nibbles(codes: &[u8], out: &mut Vec<u8>) {
             let start = out.len();
             out.resize(start + 2 * codes.len(), 0);
             for (packed, weights) in codes.chunks_exact(16).zip(out[start..].chunks_exact_mut(BLOCK)) {

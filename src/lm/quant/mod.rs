@@ -332,11 +332,7 @@ impl QMatrix {
             (true, true) => x.par_chunks_exact(cols).map(QuantizedRow::new).collect(),
         };
         let kernel = Kernel::detect();
-        let quads = match kernel {
-            Kernel::Portable => Vec::new(),
-            #[cfg(target_arch = "x86_64")]
-            _ => QuantizedQuad::each(&quantized, share_rows),
-        };
+        let batches = Batches::new(kernel, &quantized, share_rows);
         // Each matrix's result, token-major (a row of results per token). A
         // task owns a run of output rows: with one token a slice of the
         // result, with more its rows of every token, computed row by row
@@ -378,7 +374,7 @@ impl QMatrix {
                         }
                     }
                 }
-                all => dot_rows_each(kernel, all, cols, first, &quantized, &quads, by_row),
+                all => dot_rows_each(kernel, all, cols, first, &quantized, &batches, by_row),
             }
             // SAFETY: tasks own disjoint runs of rows.
             unsafe { targets[m].write_rows(first, by_row) };
@@ -438,6 +434,8 @@ impl TokenMajor {
 mod activations;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod blocks;
 mod factors;
 mod kernels;
@@ -451,8 +449,8 @@ pub use repacked::MatrixSource;
 use stored::Stored;
 
 pub use activations::{QuantizedQuad, QuantizedRow};
-use kernels::dot_rows_each;
 pub use kernels::Kernel;
+use kernels::{dot_rows_each, Batches};
 
 use blocks::{block_layout, repack, repackable};
 
@@ -624,45 +622,75 @@ mod tests {
         }
     }
 
-    /// The AVX2 and AVX-VNNI builds of the kernels sum the same integers, so
-    /// they must agree bit for bit, one row at a time and four at a time.
+    /// Every SIMD kernel this CPU has besides the AVX2 one (the AVX-VNNI
+    /// build, the AVX-512 kernel), skipping with a word if there is none.
     #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn vnni_kernels_give_the_avx2_kernels_bits() {
-        if !(is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-            && is_x86_feature_detected!("f16c")
-            && is_x86_feature_detected!("avxvnni"))
-        {
+    fn wider_kernels() -> Vec<Kernel> {
+        let has = |features: &[&str]| {
+            features.iter().all(|&f| match f {
+                "avxvnni" => is_x86_feature_detected!("avxvnni"),
+                "avx512f" => is_x86_feature_detected!("avx512f"),
+                "avx512bw" => is_x86_feature_detected!("avx512bw"),
+                "avx512vnni" => is_x86_feature_detected!("avx512vnni"),
+                _ => unreachable!("a feature listed here"),
+            })
+        };
+        let mut kernels = Vec::new();
+        if has(&["avxvnni"]) {
+            kernels.push(Kernel::AvxVnni);
+        }
+        if has(&["avx512f", "avx512bw", "avx512vnni"]) {
+            kernels.push(Kernel::Avx512Vnni);
+        }
+        if kernels.is_empty() {
             // Straight to the terminal, past the harness's capture, so
             // the skip is seen.
             use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "SKIPPED: this CPU has no AVX-VNNI");
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: this CPU has neither AVX-VNNI nor AVX-512 VNNI"
+            );
+        }
+        kernels
+    }
+
+    /// The AVX2, AVX-VNNI and AVX-512 kernels sum the same integers and
+    /// scale them alike, so they must agree bit for bit, one row at a time
+    /// and several at a time (one quad or octet, several, a last one filled
+    /// up with copies).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn wider_kernels_give_the_avx2_kernels_bits() {
+        if !(is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("f16c"))
+        {
             return;
         }
         let (rows, cols) = (9, 512);
-        let xs: Vec<QuantizedRow> = (0..5)
+        let xs: Vec<QuantizedRow> = (0..21)
             .map(|t| QuantizedRow::new(&values(cols, 20 + t)))
             .collect();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        for dtype in TYPES {
-            let (q, _) = quantized(dtype, rows, cols);
-            let matrix = QMatrix::from_qtensor(&q).unwrap();
-            // Five tokens (four at a time, then one) and one token (two
-            // rows at a time, then one).
-            for tokens in [&xs[..], &xs[..1]] {
-                let mut avx2 = vec![0f32; rows * tokens.len()];
-                let mut vnni = vec![0f32; rows * tokens.len()];
-                let all = matrix.all_codes();
-                let quads = QuantizedQuad::each(tokens, false);
-                dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &quads, &mut avx2);
-                dot_rows_each(Kernel::AvxVnni, all, cols, 0, tokens, &quads, &mut vnni);
-                assert_eq!(
-                    bits(&avx2),
-                    bits(&vnni),
-                    "{dtype:?}, {} tokens",
-                    tokens.len()
-                );
+        for kernel in wider_kernels() {
+            for dtype in TYPES {
+                let (q, _) = quantized(dtype, rows, cols);
+                let matrix = QMatrix::from_qtensor(&q).unwrap();
+                for count in [1, 5, 8, 13, 21] {
+                    let tokens = &xs[..count];
+                    let mut avx2 = vec![0f32; rows * count];
+                    let mut wider = vec![0f32; rows * count];
+                    let all = matrix.all_codes();
+                    let narrow = Batches::new(Kernel::Avx2, tokens, false);
+                    dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &narrow, &mut avx2);
+                    let batches = Batches::new(kernel, tokens, false);
+                    dot_rows_each(kernel, all, cols, 0, tokens, &batches, &mut wider);
+                    assert_eq!(
+                        bits(&avx2),
+                        bits(&wider),
+                        "{kernel:?} {dtype:?}, {count} tokens"
+                    );
+                }
             }
         }
     }
@@ -721,8 +749,9 @@ mod tests {
             .collect();
         let mut kernels = vec![Kernel::detect()];
         #[cfg(target_arch = "x86_64")]
-        if Kernel::detect() == Kernel::AvxVnni {
-            kernels.push(Kernel::Avx2);
+        if Kernel::detect() != Kernel::Portable {
+            kernels = vec![Kernel::Avx2];
+            kernels.extend(wider_kernels());
         }
         for (layout, per_block) in [("nibbles", 1), ("bytes", 1), ("bytes", 2)] {
             let matrix = matrix_with_f32_factors(layout, per_block, rows, cols);
@@ -731,12 +760,8 @@ mod tests {
                 .iter()
                 .map(|&kernel| {
                     let mut batch = vec![0f32; rows * xs.len()];
-                    let quads = match kernel {
-                        Kernel::Portable => Vec::new(),
-                        #[cfg(target_arch = "x86_64")]
-                        _ => QuantizedQuad::each(&xs, false),
-                    };
-                    dot_rows_each(kernel, all, cols, 0, &xs, &quads, &mut batch);
+                    let batches = Batches::new(kernel, &xs, false);
+                    dot_rows_each(kernel, all, cols, 0, &xs, &batches, &mut batch);
                     batch
                 })
                 .collect();
@@ -752,7 +777,7 @@ mod tests {
                     cols,
                     0,
                     std::slice::from_ref(x),
-                    &[],
+                    &Batches::new(kernels[0], &[], false),
                     &mut alone,
                 );
                 for (r, value) in alone.iter().enumerate() {

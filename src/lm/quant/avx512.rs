@@ -1,0 +1,345 @@
+//! The kernel for several tokens at once in 512-bit AVX-512 VNNI registers:
+//! the arithmetic of the AVX-VNNI quad kernel ([`super::avx2`]), lane for
+//! lane, on two quads of tokens per instruction ([`QuantizedOctet`]), so
+//! each instruction does twice the work. A single token still runs the
+//! 256-bit kernels.
+//!
+//! Why the bits are the same as every other kernel's: each lane holds the
+//! same integer sums (exact, whatever the instruction), is converted and
+//! scaled by the same f32 multiply-adds in the same order, and each (row,
+//! token) pair's eight running sums are folded by the 256-bit kernels' own
+//! `horizontal_sum`. Q6_K's rows (two scales per block) get the one-token
+//! kernel's arithmetic too: each quarter of a block's codes is summed into
+//! its own vector, so every lane is one quad of four codes, as there.
+
+use std::arch::x86_64::*;
+
+use rayon::prelude::*;
+
+use super::activations::QuantizedQuad;
+use super::avx2::plain::{factor_group, horizontal_sum, rows_of_group, unpack_nibbles};
+use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
+
+/// Two quads of activation rows side by side (quad `A` in the low 256 bits
+/// of each vector, `B` in the high), laid out as [`QuantizedQuad`] lays out
+/// one.
+pub struct QuantizedOctet {
+    /// Per block and quarter `m`: quad A's 32 bytes, then B's.
+    codes: Vec<i8>,
+    /// Per block: A's eight starts, then B's (see [`QuantizedQuad::starts`]).
+    starts: Vec<i32>,
+    /// Per block and quarter `m`: sixteen starts, one per quad of four
+    /// codes: lanes `2k`, `2k + 1` of each half hold `−128 · Σ x` over row
+    /// `k`'s codes `8m..8m + 4` and `8m + 4..8m + 8` (for Q6_K's rows,
+    /// whose quarters are summed apart).
+    quarter_starts: Vec<i32>,
+    /// Per block: A's eight factors, then B's.
+    factors: Vec<f32>,
+}
+
+impl QuantizedOctet {
+    fn new(a: &QuantizedQuad, b: &QuantizedQuad) -> Self {
+        let blocks = a.codes.len() / (4 * BLOCK);
+        let mut codes = Vec::with_capacity(8 * BLOCK * blocks);
+        let mut starts = Vec::with_capacity(16 * blocks);
+        let mut quarter_starts = Vec::with_capacity(64 * blocks);
+        let mut factors = Vec::with_capacity(16 * blocks);
+        for block in 0..blocks {
+            for m in 0..4 {
+                for quad in [a, b] {
+                    let at = 4 * BLOCK * block + BLOCK * m;
+                    codes.extend_from_slice(&quad.codes[at..at + BLOCK]);
+                }
+                for quad in [a, b] {
+                    for row in quad.rows {
+                        let quarter = &row.codes[BLOCK * block + 8 * m..BLOCK * block + 8 * m + 8];
+                        for four in quarter.chunks_exact(4) {
+                            quarter_starts.push(-128 * four.iter().map(|&c| c as i32).sum::<i32>());
+                        }
+                    }
+                }
+            }
+            for quad in [a, b] {
+                starts.extend_from_slice(&quad.starts[8 * block..8 * block + 8]);
+                factors.extend_from_slice(&quad.factors[8 * block..8 * block + 8]);
+            }
+        }
+        Self {
+            codes,
+            starts,
+            quarter_starts,
+            factors,
+        }
+    }
+
+    /// `quads` two at a time, the last alone paired with itself (its copy's
+    /// values are computed and dropped). Built in parallel with `parallel`.
+    pub(super) fn each(quads: &[QuantizedQuad], parallel: bool) -> Vec<Self> {
+        let octet = |two: &[QuantizedQuad]| Self::new(&two[0], two.last().expect("a quad"));
+        if parallel {
+            quads.par_chunks(2).map(octet).collect()
+        } else {
+            quads.chunks(2).map(octet).collect()
+        }
+    }
+}
+
+/// What a row's codes are multiplied as.
+const NIBBLES: u8 = 0;
+/// Signed bytes, one scale per block.
+const BYTES: u8 = 1;
+/// Signed bytes, a scale per half block (Q6_K).
+const BYTES_HALVES: u8 = 2;
+
+/// Lane `i` of the result: lane `pattern[i]` of `v`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+fn lanes_of(v: __m256, pattern: [i32; 16]) -> __m512 {
+    // SAFETY: a plain register permutation.
+    let index = unsafe { _mm512_loadu_si512(pattern.as_ptr() as *const __m512i) };
+    _mm512_permutexvar_ps(index, _mm512_castps256_ps512(v))
+}
+
+/// One weight row (one byte per weight: unsigned 4-bit codes for
+/// [`NIBBLES`], else signed codes) times the eight rows of each of `O`
+/// octets, into `out` (eight values per octet, fewer for the last if `out`
+/// ends sooner).
+///
+/// # Safety
+/// The CPU must have the features of this function.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+#[allow(clippy::needless_range_loop)] // j, m and o index sums and octets together
+unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
+    weights: &[u8],
+    factors: FactorRow,
+    octets: [&QuantizedOctet; O],
+    out: &mut [f32],
+) {
+    let blocks = weights.len() / BLOCK;
+    assert!(weights.len() == BLOCK * blocks && out.len() <= 8 * O && out.len() + 8 > 8 * O);
+    let factors_per_block = if LAYOUT == BYTES { 1 } else { 2 };
+    assert!(factors.len() == factors_per_block * blocks);
+    for octet in octets {
+        assert!(octet.codes.len() == 8 * BLOCK * blocks && octet.starts.len() == 16 * blocks);
+        assert!(octet.quarter_starts.len() == 64 * blocks && octet.factors.len() == 16 * blocks);
+    }
+    let weights = weights.as_ptr();
+    let codes = octets.map(|octet| octet.codes.as_ptr());
+    let starts = octets.map(|octet| octet.starts.as_ptr());
+    let quarter_starts = octets.map(|octet| octet.quarter_starts.as_ptr());
+    let x_factors = octets.map(|octet| octet.factors.as_ptr());
+    // NIBBLES and BYTES: a running sum per block position in the group;
+    // BYTES_HALVES: one per quarter of a block.
+    let mut acc = [[_mm512_setzero_ps(); 4]; O];
+    // 1 in the offsets' lanes of a Nibbles block's products, 0 in the scales'.
+    let offset_lanes = _mm512_setr_ps(
+        0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0,
+    );
+    for first in (0..blocks).step_by(GROUP) {
+        let count = GROUP.min(blocks - first);
+        // The group's weight factors: `[scale₀, offset₀, …]` (or two scales
+        // a block), or four scales.
+        let group = if LAYOUT == BYTES {
+            factor_group::<4>(factors, first, count)
+        } else {
+            factor_group::<8>(factors, 2 * first, 2 * count)
+        };
+        for j in 0..count {
+            let b = first + j;
+            let j = j as i32;
+            // SAFETY: the asserts above keep every load inside block `b` of
+            // the weights and of the octets.
+            let ws: [__m512i; 4] = std::array::from_fn(|m| unsafe {
+                let ws = _mm512_set1_epi64(
+                    (weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned(),
+                );
+                if LAYOUT == NIBBLES {
+                    ws
+                } else {
+                    _mm512_xor_si512(ws, _mm512_set1_epi8(-128))
+                }
+            });
+            match LAYOUT {
+                NIBBLES | BYTES => {
+                    let block_factors = if LAYOUT == NIBBLES {
+                        lanes_of(group, std::array::from_fn(|i| 2 * j + (i % 2) as i32))
+                    } else {
+                        lanes_of(group, [j; 16])
+                    };
+                    for o in 0..O {
+                        // SAFETY: as above.
+                        let (ints, x_factors) = unsafe {
+                            let mut ints = if LAYOUT == NIBBLES {
+                                _mm512_setzero_si512()
+                            } else {
+                                _mm512_loadu_si512(starts[o].add(16 * b) as *const __m512i)
+                            };
+                            for m in 0..4 {
+                                let xs = _mm512_loadu_si512(
+                                    codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i
+                                );
+                                ints = _mm512_dpbusd_epi32(ints, ws[m], xs);
+                            }
+                            (ints, _mm512_loadu_ps(x_factors[o].add(16 * b)))
+                        };
+                        let sums = _mm512_cvtepi32_ps(ints);
+                        let acc = &mut acc[o][j as usize];
+                        if LAYOUT == NIBBLES {
+                            let products = _mm512_mul_ps(block_factors, x_factors);
+                            *acc = _mm512_fmadd_ps(sums, _mm512_moveldup_ps(products), *acc);
+                            *acc = _mm512_fmadd_ps(products, offset_lanes, *acc);
+                        } else {
+                            let scales =
+                                _mm512_mul_ps(block_factors, _mm512_moveldup_ps(x_factors));
+                            *acc = _mm512_fmadd_ps(sums, scales, *acc);
+                        }
+                    }
+                }
+                _ => {
+                    // Weights 0..16 (quarters 0, 1) take the block's first
+                    // scale, 16..32 its second.
+                    let halves = [
+                        lanes_of(group, [2 * j; 16]),
+                        lanes_of(group, [2 * j + 1; 16]),
+                    ];
+                    for o in 0..O {
+                        // SAFETY: as above.
+                        let x_scales = _mm512_moveldup_ps(unsafe {
+                            _mm512_loadu_ps(x_factors[o].add(16 * b))
+                        });
+                        let products = halves.map(|half| _mm512_mul_ps(half, x_scales));
+                        for m in 0..4 {
+                            // SAFETY: as above.
+                            let ints = unsafe {
+                                let start = _mm512_loadu_si512(
+                                    quarter_starts[o].add(64 * b + 16 * m) as *const __m512i,
+                                );
+                                let xs = _mm512_loadu_si512(
+                                    codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i
+                                );
+                                _mm512_dpbusd_epi32(start, ws[m], xs)
+                            };
+                            acc[o][m] = _mm512_fmadd_ps(
+                                _mm512_cvtepi32_ps(ints),
+                                products[m / 2],
+                                acc[o][m],
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
+        let halves = |h: i32| {
+            acc.map(|v| {
+                if h == 0 {
+                    _mm512_castps512_ps256(v)
+                } else {
+                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
+                }
+            })
+        };
+        for (h, out) in out.chunks_mut(4).enumerate() {
+            // Row k's eight running sums, in the order the one-token
+            // kernels keep them.
+            let rows = if LAYOUT == BYTES_HALVES {
+                let quarters = halves(h as i32).map(|v| {
+                    let mut lanes = [0f32; 8];
+                    // SAFETY: eight f32.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+                    lanes
+                });
+                std::array::from_fn(|k| {
+                    let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
+                    // SAFETY: eight f32.
+                    unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
+                })
+            } else {
+                rows_of_group(halves(h as i32))
+            };
+            for (value, row) in out.iter_mut().zip(rows) {
+                *value = horizontal_sum(row);
+            }
+        }
+    }
+}
+
+/// Weight rows (`rows`, all of one matrix) times the activation rows of
+/// `octets` (`tokens` of them, copies at the end not counted): row `i`'s
+/// values go to `out[i * tokens..(i + 1) * tokens]`, as
+/// [`super::avx2::vnni::dot_quads`] does with quads: the octets are taken
+/// as many at a time as fit in [`QUAD_CACHE_BYTES`] (at least one), each
+/// run meets every row, and the rows' weights, loaded once, serve two
+/// octets at a time. `scratch` holds Nibbles rows' codes unpacked to a
+/// byte per weight.
+///
+/// # Safety
+/// The CPU must have the features of this function.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+pub unsafe fn dot_octets(
+    rows: &[RowCodes],
+    scratch: &mut Vec<u8>,
+    octets: &[QuantizedOctet],
+    out: &mut [f32],
+    tokens: usize,
+) {
+    assert!(tokens <= 8 * octets.len() && tokens + 8 > 8 * octets.len());
+    assert!(out.len() == tokens * rows.len());
+    let cols = octets.first().map_or(0, |octet| octet.codes.len() / 8);
+    let per_run = (QUAD_CACHE_BYTES / (10 * cols.max(1))).max(1);
+    let outputs = |i: usize, first: usize, count: usize| {
+        i * tokens + 8 * first..i * tokens + tokens.min(8 * (first + count))
+    };
+    if let Some(RowCodes::Nibbles { .. }) = rows.first() {
+        scratch.clear();
+        for row in rows {
+            match row {
+                RowCodes::Nibbles { codes, .. } => unpack_nibbles(codes, scratch),
+                _ => unreachable!("one matrix's rows share a layout"),
+            }
+        }
+    }
+    for (run, run_octets) in octets.chunks(per_run).enumerate() {
+        let first = run * per_run;
+        for (i, row) in rows.iter().enumerate() {
+            let out = &mut out[outputs(i, first, run_octets.len())];
+            let (weights, factors, layout) = match *row {
+                RowCodes::Nibbles { factors, .. } => {
+                    (&scratch[i * cols..(i + 1) * cols], factors, NIBBLES)
+                }
+                RowCodes::Bytes {
+                    codes,
+                    scales,
+                    per_block,
+                } => {
+                    // SAFETY: i8 and u8 have the same size and alignment.
+                    let codes = unsafe {
+                        std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len())
+                    };
+                    (
+                        codes,
+                        scales,
+                        if per_block == 1 { BYTES } else { BYTES_HALVES },
+                    )
+                }
+                RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
+            };
+            for (pair, out) in run_octets.chunks(2).zip(out.chunks_mut(16)) {
+                // SAFETY: the caller guarantees the CPU features.
+                unsafe {
+                    match (layout, pair) {
+                        (NIBBLES, [a, b]) => {
+                            octet_rows::<NIBBLES, 2>(weights, factors, [a, b], out)
+                        }
+                        (NIBBLES, [a]) => octet_rows::<NIBBLES, 1>(weights, factors, [a], out),
+                        (BYTES, [a, b]) => octet_rows::<BYTES, 2>(weights, factors, [a, b], out),
+                        (BYTES, [a]) => octet_rows::<BYTES, 1>(weights, factors, [a], out),
+                        (_, [a, b]) => octet_rows::<BYTES_HALVES, 2>(weights, factors, [a, b], out),
+                        (_, [a]) => octet_rows::<BYTES_HALVES, 1>(weights, factors, [a], out),
+                        _ => unreachable!("chunks of two"),
+                    }
+                }
+            }
+        }
+    }
+}
