@@ -27,9 +27,12 @@ token ids, and measures:
   one `eval` per token, so both do the same work; its Python loop adds a few
   microseconds per token);
 - grid: 32 completions (4 temperatures x 8 seeds) x 48 tokens after the
-  prompt. detprob: one `detprob sweep` process. llama.cpp: the prompt is
+  prompt. detprob: one `detprob sweep` process (load, sampling and writing
+  its file included). llama.cpp, two ways: one after another (the prompt is
   evaluated once, its state saved, and each completion restores that state
-  and evaluates 48 tokens (no sampling cost counted for llama.cpp);
+  and evaluates 48 tokens, no sampling cost counted), and batched as its
+  `batched` example does (the prompt's KV cache copied to 32 sequences,
+  one `llama_decode` of all 32 per step, greedy picks in C);
 - detprob's peak RSS during `generate` (from the kernel, for a process
   started by a fresh, small interpreter).
 
@@ -207,7 +210,66 @@ def llama_round(path: str, prompt_ids: list[int], tokens: list[int]) -> dict:
         for token in fed:
             llm.eval([token])
     grid = time.perf_counter() - started
-    return {"load": load, "prefill": prefill, "decode": decode, "grid": grid}
+    del llm
+    return {"load": load, "prefill": prefill, "decode": decode, "grid": grid,
+            "grid_batched": llama_batched_grid(path, prompt_ids)}
+
+
+QUIET = None
+
+
+def llama_batched_grid(path: str, prompt_ids: list[int], sequences: int = 32) -> float:
+    """llama.cpp's own way to run many completions of one prompt (its
+    `batched` example): the prompt is evaluated once, its KV cache copied to
+    every sequence (`llama_memory_seq_cp`), and each step decodes one token
+    of all sequences in a single `llama_decode` batch, picked by llama.cpp's
+    greedy sampler in C. Seconds from the prompt to the last token (the
+    model already loaded)."""
+    import llama_cpp as L
+
+    global QUIET
+    if QUIET is None:  # llama.cpp's load messages would fill the table's output
+        QUIET = L.llama_log_callback(lambda level, text, user_data: None)
+        L.llama_log_set(QUIET, None)
+    model = L.llama_model_load_from_file(path.encode(), L.llama_model_default_params())
+    params = L.llama_context_default_params()
+    params.n_ctx = sequences * (len(prompt_ids) + NEW_TOKENS) + 64
+    params.n_batch = params.n_ubatch = max(len(prompt_ids), sequences)
+    params.n_seq_max = sequences
+    params.n_threads = params.n_threads_batch = THREADS
+    params.kv_unified = True
+    ctx = L.llama_init_from_model(model, params)
+    batch = L.llama_batch_init(max(len(prompt_ids), sequences), 0, sequences)
+    greedy = L.llama_sampler_init_greedy()
+
+    def fill(rows):
+        batch.n_tokens = len(rows)
+        for i, (token, position, sequence, wants_logits) in enumerate(rows):
+            batch.token[i] = token
+            batch.pos[i] = position
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = sequence
+            batch.logits[i] = wants_logits
+        if L.llama_decode(ctx, batch) != 0:
+            raise SystemExit("llama_decode failed")
+
+    started = time.perf_counter()
+    last = len(prompt_ids) - 1
+    fill([(t, i, 0, i == last) for i, t in enumerate(prompt_ids)])
+    first = L.llama_sampler_sample(greedy, ctx, last)
+    memory = L.llama_get_memory(ctx)
+    for sequence in range(1, sequences):
+        L.llama_memory_seq_cp(memory, 0, sequence, -1, -1)
+    tokens = [first] * sequences
+    for step in range(NEW_TOKENS - 1):
+        fill([(tokens[s], len(prompt_ids) + step, s, True) for s in range(sequences)])
+        tokens = [L.llama_sampler_sample(greedy, ctx, s) for s in range(sequences)]
+    seconds = time.perf_counter() - started
+    L.llama_sampler_free(greedy)
+    L.llama_batch_free(batch)
+    L.llama_free(ctx)
+    L.llama_model_free(model)
+    return seconds
 
 
 def cpu_summary() -> str:
@@ -263,10 +325,11 @@ def main() -> None:
         for key, label, higher_is_better in [
             ("decode", "decode tokens/s", True),
             ("prefill", f"prefill tokens/s ({prompt_tokens}-token prompt)", True),
-            ("grid", "grid 32 x 48 tokens, seconds", False),
+            ("grid", "grid 32 x 48 tokens, seconds (llama.cpp: one completion after another)", False),
+            ("grid_batched", "grid 32 x 48 tokens, seconds (llama.cpp: batched, all 32 in one decode per step)", False),
             ("load", "load, seconds", False),
         ]:
-            a, b = med(ours, key), med(theirs, key)
+            a, b = med(ours, "grid" if key == "grid_batched" else key), med(theirs, key)
             ratio = a / b if higher_is_better else b / a
             rows.append((threads, alias, label, a, b, ratio))
         rows.append((threads, alias, "detprob process start to first token, seconds",

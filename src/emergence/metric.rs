@@ -383,15 +383,16 @@ pub fn observe(
             .collect();
         let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
         let positions = vec![position; rows.len()];
-        let (mut batch, mut outputs): (Vec<&mut Box<dyn LanguageModel>>, Vec<&mut Vec<f32>>) =
+        // Only a prompt's last token needs its logits (the trie's root).
+        let (mut batch, mut outputs): (Vec<&mut Box<dyn LanguageModel>>, Vec<Option<&mut Vec<f32>>>) =
             states
                 .iter_mut()
                 .zip(roots.iter_mut())
                 .enumerate()
                 .filter(|(i, _)| position < prompt_ids[*i].len())
-                .map(|(_, state_and_root)| state_and_root)
+                .map(|(i, (state, root))| (state, (position + 1 == prompt_ids[i].len()).then_some(root)))
                 .unzip();
-        lm::forward_batch(&mut batch, &tokens, &positions, &mut outputs)?;
+        lm::forward_batch_feeding(&mut batch, &tokens, &positions, &mut outputs)?;
     }
     for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {
         walk.visit(&[], logits);

@@ -454,6 +454,9 @@ fn forward_rows(
     for index in 0..weights.layers.len() {
         block(weights, index, caches, rows, &mut x);
     }
+    if wanted.is_empty() {
+        return Ok(());
+    }
     let mut last: Vec<f32> = wanted
         .iter()
         .flat_map(|&r| x[r * shape.hidden..(r + 1) * shape.hidden].iter().copied())
@@ -477,14 +480,14 @@ impl Decoder {
 
     /// One next token for each decoder in one pass: `tokens[i]` at
     /// `positions[i]` of `decoders[i]`, its next-token logits written into
-    /// `logits[i]`. Each row is computed exactly as a lone
+    /// `logits[i]` (not computed where that is `None`). Each row is computed exactly as a lone
     /// [`LanguageModel::forward`] would compute it, so batching changes no
     /// bit; the weights are read once for the whole batch.
     pub fn forward_batch(
         decoders: &mut [&mut Decoder],
         tokens: &[u32],
         positions: &[usize],
-        logits: &mut [&mut Vec<f32>],
+        logits: &mut [Option<&mut Vec<f32>>],
     ) -> candle_core::Result<()> {
         if decoders.is_empty()
             || tokens.len() != decoders.len()
@@ -507,8 +510,9 @@ impl Decoder {
             .collect();
         let mut caches: Vec<&mut Vec<LayerCache>> =
             decoders.iter_mut().map(|d| &mut d.cache).collect();
-        let wanted: Vec<usize> = (0..rows.len()).collect();
-        forward_rows(&weights, &mut caches, tokens, &rows, &wanted, logits)
+        let wanted: Vec<usize> = (0..rows.len()).filter(|&r| logits[r].is_some()).collect();
+        let mut buffers: Vec<&mut Vec<f32>> = logits.iter_mut().filter_map(|l| l.as_deref_mut()).collect();
+        forward_rows(&weights, &mut caches, tokens, &rows, &wanted, &mut buffers)
     }
 }
 
