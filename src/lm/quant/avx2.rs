@@ -57,7 +57,7 @@ macro_rules! kernels {
         use std::arch::x86_64::*;
 
         use crate::lm::quant::{
-            FactorRow, QuantizedQuad, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING, QUAD_CACHE_BYTES,
+            FactorRow, QuantizedQuad, QuantizedRow, RowCodes, BLOCK, GROUP, PADDING, PER_SUPER, QUAD_CACHE_BYTES,
         };
 
         #[target_feature(enable = $features)]
@@ -131,6 +131,22 @@ macro_rules! kernels {
                     } else {
                         _mm_loadl_epi64(values.as_ptr().add(first) as *const __m128i)
                     }),
+                    FactorRow::Scaled { multipliers, supers } => {
+                        // The integers times their super-block's pair (in
+                        // alternate lanes, as `first` is even): exact.
+                        let pair = 2 * (first / PER_SUPER);
+                        assert!(first % PER_SUPER + WIDTH <= PER_SUPER && pair + 2 <= supers.len());
+                        let integers = if WIDTH == 8 {
+                            _mm_loadl_epi64(multipliers.as_ptr().add(first) as *const __m128i)
+                        } else {
+                            _mm_cvtsi32_si128((multipliers.as_ptr().add(first) as *const i32).read_unaligned())
+                        };
+                        let pair = (supers.as_ptr().add(pair) as *const i32).read_unaligned();
+                        _mm256_mul_ps(
+                            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(integers)),
+                            _mm256_cvtph_ps(_mm_set1_epi32(pair)),
+                        )
+                    }
                 }
             };
             if count == WIDTH {

@@ -7,6 +7,7 @@ use std::io::Read;
 use candle_core::quantized::GgmlDType;
 use half::f16;
 
+use super::factors::PER_SUPER;
 use super::{Codes, Factors, BLOCK};
 
 /// One block decoded from a GGUF type: 32 codes and how to scale them.
@@ -16,6 +17,10 @@ struct Block {
     scales: [f32; 2],
     /// `Some(offset)` for unsigned 4-bit codes (`w = scale·q + offset`).
     offset: Option<f32>,
+    /// A k-quant block's two factors as the file keeps them: integers,
+    /// and the f16 pair of the super-block they multiply (see
+    /// [`Factors::Scaled`]).
+    scaled: Option<([i8; 2], [f16; 2])>,
 }
 
 /// Bytes and weights per GGUF block of the types that repack losslessly.
@@ -34,20 +39,23 @@ pub(super) fn block_layout(dtype: GgmlDType) -> Option<(usize, usize)> {
 /// GGUF blocks read from the source at a time while repacking.
 const REPACK_CHUNK_BLOCKS: usize = 4096;
 
-/// Repacks `elements` weights of `dtype` (a type [`block_layout`] knows, a
-/// whole number of blocks) read from `source`, a chunk at a time, so the raw
-/// tensor is never held in memory whole.
+/// Repacks the `rows × cols` weights of `dtype` (a type [`block_layout`]
+/// knows, a whole number of blocks) read from `source`, a chunk at a time,
+/// so the raw tensor is never held in memory whole.
 pub(super) fn repack(
     dtype: GgmlDType,
-    elements: usize,
+    rows: usize,
+    cols: usize,
     source: &mut dyn Read,
 ) -> std::io::Result<Codes> {
+    let elements = rows * cols;
     let (bytes_per_block, values_per_block) = block_layout(dtype).expect("caller checked the type");
     let blocks = elements / BLOCK;
     let mut layout = match dtype {
         GgmlDType::Q4_0 | GgmlDType::Q4_1 | GgmlDType::Q4K => Packing::Nibbles {
             codes: Vec::with_capacity(elements / 2),
             factors: Vec::with_capacity(2 * blocks),
+            scaled: Some(Default::default()),
         },
         _ => {
             let per_block = if dtype == GgmlDType::Q6K { 2 } else { 1 };
@@ -55,6 +63,7 @@ pub(super) fn repack(
                 codes: Vec::with_capacity(elements),
                 scales: Vec::with_capacity(per_block * blocks),
                 per_block,
+                scaled: Some(Default::default()),
             }
         }
     };
@@ -77,27 +86,46 @@ pub(super) fn repack(
         }
         remaining -= count;
     }
-    Ok(layout.finish())
+    // A k-quant's factors kept as integers and pairs, where every row
+    // starts on a super-block (as GGUF's k-quant rows do).
+    Ok(layout.finish(cols.is_multiple_of(BLOCK * PER_SUPER / 2)))
 }
 
 /// A [`Codes`] layout being filled, its factors still f32 (in the layout's
-/// order: a Nibbles block's scale, then its offset).
+/// order: a Nibbles block's scale, then its offset), and a k-quant's as
+/// the file keeps them too.
 enum Packing {
     Nibbles {
         codes: Vec<u8>,
         factors: Vec<f32>,
+        scaled: Scaled,
     },
     Bytes {
         codes: Vec<i8>,
         scales: Vec<f32>,
         per_block: usize,
+        scaled: Scaled,
     },
 }
 
+/// The multipliers and super-block pairs of [`Factors::Scaled`] while
+/// they are read, `None` once a block without them came.
+type Scaled = Option<(Vec<i8>, Vec<f16>)>;
+
 impl Packing {
     fn push(&mut self, block: Block) {
+        let (Packing::Nibbles { scaled, .. } | Packing::Bytes { scaled, .. }) = self;
+        match (scaled.as_mut(), block.scaled) {
+            (Some((multipliers, supers)), Some((two, pair))) => {
+                if multipliers.len().is_multiple_of(PER_SUPER) {
+                    supers.extend(pair);
+                }
+                multipliers.extend(two);
+            }
+            _ => *scaled = None,
+        }
         match self {
-            Packing::Nibbles { codes, factors } => {
+            Packing::Nibbles { codes, factors, .. } => {
                 codes.extend(
                     (0..16).map(|j| block.codes[j] as u8 | ((block.codes[j + 16] as u8) << 4)),
                 );
@@ -107,6 +135,7 @@ impl Packing {
                 codes,
                 scales,
                 per_block,
+                ..
             } => {
                 codes.extend_from_slice(&block.codes);
                 scales.extend_from_slice(&block.scales[..*per_block]);
@@ -114,19 +143,30 @@ impl Packing {
         }
     }
 
-    fn finish(self) -> Codes {
+    /// The layout, with a k-quant's factors kept [`Factors::Scaled`] if
+    /// `rows_on_super_blocks`.
+    fn finish(self, rows_on_super_blocks: bool) -> Codes {
+        let factors = |values, scaled: Scaled| match scaled {
+            Some((multipliers, supers)) if rows_on_super_blocks => Factors::scaled(multipliers, supers),
+            _ => Factors::new(values),
+        };
         match self {
-            Packing::Nibbles { codes, factors } => Codes::Nibbles {
+            Packing::Nibbles {
+                codes,
+                factors: values,
+                scaled,
+            } => Codes::Nibbles {
                 codes: codes.into(),
-                factors: Factors::new(factors),
+                factors: factors(values, scaled),
             },
             Packing::Bytes {
                 codes,
                 scales,
                 per_block,
+                scaled,
             } => Codes::Bytes {
                 codes: codes.into(),
-                scales: Factors::new(scales),
+                scales: factors(scales, scaled),
                 per_block,
             },
         }
@@ -161,6 +201,7 @@ fn decode_q4_0(raw: &[u8]) -> Block {
         codes: split_nibbles(&raw[2..18]),
         scales: [d; 2],
         offset: Some(-8.0 * d),
+        scaled: None,
     }
 }
 
@@ -171,6 +212,7 @@ fn decode_q4_1(raw: &[u8]) -> Block {
         codes: split_nibbles(&raw[4..20]),
         scales: [d; 2],
         offset: Some(half_at(raw, 2)),
+        scaled: None,
     }
 }
 
@@ -186,6 +228,7 @@ fn decode_q5_0(raw: &[u8]) -> Block {
         codes,
         scales: [d; 2],
         offset: None,
+        scaled: None,
     }
 }
 
@@ -200,6 +243,7 @@ fn decode_q8_0(raw: &[u8]) -> Block {
         codes,
         scales: [d; 2],
         offset: None,
+        scaled: None,
     }
 }
 
@@ -219,6 +263,7 @@ fn q4k_scale_min(j: usize, packed: &[u8]) -> (u8, u8) {
 fn decode_q4k(raw: &[u8]) -> [Block; 8] {
     let d = half_at(raw, 0);
     let dmin = half_at(raw, 2);
+    let pair = [f16::from_le_bytes([raw[0], raw[1]]), -f16::from_le_bytes([raw[2], raw[3]])];
     let packed_scales = &raw[4..16];
     let qs = &raw[16..144];
     std::array::from_fn(|sub| {
@@ -228,11 +273,11 @@ fn decode_q4k(raw: &[u8]) -> [Block; 8] {
         for (code, byte) in codes.iter_mut().zip(bytes) {
             *code = if sub % 2 == 0 { byte & 0xF } else { byte >> 4 } as i8;
         }
-        let scale = d * scale as f32;
         Block {
             codes,
-            scales: [scale; 2],
+            scales: [d * scale as f32; 2],
             offset: Some(-(dmin * min as f32)),
+            scaled: Some(([scale as i8, min as i8], pair)),
         }
     })
 }
@@ -242,6 +287,7 @@ fn decode_q6k(raw: &[u8]) -> [Block; 8] {
     let (ql, qh) = (&raw[0..128], &raw[128..192]);
     let scales = &raw[192..208];
     let d = half_at(raw, 208);
+    let pair = [f16::from_le_bytes([raw[208], raw[209]]); 2];
     let mut values = [0i8; 256];
     for half in 0..2 {
         let (ql, qh) = (&ql[64 * half..], &qh[32 * half..]);
@@ -263,6 +309,7 @@ fn decode_q6k(raw: &[u8]) -> [Block; 8] {
                 d * scales[2 * sub + 1] as i8 as f32,
             ],
             offset: None,
+            scaled: Some(([scales[2 * sub] as i8, scales[2 * sub + 1] as i8], pair)),
         }
     })
 }

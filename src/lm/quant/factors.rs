@@ -6,10 +6,13 @@
 //! themselves are bound more by their instructions than by memory, so the
 //! speed gained is small). GGUF's Q4_0, Q4_1, Q5_0 and Q8_0 store their
 //! factors as f16, so a matrix whose factors are all exact f16 values keeps
-//! them in 2 bytes, and the kernels widen them to f32 (exactly) as they go. Factors that f16
-//! cannot hold exactly (the k-quants' `d·sc` products) stay f32. The kernels
-//! compute with the same f32 values either way, so the choice never changes
-//! a result.
+//! them in 2 bytes, and the kernels widen them to f32 (exactly) as they go.
+//! The k-quants' factors are products `d·sc` that f16 cannot hold, so they
+//! are kept as the file keeps them: a small integer per factor and an f16
+//! pair per super-block of 256 weights, multiplied (exactly) as the kernels
+//! load them; 1.1 bytes per block where f32 took 8. Any other factors f16
+//! cannot hold stay f32. The kernels compute with the same f32 values
+//! whichever way they are kept, so the choice never changes a result.
 
 use half::f16;
 
@@ -20,12 +23,25 @@ use super::stored::Stored;
 /// past the end.
 pub(super) const PADDING: usize = 7;
 
+/// Factors per super-block of [`Factors::Scaled`]: a k-quant's 256
+/// weights are eight blocks of two factors each.
+pub(super) const PER_SUPER: usize = 16;
+
 /// A matrix's per-block factors, followed by [`PADDING`] zeros.
 #[derive(Clone)]
 pub(super) enum Factors {
     /// Every factor is exactly an f16.
     Half(Stored<f16>),
     Single(Stored<f32>),
+    /// Factor `i` is `supers[2 s + i % 2] · multipliers[i]`, where
+    /// `s = i / PER_SUPER` is its super-block: a Q4_K block's 6-bit scale
+    /// and min times the super-block's `d` and `−dmin`, a Q6_K block's two
+    /// 8-bit scales times `d` (kept twice). Each product has at most 11 + 8
+    /// significant bits, so it is exact in f32. Rows start on a super-block.
+    Scaled {
+        multipliers: Stored<i8>,
+        supers: Stored<f16>,
+    },
 }
 
 /// One row's slice of [`Factors`]: the row's factors and the [`PADDING`]
@@ -34,14 +50,34 @@ pub(super) enum Factors {
 pub(super) enum FactorRow<'a> {
     Half(&'a [f16]),
     Single(&'a [f32]),
+    /// The row's multipliers (and padding) and its super-blocks' pairs.
+    Scaled {
+        multipliers: &'a [i8],
+        supers: &'a [f16],
+    },
 }
 
 impl Factors {
     /// The mapped bytes the factors view, if they view a memory map.
-    pub(super) fn mapped_bytes(&self) -> Option<(usize, usize)> {
+    pub(super) fn mapped_bytes(&self) -> Vec<(usize, usize)> {
         match self {
-            Factors::Half(values) => values.mapped_bytes(),
-            Factors::Single(values) => values.mapped_bytes(),
+            Factors::Half(values) => values.mapped_bytes().into_iter().collect(),
+            Factors::Single(values) => values.mapped_bytes().into_iter().collect(),
+            Factors::Scaled {
+                multipliers,
+                supers,
+            } => multipliers.mapped_bytes().into_iter().chain(supers.mapped_bytes()).collect(),
+        }
+    }
+
+    /// A k-quant matrix's factors (see [`Factors::Scaled`]): `multipliers`,
+    /// one per factor, and `supers`, two per [`PER_SUPER`] factors.
+    pub(super) fn scaled(mut multipliers: Vec<i8>, supers: Vec<f16>) -> Self {
+        assert_eq!(supers.len(), 2 * multipliers.len().div_ceil(PER_SUPER));
+        multipliers.resize(multipliers.len() + PADDING, 0);
+        Factors::Scaled {
+            multipliers: multipliers.into(),
+            supers: supers.into(),
         }
     }
 
@@ -64,6 +100,10 @@ impl Factors {
         match self {
             Factors::Half(values) => 2 * values.len(),
             Factors::Single(values) => 4 * values.len(),
+            Factors::Scaled {
+                multipliers,
+                supers,
+            } => multipliers.len() + 2 * supers.len(),
         }
     }
 
@@ -73,6 +113,13 @@ impl Factors {
         match self {
             Factors::Half(values) => FactorRow::Half(values),
             Factors::Single(values) => FactorRow::Single(values),
+            Factors::Scaled {
+                multipliers,
+                supers,
+            } => FactorRow::Scaled {
+                multipliers,
+                supers,
+            },
         }
     }
 
@@ -89,6 +136,10 @@ impl FactorRow<'_> {
         match self {
             FactorRow::Half(values) => values[i].to_f32(),
             FactorRow::Single(values) => values[i],
+            FactorRow::Scaled {
+                multipliers,
+                supers,
+            } => supers[2 * (i / PER_SUPER) + i % 2].to_f32() * multipliers[i] as f32,
         }
     }
 
@@ -98,6 +149,16 @@ impl FactorRow<'_> {
         match self {
             FactorRow::Half(values) => FactorRow::Half(&values[padded]),
             FactorRow::Single(values) => FactorRow::Single(&values[padded]),
+            FactorRow::Scaled {
+                multipliers,
+                supers,
+            } => {
+                assert!(range.start.is_multiple_of(PER_SUPER), "rows start on a super-block");
+                FactorRow::Scaled {
+                    multipliers: &multipliers[padded],
+                    supers: &supers[2 * (range.start / PER_SUPER)..],
+                }
+            }
         }
     }
 
@@ -106,6 +167,7 @@ impl FactorRow<'_> {
         match self {
             FactorRow::Half(values) => values.len() - PADDING,
             FactorRow::Single(values) => values.len() - PADDING,
+            FactorRow::Scaled { multipliers, .. } => multipliers.len() - PADDING,
         }
     }
 }

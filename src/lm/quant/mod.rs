@@ -144,7 +144,7 @@ impl QMatrix {
                     rows * cols / per_block * bytes
                 );
             }
-            repack(source, rows * cols, &mut &data[..])?
+            repack(source, rows, cols, &mut &data[..])?
         } else {
             let values: Vec<f32> = tensor.dequantize(&Device::Cpu)?.flatten_all()?.to_vec1()?;
             Codes::Dense(values.into())
@@ -172,7 +172,7 @@ impl QMatrix {
         }
         let start = gguf.content.tensor_data_offset + info.offset;
         gguf.reader.seek(SeekFrom::Start(start))?;
-        let codes = repack(source, rows * cols, &mut gguf.reader)?;
+        let codes = repack(source, rows, cols, &mut gguf.reader)?;
         Ok(Self {
             rows,
             cols,
@@ -195,13 +195,10 @@ impl QMatrix {
     /// matrix's arrays view.
     fn mapped_bytes(&self) -> Vec<(usize, usize)> {
         match &self.codes {
-            Codes::Nibbles { codes, factors } => vec![codes.mapped_bytes(), factors.mapped_bytes()],
-            Codes::Bytes { codes, scales, .. } => vec![codes.mapped_bytes(), scales.mapped_bytes()],
-            Codes::Dense(values) => vec![values.mapped_bytes()],
+            Codes::Nibbles { codes, factors } => codes.mapped_bytes().into_iter().chain(factors.mapped_bytes()).collect(),
+            Codes::Bytes { codes, scales, .. } => codes.mapped_bytes().into_iter().chain(scales.mapped_bytes()).collect(),
+            Codes::Dense(values) => values.mapped_bytes().into_iter().collect(),
         }
-        .into_iter()
-        .flatten()
-        .collect()
     }
 
     /// Bytes the repacked weights occupy.
@@ -444,7 +441,7 @@ mod repacked;
 mod stored;
 
 use crate::lm::math::dense_dot;
-use factors::{FactorRow, Factors, PADDING};
+use factors::{FactorRow, Factors, PADDING, PER_SUPER};
 pub use repacked::MatrixSource;
 use stored::Stored;
 

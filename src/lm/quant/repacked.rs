@@ -29,7 +29,7 @@ use std::sync::Arc;
 use memmap2::{Mmap, MmapOptions};
 use serde::{Deserialize, Serialize};
 
-use super::factors::{Factors, PADDING};
+use super::factors::{Factors, PADDING, PER_SUPER};
 use super::stored::{Plain, Stored};
 use super::{Codes, QMatrix, BLOCK};
 use crate::gguf::GgufFile;
@@ -37,7 +37,7 @@ use crate::gguf::GgufFile;
 /// The last eight bytes of every repacked-weights file.
 const MAGIC: &[u8; 8] = b"DPREPACK";
 /// Bump when the repacked layouts change what they store.
-const LAYOUT_VERSION: u32 = 3;
+const LAYOUT_VERSION: u32 = 4;
 /// Arrays start at multiples of this many bytes (a cache line).
 const ALIGN: u64 = 64;
 /// How a file being written is named until it is complete.
@@ -97,6 +97,7 @@ struct Span {
 enum FactorSpan {
     Half(Span),
     Single(Span),
+    Scaled { multipliers: Span, supers: Span },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -313,6 +314,10 @@ fn codes_from(
         Some(match *span {
             FactorSpan::Half(span) => Factors::Half(array(map, span, count + PADDING, end)?),
             FactorSpan::Single(span) => Factors::Single(array(map, span, count + PADDING, end)?),
+            FactorSpan::Scaled { multipliers, supers } => Factors::Scaled {
+                multipliers: array(map, multipliers, count + PADDING, end)?,
+                supers: array(map, supers, 2 * count.div_ceil(PER_SUPER), end)?,
+            },
         })
     }
     let weights = rows.checked_mul(cols)?;
@@ -399,6 +404,10 @@ impl Writer {
         Ok(match factors {
             Factors::Half(values) => FactorSpan::Half(self.array(values)?),
             Factors::Single(values) => FactorSpan::Single(self.array(values)?),
+            Factors::Scaled { multipliers, supers } => FactorSpan::Scaled {
+                multipliers: self.array(multipliers)?,
+                supers: self.array(supers)?,
+            },
         })
     }
 
