@@ -816,6 +816,35 @@ mod tests {
         }
     }
 
+    /// The k-quants' factors are kept as the file keeps them (a byte per
+    /// factor, an f16 pair per super-block), not as f32, and every weight
+    /// still comes back exactly (`repacking_keeps_every_weight` checks the
+    /// values; this checks the form and the bytes).
+    #[test]
+    fn k_quant_factors_take_a_byte_each_and_a_pair_per_super_block() {
+        let (rows, cols) = (4, 512);
+        let blocks = rows * cols / BLOCK;
+        for (dtype, codes_per_block) in [(GgmlDType::Q4K, 16), (GgmlDType::Q6K, 32)] {
+            let (q, exact) = quantized(dtype, rows, cols);
+            let matrix = QMatrix::from_qtensor(&q).unwrap();
+            let factors = match &matrix.codes {
+                Codes::Nibbles { factors, .. } | Codes::Bytes { scales: factors, .. } => factors,
+                Codes::Dense(_) => panic!("{dtype:?} was not repacked"),
+            };
+            assert!(matches!(factors, Factors::Scaled { .. }), "{dtype:?}");
+            let supers = rows * cols / 256;
+            assert_eq!(
+                matrix.size_in_bytes(),
+                codes_per_block * blocks + (2 * blocks + PADDING) + 2 * (2 * supers),
+                "{dtype:?}"
+            );
+            for r in 0..rows {
+                let row = matrix.row(r);
+                assert_eq!(row, exact[r * cols..(r + 1) * cols], "{dtype:?} row {r}");
+            }
+        }
+    }
+
     #[test]
     fn unsupported_types_fall_back_to_exact_f32() {
         let (q, exact) = quantized(GgmlDType::Q5_1, 3, 64);
