@@ -15,8 +15,8 @@
 //! memory-mapped on later loads (`repacked`), so only the first load repacks.
 //!
 //! Decoding a token reads every weight once, so fewer bytes per weight help:
-//! scales and offsets stay f16 where they are exact f16 values (see
-//! `factors`). Q5_0 is widened to bytes: rebuilding 5-bit codes in the
+//! scales and offsets stay f16 where they are exact f16 values, and the
+//! k-quants' as the file's integers and f16 pairs (see `factors`). Q5_0 is widened to bytes: rebuilding 5-bit codes in the
 //! kernel costs more than the bytes they save.
 //!
 //! Activations are quantized per 32 values to 8 bits, as llama.cpp does
@@ -24,7 +24,8 @@
 //! instead of llama.cpp's 256-value Q8_K, which is slightly more precise).
 //! Each block's products are summed exactly in integers and blocks are
 //! combined in f32. The AVX2 kernels are chosen at run time when the CPU has
-//! AVX2 and FMA; elsewhere a portable loop runs.
+//! AVX2 and FMA (with AVX-VNNI's or AVX-512 VNNI's byte dot products where
+//! it has them); elsewhere a portable loop runs.
 //!
 //! Determinism: every output element is computed by the same instructions in
 //! the same order whatever the thread count, the rows a thread was given or
@@ -34,7 +35,7 @@
 //! Where each job lives: the layouts and the scheduling of a matrix times a
 //! batch of activations here; quantizing the activations in `activations`;
 //! choosing and dispatching a kernel in `kernels`, the kernels themselves in
-//! `avx2` and `portable`; reading GGUF blocks into the layouts in `blocks`,
+//! `avx2`, `avx512` and `portable`; reading GGUF blocks into the layouts in `blocks`,
 //! `factors` and `stored`; the repacked-weights cache file in `repacked`.
 //! The f32 math of attention is in [`crate::lm::math`].
 
