@@ -282,7 +282,7 @@ def cpu_summary() -> str:
                 flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    shown = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx_vnni") if f in flags]
+    shown = [f for f in ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx_vnni", "avx512_vnni") if f in flags]
     return f"{model}, {os.cpu_count()} logical cores, flags: {' '.join(shown) or 'none'}"
 
 

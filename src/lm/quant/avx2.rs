@@ -299,7 +299,7 @@ macro_rules! kernels {
         /// (a hint: an address past the weights' end is never read).
         #[target_feature(enable = $features)]
         #[inline]
-        fn prefetch_ahead<T>(weights: *const T) {
+        pub(in crate::lm::quant) fn prefetch_ahead<T>(weights: *const T) {
             // A prefetch reads nothing the program sees and cannot fault;
             // `wrapping_add` keeps the address arithmetic defined.
             _mm_prefetch::<_MM_HINT_T0>((weights as *const i8).wrapping_add(PREFETCH_AHEAD));

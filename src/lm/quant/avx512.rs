@@ -17,7 +17,7 @@ use std::arch::x86_64::*;
 use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
-use super::avx2::plain::{factor_group, horizontal_sum, rows_of_group, unpack_nibbles};
+use super::avx2::plain::{factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles};
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
 /// Two quads of activation rows side by side (quad `A` in the low 256 bits
@@ -31,18 +31,18 @@ pub struct QuantizedOctet {
     /// Per block and quarter `m`: sixteen starts, one per quad of four
     /// codes: lanes `2k`, `2k + 1` of each half hold `−128 · Σ x` over row
     /// `k`'s codes `8m..8m + 4` and `8m + 4..8m + 8` (for Q6_K's rows,
-    /// whose quarters are summed apart).
+    /// whose quarters are summed apart; empty where no such row is met).
     quarter_starts: Vec<i32>,
     /// Per block: A's eight factors, then B's.
     factors: Vec<f32>,
 }
 
 impl QuantizedOctet {
-    fn new(a: &QuantizedQuad, b: &QuantizedQuad) -> Self {
+    fn new(a: &QuantizedQuad, b: &QuantizedQuad, halves: bool) -> Self {
         let blocks = a.codes.len() / (4 * BLOCK);
         let mut codes = Vec::with_capacity(8 * BLOCK * blocks);
         let mut starts = Vec::with_capacity(16 * blocks);
-        let mut quarter_starts = Vec::with_capacity(64 * blocks);
+        let mut quarter_starts = Vec::with_capacity(if halves { 64 * blocks } else { 0 });
         let mut factors = Vec::with_capacity(16 * blocks);
         for block in 0..blocks {
             for m in 0..4 {
@@ -50,7 +50,7 @@ impl QuantizedOctet {
                     let at = 4 * BLOCK * block + BLOCK * m;
                     codes.extend_from_slice(&quad.codes[at..at + BLOCK]);
                 }
-                for quad in [a, b] {
+                for quad in [a, b].into_iter().filter(|_| halves) {
                     for row in quad.rows {
                         let quarter = &row.codes[BLOCK * block + 8 * m..BLOCK * block + 8 * m + 8];
                         for four in quarter.chunks_exact(4) {
@@ -72,10 +72,16 @@ impl QuantizedOctet {
         }
     }
 
+    /// The bytes the kernel reads of this octet.
+    fn bytes(&self) -> usize {
+        self.codes.len() + 4 * (self.starts.len() + self.quarter_starts.len() + self.factors.len())
+    }
+
     /// `quads` two at a time, the last alone paired with itself (its copy's
-    /// values are computed and dropped). Built in parallel with `parallel`.
-    pub(super) fn each(quads: &[QuantizedQuad], parallel: bool) -> Vec<Self> {
-        let octet = |two: &[QuantizedQuad]| Self::new(&two[0], two.last().expect("a quad"));
+    /// values are computed and dropped), ready for Q6_K's rows if `halves`.
+    /// Built in parallel with `parallel`.
+    pub(super) fn each(quads: &[QuantizedQuad], halves: bool, parallel: bool) -> Vec<Self> {
+        let octet = |two: &[QuantizedQuad]| Self::new(&two[0], two.last().expect("a quad"), halves);
         if parallel {
             quads.par_chunks(2).map(octet).collect()
         } else {
@@ -120,7 +126,8 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
     assert!(factors.len() == factors_per_block * blocks);
     for octet in octets {
         assert!(octet.codes.len() == 8 * BLOCK * blocks && octet.starts.len() == 16 * blocks);
-        assert!(octet.quarter_starts.len() == 64 * blocks && octet.factors.len() == 16 * blocks);
+        assert!(octet.factors.len() == 16 * blocks);
+        assert!(LAYOUT != BYTES_HALVES || octet.quarter_starts.len() == 64 * blocks);
     }
     let weights = weights.as_ptr();
     let codes = octets.map(|octet| octet.codes.as_ptr());
@@ -146,6 +153,11 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
         for j in 0..count {
             let b = first + j;
             let j = j as i32;
+            if LAYOUT != NIBBLES {
+                // The codes straight from the weights (Nibbles rows were
+                // unpacked into `scratch`, prefetched there).
+                prefetch_ahead(weights.wrapping_add(BLOCK * b));
+            }
             // SAFETY: the asserts above keep every load inside block `b` of
             // the weights and of the octets.
             let ws: [__m512i; 4] = std::array::from_fn(|m| unsafe {
@@ -286,7 +298,7 @@ pub unsafe fn dot_octets(
     assert!(tokens <= 8 * octets.len() && tokens + 8 > 8 * octets.len());
     assert!(out.len() == tokens * rows.len());
     let cols = octets.first().map_or(0, |octet| octet.codes.len() / 8);
-    let per_run = (QUAD_CACHE_BYTES / (10 * cols.max(1))).max(1);
+    let per_run = (QUAD_CACHE_BYTES / octets.first().map_or(1, QuantizedOctet::bytes).max(1)).max(1);
     let outputs = |i: usize, first: usize, count: usize| {
         i * tokens + 8 * first..i * tokens + tokens.min(8 * (first + count))
     };

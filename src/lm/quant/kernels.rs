@@ -20,8 +20,9 @@ pub(super) struct Batches<'a> {
 }
 
 impl<'a> Batches<'a> {
-    /// `rows` interleaved for `kernel`, built in parallel with `parallel`.
-    pub(super) fn new(kernel: Kernel, rows: &'a [QuantizedRow], parallel: bool) -> Self {
+    /// `rows` interleaved for `kernel`, for matrices with two scales per
+    /// block too if `halves` (Q6_K's), built in parallel with `parallel`.
+    pub(super) fn new(kernel: Kernel, rows: &'a [QuantizedRow], halves: bool, parallel: bool) -> Self {
         let quads = match kernel {
             Kernel::Portable => Vec::new(),
             #[cfg(target_arch = "x86_64")]
@@ -30,7 +31,7 @@ impl<'a> Batches<'a> {
         Self {
             #[cfg(target_arch = "x86_64")]
             octets: match kernel {
-                Kernel::Avx512Vnni => QuantizedOctet::each(&quads, parallel),
+                Kernel::Avx512Vnni => QuantizedOctet::each(&quads, halves, parallel),
                 _ => Vec::new(),
             },
             quads,

@@ -330,7 +330,10 @@ impl QMatrix {
             (true, true) => x.par_chunks_exact(cols).map(QuantizedRow::new).collect(),
         };
         let kernel = Kernel::detect();
-        let batches = Batches::new(kernel, &quantized, share_rows);
+        let halves = matrices
+            .iter()
+            .any(|m| matches!(m.codes, Codes::Bytes { per_block: 2, .. }));
+        let batches = Batches::new(kernel, &quantized, halves, share_rows);
         // Each matrix's result, token-major (a row of results per token). A
         // task owns a run of output rows: with one token a slice of the
         // result, with more its rows of every token, computed row by row
@@ -679,9 +682,9 @@ mod tests {
                     let mut avx2 = vec![0f32; rows * count];
                     let mut wider = vec![0f32; rows * count];
                     let all = matrix.all_codes();
-                    let narrow = Batches::new(Kernel::Avx2, tokens, false);
+                    let narrow = Batches::new(Kernel::Avx2, tokens, true, false);
                     dot_rows_each(Kernel::Avx2, all, cols, 0, tokens, &narrow, &mut avx2);
-                    let batches = Batches::new(kernel, tokens, false);
+                    let batches = Batches::new(kernel, tokens, true, false);
                     dot_rows_each(kernel, all, cols, 0, tokens, &batches, &mut wider);
                     assert_eq!(
                         bits(&avx2),
@@ -758,7 +761,7 @@ mod tests {
                 .iter()
                 .map(|&kernel| {
                     let mut batch = vec![0f32; rows * xs.len()];
-                    let batches = Batches::new(kernel, &xs, false);
+                    let batches = Batches::new(kernel, &xs, per_block == 2, false);
                     dot_rows_each(kernel, all, cols, 0, &xs, &batches, &mut batch);
                     batch
                 })
@@ -775,7 +778,7 @@ mod tests {
                     cols,
                     0,
                     std::slice::from_ref(x),
-                    &Batches::new(kernels[0], &[], false),
+                    &Batches::new(kernels[0], &[], false, false),
                     &mut alone,
                 );
                 for (r, value) in alone.iter().enumerate() {
