@@ -28,7 +28,7 @@ use candle_core::Device;
 use rayon::prelude::*;
 
 use super::kv_cache::LayerCache;
-use super::math::{add_scaled, add_scaled_each_of, dense_dot_each, exp, softmax};
+use super::math::{add_scaled_each_of, dense_dot_each, exp, softmax};
 use super::quant::{MatrixSource, QMatrix};
 use super::{weights_error, LanguageModel};
 use crate::error::InputError;
@@ -672,31 +672,41 @@ fn attend(
         let mut seeing = [0usize; ATTENTION_BLOCK];
         let mut seeing_queries: [&[f32]; ATTENTION_BLOCK] = [&[]; ATTENTION_BLOCK];
         let mut dots = [0f32; ATTENTION_BLOCK];
+        // Positions every row sees (a prompt's rows all see what came
+        // before the block) need no search for the rows that see them.
+        let seen_by_all = spans.iter().map(|s| s.0).max().unwrap_or(0)
+            ..=spans.iter().map(|s| s.1).min().unwrap_or(0);
         for j in lowest..=highest {
-            let mut count = 0;
-            for (b, &(first, last)) in spans.iter().enumerate() {
-                if (first..=last).contains(&j) {
-                    seeing[count] = b;
-                    seeing_queries[count] = queries[b];
-                    count += 1;
+            let count = if seen_by_all.contains(&j) {
+                len
+            } else {
+                let mut count = 0;
+                for (b, &(first, last)) in spans.iter().enumerate() {
+                    if (first..=last).contains(&j) {
+                        seeing[count] = b;
+                        seeing_queries[count] = queries[b];
+                        count += 1;
+                    }
                 }
-            }
-            dense_dot_each(&seeing_queries[..count], key_at(j), &mut dots[..count]);
-            for (&b, dot) in seeing[..count].iter().zip(&dots) {
-                scores[b].push(dot * scale);
+                count
+            };
+            let (rows_seeing, queries_seeing) = if seen_by_all.contains(&j) {
+                (None, &queries[..])
+            } else {
+                (Some(&seeing[..count]), &seeing_queries[..count])
+            };
+            dense_dot_each(queries_seeing, key_at(j), &mut dots[..count]);
+            match rows_seeing {
+                None => scores.iter_mut().zip(&dots).for_each(|(row, dot)| row.push(dot * scale)),
+                Some(rows) => rows.iter().zip(&dots).for_each(|(&b, dot)| scores[b].push(dot * scale)),
             }
         }
-        // Softmax weights per row, summed in position order as for one row.
-        let weights: Vec<Vec<f32>> = scores.iter().map(|row| softmax(row)).collect();
+        // Softmax weights and weighted values per row, summed in position
+        // order, exactly as for one row alone.
+        let values: Vec<&[f32]> = (lowest..=highest).map(value_at).collect();
         let mut out = vec![0f32; len * head_dim];
-        for j in lowest..=highest {
-            let value = value_at(j);
-            for (b, &(first, last)) in spans.iter().enumerate() {
-                if (first..=last).contains(&j) {
-                    let weight = weights[b][j - first];
-                    add_scaled(&mut out[b * head_dim..(b + 1) * head_dim], weight, value);
-                }
-            }
+        for ((out, row_scores), &(first, last)) in out.chunks_exact_mut(head_dim).zip(&scores).zip(&spans) {
+            add_scaled_each_of(out, &softmax(row_scores), &values[first - lowest..=last - lowest]);
         }
         out
     };
