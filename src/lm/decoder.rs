@@ -511,7 +511,8 @@ impl Decoder {
         let mut caches: Vec<&mut Vec<LayerCache>> =
             decoders.iter_mut().map(|d| &mut d.cache).collect();
         let wanted: Vec<usize> = (0..rows.len()).filter(|&r| logits[r].is_some()).collect();
-        let mut buffers: Vec<&mut Vec<f32>> = logits.iter_mut().filter_map(|l| l.as_deref_mut()).collect();
+        let mut buffers: Vec<&mut Vec<f32>> =
+            logits.iter_mut().filter_map(|l| l.as_deref_mut()).collect();
         forward_rows(&weights, &mut caches, tokens, &rows, &wanted, &mut buffers)
     }
 }
@@ -697,16 +698,28 @@ fn attend(
             };
             dense_dot_each(queries_seeing, key_at(j), &mut dots[..count]);
             match rows_seeing {
-                None => scores.iter_mut().zip(&dots).for_each(|(row, dot)| row.push(dot * scale)),
-                Some(rows) => rows.iter().zip(&dots).for_each(|(&b, dot)| scores[b].push(dot * scale)),
+                None => scores
+                    .iter_mut()
+                    .zip(&dots)
+                    .for_each(|(row, dot)| row.push(dot * scale)),
+                Some(rows) => rows
+                    .iter()
+                    .zip(&dots)
+                    .for_each(|(&b, dot)| scores[b].push(dot * scale)),
             }
         }
         // Softmax weights and weighted values per row, summed in position
         // order, exactly as for one row alone.
         let values: Vec<&[f32]> = (lowest..=highest).map(value_at).collect();
         let mut out = vec![0f32; len * head_dim];
-        for ((out, row_scores), &(first, last)) in out.chunks_exact_mut(head_dim).zip(&scores).zip(&spans) {
-            add_scaled_each_of(out, &softmax(row_scores), &values[first - lowest..=last - lowest]);
+        for ((out, row_scores), &(first, last)) in
+            out.chunks_exact_mut(head_dim).zip(&scores).zip(&spans)
+        {
+            add_scaled_each_of(
+                out,
+                &softmax(row_scores),
+                &values[first - lowest..=last - lowest],
+            );
         }
         out
     };

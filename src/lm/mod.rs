@@ -76,7 +76,8 @@ pub fn forward_batch(
     positions: &[usize],
     logits: &mut [&mut Vec<f32>],
 ) -> candle_core::Result<()> {
-    let mut wanted: Vec<Option<&mut Vec<f32>>> = logits.iter_mut().map(|l| Some(&mut **l)).collect();
+    let mut wanted: Vec<Option<&mut Vec<f32>>> =
+        logits.iter_mut().map(|l| Some(&mut **l)).collect();
     forward_batch_feeding(models, tokens, positions, &mut wanted)
 }
 

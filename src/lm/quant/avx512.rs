@@ -17,7 +17,9 @@ use std::arch::x86_64::*;
 use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
-use super::avx2::plain::{factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles};
+use super::avx2::plain::{
+    factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles,
+};
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
 /// Two quads of activation rows side by side (quad `A` in the low 256 bits
@@ -299,7 +301,8 @@ pub unsafe fn dot_octets(
     assert!(tokens <= 8 * octets.len() && tokens + 8 > 8 * octets.len());
     assert!(out.len() == tokens * rows.len());
     let cols = octets.first().map_or(0, |octet| octet.codes.len() / 8);
-    let per_run = (QUAD_CACHE_BYTES / octets.first().map_or(1, QuantizedOctet::bytes).max(1)).max(2);
+    let per_run =
+        (QUAD_CACHE_BYTES / octets.first().map_or(1, QuantizedOctet::bytes).max(1)).max(2);
     let outputs = |i: usize, first: usize, count: usize| {
         i * tokens + 8 * first..i * tokens + tokens.min(8 * (first + count))
     };

@@ -147,7 +147,9 @@ impl Packing {
     /// `rows_on_super_blocks`.
     fn finish(self, rows_on_super_blocks: bool) -> Codes {
         let factors = |values, scaled: Scaled| match scaled {
-            Some((multipliers, supers)) if rows_on_super_blocks => Factors::scaled(multipliers, supers),
+            Some((multipliers, supers)) if rows_on_super_blocks => {
+                Factors::scaled(multipliers, supers)
+            }
             _ => Factors::new(values),
         };
         match self {
@@ -263,7 +265,10 @@ fn q4k_scale_min(j: usize, packed: &[u8]) -> (u8, u8) {
 fn decode_q4k(raw: &[u8]) -> [Block; 8] {
     let d = half_at(raw, 0);
     let dmin = half_at(raw, 2);
-    let pair = [f16::from_le_bytes([raw[0], raw[1]]), -f16::from_le_bytes([raw[2], raw[3]])];
+    let pair = [
+        f16::from_le_bytes([raw[0], raw[1]]),
+        -f16::from_le_bytes([raw[2], raw[3]]),
+    ];
     let packed_scales = &raw[4..16];
     let qs = &raw[16..144];
     std::array::from_fn(|sub| {

@@ -66,7 +66,11 @@ impl Factors {
             Factors::Scaled {
                 multipliers,
                 supers,
-            } => multipliers.mapped_bytes().into_iter().chain(supers.mapped_bytes()).collect(),
+            } => multipliers
+                .mapped_bytes()
+                .into_iter()
+                .chain(supers.mapped_bytes())
+                .collect(),
         }
     }
 
@@ -153,7 +157,10 @@ impl FactorRow<'_> {
                 multipliers,
                 supers,
             } => {
-                assert!(range.start.is_multiple_of(PER_SUPER), "rows start on a super-block");
+                assert!(
+                    range.start.is_multiple_of(PER_SUPER),
+                    "rows start on a super-block"
+                );
                 FactorRow::Scaled {
                     multipliers: &multipliers[padded],
                     supers: &supers[2 * (range.start / PER_SUPER)..],

@@ -22,7 +22,12 @@ pub(super) struct Batches<'a> {
 impl<'a> Batches<'a> {
     /// `rows` interleaved for `kernel`, for matrices with two scales per
     /// block too if `halves` (Q6_K's), built in parallel with `parallel`.
-    pub(super) fn new(kernel: Kernel, rows: &'a [QuantizedRow], halves: bool, parallel: bool) -> Self {
+    pub(super) fn new(
+        kernel: Kernel,
+        rows: &'a [QuantizedRow],
+        halves: bool,
+        parallel: bool,
+    ) -> Self {
         let quads = match kernel {
             Kernel::Portable => Vec::new(),
             #[cfg(target_arch = "x86_64")]

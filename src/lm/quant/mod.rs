@@ -196,8 +196,16 @@ impl QMatrix {
     /// matrix's arrays view.
     fn mapped_bytes(&self) -> Vec<(usize, usize)> {
         match &self.codes {
-            Codes::Nibbles { codes, factors } => codes.mapped_bytes().into_iter().chain(factors.mapped_bytes()).collect(),
-            Codes::Bytes { codes, scales, .. } => codes.mapped_bytes().into_iter().chain(scales.mapped_bytes()).collect(),
+            Codes::Nibbles { codes, factors } => codes
+                .mapped_bytes()
+                .into_iter()
+                .chain(factors.mapped_bytes())
+                .collect(),
+            Codes::Bytes { codes, scales, .. } => codes
+                .mapped_bytes()
+                .into_iter()
+                .chain(scales.mapped_bytes())
+                .collect(),
             Codes::Dense(values) => values.mapped_bytes().into_iter().collect(),
         }
     }
@@ -832,7 +840,10 @@ mod tests {
             let (q, exact) = quantized(dtype, rows, cols);
             let matrix = QMatrix::from_qtensor(&q).unwrap();
             let factors = match &matrix.codes {
-                Codes::Nibbles { factors, .. } | Codes::Bytes { scales: factors, .. } => factors,
+                Codes::Nibbles { factors, .. }
+                | Codes::Bytes {
+                    scales: factors, ..
+                } => factors,
                 Codes::Dense(_) => panic!("{dtype:?} was not repacked"),
             };
             assert!(matches!(factors, Factors::Scaled { .. }), "{dtype:?}");

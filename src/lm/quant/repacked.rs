@@ -314,7 +314,10 @@ fn codes_from(
         Some(match *span {
             FactorSpan::Half(span) => Factors::Half(array(map, span, count + PADDING, end)?),
             FactorSpan::Single(span) => Factors::Single(array(map, span, count + PADDING, end)?),
-            FactorSpan::Scaled { multipliers, supers } => Factors::Scaled {
+            FactorSpan::Scaled {
+                multipliers,
+                supers,
+            } => Factors::Scaled {
                 multipliers: array(map, multipliers, count + PADDING, end)?,
                 supers: array(map, supers, 2 * count.div_ceil(PER_SUPER), end)?,
             },
@@ -404,7 +407,10 @@ impl Writer {
         Ok(match factors {
             Factors::Half(values) => FactorSpan::Half(self.array(values)?),
             Factors::Single(values) => FactorSpan::Single(self.array(values)?),
-            Factors::Scaled { multipliers, supers } => FactorSpan::Scaled {
+            Factors::Scaled {
+                multipliers,
+                supers,
+            } => FactorSpan::Scaled {
                 multipliers: self.array(multipliers)?,
                 supers: self.array(supers)?,
             },
