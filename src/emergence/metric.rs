@@ -384,18 +384,14 @@ pub fn observe(
         let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
         let positions = vec![position; rows.len()];
         // Only a prompt's last token needs its logits (the trie's root).
-        let (mut batch, mut outputs): (
-            Vec<&mut Box<dyn LanguageModel>>,
-            Vec<Option<&mut Vec<f32>>>,
-        ) = states
-            .iter_mut()
-            .zip(roots.iter_mut())
-            .enumerate()
-            .filter(|(i, _)| position < prompt_ids[*i].len())
-            .map(|(i, (state, root))| {
-                (state, (position + 1 == prompt_ids[i].len()).then_some(root))
-            })
-            .unzip();
+        let mut batch: Vec<&mut Box<dyn LanguageModel>> = Vec::with_capacity(rows.len());
+        let mut outputs: Vec<Option<&mut Vec<f32>>> = Vec::with_capacity(rows.len());
+        for (i, (state, root)) in states.iter_mut().zip(roots.iter_mut()).enumerate() {
+            if position < prompt_ids[i].len() {
+                batch.push(state);
+                outputs.push((position + 1 == prompt_ids[i].len()).then_some(root));
+            }
+        }
         lm::forward_batch_feeding(&mut batch, &tokens, &positions, &mut outputs)?;
     }
     for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {
