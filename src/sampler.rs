@@ -27,6 +27,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, InputError};
+use crate::lm::math::highest;
 
 /// The sampler's order of operations, as reported.
 pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
@@ -597,23 +598,6 @@ fn tempered_weights_into(
         }
     }
     exp::exp_in_place(weights);
-}
-
-/// The highest of `values` (−∞ for none; NaN is passed over), as
-/// `fold(−∞, f32::max)` finds it, from eight running maxima instead of one
-/// chain of dependent compares (the maximum does not depend on the order).
-fn highest(values: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; 8];
-    let (eights, rest) = values.as_chunks::<8>();
-    for eight in eights {
-        for (lane, &v) in lanes.iter_mut().zip(eight) {
-            *lane = lane.max(v);
-        }
-    }
-    lanes
-        .iter()
-        .chain(rest)
-        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
 }
 
 /// Independent running sums a long sum is split into.

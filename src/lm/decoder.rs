@@ -678,34 +678,24 @@ fn attend(
         let seen_by_all = spans.iter().map(|s| s.0).max().unwrap_or(0)
             ..=spans.iter().map(|s| s.1).min().unwrap_or(0);
         for j in lowest..=highest {
-            let count = if seen_by_all.contains(&j) {
-                len
-            } else {
-                let mut count = 0;
-                for (b, &(first, last)) in spans.iter().enumerate() {
-                    if (first..=last).contains(&j) {
-                        seeing[count] = b;
-                        seeing_queries[count] = queries[b];
-                        count += 1;
-                    }
+            if seen_by_all.contains(&j) {
+                dense_dot_each(&queries, key_at(j), &mut dots[..len]);
+                for (row, dot) in scores.iter_mut().zip(&dots) {
+                    row.push(dot * scale);
                 }
-                count
-            };
-            let (rows_seeing, queries_seeing) = if seen_by_all.contains(&j) {
-                (None, &queries[..])
-            } else {
-                (Some(&seeing[..count]), &seeing_queries[..count])
-            };
-            dense_dot_each(queries_seeing, key_at(j), &mut dots[..count]);
-            match rows_seeing {
-                None => scores
-                    .iter_mut()
-                    .zip(&dots)
-                    .for_each(|(row, dot)| row.push(dot * scale)),
-                Some(rows) => rows
-                    .iter()
-                    .zip(&dots)
-                    .for_each(|(&b, dot)| scores[b].push(dot * scale)),
+                continue;
+            }
+            let mut count = 0;
+            for (b, &(first, last)) in spans.iter().enumerate() {
+                if (first..=last).contains(&j) {
+                    seeing[count] = b;
+                    seeing_queries[count] = queries[b];
+                    count += 1;
+                }
+            }
+            dense_dot_each(&seeing_queries[..count], key_at(j), &mut dots[..count]);
+            for (&b, dot) in seeing[..count].iter().zip(&dots) {
+                scores[b].push(dot * scale);
             }
         }
         // Softmax weights and weighted values per row, summed in position

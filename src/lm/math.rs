@@ -190,20 +190,28 @@ wider_where_available!(
     pub fn softmax(scores: &[f32]) -> Vec<f32> = softmax_lanes
 );
 
+/// The highest of `values` (−∞ for none; NaN is passed over), as
+/// `fold(−∞, f32::max)` finds it, from eight running maxima instead of one
+/// chain of dependent compares (the maximum does not depend on the order).
+/// The sampler's logits and the attention softmax's scores take theirs here.
 #[inline(always)]
-fn softmax_lanes(scores: &[f32]) -> Vec<f32> {
-    let mut highest = [f32::NEG_INFINITY; 8];
-    let (eights, rest) = scores.as_chunks::<8>();
+pub fn highest(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let (eights, rest) = values.as_chunks::<8>();
     for eight in eights {
-        for (lane, &s) in highest.iter_mut().zip(eight) {
-            *lane = lane.max(s);
+        for (lane, &v) in lanes.iter_mut().zip(eight) {
+            *lane = lane.max(v);
         }
     }
-    // The maximum does not depend on the order it is taken in.
-    let max = highest
+    lanes
         .iter()
         .chain(rest)
-        .fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
+#[inline(always)]
+fn softmax_lanes(scores: &[f32]) -> Vec<f32> {
+    let max = highest(scores);
     // A loop here, not `collect`: that would be compiled outside this
     // function, without its wider registers.
     let mut exps = vec![0f32; scores.len()];

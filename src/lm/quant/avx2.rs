@@ -268,7 +268,7 @@ macro_rules! kernels {
 
         /// Signed codes as the bytes they are, for the kernels that take
         /// either kind of code.
-        fn as_bytes(codes: &[i8]) -> &[u8] {
+        pub(in crate::lm::quant) fn as_bytes(codes: &[i8]) -> &[u8] {
             // SAFETY: i8 and u8 have the same size and alignment.
             unsafe { std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len()) }
         }

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
 use super::avx2::plain::{
-    factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles,
+    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles,
 };
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
@@ -285,8 +285,8 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
 /// as many at a time as fit in [`QUAD_CACHE_BYTES`] (but at least two,
 /// which measured faster on the 1.5B's rows of 1,536 and 8,960 columns
 /// even where two overflow it), each run meets every row, and the rows'
-/// weights, loaded once, serve two octets at a time. `scratch` holds Nibbles rows' codes unpacked to a
-/// byte per weight.
+/// weights, loaded once, serve two octets at a time. `scratch` holds
+/// Nibbles rows' codes unpacked to a byte per weight.
 ///
 /// # Safety
 /// The CPU must have the features of this function.
@@ -327,17 +327,11 @@ pub unsafe fn dot_octets(
                     codes,
                     scales,
                     per_block,
-                } => {
-                    // SAFETY: i8 and u8 have the same size and alignment.
-                    let codes = unsafe {
-                        std::slice::from_raw_parts(codes.as_ptr() as *const u8, codes.len())
-                    };
-                    (
-                        codes,
-                        scales,
-                        if per_block == 1 { BYTES } else { BYTES_HALVES },
-                    )
-                }
+                } => (
+                    as_bytes(codes),
+                    scales,
+                    if per_block == 1 { BYTES } else { BYTES_HALVES },
+                ),
                 RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
             };
             for (pair, out) in run_octets.chunks(2).zip(out.chunks_mut(16)) {

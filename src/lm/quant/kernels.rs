@@ -73,8 +73,10 @@ pub(super) fn dot_rows_each(
     let mut rows_in_pairs = 0;
     #[cfg(target_arch = "x86_64")]
     if tokens == 1 && kernel != Kernel::Portable {
+        // Resolved once here, not once per pair of rows.
+        let single = kernel.for_one_token();
         for (i, two) in out.chunks_exact_mut(2).enumerate() {
-            two.copy_from_slice(&simd_dot(kernel, [row(2 * i), row(2 * i + 1)], &xs[0]));
+            two.copy_from_slice(&simd_dot(single, [row(2 * i), row(2 * i + 1)], &xs[0]));
         }
         rows_in_pairs = out.len() / 2 * 2;
     }
