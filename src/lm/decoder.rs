@@ -618,15 +618,15 @@ fn attend(
             let query = &q[index * head_dim..(index + 1) * head_dim];
             let first = window.map_or(0, |w| (row.position + 1).saturating_sub(w));
             let kv_offset = (head / groups) * head_dim;
-            let keys: Vec<&[f32]> = (first..=row.position)
-                .map(|j| &cache.key(j)[kv_offset..][..head_dim])
-                .collect();
+            let head_part = kv_offset..kv_offset + head_dim;
+            let mut keys: Vec<&[f32]> = Vec::with_capacity(row.position + 1 - first);
+            cache.extend_with(first..=row.position, false, head_part.clone(), &mut keys);
             let mut scores = vec![0f32; keys.len()];
             dense_dot_each(&keys, query, &mut scores);
             scores.iter_mut().for_each(|s| *s *= scale);
-            let values: Vec<&[f32]> = (first..=row.position)
-                .map(|j| &cache.value(j)[kv_offset..][..head_dim])
-                .collect();
+            let mut values = keys;
+            values.clear();
+            cache.extend_with(first..=row.position, true, head_part, &mut values);
             add_scaled_each_of(out, &softmax(&scores), &values);
         };
         // One query's heads are too little work to share out between threads.

@@ -1,20 +1,33 @@
 //! The decoder's KV cache: one layer's keys and values, position after
 //! position, held in chunks of [`CHUNK_POSITIONS`] positions behind `Arc`s.
 //!
-//! A fork of a decoder clones its caches: every chunk is shared, not copied,
-//! and a chunk is copied only when a fork writes into one it shares (the
-//! prompt's last, partly filled chunk, once per fork). A grid of 32 samples
-//! after one prompt thus holds the prompt's keys and values once, not 32
-//! times, and each decoding step reads that one copy for every sample.
+//! A fork of a decoder clones its caches: every chunk is shared, not copied.
+//! A fork that writes into a chunk it shares (the prompt's last, partly
+//! filled chunk) starts a chunk of its own that holds its positions only and
+//! reads the earlier ones from the shared chunk below it; nothing is copied.
+//! A grid of 32 samples after one prompt thus holds the prompt's keys and
+//! values once, not 32 times, and each decoding step reads that one copy for
+//! every sample; a walk that forks a state at every token of a few-token
+//! answer (`emergence metric`) adds a few positions per fork, not a chunk.
 
 use std::sync::Arc;
 
-/// Positions per chunk: small enough that the part of a prompt each fork
-/// copies stays small, large enough that looking a position up is one shift.
+/// Positions per chunk: looking a position up is one shift.
 pub const CHUNK_POSITIONS: usize = 16;
 
-/// Up to [`CHUNK_POSITIONS`] positions' keys and values.
+/// How many chunks may lie below one another before a new one copies the
+/// positions below it instead (bounds the reads a lookup takes, however
+/// often a state is forked, rewound and written within one chunk).
+const MAX_DEPTH: usize = 8;
+
+/// Positions `start..` of a chunk's [`CHUNK_POSITIONS`]: those below
+/// `start` are read from the chunk `below`, the rest are held here.
 struct Chunk {
+    below: Option<Arc<Chunk>>,
+    /// The first position (within the chunk) held here.
+    start: usize,
+    /// Chunks below this one.
+    depth: usize,
     keys: Vec<f32>,
     values: Vec<f32>,
 }
@@ -22,21 +35,53 @@ struct Chunk {
 impl Chunk {
     fn new(width: usize) -> Self {
         Self {
+            below: None,
+            start: 0,
+            depth: 0,
             keys: Vec::with_capacity(CHUNK_POSITIONS * width),
             values: Vec::with_capacity(CHUNK_POSITIONS * width),
         }
     }
-}
 
-impl Clone for Chunk {
-    /// A copy with room for the whole chunk, as the fork that copies it is
-    /// about to write into it.
-    fn clone(&self) -> Self {
-        let mut keys = Vec::with_capacity(self.keys.capacity());
-        keys.extend_from_slice(&self.keys);
-        let mut values = Vec::with_capacity(self.values.capacity());
-        values.extend_from_slice(&self.values);
-        Self { keys, values }
+    /// A chunk that reads positions `..start` from `below` (which holds at
+    /// least that many) and holds the rest itself: shared, or copied when
+    /// the chunks below are already [`MAX_DEPTH`] deep.
+    fn over(below: &Arc<Chunk>, start: usize, width: usize) -> Self {
+        let capacity = (CHUNK_POSITIONS - start) * width;
+        if below.depth + 1 < MAX_DEPTH {
+            return Self {
+                below: Some(Arc::clone(below)),
+                start,
+                depth: below.depth + 1,
+                keys: Vec::with_capacity(capacity),
+                values: Vec::with_capacity(capacity),
+            };
+        }
+        let mut copy = Self::new(width);
+        for position in 0..start {
+            copy.keys.extend_from_slice(below.key(position, width));
+            copy.values.extend_from_slice(below.value(position, width));
+        }
+        copy
+    }
+
+    /// Positions (within the chunk) readable here.
+    fn len(&self, width: usize) -> usize {
+        self.start + self.keys.len() / width
+    }
+
+    fn key(&self, position: usize, width: usize) -> &[f32] {
+        match &self.below {
+            Some(below) if position < self.start => below.key(position, width),
+            _ => &self.keys[(position - self.start) * width..][..width],
+        }
+    }
+
+    fn value(&self, position: usize, width: usize) -> &[f32] {
+        match &self.below {
+            Some(below) if position < self.start => below.value(position, width),
+            _ => &self.values[(position - self.start) * width..][..width],
+        }
     }
 }
 
@@ -73,11 +118,18 @@ impl LayerCache {
         );
         assert_eq!((key.len(), value.len()), (self.width, self.width));
         self.truncate(position);
-        let index = position / CHUNK_POSITIONS;
+        let (index, within) = (position / CHUNK_POSITIONS, position % CHUNK_POSITIONS);
         if index == self.chunks.len() {
             self.chunks.push(Arc::new(Chunk::new(self.width)));
         }
-        let chunk = Arc::make_mut(&mut self.chunks[index]);
+        let width = self.width;
+        let slot = &mut self.chunks[index];
+        if Arc::get_mut(slot).is_none() {
+            // Shared with another fork: positions ..within stay below.
+            *slot = Arc::new(Chunk::over(slot, within, width));
+        }
+        let chunk = Arc::get_mut(slot).expect("a chunk of this cache alone");
+        debug_assert_eq!(chunk.len(width), within);
         chunk.keys.extend_from_slice(key);
         chunk.values.extend_from_slice(value);
         self.positions = position + 1;
@@ -91,27 +143,68 @@ impl LayerCache {
         self.chunks.truncate(positions.div_ceil(CHUNK_POSITIONS));
         let kept = positions % CHUNK_POSITIONS;
         if kept > 0 {
+            let width = self.width;
             let last = self
                 .chunks
                 .last_mut()
                 .expect("a chunk holds the kept positions");
-            let chunk = Arc::make_mut(last);
-            chunk.keys.truncate(kept * self.width);
-            chunk.values.truncate(kept * self.width);
+            match Arc::get_mut(last) {
+                Some(chunk) if kept >= chunk.start => {
+                    chunk.keys.truncate((kept - chunk.start) * width);
+                    chunk.values.truncate((kept - chunk.start) * width);
+                }
+                // The kept positions lie (partly) below, or the chunk is
+                // shared: a chunk over it reads them there.
+                _ => *last = Arc::new(Chunk::over(last, kept, width)),
+            }
         }
         self.positions = positions;
     }
 
+    /// Appends to `out` the keys (or with `values` the values) at
+    /// `positions`, each cut to `part` (one head's), chunk by chunk: a
+    /// chunk that holds all its positions is read as one slice.
+    pub fn extend_with<'a>(
+        &'a self,
+        positions: std::ops::RangeInclusive<usize>,
+        values: bool,
+        part: std::ops::Range<usize>,
+        out: &mut Vec<&'a [f32]>,
+    ) {
+        let (first, last) = (*positions.start(), *positions.end());
+        if first > last {
+            return;
+        }
+        let width = self.width;
+        for index in first / CHUNK_POSITIONS..=last / CHUNK_POSITIONS {
+            let chunk = &self.chunks[index];
+            let base = index * CHUNK_POSITIONS;
+            let within = first.max(base) - base..=last.min(base + CHUNK_POSITIONS - 1) - base;
+            if chunk.below.is_none() {
+                let all = if values { &chunk.values } else { &chunk.keys };
+                let slice = &all[within.start() * width..(within.end() + 1) * width];
+                out.extend(slice.chunks_exact(width).map(|one| &one[part.clone()]));
+            } else {
+                out.extend(within.map(|p| {
+                    let one = if values {
+                        chunk.value(p, width)
+                    } else {
+                        chunk.key(p, width)
+                    };
+                    &one[part.clone()]
+                }));
+            }
+        }
+    }
+
     /// The key at `position` (all heads).
     pub fn key(&self, position: usize) -> &[f32] {
-        let chunk = &self.chunks[position / CHUNK_POSITIONS];
-        &chunk.keys[(position % CHUNK_POSITIONS) * self.width..][..self.width]
+        self.chunks[position / CHUNK_POSITIONS].key(position % CHUNK_POSITIONS, self.width)
     }
 
     /// The value at `position` (all heads).
     pub fn value(&self, position: usize) -> &[f32] {
-        let chunk = &self.chunks[position / CHUNK_POSITIONS];
-        &chunk.values[(position % CHUNK_POSITIONS) * self.width..][..self.width]
+        self.chunks[position / CHUNK_POSITIONS].value(position % CHUNK_POSITIONS, self.width)
     }
 }
 
@@ -150,14 +243,67 @@ mod tests {
         let mut fork = parent.clone();
         assert!(Arc::ptr_eq(&parent.chunks[0], &fork.chunks[0]));
         fork.write(prompt, &[100.0, 101.0], &[102.0, 103.0]);
-        // The full chunk is still shared; the partly filled one was copied.
+        // The full chunk is still shared; the partly filled one lies below
+        // the fork's own chunk, which holds only the new position.
         assert!(Arc::ptr_eq(&parent.chunks[0], &fork.chunks[0]));
-        assert!(!Arc::ptr_eq(&parent.chunks[1], &fork.chunks[1]));
+        let own = &fork.chunks[1];
+        assert!(Arc::ptr_eq(own.below.as_ref().unwrap(), &parent.chunks[1]));
+        assert_eq!((own.start, own.keys.len()), (3, 2));
         assert_eq!(parent.len(), prompt);
         assert_eq!(fork.key(prompt), &[100.0, 101.0]);
         assert_eq!(fork.value(prompt), &[102.0, 103.0]);
         for p in 0..prompt {
             assert_eq!(fork.key(p), parent.key(p));
+            assert_eq!(fork.value(p), parent.value(p));
+        }
+    }
+
+    #[test]
+    fn forks_of_forks_read_every_position_and_stay_shallow() {
+        // A walk that forks at every position of one chunk, as the metric's
+        // tries do, and rewinds and rewrites as a live screen may.
+        let reference = filled(3, CHUNK_POSITIONS, 0.0);
+        let mut state = filled(3, 1, 0.0);
+        let mut kept = Vec::new();
+        for p in 1..CHUNK_POSITIONS {
+            let parent = state.clone();
+            state.write(p, reference.key(p), reference.value(p));
+            kept.push(parent);
+        }
+        for _ in 0..3 * MAX_DEPTH {
+            let parent = state.clone();
+            state.write(5, &[-1.0; 3], &[-2.0; 3]);
+            state.write(6, reference.key(6), reference.value(6));
+            kept.push(parent);
+        }
+        assert!(state.chunks[0].depth < MAX_DEPTH);
+        assert_eq!(state.len(), 7);
+        assert_eq!(state.key(5), &[-1.0; 3]);
+        assert_eq!(state.value(5), &[-2.0; 3]);
+        for p in (0..7).filter(|&p| p != 5) {
+            assert_eq!(state.key(p), reference.key(p));
+            assert_eq!(state.value(p), reference.value(p));
+        }
+        // Read in runs, as the decoder reads them: the same slices.
+        for cache in kept.iter().chain([&state, &reference]) {
+            for first in 0..cache.len() {
+                let mut keys = Vec::new();
+                let mut values = Vec::new();
+                cache.extend_with(first..=cache.len() - 1, false, 1..3, &mut keys);
+                cache.extend_with(first..=cache.len() - 1, true, 1..3, &mut values);
+                for (p, (key, value)) in (first..).zip(keys.iter().zip(&values)) {
+                    assert_eq!(*key, &cache.key(p)[1..3]);
+                    assert_eq!(*value, &cache.value(p)[1..3]);
+                }
+                assert_eq!(keys.len(), cache.len() - first);
+            }
+        }
+        // Every state forked on the way still reads what it held.
+        for (n, parent) in kept.iter().take(CHUNK_POSITIONS - 1).enumerate() {
+            assert_eq!(parent.len(), n + 1);
+            for p in 0..=n {
+                assert_eq!(parent.key(p), reference.key(p));
+            }
         }
     }
 
