@@ -373,9 +373,12 @@ pub fn observe(
         })
         .collect();
 
+    // Logits buffers, reused from step to step: a vocabulary's logits are
+    // up to a megabyte per row, and fresh ones cost page faults each step.
+    let mut buffers: Vec<Vec<f32>> = Vec::new();
+
     // The prompts' tails, one token per problem per step.
     let mut states: Vec<Box<dyn LanguageModel>> = walks.iter().map(|_| base.fork()).collect();
-    let mut roots: Vec<Vec<f32>> = vec![Vec::new(); walks.len()];
     let longest = prompt_ids.iter().map(|p| p.len()).max().unwrap_or(0);
     for position in shared..longest {
         let rows: Vec<usize> = (0..walks.len())
@@ -384,18 +387,33 @@ pub fn observe(
         let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
         let positions = vec![position; rows.len()];
         // Only a prompt's last token needs its logits (the trie's root).
+        let ending: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| position + 1 == prompt_ids[i].len())
+            .collect();
+        if buffers.len() < ending.len() {
+            buffers.resize_with(ending.len(), Vec::new);
+        }
+        let mut free = buffers.iter_mut();
         let mut batch: Vec<&mut Box<dyn LanguageModel>> = Vec::with_capacity(rows.len());
         let mut outputs: Vec<Option<&mut Vec<f32>>> = Vec::with_capacity(rows.len());
-        for (i, (state, root)) in states.iter_mut().zip(roots.iter_mut()).enumerate() {
+        for (i, state) in states.iter_mut().enumerate() {
             if position < prompt_ids[i].len() {
                 batch.push(state);
-                outputs.push((position + 1 == prompt_ids[i].len()).then_some(root));
+                outputs.push(if position + 1 == prompt_ids[i].len() {
+                    free.next()
+                } else {
+                    None
+                });
             }
         }
         lm::forward_batch_feeding(&mut batch, &tokens, &positions, &mut outputs)?;
+        for (&i, logits) in ending.iter().zip(&buffers) {
+            walks[i].visit(&[], logits);
+        }
     }
-    for ((walk, state), logits) in walks.iter_mut().zip(states).zip(&roots) {
-        walk.visit(&[], logits);
+    for (walk, state) in walks.iter_mut().zip(states) {
         walk.states.insert(Vec::new(), state);
     }
 
@@ -430,14 +448,16 @@ pub fn observe(
             .map(|(i, _)| walks[*i].answer_start + depth)
             .collect();
         let mut batch: Vec<&mut Box<dyn LanguageModel>> = forks.iter_mut().collect();
-        let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); tokens.len()];
-        let mut targets: Vec<&mut Vec<f32>> = outputs.iter_mut().collect();
+        if buffers.len() < tokens.len() {
+            buffers.resize_with(tokens.len(), Vec::new);
+        }
+        let mut targets: Vec<&mut Vec<f32>> = buffers.iter_mut().take(tokens.len()).collect();
         lm::forward_batch(&mut batch, &tokens, &positions, &mut targets)?;
         for walk in walks.iter_mut() {
             walk.states.clear();
         }
-        for (((i, path), logits), state) in requests.into_iter().zip(outputs).zip(forks) {
-            walks[i].visit(&path, &logits);
+        for (((i, path), logits), state) in requests.into_iter().zip(&buffers).zip(forks) {
+            walks[i].visit(&path, logits);
             walks[i].states.insert(path, state);
         }
     }
