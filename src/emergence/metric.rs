@@ -387,11 +387,8 @@ pub fn observe(
         let tokens: Vec<u32> = rows.iter().map(|&i| prompt_ids[i][position]).collect();
         let positions = vec![position; rows.len()];
         // Only a prompt's last token needs its logits (the trie's root).
-        let ending: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&i| position + 1 == prompt_ids[i].len())
-            .collect();
+        let ends = |i: usize| position + 1 == prompt_ids[i].len();
+        let ending: Vec<usize> = rows.iter().copied().filter(|&i| ends(i)).collect();
         if buffers.len() < ending.len() {
             buffers.resize_with(ending.len(), Vec::new);
         }
@@ -401,11 +398,7 @@ pub fn observe(
         for (i, state) in states.iter_mut().enumerate() {
             if position < prompt_ids[i].len() {
                 batch.push(state);
-                outputs.push(if position + 1 == prompt_ids[i].len() {
-                    free.next()
-                } else {
-                    None
-                });
+                outputs.push(if ends(i) { free.next() } else { None });
             }
         }
         lm::forward_batch_feeding(&mut batch, &tokens, &positions, &mut outputs)?;

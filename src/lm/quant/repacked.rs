@@ -227,9 +227,10 @@ fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<S
 /// CRC-32 of the first `len` bytes of `file`, read (not mapped: an
 /// embedding's pages stay out of the process's memory) in pieces on the
 /// rayon pool and combined in order. Each thread reads into one buffer of
-/// its own: rayon calls `map_init`'s set-up once per split of the work, and
-/// a fresh 8 MB buffer per piece had been as many page faults as the file
-/// has bytes (a sixth of the 0.5B's first token).
+/// its own, kept for the next load (8 MB per thread): rayon calls
+/// `map_init`'s set-up once per split of the work, and the fresh buffers it
+/// made for many of the pieces were zeroed by the kernel page by page (in a
+/// profile, a sixth of the 0.5B's time to its first token).
 fn checksum(file: &File, len: u64) -> Option<u32> {
     use rayon::prelude::*;
     use std::cell::RefCell;
