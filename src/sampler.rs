@@ -27,7 +27,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, InputError};
-use crate::lm::math::highest;
+use crate::lm::math::{add_in_lanes, fold_lanes, highest, LANES};
 
 /// The sampler's order of operations, as reported.
 pub const SAMPLER_ORDER: &str = "top-k, top-p, min-p, temperature, draw (llama.cpp order)";
@@ -598,31 +598,6 @@ fn tempered_weights_into(
         }
     }
     exp::exp_in_place(weights);
-}
-
-/// Independent running sums a long sum is split into.
-const LANES: usize = 8;
-
-/// Adds `values[i]` to `lanes[i % LANES]`; a long sum fed through it in
-/// slices whose lengths are multiples of [`LANES`] (but the last) keeps
-/// each value in the same lane. Plain additions in a fixed order: the same
-/// bits whether the compiler uses vectors of two or four.
-fn add_in_lanes(lanes: &mut [f64; LANES], values: &[f64]) {
-    let (whole, rest) = values.as_chunks::<LANES>();
-    for values in whole {
-        for (lane, v) in lanes.iter_mut().zip(values) {
-            *lane += v;
-        }
-    }
-    for (lane, v) in lanes.iter_mut().zip(rest) {
-        *lane += v;
-    }
-}
-
-/// The lanes' total, as a fixed tree of additions.
-fn fold_lanes(lanes: [f64; LANES]) -> f64 {
-    let [a, b, c, d, e, f, g, h] = lanes;
-    ((a + b) + (c + d)) + ((e + f) + (g + h))
 }
 
 /// `values` summed in [`LANES`] lanes.

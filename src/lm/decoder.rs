@@ -620,13 +620,13 @@ fn attend(
             let kv_offset = (head / groups) * head_dim;
             let head_part = kv_offset..kv_offset + head_dim;
             let mut keys: Vec<&[f32]> = Vec::with_capacity(row.position + 1 - first);
-            cache.extend_with(first..=row.position, false, head_part.clone(), &mut keys);
+            cache.extend_keys(first..=row.position, head_part.clone(), &mut keys);
             let mut scores = vec![0f32; keys.len()];
             dense_dot_each(&keys, query, &mut scores);
             scores.iter_mut().for_each(|s| *s *= scale);
             let mut values = keys;
             values.clear();
-            cache.extend_with(first..=row.position, true, head_part, &mut values);
+            cache.extend_values(first..=row.position, head_part, &mut values);
             add_scaled_each_of(out, &softmax(&scores), &values);
         };
         // One query's heads are too little work to share out between threads.
@@ -647,7 +647,6 @@ fn attend(
         let cache = caches[block_rows[0].sequence];
         let kv_offset = (head / groups) * head_dim;
         let key_at = |j: usize| &cache.key(j)[kv_offset..][..head_dim];
-        let value_at = |j: usize| &cache.value(j)[kv_offset..][..head_dim];
         let spans: Vec<(usize, usize)> = block_rows
             .iter()
             .map(|row| {
@@ -700,7 +699,12 @@ fn attend(
         }
         // Softmax weights and weighted values per row, summed in position
         // order, exactly as for one row alone.
-        let values: Vec<&[f32]> = (lowest..=highest).map(value_at).collect();
+        let mut values: Vec<&[f32]> = Vec::with_capacity(highest + 1 - lowest);
+        cache.extend_values(
+            lowest..=highest,
+            kv_offset..kv_offset + head_dim,
+            &mut values,
+        );
         let mut out = vec![0f32; len * head_dim];
         for ((out, row_scores), &(first, last)) in
             out.chunks_exact_mut(head_dim).zip(&scores).zip(&spans)

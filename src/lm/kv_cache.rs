@@ -161,10 +161,30 @@ impl LayerCache {
         self.positions = positions;
     }
 
-    /// Appends to `out` the keys (or with `values` the values) at
-    /// `positions`, each cut to `part` (one head's), chunk by chunk: a
-    /// chunk that holds all its positions is read as one slice.
-    pub fn extend_with<'a>(
+    /// Appends to `out` the keys at `positions`, each cut to `part` (one
+    /// head's), chunk by chunk: a chunk that holds all its positions is read
+    /// as one slice.
+    pub fn extend_keys<'a>(
+        &'a self,
+        positions: std::ops::RangeInclusive<usize>,
+        part: std::ops::Range<usize>,
+        out: &mut Vec<&'a [f32]>,
+    ) {
+        self.extend_with(positions, false, part, out)
+    }
+
+    /// [`LayerCache::extend_keys`] for the values.
+    pub fn extend_values<'a>(
+        &'a self,
+        positions: std::ops::RangeInclusive<usize>,
+        part: std::ops::Range<usize>,
+        out: &mut Vec<&'a [f32]>,
+    ) {
+        self.extend_with(positions, true, part, out)
+    }
+
+    /// The keys (or with `values` the values) of [`LayerCache::extend_keys`].
+    fn extend_with<'a>(
         &'a self,
         positions: std::ops::RangeInclusive<usize>,
         values: bool,
@@ -202,7 +222,9 @@ impl LayerCache {
         self.chunks[position / CHUNK_POSITIONS].key(position % CHUNK_POSITIONS, self.width)
     }
 
-    /// The value at `position` (all heads).
+    /// The value at `position` (all heads): the decoder reads values in
+    /// runs ([`LayerCache::extend_values`]); the tests read them one by one.
+    #[cfg(test)]
     pub fn value(&self, position: usize) -> &[f32] {
         self.chunks[position / CHUNK_POSITIONS].value(position % CHUNK_POSITIONS, self.width)
     }
@@ -289,8 +311,8 @@ mod tests {
             for first in 0..cache.len() {
                 let mut keys = Vec::new();
                 let mut values = Vec::new();
-                cache.extend_with(first..=cache.len() - 1, false, 1..3, &mut keys);
-                cache.extend_with(first..=cache.len() - 1, true, 1..3, &mut values);
+                cache.extend_keys(first..=cache.len() - 1, 1..3, &mut keys);
+                cache.extend_values(first..=cache.len() - 1, 1..3, &mut values);
                 for (p, (key, value)) in (first..).zip(keys.iter().zip(&values)) {
                     assert_eq!(*key, &cache.key(p)[1..3]);
                     assert_eq!(*value, &cache.value(p)[1..3]);

@@ -209,6 +209,35 @@ pub fn highest(values: &[f32]) -> f32 {
         .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
 }
 
+/// Independent running sums a long sum is split into.
+pub const LANES: usize = 8;
+
+/// Adds `values[i]` (widened to f64, exactly) to `lanes[i % LANES]`; a long
+/// sum fed through it in slices whose lengths are multiples of [`LANES`]
+/// (but the last) keeps each value in the same lane. Plain additions in a
+/// fixed order: the same bits whether the compiler uses vectors of two,
+/// four or eight. The sampler's sums and the attention softmax's total run
+/// through it.
+#[inline(always)]
+pub fn add_in_lanes<T: Copy + Into<f64>>(lanes: &mut [f64; LANES], values: &[T]) {
+    let (whole, rest) = values.as_chunks::<LANES>();
+    for values in whole {
+        for (lane, &v) in lanes.iter_mut().zip(values) {
+            *lane += v.into();
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane += v.into();
+    }
+}
+
+/// The lanes' total, as a fixed tree of additions.
+#[inline(always)]
+pub fn fold_lanes(lanes: [f64; LANES]) -> f64 {
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + b) + (c + d)) + ((e + f) + (g + h))
+}
+
 #[inline(always)]
 fn softmax_lanes(scores: &[f32]) -> Vec<f32> {
     let max = highest(scores);
@@ -218,18 +247,9 @@ fn softmax_lanes(scores: &[f32]) -> Vec<f32> {
     for (e, &s) in exps.iter_mut().zip(scores) {
         *e = exp(s - max);
     }
-    let mut lanes = [0f64; 8];
-    let (eights, rest) = exps.as_chunks::<8>();
-    for eight in eights {
-        for (lane, &e) in lanes.iter_mut().zip(eight) {
-            *lane += e as f64;
-        }
-    }
-    for (lane, &e) in lanes.iter_mut().zip(rest) {
-        *lane += e as f64;
-    }
-    let [a, b, c, d, e, f, g, h] = lanes;
-    let total = ((a + b) + (c + d)) + ((e + f) + (g + h));
+    let mut lanes = [0f64; LANES];
+    add_in_lanes(&mut lanes, &exps);
+    let total = fold_lanes(lanes);
     let norm = (1.0 / total) as f32;
     exps.iter_mut().for_each(|e| *e *= norm);
     exps
