@@ -7,8 +7,8 @@
 //! every load, so files named on the command line leave nothing behind. The
 //! file records what it was built from (the GGUF's path, size and
 //! modification time, and [`LAYOUT_VERSION`]) and a CRC-32 of its arrays,
-//! checked at every load (read from the page cache on both cores, a few
-//! tens of milliseconds); a file that does not match, or fails any check,
+//! checked at every load on both cores while the pages are mapped in (read
+//! through the map from the page cache); a file that does not match, or fails any check,
 //! is ignored and rebuilt, so bytes damaged on disk are never computed
 //! with. It is written to a temporary file, locked while the GGUF is read,
 //! and renamed into place only when complete, so a half-written file is
@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ const TEMP_PREFIX: &str = ".repacking-";
 /// locking) was abandoned — its process was killed — and is removed.
 const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// The checksum is read in pieces of this many bytes.
-const CHECKSUM_PIECE: u64 = 8 << 20;
+const CHECKSUM_PIECE: usize = 8 << 20;
 
 /// What a repacked-weights file was built from: it is used only while all
 /// of this still holds.
@@ -204,7 +205,7 @@ fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<S
     let index_len = u64::from_le_bytes(map[trailer..trailer + 8].try_into().ok()?) as usize;
     let index_start = trailer.checked_sub(index_len)?;
     let index: Index = serde_json::from_slice(&map[index_start..trailer]).ok()?;
-    if index.origin != *origin || checksum(&file, index_start as u64)? != index.checksum {
+    if index.origin != *origin {
         return None;
     }
     let mut matrices = HashMap::with_capacity(index.matrices.len());
@@ -220,34 +221,48 @@ fn read_index(path: &Path, origin: &Origin, gguf: &GgufFile) -> Option<HashMap<S
         };
         matrices.insert(entry.name, matrix);
     }
-    populate(&map, &matrices, index_start);
+    let mapped = mapped_ranges(&matrices, index_start);
+    if checksum_and_populate(&file, &map, index_start, &mapped)? != index.checksum {
+        return None;
+    }
     Some(matrices)
 }
 
-/// CRC-32 of the first `len` bytes of `file`, read (not mapped: an
-/// embedding's pages stay out of the process's memory) in pieces on the
-/// rayon pool and combined in order. Each thread reads into one buffer of
-/// its own, kept for the next load (8 MB per thread): rayon calls
-/// `map_init`'s set-up once per split of the work, and the fresh buffers it
-/// made for many of the pieces were zeroed by the kernel page by page (in a
-/// profile, a sixth of the 0.5B's time to its first token).
-fn checksum(file: &File, len: u64) -> Option<u32> {
+/// CRC-32 of the first `len` bytes of the file, computed in pieces on the
+/// rayon pool and combined in order; on the way, the pages of the `mapped`
+/// ranges are mapped in ([`mapped_ranges`]). A piece inside them is read
+/// through the map once its pages are in (the forward pass needs them
+/// mapped anyway, and reading them through the map copies nothing); a
+/// piece outside them (an embedding's rows) is read with `pread` into one
+/// buffer per thread, kept for the next load (8 MB per thread), so its
+/// pages stay out of the process's memory. Reading every piece with
+/// `pread` had made the 0.5B's checksum 130-150 ms, most of it copying.
+fn checksum_and_populate(
+    file: &File,
+    map: &Mmap,
+    len: usize,
+    mapped: &[Range<usize>],
+) -> Option<u32> {
     use rayon::prelude::*;
     use std::cell::RefCell;
     use std::os::unix::fs::FileExt;
     thread_local! {
         static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    let pieces: Vec<u64> = (0..len).step_by(CHECKSUM_PIECE as usize).collect();
-    let hashes: Vec<crc32fast::Hasher> = pieces
+    let hashes: Vec<crc32fast::Hasher> = pieces(len, mapped)
         .par_iter()
-        .map(|&start| {
+        .map(|(piece, is_mapped)| {
+            let mut hasher = crc32fast::Hasher::new();
+            if *is_mapped {
+                populate(map, piece.clone());
+                hasher.update(&map[piece.clone()]);
+                return Some(hasher);
+            }
             BUFFER.with_borrow_mut(|buffer| {
-                buffer.resize(CHECKSUM_PIECE as usize, 0);
-                let piece = &mut buffer[..CHECKSUM_PIECE.min(len - start) as usize];
-                file.read_exact_at(piece, start).ok()?;
-                let mut hasher = crc32fast::Hasher::new();
-                hasher.update(piece);
+                buffer.resize(CHECKSUM_PIECE, 0);
+                let bytes = &mut buffer[..piece.len()];
+                file.read_exact_at(bytes, piece.start as u64).ok()?;
+                hasher.update(bytes);
                 Some(hasher)
             })
         })
@@ -259,13 +274,42 @@ fn checksum(file: &File, len: u64) -> Option<u32> {
     Some(whole.finalize())
 }
 
-/// Maps in now the pages of every matrix a forward pass reads whole (they
-/// are in the page cache after their first use), which moves the page
-/// faults off the first forward pass. An embedding with an output matrix
-/// of its own is only looked up row by row: its pages are left to be
-/// mapped as rows are read, so they do not count in the process's memory
-/// (Qwen2.5-Coder 0.5B's is 145 MB, of which a prompt reads a few rows).
-fn populate(map: &Mmap, matrices: &HashMap<String, QMatrix>, end: usize) {
+/// `0..len` cut at the edges of the `mapped` ranges (sorted, apart) and
+/// into pieces of at most [`CHECKSUM_PIECE`] bytes, each marked with
+/// whether it lies in a mapped range.
+fn pieces(len: usize, mapped: &[Range<usize>]) -> Vec<(Range<usize>, bool)> {
+    let mut stretches = Vec::new();
+    let mut at = 0;
+    for range in mapped.iter().filter(|r| !r.is_empty()) {
+        if range.start > at {
+            stretches.push((at..range.start, false));
+        }
+        stretches.push((range.clone(), true));
+        at = range.end;
+    }
+    if len > at {
+        stretches.push((at..len, false));
+    }
+    stretches
+        .into_iter()
+        .flat_map(|(stretch, is_mapped)| {
+            stretch
+                .clone()
+                .step_by(CHECKSUM_PIECE)
+                .map(move |start| (start..(start + CHECKSUM_PIECE).min(stretch.end), is_mapped))
+        })
+        .collect()
+}
+
+/// The ranges of the file whose pages are mapped in at load: every matrix
+/// a forward pass reads whole (they are in the page cache after their
+/// first use), which moves the page faults off the first forward pass. An
+/// embedding with an output matrix of its own is only looked up row by
+/// row: its pages are left to be mapped as rows are read, so they do not
+/// count in the process's memory (Qwen2.5-Coder 0.5B's is 145 MB, of which
+/// a prompt reads a few rows). Whole pages only, sorted and apart, all
+/// before `end`.
+fn mapped_ranges(matrices: &HashMap<String, QMatrix>, end: usize) -> Vec<Range<usize>> {
     let mut skipped = match (
         matrices.get("token_embd.weight"),
         matrices.contains_key("output.weight"),
@@ -280,21 +324,24 @@ fn populate(map: &Mmap, matrices: &HashMap<String, QMatrix>, end: usize) {
         // Whole pages only: a page shared with a populated array is read anyway.
         let page_start = start / PAGE * PAGE;
         if page_start > from {
-            ranges.push((from, page_start - from));
+            ranges.push(from..page_start);
         }
         from = from.max((start + len).div_ceil(PAGE) * PAGE);
     }
-    for (start, len) in ranges {
-        #[cfg(target_os = "linux")]
-        if map
-            .advise_range(memmap2::Advice::PopulateRead, start, len)
-            .is_ok()
-        {
-            continue;
-        }
-        // Elsewhere, and on Linux before 5.14: read ahead instead.
-        let _ = map.advise_range(memmap2::Advice::WillNeed, start, len);
+    ranges
+}
+
+/// Maps in the pages of `range` (whole pages) now.
+fn populate(map: &Mmap, range: Range<usize>) {
+    #[cfg(target_os = "linux")]
+    if map
+        .advise_range(memmap2::Advice::PopulateRead, range.start, range.len())
+        .is_ok()
+    {
+        return;
     }
+    // Elsewhere, and on Linux before 5.14: read ahead instead.
+    let _ = map.advise_range(memmap2::Advice::WillNeed, range.start, range.len());
 }
 
 /// The page size the map's ranges are rounded to (the smallest x86-64 page).
@@ -483,5 +530,60 @@ fn remove_abandoned(dir: &Path) {
         if old_enough && unlocked {
             let _ = std::fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_file_in_order_cut_at_the_mapped_ranges() {
+        let piece = CHECKSUM_PIECE;
+        let len = 3 * piece + 12_345;
+        let mapped = [
+            PAGE..piece + 2 * PAGE,
+            2 * piece..2 * piece,
+            2 * piece + PAGE..len - 345,
+        ];
+        let pieces = pieces(len, &mapped);
+        let mut at = 0;
+        for (range, is_mapped) in &pieces {
+            assert_eq!(range.start, at, "{pieces:?}");
+            assert!(!range.is_empty() && range.len() <= piece);
+            let inside = mapped
+                .iter()
+                .any(|m| m.start <= range.start && range.end <= m.end);
+            assert_eq!(*is_mapped, inside, "{range:?}");
+            at = range.end;
+        }
+        assert_eq!(at, len);
+        // 0..PAGE, then the first mapped range in two pieces, the gap up to
+        // the third in one, that range in two, and the tail.
+        assert_eq!(pieces.len(), 7);
+    }
+
+    #[test]
+    fn the_checksum_is_the_whole_files_whichever_parts_are_mapped() {
+        let len = 2 * CHECKSUM_PIECE + 3 * PAGE + 17;
+        let bytes: Vec<u8> = (0..len as u64)
+            .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8)
+            .collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        // SAFETY: the temporary file is not changed while it is mapped.
+        let map = unsafe { MmapOptions::new().map(&file) }.unwrap();
+        let whole = crc32fast::hash(&bytes);
+        let all = 0..len / PAGE * PAGE;
+        let two = [
+            PAGE..CHECKSUM_PIECE + PAGE,
+            CHECKSUM_PIECE + 2 * PAGE..len - 17 - PAGE,
+        ];
+        for mapped in [&[][..], std::slice::from_ref(&all), &two] {
+            let checksum = checksum_and_populate(&file, &map, len, mapped);
+            assert_eq!(checksum, Some(whole), "{mapped:?}");
+        }
+        // A shorter file than the index says: no checksum.
+        assert_eq!(checksum_and_populate(&file, &map, len + 1, &[]), None);
     }
 }
