@@ -599,9 +599,16 @@ mod tests {
         // one. Three tokens: one quad, filled up with a copy. Six: two
         // quads, taken as a pair. Nine: a pair and one quad alone.
         // Thirteen (four quads, the last filled up) of rows so long that
-        // the quads meet the weight rows in runs of two.
+        // the quads meet the weight rows in runs of two. Thirty-three: with
+        // AVX-512, four octets at once and one alone.
         const { assert!(QUAD_CACHE_BYTES / (5 * 2560) <= 2) };
-        for (rows, cols, tokens) in [(21, 256, 3), (21, 256, 6), (21, 256, 9), (5, 2560, 13)] {
+        for (rows, cols, tokens) in [
+            (21, 256, 3),
+            (21, 256, 6),
+            (21, 256, 9),
+            (5, 2560, 13),
+            (21, 256, 33),
+        ] {
             batching_changes_nothing(rows, cols, tokens);
         }
     }
@@ -676,8 +683,16 @@ mod tests {
         {
             return;
         }
-        let (rows, cols) = (9, 512);
-        let xs: Vec<QuantizedRow> = (0..21)
+        // 256 columns: four octets are taken at once; 512: two (each
+        // octet holds Q6_K's starts too, as here).
+        for (rows, cols) in [(9, 512), (9, 256)] {
+            avx2_and_wider_agree(rows, cols);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_and_wider_agree(rows: usize, cols: usize) {
+        let xs: Vec<QuantizedRow> = (0..37)
             .map(|t| QuantizedRow::new(&values(cols, 20 + t)))
             .collect();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -685,7 +700,9 @@ mod tests {
             for dtype in TYPES {
                 let (q, _) = quantized(dtype, rows, cols);
                 let matrix = QMatrix::from_qtensor(&q).unwrap();
-                for count in [1, 5, 8, 13, 21] {
+                // Where four octets go at once, 21 tokens are three octets
+                // together and 37 four, then one.
+                for count in [1, 5, 8, 13, 21, 37] {
                     let tokens = &xs[..count];
                     let mut avx2 = vec![0f32; rows * count];
                     let mut wider = vec![0f32; rows * count];
