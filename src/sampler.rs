@@ -229,7 +229,8 @@ pub struct Sampler {
     sampling: Sampling,
     rng: ChaCha20Rng,
     alternatives: usize,
-    /// The tempered weights of the last step (kept for their allocation).
+    /// The candidates' tempered weights at the last filtered step (kept for
+    /// their allocation; without a filter, weights are made a chunk at a time).
     weights: Vec<f64>,
 }
 
@@ -263,14 +264,42 @@ impl Sampler {
                 min_p,
             } => {
                 let candidates = filter(&model, *top_k, *top_p, *min_p);
-                let weights = &mut self.weights;
-                tempered_weights_into(logits, candidates.as_deref(), *temperature, weights);
-                let chunk_totals = chunk_totals(weights);
-                let total: f64 = chunk_totals.iter().sum();
-                let u = uniform(&mut self.rng);
-                let pick = pick_index(weights, &chunk_totals, u * total);
-                let token = candidates.map_or(pick as u32, |c| c[pick]);
-                (token, weights[pick] / total)
+                match candidates {
+                    // Every token: its weights are made a chunk at a time
+                    // and summed, and only the picked chunk's are made
+                    // again (Gemma's 262,144 weights are 2 MB, written and
+                    // read several times when kept whole).
+                    None => {
+                        let max = model.highest as f64;
+                        let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
+                            let chunk =
+                                &logits[c * PICK_CHUNK..logits.len().min((c + 1) * PICK_CHUNK)];
+                            let weights = &mut buffer[..chunk.len()];
+                            tempered_chunk(chunk, max, *temperature, weights);
+                            chunk.len()
+                        };
+                        let mut buffer = [0f64; PICK_CHUNK];
+                        let chunk_totals: Vec<f64> = (0..logits.len().div_ceil(PICK_CHUNK))
+                            .map(|c| {
+                                let len = weights_of(c, &mut buffer);
+                                lane_sum(&buffer[..len])
+                            })
+                            .collect();
+                        let total: f64 = chunk_totals.iter().sum();
+                        let u = uniform(&mut self.rng);
+                        let (pick, weight) = pick_by_chunks(&chunk_totals, u * total, weights_of);
+                        (pick as u32, weight / total)
+                    }
+                    Some(candidates) => {
+                        let weights = &mut self.weights;
+                        tempered_weights_into(logits, Some(&candidates), *temperature, weights);
+                        let chunk_totals = chunk_totals(weights);
+                        let total: f64 = chunk_totals.iter().sum();
+                        let u = uniform(&mut self.rng);
+                        let pick = pick_index(weights, &chunk_totals, u * total);
+                        (candidates[pick], weights[pick] / total)
+                    }
+                }
             }
         };
         SampledToken {
@@ -286,6 +315,8 @@ impl Sampler {
 /// The model's next-token distribution at temperature 1.
 pub struct ModelDistribution<'a> {
     logits: &'a [f32],
+    /// The highest logit ([`highest`]).
+    highest: f32,
     log_normalizer: f64,
     entropy: f64,
     /// Most likely token (lowest id among ties).
@@ -326,6 +357,7 @@ impl<'a> ModelDistribution<'a> {
         let (sum, weighted) = (fold_lanes(sum), fold_lanes(weighted));
         Self {
             logits,
+            highest,
             log_normalizer: max + sum.ln(),
             entropy: (sum.ln() - weighted / sum).max(0.0),
             argmax: argmax as u32,
@@ -593,9 +625,19 @@ fn tempered_weights_into(
             );
         }
         None => {
-            let max = highest(logits) as f64;
-            weights.extend(logits.iter().map(|&l| (l as f64 - max) / temperature));
+            weights.resize(logits.len(), 0.0);
+            tempered_chunk(logits, highest(logits) as f64, temperature, weights);
+            return;
         }
+    }
+    exp::exp_in_place(weights);
+}
+
+/// `weights[i] = exp((logits[i] − max) / temperature)`, the tempered weights
+/// of a run of tokens.
+fn tempered_chunk(logits: &[f32], max: f64, temperature: f64, weights: &mut [f64]) {
+    for (w, &l) in weights.iter_mut().zip(logits) {
+        *w = (l as f64 - max) / temperature;
     }
     exp::exp_in_place(weights);
 }
@@ -620,28 +662,54 @@ fn chunk_totals(weights: &[f64]) -> Vec<f64> {
 /// whole chunks are passed by their totals ([`chunk_totals`]), and inside
 /// the chunk where the running sum passes `target`, one weight at a time.
 fn pick_index(weights: &[f64], chunk_totals: &[f64], target: f64) -> usize {
+    let copy_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
+        let chunk = &weights[c * PICK_CHUNK..weights.len().min((c + 1) * PICK_CHUNK)];
+        buffer[..chunk.len()].copy_from_slice(chunk);
+        chunk.len()
+    };
+    pick_by_chunks(chunk_totals, target, copy_of).0
+}
+
+/// [`pick_index`] over weights made a chunk at a time: `weights_of(c,
+/// buffer)` writes chunk `c`'s weights (chunk `c` of [`PICK_CHUNK`]) into
+/// `buffer` and returns how many there are. Returns the index and its
+/// weight.
+fn pick_by_chunks(
+    chunk_totals: &[f64],
+    target: f64,
+    mut weights_of: impl FnMut(usize, &mut [f64; PICK_CHUNK]) -> usize,
+) -> (usize, f64) {
+    let mut buffer = [0f64; PICK_CHUNK];
     let mut running = 0.0;
-    for (c, (chunk, &chunk_total)) in weights.chunks(PICK_CHUNK).zip(chunk_totals).enumerate() {
+    for (c, &chunk_total) in chunk_totals.iter().enumerate() {
         let after = running + chunk_total;
         if target < after {
+            let len = weights_of(c, &mut buffer);
+            let chunk = &buffer[..len];
             let mut inside = running;
-            for (i, w) in chunk.iter().enumerate() {
+            for (i, &w) in chunk.iter().enumerate() {
                 inside += w;
                 if target < inside {
-                    return c * PICK_CHUNK + i;
+                    return (c * PICK_CHUNK + i, w);
                 }
             }
             // One weight at a time summed a hair below the chunk's total:
             // the chunk's last token with any weight.
             if let Some(i) = chunk.iter().rposition(|&w| w > 0.0) {
-                return c * PICK_CHUNK + i;
+                return (c * PICK_CHUNK + i, chunk[i]);
             }
         }
         running = after;
     }
     // Rounding can leave `target` a hair above the total: take the last
-    // candidate with any weight.
-    weights.iter().rposition(|&w| w > 0.0).unwrap_or(0)
+    // candidate with any weight (in the last chunk with any).
+    for c in (0..chunk_totals.len()).rev() {
+        let len = weights_of(c, &mut buffer);
+        if let Some(i) = buffer[..len].iter().rposition(|&w| w > 0.0) {
+            return (c * PICK_CHUNK + i, buffer[i]);
+        }
+    }
+    (0, buffer[0])
 }
 
 /// A uniform number in [0, 1) from the top 53 bits of one 64-bit draw.
@@ -815,6 +883,46 @@ mod tests {
         assert_eq!(pick_index(&weights, &chunk_totals, 0.0), 1);
         let last = weights.iter().rposition(|&w| w > 0.0).unwrap();
         assert_eq!(pick_index(&weights, &chunk_totals, total), last);
+    }
+
+    #[test]
+    fn sampling_every_token_chunk_by_chunk_picks_what_the_whole_weights_pick() {
+        // The sampler makes the weights of all tokens a chunk at a time;
+        // the whole list of weights, summed and walked the same way, must
+        // give the same token and probability at every draw.
+        let logits = tied_logits(5 * PICK_CHUNK + 77);
+        for (temperature, seed) in [(0.3, 1), (1.0, 2), (1.7, 3)] {
+            let mut sampler = Sampler::new(random(temperature), seed, 0);
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let mut weights = Vec::new();
+            tempered_weights_into(&logits, None, temperature, &mut weights);
+            let chunk_totals = chunk_totals(&weights);
+            let total: f64 = chunk_totals.iter().sum();
+            for _ in 0..200 {
+                let step = sampler.sample(&logits);
+                let pick = pick_index(&weights, &chunk_totals, uniform(&mut rng) * total);
+                assert_eq!(step.token, pick as u32);
+                assert_eq!(
+                    step.probability.to_bits(),
+                    (weights[pick] / total).to_bits()
+                );
+            }
+        }
+        // Past the total (rounding): the last token with any weight.
+        let mut weights = Vec::new();
+        tempered_weights_into(&logits, None, 0.9, &mut weights);
+        let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
+            let chunk = &weights[c * PICK_CHUNK..weights.len().min((c + 1) * PICK_CHUNK)];
+            buffer[..chunk.len()].copy_from_slice(chunk);
+            chunk.len()
+        };
+        let totals = chunk_totals(&weights);
+        let last = weights.iter().rposition(|&w| w > 0.0).unwrap();
+        let past = 2.0 * totals.iter().sum::<f64>();
+        assert_eq!(
+            pick_by_chunks(&totals, past, weights_of),
+            (last, weights[last])
+        );
     }
 
     #[test]
