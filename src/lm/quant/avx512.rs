@@ -143,6 +143,7 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
     let offset_lanes = _mm512_setr_ps(
         0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0,
     );
+    const { assert!(GROUP == 4) };
     for first in (0..blocks).step_by(GROUP) {
         let count = GROUP.min(blocks - first);
         // The group's weight factors: `[scale₀, offset₀, …]` (or two scales
@@ -152,95 +153,120 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
         } else {
             factor_group::<8>(factors, 2 * first, 2 * count)
         };
-        for j in 0..count {
-            let b = first + j;
-            let j = j as i32;
-            if LAYOUT != NIBBLES {
-                // The codes straight from the weights (Nibbles rows were
-                // unpacked into `scratch`, prefetched there).
-                prefetch_ahead(weights.wrapping_add(BLOCK * b));
-            }
-            // SAFETY: the asserts above keep every load inside block `b` of
-            // the weights and of the octets.
-            let ws: [__m512i; 4] = std::array::from_fn(|m| unsafe {
-                let ws = _mm512_set1_epi64(
-                    (weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned(),
-                );
-                if LAYOUT == NIBBLES {
-                    ws
-                } else {
-                    _mm512_xor_si512(ws, _mm512_set1_epi8(-128))
+        // Block `first + j` of the group. Called with constant `j` below,
+        // so that every running sum is indexed by a constant and stays in a
+        // register (indexed by a loop counter, they had lived on the stack,
+        // loaded and stored at every block).
+        macro_rules! step {
+            ($j:expr) => {{
+                let j: usize = $j;
+                let b = first + j;
+                let j = j as i32;
+                if LAYOUT != NIBBLES {
+                    // The codes straight from the weights (Nibbles rows were
+                    // unpacked into `scratch`, prefetched there).
+                    prefetch_ahead(weights.wrapping_add(BLOCK * b));
                 }
-            });
-            match LAYOUT {
-                NIBBLES | BYTES => {
-                    let block_factors = if LAYOUT == NIBBLES {
-                        lanes_of(group, std::array::from_fn(|i| 2 * j + (i % 2) as i32))
+                // SAFETY: the asserts above keep every load inside block `b` of
+                // the weights and of the octets.
+                let ws: [__m512i; 4] = std::array::from_fn(|m| unsafe {
+                    let ws = _mm512_set1_epi64(
+                        (weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned(),
+                    );
+                    if LAYOUT == NIBBLES {
+                        ws
                     } else {
-                        lanes_of(group, [j; 16])
-                    };
-                    for o in 0..O {
-                        // SAFETY: as above.
-                        let (ints, x_factors) = unsafe {
-                            let mut ints = if LAYOUT == NIBBLES {
-                                _mm512_setzero_si512()
-                            } else {
-                                _mm512_loadu_si512(starts[o].add(16 * b) as *const __m512i)
-                            };
-                            for m in 0..4 {
-                                let xs = _mm512_loadu_si512(
-                                    codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i
-                                );
-                                ints = _mm512_dpbusd_epi32(ints, ws[m], xs);
-                            }
-                            (ints, _mm512_loadu_ps(x_factors[o].add(16 * b)))
-                        };
-                        let sums = _mm512_cvtepi32_ps(ints);
-                        let acc = &mut acc[o][j as usize];
-                        if LAYOUT == NIBBLES {
-                            let products = _mm512_mul_ps(block_factors, x_factors);
-                            *acc = _mm512_fmadd_ps(sums, _mm512_moveldup_ps(products), *acc);
-                            *acc = _mm512_fmadd_ps(products, offset_lanes, *acc);
+                        _mm512_xor_si512(ws, _mm512_set1_epi8(-128))
+                    }
+                });
+                match LAYOUT {
+                    NIBBLES | BYTES => {
+                        let block_factors = if LAYOUT == NIBBLES {
+                            lanes_of(group, std::array::from_fn(|i| 2 * j + (i % 2) as i32))
                         } else {
-                            let scales =
-                                _mm512_mul_ps(block_factors, _mm512_moveldup_ps(x_factors));
-                            *acc = _mm512_fmadd_ps(sums, scales, *acc);
-                        }
-                    }
-                }
-                _ => {
-                    // Weights 0..16 (quarters 0, 1) take the block's first
-                    // scale, 16..32 its second.
-                    let halves = [
-                        lanes_of(group, [2 * j; 16]),
-                        lanes_of(group, [2 * j + 1; 16]),
-                    ];
-                    for o in 0..O {
-                        // SAFETY: as above.
-                        let x_scales = _mm512_moveldup_ps(unsafe {
-                            _mm512_loadu_ps(x_factors[o].add(16 * b))
-                        });
-                        let products = halves.map(|half| _mm512_mul_ps(half, x_scales));
-                        for m in 0..4 {
+                            lanes_of(group, [j; 16])
+                        };
+                        for o in 0..O {
                             // SAFETY: as above.
-                            let ints = unsafe {
-                                let start = _mm512_loadu_si512(
-                                    quarter_starts[o].add(64 * b + 16 * m) as *const __m512i,
-                                );
-                                let xs = _mm512_loadu_si512(
-                                    codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i
-                                );
-                                _mm512_dpbusd_epi32(start, ws[m], xs)
+                            let (ints, x_factors) = unsafe {
+                                let mut ints = if LAYOUT == NIBBLES {
+                                    _mm512_setzero_si512()
+                                } else {
+                                    _mm512_loadu_si512(starts[o].add(16 * b) as *const __m512i)
+                                };
+                                for m in 0..4 {
+                                    let xs = _mm512_loadu_si512(
+                                        codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i,
+                                    );
+                                    ints = _mm512_dpbusd_epi32(ints, ws[m], xs);
+                                }
+                                (ints, _mm512_loadu_ps(x_factors[o].add(16 * b)))
                             };
-                            acc[o][m] = _mm512_fmadd_ps(
-                                _mm512_cvtepi32_ps(ints),
-                                products[m / 2],
-                                acc[o][m],
-                            );
+                            let sums = _mm512_cvtepi32_ps(ints);
+                            let acc = &mut acc[o][j as usize];
+                            if LAYOUT == NIBBLES {
+                                let products = _mm512_mul_ps(block_factors, x_factors);
+                                *acc = _mm512_fmadd_ps(sums, _mm512_moveldup_ps(products), *acc);
+                                *acc = _mm512_fmadd_ps(products, offset_lanes, *acc);
+                            } else {
+                                let scales =
+                                    _mm512_mul_ps(block_factors, _mm512_moveldup_ps(x_factors));
+                                *acc = _mm512_fmadd_ps(sums, scales, *acc);
+                            }
+                        }
+                    }
+                    _ => {
+                        // Weights 0..16 (quarters 0, 1) take the block's first
+                        // scale, 16..32 its second.
+                        let halves = [
+                            lanes_of(group, [2 * j; 16]),
+                            lanes_of(group, [2 * j + 1; 16]),
+                        ];
+                        for o in 0..O {
+                            // SAFETY: as above.
+                            let x_scales = _mm512_moveldup_ps(unsafe {
+                                _mm512_loadu_ps(x_factors[o].add(16 * b))
+                            });
+                            let products = halves.map(|half| _mm512_mul_ps(half, x_scales));
+                            for m in 0..4 {
+                                // SAFETY: as above.
+                                let ints = unsafe {
+                                    let start =
+                                        _mm512_loadu_si512(quarter_starts[o].add(64 * b + 16 * m)
+                                            as *const __m512i);
+                                    let xs = _mm512_loadu_si512(
+                                        codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i,
+                                    );
+                                    _mm512_dpbusd_epi32(start, ws[m], xs)
+                                };
+                                acc[o][m] = _mm512_fmadd_ps(
+                                    _mm512_cvtepi32_ps(ints),
+                                    products[m / 2],
+                                    acc[o][m],
+                                );
+                            }
                         }
                     }
                 }
+            }};
+        }
+        match count {
+            4 => {
+                step!(0);
+                step!(1);
+                step!(2);
+                step!(3);
             }
+            3 => {
+                step!(0);
+                step!(1);
+                step!(2);
+            }
+            2 => {
+                step!(0);
+                step!(1);
+            }
+            _ => step!(0),
         }
     }
     for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {

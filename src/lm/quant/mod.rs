@@ -764,12 +764,18 @@ mod tests {
     }
 
     /// The paths real models rarely take: f32 factors, and rows whose blocks
-    /// end in a partial group (3 blocks per row). A token gives the same bits
+    /// end in a partial group. A token gives the same bits
     /// alone as in a batch, every kernel agrees with the portable one, and
     /// the AVX-VNNI kernels give the AVX2 kernels' bits.
     #[test]
     fn kernels_agree_on_f32_factors_and_partial_groups() {
-        let (rows, cols) = (7, 96);
+        // Rows of 3 blocks, and of a whole group and 1 or 2 blocks more.
+        for cols in [96, 160, 192] {
+            f32_factors_and_partial_groups(7, cols);
+        }
+    }
+
+    fn f32_factors_and_partial_groups(rows: usize, cols: usize) {
         let xs: Vec<QuantizedRow> = (0..5)
             .map(|t| QuantizedRow::new(&values(cols, 40 + t)))
             .collect();
