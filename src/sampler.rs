@@ -272,8 +272,7 @@ impl Sampler {
                     None => {
                         let max = model.highest as f64;
                         let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
-                            let chunk =
-                                &logits[c * PICK_CHUNK..logits.len().min((c + 1) * PICK_CHUNK)];
+                            let chunk = pick_chunk(logits, c);
                             let weights = &mut buffer[..chunk.len()];
                             tempered_chunk(chunk, max, *temperature, weights);
                             chunk.len()
@@ -663,11 +662,16 @@ fn chunk_totals(weights: &[f64]) -> Vec<f64> {
 /// the chunk where the running sum passes `target`, one weight at a time.
 fn pick_index(weights: &[f64], chunk_totals: &[f64], target: f64) -> usize {
     let copy_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
-        let chunk = &weights[c * PICK_CHUNK..weights.len().min((c + 1) * PICK_CHUNK)];
+        let chunk = pick_chunk(weights, c);
         buffer[..chunk.len()].copy_from_slice(chunk);
         chunk.len()
     };
     pick_by_chunks(chunk_totals, target, copy_of).0
+}
+
+/// Chunk `c` of `values` as [`chunk_totals`] cuts them.
+fn pick_chunk<T>(values: &[T], c: usize) -> &[T] {
+    &values[c * PICK_CHUNK..values.len().min((c + 1) * PICK_CHUNK)]
 }
 
 /// [`pick_index`] over weights made a chunk at a time: `weights_of(c,
@@ -912,7 +916,7 @@ mod tests {
         let mut weights = Vec::new();
         tempered_weights_into(&logits, None, 0.9, &mut weights);
         let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
-            let chunk = &weights[c * PICK_CHUNK..weights.len().min((c + 1) * PICK_CHUNK)];
+            let chunk = pick_chunk(&weights, c);
             buffer[..chunk.len()].copy_from_slice(chunk);
             chunk.len()
         };

@@ -7,10 +7,9 @@
 //! every load, so files named on the command line leave nothing behind. The
 //! file records what it was built from (the GGUF's path, size and
 //! modification time, and [`LAYOUT_VERSION`]) and a CRC-32 of its arrays,
-//! checked at every load on both cores while the pages are mapped in (read
-//! through the map from the page cache); a file that does not match, or fails any check,
-//! is ignored and rebuilt, so bytes damaged on disk are never computed
-//! with. It is written to a temporary file, locked while the GGUF is read,
+//! checked at every load on both cores while the pages are mapped in; a
+//! file that does not match, or fails any check, is ignored and rebuilt, so
+//! bytes damaged on disk are never computed with. It is written to a temporary file, locked while the GGUF is read,
 //! and renamed into place only when complete, so a half-written file is
 //! never used; a temporary whose writer is gone (unlocked) is removed by
 //! the next write (and a mapped file is never changed under a running
