@@ -291,7 +291,7 @@ impl Sampler {
                     }
                     Some(candidates) => {
                         let weights = &mut self.weights;
-                        tempered_weights_into(logits, Some(&candidates), *temperature, weights);
+                        tempered_weights_into(logits, &candidates, *temperature, weights);
                         let chunk_totals = chunk_totals(weights);
                         let total: f64 = chunk_totals.iter().sum();
                         let u = uniform(&mut self.rng);
@@ -597,38 +597,31 @@ pub fn candidate_distribution(logits: &[f32], candidates: &[u32], temperature: f
 /// Unnormalized tempered weights `exp((logit − max) / T)` of the candidates.
 fn tempered_weights(logits: &[f32], candidates: &[u32], temperature: f64) -> Vec<f64> {
     let mut weights = Vec::new();
-    tempered_weights_into(logits, Some(candidates), temperature, &mut weights);
+    tempered_weights_into(logits, candidates, temperature, &mut weights);
     weights
 }
 
-/// [`tempered_weights`] of `candidates` (`None`: every token) into
-/// `weights`, whose allocation a sampler keeps from step to step (a fresh
-/// one for Gemma's vocabulary would be two megabytes of new pages per token).
+/// [`tempered_weights`] into `weights`, whose allocation a sampler keeps
+/// from step to step (a filter can keep most of a vocabulary: up to two
+/// megabytes of new pages per token for Gemma's). With no filter the
+/// sampler makes every token's weights a chunk at a time instead
+/// ([`tempered_chunk`]).
 fn tempered_weights_into(
     logits: &[f32],
-    candidates: Option<&[u32]>,
+    candidates: &[u32],
     temperature: f64,
     weights: &mut Vec<f64>,
 ) {
     weights.clear();
-    match candidates {
-        Some(candidates) => {
-            let max = candidates
-                .iter()
-                .map(|&t| logits[t as usize])
-                .fold(f32::NEG_INFINITY, f32::max) as f64;
-            weights.extend(
-                candidates
-                    .iter()
-                    .map(|&t| (logits[t as usize] as f64 - max) / temperature),
-            );
-        }
-        None => {
-            weights.resize(logits.len(), 0.0);
-            tempered_chunk(logits, highest(logits) as f64, temperature, weights);
-            return;
-        }
-    }
+    let max = candidates
+        .iter()
+        .map(|&t| logits[t as usize])
+        .fold(f32::NEG_INFINITY, f32::max) as f64;
+    weights.extend(
+        candidates
+            .iter()
+            .map(|&t| (logits[t as usize] as f64 - max) / temperature),
+    );
     exp::exp_in_place(weights);
 }
 
@@ -828,6 +821,14 @@ mod tests {
             .collect()
     }
 
+    /// Every token's tempered weight, in one buffer: what the sampler
+    /// makes a chunk at a time when no filter is set.
+    fn every_tempered_weight(logits: &[f32], temperature: f64) -> Vec<f64> {
+        let mut weights = vec![0.0; logits.len()];
+        tempered_chunk(logits, highest(logits) as f64, temperature, &mut weights);
+        weights
+    }
+
     #[test]
     fn eight_running_maxima_give_the_one_running_maximum() {
         let mut logits = tied_logits(1001);
@@ -841,8 +842,7 @@ mod tests {
         );
         assert_eq!(highest(&[]), f32::NEG_INFINITY);
         let every: Vec<u32> = (0..logits.len() as u32).collect();
-        let mut unfiltered = Vec::new();
-        tempered_weights_into(&logits, None, 0.7, &mut unfiltered);
+        let unfiltered = every_tempered_weight(&logits, 0.7);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(
             bits(&unfiltered),
@@ -869,8 +869,7 @@ mod tests {
     fn the_chunked_pick_lands_where_the_running_sum_passes_the_target() {
         // Several chunks, with impossible tokens among them.
         let logits = tied_logits(5 * PICK_CHUNK + 77);
-        let mut weights = Vec::new();
-        tempered_weights_into(&logits, None, 0.8, &mut weights);
+        let weights = every_tempered_weight(&logits, 0.8);
         let chunk_totals = chunk_totals(&weights);
         let total: f64 = chunk_totals.iter().sum();
         let mut rng = ChaCha20Rng::seed_from_u64(11);
@@ -898,8 +897,7 @@ mod tests {
         for (temperature, seed) in [(0.3, 1), (1.0, 2), (1.7, 3)] {
             let mut sampler = Sampler::new(random(temperature), seed, 0);
             let mut rng = ChaCha20Rng::seed_from_u64(seed);
-            let mut weights = Vec::new();
-            tempered_weights_into(&logits, None, temperature, &mut weights);
+            let weights = every_tempered_weight(&logits, temperature);
             let chunk_totals = chunk_totals(&weights);
             let total: f64 = chunk_totals.iter().sum();
             for _ in 0..200 {
@@ -913,8 +911,7 @@ mod tests {
             }
         }
         // Past the total (rounding): the last token with any weight.
-        let mut weights = Vec::new();
-        tempered_weights_into(&logits, None, 0.9, &mut weights);
+        let weights = every_tempered_weight(&logits, 0.9);
         let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
             let chunk = pick_chunk(&weights, c);
             buffer[..chunk.len()].copy_from_slice(chunk);
