@@ -59,8 +59,10 @@ impl Chunk {
         }
         let mut copy = Self::new(width);
         for position in 0..start {
-            copy.keys.extend_from_slice(below.key(position, width));
-            copy.values.extend_from_slice(below.value(position, width));
+            copy.keys
+                .extend_from_slice(below.at(Side::Keys, position, width));
+            copy.values
+                .extend_from_slice(below.at(Side::Values, position, width));
         }
         copy
     }
@@ -70,19 +72,28 @@ impl Chunk {
         self.start + self.keys.len() / width
     }
 
-    fn key(&self, position: usize, width: usize) -> &[f32] {
-        match &self.below {
-            Some(below) if position < self.start => below.key(position, width),
-            _ => &self.keys[(position - self.start) * width..][..width],
+    /// The keys or the values this chunk holds itself.
+    fn held(&self, side: Side) -> &[f32] {
+        match side {
+            Side::Keys => &self.keys,
+            Side::Values => &self.values,
         }
     }
 
-    fn value(&self, position: usize, width: usize) -> &[f32] {
+    /// The key or value at `position` (within the chunk), here or below.
+    fn at(&self, side: Side, position: usize, width: usize) -> &[f32] {
         match &self.below {
-            Some(below) if position < self.start => below.value(position, width),
-            _ => &self.values[(position - self.start) * width..][..width],
+            Some(below) if position < self.start => below.at(side, position, width),
+            _ => &self.held(side)[(position - self.start) * width..][..width],
         }
     }
+}
+
+/// Which of the cache's two arrays a read is of.
+#[derive(Clone, Copy)]
+enum Side {
+    Keys,
+    Values,
 }
 
 /// One layer's keys and values, `width` values each per position.
@@ -170,7 +181,7 @@ impl LayerCache {
         part: std::ops::Range<usize>,
         out: &mut Vec<&'a [f32]>,
     ) {
-        self.extend_with(positions, false, part, out)
+        self.extend_with(positions, Side::Keys, part, out)
     }
 
     /// [`LayerCache::extend_keys`] for the values.
@@ -180,14 +191,14 @@ impl LayerCache {
         part: std::ops::Range<usize>,
         out: &mut Vec<&'a [f32]>,
     ) {
-        self.extend_with(positions, true, part, out)
+        self.extend_with(positions, Side::Values, part, out)
     }
 
-    /// The keys (or with `values` the values) of [`LayerCache::extend_keys`].
+    /// [`LayerCache::extend_keys`] of either side.
     fn extend_with<'a>(
         &'a self,
         positions: std::ops::RangeInclusive<usize>,
-        values: bool,
+        side: Side,
         part: std::ops::Range<usize>,
         out: &mut Vec<&'a [f32]>,
     ) {
@@ -201,32 +212,33 @@ impl LayerCache {
             let base = index * CHUNK_POSITIONS;
             let within = first.max(base) - base..=last.min(base + CHUNK_POSITIONS - 1) - base;
             if chunk.below.is_none() {
-                let all = if values { &chunk.values } else { &chunk.keys };
-                let slice = &all[within.start() * width..(within.end() + 1) * width];
+                let held = chunk.held(side);
+                let slice = &held[within.start() * width..(within.end() + 1) * width];
                 out.extend(slice.chunks_exact(width).map(|one| &one[part.clone()]));
             } else {
-                out.extend(within.map(|p| {
-                    let one = if values {
-                        chunk.value(p, width)
-                    } else {
-                        chunk.key(p, width)
-                    };
-                    &one[part.clone()]
-                }));
+                out.extend(within.map(|p| &chunk.at(side, p, width)[part.clone()]));
             }
         }
     }
 
     /// The key at `position` (all heads).
     pub fn key(&self, position: usize) -> &[f32] {
-        self.chunks[position / CHUNK_POSITIONS].key(position % CHUNK_POSITIONS, self.width)
+        self.chunks[position / CHUNK_POSITIONS].at(
+            Side::Keys,
+            position % CHUNK_POSITIONS,
+            self.width,
+        )
     }
 
     /// The value at `position` (all heads): the decoder reads values in
     /// runs ([`LayerCache::extend_values`]); the tests read them one by one.
     #[cfg(test)]
     pub fn value(&self, position: usize) -> &[f32] {
-        self.chunks[position / CHUNK_POSITIONS].value(position % CHUNK_POSITIONS, self.width)
+        self.chunks[position / CHUNK_POSITIONS].at(
+            Side::Values,
+            position % CHUNK_POSITIONS,
+            self.width,
+        )
     }
 }
 
