@@ -92,6 +92,22 @@ impl QuantizedOctet {
     }
 }
 
+/// Lanes of a Nibbles group's factors for block `j`: its scale and offset,
+/// repeated.
+const NIBBLE_PATTERNS: [[i32; 16]; 4] = {
+    let mut patterns = [[0; 16]; 4];
+    let mut j = 0;
+    while j < 4 {
+        let mut i = 0;
+        while i < 16 {
+            patterns[j][i] = 2 * j as i32 + (i % 2) as i32;
+            i += 1;
+        }
+        j += 1;
+    }
+    patterns
+};
+
 /// What a row's codes are multiplied as.
 const NIBBLES: u8 = 0;
 /// Signed bytes, one scale per block.
@@ -107,38 +123,43 @@ fn lanes_of(v: __m256, pattern: [i32; 16]) -> __m512 {
     _mm512_permutexvar_ps(index, _mm512_castps256_ps512(v))
 }
 
-/// One weight row (one byte per weight: unsigned 4-bit codes for
+/// `R` weight rows (one byte per weight: unsigned 4-bit codes for
 /// [`NIBBLES`], else signed codes) times the eight rows of each of `O`
-/// octets, into `out` (eight values per octet, fewer for the last if `out`
-/// ends sooner).
+/// octets, into `out[r]` (eight values per octet, fewer for the last if
+/// `out[r]` ends sooner). Each activation load serves the `R` rows and each
+/// weight load the `O` octets; every (row, token) pair's arithmetic is the
+/// one-row kernel's, in the same order.
 ///
 /// # Safety
 /// The CPU must have the features of this function.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-#[allow(clippy::needless_range_loop)] // j, m and o index sums and octets together
-unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
-    weights: &[u8],
-    factors: FactorRow,
+#[allow(clippy::needless_range_loop)] // j, m, o and r index sums, rows and octets together
+unsafe fn octet_rows<const LAYOUT: u8, const R: usize, const O: usize>(
+    weights: [&[u8]; R],
+    factors: [FactorRow; R],
     octets: [&QuantizedOctet; O],
-    out: &mut [f32],
+    out: [&mut [f32]; R],
 ) {
-    let blocks = weights.len() / BLOCK;
-    assert!(weights.len() == BLOCK * blocks && out.len() <= 8 * O && out.len() + 8 > 8 * O);
+    let blocks = weights[0].len() / BLOCK;
     let factors_per_block = if LAYOUT == BYTES { 1 } else { 2 };
-    assert!(factors.len() == factors_per_block * blocks);
+    for r in 0..R {
+        assert!(weights[r].len() == BLOCK * blocks);
+        assert!(out[r].len() <= 8 * O && out[r].len() + 8 > 8 * O);
+        assert!(factors[r].len() == factors_per_block * blocks);
+    }
     for octet in octets {
         assert!(octet.codes.len() == 8 * BLOCK * blocks && octet.starts.len() == 16 * blocks);
         assert!(octet.factors.len() == 16 * blocks);
         assert!(LAYOUT != BYTES_HALVES || octet.quarter_starts.len() == 64 * blocks);
     }
-    let weights = weights.as_ptr();
+    let weights = weights.map(|w| w.as_ptr());
     let codes = octets.map(|octet| octet.codes.as_ptr());
     let starts = octets.map(|octet| octet.starts.as_ptr());
     let quarter_starts = octets.map(|octet| octet.quarter_starts.as_ptr());
     let x_factors = octets.map(|octet| octet.factors.as_ptr());
     // NIBBLES and BYTES: a running sum per block position in the group;
     // BYTES_HALVES: one per quarter of a block.
-    let mut acc = [[_mm512_setzero_ps(); 4]; O];
+    let mut acc = [[[_mm512_setzero_ps(); 4]; O]; R];
     // 1 in the offsets' lanes of a Nibbles block's products, 0 in the scales'.
     let offset_lanes = _mm512_setr_ps(
         0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0,
@@ -146,13 +167,16 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
     const { assert!(GROUP == 4) };
     for first in (0..blocks).step_by(GROUP) {
         let count = GROUP.min(blocks - first);
-        // The group's weight factors: `[scale₀, offset₀, …]` (or two scales
-        // a block), or four scales.
-        let group = if LAYOUT == BYTES {
-            factor_group::<4>(factors, first, count)
-        } else {
-            factor_group::<8>(factors, 2 * first, 2 * count)
-        };
+        // Each row's group of weight factors: `[scale₀, offset₀, …]` (or two
+        // scales a block), or four scales.
+        let mut group = [_mm256_setzero_ps(); R];
+        for r in 0..R {
+            group[r] = if LAYOUT == BYTES {
+                factor_group::<4>(factors[r], first, count)
+            } else {
+                factor_group::<8>(factors[r], 2 * first, 2 * count)
+            };
+        }
         // Block `first + j` of the group. Called with constant `j` below,
         // so that every running sum is indexed by a constant and stays in a
         // register (indexed by a loop counter, they had lived on the stack,
@@ -165,85 +189,113 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
                 if LAYOUT != NIBBLES {
                     // The codes straight from the weights (Nibbles rows were
                     // unpacked into `scratch`, prefetched there).
-                    prefetch_ahead(weights.wrapping_add(BLOCK * b));
+                    for r in 0..R {
+                        prefetch_ahead(weights[r].wrapping_add(BLOCK * b));
+                    }
                 }
                 // SAFETY: the asserts above keep every load inside block `b` of
                 // the weights and of the octets.
-                let ws: [__m512i; 4] = std::array::from_fn(|m| unsafe {
-                    let ws = _mm512_set1_epi64(
-                        (weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned(),
-                    );
-                    if LAYOUT == NIBBLES {
-                        ws
-                    } else {
-                        _mm512_xor_si512(ws, _mm512_set1_epi8(-128))
+                let mut ws = [[_mm512_setzero_si512(); 4]; R];
+                for r in 0..R {
+                    for m in 0..4 {
+                        // SAFETY: the asserts above keep every load inside
+                        // block `b` of the weights and of the octets.
+                        let w = _mm512_set1_epi64(unsafe {
+                            (weights[r].add(BLOCK * b + 8 * m) as *const i64).read_unaligned()
+                        });
+                        ws[r][m] = if LAYOUT == NIBBLES {
+                            w
+                        } else {
+                            _mm512_xor_si512(w, _mm512_set1_epi8(-128))
+                        };
                     }
-                });
+                }
                 match LAYOUT {
                     NIBBLES | BYTES => {
-                        let block_factors = if LAYOUT == NIBBLES {
-                            lanes_of(group, std::array::from_fn(|i| 2 * j + (i % 2) as i32))
-                        } else {
-                            lanes_of(group, [j; 16])
-                        };
+                        let mut block_factors = [_mm512_setzero_ps(); R];
+                        for r in 0..R {
+                            block_factors[r] = if LAYOUT == NIBBLES {
+                                lanes_of(group[r], NIBBLE_PATTERNS[j as usize])
+                            } else {
+                                lanes_of(group[r], [j; 16])
+                            };
+                        }
                         for o in 0..O {
                             // SAFETY: as above.
                             let (ints, x_factors) = unsafe {
-                                let mut ints = if LAYOUT == NIBBLES {
+                                let mut ints = [if LAYOUT == NIBBLES {
                                     _mm512_setzero_si512()
                                 } else {
                                     _mm512_loadu_si512(starts[o].add(16 * b) as *const __m512i)
-                                };
+                                }; R];
                                 for m in 0..4 {
                                     let xs = _mm512_loadu_si512(
                                         codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i,
                                     );
-                                    ints = _mm512_dpbusd_epi32(ints, ws[m], xs);
+                                    for r in 0..R {
+                                        ints[r] = _mm512_dpbusd_epi32(ints[r], ws[r][m], xs);
+                                    }
                                 }
                                 (ints, _mm512_loadu_ps(x_factors[o].add(16 * b)))
                             };
-                            let sums = _mm512_cvtepi32_ps(ints);
-                            let acc = &mut acc[o][j as usize];
-                            if LAYOUT == NIBBLES {
-                                let products = _mm512_mul_ps(block_factors, x_factors);
-                                *acc = _mm512_fmadd_ps(sums, _mm512_moveldup_ps(products), *acc);
-                                *acc = _mm512_fmadd_ps(products, offset_lanes, *acc);
-                            } else {
-                                let scales =
-                                    _mm512_mul_ps(block_factors, _mm512_moveldup_ps(x_factors));
-                                *acc = _mm512_fmadd_ps(sums, scales, *acc);
+                            for r in 0..R {
+                                let sums = _mm512_cvtepi32_ps(ints[r]);
+                                let acc = &mut acc[r][o][j as usize];
+                                if LAYOUT == NIBBLES {
+                                    let products = _mm512_mul_ps(block_factors[r], x_factors);
+                                    *acc =
+                                        _mm512_fmadd_ps(sums, _mm512_moveldup_ps(products), *acc);
+                                    *acc = _mm512_fmadd_ps(products, offset_lanes, *acc);
+                                } else {
+                                    let scales = _mm512_mul_ps(
+                                        block_factors[r],
+                                        _mm512_moveldup_ps(x_factors),
+                                    );
+                                    *acc = _mm512_fmadd_ps(sums, scales, *acc);
+                                }
                             }
                         }
                     }
                     _ => {
-                        // Weights 0..16 (quarters 0, 1) take the block's first
-                        // scale, 16..32 its second.
-                        let halves = [
-                            lanes_of(group, [2 * j; 16]),
-                            lanes_of(group, [2 * j + 1; 16]),
-                        ];
+                        // Weights 0..16 (quarters 0, 1) take the block's
+                        // first scale, 16..32 its second.
+                        let mut halves = [[_mm512_setzero_ps(); 2]; R];
+                        for r in 0..R {
+                            halves[r] = [
+                                lanes_of(group[r], [2 * j; 16]),
+                                lanes_of(group[r], [2 * j + 1; 16]),
+                            ];
+                        }
                         for o in 0..O {
                             // SAFETY: as above.
                             let x_scales = _mm512_moveldup_ps(unsafe {
                                 _mm512_loadu_ps(x_factors[o].add(16 * b))
                             });
-                            let products = halves.map(|half| _mm512_mul_ps(half, x_scales));
+                            let mut products = [[_mm512_setzero_ps(); 2]; R];
+                            for r in 0..R {
+                                for h in 0..2 {
+                                    products[r][h] = _mm512_mul_ps(halves[r][h], x_scales);
+                                }
+                            }
                             for m in 0..4 {
                                 // SAFETY: as above.
-                                let ints = unsafe {
-                                    let start =
+                                let (start, xs) = unsafe {
+                                    (
                                         _mm512_loadu_si512(quarter_starts[o].add(64 * b + 16 * m)
-                                            as *const __m512i);
-                                    let xs = _mm512_loadu_si512(
-                                        codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i,
-                                    );
-                                    _mm512_dpbusd_epi32(start, ws[m], xs)
+                                            as *const __m512i),
+                                        _mm512_loadu_si512(
+                                            codes[o].add(8 * BLOCK * b + 64 * m) as *const __m512i
+                                        ),
+                                    )
                                 };
-                                acc[o][m] = _mm512_fmadd_ps(
-                                    _mm512_cvtepi32_ps(ints),
-                                    products[m / 2],
-                                    acc[o][m],
-                                );
+                                for r in 0..R {
+                                    let ints = _mm512_dpbusd_epi32(start, ws[r][m], xs);
+                                    acc[r][o][m] = _mm512_fmadd_ps(
+                                        _mm512_cvtepi32_ps(ints),
+                                        products[r][m / 2],
+                                        acc[r][o][m],
+                                    );
+                                }
                             }
                         }
                     }
@@ -269,6 +321,15 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
             _ => step!(0),
         }
     }
+    for (acc, out) in acc.into_iter().zip(out) {
+        octet_results::<LAYOUT, O>(acc, out);
+    }
+}
+
+/// One weight row's running sums with each of `O` octets folded into its
+/// values, eight per octet (fewer for the last if `out` ends sooner).
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+fn octet_results<const LAYOUT: u8, const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
     for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
         let halves = |h: i32| {
             acc.map(|v| {
@@ -312,7 +373,9 @@ unsafe fn octet_rows<const LAYOUT: u8, const O: usize>(
 /// which measured faster on the 1.5B's rows of 1,536 and 8,960 columns
 /// even where two overflow it), each run meets every row, and the rows'
 /// weights, loaded once, serve two octets at a time, or four where four
-/// fit in [`FOUR_OCTETS_BYTES`]. `scratch` holds
+/// fit in [`FOUR_OCTETS_BYTES`]. With two octets, the rows go two at a
+/// time too, so that each load of an octet's codes serves two rows.
+/// `scratch` holds
 /// Nibbles rows' codes unpacked to a byte per weight.
 ///
 /// # Safety
@@ -347,38 +410,73 @@ pub unsafe fn dot_octets(
             }
         }
     }
+    // A row's weights, factors and layout.
+    let row_of = |i: usize| match rows[i] {
+        RowCodes::Nibbles { factors, .. } => (&scratch[i * cols..(i + 1) * cols], factors, NIBBLES),
+        RowCodes::Bytes {
+            codes,
+            scales,
+            per_block,
+        } => (
+            as_bytes(codes),
+            scales,
+            if per_block == 1 { BYTES } else { BYTES_HALVES },
+        ),
+        RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
+    };
+    // Two rows at a time where two octets go together: each activation
+    // load then serves two rows (four octets and two rows would need 32
+    // running sums, all the registers there are).
+    let pairs = together == 2;
     for (run, run_octets) in octets.chunks(per_run).enumerate() {
         let first = run * per_run;
-        for (i, row) in rows.iter().enumerate() {
-            let out = &mut out[outputs(i, first, run_octets.len())];
-            let (weights, factors, layout) = match *row {
-                RowCodes::Nibbles { factors, .. } => {
-                    (&scratch[i * cols..(i + 1) * cols], factors, NIBBLES)
+        let mut i = 0;
+        while i < rows.len() {
+            let (weights, factors, layout) = row_of(i);
+            if pairs && i + 1 < rows.len() {
+                let (other_weights, other_factors, _) = row_of(i + 1);
+                let (head, tail) = out.split_at_mut((i + 1) * tokens);
+                let out_a = &mut head[outputs(i, first, run_octets.len())];
+                let b = outputs(i + 1, first, run_octets.len());
+                let out_b = &mut tail[b.start - (i + 1) * tokens..b.end - (i + 1) * tokens];
+                for ((group, out_a), out_b) in run_octets
+                    .chunks(together)
+                    .zip(out_a.chunks_mut(8 * together))
+                    .zip(out_b.chunks_mut(8 * together))
+                {
+                    let (weights, factors, out) = (
+                        [weights, other_weights],
+                        [factors, other_factors],
+                        [out_a, out_b],
+                    );
+                    // SAFETY: the caller guarantees the CPU features.
+                    unsafe {
+                        match layout {
+                            NIBBLES => octets_of_rows::<NIBBLES, 2>(weights, factors, group, out),
+                            BYTES => octets_of_rows::<BYTES, 2>(weights, factors, group, out),
+                            _ => octets_of_rows::<BYTES_HALVES, 2>(weights, factors, group, out),
+                        }
+                    }
                 }
-                RowCodes::Bytes {
-                    codes,
-                    scales,
-                    per_block,
-                } => (
-                    as_bytes(codes),
-                    scales,
-                    if per_block == 1 { BYTES } else { BYTES_HALVES },
-                ),
-                RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
-            };
+                i += 2;
+                continue;
+            }
+            let out = &mut out[outputs(i, first, run_octets.len())];
             for (group, out) in run_octets
                 .chunks(together)
                 .zip(out.chunks_mut(8 * together))
             {
+                let (weights, factors, out) = ([weights], [factors], [out]);
                 // SAFETY: the caller guarantees the CPU features.
                 unsafe {
                     match layout {
-                        NIBBLES => octets_of_row::<NIBBLES>(weights, factors, group, out),
-                        BYTES => octets_of_row::<BYTES>(weights, factors, group, out),
-                        _ => octets_of_row::<BYTES_HALVES>(weights, factors, group, out),
+                        NIBBLES => octets_of_rows::<NIBBLES, 1>(weights, factors, group, out),
+                        BYTES => octets_of_rows::<BYTES, 1>(weights, factors, group, out),
+                        _ => octets_of_rows::<BYTES_HALVES, 1>(weights, factors, group, out),
                     }
                 }
             }
+            i += 1;
         }
     }
 }
@@ -395,19 +493,19 @@ const FOUR_OCTETS_BYTES: usize = 32 * 1024;
 /// # Safety
 /// The CPU must have the features of [`octet_rows`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-unsafe fn octets_of_row<const LAYOUT: u8>(
-    weights: &[u8],
-    factors: FactorRow,
+unsafe fn octets_of_rows<const LAYOUT: u8, const R: usize>(
+    weights: [&[u8]; R],
+    factors: [FactorRow; R],
     group: &[QuantizedOctet],
-    out: &mut [f32],
+    out: [&mut [f32]; R],
 ) {
     // SAFETY: the caller guarantees the CPU features.
     unsafe {
         match group {
-            [a, b, c, d] => octet_rows::<LAYOUT, 4>(weights, factors, [a, b, c, d], out),
-            [a, b, c] => octet_rows::<LAYOUT, 3>(weights, factors, [a, b, c], out),
-            [a, b] => octet_rows::<LAYOUT, 2>(weights, factors, [a, b], out),
-            [a] => octet_rows::<LAYOUT, 1>(weights, factors, [a], out),
+            [a, b, c, d] => octet_rows::<LAYOUT, R, 4>(weights, factors, [a, b, c, d], out),
+            [a, b, c] => octet_rows::<LAYOUT, R, 3>(weights, factors, [a, b, c], out),
+            [a, b] => octet_rows::<LAYOUT, R, 2>(weights, factors, [a, b], out),
+            [a] => octet_rows::<LAYOUT, R, 1>(weights, factors, [a], out),
             _ => unreachable!("chunks of at most four"),
         }
     }

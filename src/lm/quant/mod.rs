@@ -684,7 +684,8 @@ mod tests {
             return;
         }
         // 256 columns: four octets are taken at once; 512: two (each
-        // octet holds Q6_K's starts too, as here).
+        // octet holds Q6_K's starts too, as here), with the rows two at a
+        // time and the odd one alone.
         for (rows, cols) in [(9, 512), (9, 256)] {
             avx2_and_wider_agree(rows, cols);
         }
@@ -769,14 +770,17 @@ mod tests {
     /// the AVX-VNNI kernels give the AVX2 kernels' bits.
     #[test]
     fn kernels_agree_on_f32_factors_and_partial_groups() {
-        // Rows of 3 blocks, and of a whole group and 1 or 2 blocks more.
-        for cols in [96, 160, 192] {
+        // Rows of 3 blocks, and of a whole group and 1 or 2 blocks more;
+        // rows so long that, with AVX-512, two octets go at a time and the
+        // rows two at a time (an odd one alone), their last group ending in
+        // one and in three blocks.
+        for cols in [96, 160, 192, 1056, 1120] {
             f32_factors_and_partial_groups(7, cols);
         }
     }
 
     fn f32_factors_and_partial_groups(rows: usize, cols: usize) {
-        let xs: Vec<QuantizedRow> = (0..5)
+        let xs: Vec<QuantizedRow> = (0..13)
             .map(|t| QuantizedRow::new(&values(cols, 40 + t)))
             .collect();
         let mut kernels = vec![Kernel::detect()];
