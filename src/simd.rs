@@ -9,8 +9,35 @@
 /// `FEATURE` (an `is_x86_feature_detected!` name) where the CPU has it, and
 /// the baseline `BODY` otherwise. `wide WIDE` gives the feature's version
 /// explicitly (a `#[target_feature]` function with the same results) when
-/// the compiler's own vectorization of `BODY` falls short.
+/// the compiler's own vectorization of `BODY` falls short. `"WIDER" or
+/// "FEATURE"` compiles `BODY` for both and takes the wider where the CPU
+/// has it.
 macro_rules! wider_where_available {
+    ($wider:tt or $feature:tt, $(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?)
+        $(-> $ret:ty)? = $body:path) => {
+        $(#[$attr])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!($wider) {
+                #[target_feature(enable = $wider)]
+                fn wider($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                // SAFETY: the CPU has the feature `wider` is compiled for.
+                return unsafe { wider($($arg),*) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!($feature) {
+                #[target_feature(enable = $feature)]
+                fn wide($($arg: $ty),*) $(-> $ret)? {
+                    $body($($arg),*)
+                }
+                // SAFETY: the CPU has the feature `wide` is compiled for.
+                return unsafe { wide($($arg),*) };
+            }
+            $body($($arg),*)
+        }
+    };
     ($feature:tt, $(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?)
         $(-> $ret:ty)? = $body:path) => {
         $crate::simd::wider_where_available!(
