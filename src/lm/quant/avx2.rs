@@ -28,7 +28,10 @@
 //!   row only at the end. Two quads take each weight load at once.
 //!
 //! Q6_K's two scales per block keep the older arithmetic (each block's eight
-//! quad sums converted and multiplied apart, `bytes_rows`) in both shapes.
+//! quad sums converted and multiplied apart, `bytes_rows`) in both shapes:
+//! with quads (`quad_rows_halves`), each quarter of a block is summed into
+//! its own vector, so every lane still holds one quad of four codes of one
+//! row, and each block's weights are prepared once for two quads.
 
 /// The kernels compiled for `$features`, given
 /// - `block_sums`: one block's 32 products `unsigned · signed`, summed
@@ -480,6 +483,83 @@ macro_rules! kernels {
             }
         }
 
+        /// One Bytes weight row with two scales per block (weights 0..16
+        /// and 16..32, Q6_K's) times the four rows of each of `Q` quads,
+        /// into `out` (four values per quad, fewer for the last if `out`
+        /// ends sooner): the arithmetic of [`bytes_rows`] for each token,
+        /// with each block's weights prepared once for all `Q` quads.
+        ///
+        /// Each quarter `m` of a block (weights `8m..8m + 8`, broadcast to
+        /// the quad's four rows) is summed into its own vector, whose lanes
+        /// `2k`, `2k + 1` are row `k`'s sums over weights `8m..8m + 4` and
+        /// `8m + 4..8m + 8`: lanes `2m`, `2m + 1` of the one-token kernel's
+        /// vector, converted and scaled by the same product and added in
+        /// the same order. Row `k`'s eight running sums, gathered from the
+        /// four quarters, are folded by the same [`horizontal_sum`].
+        ///
+        /// # Safety
+        /// The CPU must have the module's features.
+        #[target_feature(enable = $features)]
+        #[allow(clippy::needless_range_loop)] // m and q index sums and quads together
+        unsafe fn quad_rows_halves<const Q: usize>(
+            weights: &[i8],
+            scales: FactorRow,
+            quads: [&QuantizedQuad; Q],
+            out: &mut [f32],
+        ) {
+            let blocks = weights.len() / BLOCK;
+            assert!(weights.len() == BLOCK * blocks && out.len() <= 4 * Q && out.len() + 4 > 4 * Q);
+            assert!(scales.len() == 2 * blocks);
+            for quad in quads {
+                assert!(quad.codes.len() == 4 * BLOCK * blocks && quad.factors.len() == 4 * 2 * blocks);
+            }
+            let weights = weights.as_ptr();
+            let codes = quads.map(|quad| quad.codes.as_ptr());
+            let x_factors = quads.map(|quad| quad.factors.as_ptr());
+            let mut acc = [[_mm256_setzero_ps(); 4]; Q];
+            for first in (0..blocks).step_by(GROUP) {
+                let count = GROUP.min(blocks - first);
+                // The group's two scales a block.
+                let group = factor_group::<8>(scales, 2 * first, 2 * count);
+                for j in 0..count {
+                    let b = first + j;
+                    prefetch_ahead(weights.wrapping_add(BLOCK * b));
+                    let half = |h: i32| _mm256_permutevar8x32_ps(group, _mm256_set1_epi32(2 * j as i32 + h));
+                    let halves = [half(0), half(1)];
+                    let mut products = [[_mm256_setzero_ps(); 2]; Q];
+                    for q in 0..Q {
+                        // SAFETY: the asserts above keep the load inside block
+                        // `b` of the quad's factors.
+                        let x_scales = _mm256_moveldup_ps(unsafe { _mm256_loadu_ps(x_factors[q].add(8 * b)) });
+                        products[q] = [_mm256_mul_ps(halves[0], x_scales), _mm256_mul_ps(halves[1], x_scales)];
+                    }
+                    for m in 0..4 {
+                        // SAFETY: as above, inside block `b` of the weights.
+                        let ws = _mm256_set1_epi64x(unsafe { (weights.add(BLOCK * b + 8 * m) as *const i64).read_unaligned() });
+                        let magnitudes = _mm256_sign_epi8(ws, ws);
+                        for q in 0..Q {
+                            // SAFETY: as above, inside block `b` of the quad's codes.
+                            let xs = unsafe { _mm256_loadu_si256(codes[q].add(4 * BLOCK * b + BLOCK * m) as *const __m256i) };
+                            let ints = block_sums(magnitudes, _mm256_sign_epi8(xs, ws));
+                            acc[q][m] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ints), products[q][m / 2], acc[q][m]);
+                        }
+                    }
+                }
+            }
+            for (acc, out) in acc.into_iter().zip(out.chunks_mut(4)) {
+                let mut quarters = [[0f32; 8]; 4];
+                for (lanes, v) in quarters.iter_mut().zip(acc) {
+                    // SAFETY: eight f32.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+                }
+                for (k, value) in out.iter_mut().enumerate() {
+                    let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
+                    // SAFETY: eight f32.
+                    *value = horizontal_sum(unsafe { _mm256_loadu_ps(lanes.as_ptr()) });
+                }
+            }
+        }
+
         /// R Bytes weight rows with two scales per block (weights 0..16 and
         /// 16..32) times N activation rows: each block's quad sums converted
         /// and multiplied by the block's two scale products apart.
@@ -640,9 +720,12 @@ macro_rules! kernels {
                                 quads_in_pairs::<false>(as_bytes(codes), scales, run_quads, out)
                             }
                             RowCodes::Bytes { codes, scales, .. } => {
-                                for (quad, out) in run_quads.iter().zip(out.chunks_mut(4)) {
-                                    let values = bytes_rows([(codes, scales)], quad.rows)[0];
-                                    out.copy_from_slice(&values[..out.len()]);
+                                for (pair, out) in run_quads.chunks(2).zip(out.chunks_mut(8)) {
+                                    match pair {
+                                        [a, b] => quad_rows_halves::<2>(codes, scales, [a, b], out),
+                                        [a] => quad_rows_halves::<1>(codes, scales, [a], out),
+                                        _ => unreachable!("chunks of two"),
+                                    }
                                 }
                             }
                             RowCodes::Dense(_) => unreachable!("dense rows use f32 activations"),
