@@ -15,6 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::problems::{self, Family, Problem};
@@ -402,8 +403,8 @@ pub fn observe(
             }
         }
         lm::forward_batch_feeding(&mut batch, &tokens, &positions, &mut outputs)?;
-        for (&i, logits) in ending.iter().zip(&buffers) {
-            walks[i].visit(&[], logits);
+        for (&i, distribution) in ending.iter().zip(distributions(&buffers[..ending.len()])) {
+            walks[i].visit(&[], &distribution);
         }
     }
     for (walk, state) in walks.iter_mut().zip(states) {
@@ -449,8 +450,9 @@ pub fn observe(
         for walk in walks.iter_mut() {
             walk.states.clear();
         }
-        for (((i, path), logits), state) in requests.into_iter().zip(&buffers).zip(forks) {
-            walks[i].visit(&path, logits);
+        let seen = distributions(&buffers[..tokens.len()]);
+        for (((i, path), distribution), state) in requests.into_iter().zip(seen).zip(forks) {
+            walks[i].visit(&path, &distribution);
             walks[i].states.insert(path, state);
         }
     }
@@ -458,6 +460,15 @@ pub fn observe(
         .into_iter()
         .map(|w| w.finish(tokenizer, family))
         .collect())
+}
+
+/// The distribution of each row of logits, made in parallel: a pass over
+/// the vocabulary per node of every trie (262,144 logits for Gemma 3) had
+/// run on one thread while the other waited.
+fn distributions(rows: &[Vec<f32>]) -> Vec<ModelDistribution<'_>> {
+    rows.par_iter()
+        .map(|logits| ModelDistribution::new(logits))
+        .collect()
 }
 
 /// One problem's walk over the trie of its options and its greedy answer.
@@ -494,8 +505,7 @@ impl Walk {
 
     /// Records what the logits after `path` say about each option's next
     /// token and about the greedy choice.
-    fn visit(&mut self, path: &[u32], logits: &[f32]) {
-        let distribution = ModelDistribution::new(logits);
+    fn visit(&mut self, path: &[u32], distribution: &ModelDistribution) {
         let depth = path.len();
         for (option, logprobs) in self.options.iter().zip(&mut self.option_logprobs) {
             if option.len() > depth && option[..depth] == *path {
