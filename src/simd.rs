@@ -17,25 +17,13 @@ macro_rules! wider_where_available {
         $(-> $ret:ty)? = $body:path) => {
         $(#[$attr])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!($wider) {
-                #[target_feature(enable = $wider)]
-                fn wider($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                // SAFETY: the CPU has the feature `wider` is compiled for.
-                return unsafe { wider($($arg),*) };
-            }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!($feature) {
-                #[target_feature(enable = $feature)]
-                fn wide($($arg: $ty),*) $(-> $ret)? {
-                    $body($($arg),*)
-                }
-                // SAFETY: the CPU has the feature `wide` is compiled for.
-                return unsafe { wide($($arg),*) };
-            }
-            $body($($arg),*)
+            $crate::simd::wider_where_available!(
+                $wider, fn wider_or($($arg: $ty),*) $(-> $ret)? = narrower, wide $body
+            );
+            $crate::simd::wider_where_available!(
+                $feature, fn narrower($($arg: $ty),*) $(-> $ret)? = $body
+            );
+            wider_or($($arg),*)
         }
     };
     ($feature:tt, $(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?)
