@@ -193,8 +193,6 @@ unsafe fn octet_rows<const LAYOUT: u8, const R: usize, const O: usize>(
                         prefetch_ahead(weights[r].wrapping_add(BLOCK * b));
                     }
                 }
-                // SAFETY: the asserts above keep every load inside block `b` of
-                // the weights and of the octets.
                 let mut ws = [[_mm512_setzero_si512(); 4]; R];
                 for r in 0..R {
                     for m in 0..4 {
