@@ -654,12 +654,17 @@ fn chunk_totals(weights: &[f64]) -> Vec<f64> {
 /// whole chunks are passed by their totals ([`chunk_totals`]), and inside
 /// the chunk where the running sum passes `target`, one weight at a time.
 fn pick_index(weights: &[f64], chunk_totals: &[f64], target: f64) -> usize {
-    let copy_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
+    pick_by_chunks(chunk_totals, target, copy_chunk(weights)).0
+}
+
+/// The `weights_of` of [`pick_by_chunks`] for weights already made: copies
+/// chunk `c` of `weights` into the buffer.
+fn copy_chunk(weights: &[f64]) -> impl Fn(usize, &mut [f64; PICK_CHUNK]) -> usize + '_ {
+    move |c, buffer| {
         let chunk = pick_chunk(weights, c);
         buffer[..chunk.len()].copy_from_slice(chunk);
         chunk.len()
-    };
-    pick_by_chunks(chunk_totals, target, copy_of).0
+    }
 }
 
 /// Chunk `c` of `values` as [`chunk_totals`] cuts them.
@@ -912,16 +917,11 @@ mod tests {
         }
         // Past the total (rounding): the last token with any weight.
         let weights = every_tempered_weight(&logits, 0.9);
-        let weights_of = |c: usize, buffer: &mut [f64; PICK_CHUNK]| {
-            let chunk = pick_chunk(&weights, c);
-            buffer[..chunk.len()].copy_from_slice(chunk);
-            chunk.len()
-        };
         let totals = chunk_totals(&weights);
         let last = weights.iter().rposition(|&w| w > 0.0).unwrap();
         let past = 2.0 * totals.iter().sum::<f64>();
         assert_eq!(
-            pick_by_chunks(&totals, past, weights_of),
+            pick_by_chunks(&totals, past, copy_chunk(&weights)),
             (last, weights[last])
         );
     }

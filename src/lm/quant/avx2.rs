@@ -115,6 +115,24 @@ macro_rules! kernels {
             .map(|v| _mm256_castpd_ps(v))
         }
 
+        /// Four quarters' sums of four rows (lanes `2k, 2k + 1` of `v[m]`:
+        /// row `k`'s sums over weights `8m..8m + 4` and `8m + 4..8m + 8` of
+        /// each block), one vector per row with its sum over weights
+        /// `4i..4i + 4` in lane `i`, as the one-token kernel keeps them.
+        #[target_feature(enable = $features)]
+        pub(in crate::lm::quant) fn rows_of_quarters(v: [__m256; 4]) -> [__m256; 4] {
+            let mut quarters = [[0f32; 8]; 4];
+            for (lanes, v) in quarters.iter_mut().zip(v) {
+                // SAFETY: eight f32.
+                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
+            }
+            std::array::from_fn(|k| {
+                let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
+                // SAFETY: eight f32.
+                unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
+            })
+        }
+
         /// Factors `first..first + count` of a row (`count` ≤ `WIDTH`, which
         /// is 4 or 8) as f32 in the lowest lanes, zeros in the rest. The load
         /// stays inside the factors' padding after the row.
@@ -495,7 +513,8 @@ macro_rules! kernels {
         /// `8m + 4..8m + 8`: lanes `2m`, `2m + 1` of the one-token kernel's
         /// vector, converted and scaled by the same product and added in
         /// the same order. Row `k`'s eight running sums, gathered from the
-        /// four quarters, are folded by the same [`horizontal_sum`].
+        /// four quarters ([`rows_of_quarters`]), are folded by the same
+        /// [`horizontal_sum`].
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -547,15 +566,8 @@ macro_rules! kernels {
                 }
             }
             for (acc, out) in acc.into_iter().zip(out.chunks_mut(4)) {
-                let mut quarters = [[0f32; 8]; 4];
-                for (lanes, v) in quarters.iter_mut().zip(acc) {
-                    // SAFETY: eight f32.
-                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-                }
-                for (k, value) in out.iter_mut().enumerate() {
-                    let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
-                    // SAFETY: eight f32.
-                    *value = horizontal_sum(unsafe { _mm256_loadu_ps(lanes.as_ptr()) });
+                for (value, row) in out.iter_mut().zip(rows_of_quarters(acc)) {
+                    *value = horizontal_sum(row);
                 }
             }
         }

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
 use super::avx2::plain::{
-    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_group, unpack_nibbles,
+    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_group, rows_of_quarters,
+    unpack_nibbles,
 };
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
@@ -342,17 +343,7 @@ fn octet_results<const LAYOUT: u8, const O: usize>(acc: [[__m512; 4]; O], out: &
             // Row k's eight running sums, in the order the one-token
             // kernels keep them.
             let rows = if LAYOUT == BYTES_HALVES {
-                let quarters = halves(h as i32).map(|v| {
-                    let mut lanes = [0f32; 8];
-                    // SAFETY: eight f32.
-                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-                    lanes
-                });
-                std::array::from_fn(|k| {
-                    let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
-                    // SAFETY: eight f32.
-                    unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
-                })
+                rows_of_quarters(halves(h as i32))
             } else {
                 rows_of_group(halves(h as i32))
             };

@@ -9,11 +9,12 @@
 //! modification time, and [`LAYOUT_VERSION`]) and a CRC-32 of its arrays,
 //! checked at every load on both cores while the pages are mapped in; a
 //! file that does not match, or fails any check, is ignored and rebuilt, so
-//! bytes damaged on disk are never computed with. It is written to a temporary file, locked while the GGUF is read,
-//! and renamed into place only when complete, so a half-written file is
-//! never used; a temporary whose writer is gone (unlocked) is removed by
-//! the next write (and a mapped file is never changed under a running
-//! process: a rebuild replaces it with a new file).
+//! bytes damaged on disk are never computed with. It is written to a
+//! temporary file, locked while the GGUF is read, and renamed into place
+//! only when complete, so a half-written file is never used; a temporary
+//! whose writer is gone (unlocked) is removed by the next write (and a
+//! mapped file is never changed under a running process: a rebuild
+//! replaces it with a new file).
 //!
 //! Layout: the arrays, each starting on a 64-byte boundary; then a JSON
 //! index naming each matrix's arrays (offsets and lengths); then the index's
