@@ -400,46 +400,6 @@ impl QMatrix {
     }
 }
 
-/// A token-major result (a row of `rows` results per token) that parallel
-/// tasks fill, each with its own run of rows.
-struct TokenMajor {
-    tokens: Vec<*mut f32>,
-    rows: usize,
-}
-
-// SAFETY: tasks write disjoint rows (see `write_rows`), and the buffers
-// outlive them.
-unsafe impl Sync for TokenMajor {}
-
-impl TokenMajor {
-    fn new(token_rows: &mut [&mut [f32]], rows: usize, tokens: usize) -> Self {
-        assert_eq!(token_rows.len(), tokens, "one result row per token");
-        assert!(token_rows.iter().all(|r| r.len() == rows), "result rows");
-        Self {
-            tokens: token_rows.iter_mut().map(|r| r.as_mut_ptr()).collect(),
-            rows,
-        }
-    }
-
-    /// Writes rows `first..` (`by_row`: those rows' values, `tokens` each)
-    /// into every token's row of the result.
-    ///
-    /// # Safety
-    /// No other write to these rows may run at the same time.
-    unsafe fn write_rows(&self, first: usize, by_row: &[f32]) {
-        let tokens = self.tokens.len();
-        let count = by_row.len() / tokens;
-        assert!(first + count <= self.rows && by_row.len() == count * tokens);
-        for (t, &token_row) in self.tokens.iter().enumerate() {
-            for (i, row) in by_row.chunks_exact(tokens).enumerate() {
-                // SAFETY: the index is inside the token's row (the assert),
-                // and the caller keeps other tasks off these rows.
-                unsafe { *token_row.add(first + i) = row[t] };
-            }
-        }
-    }
-}
-
 mod activations;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -451,11 +411,13 @@ mod kernels;
 mod portable;
 mod repacked;
 mod stored;
+mod token_major;
 
 use crate::lm::math::dense_dot;
 use factors::{FactorRow, Factors, PADDING, PER_SUPER};
 pub use repacked::MatrixSource;
 use stored::Stored;
+use token_major::TokenMajor;
 
 pub use activations::{QuantizedQuad, QuantizedRow};
 pub use kernels::Kernel;
