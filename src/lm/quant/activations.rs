@@ -24,8 +24,98 @@ impl QuantizedRow {
         /// Quantizes `x` (length a multiple of 32) the way llama.cpp's Q8_0
         /// does: scale = max |x| / 127, codes rounded half away from zero; in
         /// AVX2 registers where the CPU has them.
-        pub fn new(x: &[f32]) -> QuantizedRow = QuantizedRow::quantize
+        pub fn new(x: &[f32]) -> QuantizedRow = QuantizedRow::quantize, wide QuantizedRow::quantize_avx2
     );
+
+    /// [`Self::quantize`] in AVX2 registers, written out: the compiler's
+    /// own vectorization of it kept the maxima's NaN rule and the rounding's
+    /// branches scalar. Every value goes through the same operations.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn quantize_avx2(x: &[f32]) -> Self {
+        use std::arch::x86_64::*;
+        assert!(x.len().is_multiple_of(BLOCK));
+        let blocks = x.len() / BLOCK;
+        let mut codes = vec![0i8; x.len()];
+        let mut biased = vec![0u8; x.len()];
+        let mut factors = Vec::with_capacity(2 * blocks.next_multiple_of(GROUP));
+        let magnitude = _mm256_set1_ps(f32::from_bits(0x7fff_ffff));
+        let (half, zero) = (_mm256_set1_ps(0.5), _mm256_setzero_ps());
+        // The pairs of 128-bit halves that the packs leave interleaved.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for (b, values) in x.chunks_exact(BLOCK).enumerate() {
+            // SAFETY: the block holds 32 values.
+            let v = unsafe {
+                [
+                    _mm256_loadu_ps(values.as_ptr()),
+                    _mm256_loadu_ps(values.as_ptr().add(8)),
+                    _mm256_loadu_ps(values.as_ptr().add(16)),
+                    _mm256_loadu_ps(values.as_ptr().add(24)),
+                ]
+            };
+            // `max` returns its second operand where either is NaN, so the
+            // running maxima come second: a NaN value is passed over, as
+            // `f32::max` passes it over.
+            let mut lanes = zero;
+            for v in v {
+                lanes = _mm256_max_ps(_mm256_and_ps(v, magnitude), lanes);
+            }
+            let mut eight = [0f32; 8];
+            // SAFETY: eight f32.
+            unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), lanes) };
+            let max = eight.iter().fold(0f32, |m, &v| m.max(v));
+            let scale = max / 127.0;
+            let inverse = _mm256_set1_ps(finite_or_zero(1.0 / scale));
+            // round_half_away on each value: truncate, then step away from
+            // zero where the rest is at least a half (NaN gives 0, as
+            // `as i32` does).
+            let mut ints = [_mm256_setzero_si256(); 4];
+            for (int, v) in ints.iter_mut().zip(v) {
+                let y = _mm256_mul_ps(v, inverse);
+                let t = _mm256_cvttps_epi32(y);
+                let rest = _mm256_and_ps(_mm256_sub_ps(y, _mm256_cvtepi32_ps(t)), magnitude);
+                let away = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GE_OQ>(rest, half));
+                let up = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_GT_OQ>(y, zero));
+                // −1 where away, then +2 where also up: ±1 away from zero.
+                let step = _mm256_sub_epi32(
+                    _mm256_and_si256(away, _mm256_and_si256(up, _mm256_set1_epi32(2))),
+                    _mm256_and_si256(away, _mm256_set1_epi32(1)),
+                );
+                let ordered = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_ORD_Q>(y, y));
+                *int = _mm256_and_si256(_mm256_add_epi32(t, step), ordered);
+            }
+            let total = _mm256_add_epi32(
+                _mm256_add_epi32(ints[0], ints[1]),
+                _mm256_add_epi32(ints[2], ints[3]),
+            );
+            let mut sums = [0i32; 8];
+            // SAFETY: eight i32.
+            unsafe { _mm256_storeu_si256(sums.as_mut_ptr() as *mut __m256i, total) };
+            let total: i32 = sums.iter().sum();
+            let packed = _mm256_permutevar8x32_epi32(
+                _mm256_packs_epi16(
+                    _mm256_packs_epi32(ints[0], ints[1]),
+                    _mm256_packs_epi32(ints[2], ints[3]),
+                ),
+                order,
+            );
+            // SAFETY: block `b` of both outputs holds 32 bytes.
+            unsafe {
+                _mm256_storeu_si256(codes.as_mut_ptr().add(BLOCK * b) as *mut __m256i, packed);
+                _mm256_storeu_si256(
+                    biased.as_mut_ptr().add(BLOCK * b) as *mut __m256i,
+                    _mm256_xor_si256(packed, _mm256_set1_epi8(-128)),
+                );
+            }
+            factors.extend([scale, scale * total as f32]);
+        }
+        factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
+        Self {
+            codes,
+            biased,
+            factors,
+        }
+    }
 
     #[inline(always)]
     pub(super) fn quantize(x: &[f32]) -> Self {
@@ -49,7 +139,7 @@ impl QuantizedRow {
             }
             let max = lanes.iter().fold(0f32, |m, &v| m.max(v));
             let scale = max / 127.0;
-            let inverse = if scale != 0.0 { 1.0 / scale } else { 0.0 };
+            let inverse = finite_or_zero(1.0 / scale);
             let mut total = 0i32;
             for ((v, q), biased) in values.iter().zip(out.iter_mut()).zip(out_biased) {
                 *q = round_half_away(v * inverse) as i8;
@@ -74,6 +164,18 @@ impl QuantizedRow {
     /// Block `b`'s `scale · Σ codes`.
     pub(super) fn sum(&self, b: usize) -> f32 {
         self.factors[2 * b + 1]
+    }
+}
+
+/// `1 / scale` where finite, else 0: a block of zeros (scale 0) or of
+/// values so small that `1 / scale` overflows gets codes of 0, and every
+/// scaled value stays within ±127.5 or NaN.
+#[inline(always)]
+fn finite_or_zero(inverse: f32) -> f32 {
+    if inverse.is_finite() {
+        inverse
+    } else {
+        0.0
     }
 }
 

@@ -468,7 +468,16 @@ mod tests {
 
     #[test]
     fn wide_quantizing_gives_the_codes_of_the_baseline_loop() {
-        let x: Vec<f32> = values(64 * BLOCK, 11).iter().map(|v| v * 3.0).collect();
+        let mut x: Vec<f32> = values(64 * BLOCK, 11).iter().map(|v| v * 3.0).collect();
+        // Blocks of odd values: halves to round away from zero, NaN and
+        // infinities, zeros, and values so small that 1 / scale overflows.
+        // (Scale 1: the largest is 127, so every value is its own code.)
+        let halves = (0..BLOCK).map(|i| if i == 0 { 127.0 } else { i as f32 - 16.5 });
+        x.extend(halves);
+        x.extend((0..BLOCK).map(|i| [f32::NAN, 1.0, -2.0, 0.25][i % 4]));
+        x.extend((0..BLOCK).map(|i| [f32::INFINITY, 1.0, f32::NEG_INFINITY][i % 3]));
+        x.extend([0.0; BLOCK]);
+        x.extend((0..BLOCK).map(|i| (i as f32 - 7.0) * 1e-39));
         let (wide, baseline) = (QuantizedRow::new(&x), QuantizedRow::quantize(&x));
         assert_eq!(wide.codes, baseline.codes);
         assert_eq!(wide.biased, baseline.biased);
