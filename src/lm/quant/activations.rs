@@ -109,12 +109,7 @@ impl QuantizedRow {
             }
             factors.extend([scale, scale * total as f32]);
         }
-        factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
-        Self {
-            codes,
-            biased,
-            factors,
-        }
+        Self::padded(codes, biased, factors)
     }
 
     #[inline(always)]
@@ -148,7 +143,13 @@ impl QuantizedRow {
             }
             factors.extend([scale, scale * total as f32]);
         }
-        factors.resize(2 * blocks.next_multiple_of(GROUP), 0.0);
+        Self::padded(codes, biased, factors)
+    }
+
+    /// The row, its factors padded with zeros to a whole [`GROUP`] of
+    /// blocks.
+    fn padded(codes: Vec<i8>, biased: Vec<u8>, mut factors: Vec<f32>) -> Self {
+        factors.resize(2 * (codes.len() / BLOCK).next_multiple_of(GROUP), 0.0);
         Self {
             codes,
             biased,
