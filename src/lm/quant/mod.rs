@@ -471,7 +471,7 @@ mod tests {
         let mut x: Vec<f32> = values(64 * BLOCK, 11).iter().map(|v| v * 3.0).collect();
         // Blocks of odd values: halves to round away from zero, NaN and
         // infinities, zeros, and values so small that 1 / scale overflows.
-        // (Scale 1: the largest is 127, so every value is its own code.)
+        // (Scale 1: the largest is 127, so each value is rounded as it stands.)
         let halves = (0..BLOCK).map(|i| if i == 0 { 127.0 } else { i as f32 - 16.5 });
         x.extend(halves);
         x.extend((0..BLOCK).map(|i| [f32::NAN, 1.0, -2.0, 0.25][i % 4]));

@@ -61,9 +61,7 @@ impl TokenMajor {
             }
         }
     }
-}
 
-impl TokenMajor {
     /// The first `block_rows` rows' first `block_tokens` values (multiples
     /// of [`SIDE`]) written block by block.
     ///
