@@ -608,36 +608,51 @@ fn attend(
             _ => blocks.push((r, 1)),
         }
     }
-    // Decoding (one row per sequence): each (row, head) straight into its
-    // slice of the output, with no per-block buffers.
+    // Decoding (one row per sequence): each (row, KV head) straight into
+    // the slice of the output its query heads own (a KV head's query heads
+    // are consecutive). The keys are gathered once for the group and each
+    // head's scores taken from them in turn, then each head's weighted
+    // values, so a group reads its keys, then its values, from the level-1
+    // cache; each head's arithmetic is a lone head's, in the same order.
     if blocks.iter().all(|&(_, len)| len == 1) {
         let mut out = vec![0f32; rows.len() * heads * head_dim];
-        let attend_row_head = |(index, out): (usize, &mut [f32])| {
-            let (row, head) = (rows[index / heads], index % heads);
+        let attend_row_group = |(index, out): (usize, &mut [f32])| {
+            let (row, kv_head) = (rows[index / kv_heads], index % kv_heads);
             let cache = caches[row.sequence];
-            let query = &q[index * head_dim..(index + 1) * head_dim];
             let first = window.map_or(0, |w| (row.position + 1).saturating_sub(w));
-            let kv_offset = (head / groups) * head_dim;
+            let kv_offset = kv_head * head_dim;
             let head_part = kv_offset..kv_offset + head_dim;
-            let mut keys: Vec<&[f32]> = Vec::with_capacity(row.position + 1 - first);
+            let seen = row.position + 1 - first;
+            let mut keys: Vec<&[f32]> = Vec::with_capacity(seen);
             cache.extend_keys(first..=row.position, head_part.clone(), &mut keys);
-            let mut scores = vec![0f32; keys.len()];
-            dense_dot_each(&keys, query, &mut scores);
-            scores.iter_mut().for_each(|s| *s *= scale);
+            let queries = &q[index * groups * head_dim..(index + 1) * groups * head_dim];
+            let mut scores = vec![0f32; groups * seen];
+            for (query, scores) in queries
+                .chunks_exact(head_dim)
+                .zip(scores.chunks_exact_mut(seen))
+            {
+                dense_dot_each(&keys, query, scores);
+                scores.iter_mut().for_each(|s| *s *= scale);
+            }
             let mut values = keys;
             values.clear();
             cache.extend_values(first..=row.position, head_part, &mut values);
-            add_scaled_each_of(out, &softmax(&scores), &values);
+            for (out, scores) in out
+                .chunks_exact_mut(head_dim)
+                .zip(scores.chunks_exact(seen))
+            {
+                add_scaled_each_of(out, &softmax(scores), &values);
+            }
         };
         // One query's heads are too little work to share out between threads.
         if rows.len() == 1 {
-            out.chunks_mut(head_dim)
+            out.chunks_mut(groups * head_dim)
                 .enumerate()
-                .for_each(attend_row_head);
+                .for_each(attend_row_group);
         } else {
-            out.par_chunks_mut(head_dim)
+            out.par_chunks_mut(groups * head_dim)
                 .enumerate()
-                .for_each(attend_row_head);
+                .for_each(attend_row_group);
         }
         return out;
     }
