@@ -284,43 +284,46 @@ impl QMatrix {
     /// the same buffers at every step instead of fresh megabytes.
     pub fn matmul_into(&self, x: &[f32], out: &mut [&mut Vec<f32>]) {
         let tokens = out.len();
-        let rows: Vec<&mut [f32]> = out
+        let mut rows: Vec<&mut [f32]> = out
             .iter_mut()
             .map(|buffer| {
                 buffer.resize(self.rows, 0.0);
                 buffer.as_mut_slice()
             })
             .collect();
-        Self::matmul_each_into(&[self], x, tokens, vec![rows]);
+        let target = TokenMajor::new(&mut rows, self.rows, tokens);
+        Self::matmul_each_into(&[self], x, tokens, vec![target]);
     }
 
     /// [`QMatrix::matmul`] of the same input by several matrices with the same
     /// column count, in one parallel pass (fewer thread wake-ups per token).
+    /// The results are written into fresh allocations that are never
+    /// zeroed first: every value is written once by the tasks (zeroing them
+    /// had been a serial `memset` of megabytes per layer of a 200-row batch,
+    /// with the other thread waiting).
     pub fn matmul_each(matrices: &[&QMatrix], x: &[f32], tokens: usize) -> Vec<Vec<f32>> {
         let mut outputs: Vec<Vec<f32>> = matrices
             .iter()
-            .map(|m| vec![0f32; m.rows * tokens])
+            .map(|m| Vec::with_capacity(m.rows * tokens))
             .collect();
         let targets = outputs
             .iter_mut()
             .zip(matrices)
-            .map(|(out, m)| match m.rows {
-                0 => (0..tokens).map(|_| <&mut [f32]>::default()).collect(),
-                rows => out.chunks_exact_mut(rows).collect(),
-            })
+            .map(|(out, m)| TokenMajor::in_spare_capacity(out, m.rows, tokens))
             .collect();
         Self::matmul_each_into(matrices, x, tokens, targets);
+        for (out, m) in outputs.iter_mut().zip(matrices) {
+            // SAFETY: the capacity was reserved above, and every task has
+            // written each of its rows for every token (`write_rows`): the
+            // tasks' rows cover `0..m.rows`.
+            unsafe { out.set_len(m.rows * tokens) };
+        }
         outputs
     }
 
     /// The matrix products of [`QMatrix::matmul_each`], each matrix's into
-    /// `outputs[m]`: one slice of its rows per token.
-    fn matmul_each_into(
-        matrices: &[&QMatrix],
-        x: &[f32],
-        tokens: usize,
-        mut outputs: Vec<Vec<&mut [f32]>>,
-    ) {
+    /// `targets[m]`.
+    fn matmul_each_into(matrices: &[&QMatrix], x: &[f32], tokens: usize, targets: Vec<TokenMajor>) {
         let cols = matrices[0].cols;
         assert!(
             matrices.iter().all(|m| m.cols == cols),
@@ -342,17 +345,12 @@ impl QMatrix {
             .iter()
             .any(|m| matches!(m.codes, Codes::Bytes { per_block: 2, .. }));
         let batches = Batches::new(kernel, &quantized, halves, share_rows);
-        // Each matrix's result, token-major (a row of results per token). A
-        // task owns a run of output rows: with one token a slice of the
+        // Each matrix's result is token-major (a row of results per token).
+        // A task owns a run of output rows: with one token a slice of the
         // result, with more its rows of every token, computed row by row
         // (rows × tokens) and then written where they go (16 floats per
         // token, one cache line), which leaves no transposing pass and no
         // second buffer.
-        let targets: Vec<TokenMajor> = outputs
-            .iter_mut()
-            .zip(matrices)
-            .map(|(out, m)| TokenMajor::new(out, m.rows, tokens))
-            .collect();
         let tasks: Vec<(usize, usize)> = matrices
             .iter()
             .enumerate()

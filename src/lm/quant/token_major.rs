@@ -29,6 +29,20 @@ impl TokenMajor {
         }
     }
 
+    /// A result in `out`'s spare capacity, token `t`'s row at `t · rows`
+    /// (room for `rows × tokens` values is reserved; `out` is emptied). Its
+    /// values are not initialized: the caller sets `out`'s length only once
+    /// every row has been written for every token.
+    pub(super) fn in_spare_capacity(out: &mut Vec<f32>, rows: usize, tokens: usize) -> Self {
+        out.clear();
+        out.reserve(rows * tokens);
+        let first = out.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+        Self {
+            tokens: (0..tokens).map(|t| first.wrapping_add(t * rows)).collect(),
+            rows,
+        }
+    }
+
     /// Writes rows `first..` (`by_row`: those rows' values, `tokens` each)
     /// into every token's row of the result.
     ///
