@@ -348,6 +348,10 @@ struct Row {
     position: usize,
 }
 
+/// Rows of a batch of decoded tokens worth rotating and caching on both
+/// threads (fewer are done where they are: waking a thread costs more).
+const ROWS_WORTH_SHARING: usize = 8;
+
 /// Runs block `index` over `rows` (their activations in `x`), appending each
 /// row's key and value to its sequence's cache first.
 fn block(
@@ -380,23 +384,45 @@ fn block(
         rms_norm(&mut q, q_norm, shape.eps);
         rms_norm(&mut k, k_norm, shape.eps);
     }
-    for (row, (q_row, k_row)) in rows.iter().zip(
-        q.chunks_exact_mut(heads * head_dim)
-            .zip(k.chunks_exact_mut(kv_width)),
-    ) {
+    let rotate = |row: &Row, q_row: &mut [f32], k_row: &mut [f32]| {
         for head in q_row.chunks_exact_mut(head_dim) {
             layer.rotary.apply(head, row.position);
         }
         for head in k_row.chunks_exact_mut(head_dim) {
             layer.rotary.apply(head, row.position);
         }
-    }
-    for (t, row) in rows.iter().enumerate() {
-        caches[row.sequence][index].write(
-            row.position,
-            &k[t * kv_width..(t + 1) * kv_width],
-            &v[t * kv_width..(t + 1) * kv_width],
-        );
+    };
+    let q_width = heads * head_dim;
+    // A batch of decoded tokens (row `t` of sequence `t`): each row rotated
+    // and cached on whichever thread takes it (in order on one thread, they
+    // were a serial part of every layer of a 200-row batch). A prompt's rows
+    // (one sequence) are cached in order.
+    let one_row_each =
+        caches.len() == tokens && rows.iter().enumerate().all(|(t, r)| r.sequence == t);
+    if one_row_each && tokens >= ROWS_WORTH_SHARING && rayon::current_num_threads() > 1 {
+        q.par_chunks_exact_mut(q_width)
+            .zip(k.par_chunks_exact_mut(kv_width))
+            .zip(v.par_chunks_exact(kv_width))
+            .zip(caches.par_iter_mut())
+            .zip(rows)
+            .for_each(|((((q_row, k_row), v_row), cache), row)| {
+                rotate(row, q_row, k_row);
+                cache[index].write(row.position, k_row, v_row);
+            });
+    } else {
+        for (row, (q_row, k_row)) in rows.iter().zip(
+            q.chunks_exact_mut(q_width)
+                .zip(k.chunks_exact_mut(kv_width)),
+        ) {
+            rotate(row, q_row, k_row);
+        }
+        for (t, row) in rows.iter().enumerate() {
+            caches[row.sequence][index].write(
+                row.position,
+                &k[t * kv_width..(t + 1) * kv_width],
+                &v[t * kv_width..(t + 1) * kv_width],
+            );
+        }
     }
 
     let layer_caches: Vec<&LayerCache> = caches.iter().map(|c| &c[index]).collect();
