@@ -638,8 +638,9 @@ fn attend(
     // the slice of the output its query heads own (a KV head's query heads
     // are consecutive). The keys are gathered once for the group and each
     // head's scores taken from them in turn, then each head's weighted
-    // values, so a group reads its keys, then its values, from the level-1
-    // cache; each head's arithmetic is a lone head's, in the same order.
+    // values, so the group's later heads find its keys, then its values,
+    // in the caches the first head brought them into; each head's
+    // arithmetic is a lone head's, in the same order.
     if blocks.iter().all(|&(_, len)| len == 1) {
         let mut out = vec![0f32; rows.len() * heads * head_dim];
         let attend_row_group = |(index, out): (usize, &mut [f32])| {
