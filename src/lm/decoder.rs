@@ -384,19 +384,23 @@ fn block(
         rms_norm(&mut q, q_norm, shape.eps);
         rms_norm(&mut k, k_norm, shape.eps);
     }
-    let rotate = |row: &Row, q_row: &mut [f32], k_row: &mut [f32]| {
-        for head in q_row.chunks_exact_mut(head_dim) {
-            layer.rotary.apply(head, row.position);
-        }
-        for head in k_row.chunks_exact_mut(head_dim) {
-            layer.rotary.apply(head, row.position);
-        }
-    };
+    // Each row's query and key rotated, and its key and value appended to
+    // its sequence's cache.
+    let rotate_and_cache =
+        |row: &Row, q_row: &mut [f32], k_row: &mut [f32], v_row: &[f32], cache: &mut LayerCache| {
+            for head in q_row.chunks_exact_mut(head_dim) {
+                layer.rotary.apply(head, row.position);
+            }
+            for head in k_row.chunks_exact_mut(head_dim) {
+                layer.rotary.apply(head, row.position);
+            }
+            cache.write(row.position, k_row, v_row);
+        };
     let q_width = heads * head_dim;
-    // A batch of decoded tokens (row `t` of sequence `t`): each row rotated
-    // and cached on whichever thread takes it (in order on one thread, they
-    // were a serial part of every layer of a 200-row batch). A prompt's rows
-    // (one sequence) are cached in order.
+    // A batch of decoded tokens (row `t` of sequence `t`): each row on
+    // whichever thread takes it (in order on one thread, they were a serial
+    // part of every layer of a 200-row batch). A prompt's rows (one
+    // sequence) go in order.
     let one_row_each =
         caches.len() == tokens && rows.iter().enumerate().all(|(t, r)| r.sequence == t);
     if one_row_each && tokens >= ROWS_WORTH_SHARING && rayon::current_num_threads() > 1 {
@@ -406,22 +410,16 @@ fn block(
             .zip(caches.par_iter_mut())
             .zip(rows)
             .for_each(|((((q_row, k_row), v_row), cache), row)| {
-                rotate(row, q_row, k_row);
-                cache[index].write(row.position, k_row, v_row);
+                rotate_and_cache(row, q_row, k_row, v_row, &mut cache[index]);
             });
     } else {
-        for (row, (q_row, k_row)) in rows.iter().zip(
-            q.chunks_exact_mut(q_width)
-                .zip(k.chunks_exact_mut(kv_width)),
-        ) {
-            rotate(row, q_row, k_row);
-        }
-        for (t, row) in rows.iter().enumerate() {
-            caches[row.sequence][index].write(
-                row.position,
-                &k[t * kv_width..(t + 1) * kv_width],
-                &v[t * kv_width..(t + 1) * kv_width],
-            );
+        for (((row, q_row), k_row), v_row) in rows
+            .iter()
+            .zip(q.chunks_exact_mut(q_width))
+            .zip(k.chunks_exact_mut(kv_width))
+            .zip(v.chunks_exact(kv_width))
+        {
+            rotate_and_cache(row, q_row, k_row, v_row, &mut caches[row.sequence][index]);
         }
     }
 

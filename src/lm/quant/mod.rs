@@ -302,10 +302,7 @@ impl QMatrix {
     /// had been a serial `memset` of megabytes per layer of a 200-row batch,
     /// with the other thread waiting).
     pub fn matmul_each(matrices: &[&QMatrix], x: &[f32], tokens: usize) -> Vec<Vec<f32>> {
-        let mut outputs: Vec<Vec<f32>> = matrices
-            .iter()
-            .map(|m| Vec::with_capacity(m.rows * tokens))
-            .collect();
+        let mut outputs: Vec<Vec<f32>> = vec![Vec::new(); matrices.len()];
         let targets = outputs
             .iter_mut()
             .zip(matrices)
@@ -313,9 +310,9 @@ impl QMatrix {
             .collect();
         Self::matmul_each_into(matrices, x, tokens, targets);
         for (out, m) in outputs.iter_mut().zip(matrices) {
-            // SAFETY: the capacity was reserved above, and every task has
-            // written each of its rows for every token (`write_rows`): the
-            // tasks' rows cover `0..m.rows`.
+            // SAFETY: `in_spare_capacity` reserved the capacity, and every
+            // task has written each of its rows for every token
+            // (`write_rows`): the tasks' rows cover `0..m.rows`.
             unsafe { out.set_len(m.rows * tokens) };
         }
         outputs
