@@ -18,8 +18,7 @@ use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
 use super::avx2::plain::{
-    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_group, rows_of_quarters,
-    unpack_nibbles,
+    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_quarters, unpack_nibbles,
 };
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
@@ -326,10 +325,16 @@ unsafe fn octet_rows<const LAYOUT: u8, const R: usize, const O: usize>(
 }
 
 /// One weight row's running sums with each of `O` octets folded into its
-/// values, eight per octet (fewer for the last if `out` ends sooner).
+/// values, eight per octet (fewer for the last if `out` ends sooner):
+/// [`fold_octet`]'s, or for Q6_K's rows (summed a quarter of a block at a
+/// time) each token's eight sums gathered and folded by [`horizontal_sum`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 fn octet_results<const LAYOUT: u8, const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
     for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
+        if LAYOUT != BYTES_HALVES {
+            fold_octet(acc, out);
+            continue;
+        }
         let halves = |h: i32| {
             acc.map(|v| {
                 if h == 0 {
@@ -340,18 +345,36 @@ fn octet_results<const LAYOUT: u8, const O: usize>(acc: [[__m512; 4]; O], out: &
             })
         };
         for (h, out) in out.chunks_mut(4).enumerate() {
-            // Row k's eight running sums, in the order the one-token
-            // kernels keep them.
-            let rows = if LAYOUT == BYTES_HALVES {
-                rows_of_quarters(halves(h as i32))
-            } else {
-                rows_of_group(halves(h as i32))
-            };
-            for (value, row) in out.iter_mut().zip(rows) {
+            // Row k's eight running sums (Q6_K's, quarter by quarter), in
+            // the order the one-token kernel keeps them.
+            for (value, row) in out.iter_mut().zip(rows_of_quarters(halves(h as i32))) {
                 *value = horizontal_sum(row);
             }
         }
     }
+}
+
+/// A Nibbles or Bytes row's running sums with one octet (lanes `2t`,
+/// `2t + 1` of `acc[j]`: token `t`'s sums over the even and the odd quads
+/// of the groups' block `j`) folded into its eight values (fewer if `out`
+/// ends sooner), all eight at once: [`horizontal_sum`]'s additions of each
+/// token's eight sums (`rows_of_group` lays them out as `[acc₀[2t],
+/// acc₀[2t+1], acc₁[2t], …, acc₃[2t+1]]`), in its order, lane by lane —
+/// `(acc₀ + acc₂) + (acc₁ + acc₃)` in each lane, then each even lane plus
+/// the odd one after it — so every value has the bits the one-token
+/// kernels give it. Done a token at a time, the shuffles into that layout
+/// and the eight horizontal sums had taken about as long as a row's blocks
+/// of 896 columns took to multiply.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+fn fold_octet(acc: [__m512; 4], out: &mut [f32]) {
+    let quads = _mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3]));
+    let pairs = _mm512_add_ps(quads, _mm512_movehdup_ps(quads));
+    let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+    let values = _mm512_castps512_ps256(_mm512_permutexvar_ps(evens, pairs));
+    let mut eight = [0f32; 8];
+    // SAFETY: eight f32.
+    unsafe { _mm256_storeu_ps(eight.as_mut_ptr(), values) };
+    out.copy_from_slice(&eight[..out.len()]);
 }
 
 /// Weight rows (`rows`, all of one matrix) times the activation rows of
