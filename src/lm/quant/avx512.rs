@@ -17,9 +17,7 @@ use std::arch::x86_64::*;
 use rayon::prelude::*;
 
 use super::activations::QuantizedQuad;
-use super::avx2::plain::{
-    as_bytes, factor_group, horizontal_sum, prefetch_ahead, rows_of_quarters, unpack_nibbles,
-};
+use super::avx2::plain::{as_bytes, factor_group, prefetch_ahead, unpack_nibbles};
 use super::{FactorRow, RowCodes, BLOCK, GROUP, QUAD_CACHE_BYTES};
 
 /// Two quads of activation rows side by side (quad `A` in the low 256 bits
@@ -320,46 +318,26 @@ unsafe fn octet_rows<const LAYOUT: u8, const R: usize, const O: usize>(
         }
     }
     for (acc, out) in acc.into_iter().zip(out) {
-        octet_results::<LAYOUT, O>(acc, out);
+        octet_results::<O>(acc, out);
     }
 }
 
 /// One weight row's running sums with each of `O` octets folded into its
-/// values, eight per octet (fewer for the last if `out` ends sooner):
-/// [`fold_octet`]'s, or for Q6_K's rows (summed a quarter of a block at a
-/// time) each token's eight sums gathered and folded by [`horizontal_sum`].
+/// values, eight per octet (fewer for the last if `out` ends sooner).
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-fn octet_results<const LAYOUT: u8, const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
+fn octet_results<const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
     for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
-        if LAYOUT != BYTES_HALVES {
-            fold_octet(acc, out);
-            continue;
-        }
-        let halves = |h: i32| {
-            acc.map(|v| {
-                if h == 0 {
-                    _mm512_castps512_ps256(v)
-                } else {
-                    _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))
-                }
-            })
-        };
-        for (h, out) in out.chunks_mut(4).enumerate() {
-            // Row k's eight running sums (Q6_K's, quarter by quarter), in
-            // the order the one-token kernel keeps them.
-            for (value, row) in out.iter_mut().zip(rows_of_quarters(halves(h as i32))) {
-                *value = horizontal_sum(row);
-            }
-        }
+        fold_octet(acc, out);
     }
 }
 
-/// A Nibbles or Bytes row's running sums with one octet (lanes `2t`,
-/// `2t + 1` of `acc[j]`: token `t`'s sums over the even and the odd quads
-/// of the groups' block `j`) folded into its eight values (fewer if `out`
-/// ends sooner), all eight at once: [`horizontal_sum`]'s additions of each
-/// token's eight sums (`rows_of_group` lays them out as `[acc₀[2t],
-/// acc₀[2t+1], acc₁[2t], …, acc₃[2t+1]]`), in its order, lane by lane —
+/// A row's running sums with one octet (lanes `2t`, `2t + 1` of `acc[j]`:
+/// token `t`'s sums over the even and the odd quads of the groups' block
+/// `j`, or for Q6_K's rows over the first and second half of each block's
+/// quarter `j`) folded into its eight values (fewer if `out` ends sooner),
+/// all eight at once: `horizontal_sum`'s additions of each token's eight
+/// sums (`rows_of_group` and `rows_of_quarters` both lay them out as
+/// `[acc₀[2t], acc₀[2t+1], acc₁[2t], …, acc₃[2t+1]]`), in its order, lane by lane —
 /// `(acc₀ + acc₂) + (acc₁ + acc₃)` in each lane, then each even lane plus
 /// the odd one after it — so every value has the bits the one-token
 /// kernels give it. Done a token at a time, the shuffles into that layout
