@@ -98,39 +98,26 @@ macro_rules! kernels {
             ))
         }
 
-        /// Four blocks' sums of four rows (lanes `2k, 2k + 1` of `v[j]`: row
-        /// `k`'s even and odd sums of block `j`), one vector per row laid out
-        /// as [`group_sums`] lays out one.
+        /// A row's running sums with one quad (lanes `2k`, `2k + 1` of
+        /// `v[j]`: token `k`'s sums over the even and the odd quads of the
+        /// groups' block `j`, or for Q6_K's rows over the first and second
+        /// half of each block's quarter `j`) folded into its four values
+        /// (fewer if `out` ends sooner), all four at once. Token `k`'s
+        /// eight sums are, in the one-token kernels' order, `[v₀[2k],
+        /// v₀[2k+1], v₁[2k], …, v₃[2k+1]]`, and [`horizontal_sum`] adds
+        /// lanes `i` and `i + 4`, then the first two of those to the last
+        /// two, then the two left: here `(v₀ + v₂) + (v₁ + v₃)` in every
+        /// lane, then each even lane plus the odd one after it, the same
+        /// additions of the same values, so the same bits.
         #[target_feature(enable = $features)]
-        pub(in crate::lm::quant) fn rows_of_group(v: [__m256; GROUP]) -> [__m256; 4] {
-            let v = v.map(|v| _mm256_castps_pd(v));
-            let (ac01, bd01) = (_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
-            let (ac23, bd23) = (_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
-            [
-                _mm256_permute2f128_pd(ac01, ac23, 0x20),
-                _mm256_permute2f128_pd(bd01, bd23, 0x20),
-                _mm256_permute2f128_pd(ac01, ac23, 0x31),
-                _mm256_permute2f128_pd(bd01, bd23, 0x31),
-            ]
-            .map(|v| _mm256_castpd_ps(v))
-        }
-
-        /// Four quarters' sums of four rows (lanes `2k, 2k + 1` of `v[m]`:
-        /// row `k`'s sums over weights `8m..8m + 4` and `8m + 4..8m + 8` of
-        /// each block), one vector per row with its sum over weights
-        /// `4i..4i + 4` in lane `i`, as the one-token kernel keeps them.
-        #[target_feature(enable = $features)]
-        pub(in crate::lm::quant) fn rows_of_quarters(v: [__m256; 4]) -> [__m256; 4] {
-            let mut quarters = [[0f32; 8]; 4];
-            for (lanes, v) in quarters.iter_mut().zip(v) {
-                // SAFETY: eight f32.
-                unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-            }
-            std::array::from_fn(|k| {
-                let lanes: [f32; 8] = std::array::from_fn(|i| quarters[i / 2][2 * k + i % 2]);
-                // SAFETY: eight f32.
-                unsafe { _mm256_loadu_ps(lanes.as_ptr()) }
-            })
+        pub(in crate::lm::quant) fn fold_quad(v: [__m256; 4], out: &mut [f32]) {
+            let quads = _mm256_add_ps(_mm256_add_ps(v[0], v[2]), _mm256_add_ps(v[1], v[3]));
+            let pairs = _mm256_add_ps(quads, _mm256_movehdup_ps(quads));
+            let values = _mm256_permutevar8x32_ps(pairs, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+            let mut four = [0f32; 4];
+            // SAFETY: four f32.
+            unsafe { _mm_storeu_ps(four.as_mut_ptr(), _mm256_castps256_ps128(values)) };
+            out.copy_from_slice(&four[..out.len()]);
         }
 
         /// Factors `first..first + count` of a row (`count` ≤ `WIDTH`, which
@@ -387,8 +374,8 @@ macro_rules! kernels {
         /// in lanes `2k, 2k + 1`; they are scaled where they lie, into one
         /// running sum per block position `b % GROUP` (per phase). Lane for
         /// lane these are the multiply-adds the one-token kernel gives a
-        /// row's group of blocks, so once the phases are transposed into one
-        /// vector per row ([`rows_of_group`]) the bits are the same.
+        /// row's group of blocks, and [`fold_quad`] adds each row's eight
+        /// sums as [`horizontal_sum`] does, so the bits are the same.
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -472,9 +459,7 @@ macro_rules! kernels {
                 }
             }
             for (acc, out) in acc.into_iter().zip(out.chunks_mut(4)) {
-                for (value, acc) in out.iter_mut().zip(rows_of_group(acc)) {
-                    *value = horizontal_sum(acc);
-                }
+                fold_quad(acc, out);
             }
         }
 
@@ -512,9 +497,8 @@ macro_rules! kernels {
         /// `2k`, `2k + 1` are row `k`'s sums over weights `8m..8m + 4` and
         /// `8m + 4..8m + 8`: lanes `2m`, `2m + 1` of the one-token kernel's
         /// vector, converted and scaled by the same product and added in
-        /// the same order. Row `k`'s eight running sums, gathered from the
-        /// four quarters ([`rows_of_quarters`]), are folded by the same
-        /// [`horizontal_sum`].
+        /// the same order. Row `k`'s eight running sums, a pair from each
+        /// quarter, are added in [`horizontal_sum`]'s order ([`fold_quad`]).
         ///
         /// # Safety
         /// The CPU must have the module's features.
@@ -566,9 +550,7 @@ macro_rules! kernels {
                 }
             }
             for (acc, out) in acc.into_iter().zip(out.chunks_mut(4)) {
-                for (value, row) in out.iter_mut().zip(rows_of_quarters(acc)) {
-                    *value = horizontal_sum(row);
-                }
+                fold_quad(acc, out);
             }
         }
 

@@ -335,14 +335,14 @@ fn octet_results<const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
 /// token `t`'s sums over the even and the odd quads of the groups' block
 /// `j`, or for Q6_K's rows over the first and second half of each block's
 /// quarter `j`) folded into its eight values (fewer if `out` ends sooner),
-/// all eight at once: `horizontal_sum`'s additions of each token's eight
-/// sums (`rows_of_group` and `rows_of_quarters` both lay them out as
-/// `[acc₀[2t], acc₀[2t+1], acc₁[2t], …, acc₃[2t+1]]`), in its order, lane by lane —
-/// `(acc₀ + acc₂) + (acc₁ + acc₃)` in each lane, then each even lane plus
-/// the odd one after it — so every value has the bits the one-token
-/// kernels give it. Done a token at a time, the shuffles into that layout
-/// and the eight horizontal sums had taken about as long as a row's blocks
-/// of 896 columns took to multiply.
+/// all eight at once. In the one-token kernels' order a token's eight sums
+/// are `[acc₀[2t], acc₀[2t+1], acc₁[2t], …, acc₃[2t+1]]`, and their
+/// `horizontal_sum` adds them as `(acc₀ + acc₂) + (acc₁ + acc₃)` lane by
+/// lane, then the even lane's total to the odd one's: done here for all
+/// sixteen lanes at once, the same additions of the same values, so every
+/// value has the bits the one-token kernels give it. Shuffling each
+/// token's sums into one vector and summing it alone had been about a
+/// tenth of the kernel's time on rows of 896 columns.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 fn fold_octet(acc: [__m512; 4], out: &mut [f32]) {
     let quads = _mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3]));
