@@ -24,8 +24,9 @@
 //!   broadcast to four lanes, meet all four rows in one instruction; a
 //!   block's four such products leave every row's even and odd sums in one
 //!   vector, which is converted and scaled where it lies (one running sum
-//!   per block position in the group), and transposed into one vector per
-//!   row only at the end. Two quads take each weight load at once.
+//!   per block position in the group), and each row's eight running sums
+//!   are added, in `horizontal_sum`'s order, for all four rows at once
+//!   only at the end (`fold_quad`). Two quads take each weight load at once.
 //!
 //! Q6_K's two scales per block keep the older arithmetic (each block's eight
 //! quad sums converted and multiplied apart, `bytes_rows`) in both shapes:

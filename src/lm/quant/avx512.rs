@@ -7,8 +7,8 @@
 //! Why the bits are the same as every other kernel's: each lane holds the
 //! same integer sums (exact, whatever the instruction), is converted and
 //! scaled by the same f32 multiply-adds in the same order, and each (row,
-//! token) pair's eight running sums are folded by the 256-bit kernels' own
-//! `horizontal_sum`. Q6_K's rows (two scales per block) get the one-token
+//! token) pair's eight running sums are added as the 256-bit kernels'
+//! `horizontal_sum` adds them (`fold_octet`). Q6_K's rows (two scales per block) get the one-token
 //! kernel's arithmetic too: each quarter of a block's codes is summed into
 //! its own vector, so every lane is one quad of four codes, as there.
 
