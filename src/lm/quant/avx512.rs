@@ -8,9 +8,10 @@
 //! same integer sums (exact, whatever the instruction), is converted and
 //! scaled by the same f32 multiply-adds in the same order, and each (row,
 //! token) pair's eight running sums are added as the 256-bit kernels'
-//! `horizontal_sum` adds them (`fold_octet`). Q6_K's rows (two scales per block) get the one-token
-//! kernel's arithmetic too: each quarter of a block's codes is summed into
-//! its own vector, so every lane is one quad of four codes, as there.
+//! `horizontal_sum` adds them (`fold_octet`). Q6_K's rows (two scales per
+//! block) get the one-token kernel's arithmetic too: each quarter of a
+//! block's codes is summed into its own vector, so every lane is one quad of
+//! four codes, as there.
 
 use std::arch::x86_64::*;
 
@@ -317,17 +318,12 @@ unsafe fn octet_rows<const LAYOUT: u8, const R: usize, const O: usize>(
             _ => step!(0),
         }
     }
+    // Each row's values, eight per octet (fewer for the last if the row's
+    // `out` ends sooner).
     for (acc, out) in acc.into_iter().zip(out) {
-        octet_results::<O>(acc, out);
-    }
-}
-
-/// One weight row's running sums with each of `O` octets folded into its
-/// values, eight per octet (fewer for the last if `out` ends sooner).
-#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
-fn octet_results<const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
-    for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
-        fold_octet(acc, out);
+        for (acc, out) in acc.into_iter().zip(out.chunks_mut(8)) {
+            fold_octet(acc, out);
+        }
     }
 }
 
@@ -340,7 +336,8 @@ fn octet_results<const O: usize>(acc: [[__m512; 4]; O], out: &mut [f32]) {
 /// `horizontal_sum` adds them as `(acc₀ + acc₂) + (acc₁ + acc₃)` lane by
 /// lane, then the even lane's total to the odd one's: done here for all
 /// sixteen lanes at once, the same additions of the same values, so every
-/// value has the bits the one-token kernels give it. Shuffling each
+/// value has the bits the one-token kernels give it (the 512-bit twin of
+/// the quad kernels' `fold_quad`, two quads' tokens at once). Shuffling each
 /// token's sums into one vector and summing it alone had been about a
 /// tenth of the kernel's time on rows of 896 columns.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
